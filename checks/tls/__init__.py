@@ -1,0 +1,1 @@
+"""TLS checks (SecNumCloud 10.2.c: the ANSSI TLS guide)."""

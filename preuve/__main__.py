@@ -1,0 +1,5 @@
+import sys
+
+from preuve.cli import main
+
+sys.exit(main())

@@ -1,0 +1,188 @@
+"""The `preuve` command: run, lint, judge, verify, checks, lab, demo.
+
+Exit codes (preuve.exitcodes): 0 compliant, 1 non-compliant, 2 incomplete (some target could not be
+observed), 3 invalid input (nothing scanned), 4 usage or internal error, 5 integrity failure (verify).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from preuve import __version__
+from preuve.exitcodes import Exit
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2, which means "incomplete" here
+        self.print_usage(sys.stderr)
+        self.exit(int(Exit.USAGE), f"{self.prog}: error: {message}\n")
+
+
+def _pytest_args(a: argparse.Namespace) -> list[str]:
+    from preuve.judge.catalogue import checks_dir
+
+    root = checks_dir()
+    args = [str(root), "-c", str(root / "pytest.ini"), "--rootdir", str(root), "-p", "no:terminal",
+            "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    for flag, value in (("--preuve-inventory", getattr(a, "inventory", None)),
+                        ("--preuve-profile", a.profile), ("--preuve-out", a.out),
+                        ("--preuve-waivers", a.waivers), ("--preuve-netns", getattr(a, "netns", None)),
+                        ("--preuve-timeout", getattr(a, "timeout", None)), ("--preuve-lang", a.lang),
+                        ("--preuve-replay", getattr(a, "replay", None))):
+        if value is not None:
+            args += [flag, str(value)]
+    args += ["--preuve-concurrency", str(getattr(a, "concurrency", 32))]
+    for sel in a.select or []:
+        args += ["--preuve-select", sel]
+    if a.quiet:
+        args.append("--preuve-quiet")
+    return args
+
+
+def _pytest(args: list[str]) -> int:
+    import pytest
+
+    code = int(pytest.main(args))
+    # pytest's own codes for a run that never reached judging (collection error, internal error).
+    return code if code in {e.value for e in Exit} else int(Exit.USAGE)
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    return _pytest(_pytest_args(a))
+
+
+def cmd_judge(a: argparse.Namespace) -> int:
+    a.replay, a.inventory, a.netns, a.timeout = a.run, None, None, None
+    return _pytest(_pytest_args(a))
+
+
+def cmd_lint(a: argparse.Namespace) -> int:
+    from preuve.inputs.errors import InputError
+    from preuve.inputs.inventory import load_inventory
+    from preuve.inputs.profile import load_profile
+    from preuve.inputs.waivers import load_waivers
+    from preuve.judge.catalogue import CatalogueError, load_catalogue
+
+    problems: list[str] = []
+    for loader, path in ((load_inventory, a.inventory), (load_profile, a.profile), (load_waivers, a.waivers)):
+        if path is None:
+            continue
+        try:
+            loader(path)
+        except InputError as exc:
+            problems += [str(p) for p in exc.problems]
+    try:
+        load_catalogue()
+    except CatalogueError as exc:
+        problems.append(f"checks catalogue: {exc}")
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s): invalid input", file=sys.stderr)
+        return int(Exit.INVALID_INPUT)
+    print("inputs are valid")
+    return int(Exit.COMPLIANT)
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    from preuve.report.manifest import verify_manifest
+
+    problems = verify_manifest(Path(a.run))
+    for p in problems:
+        print(f"{a.run}: {p}", file=sys.stderr)
+    if problems:
+        return int(Exit.INTEGRITY)
+    print(f"{a.run}: every file matches MANIFEST.sha256")
+    return 0
+
+
+def cmd_checks(a: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from preuve.judge.catalogue import load_catalogue
+
+    table = Table("id", "requirements", "target", "severity", "rule", "title")
+    for info in sorted(load_catalogue().values(), key=lambda i: i.id):
+        s = info.spec
+        table.add_row(s.id, ", ".join(s.requirements), s.target, s.severity, s.rule, info.title[a.lang])
+    Console().print(table)
+    return 0
+
+
+def cmd_lab(a: argparse.Namespace) -> int:
+    from preuve.lab.cli import main as lab_main
+
+    return int(lab_main([a.action]))
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from preuve.demo import demo
+
+    return demo(a)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="preuve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"preuve {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def common(sp: argparse.ArgumentParser, *, inventory: bool = True) -> None:
+        if inventory:
+            sp.add_argument("-i", "--inventory", required=True, help="inventory YAML")
+        sp.add_argument("-p", "--profile", help="profile YAML", required=inventory)
+        sp.add_argument("-w", "--waivers", help="waivers (dérogations) YAML")
+        sp.add_argument("-o", "--out", help="run directory to create (default reports/run-<UTC time>)")
+        sp.add_argument("--select", action="append", help="only these check ids (glob, repeatable)")
+        sp.add_argument("--lang", default="fr", choices=["fr", "en"])
+        sp.add_argument("-q", "--quiet", action="store_true")
+
+    r = sub.add_parser("run", help="observe the inventory and judge it against a profile")
+    common(r)
+    r.add_argument("--concurrency", type=int, default=32, help="observations in flight (default 32)")
+    r.add_argument("--timeout", type=float, help="seconds per network operation (default: profile)")
+    r.add_argument("--netns", help="run the scan from this network namespace")
+    r.set_defaults(func=cmd_run)
+
+    j = sub.add_parser("judge", help="re-judge a recorded run offline (optionally with another profile)")
+    j.add_argument("run", help="run directory")
+    common(j, inventory=False)
+    j.set_defaults(func=cmd_judge)
+
+    lint = sub.add_parser("lint", help="validate inputs without scanning")
+    lint.add_argument("-i", "--inventory")
+    lint.add_argument("-p", "--profile")
+    lint.add_argument("-w", "--waivers")
+    lint.set_defaults(func=cmd_lint)
+
+    v = sub.add_parser("verify", help="check a run directory against its MANIFEST.sha256")
+    v.add_argument("run")
+    v.set_defaults(func=cmd_verify)
+
+    c = sub.add_parser("checks", help="list the catalogue of checks")
+    c.add_argument("--lang", default="fr", choices=["fr", "en"])
+    c.set_defaults(func=cmd_checks)
+
+    lab = sub.add_parser("lab", help="the local lab (network namespaces with real sshd and nginx)")
+    lab.add_argument("action", choices=["up", "down", "status"])
+    lab.set_defaults(func=cmd_lab)
+
+    d = sub.add_parser("demo", help="bring the lab up, scan it with the full profile, write the reports")
+    d.add_argument("-o", "--out", default="reports/demo", help="run directory (replaced if it exists)")
+    d.add_argument("--lang", default="fr", choices=["fr", "en"])
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return int(Exit.INCOMPLETE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Waivers (dérogations): an accepted, justified, time-limited exception to one check on some targets.
+
+A waived failure is reported as `waived`, never hidden; once the expiry passes it is a failure again.
+Expiry is unambiguous: a date alone means the end of that day in UTC (inclusive); a date-time must say
+its offset. A malformed waiver file stops the run before anything is scanned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from preuve.inputs.errors import InputError, InputProblem
+from preuve.inputs.source import Located, load_yaml, validate
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    check: str = Field(min_length=1, description="check id or glob")
+    target: str = Field("*", min_length=1, description="target name glob")
+    justification: str = Field(min_length=10)
+    approver: str = Field(min_length=2)
+    expires: dt.datetime
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _utc(cls, v: object) -> object:
+        if isinstance(v, dt.datetime):
+            if v.tzinfo is None:
+                raise ValueError("a date-time expiry must carry its UTC offset (e.g. 2027-01-31T18:00:00Z)")
+            return v.astimezone(dt.UTC)
+        if isinstance(v, dt.date):
+            return dt.datetime.combine(v, dt.time(23, 59, 59), tzinfo=dt.UTC)
+        if isinstance(v, str):
+            try:
+                return cls._utc(dt.datetime.fromisoformat(v.replace("Z", "+00:00")))
+            except ValueError:
+                raise ValueError("expected an ISO 8601 date (2027-01-31) or date-time with offset") from None
+        raise ValueError("expected an ISO 8601 date (2027-01-31) or date-time with offset")
+
+    def covers(self, check_id: str, target: str) -> bool:
+        return fnmatch.fnmatchcase(check_id, self.check) and fnmatch.fnmatchcase(target, self.target)
+
+    def active(self, at: dt.datetime) -> bool:
+        return at <= self.expires
+
+
+class WaiverFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    waivers: list[Waiver]
+
+
+def load_waivers(path: Path | str | None) -> tuple[list[Waiver], Located | None]:
+    if path is None:
+        return [], None
+    located = load_yaml(Path(path))
+    wf = validate(located, WaiverFile)
+    seen: dict[str, int] = {}
+    problems = []
+    for i, w in enumerate(wf.waivers):
+        if w.id in seen:
+            problems.append(InputProblem(located.path, located.line_of(("waivers", i, "id")), f"waivers[{i}].id",
+                                         f"duplicate waiver id {w.id!r} (first at waivers[{seen[w.id]}])"))
+        seen.setdefault(w.id, i)
+    if problems:
+        raise InputError(problems)
+    return list(wf.waivers), located
+
+
+def find_waiver(waivers: list[Waiver], check_id: str, target: str, at: dt.datetime) -> tuple[Waiver | None, Waiver | None]:
+    """Return (active waiver, expired waiver) covering this result; the expired one is reported, not applied."""
+    active = next((w for w in waivers if w.covers(check_id, target) and w.active(at)), None)
+    expired = None if active else next((w for w in waivers if w.covers(check_id, target)), None)
+    return active, expired

@@ -1,0 +1,98 @@
+"""The catalogue of checks: each check's declaration joined with its prose (catalogue.yaml next to it).
+
+Prowler pairs a check with its metadata file; we do the same per domain folder: `checks/<domain>/check_*.py`
+hold the logic and requirement ids, `checks/<domain>/catalogue.yaml` the bilingual title, rationale,
+remediation and the labels of what is observed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from preuve.judge.verdicts import CheckSpec
+
+
+def checks_dir() -> Path:
+    """The `checks/` folder: from a source checkout (editable install) or the installed `preuve_checks`."""
+    here = Path(__file__).resolve().parents[2] / "checks"
+    if (here / "pytest.ini").exists():
+        return here
+    import preuve_checks  # type: ignore[import-not-found]
+
+    return Path(preuve_checks.__file__).parent
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    spec: CheckSpec
+    title: dict[str, str]
+    rationale: dict[str, str]
+    remediation: dict[str, str]
+    path: str
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def label(self, key: str, lang: str) -> str:
+        return self.labels.get(key, {}).get(lang, key)
+
+
+class CatalogueError(Exception):
+    pass
+
+
+def _import(path: Path) -> Any:
+    name = f"_preuve_catalogue_.{path.parent.name}.{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(root: Path | None = None) -> dict[str, CheckInfo]:
+    """Import every check module and join it with its catalogue.yaml; inconsistencies are errors."""
+    root = root or checks_dir()
+    out: dict[str, CheckInfo] = {}
+    for domain in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        meta_file = domain / "catalogue.yaml"
+        meta = yaml.safe_load(meta_file.read_text()) if meta_file.exists() else {}
+        labels = meta.get("labels", {}) or {}
+        prose = meta.get("checks", {}) or {}
+        for path in sorted(domain.glob("check_*.py")):
+            module = _import(path)
+            for obj in vars(module).values():
+                spec = getattr(obj, "__preuve_check__", None)
+                if spec is None:
+                    continue
+                if spec.id in out:
+                    raise CatalogueError(f"check id {spec.id} declared twice ({out[spec.id].path}, {path})")
+                text = prose.get(spec.id)
+                if not text:
+                    raise CatalogueError(f"check {spec.id} ({path}) has no entry in {meta_file}")
+                out[spec.id] = CheckInfo(
+                    spec=spec, title=text["title"], rationale=text["rationale"],
+                    remediation=text["remediation"], path=str(path.relative_to(root.parent)), labels=labels,
+                )
+        missing = set(prose) - {i for i, c in out.items() if Path(c.path).parent.name == domain.name}
+        if missing:
+            raise CatalogueError(f"{meta_file} describes checks that do not exist: {sorted(missing)}")
+    return out
+
+
+def requirement_chapter(req: str) -> str:
+    """'10.2.c' -> '10'."""
+    return req.split(".")[0]

@@ -1,0 +1,322 @@
+"""The pytest plugin: checks are pytest functions, parametrized over inventory targets, judged on evidence.
+
+Registered as a `pytest11` entry point, inert unless `--preuve-inventory` (or `--preuve-replay`) is given, so
+`pytest checks/ --preuve-inventory inv.yaml --preuve-profile p.yaml` and `preuve run` are the same thing.
+Order of events: inputs validated (configure) -> items parametrized and selected by the profile ->
+observations planned from the selected items and collected once (collection_finish) -> each check judges
+from the store (fixtures) -> results, JUnit, run.json, manifest (sessionfinish).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from preuve.evidence.store import EvidenceRef
+from preuve.exitcodes import Exit
+from preuve.inputs.errors import InputError
+from preuve.inputs.targets import Target
+from preuve.judge.verdicts import Judge, NonCompliance
+from preuve.judge.session import Options, RunState, copy_inputs, open_run
+from preuve.judge.verdict import ObservationUnavailable, build_result
+from preuve.observe.sources import SOURCES
+
+STATE = pytest.StashKey[RunState]()
+JUDGE = pytest.StashKey[Judge]()
+REFS = pytest.StashKey[list]()
+DONE = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("preuve", "preuve: SecNumCloud evidence")
+    g.addoption("--preuve-inventory", help="inventory YAML (activates preuve)")
+    g.addoption("--preuve-profile", help="profile YAML")
+    g.addoption("--preuve-waivers", help="waivers (dérogations) YAML")
+    g.addoption("--preuve-out", help="run directory to write (default: reports/run-<UTC time>)")
+    g.addoption("--preuve-replay", help="re-judge the observations recorded in this run directory, offline")
+    g.addoption("--preuve-netns", help="run the scan inside this network namespace (the lab)")
+    g.addoption("--preuve-concurrency", type=int, default=32, help="observations in flight at once")
+    g.addoption("--preuve-timeout", type=float, help="seconds per network operation")
+    g.addoption("--preuve-lang", default="fr", choices=["fr", "en"], help="language of the terminal summary")
+    g.addoption("--preuve-select", action="append", default=[], help="only these check ids (globs)")
+    g.addoption("--preuve-quiet", action="store_true", help="no progress display")
+
+
+def _options(config: pytest.Config) -> Options | None:
+    opt = config.getoption
+    replay = opt("--preuve-replay")
+    inventory = opt("--preuve-inventory")
+    if not inventory and not replay:
+        return None
+    profile = opt("--preuve-profile")
+    if replay:
+        src = Path(replay)
+        inventory = inventory or src / "inputs" / "inventory.yaml"
+        if not profile:
+            import json
+
+            leaf = json.loads((src / "run.json").read_text())["profile"]["file"]
+            profile = src / "inputs" / "profile" / leaf
+    if not profile:
+        raise pytest.UsageError("--preuve-profile is required")
+    out = opt("--preuve-out") or f"reports/run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    waivers = opt("--preuve-waivers")
+    if replay and not waivers and (Path(replay) / "inputs" / "waivers.yaml").exists():
+        waivers = Path(replay) / "inputs" / "waivers.yaml"
+    return Options(inventory=Path(inventory), profile=Path(profile), out=Path(out),
+                   waivers=Path(waivers) if waivers else None, replay=Path(replay) if replay else None,
+                   netns=opt("--preuve-netns"), concurrency=opt("--preuve-concurrency"),
+                   timeout=opt("--preuve-timeout"), lang=opt("--preuve-lang"), select=opt("--preuve-select"),
+                   quiet=opt("--preuve-quiet"), argv=list(config.invocation_params.args))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "preuve_check(id): a preuve check")
+    options = _options(config)
+    if options is None:
+        return
+    try:
+        state = open_run(options)
+    except InputError as exc:
+        sys.stderr.write("preuve: invalid input, nothing was scanned:\n")
+        for p in exc.problems:
+            sys.stderr.write(f"  {p}\n")
+        pytest.exit("invalid input", returncode=int(Exit.INVALID_INPUT))
+    if options.out.exists() and any(options.out.iterdir()):
+        pytest.exit(f"preuve: run directory {options.out} exists and is not empty", returncode=int(Exit.USAGE))
+    options.out.mkdir(parents=True, exist_ok=True)
+    config.stash[STATE] = state
+
+
+def _state(config: pytest.Config) -> RunState | None:
+    return config.stash.get(STATE, None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state = _state(metafunc.config)
+    spec = getattr(metafunc.function, "__preuve_check__", None)
+    if state is None or spec is None:
+        return
+    found = state.targets.get(spec.target, [])
+    params = [pytest.param(t, id=t.name) for t in found]
+    if not params:
+        params = [pytest.param(None, id="no-target", marks=pytest.mark.preuve_no_target)]
+    metafunc.parametrize("target", params, indirect=True)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    import fnmatch
+
+    keep, drop = [], []
+    for item in items:
+        spec = getattr(getattr(item, "function", None), "__preuve_check__", None)
+        if spec is None:
+            drop.append(item)
+            continue
+        wanted = state.profile.selected(spec.id, list(spec.tags), list(spec.requirements))
+        if state.options.select:
+            wanted = wanted and any(fnmatch.fnmatchcase(spec.id, g) for g in state.options.select)
+        if wanted and spec.id in state.catalogue:
+            state.selected_checks.add(spec.id)
+        if not wanted or item.get_closest_marker("preuve_no_target"):
+            state.deselected_by_profile += 1
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
+    from preuve.observe.engine import Request
+
+    facts: dict[tuple[str, str], set[str]] = {}
+    targets: dict[tuple[str, str], Target] = {}
+    for item in items:
+        target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
+        for name in item.fixturenames:
+            src = SOURCES.get(name)
+            if src is None or src.kind != target.kind:
+                continue
+            key = (src.collector, target.name)
+            targets[key] = target
+            facts.setdefault(key, set())
+            if src.fact:
+                facts[key].add(src.fact)
+    return [Request(c, targets[(c, n)], tuple(sorted(facts[(c, n)]))) for (c, n) in sorted(targets)]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is None:
+        return
+    copy_inputs(state)
+    if state.options.replay is not None:
+        src = state.options.replay / "observations"
+        if src.exists():
+            shutil.copytree(src, state.options.out / "observations", dirs_exist_ok=True)
+        state.store.load()
+        import json
+
+        recorded = json.loads((state.options.replay / "run.json").read_text())
+        state.extra["replay_of"] = {"run_id": recorded.get("run_id"), "path": str(state.options.replay)}
+        state.judged_at = dt.datetime.fromisoformat(recorded["started_at"].replace("Z", "+00:00"))
+        state.started_at = state.judged_at
+        return
+    requests = _plan(state, session.items)
+    from preuve.observe.run import run_observations
+
+    t0 = time.perf_counter()
+    run_observations(state, requests)
+    state.observe_seconds = time.perf_counter() - t0
+
+
+def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
+    """Fetch the observation a fixture stands for; missing or failed evidence raises (-> error, never pass)."""
+    state = _state(request.config)
+    if state is None:
+        pytest.skip("preuve is not active (no --preuve-inventory)")
+    target: Target = request.getfixturevalue("target")
+    src = SOURCES[fixture]
+    found = state.store.get(src.collector, target.name)
+    if found is None:
+        raise ObservationUnavailable(f"no {src.collector} observation recorded for {target.name}")
+    obs, ref = found
+    request.node.stash.setdefault(REFS, []).append((ref, obs.started_at, obs.duration_ms))
+    if not obs.ok:
+        raise ObservationUnavailable(obs.error or "observation failed")
+    if src.fact is None:
+        return obs.facts
+    fact = obs.facts.get(src.fact)
+    if fact is None:
+        raise ObservationUnavailable(f"fact {src.fact} was not collected on {target.name}")
+    if isinstance(fact, dict) and "error" in fact and len(fact) == 1:
+        raise ObservationUnavailable(f"{src.fact} on {target.name}: {fact['error']}")
+    return fact
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest) -> Target:
+    """The inventory target under judgement (parametrized by the plugin)."""
+    return request.param
+
+
+@pytest.fixture
+def tls(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Facts of the TLS endpoint under judgement (what it accepts, its certificate chain, HSTS...)."""
+    return _evidence(request, "tls")
+
+
+@pytest.fixture
+def ssh(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Facts of the SSH endpoint seen from outside (banner, KEXINIT algorithms, host keys)."""
+    return _evidence(request, "ssh")
+
+
+@pytest.fixture
+def sshd(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The host's effective sshd configuration (`sshd -T`), keyword -> list of values."""
+    return _evidence(request, "sshd")
+
+
+@pytest.fixture
+def params(request: pytest.FixtureRequest) -> Any:
+    """The profile's parameters (thresholds, allowlists)."""
+    state = _state(request.config)
+    if state is None:
+        pytest.skip("preuve is not active")
+    return state.profile.params
+
+
+@pytest.fixture
+def now(request: pytest.FixtureRequest) -> dt.datetime:
+    """The instant verdicts are judged at: the run's start (a replay reuses the original run's instant)."""
+    state = _state(request.config)
+    if state is None:
+        pytest.skip("preuve is not active")
+    return state.judged_at
+
+
+@pytest.fixture
+def judge(request: pytest.FixtureRequest) -> Judge:
+    j = Judge()
+    request.node.stash[JUDGE] = j
+    return j
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    """After a check returns, its failed expectations become one NonCompliance."""
+    result = yield
+    j = pyfuncitem.stash.get(JUDGE, None)
+    if j is not None and j.failed:
+        raise NonCompliance("; ".join(f"{e.label}: {e.observed!r}" for e in j.failed))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    state = _state(item.config)
+    spec = getattr(getattr(item, "function", None), "__preuve_check__", None)
+    if state is None or spec is None or item.stash.get(DONE, False):
+        return report
+    if call.when == "setup" and call.excinfo is None:
+        return report
+    if call.when == "teardown":
+        return report
+    item.stash[DONE] = True
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if exc is not None and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        from preuve.judge.verdicts import NotApplicable
+
+        exc = NotApplicable(str(exc))
+    info = state.catalogue[spec.id]
+    target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
+    stash = item.stash.get(REFS, [])
+    refs = [r for r, _, _ in stash]
+    collected = [(t, d) for _, t, d in stash]
+    state.results.append(build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc))
+    return report
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:
+        BROKEN_MODULES.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
+
+
+BROKEN_MODULES: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if state is None:
+        return
+    from preuve.report.finish import finish_run
+
+    code = finish_run(state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    if BROKEN_MODULES:
+        sys.stderr.write("preuve: some checks could not be loaded, the run is not valid:\n")
+        for b in BROKEN_MODULES:
+            sys.stderr.write(f"  {b}\n")
+        code = Exit.USAGE
+    session.exitstatus = int(code)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    state = _state(config)
+    if state is None:
+        return None
+    p = state.profile
+    return [f"preuve: profile {p.id} {p.version} (sha256 {p.sha256[:12]}), inventory {state.inventory.name}, "
+            f"out {state.options.out}"]

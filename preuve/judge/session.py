@@ -1,0 +1,97 @@
+"""The state of one preuve run inside pytest: inputs, targets, evidence store, results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preuve.evidence.store import EvidenceStore
+from preuve.inputs.errors import InputError
+from preuve.inputs.inventory import Inventory, load_inventory
+from preuve.inputs.profile import Profile, load_profile
+from preuve.inputs.source import Located
+from preuve.inputs.targets import Target, targets
+from preuve.inputs.waivers import Waiver, load_waivers
+from preuve.judge.catalogue import CheckInfo, load_catalogue
+from preuve.results.model import Result
+
+
+@dataclass
+class Options:
+    inventory: Path
+    profile: Path
+    out: Path
+    waivers: Path | None = None
+    replay: Path | None = None
+    netns: str | None = None
+    concurrency: int = 32
+    timeout: float | None = None
+    lang: str = "fr"
+    select: list[str] = field(default_factory=list)
+    quiet: bool = False
+    argv: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunState:
+    options: Options
+    inventory: Inventory
+    inventory_src: Located
+    profile: Profile
+    waivers: list[Waiver]
+    waivers_src: Located | None
+    targets: dict[str, list[Target]]
+    catalogue: dict[str, CheckInfo]
+    store: EvidenceStore
+    started_at: dt.datetime
+    judged_at: dt.datetime
+    results: list[Result] = field(default_factory=list)
+    selected_checks: set[str] = field(default_factory=set)
+    observe_seconds: float = 0.0
+    deselected_by_profile: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timeout(self) -> float:
+        return self.options.timeout or self.profile.params.timeout or self.inventory.defaults.timeout
+
+    def target(self, kind: str, name: str) -> Target:
+        return next(t for t in self.targets[kind] if t.name == name)
+
+
+def open_run(options: Options) -> RunState:
+    """Load and validate every input before anything touches the network (InputError on any problem)."""
+    problems = []
+    loaded: dict[str, Any] = {}
+    for key, loader, path in (("inventory", load_inventory, options.inventory),
+                              ("profile", load_profile, options.profile),
+                              ("waivers", load_waivers, options.waivers)):
+        try:
+            loaded[key] = loader(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    inv, inv_src = loaded["inventory"]
+    waivers, waivers_src = loaded["waivers"]
+    now = dt.datetime.now(dt.UTC)
+    state = RunState(options=options, inventory=inv, inventory_src=inv_src, profile=loaded["profile"],
+                     waivers=waivers, waivers_src=waivers_src, targets=targets(inv),
+                     catalogue=load_catalogue(), store=EvidenceStore(options.out), started_at=now, judged_at=now)
+    if options.netns is None and inv.scanner.netns and options.replay is None:
+        options.netns = inv.scanner.netns
+    return state
+
+
+def copy_inputs(state: RunState) -> None:
+    """Keep the exact inputs in the run directory so an auditor can re-judge offline with the same ones."""
+    dest = state.options.out / "inputs"
+    (dest / "profile").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state.inventory_src.path, dest / "inventory.yaml")
+    for f in state.profile.files:
+        shutil.copyfile(f, dest / "profile" / Path(f).name)
+    if state.waivers_src is not None:
+        shutil.copyfile(state.waivers_src.path, dest / "waivers.yaml")

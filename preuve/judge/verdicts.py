@@ -1,0 +1,133 @@
+"""The vocabulary of a check: its declaration (`@check`) and its verdicts (`judge.*`).
+
+A check is a short pure function of observations. It declares which SecNumCloud requirements it serves and
+what kind of target it judges; it states expectations through the `judge` fixture, which records what was
+expected, what was observed and what offends. A check that states no expectation cannot pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pytest
+
+TargetKind = Literal["host", "ssh_endpoint", "tls_endpoint"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    requirements: tuple[str, ...]
+    target: TargetKind
+    severity: Severity
+    rule: str
+    tags: tuple[str, ...] = ()
+    module: str = ""
+
+
+def check(
+    id: str,
+    *,
+    requirements: Iterable[str],
+    target: TargetKind,
+    severity: Severity,
+    rule: str,
+    tags: Iterable[str] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a check. `rule` names the ANSSI guide rule it implements (e.g. "ANSSI-TLS R3")."""
+    spec = CheckSpec(id, tuple(requirements), target, severity, rule, tuple(tags))
+    if not spec.requirements:
+        raise ValueError(f"check {id}: at least one SecNumCloud requirement id is needed")
+    if severity not in SEVERITIES:
+        raise ValueError(f"check {id}: unknown severity {severity!r}")
+
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.__preuve_check__ = CheckSpec(**{**spec.__dict__, "module": func.__module__})  # type: ignore[attr-defined]
+        return pytest.mark.usefixtures("target")(pytest.mark.preuve_check(id)(func))
+
+    return wrap
+
+
+class NonCompliance(AssertionError):
+    """Raised after a check returns when at least one expectation failed."""
+
+
+class NotApplicable(Exception):
+    """The check does not apply to this target (said with a reason, reported as not_applicable)."""
+
+
+@dataclass
+class Expectation:
+    label: str
+    operator: str
+    expected: Any
+    observed: Any
+    ok: bool
+    offending: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not (k == "offending" and v is None)}
+
+
+def _plain(v: Any) -> Any:
+    """Sets become sorted lists so that verdicts serialise deterministically."""
+    if isinstance(v, (set, frozenset)):
+        return sorted(v, key=str)
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+@dataclass
+class Judge:
+    """Collects the expectations of one check on one target."""
+
+    expectations: list[Expectation] = field(default_factory=list)
+
+    def _add(self, label: str, op: str, expected: Any, observed: Any, ok: bool, offending: Any = None) -> bool:
+        self.expectations.append(Expectation(label, op, _plain(expected), _plain(observed), ok, _plain(offending)))
+        return ok
+
+    def subset(self, label: str, observed: Iterable[Any], allowed: Iterable[Any]) -> bool:
+        """Everything observed must be allowed (allowlists: versions, suites, algorithms)."""
+        obs, allow = list(observed), list(allowed)
+        bad = [o for o in obs if o not in allow]
+        return self._add(label, "subset", allow, obs, not bad, bad or None)
+
+    def excludes(self, label: str, observed: Iterable[Any], forbidden: Iterable[Any]) -> bool:
+        obs, forb = list(observed), list(forbidden)
+        bad = [o for o in obs if o in forb]
+        return self._add(label, "excludes", forb, obs, not bad, bad or None)
+
+    def equals(self, label: str, observed: Any, expected: Any) -> bool:
+        return self._add(label, "equals", expected, observed, observed == expected)
+
+    def one_of(self, label: str, observed: Any, allowed: Iterable[Any]) -> bool:
+        allow = list(allowed)
+        return self._add(label, "one_of", allow, observed, observed in allow)
+
+    def at_least(self, label: str, observed: float | None, minimum: float) -> bool:
+        return self._add(label, "at_least", minimum, observed, observed is not None and observed >= minimum)
+
+    def at_most(self, label: str, observed: float | None, maximum: float) -> bool:
+        return self._add(label, "at_most", maximum, observed, observed is not None and observed <= maximum)
+
+    def non_empty(self, label: str, observed: Iterable[Any]) -> bool:
+        obs = list(observed)
+        return self._add(label, "non_empty", "non-empty", obs, bool(obs))
+
+    def each(self, label: str, items: dict[str, bool], observed: Any = None) -> bool:
+        """Every named item must hold; the ones that do not are the offending ones."""
+        bad = sorted(k for k, ok in items.items() if not ok)
+        return self._add(label, "all", "all", observed if observed is not None else items, not bad, bad or None)
+
+    def not_applicable(self, reason: str) -> None:
+        raise NotApplicable(reason)
+
+    @property
+    def failed(self) -> list[Expectation]:
+        return [e for e in self.expectations if not e.ok]

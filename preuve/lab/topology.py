@@ -1,0 +1,120 @@
+"""Fixed shape of the local lab: namespaces, subnets, hosts and services.
+
+Everything here is a constant so that the scanner, the tests and the bench
+can import the same addresses instead of re-typing them. All addresses come
+from 198.18.0.0/15 (RFC 2544 benchmarking range) so they can never collide
+with a real network, and every namespace name starts with ``pv-`` so that
+``down()`` can find and delete exactly what the lab created.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+NS_PREFIX = "pv-"
+LAB_SUPERNET = ipaddress.IPv4Network("198.18.0.0/15")
+
+ROUTER_NS = "pv-rtr"
+ADMIN_NS = "pv-admin"
+SCANNER_ADDRESS = "198.18.1.10"
+BLACKHOLE_ADDRESS = "198.18.2.99"
+
+ZONE_IFACE = "eth0"
+"""Name of the zone-side veth inside every zone namespace."""
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One security zone: a namespace joined to the router by a veth pair."""
+
+    name: str
+    ns: str
+    subnet: str
+    addresses: tuple[str, ...]
+    """Addresses held by the zone namespace (the first one is primary)."""
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.subnet)
+
+    @property
+    def prefixlen(self) -> int:
+        return self.network.prefixlen
+
+    @property
+    def gateway(self) -> str:
+        """Router address in this zone (always .1)."""
+        return str(self.network.network_address + 1)
+
+    @property
+    def router_iface(self) -> str:
+        """Router-side veth name (<= 15 chars)."""
+        return f"r-{self.name}"
+
+
+ServiceKind = Literal["sshd", "nginx"]
+Profile = Literal["good", "weak"]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A real daemon the lab runs, reachable from the scanner's namespace."""
+
+    name: str
+    kind: ServiceKind
+    profile: Profile
+    zone: str
+    address: str
+    port: int
+
+    @property
+    def ns(self) -> str:
+        return ZONES[self.zone].ns
+
+
+ZONES: Mapping[str, Zone] = MappingProxyType(
+    {
+        "admin": Zone("admin", "pv-admin", "198.18.1.0/24", (SCANNER_ADDRESS,)),
+        "prod": Zone("prod", "pv-prod", "198.18.2.0/24", ("198.18.2.10", "198.18.2.11")),
+        "dmz": Zone("dmz", "pv-dmz", "198.18.3.0/24", ("198.18.3.10", "198.18.3.11")),
+        "sup": Zone("sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2",)),
+        "pub": Zone("pub", "pv-pub", "198.18.5.0/24", ("198.18.5.2",)),
+    }
+)
+
+SERVICES: Mapping[str, Service] = MappingProxyType(
+    {
+        "ssh-good": Service("ssh-good", "sshd", "good", "prod", "198.18.2.10", 22),
+        "ssh-weak": Service("ssh-weak", "sshd", "weak", "prod", "198.18.2.11", 22),
+        "tls-good": Service("tls-good", "nginx", "good", "dmz", "198.18.3.10", 443),
+        "tls-weak": Service("tls-weak", "nginx", "weak", "dmz", "198.18.3.11", 443),
+    }
+)
+
+NAMESPACES: tuple[str, ...] = (ROUTER_NS, *(z.ns for z in ZONES.values()))
+"""Every namespace the lab owns, router first."""
+
+
+def validate() -> None:
+    """Refuse to run with a topology that would escape the lab's sandbox."""
+    for ns in NAMESPACES:
+        if not ns.startswith(NS_PREFIX):
+            raise ValueError(f"namespace {ns!r} lacks the {NS_PREFIX!r} prefix")
+    for zone in ZONES.values():
+        if not zone.network.subnet_of(LAB_SUPERNET):
+            raise ValueError(f"zone {zone.name}: {zone.subnet} outside {LAB_SUPERNET}")
+        for addr in zone.addresses:
+            if ipaddress.IPv4Address(addr) not in zone.network:
+                raise ValueError(f"zone {zone.name}: {addr} outside {zone.subnet}")
+    for svc in SERVICES.values():
+        if svc.address not in ZONES[svc.zone].addresses:
+            raise ValueError(f"service {svc.name}: {svc.address} not held by zone {svc.zone}")
+    if ipaddress.IPv4Address(BLACKHOLE_ADDRESS) not in LAB_SUPERNET:
+        raise ValueError("black-hole address outside the lab range")
+
+
+validate()

@@ -1,0 +1,38 @@
+"""End of a run: results.jsonl first (the source of truth), then everything derived from it, manifest last."""
+
+from __future__ import annotations
+
+import json
+
+from preuve.evidence.canonical import write_atomic
+from preuve.exitcodes import Exit
+from preuve.judge.session import RunState
+from preuve.report.junit import write_junit
+from preuve.report.manifest import write_manifest
+from preuve.report.runinfo import run_info
+from preuve.report.summary import print_summary
+from preuve.results.writer import counts, sort_results, write_results
+
+
+def exit_code(stats: dict[str, int]) -> Exit:
+    if stats["fail"]:
+        return Exit.NON_COMPLIANT
+    if stats["error"]:
+        return Exit.INCOMPLETE
+    return Exit.COMPLIANT
+
+
+def finish_run(state: RunState, interrupted: bool = False) -> Exit:
+    out = state.options.out
+    results = sort_results(state.results)
+    code = exit_code(counts(results))
+    if interrupted and code == Exit.COMPLIANT:
+        code = Exit.INCOMPLETE
+    write_results(results, out / "results.jsonl")
+    run = run_info(state, int(code), interrupted)
+    write_atomic(out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    write_junit(results, out / "junit.xml", run)
+    write_manifest(out)
+    if not state.options.quiet:
+        print_summary(results, run, str(out), state.options.lang)
+    return code

@@ -1,0 +1,97 @@
+"""junit.xml generated from results.jsonl, for CI systems (GitLab, GitHub reporters, Jenkins).
+
+Written with ElementTree rather than junit-xml: junit-xml 1.9 is unmaintained and cannot write what we need
+(per-case metadata), and the Jenkins junit-10.xsd allows no <properties> inside <testcase>. So:
+- classname + name are unique per (requirement, check, target), because GitLab keeps only the first of a pair;
+- the French verdict "observé / attendu" is the failure text (GitLab ignores the message attribute);
+- per-case metadata and evidence (path + sha256) go to <system-out> as [[PROPERTY|k=v]] / [[ATTACHMENT|path]]
+  lines (read by Jenkins' junit-attachments and Testmo); run-level facts are <testsuite><properties>.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from preuve.judge.catalogue import requirement_chapter
+from preuve.results.model import Result
+
+CHAPTERS = {
+    "5": "Politiques de sécurité et gestion du risque", "6": "Organisation de la sécurité",
+    "7": "Sécurité des ressources humaines", "8": "Gestion des actifs", "9": "Contrôle d'accès",
+    "10": "Cryptologie", "11": "Sécurité physique", "12": "Sécurité liée à l'exploitation",
+    "13": "Sécurité des communications", "14": "Acquisition, développement et maintenance",
+    "15": "Relations avec les tiers", "16": "Gestion des incidents", "17": "Continuité d'activité",
+    "18": "Conformité", "19": "Exigences supplémentaires",
+}
+
+
+def _case(r: Result) -> ET.Element:
+    case = ET.Element("testcase", {
+        "classname": f"secnumcloud.{r.requirements[0]}",
+        "name": f"{r.check_id}[{r.target['name']}]",
+        "time": f"{(r.duration_ms or 0) / 1000:.3f}",
+    })
+    fr, en = r.message["fr"], r.message["en"]
+    if r.status == "fail":
+        el = ET.SubElement(case, "failure", {"type": "NonConformite", "message": fr})
+        el.text = f"{fr}\n{en}\nRemédiation : {(r.remediation or {}).get('fr', '')}"
+    elif r.status == "error":
+        el = ET.SubElement(case, "error", {"type": "ObservationImpossible", "message": fr})
+        el.text = f"{fr}\n{en}"
+    elif r.status in ("not_applicable", "waived", "manual"):
+        if r.status == "waived" and r.waiver:
+            msg = f"DEROGATION {r.waiver.id} (exp. {r.waiver.expires}, {r.waiver.approver}): {fr}"
+        else:
+            msg = f"{'NA' if r.status == 'not_applicable' else 'MANUEL'}: {fr}"
+        ET.SubElement(case, "skipped", {"message": msg}).text = msg
+    out = [f"{r.status.upper()} {r.check_id} sur {r.target['name']} : {fr}",
+           f"Exigences SecNumCloud : {', '.join(r.requirements)} ; règle : {r.rule} ; sévérité : {r.severity}"]
+    props = {"finding.id": r.finding_id, "check.id": r.check_id, "req.ids": ",".join(r.requirements),
+             "target.name": r.target["name"], "target.kind": r.target["kind"], "target.address": r.target["address"],
+             "severity": r.severity, "status": r.status, "collected_at": r.collected_at or ""}
+    if r.waiver:
+        props["waiver.id"] = r.waiver.id
+    out += [f"[[PROPERTY|{k}={v}]]" for k, v in props.items()]
+    for ev in r.evidence:
+        out += [f"[[ATTACHMENT|{ev.path}]]", f"[[PROPERTY|evidence.sha256={ev.path}:{ev.sha256}]]"]
+    ET.SubElement(case, "system-out").text = "\n".join(out)
+    return case
+
+
+def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
+    by_chapter: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_chapter[requirement_chapter(r.requirements[0])].append(r)
+    root = ET.Element("testsuites", {"name": f"preuve {run['profile']['id']} {run['profile']['version']}"})
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for chapter in sorted(by_chapter, key=lambda c: int(c) if c.isdigit() else 99):
+        cases = by_chapter[chapter]
+        counts = {
+            "tests": len(cases),
+            "failures": sum(r.status == "fail" for r in cases),
+            "errors": sum(r.status == "error" for r in cases),
+            "skipped": sum(r.status in ("not_applicable", "waived", "manual") for r in cases),
+        }
+        suite = ET.SubElement(root, "testsuite", {
+            "name": f"SecNumCloud 3.2 — {chapter}. {CHAPTERS.get(chapter, '')}".strip(),
+            **{k: str(v) for k, v in counts.items()},
+            "time": f"{sum((r.duration_ms or 0) for r in cases) / 1000:.3f}",
+            "timestamp": run["started_at"], "hostname": run["scanner"]["hostname"],
+            "id": chapter, "package": "secnumcloud-3.2",
+        })
+        props = ET.SubElement(suite, "properties")
+        for k, v in (("run.id", run["run_id"]), ("tool.version", run["tool"]["version"]),
+                     ("profile.id", run["profile"]["id"]), ("profile.version", run["profile"]["version"]),
+                     ("profile.sha256", run["profile"]["sha256"]), ("inventory.sha256", run["inventory"]["sha256"])):
+            ET.SubElement(props, "property", {"name": k, "value": str(v)})
+        for r in cases:
+            suite.append(_case(r))
+        for k in totals:
+            totals[k] += counts[k]
+    for k, v in totals.items():
+        root.set(k, str(v))
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,61 @@
+"""run.json: what was run, by which tool, with which inputs (hashes), when, and how it ended."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import platform
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+from preuve import __version__
+from preuve.judge.session import RunState
+from preuve.results.writer import counts
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, Any]:
+    p, inv = state.profile, state.inventory
+    return {
+        "schema": "preuve.run/1",
+        "run_id": str(uuid.uuid4()),
+        "started_at": _iso(state.started_at),
+        "ended_at": _iso(dt.datetime.now(dt.UTC)),
+        "interrupted": interrupted,
+        "tool": {"name": "preuve", "version": __version__, "commit": _commit(),
+                 "python": platform.python_version()},
+        "referential": {"name": "SecNumCloud", "version": "3.2", "date": "2022-03-08"},
+        "profile": {"id": p.id, "version": p.version, "sha256": p.sha256, "chain": p.chain,
+                    "file": Path(p.files[-1]).name},
+        "inventory": {"name": inv.name, "sha256": state.inventory_src.sha256,
+                      "targets": {k: len(v) for k, v in state.targets.items()}},
+        "waivers": {"sha256": state.waivers_src.sha256 if state.waivers_src else None, "count": len(state.waivers)},
+        "scanner": {"hostname": platform.node(), "operator": _operator(), "netns": state.options.netns},
+        "replay_of": state.extra.get("replay_of"),
+        "checks_selected": sorted(state.selected_checks),
+        "observations": len(state.store),
+        "observe_seconds": round(state.observe_seconds, 3),
+        "stats": counts(state.results),
+        "exit_code": exit_code,
+    }
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"

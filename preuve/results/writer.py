@@ -1,0 +1,27 @@
+"""results.jsonl: canonical JSON, one result per line, ordered by (check, target) for stable diffs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from preuve.evidence.canonical import dumps, write_atomic
+from preuve.results.model import STATUSES, Result
+
+
+def sort_results(results: list[Result]) -> list[Result]:
+    return sorted(results, key=lambda r: (r.check_id, r.target["name"]))
+
+
+def write_results(results: list[Result], path: Path) -> None:
+    write_atomic(path, b"".join(dumps(r.model_dump(mode="json")) + b"\n" for r in sort_results(results)))
+
+
+def read_results(path: Path) -> list[Result]:
+    return [Result.model_validate(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+def counts(results: list[Result]) -> dict[str, int]:
+    c = Counter(r.status for r in results)
+    return {s: c.get(s, 0) for s in STATUSES}

@@ -1,0 +1,320 @@
+"""Real TLS servers on 127.0.0.1 for tests: certificates, nginx instances, silent sockets.
+
+Everything here is for tests only and never binds anything but loopback. Reuse it from a
+session fixture, e.g.::
+
+    with NginxLab(tmp_dir) as lab:
+        compliant = lab.start_compliant()
+        weak = lab.start_weak()
+
+Certificates are built with ``cryptography``. Its builder refuses SHA-1 signatures, so
+:func:`make_self_signed` re-signs the TBS itself in that case (see :func:`_resign_sha1`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa
+from cryptography.x509.oid import NameOID
+
+LOOPBACK = "127.0.0.1"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+# RFC 2409 "Second Oakley Group": a well-known 1024-bit safe prime, so the weak server gets a
+# 1024-bit DHE group instantly instead of waiting for parameter generation.
+_OAKLEY_GROUP_2_P = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
+    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B"
+    "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+    16,
+)
+
+COMPLIANT_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+WEAK_CIPHERS = "AES128-SHA:AES256-SHA:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-SHA:@SECLEVEL=0"
+HSTS_VALUE = "max-age=63072000; includeSubDomains"
+HSTS_MAX_AGE = 63072000
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertFiles:
+    """PEM files of a certificate and its private key."""
+
+    cert: Path
+    key: Path
+    certificate: x509.Certificate
+
+
+def make_self_signed(
+    directory: Path,
+    name: str,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    hash_alg: hashes.HashAlgorithm,
+    days: int,
+    dns_names: tuple[str, ...] = ("localhost",),
+    ip_addresses: tuple[str, ...] = (LOOPBACK,),
+    country: str = "FR",
+) -> CertFiles:
+    """Write a self-signed leaf certificate (with SANs) and its key to ``directory``."""
+    import ipaddress
+
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "preuve tests"),
+            x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0] if dns_names else name),
+        ]
+    )
+    sans: list[x509.GeneralName] = [x509.DNSName(d) for d in dns_names]
+    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+    if isinstance(hash_alg, hashes.SHA1):
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("SHA-1 re-signing is only implemented for RSA keys")
+        der = _resign_sha1(builder.sign(key, hashes.SHA256()), key)
+        certificate = x509.load_der_x509_certificate(der)
+    else:
+        certificate = builder.sign(key, hash_alg)
+
+    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return CertFiles(cert=cert_path, key=key_path, certificate=certificate)
+
+
+_ALGID_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+_ALGID_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
+
+
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def _resign_sha1(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bytes:
+    """Turn a sha256WithRSA certificate into a sha1WithRSA one (cryptography won't sign SHA-1).
+
+    Both AlgorithmIdentifiers have the same DER length, so swapping them in the TBS keeps
+    every length valid; then sign the new TBS with SHA-1 and rebuild the outer SEQUENCE.
+    """
+    tbs = cert.tbs_certificate_bytes
+    if tbs.count(_ALGID_SHA256_RSA) != 1:
+        raise ValueError("unexpected TBS layout")
+    tbs = tbs.replace(_ALGID_SHA256_RSA, _ALGID_SHA1_RSA)
+    signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    bit_string = b"\x03" + _der_len(len(signature) + 1) + b"\x00" + signature
+    body = tbs + _ALGID_SHA1_RSA + bit_string
+    return b"\x30" + _der_len(len(body)) + body
+
+
+def write_dhparam_1024(path: Path) -> Path:
+    """Write the 1024-bit Oakley group 2 as PKCS#3 PEM (for ``ssl_dhparam``)."""
+    params = dh.DHParameterNumbers(_OAKLEY_GROUP_2_P, 2).parameters()
+    path.write_bytes(params.parameter_bytes(serialization.Encoding.PEM, serialization.ParameterFormat.PKCS3))
+    return path
+
+
+# --- ports and sockets ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago (small race accepted in tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 5.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until something accepts TCP connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.2):
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on {LOOPBACK}:{port} after {timeout}s")
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A 'black hole': the kernel completes TCP handshakes (listen backlog) but nobody ever
+    reads or answers. Yields the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        s.listen(64)
+        yield int(s.getsockname()[1])
+
+
+# --- nginx ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TlsServer:
+    """A running test server."""
+
+    name: str
+    host: str
+    port: int
+    cert: CertFiles
+
+
+_NGINX_CONF = """\
+worker_processes 1;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/tmp/body;
+    proxy_temp_path {root}/tmp/proxy;
+    fastcgi_temp_path {root}/tmp/fastcgi;
+    uwsgi_temp_path {root}/tmp/uwsgi;
+    scgi_temp_path {root}/tmp/scgi;
+    default_type text/plain;
+{servers}
+}}
+"""
+
+_SERVER_BLOCK = """\
+    server {{
+        listen {host}:{port} ssl;
+        server_name localhost;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+{directives}
+        location / {{ return 200 "ok\\n"; }}
+    }}
+"""
+
+
+def compliant_directives() -> str:
+    """nginx TLS settings in line with the ANSSI guide (ECDSA, TLS 1.2/1.3, AEAD, PFS, HSTS)."""
+    return "\n".join(
+        [
+            "        ssl_protocols TLSv1.2 TLSv1.3;",
+            f"        ssl_ciphers '{COMPLIANT_CIPHERS}';",
+            "        ssl_prefer_server_ciphers on;",
+            "        ssl_ecdh_curve X25519:prime256v1:secp384r1;",
+            f'        add_header Strict-Transport-Security "{HSTS_VALUE}" always;',
+        ]
+    )
+
+
+def weak_directives(dhparam: Path) -> str:
+    """nginx TLS settings violating the guide (old versions, static RSA, CBC, DHE 1024, no HSTS)."""
+    return "\n".join(
+        [
+            "        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;",
+            f"        ssl_ciphers '{WEAK_CIPHERS}';",
+            f"        ssl_dhparam {dhparam};",
+        ]
+    )
+
+
+class NginxLab:
+    """Owns one nginx master serving any number of TLS servers from a temp directory.
+
+    One process for all servers keeps the fixture fast; ``stop()`` (or the context manager)
+    terminates it.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.servers: list[tuple[TlsServer, str]] = []
+        self.proc: subprocess.Popen | None = None
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def add(self, name: str, cert: CertFiles, directives: str) -> TlsServer:
+        """Register a server block; call before ``start()``."""
+        server = TlsServer(name=name, host=LOOPBACK, port=free_port(), cert=cert)
+        self.servers.append((server, directives))
+        return server
+
+    def add_compliant(self, name: str = "compliant") -> TlsServer:
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = make_self_signed(self.root, name, key, hashes.SHA256(), days=365)
+        return self.add(name, cert, compliant_directives())
+
+    def add_weak(self, name: str = "weak") -> TlsServer:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        cert = make_self_signed(self.root, name, key, hashes.SHA1(), days=3650)
+        dhparam = write_dhparam_1024(self.root / f"{name}-dh1024.pem")
+        return self.add(name, cert, weak_directives(dhparam))
+
+    def config_text(self) -> str:
+        blocks = "".join(
+            _SERVER_BLOCK.format(
+                host=s.host, port=s.port, cert=s.cert.cert, key=s.cert.key, directives=directives
+            )
+            for s, directives in self.servers
+        )
+        return _NGINX_CONF.format(root=self.root, servers=blocks)
+
+    def start(self, timeout: float = 5.0) -> None:
+        """Write the config, start nginx in the foreground, wait until every port answers."""
+        conf = self.root / "nginx.conf"
+        conf.write_text(self.config_text())
+        pid = self.root / "nginx.pid"
+        self.proc = subprocess.Popen(
+            [NGINX, "-p", str(self.root), "-e", str(self.root / "error.log"), "-c", str(conf),
+             "-g", f"daemon off; pid {pid};"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for server, _ in self.servers:
+                wait_for_port(server.port, timeout=timeout, proc=self.proc)
+        except Exception as exc:
+            log = (self.root / "error.log").read_text(errors="replace") if (self.root / "error.log").exists() else ""
+            self.stop()
+            raise RuntimeError(f"nginx did not start: {exc}\n{log}") from exc
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None
+
+    def __enter__(self) -> NginxLab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
