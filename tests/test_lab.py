@@ -17,9 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from preuve import lab
-from preuve.lab import describe, netns, procs
+from preuve.lab import describe, firewall, netns, pki, procs
 from preuve.lab.topology import (
     ADMIN_NS,
     BLACKHOLE_ADDRESS,
@@ -182,6 +184,37 @@ def test_tls_weak_negotiates_tls10_static_rsa(paths):
     assert "Protocol  : TLSv1\n" in proc.stdout, proc.stdout + proc.stderr
     assert "Cipher    : AES128-SHA" in proc.stdout
     assert "Server public key is 1024 bit" in proc.stdout
+
+
+def test_pki_good_and_weak_certificates(paths):
+    good = x509.load_pem_x509_certificate(pki.material(paths, "tls-good").cert.read_bytes())
+    weak = x509.load_pem_x509_certificate(pki.material(paths, "tls-weak").cert.read_bytes())
+    assert isinstance(good.public_key(), ec.EllipticCurvePublicKey)
+    assert good.public_key().curve.name == "secp256r1"
+    assert good.signature_hash_algorithm.name == "sha256"
+    assert 360 <= (good.not_valid_after_utc - good.not_valid_before_utc).days <= 370
+    san = good.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["tls-good.lab"]
+    assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["198.18.3.10"]
+    assert weak.public_key().key_size == 1024
+    assert weak.signature_hash_algorithm.name == "sha1"
+    assert (weak.not_valid_after_utc - weak.not_valid_before_utc).days >= 3649
+    for ca_file, country in ((paths.ca_fr, "FR"), (paths.ca_us, "US")):
+        ca = x509.load_pem_x509_certificate(ca_file.read_bytes())
+        assert ca.subject.get_attributes_for_oid(x509.NameOID.COUNTRY_NAME)[0].value == country
+
+
+def test_router_ruleset_takes_extra_rules_after_the_blackhole(paths):
+    text = firewall.router_ruleset("ip saddr 198.18.5.0/24 drop\n")
+    assert text.index("198.18.2.99") < text.index("ip saddr 198.18.5.0/24 drop")
+    try:
+        firewall.load_router_ruleset(paths.router_ruleset, "ip saddr 198.18.5.0/24 counter drop")
+        listed = lab.run_in(ROUTER_NS, ["nft", "list", "table", "inet", "preuve"]).stdout
+        assert "ip saddr 198.18.5.0/24" in listed
+    finally:
+        firewall.load_router_ruleset(paths.router_ruleset)
+    assert firewall.ruleset_loaded()
+    assert "198.18.5.0/24" not in lab.run_in(ROUTER_NS, ["nft", "list", "ruleset"]).stdout
 
 
 def test_blackhole_times_out_silently(built):

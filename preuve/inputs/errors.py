@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """('hosts', 0, 'ssh', 'port') -> 'hosts[0].ssh.port'."""
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+
+
 @dataclass(frozen=True)
 class InputProblem:
     """One thing wrong in one input file."""

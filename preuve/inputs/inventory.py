@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from preuve.inputs.errors import InputError, InputProblem
+from preuve.inputs.errors import InputError, InputProblem, field_path
 from preuve.inputs.source import Located, load_yaml, validate
 
 Name = str
@@ -176,8 +176,7 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
     problems: list[InputProblem] = []
 
     def add(loc: tuple, msg: str) -> None:
-        field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-        problems.append(InputProblem(located.path, located.line_of(loc), field, msg))
+        problems.append(InputProblem(located.path, located.line_of(loc), field_path(loc), msg))
 
     zones = {z.name for z in inv.zones}
     sites = {s.name for s in inv.sites}

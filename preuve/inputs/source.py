@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from preuve.inputs.errors import InputError, InputProblem
+from preuve.inputs.errors import InputError, InputProblem, field_path
 
 Path_ = tuple[str | int, ...]
 
@@ -45,7 +45,7 @@ def _walk(node: yaml.Node, here: Path_, lines: dict[Path_, int], problems: list[
         for key_node, value_node in node.value:
             key = yaml.SafeLoader.construct_scalar(yaml.SafeLoader(""), key_node)  # type: ignore[arg-type]
             if key in out:
-                problems.append(f"{key_node.start_mark.line + 1}\x00{'.'.join(map(str, here + (key,)))}")
+                problems.append(f"{key_node.start_mark.line + 1}\x00{field_path((*here, key))}")
             lines[here + (key,)] = key_node.start_mark.line + 1
             out[key] = _walk(value_node, here + (key,), lines, problems)
         return out
@@ -111,6 +111,6 @@ def validate(located: Located, model: type, *, context: dict[str, Any] | None = 
         problems = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            field_name = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+            field_name = field_path(loc)
             problems.append(InputProblem(located.path, located.line_of(loc), field_name, _expected(err)))
         raise InputError(problems) from None

@@ -29,8 +29,10 @@ def _print_status(st: dict[str, Any]) -> None:
 
 def _print_up(data: dict[str, Any], elapsed: float) -> None:
     print(f"lab up in {elapsed:.2f}s (built in {data['up_seconds']}s at {data['started_at']})")
-    print(f"  state dir {data['state_dir']}; scanner runs in {data['scanner']['ns']} "
-          f"as {data['scanner']['address']}")
+    print(
+        f"  state dir {data['state_dir']}; scanner runs in {data['scanner']['ns']} "
+        f"as {data['scanner']['address']}"
+    )
     for name, svc in data["services"].items():
         print(f"  {name:9} {svc['address']}:{svc['port']:<4} pid={svc['pid']} config={svc['config']}")
     print(f"  black hole {data['router']['blackhole']}; client key {data['keys']['auditor']}")

@@ -49,10 +49,10 @@ def render_config(paths: LabPaths, profile: str, tls: TlsMaterial) -> str:
     return f"""# preuve lab: {name} (generated, do not edit)
 worker_processes 1;
 pid {paths.pid_file(name)};
-error_log {paths.log(name + '.error')} info;
+error_log {paths.log(name + ".error")} info;
 events {{ worker_connections 128; }}
 http {{
-    access_log {paths.log(name + '.access')};
+    access_log {paths.log(name + ".access")};
 {temp_paths}
     server_tokens off;
     default_type text/html;

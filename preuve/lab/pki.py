@@ -49,60 +49,64 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+@dataclass(frozen=True)
+class _Issuer:
+    name: x509.Name
+    key: PrivateKey
+
+
 def _cert(
     subject: x509.Name,
     key: PrivateKey,
-    issuer: x509.Name,
-    issuer_key: PrivateKey,
+    issuer: _Issuer | None,
+    *,
     days: int,
     digest: hashes.HashAlgorithm,
-    *,
-    ca: bool,
-    path_len: int | None = None,
+    ca_path_len: int | None = None,
     sans: list[x509.GeneralName] | None = None,
 ) -> x509.Certificate:
+    """A CA certificate if ``ca_path_len`` is set, else a TLS server leaf.
+
+    ``issuer=None`` means self-signed.
+    """
+    issuer = issuer or _Issuer(subject, key)
+    is_ca = ca_path_len is not None
     now = _now()
     pub = key.public_key()
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(issuer)
+        .issuer_name(issuer.name)
         .public_key(pub)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len if ca else None), True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), False)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=ca_path_len), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not is_ca,
+                content_commitment=False,
+                # RSA leaves also serve static-RSA key exchange.
+                key_encipherment=not is_ca and isinstance(key, rsa.RSAPrivateKey),
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=is_ca,
+                crl_sign=is_ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
         )
     )
-    if ca:
-        usage = dict(key_cert_sign=True, crl_sign=True, digital_signature=False)
-    else:
-        # RSA leaves also do static-RSA key exchange (key_encipherment).
-        usage = dict(
-            key_cert_sign=False,
-            crl_sign=False,
-            digital_signature=True,
-        )
+    if not is_ca:
         builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False
-        )
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans or []), False)
-    builder = builder.add_extension(
-        x509.KeyUsage(
-            content_commitment=False,
-            key_encipherment=not ca and isinstance(key, rsa.RSAPrivateKey),
-            data_encipherment=False,
-            key_agreement=False,
-            encipher_only=False,
-            decipher_only=False,
-            **usage,
-        ),
-        True,
-    )
-    return builder.sign(issuer_key, digest)
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        ).add_extension(x509.SubjectAlternativeName(sans or []), critical=False)
+    return builder.sign(issuer.key, digest)
 
 
 # DER AlgorithmIdentifier for sha256WithRSAEncryption and sha1WithRSAEncryption:
@@ -202,37 +206,31 @@ def ensure(paths: LabPaths) -> dict[str, TlsMaterial]:
 def _generate(paths: LabPaths) -> None:
     sha256 = hashes.SHA256()
 
-    # French chain: root -> issuing CA -> ECDSA P-256 leaf, all SHA-256.
+    # French chain: root -> issuing CA -> ECDSA P-256 leaf, all SHA-2.
     fr_root_key = ec.generate_private_key(ec.SECP384R1())
     fr_root_name = _name("Preuve Lab Root CA FR", "FR", "Preuve Lab")
-    fr_root = _cert(
-        fr_root_name, fr_root_key, fr_root_name, fr_root_key, 3650, hashes.SHA384(),
-        ca=True, path_len=1,
-    )
+    fr_root = _cert(fr_root_name, fr_root_key, None, days=3650, digest=hashes.SHA384(), ca_path_len=1)
+    fr_root_issuer = _Issuer(fr_root_name, fr_root_key)
     fr_int_key = ec.generate_private_key(ec.SECP256R1())
     fr_int_name = _name("Preuve Lab Issuing CA FR", "FR", "Preuve Lab")
-    fr_int = _cert(
-        fr_int_name, fr_int_key, fr_root_name, fr_root_key, 1825, hashes.SHA384(),
-        ca=True, path_len=0,
-    )
+    fr_int = _cert(fr_int_name, fr_int_key, fr_root_issuer, days=1825, digest=hashes.SHA384(), ca_path_len=0)
     good_key = ec.generate_private_key(ec.SECP256R1())
+    good_name = _name("tls-good.lab", "FR", "Preuve Lab")
     good = _cert(
-        _name("tls-good.lab", "FR", "Preuve Lab"), good_key, fr_int_name, fr_int_key, 365,
-        sha256, ca=False, sans=_sans("tls-good"),
-    )
+        good_name, good_key, _Issuer(fr_int_name, fr_int_key), days=365, digest=sha256,
+        sans=_sans("tls-good"),
+    )  # fmt: skip
 
     # US CA signing an RSA 1024 / SHA-1 / 10-year leaf.
     us_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     us_name = _name("Legacy Lab Root CA US", "US", "Legacy Lab")
-    us_root = _cert(us_name, us_key, us_name, us_key, 7300, sha256, ca=True, path_len=0)
+    us_root = _cert(us_name, us_key, None, days=7300, digest=sha256, ca_path_len=0)
     weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    weak = _resign_sha1(
-        _cert(
-            _name("tls-weak.lab", "US", "Legacy Lab"), weak_key, us_name, us_key, 3650,
-            sha256, ca=False, sans=_sans("tls-weak"),
-        ),
-        us_key,
+    weak_name = _name("tls-weak.lab", "US", "Legacy Lab")
+    weak_sha256 = _cert(
+        weak_name, weak_key, _Issuer(us_name, us_key), days=3650, digest=sha256, sans=_sans("tls-weak")
     )
+    weak = _resign_sha1(weak_sha256, us_key)
 
     _write_key(paths.pki_private / "ca-fr.key", fr_root_key)
     _write_key(paths.pki_private / "ca-fr-issuing.key", fr_int_key)

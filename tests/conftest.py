@@ -1,0 +1,82 @@
+"""Shared fixtures: the local lab (real daemons in network namespaces) and one full scan of it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LAB_INVENTORY = REPO / "inventories" / "lab.yaml"
+FULL_PROFILE = REPO / "profiles" / "secnumcloud-3.2.yaml"
+
+
+@dataclass
+class Run:
+    """A finished `preuve` invocation and its run directory."""
+
+    proc: subprocess.CompletedProcess
+    out: Path
+
+    @property
+    def code(self) -> int:
+        return self.proc.returncode
+
+    @property
+    def results(self) -> list[dict]:
+        return [json.loads(line) for line in (self.out / "results.jsonl").read_text().splitlines()]
+
+    def result(self, check_id: str, target: str) -> dict:
+        return next(r for r in self.results if r["check_id"] == check_id and r["target"]["name"] == target)
+
+    def statuses(self, target: str) -> dict[str, str]:
+        return {r["check_id"]: r["status"] for r in self.results if r["target"]["name"] == target}
+
+
+def preuve(*args: str | os.PathLike, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the real `preuve` command line (a separate process, as users do)."""
+    return subprocess.run([sys.executable, "-m", "preuve", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=REPO)
+
+
+def scan(out: Path, *extra: str | os.PathLike, inventory: Path = LAB_INVENTORY, profile: Path = FULL_PROFILE,
+         env: dict | None = None) -> Run:
+    proc = preuve("run", "-i", inventory, "-p", profile, "-o", out, "-q", *extra, env=env)
+    return Run(proc, out)
+
+
+def _root() -> bool:
+    return os.geteuid() == 0
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The lab, up for the whole session and torn down at its end (nothing left behind)."""
+    if not _root():
+        pytest.skip("the lab needs root (network namespaces)")
+    from preuve import lab as lab_mod
+
+    info = lab_mod.ensure_up()
+    yield info
+    lab_mod.down()
+
+
+@pytest.fixture
+def lab_up(lab):
+    """For tests that run after one that stopped the lab: make sure it is healthy again."""
+    from preuve import lab as lab_mod
+
+    return lab_mod.ensure_up()
+
+
+@pytest.fixture(scope="session")
+def lab_run(lab, tmp_path_factory) -> Run:
+    """One full-profile scan of the lab, shared by the tests that only read its results."""
+    run = scan(tmp_path_factory.mktemp("lab-run") / "run")
+    assert (run.out / "results.jsonl").exists(), run.proc.stderr
+    return run
