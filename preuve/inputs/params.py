@@ -49,7 +49,7 @@ class TlsParams(Strict):
 
 class SshParams(Strict):
     kex_allowed: list[str] = [
-        "sntrup761x25519-sha512@openssh.com", "mlkem768x25519-sha256",
+        "sntrup761x25519-sha512@openssh.com", "sntrup761x25519-sha512", "mlkem768x25519-sha256",
         "curve25519-sha256", "curve25519-sha256@libssh.org",
         "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
         "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",

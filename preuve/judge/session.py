@@ -81,7 +81,7 @@ def open_run(options: Options) -> RunState:
     state = RunState(options=options, inventory=inv, inventory_src=inv_src, profile=loaded["profile"],
                      waivers=waivers, waivers_src=waivers_src, targets=targets(inv),
                      catalogue=load_catalogue(), store=EvidenceStore(options.out), started_at=now, judged_at=now)
-    if options.netns is None and inv.scanner.netns and options.replay is None:
+    if not options.netns and inv.scanner.netns and options.replay is None:
         options.netns = inv.scanner.netns
     return state
 

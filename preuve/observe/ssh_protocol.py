@@ -75,7 +75,10 @@ def collect(host: str, port: int = 22, *, timeout: float = 5.0, keyscan: bool = 
     _check_host(host)
     pre_banner, banner, payload = _exchange(host, port, timeout)
     facts = _banner_facts(host, port, banner)
-    facts.update(parse_kexinit(payload))
+    try:
+        facts.update(parse_kexinit(payload))
+    except ObservationError as e:
+        raise ObservationError(f"ssh://{host}:{port}: {e}") from None
     raw = {"banner": banner, "pre_banner": pre_banner, "kexinit_hex": payload.hex()}
     if keyscan:
         keys, stdout, stderr = _scan_host_keys(host, port, facts["host_key_algorithms"], timeout)

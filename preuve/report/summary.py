@@ -22,6 +22,11 @@ STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "waived": "mage
          "manual": "cyan"}
 
 
+def _short(message: str, width: int = 180) -> str:
+    """The terminal shows the gist; results.jsonl and the reports keep the whole verdict."""
+    return message if len(message) <= width else message[: width - 1] + "…"
+
+
 def print_summary(results: list[Result], run: dict[str, Any], out: str, lang: str = "fr",
                   console: Console | None = None, limit: int = 40) -> None:
     w = WORDS[lang]
@@ -37,7 +42,7 @@ def print_summary(results: list[Result], run: dict[str, Any], out: str, lang: st
             table.add_column(col, overflow="fold")
         for r in bad[:limit]:
             table.add_row(f"[{STYLE[r.status]}]{w[r.status]}[/]", f"{r.check_id} ({r.severity})",
-                          r.target["name"], r.message[lang])
+                          r.target["name"], _short(r.message[lang]))
         console.print(table)
         if len(bad) > limit:
             console.print(f"… {len(bad) - limit} more in results.jsonl")
