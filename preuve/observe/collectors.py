@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -46,10 +47,14 @@ def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> Any:
     password_env = None
     if access.password is not None:
         try:
-            REDACTOR.register(access.password.resolve())
+            secret = access.password.resolve()
         except (KeyError, OSError) as exc:
             raise ObservationError(f"password reference for {target.name} cannot be read: {exc}") from None
+        REDACTOR.register(secret)
         password_env = access.password.env
+        if password_env is None:  # a file reference: hand it to the collector through this process only
+            password_env = f"_PREUVE_PASSWORD_{target.name.upper().replace('-', '_').replace('.', '_')}"
+            os.environ[password_env] = secret
     return SshTarget(host=target.address, port=access.port, user=access.user, key_file=access.key_file,
                      known_hosts=access.known_hosts, trust_on_first_use=access.trust_on_first_use,
                      jump=jump, password_env=password_env)

@@ -28,7 +28,8 @@ Facts (``None`` = could not be observed; see ``errors``)::
                                      authentication: ECDSA|RSA|DSS|anon|PSK|None, encryption: "AES_256_GCM",
                                      mac: SHA1|SHA256|SHA384|MD5|None (PRF hash for AEAD suites),
                                      aead, cbc, export, null_encryption, anonymous, forward_secrecy: bool,
-                                     key_size: symmetric bits, ephemeral_key: {type: ECDH|DH, size, curve}|None}}
+                                     key_size: symmetric bits,
+                                     ephemeral_key: {type: ECDH|DH, size, curve} | None}}
                                     TLS 1.3 suites: key_exchange from the negotiated share (ECDHE|DHE),
                                     authentication None. ephemeral_key is the weakest seen across versions.
     groups                          {"supported": [...], "rejected": [...], "ecdh_supported": bool} | None;
@@ -42,7 +43,8 @@ Facts (``None`` = could not be observed; see ``errors``)::
                                               None for EdDSA), signature_algorithm, san_dns, san_ip,
                                               sha256, serial, is_ca, self_issued}]}   (chain as received)
     additional_certificates         same shape, for servers that deploy several leaf certificates
-    renegotiation                   {secure, client_initiated_accepted (>= 1 success), client_initiated_successes}
+    renegotiation                   {secure, client_initiated_accepted (>= 1 success),
+                                     client_initiated_successes}
     compression                     bool
     extended_master_secret          bool: EMS negotiated on the highest TLS <= 1.2 version; True for a
                                     TLS-1.3-only server (sslyze alone would say True whenever 1.3 is on)
@@ -63,6 +65,7 @@ versions False, other facts None).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import ssl
@@ -148,7 +151,7 @@ def collect_many(
     Keys of the result: :func:`endpoint_key`. Errors are returned, not raised, so one bad
     endpoint does not hide the others.
     """
-    targets = [_Endpoint.from_dict(e, timeout) for e in endpoints]
+    targets = list({t.key: t for t in (_Endpoint.from_dict(e, timeout) for e in endpoints)}.values())
     results: dict[tuple[str, int, str | None], tuple[dict, dict] | ObservationError] = {}
     prepared: list[_Prepared] = []
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(targets)))) as pool:
@@ -177,7 +180,7 @@ class _Endpoint:
 
     @classmethod
     def from_dict(cls, e: dict, timeout: float) -> _Endpoint:
-        return cls(e["host"], int(e["port"]), e.get("sni"), e.get("http_path", "/"), float(e.get("timeout", timeout)))
+        return cls(e["host"], int(e["port"]), e.get("sni"), e.get("http_path", "/"), float(timeout))
 
     @property
     def key(self) -> tuple[str, int, str | None]:
@@ -256,10 +259,8 @@ def _client_hello(server_name: str) -> bytes:
         pass  # a stricter OpenSSL build: its defaults still elicit an answer from any TLS server
     name = None if _is_ip(server_name) else server_name
     tls = ctx.wrap_bio(ssl.MemoryBIO(), outgoing := ssl.MemoryBIO(), server_hostname=name)
-    try:
+    with contextlib.suppress(ssl.SSLWantReadError):  # it waits for a ServerHello, by design
         tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
     return outgoing.read()
 
 
@@ -269,7 +270,8 @@ def _preflight(target: _Endpoint, ip: str) -> dict:
     try:
         sock = socket.create_connection((ip, target.port), timeout=target.timeout)
     except TimeoutError:
-        raise ObservationError(f"{target.label} unreachable: connection timed out after {target.timeout:g}s") from None
+        raise ObservationError(
+            f"{target.label} unreachable: connection timed out after {target.timeout:g}s") from None
     except ConnectionRefusedError:
         raise ObservationError(f"{target.label} unreachable: connection refused") from None
     except OSError as exc:
@@ -278,7 +280,8 @@ def _preflight(target: _Endpoint, ip: str) -> dict:
         first = _first_bytes(sock, _client_hello(target.server_name), target)
     speaks_tls = _looks_like_tls(first)
     if first and not speaks_tls:
-        raise ObservationError(f"{target.label}: the server does not speak TLS (non-TLS answer to a ClientHello)")
+        raise ObservationError(
+            f"{target.label}: the server does not speak TLS (non-TLS answer to a ClientHello)")
     return {"first_bytes_hex": first.hex(), "speaks_tls": speaks_tls,
             "elapsed_s": round(time.perf_counter() - started, 4)}
 
@@ -327,7 +330,8 @@ def _probe_plan() -> list[tuple[str, str, bool, str]]:
         if version == "TLSv1.2":
             legacy = [n for n in names if WorkaroundForTls12ForCipherSuites.requires_legacy_openssl(n)]
             modern = [n for n in names if n not in legacy]
-            plan += [(version, enum.name, False, ":".join(modern)), (version, enum.name, True, ":".join(legacy))]
+            plan.append((version, enum.name, False, ":".join(modern)))
+            plan.append((version, enum.name, True, ":".join(legacy)))
         else:
             plan.append((version, enum.name, version != "TLSv1.3", ":".join(names)))
     return [p for p in plan if p[3]]
@@ -439,7 +443,8 @@ def _scan(prepared: list[_Prepared]) -> dict:
         )
         scanner.queue_scans(requests)
         scan_results = {r.uuid: r for r in scanner.get_results()}
-        extras = {uuid: {k: f.result() for k, f in futures.items()} for uuid, futures in observer.extras.items()}
+        extras = {uuid: {name: f.result() for name, f in futures.items()}
+                  for uuid, futures in observer.extras.items()}
 
     results: dict = {}
     for uuid, p in by_uuid.items():
@@ -567,7 +572,8 @@ def _finish_without_scan(p: _Prepared) -> tuple[dict, dict]:
 
 def _empty_facts(endpoint: _Endpoint) -> dict:
     return {
-        "host": endpoint.host, "port": endpoint.port, "sni": endpoint.sni, "server_name": endpoint.server_name,
+        "host": endpoint.host, "port": endpoint.port, "sni": endpoint.sni,
+        "server_name": endpoint.server_name,
         "versions": dict.fromkeys(VERSIONS, False), "cipher_suites": {}, "suite_details": {},
         "groups": None, "certificate": None, "additional_certificates": [], "renegotiation": None,
         "compression": None, "extended_master_secret": None, "fallback_scsv": None, "hsts": None,
@@ -575,11 +581,11 @@ def _empty_facts(endpoint: _Endpoint) -> dict:
     }
 
 
-def _finish(p: _Prepared, result: Any, connectivity_error: Exception | None, extras: dict) -> tuple[dict, dict]:
+def _finish(p: _Prepared, result: Any, error: Exception | None, extras: dict) -> tuple[dict, dict]:
     from sslyze import ServerConnectivityStatusEnum
 
     if result.connectivity_status == ServerConnectivityStatusEnum.ERROR:
-        return _connectivity_failure(p, connectivity_error)
+        return _connectivity_failure(p, error)
     scan = result.scan_result
     facts = _empty_facts(p.endpoint)
     facts["client_auth"] = result.connectivity_result.client_auth_requirement.value
@@ -592,7 +598,8 @@ def _finish(p: _Prepared, result: Any, connectivity_error: Exception | None, ext
     facts["renegotiation"] = _renegotiation(_result(scan, "session_renegotiation"))
     facts["compression"] = _attr(_result(scan, "tls_compression"), "supports_compression")
     facts["fallback_scsv"] = _attr(_result(scan, "tls_fallback_scsv"), "supports_fallback_scsv")
-    facts["extended_master_secret"] = _ems(_result(scan, "tls_extended_master_secret"), extras.get("ems_tls12"))
+    facts["extended_master_secret"] = _ems(
+        _result(scan, "tls_extended_master_secret"), extras.get("ems_tls12"))
     facts["hsts"] = _hsts(extras.get("http"))
     return facts, _raw(p, result, extras, None)
 
@@ -601,14 +608,16 @@ def _connectivity_failure(p: _Prepared, error: Exception | None) -> tuple[dict, 
     from sslyze.errors import ServerTlsConfigurationNotSupported
 
     message = getattr(error, "error_message", None) or "connection failed"
-    if isinstance(error, ServerTlsConfigurationNotSupported) and p.preflight["speaks_tls"]:
+    refused_all = isinstance(error, ServerTlsConfigurationNotSupported)
+    if refused_all and p.preflight["speaks_tls"]:
         facts = _empty_facts(p.endpoint)
         facts["versions"] = dict.fromkeys(VERSIONS, False)
         if "SSL 2.0" in message:  # sslyze refuses to scan SSLv2-only servers, but says so
             facts["versions"]["SSLv2"] = True
         facts["errors"] = {"connectivity": message}
         return facts, _raw(p, None, {}, message)
-    raise ObservationError(f"{p.endpoint.label}: {message}")
+    prefix = "TLS handshake impossible: " if refused_all else ""
+    raise ObservationError(f"{p.endpoint.label}: {prefix}{message}")
 
 
 def _result(scan: Any, command: str) -> Any:
@@ -625,7 +634,8 @@ def _command_errors(scan: Any) -> dict[str, str]:
     for name in (*_SUITES_COMMAND.values(), *_OTHER_COMMANDS):
         attempt = getattr(scan, name)
         if attempt.status.value == "ERROR":
-            last = list(attempt.error_trace.format_exception_only())[-1].strip() if attempt.error_trace else ""
+            trace = attempt.error_trace
+            last = list(trace.format_exception_only())[-1].strip() if trace else ""
             errors[name] = f"{attempt.error_reason.value}: {last}"[:300]
     return dict(sorted(errors.items()))
 
@@ -634,7 +644,8 @@ def _fail_on_incomplete_enumeration(p: _Prepared, errors: dict[str, str]) -> Non
     """A version whose suites could not be enumerated would read as 'not accepted': refuse."""
     failed = sorted(c for c in errors if c.endswith("_cipher_suites"))
     if failed:
-        raise ObservationError(f"{p.endpoint.label}: scan incomplete, {failed[0]} failed ({errors[failed[0]]})")
+        raise ObservationError(
+            f"{p.endpoint.label}: scan incomplete, {failed[0]} failed ({errors[failed[0]]})")
 
 
 def _suites(scan: Any, p: _Prepared) -> tuple[dict, dict, dict]:
@@ -653,17 +664,17 @@ def _suites(scan: Any, p: _Prepared) -> tuple[dict, dict, dict]:
 
 
 def _merge_detail(details: dict, accepted: Any, version: str) -> None:
-    name = accepted.cipher_suite.name
+    suite = accepted.cipher_suite
     key = _ephemeral(accepted.ephemeral_key)
-    if name not in details:
-        details[name] = {**parse_suite_name(name), "key_size": accepted.cipher_suite.key_size,
-                         "anonymous": accepted.cipher_suite.is_anonymous or parse_suite_name(name)["anonymous"],
-                         "ephemeral_key": key}
-    elif key and (details[name]["ephemeral_key"] is None or key["size"] < details[name]["ephemeral_key"]["size"]):
-        details[name]["ephemeral_key"] = key  # keep the weakest key seen across versions
-    if version == "TLSv1.3" and key:
-        details[name]["key_exchange"] = "ECDHE" if key["type"] == "ECDH" else "DHE"
-        details[name]["forward_secrecy"] = True
+    if suite.name not in details:
+        parsed = parse_suite_name(suite.name)
+        details[suite.name] = {**parsed, "key_size": suite.key_size, "ephemeral_key": None,
+                               "anonymous": suite.is_anonymous or parsed["anonymous"]}
+    detail = details[suite.name]
+    if key and (detail["ephemeral_key"] is None or key["size"] < detail["ephemeral_key"]["size"]):
+        detail["ephemeral_key"] = key  # keep the weakest key seen across versions
+    if version == "TLSv1.3" and key:  # the name says nothing about TLS 1.3 key exchange
+        detail["key_exchange"] = "ECDHE" if key["type"] == "ECDH" else "DHE"
 
 
 def _ephemeral(key: Any) -> dict | None:
@@ -680,7 +691,6 @@ def parse_suite_name(name: str) -> dict:
     if name.startswith("SSL_CK_"):  # SSLv2: SSL_CK_<cipher>_WITH_<mac>, RSA key transport
         cipher, _, mac = name[len("SSL_CK_"):].partition("_WITH_")
         kx, auth, export = "RSA", "RSA", "EXPORT" in cipher
-        cipher = cipher.replace("_EXPORT40", "_40")
     elif "_WITH_" in name:
         head, _, tail = name.removeprefix("TLS_").partition("_WITH_")
         export = "EXPORT" in head
@@ -922,8 +932,10 @@ def _sslyze_json(result: Any) -> dict:
     from sslyze.json.json_output import AllScanCommandsAttemptsAsJson, _ServerTlsProbingResultAsJson
 
     commands = AllScanCommandsAttemptsAsJson.model_validate(result.scan_result).model_dump(mode="json")
-    kept = {name: _trim(name, attempt) for name, attempt in commands.items() if attempt["status"] != "NOT_SCHEDULED"}
-    connectivity = _ServerTlsProbingResultAsJson.model_validate(result.connectivity_result).model_dump(mode="json")
+    kept = {name: _trim(name, attempt) for name, attempt in commands.items()
+            if attempt["status"] != "NOT_SCHEDULED"}
+    probing = _ServerTlsProbingResultAsJson.model_validate(result.connectivity_result)
+    connectivity = probing.model_dump(mode="json")
     return {"connectivity": connectivity, "sslyze": dict(sorted(kept.items()))}
 
 

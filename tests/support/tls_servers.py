@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ipaddress
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,7 +42,9 @@ _OAKLEY_GROUP_2_P = int(
     16,
 )
 
-COMPLIANT_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+COMPLIANT_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+)
 WEAK_CIPHERS = "AES128-SHA:AES256-SHA:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-SHA:@SECLEVEL=0"
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
 HSTS_MAX_AGE = 63072000
@@ -69,8 +73,6 @@ def make_self_signed(
     country: str = "FR",
 ) -> CertFiles:
     """Write a self-signed leaf certificate (with SANs) and its key to ``directory``."""
-    import ipaddress
-
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, country),
@@ -80,7 +82,7 @@ def make_self_signed(
     )
     sans: list[x509.GeneralName] = [x509.DNSName(d) for d in dns_names]
     sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -169,6 +171,11 @@ def wait_for_port(port: int, timeout: float = 5.0, proc: subprocess.Popen | None
     raise TimeoutError(f"nothing listening on {LOOPBACK}:{port} after {timeout}s")
 
 
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting is refused at once."""
+    return free_port()
+
+
 @contextlib.contextmanager
 def silent_server() -> Iterator[int]:
     """A 'black hole': the kernel completes TCP handshakes (listen backlog) but nobody ever
@@ -177,6 +184,40 @@ def silent_server() -> Iterator[int]:
         s.bind((LOOPBACK, 0))
         s.listen(64)
         yield int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def canned_reply_server(reply: bytes) -> Iterator[int]:
+    """Answers every connection's first bytes with ``reply``, then closes. Lets tests stand up
+    "speaks TLS but refuses everything" (a TLS alert) or "not TLS at all" (an HTTP line)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(64)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # listener closed: we are done
+                return
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(2)
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=2)
+
+
+# A fatal handshake_failure alert: what a TLS stack sends when it accepts nothing offered.
+TLS_HANDSHAKE_FAILURE_ALERT = bytes.fromhex("15030300020228")
 
 
 # --- nginx ----------------------------------------------------------------------------------
@@ -298,7 +339,8 @@ class NginxLab:
             for server, _ in self.servers:
                 wait_for_port(server.port, timeout=timeout, proc=self.proc)
         except Exception as exc:
-            log = (self.root / "error.log").read_text(errors="replace") if (self.root / "error.log").exists() else ""
+            error_log = self.root / "error.log"
+            log = error_log.read_text(errors="replace") if error_log.exists() else ""
             self.stop()
             raise RuntimeError(f"nginx did not start: {exc}\n{log}") from exc
 
