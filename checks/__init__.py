@@ -1,1 +1,1 @@
-"""preuve's checks, one folder per domain: `check_*.py` (logic + requirement ids) and `catalogue.yaml` (prose)."""
+"""preuve's checks, one folder per domain: `check_*.py` (logic, requirement ids) and `catalogue.yaml`."""

@@ -24,13 +24,29 @@ def _pytest_args(a: argparse.Namespace) -> list[str]:
     from preuve.judge.catalogue import checks_dir
 
     root = checks_dir()
-    args = [str(root), "-c", str(root / "pytest.ini"), "--rootdir", str(root), "-p", "no:terminal",
-            "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for flag, value in (("--preuve-inventory", getattr(a, "inventory", None)),
-                        ("--preuve-profile", a.profile), ("--preuve-out", a.out),
-                        ("--preuve-waivers", a.waivers), ("--preuve-netns", getattr(a, "netns", None)),
-                        ("--preuve-timeout", getattr(a, "timeout", None)), ("--preuve-lang", a.lang),
-                        ("--preuve-replay", getattr(a, "replay", None))):
+    args = [
+        str(root),
+        "-c",
+        str(root / "pytest.ini"),
+        "--rootdir",
+        str(root),
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    for flag, value in (
+        ("--preuve-inventory", getattr(a, "inventory", None)),
+        ("--preuve-profile", a.profile),
+        ("--preuve-out", a.out),
+        ("--preuve-waivers", a.waivers),
+        ("--preuve-netns", getattr(a, "netns", None)),
+        ("--preuve-timeout", getattr(a, "timeout", None)),
+        ("--preuve-lang", a.lang),
+        ("--preuve-replay", getattr(a, "replay", None)),
+    ):
         if value is not None:
             args += [flag, str(value)]
     args += ["--preuve-concurrency", str(getattr(a, "concurrency", 32))]

@@ -20,13 +20,26 @@ def demo(a: argparse.Namespace) -> int:
     out = Path(a.out)
     if out.exists():
         shutil.rmtree(out)
-    run = argparse.Namespace(inventory=REPO / "inventories" / "lab.yaml", profile=REPO / "profiles" / "secnumcloud-3.2.yaml",
-                             waivers=None, out=out, select=None, lang=a.lang, quiet=False, concurrency=32,
-                             timeout=None, netns=None)
+    run = argparse.Namespace(
+        inventory=REPO / "inventories" / "lab.yaml",
+        profile=REPO / "profiles" / "secnumcloud-3.2.yaml",
+        waivers=None,
+        out=out,
+        select=None,
+        lang=a.lang,
+        quiet=False,
+        concurrency=32,
+        timeout=None,
+        netns=None,
+    )
     code = cmd_run(run)
     if code in (Exit.COMPLIANT, Exit.NON_COMPLIANT, Exit.INCOMPLETE):
-        print(f"\nThe lab has compliant and deliberately weak targets, so findings are expected (exit code {code}).")
-        print(f"Reports: {out.resolve()}/junit.xml, results.jsonl, run.json, MANIFEST.sha256 "
-              f"(check: cd {out} && sha256sum -c MANIFEST.sha256)")
+        print(
+            f"\nThe lab has weak targets on purpose: findings are expected (exit code {code})."
+        )
+        print(
+            f"Reports: {out.resolve()}/junit.xml, results.jsonl, run.json, MANIFEST.sha256 "
+            f"(check: cd {out} && sha256sum -c MANIFEST.sha256)"
+        )
         return 0
     return code

@@ -38,14 +38,27 @@ class Run:
         return {r["check_id"]: r["status"] for r in self.results if r["target"]["name"] == target}
 
 
-def preuve(*args: str | os.PathLike, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def preuve(
+    *args: str | os.PathLike, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run the real `preuve` command line (a separate process, as users do)."""
-    return subprocess.run([sys.executable, "-m", "preuve", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "preuve", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )
 
 
-def scan(out: Path, *extra: str | os.PathLike, inventory: Path = LAB_INVENTORY, profile: Path = FULL_PROFILE,
-         env: dict | None = None) -> Run:
+def scan(
+    out: Path,
+    *extra: str | os.PathLike,
+    inventory: Path = LAB_INVENTORY,
+    profile: Path = FULL_PROFILE,
+    env: dict | None = None,
+) -> Run:
     proc = preuve("run", "-i", inventory, "-p", profile, "-o", out, "-q", *extra, env=env)
     return Run(proc, out)
 
@@ -77,6 +90,9 @@ def lab_up(lab):
 @pytest.fixture(scope="session")
 def lab_run(lab, tmp_path_factory) -> Run:
     """One full-profile scan of the lab, shared by the tests that only read its results."""
+    from preuve import lab as lab_mod
+
+    lab_mod.ensure_up()  # an earlier test may have stopped it on purpose
     run = scan(tmp_path_factory.mktemp("lab-run") / "run")
     assert (run.out / "results.jsonl").exists(), run.proc.stderr
     return run

@@ -52,30 +52,86 @@ waivers:
 CASES = [
     ("inventory", INVENTORY.replace("port: 22", "port: abc"), 14, "hosts[0].ssh.port", "integer"),
     ("inventory", INVENTORY.replace("port: 22", "port: 70000"), 14, "hosts[0].ssh.port", "65535"),
-    ("inventory", INVENTORY.replace("address: 198.18.1.20", "address: 'not an address'"), 9, "hosts[0].address",
-     "IP address"),
+    (
+        "inventory",
+        INVENTORY.replace("address: 198.18.1.20", "address: 'not an address'"),
+        9,
+        "hosts[0].address",
+        "IP address",
+    ),
     ("inventory", INVENTORY.replace("zone: admin\n", "zone: nowhere\n"), 10, "hosts[0].zone", "unknown zone"),
     ("inventory", INVENTORY.replace("site: par\n", "site: lyon\n"), 11, "hosts[0].site", "unknown site"),
     ("inventory", INVENTORY.replace("country: FR", "country: France"), 4, "sites[0].country", "pattern"),
-    ("inventory", INVENTORY.replace("    zone: admin\n", "    zoen: admin\n"), 10, "hosts[0].zoen", "unknown field"),
-    ("inventory", INVENTORY.replace("      port: 22\n", "      port: 22\n      password: hunter2-secret\n"), 15,
-     "hosts[0].ssh.password", "never inlined"),
+    (
+        "inventory",
+        INVENTORY.replace("    zone: admin\n", "    zoen: admin\n"),
+        10,
+        "hosts[0].zoen",
+        "unknown field",
+    ),
+    (
+        "inventory",
+        INVENTORY.replace("      port: 22\n", "      port: 22\n      password: hunter2-secret\n"),
+        15,
+        "hosts[0].ssh.password",
+        "never inlined",
+    ),
     ("inventory", INVENTORY.replace("198.18.1.0/24", "198.18.1.0/33"), 6, "zones[0].cidrs", "cidrs"),
-    ("inventory", INVENTORY + "  - {name: web, address: 198.18.1.31}\n", 17, "tls_endpoints[1].name", "duplicate name"),
-    ("inventory", INVENTORY.replace("  - name: h1\n", "  - name: h1\n    name: h2\n"), 9, "hosts[0].name", "duplicate key"),
+    (
+        "inventory",
+        INVENTORY + "  - {name: web, address: 198.18.1.31}\n",
+        17,
+        "tls_endpoints[1].name",
+        "duplicate name",
+    ),
+    (
+        "inventory",
+        INVENTORY.replace("  - name: h1\n", "  - name: h1\n    name: h2\n"),
+        9,
+        "hosts[0].name",
+        "duplicate key",
+    ),
     ("inventory", INVENTORY.replace("kind: admin", "kind: admni"), 6, "zones[0].kind", "admin"),
     ("inventory", INVENTORY.replace("sites:\n", "sites: [\n"), None, "", "YAML syntax"),
     ("inventory", INVENTORY.replace("name: t\n", ""), 1, "name", "required"),
-    ("profile", PROFILE.replace("min_rsa_bits: 2048", "min_rsa_bits: 512"), 6, "params.tls.min_rsa_bits", "1024"),
+    (
+        "profile",
+        PROFILE.replace("min_rsa_bits: 2048", "min_rsa_bits: 512"),
+        6,
+        "params.tls.min_rsa_bits",
+        "1024",
+    ),
     ("profile", PROFILE.replace("min_rsa_bits", "min_rsa_bit"), 6, "params.tls.min_rsa_bit", "unknown field"),
     ("profile", PROFILE.replace('version: "1.0"', "version: one"), 2, "version", "pattern"),
-    ("profile", PROFILE.replace("select: {checks: [\"*\"]}\n", "extends: nowhere\n"), 4, "extends", "not found"),
-    ("waivers", WAIVERS.replace("expires: 2030-01-31", "expires: someday"), 7, "waivers[0].expires", "ISO 8601"),
-    ("waivers", WAIVERS.replace("expires: 2030-01-31", "expires: 2030-01-31T10:00:00"), 7, "waivers[0].expires",
-     "offset"),
+    (
+        "profile",
+        PROFILE.replace('select: {checks: ["*"]}\n', "extends: nowhere\n"),
+        4,
+        "extends",
+        "not found",
+    ),
+    (
+        "waivers",
+        WAIVERS.replace("expires: 2030-01-31", "expires: someday"),
+        7,
+        "waivers[0].expires",
+        "ISO 8601",
+    ),
+    (
+        "waivers",
+        WAIVERS.replace("expires: 2030-01-31", "expires: 2030-01-31T10:00:00"),
+        7,
+        "waivers[0].expires",
+        "offset",
+    ),
     ("waivers", WAIVERS.replace("    approver: RSSI\n", ""), 2, "waivers[0].approver", "required"),
-    ("waivers", WAIVERS.replace("justification: legacy client until migration", "justification: ok"), 5,
-     "waivers[0].justification", "at least 10"),
+    (
+        "waivers",
+        WAIVERS.replace("justification: legacy client until migration", "justification: ok"),
+        5,
+        "waivers[0].justification",
+        "at least 10",
+    ),
 ]
 
 
@@ -94,8 +150,11 @@ def test_valid_inputs_lint_clean(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize(("kind", "text", "line", "field", "words"), CASES,
-                         ids=[f"{c[0]}-{c[3] or 'syntax'}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("kind", "text", "line", "field", "words"),
+    CASES,
+    ids=[f"{c[0]}-{c[3] or 'syntax'}-{i}" for i, c in enumerate(CASES)],
+)
 def test_malformed_input_is_named_precisely(tmp_path, kind, text, line, field, words):
     proc = preuve("lint", *_write(tmp_path, kind, text))
     assert proc.returncode == Exit.INVALID_INPUT, proc.stdout + proc.stderr

@@ -9,25 +9,62 @@ from preuve.exitcodes import Exit
 
 pytestmark = pytest.mark.lab
 
-TLS_CHECKS = {"TLS-VERSIONS", "TLS-SUITES", "TLS-FORWARD-SECRECY", "TLS-GROUPS", "TLS-RENEGOTIATION",
-              "TLS-COMPRESSION", "TLS-HSTS", "TLS-CERT-KEY", "TLS-CERT-SIGNATURE", "TLS-CERT-VALIDITY",
-              "TLS-CERT-NAME"}
-SSH_PROTOCOL_CHECKS = {"SSH-PROTOCOL", "SSH-KEX", "SSH-CIPHERS", "SSH-MACS", "SSH-HOSTKEY-ALGORITHMS",
-                       "SSH-HOSTKEYS"}
-SSHD_CHECKS = {"SSH-ROOT-LOGIN", "SSH-PASSWORD-AUTH", "SSH-EMPTY-PASSWORDS", "SSH-MAX-AUTH-TRIES",
-               "SSH-LOGIN-GRACE-TIME", "SSH-FORWARDING", "SSH-LOG-LEVEL", "SSH-ALLOW-LIST",
-               "SSH-USER-ENVIRONMENT", "SSH-STRICT-MODES"}
+TLS_CHECKS = {
+    "TLS-VERSIONS",
+    "TLS-SUITES",
+    "TLS-FORWARD-SECRECY",
+    "TLS-GROUPS",
+    "TLS-RENEGOTIATION",
+    "TLS-COMPRESSION",
+    "TLS-HSTS",
+    "TLS-CERT-KEY",
+    "TLS-CERT-SIGNATURE",
+    "TLS-CERT-VALIDITY",
+    "TLS-CERT-NAME",
+}
+SSH_PROTOCOL_CHECKS = {
+    "SSH-PROTOCOL",
+    "SSH-KEX",
+    "SSH-CIPHERS",
+    "SSH-MACS",
+    "SSH-HOSTKEY-ALGORITHMS",
+    "SSH-HOSTKEYS",
+}
+SSHD_CHECKS = {
+    "SSH-ROOT-LOGIN",
+    "SSH-PASSWORD-AUTH",
+    "SSH-EMPTY-PASSWORDS",
+    "SSH-MAX-AUTH-TRIES",
+    "SSH-LOGIN-GRACE-TIME",
+    "SSH-FORWARDING",
+    "SSH-LOG-LEVEL",
+    "SSH-ALLOW-LIST",
+    "SSH-USER-ENVIRONMENT",
+    "SSH-STRICT-MODES",
+}
 
 # What each deliberately weak lab target must fail, and nothing else.
 EXPECTED_FAILURES = {
-    "tls-weak": {"TLS-VERSIONS", "TLS-SUITES", "TLS-FORWARD-SECRECY", "TLS-GROUPS", "TLS-HSTS", "TLS-CERT-KEY",
-                 "TLS-CERT-SIGNATURE"},
-    "ssh-weak": {"SSH-KEX", "SSH-CIPHERS", "SSH-MACS", "SSH-HOSTKEY-ALGORITHMS", "SSH-HOSTKEYS"} | SSHD_CHECKS,
+    "tls-weak": {
+        "TLS-VERSIONS",
+        "TLS-SUITES",
+        "TLS-FORWARD-SECRECY",
+        "TLS-GROUPS",
+        "TLS-HSTS",
+        "TLS-CERT-KEY",
+        "TLS-CERT-SIGNATURE",
+    },
+    "ssh-weak": {"SSH-KEX", "SSH-CIPHERS", "SSH-MACS", "SSH-HOSTKEY-ALGORITHMS", "SSH-HOSTKEYS"}
+    | SSHD_CHECKS,
     "tls-good": set(),
     "ssh-good": set(),
 }
-ALL_CHECKS = {"tls-weak": TLS_CHECKS, "tls-good": TLS_CHECKS,
-              "ssh-weak": SSH_PROTOCOL_CHECKS | SSHD_CHECKS, "ssh-good": SSH_PROTOCOL_CHECKS | SSHD_CHECKS}
+ALL_CHECKS = {
+    "tls-weak": TLS_CHECKS,
+    "tls-good": TLS_CHECKS,
+    "ssh-weak": SSH_PROTOCOL_CHECKS | SSHD_CHECKS,
+    "ssh-good": SSH_PROTOCOL_CHECKS | SSHD_CHECKS,
+}
 
 # The observed value each failure must quote (proof that it failed for the right reason).
 OBSERVED_IN_MESSAGE = {

@@ -13,53 +13,93 @@ def accepted_suites(tls: dict) -> list[str]:
     return sorted({s for suites in tls["cipher_suites"].values() for s in suites})
 
 
-@check("TLS-VERSIONS", requirements=["10.2.c"], target="tls_endpoint", severity="high", rule="ANSSI-TLS R3, R4")
+@check(
+    "TLS-VERSIONS", requirements=["10.2.c"], target="tls_endpoint", severity="high", rule="ANSSI-TLS R3, R4"
+)
 def check_versions(tls, params, judge):
     accepted = [v for v, ok in sorted(tls["versions"].items()) if ok]
     judge.subset("tls.versions", accepted, params.tls.versions_allowed)
     judge.non_empty("tls.versions.usable", [v for v in accepted if v in params.tls.versions_allowed])
 
 
-@check("TLS-SUITES", requirements=["10.2.a", "10.2.c"], target="tls_endpoint", severity="high",
-       rule="ANSSI-TLS annexe A.1")
+@check(
+    "TLS-SUITES",
+    requirements=["10.2.a", "10.2.c"],
+    target="tls_endpoint",
+    severity="high",
+    rule="ANSSI-TLS annexe A.1",
+)
 def check_suites(tls, params, judge):
     judge.subset("tls.suites", accepted_suites(tls), params.tls.suites_allowed)
 
 
-@check("TLS-FORWARD-SECRECY", requirements=["10.2.a", "10.2.c"], target="tls_endpoint", severity="high",
-       rule="ANSSI-TLS §2.2 (échange de clé éphémère)")
+@check(
+    "TLS-FORWARD-SECRECY",
+    requirements=["10.2.a", "10.2.c"],
+    target="tls_endpoint",
+    severity="high",
+    rule="ANSSI-TLS §2.2 (échange de clé éphémère)",
+)
 def check_forward_secrecy(tls, judge):
     details = tls["suite_details"]
     legacy = [s for v, suites in tls["cipher_suites"].items() if v != "TLSv1.3" for s in suites]
-    judge.each("tls.forward_secrecy", {s: details[s]["key_exchange"] in FORWARD_SECRET for s in sorted(set(legacy))},
-               observed={s: details[s]["key_exchange"] for s in sorted(set(legacy))})
+    judge.each(
+        "tls.forward_secrecy",
+        {s: details[s]["key_exchange"] in FORWARD_SECRET for s in sorted(set(legacy))},
+        observed={s: details[s]["key_exchange"] for s in sorted(set(legacy))},
+    )
 
 
-@check("TLS-GROUPS", requirements=["10.2.a", "10.2.c"], target="tls_endpoint", severity="medium",
-       rule="ANSSI-TLS groupes (courbes et tailles DH)")
+@check(
+    "TLS-GROUPS",
+    requirements=["10.2.a", "10.2.c"],
+    target="tls_endpoint",
+    severity="medium",
+    rule="ANSSI-TLS groupes (courbes et tailles DH)",
+)
 def check_groups(tls, params, judge):
     groups = (tls.get("groups") or {}).get("supported") or []
     judge.subset("tls.groups", sorted(GROUP_ALIASES.get(g, g) for g in groups), params.tls.groups_allowed)
-    dh = {s: d["ephemeral_key"]["size"] for s, d in sorted(tls["suite_details"].items())
-          if d.get("ephemeral_key") and d["ephemeral_key"]["type"] == "DH"}
+    dh = {
+        s: d["ephemeral_key"]["size"]
+        for s, d in sorted(tls["suite_details"].items())
+        if d.get("ephemeral_key") and d["ephemeral_key"]["type"] == "DH"
+    }
     judge.each("tls.dh_sizes", {s: size >= params.tls.min_dh_bits for s, size in dh.items()}, observed=dh)
 
 
-@check("TLS-RENEGOTIATION", requirements=["10.2.c"], target="tls_endpoint", severity="medium",
-       rule="ANSSI-TLS §2.4 (renégociation sécurisée)")
+@check(
+    "TLS-RENEGOTIATION",
+    requirements=["10.2.c"],
+    target="tls_endpoint",
+    severity="medium",
+    rule="ANSSI-TLS §2.4 (renégociation sécurisée)",
+)
 def check_renegotiation(tls, judge):
     judge.equals("tls.renegotiation.secure", tls["renegotiation"]["secure"], True)
-    judge.equals("tls.renegotiation.client_initiated", tls["renegotiation"]["client_initiated_accepted"], False)
+    judge.equals(
+        "tls.renegotiation.client_initiated", tls["renegotiation"]["client_initiated_accepted"], False
+    )
 
 
-@check("TLS-COMPRESSION", requirements=["10.2.c"], target="tls_endpoint", severity="medium",
-       rule="ANSSI-TLS §2.4 (pas de compression)")
+@check(
+    "TLS-COMPRESSION",
+    requirements=["10.2.c"],
+    target="tls_endpoint",
+    severity="medium",
+    rule="ANSSI-TLS §2.4 (pas de compression)",
+)
 def check_compression(tls, judge):
     judge.equals("tls.compression", tls["compression"], False)
 
 
-@check("TLS-HSTS", requirements=["9.6.e", "10.2.c"], target="tls_endpoint", severity="medium",
-       rule="RFC 6797 (HSTS) sur les interfaces HTTPS")
+@check(
+    "TLS-HSTS",
+    requirements=["9.6.e", "10.2.c"],
+    target="tls_endpoint",
+    severity="medium",
+    rule="RFC 6797 (HSTS) sur les interfaces HTTPS",
+)
 def check_hsts(tls, target, params, judge):
     if not target.spec.http:
         judge.not_applicable("the endpoint does not serve HTTP")

@@ -136,7 +136,7 @@ class SshEndpoint(Strict):
 
 
 class Scanner(Strict):
-    """Where the scanner itself runs from. `netns` runs the whole scan inside a network namespace (the lab)."""
+    """Where the scanner runs from; `netns` runs the whole scan inside a network namespace (the lab)."""
 
     netns: str | None = None
     zone: Name | None = None
@@ -188,9 +188,15 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                 add(key, f"duplicate name {item.name!r} (first at line {located.line_of(seen[item.name])})")
             seen.setdefault(item.name, key)
             if item.zone is not None and item.zone not in zones:
-                add((section, i, "zone"), f"unknown zone {item.zone!r}; declared zones: {sorted(zones) or 'none'}")
+                add(
+                    (section, i, "zone"),
+                    f"unknown zone {item.zone!r}; declared zones: {sorted(zones) or 'none'}",
+                )
             if item.site is not None and item.site not in sites:
-                add((section, i, "site"), f"unknown site {item.site!r}; declared sites: {sorted(sites) or 'none'}")
+                add(
+                    (section, i, "site"),
+                    f"unknown site {item.site!r}; declared sites: {sorted(sites) or 'none'}",
+                )
     host_names = {h.name for h in inv.hosts}
     for i, h in enumerate(inv.hosts):
         if h.ssh and h.ssh.jump is not None and h.ssh.jump not in host_names:
@@ -200,8 +206,10 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
             for c in z.cidrs:
                 for d in other.cidrs:
                     if ipaddress.ip_network(c).overlaps(ipaddress.ip_network(d)):
-                        add(("zones", i, "cidrs"), f"{c} overlaps {d} of zone {other.name!r} (line "
-                            f"{located.line_of(('zones', j))})")
+                        add(
+                            ("zones", i, "cidrs"),
+                            f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
+                        )
     return problems
 
 

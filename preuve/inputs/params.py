@@ -36,8 +36,14 @@ class TlsParams(Strict):
     versions_allowed: list[str] = ["TLSv1.2", "TLSv1.3"]
     suites_allowed: list[str] = ANSSI_TLS13_SUITES + ANSSI_TLS12_SUITES
     groups_allowed: list[str] = [
-        "secp256r1", "secp384r1", "secp521r1", "X25519", "X448",
-        "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1",
+        "secp256r1",
+        "secp384r1",
+        "secp521r1",
+        "X25519",
+        "X448",
+        "brainpoolP256r1",
+        "brainpoolP384r1",
+        "brainpoolP512r1",
     ]
     min_dh_bits: int = Field(2048, ge=1024)
     min_rsa_bits: int = Field(2048, ge=1024)
@@ -49,26 +55,47 @@ class TlsParams(Strict):
 
 class SshParams(Strict):
     kex_allowed: list[str] = [
-        "sntrup761x25519-sha512@openssh.com", "sntrup761x25519-sha512", "mlkem768x25519-sha256",
-        "curve25519-sha256", "curve25519-sha256@libssh.org",
-        "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
-        "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",
-        "diffie-hellman-group-exchange-sha256", "diffie-hellman-group14-sha256",
+        "sntrup761x25519-sha512@openssh.com",
+        "sntrup761x25519-sha512",
+        "mlkem768x25519-sha256",
+        "curve25519-sha256",
+        "curve25519-sha256@libssh.org",
+        "ecdh-sha2-nistp256",
+        "ecdh-sha2-nistp384",
+        "ecdh-sha2-nistp521",
+        "diffie-hellman-group16-sha512",
+        "diffie-hellman-group18-sha512",
+        "diffie-hellman-group-exchange-sha256",
+        "diffie-hellman-group14-sha256",
     ]
     # Pseudo-algorithms announce extensions (RFC 8308, strict KEX against Terrapin); they are not choices.
     kex_pseudo: list[str] = ["ext-info-s", "ext-info-c", "kex-strict-s-v00@openssh.com"]
     host_key_algorithms_allowed: list[str] = [
-        "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-ed25519",
-        "rsa-sha2-512", "rsa-sha2-256",
-        "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ssh-ed25519-cert-v01@openssh.com",
-        "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "ssh-ed25519",
+        "rsa-sha2-512",
+        "rsa-sha2-256",
+        "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "ssh-ed25519-cert-v01@openssh.com",
+        "rsa-sha2-512-cert-v01@openssh.com",
+        "rsa-sha2-256-cert-v01@openssh.com",
     ]
     ciphers_allowed: list[str] = [
-        "aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr",
+        "aes256-gcm@openssh.com",
+        "aes128-gcm@openssh.com",
+        "aes256-ctr",
+        "aes192-ctr",
+        "aes128-ctr",
     ]
     macs_allowed: list[str] = [
-        "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512", "hmac-sha2-256",
+        "hmac-sha2-512-etm@openssh.com",
+        "hmac-sha2-256-etm@openssh.com",
+        "hmac-sha2-512",
+        "hmac-sha2-256",
     ]
     host_key_types_forbidden: list[str] = ["ssh-dss"]
     min_rsa_bits: int = Field(2048, ge=1024)
@@ -83,4 +110,6 @@ class Params(Strict):
 
     tls: TlsParams = TlsParams()
     ssh: SshParams = SshParams()
-    timeout: float = Field(5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)")
+    timeout: float = Field(
+        5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)"
+    )

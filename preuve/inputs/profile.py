@@ -90,14 +90,30 @@ def _load_chain(path: Path, seen: list[str]) -> list[tuple[ProfileFile, Located]
     located = load_yaml(path)
     pf = validate(located, ProfileFile)
     if pf.id in seen:
-        raise InputError([InputProblem(path, located.line_of(("extends",)), "extends",
-                                       f"inheritance cycle: {' -> '.join([*seen, pf.id])}")])
+        raise InputError(
+            [
+                InputProblem(
+                    path,
+                    located.line_of(("extends",)),
+                    "extends",
+                    f"inheritance cycle: {' -> '.join([*seen, pf.id])}",
+                )
+            ]
+        )
     chain: list[tuple[ProfileFile, Located]] = []
     if pf.extends:
         parent = path.parent / f"{pf.extends}.yaml"
         if not parent.exists():
-            raise InputError([InputProblem(path, located.line_of(("extends",)), "extends",
-                                           f"parent profile {pf.extends!r} not found (looked for {parent})")])
+            raise InputError(
+                [
+                    InputProblem(
+                        path,
+                        located.line_of(("extends",)),
+                        "extends",
+                        f"parent profile {pf.extends!r} not found (looked for {parent})",
+                    )
+                ]
+            )
         chain = _load_chain(parent, [*seen, pf.id])
     return [*chain, (pf, located)]
 
@@ -120,11 +136,19 @@ def load_profile(path: Path | str) -> Profile:
     for _, located in chain:
         digest.update(located.sha256.encode())
     if all(pf.select is None for pf, _ in chain):
-        raise InputError([InputProblem(chain[-1][1].path, 1, "select", "no check selected: add a 'select' block")])
+        raise InputError(
+            [InputProblem(chain[-1][1].path, 1, "select", "no check selected: add a 'select' block")]
+        )
     return Profile(
-        id=leaf.id, version=leaf.version, title=leaf.title, chain=[pf.id for pf, _ in chain],
-        service_types=list(leaf.service_types), selects=[pf.select for pf, _ in chain if pf.select],
-        excludes=[pf.exclude for pf, _ in chain], params=params, sha256=digest.hexdigest(),
+        id=leaf.id,
+        version=leaf.version,
+        title=leaf.title,
+        chain=[pf.id for pf, _ in chain],
+        service_types=list(leaf.service_types),
+        selects=[pf.select for pf, _ in chain if pf.select],
+        excludes=[pf.exclude for pf, _ in chain],
+        params=params,
+        sha256=digest.hexdigest(),
         files=[str(located.path) for _, located in chain],
     )
 

@@ -46,11 +46,11 @@ def _walk(node: yaml.Node, here: Path_, lines: dict[Path_, int], problems: list[
             key = yaml.SafeLoader.construct_scalar(yaml.SafeLoader(""), key_node)  # type: ignore[arg-type]
             if key in out:
                 problems.append(f"{key_node.start_mark.line + 1}\x00{field_path((*here, key))}")
-            lines[here + (key,)] = key_node.start_mark.line + 1
-            out[key] = _walk(value_node, here + (key,), lines, problems)
+            lines[(*here, key)] = key_node.start_mark.line + 1
+            out[key] = _walk(value_node, (*here, key), lines, problems)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, here + (i,), lines, problems) for i, item in enumerate(node.value)]
+        return [_walk(item, (*here, i), lines, problems) for i, item in enumerate(node.value)]
     loader = yaml.SafeLoader("")
     return loader.construct_object(node, deep=True)
 

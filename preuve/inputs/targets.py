@@ -27,8 +27,14 @@ class Target:
 
     def describe(self) -> dict[str, Any]:
         """What results say about the target (no credentials)."""
-        return {"name": self.name, "kind": self.kind, "address": self.address, "port": self.port,
-                "zone": self.zone, "site": self.site}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "address": self.address,
+            "port": self.port,
+            "zone": self.zone,
+            "site": self.site,
+        }
 
 
 def effective_ssh(host: Host, inv: Inventory) -> SshAccess | None:
@@ -47,9 +53,15 @@ def targets(inv: Inventory) -> dict[str, list[Target]]:
         port = ssh.port if ssh else 22
         if ssh is not None:
             out["host"].append(Target("host", h.name, h.address, port, h.zone, h.site, tuple(h.tags), h, ssh))
-        out["ssh_endpoint"].append(Target("ssh_endpoint", h.name, h.address, port, h.zone, h.site, tuple(h.tags), h))
+        out["ssh_endpoint"].append(
+            Target("ssh_endpoint", h.name, h.address, port, h.zone, h.site, tuple(h.tags), h)
+        )
     for e in inv.ssh_endpoints:
-        out["ssh_endpoint"].append(Target("ssh_endpoint", e.name, e.address, e.port, e.zone, e.site, tuple(e.tags), e))
+        out["ssh_endpoint"].append(
+            Target("ssh_endpoint", e.name, e.address, e.port, e.zone, e.site, tuple(e.tags), e)
+        )
     for t in inv.tls_endpoints:
-        out["tls_endpoint"].append(Target("tls_endpoint", t.name, t.address, t.port, t.zone, t.site, tuple(t.tags), t))
+        out["tls_endpoint"].append(
+            Target("tls_endpoint", t.name, t.address, t.port, t.zone, t.site, tuple(t.tags), t)
+        )
     return out

@@ -64,16 +64,24 @@ def load_waivers(path: Path | str | None) -> tuple[list[Waiver], Located | None]
     problems = []
     for i, w in enumerate(wf.waivers):
         if w.id in seen:
-            problems.append(InputProblem(located.path, located.line_of(("waivers", i, "id")), f"waivers[{i}].id",
-                                         f"duplicate waiver id {w.id!r} (first at waivers[{seen[w.id]}])"))
+            problems.append(
+                InputProblem(
+                    located.path,
+                    located.line_of(("waivers", i, "id")),
+                    f"waivers[{i}].id",
+                    f"duplicate waiver id {w.id!r} (first at waivers[{seen[w.id]}])",
+                )
+            )
         seen.setdefault(w.id, i)
     if problems:
         raise InputError(problems)
     return list(wf.waivers), located
 
 
-def find_waiver(waivers: list[Waiver], check_id: str, target: str, at: dt.datetime) -> tuple[Waiver | None, Waiver | None]:
-    """Return (active waiver, expired waiver) covering this result; the expired one is reported, not applied."""
+def find_waiver(
+    waivers: list[Waiver], check_id: str, target: str, at: dt.datetime
+) -> tuple[Waiver | None, Waiver | None]:
+    """(active waiver, expired waiver) covering this result; the expired one is reported, not applied."""
     active = next((w for w in waivers if w.covers(check_id, target) and w.active(at)), None)
     expired = None if active else next((w for w in waivers if w.covers(check_id, target)), None)
     return active, expired

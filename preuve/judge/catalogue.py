@@ -84,8 +84,12 @@ def load_catalogue(root: Path | None = None) -> dict[str, CheckInfo]:
                 if not text:
                     raise CatalogueError(f"check {spec.id} ({path}) has no entry in {meta_file}")
                 out[spec.id] = CheckInfo(
-                    spec=spec, title=text["title"], rationale=text["rationale"],
-                    remediation=text["remediation"], path=str(path.relative_to(root.parent)), labels=labels,
+                    spec=spec,
+                    title=text["title"],
+                    rationale=text["rationale"],
+                    remediation=text["remediation"],
+                    path=str(path.relative_to(root.parent)),
+                    labels=labels,
                 )
         missing = set(prose) - {i for i, c in out.items() if Path(c.path).parent.name == domain.name}
         if missing:

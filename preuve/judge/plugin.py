@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from preuve.evidence.store import EvidenceRef
 from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
-from preuve.judge.verdicts import Judge, NonCompliance
 from preuve.judge.session import Options, RunState, copy_inputs, open_run
 from preuve.judge.verdict import ObservationUnavailable, build_result
+from preuve.judge.verdicts import Judge, NonCompliance
 from preuve.observe.sources import SOURCES
 
 STATE = pytest.StashKey[RunState]()
@@ -69,11 +68,20 @@ def _options(config: pytest.Config) -> Options | None:
     waivers = opt("--preuve-waivers")
     if replay and not waivers and (Path(replay) / "inputs" / "waivers.yaml").exists():
         waivers = Path(replay) / "inputs" / "waivers.yaml"
-    return Options(inventory=Path(inventory), profile=Path(profile), out=Path(out),
-                   waivers=Path(waivers) if waivers else None, replay=Path(replay) if replay else None,
-                   netns=opt("--preuve-netns"), concurrency=opt("--preuve-concurrency"),
-                   timeout=opt("--preuve-timeout"), lang=opt("--preuve-lang"), select=opt("--preuve-select"),
-                   quiet=opt("--preuve-quiet"), argv=list(config.invocation_params.args))
+    return Options(
+        inventory=Path(inventory),
+        profile=Path(profile),
+        out=Path(out),
+        waivers=Path(waivers) if waivers else None,
+        replay=Path(replay) if replay else None,
+        netns=opt("--preuve-netns"),
+        concurrency=opt("--preuve-concurrency"),
+        timeout=opt("--preuve-timeout"),
+        lang=opt("--preuve-lang"),
+        select=opt("--preuve-select"),
+        quiet=opt("--preuve-quiet"),
+        argv=list(config.invocation_params.args),
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -89,7 +97,12 @@ def pytest_configure(config: pytest.Config) -> None:
             sys.stderr.write(f"  {p}\n")
         pytest.exit("invalid input", returncode=int(Exit.INVALID_INPUT))
     if options.out.exists() and any(options.out.iterdir()):
-        pytest.exit(f"preuve: run directory {options.out} exists and is not empty", returncode=int(Exit.USAGE))
+        pytest.exit(
+            f"preuve: run directory {options.out} exists and is not empty", returncode=int(Exit.USAGE)
+        )
+    if options.netns and not Path("/run/netns", options.netns).exists():
+        pytest.exit(f"preuve: network namespace {options.netns} does not exist (for the lab: preuve lab up)",
+                    returncode=int(Exit.USAGE))
     options.out.mkdir(parents=True, exist_ok=True)
     config.stash[STATE] = state
 
@@ -110,7 +123,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("target", params, indirect=True)
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     state = _state(config)
     if state is None:
         return
@@ -182,7 +197,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
-    """Fetch the observation a fixture stands for; missing or failed evidence raises (-> error, never pass)."""
+    """The observation a fixture stands for; missing or failed evidence raises (-> error, never pass)."""
     state = _state(request.config)
     if state is None:
         pytest.skip("preuve is not active (no --preuve-inventory)")
@@ -286,13 +301,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     stash = item.stash.get(REFS, [])
     refs = [r for r, _, _ in stash]
     collected = [(t, d) for _, t, d in stash]
-    state.results.append(build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc))
+    state.results.append(
+        build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc)
+    )
     return report
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if report.failed:
         BROKEN_MODULES.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1]}")
+
+
+def pytest_internalerror(excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    BROKEN_MODULES.append(f"internal error: {excinfo.typename}: {excinfo.value}")
 
 
 BROKEN_MODULES: list[str] = []
@@ -306,7 +327,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     code = finish_run(state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     if BROKEN_MODULES:
-        sys.stderr.write("preuve: some checks could not be loaded, the run is not valid:\n")
+        sys.stderr.write("preuve: the run is not valid (a check did not load, or preuve itself failed):\n")
         for b in BROKEN_MODULES:
             sys.stderr.write(f"  {b}\n")
         code = Exit.USAGE
@@ -318,5 +339,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if state is None:
         return None
     p = state.profile
-    return [f"preuve: profile {p.id} {p.version} (sha256 {p.sha256[:12]}), inventory {state.inventory.name}, "
-            f"out {state.options.out}"]
+    return [
+        f"preuve: profile {p.id} {p.version} (sha256 {p.sha256[:12]}), inventory {state.inventory.name}, "
+        f"out {state.options.out}"
+    ]

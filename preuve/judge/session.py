@@ -66,9 +66,11 @@ def open_run(options: Options) -> RunState:
     """Load and validate every input before anything touches the network (InputError on any problem)."""
     problems = []
     loaded: dict[str, Any] = {}
-    for key, loader, path in (("inventory", load_inventory, options.inventory),
-                              ("profile", load_profile, options.profile),
-                              ("waivers", load_waivers, options.waivers)):
+    for key, loader, path in (
+        ("inventory", load_inventory, options.inventory),
+        ("profile", load_profile, options.profile),
+        ("waivers", load_waivers, options.waivers),
+    ):
         try:
             loaded[key] = loader(path)
         except InputError as exc:
@@ -78,9 +80,19 @@ def open_run(options: Options) -> RunState:
     inv, inv_src = loaded["inventory"]
     waivers, waivers_src = loaded["waivers"]
     now = dt.datetime.now(dt.UTC)
-    state = RunState(options=options, inventory=inv, inventory_src=inv_src, profile=loaded["profile"],
-                     waivers=waivers, waivers_src=waivers_src, targets=targets(inv),
-                     catalogue=load_catalogue(), store=EvidenceStore(options.out), started_at=now, judged_at=now)
+    state = RunState(
+        options=options,
+        inventory=inv,
+        inventory_src=inv_src,
+        profile=loaded["profile"],
+        waivers=waivers,
+        waivers_src=waivers_src,
+        targets=targets(inv),
+        catalogue=load_catalogue(),
+        store=EvidenceStore(options.out),
+        started_at=now,
+        judged_at=now,
+    )
     if not options.netns and inv.scanner.netns and options.replay is None:
         options.netns = inv.scanner.netns
     return state

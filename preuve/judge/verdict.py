@@ -12,8 +12,8 @@ from preuve.evidence.store import EvidenceRef
 from preuve.inputs.targets import Target
 from preuve.inputs.waivers import find_waiver
 from preuve.judge.catalogue import CheckInfo
-from preuve.judge.verdicts import Judge, NonCompliance, NotApplicable
 from preuve.judge.session import RunState
+from preuve.judge.verdicts import Judge, NonCompliance, NotApplicable
 from preuve.observe.errors import ObservationError
 from preuve.results.messages import sentence
 from preuve.results.model import Evidence, Result, WaiverRef, finding_id
@@ -37,16 +37,22 @@ def build_result(
     if exc is None:
         if judge.expectations:
             status = "pass"
-            message = {lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.expectations)
-                       for lang in ("fr", "en")}
+            message = {
+                lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.expectations)
+                for lang in ("fr", "en")
+            }
         else:
             status = "error"
-            message = {"fr": "le contrôle n'a rien vérifié : aucune preuve, pas de conformité",
-                       "en": "the check stated no expectation: no evidence, no pass"}
+            message = {
+                "fr": "le contrôle n'a rien vérifié : aucune preuve, pas de conformité",
+                "en": "the check stated no expectation: no evidence, no pass",
+            }
     elif isinstance(exc, NonCompliance):
         status = "fail"
-        message = {lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.failed)
-                   for lang in ("fr", "en")}
+        message = {
+            lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.failed)
+            for lang in ("fr", "en")
+        }
     elif isinstance(exc, NotApplicable):
         status = "not_applicable"
         message = {"fr": f"non applicable : {exc}", "en": f"not applicable: {exc}"}
@@ -56,15 +62,23 @@ def build_result(
     else:
         status = "error"
         detail = f"{type(exc).__name__}: {exc}"
-        message = {"fr": f"le contrôle n'a pas pu juger : {detail}", "en": f"the check could not judge: {detail}"}
+        message = {
+            "fr": f"le contrôle n'a pas pu juger : {detail}",
+            "en": f"the check could not judge: {detail}",
+        }
 
     waiver_ref = None
     if status == "fail":
         active, expired = find_waiver(state.waivers, info.id, target.name, state.judged_at)
         w = active or expired
         if w is not None:
-            waiver_ref = WaiverRef(id=w.id, approver=w.approver, justification=w.justification,
-                                   expires=w.expires.isoformat().replace("+00:00", "Z"), expired=active is None)
+            waiver_ref = WaiverRef(
+                id=w.id,
+                approver=w.approver,
+                justification=w.justification,
+                expires=w.expires.isoformat().replace("+00:00", "Z"),
+                expired=active is None,
+            )
             if active is not None:
                 status = "waived"
 
@@ -72,12 +86,21 @@ def build_result(
     observed: dict[str, Any] = {e.label: e.observed for e in judge.expectations}
     latest = max(collected, default=(None, None))
     return Result(
-        finding_id=finding_id(info.id, target.name), check_id=info.id, title=info.title,
-        requirements=list(info.spec.requirements), rule=info.spec.rule, severity=info.spec.severity,
-        target=target.describe(), status=status, expected=expected, observed=observed,
-        expectations=[e.as_dict() for e in judge.expectations], message=message,
+        finding_id=finding_id(info.id, target.name),
+        check_id=info.id,
+        title=info.title,
+        requirements=list(info.spec.requirements),
+        rule=info.spec.rule,
+        severity=info.spec.severity,
+        target=target.describe(),
+        status=status,
+        expected=expected,
+        observed=observed,
+        expectations=[e.as_dict() for e in judge.expectations],
+        message=message,
         remediation=info.remediation if status in ("fail", "waived") else None,
         evidence=[Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
-        collected_at=latest[0], duration_ms=round(sum(d for _, d in collected), 1) if collected else None,
+        collected_at=latest[0],
+        duration_ms=round(sum(d for _, d in collected), 1) if collected else None,
         waiver=waiver_ref,
     )

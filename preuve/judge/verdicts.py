@@ -88,8 +88,12 @@ class Judge:
 
     expectations: list[Expectation] = field(default_factory=list)
 
-    def _add(self, label: str, op: str, expected: Any, observed: Any, ok: bool, offending: Any = None) -> bool:
-        self.expectations.append(Expectation(label, op, _plain(expected), _plain(observed), ok, _plain(offending)))
+    def _add(
+        self, label: str, op: str, expected: Any, observed: Any, ok: bool, offending: Any = None
+    ) -> bool:
+        self.expectations.append(
+            Expectation(label, op, _plain(expected), _plain(observed), ok, _plain(offending))
+        )
         return ok
 
     def subset(self, label: str, observed: Iterable[Any], allowed: Iterable[Any]) -> bool:
@@ -123,7 +127,9 @@ class Judge:
     def each(self, label: str, items: dict[str, bool], observed: Any = None) -> bool:
         """Every named item must hold; the ones that do not are the offending ones."""
         bad = sorted(k for k, ok in items.items() if not ok)
-        return self._add(label, "all", "all", observed if observed is not None else items, not bad, bad or None)
+        return self._add(
+            label, "all", "all", observed if observed is not None else items, not bad, bad or None
+        )
 
     def not_applicable(self, reason: str) -> None:
         raise NotApplicable(reason)

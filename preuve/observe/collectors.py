@@ -21,12 +21,15 @@ def _tls(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str
     spec = target.spec
     sni = spec.sni
     query = {"host": target.address, "port": target.port, "sni": sni, "http_path": "/" if spec.http else None}
-    found, raw = tls.collect(target.address, target.port or 443, sni=sni, timeout=timeout,
-                             http_path=query["http_path"])
+    found, raw = tls.collect(
+        target.address, target.port or 443, sni=sni, timeout=timeout, http_path=query["http_path"]
+    )
     return query, found, raw, _tool("sslyze")
 
 
-def _ssh_protocol(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+def _ssh_protocol(
+    target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]
+) -> Outcome:
     from preuve.observe import ssh_protocol
 
     query = {"host": target.address, "port": target.port, "keyscan": True}
@@ -55,21 +58,35 @@ def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> Any:
         if password_env is None:  # a file reference: hand it to the collector through this process only
             password_env = f"_PREUVE_PASSWORD_{target.name.upper().replace('-', '_').replace('.', '_')}"
             os.environ[password_env] = secret
-    return SshTarget(host=target.address, port=access.port, user=access.user, key_file=access.key_file,
-                     known_hosts=access.known_hosts, trust_on_first_use=access.trust_on_first_use,
-                     jump=jump, password_env=password_env)
+    return SshTarget(
+        host=target.address,
+        port=access.port,
+        user=access.user,
+        key_file=access.key_file,
+        known_hosts=access.known_hosts,
+        trust_on_first_use=access.trust_on_first_use,
+        jump=jump,
+        password_env=password_env,
+    )
 
 
 def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     from preuve.observe import ssh_host
 
     access: SshAccess = target.access  # type: ignore[assignment]
-    query = {"host": target.address, "port": access.port, "user": access.user, "facts": sorted(facts),
-             "commands": {f: ssh_host.FACT_COMMANDS[f] for f in sorted(facts)},
-             "sshd_config_path": access.sshd_config, "known_hosts": access.known_hosts,
-             "trust_on_first_use": access.trust_on_first_use}
-    found, raw = ssh_host.collect(ssh_target(target, hosts), sorted(facts), timeout=timeout,
-                                  sshd_config_path=access.sshd_config)
+    query = {
+        "host": target.address,
+        "port": access.port,
+        "user": access.user,
+        "facts": sorted(facts),
+        "commands": {f: ssh_host.FACT_COMMANDS[f] for f in sorted(facts)},
+        "sshd_config_path": access.sshd_config,
+        "known_hosts": access.known_hosts,
+        "trust_on_first_use": access.trust_on_first_use,
+    }
+    found, raw = ssh_host.collect(
+        ssh_target(target, hosts), sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config
+    )
     return query, found, raw, _tool("paramiko")
 
 

@@ -34,16 +34,31 @@ def _observe_one(req: Request, timeout: float, hosts: dict[str, Target]) -> Obse
     query: dict = {"host": req.target.address, "port": req.target.port}
     try:
         query, facts, raw, tool = COLLECTORS[req.collector](req.target, req.facts, timeout, hosts)
-        return Observation(collector=req.collector, target=req.target.name, query=query, started_at=started,
-                           duration_ms=round((time.perf_counter() - t0) * 1000, 1), ok=True, facts=facts,
-                           raw=raw, tool=tool)
+        return Observation(
+            collector=req.collector,
+            target=req.target.name,
+            query=query,
+            started_at=started,
+            duration_ms=round((time.perf_counter() - t0) * 1000, 1),
+            ok=True,
+            facts=facts,
+            raw=raw,
+            tool=tool,
+        )
     except ObservationError as exc:
         kind, msg = type(exc).__name__, str(exc)
     except Exception as exc:  # a collector bug must not become a pass: record it as an error
         kind, msg = "CollectorCrash", f"collector {req.collector} failed: {type(exc).__name__}: {exc}"
-    return Observation(collector=req.collector, target=req.target.name, query=query, started_at=started,
-                       duration_ms=round((time.perf_counter() - t0) * 1000, 1), ok=False, error=msg,
-                       error_kind=kind)
+    return Observation(
+        collector=req.collector,
+        target=req.target.name,
+        query=query,
+        started_at=started,
+        duration_ms=round((time.perf_counter() - t0) * 1000, 1),
+        ok=False,
+        error=msg,
+        error_kind=kind,
+    )
 
 
 def observe(
@@ -57,7 +72,7 @@ def observe(
     overstay: float | None = None,
 ) -> None:
     """Observe everything. An observation still running `overstay` seconds after it started (each collector
-    bounds its own network operations; this is the backstop) is recorded as an error and its worker replaced."""
+    bounds its own network operations; this is the backstop) is recorded as an error, its worker replaced."""
     hosts = hosts or {}
     overstay = overstay if overstay is not None else timeout * 6 + 30
     todo: queue.Queue[Request] = queue.Queue()
@@ -104,9 +119,17 @@ def observe(
             now = time.monotonic()
             for key, (req, t0) in list(in_flight.items()):
                 if now - t0 > overstay:
-                    record(key, Observation(
-                        collector=req.collector, target=req.target.name,
-                        query={"host": req.target.address, "port": req.target.port}, started_at=utc_now(),
-                        duration_ms=round((now - t0) * 1000, 1), ok=False,
-                        error=f"no answer within {overstay:.0f} s: observation abandoned", error_kind="Overstay"))
+                    record(
+                        key,
+                        Observation(
+                            collector=req.collector,
+                            target=req.target.name,
+                            query={"host": req.target.address, "port": req.target.port},
+                            started_at=utc_now(),
+                            duration_ms=round((now - t0) * 1000, 1),
+                            ok=False,
+                            error=f"no answer within {overstay:.0f} s: observation abandoned",
+                            error_kind="Overstay",
+                        ),
+                    )
                     start_worker()

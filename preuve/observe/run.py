@@ -24,18 +24,35 @@ def run_observations(state: RunState, requests: list[Any]) -> None:
     show = not state.options.quiet and sys.stderr.isatty()
     with _vantage(state.options.netns):
         if not show:
-            observe(requests, state.store, timeout=state.timeout, concurrency=state.options.concurrency,
-                    hosts=hosts)
+            observe(
+                requests,
+                state.store,
+                timeout=state.timeout,
+                concurrency=state.options.concurrency,
+                hosts=hosts,
+            )
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("[bold]observe[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), transient=True) as progress:
+        with Progress(
+            TextColumn("[bold]observe[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            transient=True,
+        ) as progress:
             task = progress.add_task("", total=len(requests))
 
             def done(obs: Observation) -> None:
                 mark = "ok" if obs.ok else f"[red]error[/] {obs.error_kind}"
                 progress.update(task, advance=1, description=f"{obs.collector} {obs.target}: {mark}")
 
-            observe(requests, state.store, timeout=state.timeout, concurrency=state.options.concurrency,
-                    hosts=hosts, on_done=done)
+            observe(
+                requests,
+                state.store,
+                timeout=state.timeout,
+                concurrency=state.options.concurrency,
+                hosts=hosts,
+                on_done=done,
+            )

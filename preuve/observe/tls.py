@@ -9,8 +9,9 @@ Pipeline per endpoint (each step bounded by ``timeout`` per connection attempt):
    hole") or non-TLS endpoints fail fast here instead of costing sslyze's ~11 probe timeouts;
 2. version probe (sslyze's own ``SslConnection``): one handshake per protocol version offering
    every suite sslyze would enumerate; a version the server *explicitly* refuses (TLS alert) is
-   not enumerated suite by suite. Any doubt (timeout, reset, odd error) => enumerate anyway, so
-   pruning only saves time (~70% of the handshakes on a modern server), never changes facts;
+   not enumerated suite by suite. Any doubt (timeout, reset, odd error) => enumerate anyway:
+   pruning saves ~70% of the handshakes on a modern server and is meant never to change the
+   facts (a test compares pruned and full scans of real servers);
 3. sslyze ``Scanner`` with an explicit command set (suites of the remaining versions,
    elliptic_curves, certificate_info, session_renegotiation, tls_compression,
    tls_extended_master_secret, tls_fallback_scsv);
@@ -66,6 +67,7 @@ versions False, other facts None).
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import socket
 import ssl
@@ -93,9 +95,9 @@ _OTHER_COMMANDS = (
     "tls_compression", "tls_extended_master_secret", "tls_fallback_scsv",
 )
 
-# Loopback scans are CPU-bound (one Python process, GIL), so this only matters on real networks,
-# where each handshake waits for round trips; 10 halves sslyze's default wall time there while
-# staying far below what a web server or a WAF considers abusive.
+# Loopback scans are CPU-bound (one Python process, GIL) and do not care; on real networks each
+# handshake waits on round trips, so wall time falls roughly with this number. sslyze's default
+# is 5; 10 stays modest for a web server or a WAF (tune down for fragile targets).
 PER_SERVER_CONNECTIONS = 10
 # Skip the suite-by-suite enumeration of versions the server explicitly refuses (see docstring).
 PRUNE_UNSUPPORTED_VERSIONS = True
@@ -107,8 +109,8 @@ HTTP_MAX_REDIRECTS = 3
 # each poll only drains a queue); None leaves sslyze untouched.
 SCANNER_POLL_INTERVAL: float | None = 0.02
 
-# sslyze error messages that mean "a TLS stack answered no"; resets and silent closes are not in
-# here on purpose: some servers reset oversized ClientHellos, so they prove nothing.
+# sslyze's messages for a reset or a silent close. Unlike a TLS alert they prove nothing about
+# the version (some servers reset ClientHellos they find too big): the version is enumerated.
 _RESET_MESSAGES = frozenset(
     {
         "Server rejected the connection",
@@ -248,15 +250,13 @@ def _prepare(target: _Endpoint) -> _Prepared:
 
 
 def _client_hello(server_name: str) -> bytes:
-    """A broad ClientHello (TLS 1.0-1.3, every suite) produced by the stdlib without a socket."""
+    """A ClientHello produced by the stdlib without a socket. Any TLS stack, even one accepting
+    none of it, answers with a TLS record (ServerHello or alert): that is all we test here."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    try:
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    with contextlib.suppress(ssl.SSLError):
         ctx.set_ciphers("ALL:@SECLEVEL=0")
-    except (ValueError, ssl.SSLError):
-        pass  # a stricter OpenSSL build: its defaults still elicit an answer from any TLS server
     name = None if _is_ip(server_name) else server_name
     tls = ctx.wrap_bio(ssl.MemoryBIO(), outgoing := ssl.MemoryBIO(), server_hostname=name)
     with contextlib.suppress(ssl.SSLWantReadError):  # it waits for a ServerHello, by design
@@ -316,6 +316,7 @@ def _is_ip(name: str) -> bool:
 # --- 2. version probe -------------------------------------------------------------------------
 
 
+@functools.cache
 def _probe_plan() -> list[tuple[str, str, bool, str]]:
     """(version, sslyze version name, legacy OpenSSL?, cipher string) offering exactly the suites
     sslyze enumerates for that version, split by the OpenSSL build sslyze would use for each."""
@@ -403,10 +404,14 @@ def system_ca_file() -> Path | None:
     return None
 
 
-def _tighten_scanner_polling() -> None:
-    """Shorten the fixed sleep of sslyze's producer loop (module global ``sleep``), once."""
+def _configure_sslyze() -> None:
+    """Once per process: quiet a warning about sslyze's bundled root stores (a root with a
+    negative serial; says nothing about the target) and shorten the Scanner's polling."""
+    import warnings
+
     from sslyze.scanner import _mass_scanner
 
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     if SCANNER_POLL_INTERVAL is None or getattr(_mass_scanner.sleep, "_preuve", False):
         return
     interval, original = SCANNER_POLL_INTERVAL, _mass_scanner.sleep
@@ -423,7 +428,7 @@ def _scan(prepared: list[_Prepared]) -> dict:
     from sslyze import Scanner, ServerScanRequest
     from sslyze.plugins.scan_commands import ScanCommand
 
-    _tighten_scanner_polling()
+    _configure_sslyze()
     by_uuid: dict[Any, _Prepared] = {}
     requests = []
     for p in prepared:

@@ -17,7 +17,7 @@ from preuve.results.writer import counts, sort_results, write_results
 def exit_code(stats: dict[str, int]) -> Exit:
     if stats["fail"]:
         return Exit.NON_COMPLIANT
-    if stats["error"]:
+    if stats["error"] or not any(stats.values()):  # nothing judged is not compliance
         return Exit.INCOMPLETE
     return Exit.COMPLIANT
 
@@ -30,7 +30,9 @@ def finish_run(state: RunState, interrupted: bool = False) -> Exit:
         code = Exit.INCOMPLETE
     write_results(results, out / "results.jsonl")
     run = run_info(state, int(code), interrupted)
-    write_atomic(out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    write_atomic(
+        out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+    )
     write_junit(results, out / "junit.xml", run)
     write_manifest(out)
     if not state.options.quiet:

@@ -19,21 +19,33 @@ from preuve.judge.catalogue import requirement_chapter
 from preuve.results.model import Result
 
 CHAPTERS = {
-    "5": "Politiques de sécurité et gestion du risque", "6": "Organisation de la sécurité",
-    "7": "Sécurité des ressources humaines", "8": "Gestion des actifs", "9": "Contrôle d'accès",
-    "10": "Cryptologie", "11": "Sécurité physique", "12": "Sécurité liée à l'exploitation",
-    "13": "Sécurité des communications", "14": "Acquisition, développement et maintenance",
-    "15": "Relations avec les tiers", "16": "Gestion des incidents", "17": "Continuité d'activité",
-    "18": "Conformité", "19": "Exigences supplémentaires",
+    "5": "Politiques de sécurité et gestion du risque",
+    "6": "Organisation de la sécurité",
+    "7": "Sécurité des ressources humaines",
+    "8": "Gestion des actifs",
+    "9": "Contrôle d'accès",
+    "10": "Cryptologie",
+    "11": "Sécurité physique",
+    "12": "Sécurité liée à l'exploitation",
+    "13": "Sécurité des communications",
+    "14": "Acquisition, développement et maintenance",
+    "15": "Relations avec les tiers",
+    "16": "Gestion des incidents",
+    "17": "Continuité d'activité",
+    "18": "Conformité",
+    "19": "Exigences supplémentaires",
 }
 
 
 def _case(r: Result) -> ET.Element:
-    case = ET.Element("testcase", {
-        "classname": f"secnumcloud.{r.requirements[0]}",
-        "name": f"{r.check_id}[{r.target['name']}]",
-        "time": f"{(r.duration_ms or 0) / 1000:.3f}",
-    })
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": f"secnumcloud.{r.requirements[0]}",
+            "name": f"{r.check_id}[{r.target['name']}]",
+            "time": f"{(r.duration_ms or 0) / 1000:.3f}",
+        },
+    )
     fr, en = r.message["fr"], r.message["en"]
     if r.status == "fail":
         el = ET.SubElement(case, "failure", {"type": "NonConformite", "message": fr})
@@ -47,11 +59,21 @@ def _case(r: Result) -> ET.Element:
         else:
             msg = f"{'NA' if r.status == 'not_applicable' else 'MANUEL'}: {fr}"
         ET.SubElement(case, "skipped", {"message": msg}).text = msg
-    out = [f"{r.status.upper()} {r.check_id} sur {r.target['name']} : {fr}",
-           f"Exigences SecNumCloud : {', '.join(r.requirements)} ; règle : {r.rule} ; sévérité : {r.severity}"]
-    props = {"finding.id": r.finding_id, "check.id": r.check_id, "req.ids": ",".join(r.requirements),
-             "target.name": r.target["name"], "target.kind": r.target["kind"], "target.address": r.target["address"],
-             "severity": r.severity, "status": r.status, "collected_at": r.collected_at or ""}
+    out = [
+        f"{r.status.upper()} {r.check_id} sur {r.target['name']} : {fr}",
+        f"Exigences SecNumCloud : {', '.join(r.requirements)} ; règle : {r.rule} ; sévérité : {r.severity}",
+    ]
+    props = {
+        "finding.id": r.finding_id,
+        "check.id": r.check_id,
+        "req.ids": ",".join(r.requirements),
+        "target.name": r.target["name"],
+        "target.kind": r.target["kind"],
+        "target.address": r.target["address"],
+        "severity": r.severity,
+        "status": r.status,
+        "collected_at": r.collected_at or "",
+    }
     if r.waiver:
         props["waiver.id"] = r.waiver.id
     out += [f"[[PROPERTY|{k}={v}]]" for k, v in props.items()]
@@ -75,17 +97,28 @@ def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
             "errors": sum(r.status == "error" for r in cases),
             "skipped": sum(r.status in ("not_applicable", "waived", "manual") for r in cases),
         }
-        suite = ET.SubElement(root, "testsuite", {
-            "name": f"SecNumCloud 3.2 — {chapter}. {CHAPTERS.get(chapter, '')}".strip(),
-            **{k: str(v) for k, v in counts.items()},
-            "time": f"{sum((r.duration_ms or 0) for r in cases) / 1000:.3f}",
-            "timestamp": run["started_at"], "hostname": run["scanner"]["hostname"],
-            "id": chapter, "package": "secnumcloud-3.2",
-        })
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            {
+                "name": f"SecNumCloud 3.2 — {chapter}. {CHAPTERS.get(chapter, '')}".strip(),
+                **{k: str(v) for k, v in counts.items()},
+                "time": f"{sum((r.duration_ms or 0) for r in cases) / 1000:.3f}",
+                "timestamp": run["started_at"],
+                "hostname": run["scanner"]["hostname"],
+                "id": chapter,
+                "package": "secnumcloud-3.2",
+            },
+        )
         props = ET.SubElement(suite, "properties")
-        for k, v in (("run.id", run["run_id"]), ("tool.version", run["tool"]["version"]),
-                     ("profile.id", run["profile"]["id"]), ("profile.version", run["profile"]["version"]),
-                     ("profile.sha256", run["profile"]["sha256"]), ("inventory.sha256", run["inventory"]["sha256"])):
+        for k, v in (
+            ("run.id", run["run_id"]),
+            ("tool.version", run["tool"]["version"]),
+            ("profile.id", run["profile"]["id"]),
+            ("profile.version", run["profile"]["version"]),
+            ("profile.sha256", run["profile"]["sha256"]),
+            ("inventory.sha256", run["inventory"]["sha256"]),
+        ):
             ET.SubElement(props, "property", {"name": k, "value": str(v)})
         for r in cases:
             suite.append(_case(r))

@@ -19,7 +19,9 @@ def _digest(path: Path) -> str:
 def write_manifest(run_dir: Path) -> str:
     """Write the manifest (sorted paths, two spaces as sha256sum expects) and return its own sha256."""
     lines = []
-    for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and p.name != NAME and not p.name.startswith(".")):
+    for path in sorted(
+        p for p in run_dir.rglob("*") if p.is_file() and p.name != NAME and not p.name.startswith(".")
+    ):
         rel = path.relative_to(run_dir).as_posix()
         lines.append(f"{_digest(path)}  {rel}\n")
     data = "".join(lines).encode()

@@ -21,8 +21,12 @@ def _iso(t: dt.datetime) -> str:
 
 def _commit() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -36,14 +40,29 @@ def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, An
         "started_at": _iso(state.started_at),
         "ended_at": _iso(dt.datetime.now(dt.UTC)),
         "interrupted": interrupted,
-        "tool": {"name": "preuve", "version": __version__, "commit": _commit(),
-                 "python": platform.python_version()},
+        "tool": {
+            "name": "preuve",
+            "version": __version__,
+            "commit": _commit(),
+            "python": platform.python_version(),
+        },
         "referential": {"name": "SecNumCloud", "version": "3.2", "date": "2022-03-08"},
-        "profile": {"id": p.id, "version": p.version, "sha256": p.sha256, "chain": p.chain,
-                    "file": Path(p.files[-1]).name},
-        "inventory": {"name": inv.name, "sha256": state.inventory_src.sha256,
-                      "targets": {k: len(v) for k, v in state.targets.items()}},
-        "waivers": {"sha256": state.waivers_src.sha256 if state.waivers_src else None, "count": len(state.waivers)},
+        "profile": {
+            "id": p.id,
+            "version": p.version,
+            "sha256": p.sha256,
+            "chain": p.chain,
+            "file": Path(p.files[-1]).name,
+        },
+        "inventory": {
+            "name": inv.name,
+            "sha256": state.inventory_src.sha256,
+            "targets": {k: len(v) for k, v in state.targets.items()},
+        },
+        "waivers": {
+            "sha256": state.waivers_src.sha256 if state.waivers_src else None,
+            "count": len(state.waivers),
+        },
         "scanner": {"hostname": platform.node(), "operator": _operator(), "netns": state.options.netns},
         "replay_of": state.extra.get("replay_of"),
         "checks_selected": sorted(state.selected_checks),

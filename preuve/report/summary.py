@@ -11,15 +11,41 @@ from preuve.judge.verdicts import SEVERITIES
 from preuve.results.model import Result
 
 WORDS = {
-    "fr": {"pass": "conforme", "fail": "non conforme", "error": "erreur", "not_applicable": "non applicable",
-           "waived": "dérogation", "manual": "manuel", "title": "Résultats", "where": "Rapports",
-           "check": "contrôle", "target": "cible", "verdict": "observé / attendu"},
-    "en": {"pass": "pass", "fail": "fail", "error": "error", "not_applicable": "not applicable",
-           "waived": "waived", "manual": "manual", "title": "Results", "where": "Reports",
-           "check": "check", "target": "target", "verdict": "observed / expected"},
+    "fr": {
+        "pass": "conforme",
+        "fail": "non conforme",
+        "error": "erreur",
+        "not_applicable": "non applicable",
+        "waived": "dérogation",
+        "manual": "manuel",
+        "title": "Résultats",
+        "where": "Rapports",
+        "check": "contrôle",
+        "target": "cible",
+        "verdict": "observé / attendu",
+    },
+    "en": {
+        "pass": "pass",
+        "fail": "fail",
+        "error": "error",
+        "not_applicable": "not applicable",
+        "waived": "waived",
+        "manual": "manual",
+        "title": "Results",
+        "where": "Reports",
+        "check": "check",
+        "target": "target",
+        "verdict": "observed / expected",
+    },
 }
-STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "waived": "magenta", "not_applicable": "dim",
-         "manual": "cyan"}
+STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "error": "yellow",
+    "waived": "magenta",
+    "not_applicable": "dim",
+    "manual": "cyan",
+}
 
 
 def _short(message: str, width: int = 180) -> str:
@@ -27,13 +53,21 @@ def _short(message: str, width: int = 180) -> str:
     return message if len(message) <= width else message[: width - 1] + "…"
 
 
-def print_summary(results: list[Result], run: dict[str, Any], out: str, lang: str = "fr",
-                  console: Console | None = None, limit: int = 40) -> None:
+def print_summary(
+    results: list[Result],
+    run: dict[str, Any],
+    out: str,
+    lang: str = "fr",
+    console: Console | None = None,
+    limit: int = 40,
+) -> None:
     w = WORDS[lang]
     console = console or Console(highlight=False)
     stats = run["stats"]
     line = "  ".join(f"[{STYLE[s]}]{w[s]}: {n}[/]" for s, n in stats.items() if n)
-    console.print(f"[bold]preuve[/] {run['profile']['id']} {run['profile']['version']} — {w['title']}: {line}")
+    console.print(
+        f"[bold]preuve[/] {run['profile']['id']} {run['profile']['version']} — {w['title']}: {line}"
+    )
     bad = [r for r in results if r.status in ("fail", "error")]
     bad.sort(key=lambda r: (r.status != "fail", SEVERITIES.index(r.severity), r.check_id, r.target["name"]))
     if bad:
@@ -41,8 +75,12 @@ def print_summary(results: list[Result], run: dict[str, Any], out: str, lang: st
         for col in ("", w["check"], w["target"], w["verdict"]):
             table.add_column(col, overflow="fold")
         for r in bad[:limit]:
-            table.add_row(f"[{STYLE[r.status]}]{w[r.status]}[/]", f"{r.check_id} ({r.severity})",
-                          r.target["name"], _short(r.message[lang]))
+            table.add_row(
+                f"[{STYLE[r.status]}]{w[r.status]}[/]",
+                f"{r.check_id} ({r.severity})",
+                r.target["name"],
+                _short(r.message[lang]),
+            )
         console.print(table)
         if len(bad) > limit:
             console.print(f"… {len(bad) - limit} more in results.jsonl")
