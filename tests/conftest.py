@@ -76,7 +76,8 @@ def lab():
 
     info = lab_mod.ensure_up()
     yield info
-    lab_mod.down()
+    if os.environ.get("PREUVE_KEEP_LAB") != "1":  # developers running tests side by side keep it up
+        lab_mod.down()
 
 
 @pytest.fixture

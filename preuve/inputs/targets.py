@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,22 +47,49 @@ def effective_ssh(host: Host, inv: Inventory) -> SshAccess | None:
     return SshAccess.model_validate({**base, **own})
 
 
-def targets(inv: Inventory) -> dict[str, list[Target]]:
-    out: dict[str, list[Target]] = {"host": [], "ssh_endpoint": [], "tls_endpoint": []}
+TargetBuilder = Callable[[Inventory], list[Target]]
+BUILDERS: dict[str, TargetBuilder] = {}
+
+
+def target_kind(kind: str) -> Callable[[TargetBuilder], TargetBuilder]:
+    """Register how a kind of target is read from the inventory (one builder per kind)."""
+
+    def register(builder: TargetBuilder) -> TargetBuilder:
+        BUILDERS[kind] = builder
+        return builder
+
+    return register
+
+
+def _target(kind: str, item: Any, port: int | None, access: SshAccess | None = None) -> Target:
+    return Target(kind, item.name, item.address, port, getattr(item, "zone", None), getattr(item, "site", None),
+                  tuple(getattr(item, "tags", ())), item, access)
+
+
+@target_kind("host")
+def _hosts(inv: Inventory) -> list[Target]:
+    out = []
     for h in inv.hosts:
         ssh = effective_ssh(h, inv)
-        port = ssh.port if ssh else 22
         if ssh is not None:
-            out["host"].append(Target("host", h.name, h.address, port, h.zone, h.site, tuple(h.tags), h, ssh))
-        out["ssh_endpoint"].append(
-            Target("ssh_endpoint", h.name, h.address, port, h.zone, h.site, tuple(h.tags), h)
-        )
-    for e in inv.ssh_endpoints:
-        out["ssh_endpoint"].append(
-            Target("ssh_endpoint", e.name, e.address, e.port, e.zone, e.site, tuple(e.tags), e)
-        )
-    for t in inv.tls_endpoints:
-        out["tls_endpoint"].append(
-            Target("tls_endpoint", t.name, t.address, t.port, t.zone, t.site, tuple(t.tags), t)
-        )
+            out.append(_target("host", h, ssh.port, ssh))
     return out
+
+
+@target_kind("ssh_endpoint")
+def _ssh_endpoints(inv: Inventory) -> list[Target]:
+    out = []
+    for h in inv.hosts:
+        ssh = effective_ssh(h, inv)
+        out.append(_target("ssh_endpoint", h, ssh.port if ssh else 22))
+    return out + [_target("ssh_endpoint", e, e.port) for e in inv.ssh_endpoints]
+
+
+@target_kind("tls_endpoint")
+def _tls_endpoints(inv: Inventory) -> list[Target]:
+    return [_target("tls_endpoint", t, t.port) for t in inv.tls_endpoints]
+
+
+def targets(inv: Inventory) -> dict[str, list[Target]]:
+    """Every target of the inventory, by kind."""
+    return {kind: builder(inv) for kind, builder in BUILDERS.items()}

@@ -226,22 +226,18 @@ def target(request: pytest.FixtureRequest) -> Target:
     return request.param
 
 
-@pytest.fixture
-def tls(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Facts of the TLS endpoint under judgement (what it accepts, its certificate chain, HSTS...)."""
-    return _evidence(request, "tls")
+def _source_fixture(name: str) -> Any:
+    def fixture(request: pytest.FixtureRequest) -> Any:
+        return _evidence(request, name)
+
+    fixture.__doc__ = SOURCES[name].doc
+    fixture.__name__ = f"preuve_source_{name}"
+    return pytest.fixture(name=name)(fixture)
 
 
-@pytest.fixture
-def ssh(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Facts of the SSH endpoint seen from outside (banner, KEXINIT algorithms, host keys)."""
-    return _evidence(request, "ssh")
-
-
-@pytest.fixture
-def sshd(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The host's effective sshd configuration (`sshd -T`), keyword -> list of values."""
-    return _evidence(request, "sshd")
+# One fixture per evidence source (`tls`, `ssh`, `sshd`, ...), generated from the SOURCES registry.
+for _name in SOURCES:
+    globals()[f"preuve_source_{_name}"] = _source_fixture(_name)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pytest
 
-TargetKind = Literal["host", "ssh_endpoint", "tls_endpoint"]
+TargetKind = str  # a kind registered in preuve.inputs.targets (host, ssh_endpoint, tls_endpoint, ...)
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 

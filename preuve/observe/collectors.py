@@ -99,7 +99,8 @@ def _tool(dist: str) -> str:
         return f"preuve {__version__} + {dist}"
 
 
-COLLECTORS: dict[str, Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]] = {
+Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]
+COLLECTORS: dict[str, Collector] = {
     "tls": _tls,
     "ssh_protocol": _ssh_protocol,
     "ssh_host": _ssh_host,
