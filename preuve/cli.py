@@ -58,9 +58,14 @@ def _pytest_args(a: argparse.Namespace) -> list[str]:
 
 
 def _pytest(args: list[str]) -> int:
+    import os
+
     import pytest
 
-    code = int(pytest.main(args))
+    # Only preuve's plugin: other pytest plugins installed alongside must not change (or break) a scan,
+    # and an auditor replaying a run gets the same judge whatever else the environment holds.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    code = int(pytest.main(["-p", "preuve.judge.plugin", *args]))
     # pytest's own codes for a run that never reached judging (collection error, internal error).
     return code if code in {e.value for e in Exit} else int(Exit.USAGE)
 

@@ -104,6 +104,10 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"preuve: network namespace {options.netns} does not exist (for the lab: preuve lab up)",
                     returncode=int(Exit.USAGE))
     options.out.mkdir(parents=True, exist_ok=True)
+    # Plain `pytest checks/ --preuve-...` may pick another ini file (option values count as paths when pytest
+    # looks for its rootdir): make sure check modules and functions are collected whatever the ini says.
+    config.addinivalue_line("python_files", "check_*.py")
+    config.addinivalue_line("python_functions", "check_*")
     config.stash[STATE] = state
 
 
@@ -173,7 +177,7 @@ def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
-    if state is None:
+    if state is None or session.config.option.collectonly:
         return
     copy_inputs(state)
     if state.options.replay is not None:
@@ -317,7 +321,7 @@ BROKEN_MODULES: list[str] = []
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
-    if state is None:
+    if state is None or session.config.option.collectonly:
         return
     from preuve.report.finish import finish_run
 
