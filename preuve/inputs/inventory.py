@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -147,6 +148,63 @@ class Defaults(Strict):
     timeout: float = Field(5.0, gt=0, le=600, description="seconds, for every network operation")
 
 
+class S3Endpoint(Strict):
+    """An S3 API endpoint; its country comes from the provider's endpoint host, else from its declared site."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    provider: Literal["aws", "ovh", "scaleway", "outscale"]
+    url: str = Field(pattern=r"^https?://[^/\s]+/?$", description="scheme://host[:port]")
+    region: str = Field("us-east-1", description="region used to sign requests")
+    site: Name | None = Field(None, description="inventory site hosting a private endpoint")
+    access_key: SecretRef
+    secret_key: SecretRef
+    ca_file: str | None = None
+
+    @field_validator("access_key", "secret_key", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
+class S3Bucket(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="the S3 bucket name")
+    endpoint: Name
+    role: Literal["customer-data", "backup", "logs"]
+    owner: str | None = Field(None, description="customer owning the data (one key per customer, 10.1.a)")
+    tags: list[str] = []
+
+
+class S3Section(Strict):
+    endpoints: list[S3Endpoint] = []
+    buckets: list[S3Bucket] = []
+
+
+class Canary(Strict):
+    """A file known to be in every snapshot, and the sha256 its restored copy must have."""
+
+    path: str = Field(pattern=r"^/")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class BackupRepository(Strict):
+    """A restic or borg repository, opened from the scanner (read-only, plus a restore into a scratch dir)."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    tool: Literal["restic", "borg"]
+    repository: str = Field(description="restic repository string or borg repository path/URL")
+    password: SecretRef | None = Field(None, description="repository password; none for an unencrypted borg repo")
+    site: Name = Field(description="inventory site holding the backups")
+    primary_site: Name = Field(description="inventory site of the data backed up")
+    canary: Canary | None = None
+    scratch_dir: str | None = Field(None, description="where restore drills write (default: a temp dir)")
+    tags: list[str] = []
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
 class Inventory(Strict):
     version: Literal[1] = 1
     name: Name
@@ -158,6 +216,8 @@ class Inventory(Strict):
     tls_endpoints: list[TlsEndpoint] = []
     ssh_endpoints: list[SshEndpoint] = []
     flow_matrix: str | None = None
+    s3: S3Section = S3Section()
+    backups: list[BackupRepository] = []
 
 
 def _check_address(v: str) -> str:
@@ -210,7 +270,54 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                             ("zones", i, "cidrs"),
                             f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
                         )
+    _storage_checks(inv, add, sites)
     return problems
+
+
+def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: set[str]) -> None:
+    """S3 endpoints, buckets and backup repositories: unique names, known endpoints and sites."""
+    endpoints = {e.name for e in inv.s3.endpoints}
+    for section, items in (("endpoints", inv.s3.endpoints), ("buckets", inv.s3.buckets)):
+        names: set[str] = set()
+        for i, item in enumerate(items):
+            if item.name in names:
+                add(("s3", section, i, "name"), f"duplicate name {item.name!r}")
+            names.add(item.name)
+    for i, e in enumerate(inv.s3.endpoints):
+        if e.site is not None and e.site not in sites:
+            add(("s3", "endpoints", i, "site"), f"unknown site {e.site!r}; declared sites: {sorted(sites) or 'none'}")
+    for i, b in enumerate(inv.s3.buckets):
+        if b.endpoint not in endpoints:
+            add(("s3", "buckets", i, "endpoint"), f"unknown endpoint {b.endpoint!r}; declared: {sorted(endpoints)}")
+    names = set()
+    for i, r in enumerate(inv.backups):
+        if r.name in names:
+            add(("backups", i, "name"), f"duplicate name {r.name!r}")
+        names.add(r.name)
+        for field in ("site", "primary_site"):
+            if getattr(r, field) not in sites:
+                add(("backups", i, field), f"unknown site {getattr(r, field)!r}; declared sites: {sorted(sites)}")
+        if r.tool == "restic" and r.password is None:
+            add(("backups", i, "password"), "restic repositories are always encrypted: give the password reference")
+
+
+LOCAL_PATH_FIELDS = ("key_file", "known_hosts")  # on the scanner; `sshd_config` is a path on the target
+
+
+def _local_paths(data: object, base: Path) -> object:
+    """Scanner-side paths: `~` expanded, relative ones taken from the inventory file's folder."""
+    if isinstance(data, list):
+        return [_local_paths(x, base) for x in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for k, v in data.items():
+        is_path = k in LOCAL_PATH_FIELDS or (k == "file" and isinstance(v, str)) or k == "flow_matrix"
+        if is_path and isinstance(v, str):
+            out[k] = str((base / Path(v).expanduser()).resolve())
+        else:
+            out[k] = _local_paths(v, base)
+    return out
 
 
 def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
@@ -220,4 +327,5 @@ def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
     problems = _cross_checks(inv, located)
     if problems:
         raise InputError(problems)
+    inv = Inventory.model_validate(_local_paths(inv.model_dump(exclude_unset=True), Path(path).resolve().parent))
     return inv, located

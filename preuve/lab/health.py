@@ -7,6 +7,7 @@ must be alive and each port must answer a TCP connect from pv-admin.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from . import firewall, netns, network, procs
@@ -25,7 +26,19 @@ def _service_status(paths: LabPaths, name: str, admin_ok: bool) -> dict[str, Any
         "pid": pid,
         "pid_alive": procs.alive(pid),
         "port_answers": answers,
+        "private_etc": svc.kind != "sshd" or _sees_lab_users(pid),
     }
+
+
+def _sees_lab_users(pid: int | None) -> bool:
+    """An sshd sees the lab's /etc through bind mounts; a package install that renames the host's /etc/passwd
+    detaches them (the kernel drops mounts on a replaced dentry), and lab logins then fail: rebuild."""
+    if pid is None:
+        return False
+    try:
+        return "\nauditor:" in "\n" + Path(f"/proc/{pid}/root/etc/passwd").read_text()
+    except OSError:
+        return False
 
 
 def status(paths: LabPaths | None = None) -> dict[str, Any]:
@@ -46,7 +59,7 @@ def status(paths: LabPaths | None = None) -> dict[str, Any]:
         paths.lab_json.is_file()
         and all(n["present"] for n in namespaces.values())
         and all(router.values())
-        and all(s["pid_alive"] and s["port_answers"] for s in services.values())
+        and all(s["pid_alive"] and s["port_answers"] and s["private_etc"] for s in services.values())
     )
     return {
         "healthy": healthy,
