@@ -89,13 +89,14 @@ class SshAccess(Strict):
         return _no_inline_secret(v)
 
 
-class Host(Strict):
+class Placed(Strict):
+    """Something with a name and an address, somewhere (zone, site) and labelled (tags)."""
+
     name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     address: str
     zone: Name | None = None
     site: Name | None = None
     tags: list[str] = []
-    ssh: SshAccess | None = None
 
     @field_validator("address")
     @classmethod
@@ -103,37 +104,21 @@ class Host(Strict):
         return _check_address(v)
 
 
-class TlsEndpoint(Strict):
-    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    address: str
+class Host(Placed):
+    ssh: SshAccess | None = None
+
+
+class TlsEndpoint(Placed):
     port: int = Field(443, ge=1, le=65535)
     sni: str | None = None
     http: bool = Field(True, description="speaks HTTP over TLS (HSTS is then checked)")
     admin: bool = Field(False, description="an administration interface (stricter checks apply)")
-    zone: Name | None = None
-    site: Name | None = None
-    tags: list[str] = []
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, v: str) -> str:
-        return _check_address(v)
 
 
-class SshEndpoint(Strict):
+class SshEndpoint(Placed):
     """An SSH server checked from the outside only (no login): protocol and host keys."""
 
-    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    address: str
     port: int = Field(22, ge=1, le=65535)
-    zone: Name | None = None
-    site: Name | None = None
-    tags: list[str] = []
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, v: str) -> str:
-        return _check_address(v)
 
 
 class Scanner(Strict):
@@ -141,6 +126,21 @@ class Scanner(Strict):
 
     netns: str | None = None
     zone: Name | None = None
+
+
+class VantagePoint(Strict):
+    """Where segmentation probes are sent from: a lab network namespace or an inventory host reached over SSH."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    zone: Name
+    netns: str | None = None
+    ssh: Name | None = Field(None, description="inventory host to probe from (stdlib probe over SSH)")
+
+    @model_validator(mode="after")
+    def _one(self) -> VantagePoint:
+        if (self.netns is None) == (self.ssh is None):
+            raise ValueError("give exactly one of 'netns' or 'ssh'")
+        return self
 
 
 class Defaults(Strict):
@@ -216,6 +216,7 @@ class Inventory(Strict):
     tls_endpoints: list[TlsEndpoint] = []
     ssh_endpoints: list[SshEndpoint] = []
     flow_matrix: str | None = None
+    vantage_points: list[VantagePoint] = []
     s3: S3Section = S3Section()
     backups: list[BackupRepository] = []
 
@@ -271,7 +272,9 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                             f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
                         )
     _storage_checks(inv, add, sites)
-    return problems
+    from preuve.inputs.flows import network_checks
+
+    return problems + network_checks(inv, located.path, add)
 
 
 def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: set[str]) -> None:
