@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo util-linux procps
-              python3 python3-venv python3-pip nmap testssl.sh openssl ca-certificates)
+              python3 python3-venv python3-pip nmap testssl.sh openssl ca-certificates restic borgbackup
+              libpam-oath oathtool logrotate systemd chrony rsyslog rsyslog-gnutls
+              chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -54,7 +54,43 @@ def _pytest_args(a: argparse.Namespace) -> list[str]:
         args += ["--preuve-select", sel]
     if a.quiet:
         args.append("--preuve-quiet")
+    from preuve.report.audit_cli import audit_args
+
+    return args + _scope_args(a) + audit_args(a)
+
+
+def _scope_args(a: argparse.Namespace) -> list[str]:
+    """--shard, --only, --targets-file, --fail-on (run and judge) as plugin options."""
+    args = []
+    for flag, value in (
+        ("--preuve-shard", getattr(a, "shard", None)),
+        ("--preuve-targets-file", getattr(a, "targets_file", None)),
+        ("--preuve-fail-on", getattr(a, "fail_on", None)),
+    ):
+        if value is not None:
+            args += [flag, str(value)]
+    for name in getattr(a, "only", None) or []:
+        args += ["--preuve-only", name]
     return args
+
+
+def add_scope_options(sp: argparse.ArgumentParser) -> None:
+    from preuve.judge.verdicts import SEVERITIES
+
+    sp.add_argument("--shard", metavar="I/N", help="only shard I of N (1-based); merge shards with `preuve merge`")
+    sp.add_argument("--only", nargs="+", metavar="NAME", help="only these targets (names or globs)")
+    sp.add_argument("--targets-file", metavar="FILE", help="only the targets listed in FILE (one per line)")
+    sp.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 only for failures of this severity or worse")
+
+
+def cmd_merge(a: argparse.Namespace) -> int:
+    from preuve.report.merge import MergeError, merge
+
+    try:
+        return int(merge([Path(d) for d in a.shards], Path(a.out), lang=a.lang, quiet=a.quiet))
+    except MergeError as exc:
+        print(f"preuve merge: {exc}", file=sys.stderr)
+        return int(Exit.USAGE)
 
 
 def _pytest(args: list[str]) -> int:
@@ -71,7 +107,10 @@ def _pytest(args: list[str]) -> int:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    return _pytest(_pytest_args(a))
+    from preuve.report.audit_cli import prepare_run
+
+    refused = prepare_run(a)  # --replay-of: recorded inputs, pinned profile, same sample
+    return refused if refused is not None else _pytest(_pytest_args(a))
 
 
 def cmd_judge(a: argparse.Namespace) -> int:
@@ -94,6 +133,10 @@ def cmd_lint(a: argparse.Namespace) -> int:
             loader(path)
         except InputError as exc:
             problems += [str(p) for p in exc.problems]
+    if a.inventory:  # flows without justification (13.1.a): a lint error, a failed check in a run
+        from preuve.inputs.flows import justification_problems
+
+        problems += [str(p) for p in justification_problems(a.inventory)]
     try:
         load_catalogue()
     except CatalogueError as exc:
@@ -108,15 +151,9 @@ def cmd_lint(a: argparse.Namespace) -> int:
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
-    from preuve.report.manifest import verify_manifest
+    from preuve.report.audit_cli import cmd_verify as verify  # manifest, signature, hash chain
 
-    problems = verify_manifest(Path(a.run))
-    for p in problems:
-        print(f"{a.run}: {p}", file=sys.stderr)
-    if problems:
-        return int(Exit.INTEGRITY)
-    print(f"{a.run}: every file matches MANIFEST.sha256")
-    return 0
+    return verify(a)
 
 
 def cmd_checks(a: argparse.Namespace) -> int:
@@ -136,7 +173,7 @@ def cmd_checks(a: argparse.Namespace) -> int:
 def cmd_lab(a: argparse.Namespace) -> int:
     from preuve.lab.cli import main as lab_main
 
-    return int(lab_main([a.action]))
+    return int(lab_main([a.action, *(["--hosts", str(a.hosts)] if a.hosts else [])]))
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -146,6 +183,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from preuve.report import audit_cli
     p = Parser(prog="preuve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"preuve {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -159,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--select", action="append", help="only these check ids (glob, repeatable)")
         sp.add_argument("--lang", default="fr", choices=["fr", "en"])
         sp.add_argument("-q", "--quiet", action="store_true")
+        add_scope_options(sp)
 
     r = sub.add_parser("run", help="observe the inventory and judge it against a profile")
     common(r)
@@ -166,11 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, help="seconds per network operation (default: profile)")
     r.add_argument("--netns", help="run the scan from this network namespace")
     r.set_defaults(func=cmd_run)
+    audit_cli.add_run_audit_options(r)
 
     j = sub.add_parser("judge", help="re-judge a recorded run offline (optionally with another profile)")
     j.add_argument("run", help="run directory")
     common(j, inventory=False)
     j.set_defaults(func=cmd_judge)
+    audit_cli.add_run_audit_options(j, live=False)
 
     lint = sub.add_parser("lint", help="validate inputs without scanning")
     lint.add_argument("-i", "--inventory")
@@ -181,19 +222,29 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check a run directory against its MANIFEST.sha256")
     v.add_argument("run")
     v.set_defaults(func=cmd_verify)
+    audit_cli.add_verify_options(v)
 
     c = sub.add_parser("checks", help="list the catalogue of checks")
     c.add_argument("--lang", default="fr", choices=["fr", "en"])
     c.set_defaults(func=cmd_checks)
 
     lab = sub.add_parser("lab", help="the local lab (network namespaces with real sshd and nginx)")
-    lab.add_argument("action", choices=["up", "down", "status"])
+    lab.add_argument("action", choices=["up", "down", "status", "inventory"])
+    lab.add_argument("--hosts", type=int, default=0, help="up/inventory: N extra sshd hosts (the fleet)")
     lab.set_defaults(func=cmd_lab)
+
+    m = sub.add_parser("merge", help="merge the run directories of a sharded sweep into one run")
+    m.add_argument("shards", nargs="+", help="shard run directories (every shard i/n exactly once)")
+    m.add_argument("-o", "--out", required=True, help="run directory to create")
+    m.add_argument("--lang", default="fr", choices=["fr", "en"])
+    m.add_argument("-q", "--quiet", action="store_true")
+    m.set_defaults(func=cmd_merge)
 
     d = sub.add_parser("demo", help="bring the lab up, scan it with the full profile, write the reports")
     d.add_argument("-o", "--out", default="reports/demo", help="run directory (replaced if it exists)")
     d.add_argument("--lang", default="fr", choices=["fr", "en"])
     d.set_defaults(func=cmd_demo)
+    audit_cli.register(sub)  # keygen, diff, report, coverage
     return p
 
 

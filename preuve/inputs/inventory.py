@@ -205,6 +205,74 @@ class BackupRepository(Strict):
         return _no_inline_secret(v)
 
 
+class SshCanary(Strict):
+    """A canary administrator whose key alone must NOT open an SSH session (MFA enforced, 9.6.f)."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    host: Name = Field(description="inventory host (address, port and known_hosts come from its SSH access)")
+    user: str
+    key: SecretRef = Field(description="the canary's private key, by reference ({file: path})")
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
+class Baseline(Strict):
+    """Access, hygiene, logs and time (issue 5): which hosts are judged and the canaries that prove MFA."""
+
+    hosts: list[Name] | None = Field(None, description="inventory hosts judged (default: every host with SSH)")
+    ssh_canaries: list[SshCanary] = []
+
+
+class KubeTenant(Strict):
+    """A customer of the CaaS offer and the namespaces that are its own (9.7: isolation between tenants)."""
+
+    name: Name
+    namespaces: list[str] = Field(min_length=1)
+
+
+class KubeCluster(Strict):
+    """A Kubernetes cluster read through its API (GET only): a kubeconfig (and context), or server + CA + token."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    server: str | None = Field(None, pattern=r"^https://[^/\s]+/?$", description="https://host:port of the API")
+    ca_file: str | None = Field(None, description="cluster CA bundle (with `server`)")
+    token: SecretRef | None = Field(None, description="bearer token of a read-only account (with `server`)")
+    kubeconfig: str | None = Field(None, description="kubeconfig file (instead of server/ca_file/token)")
+    context: str | None = Field(None, description="kubeconfig context (default: the current one)")
+    provider: Literal["aws", "ovh", "scaleway", "outscale"] | None = Field(
+        None, description="region table for node, volume and Velero regions (unknown region = fail)"
+    )
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
+    tenants: list[KubeTenant] = []
+    admins: list[str] = Field(
+        ["Group:system:masters"], description="subjects allowed cluster-admin, as Kind:name (9.3.c)"
+    )
+    velero_namespace: str = "velero"
+    velero: bool = Field(True, description="the cluster is expected to be backed up by Velero")
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+    @model_validator(mode="after")
+    def _access(self) -> KubeCluster:
+        if (self.server is None) == (self.kubeconfig is None):
+            raise ValueError("give exactly one of 'server' (with ca_file and token) or 'kubeconfig'")
+        if self.kubeconfig is not None and (self.token or self.ca_file):
+            raise ValueError("'token' and 'ca_file' go with 'server'; a kubeconfig carries its own")
+        return self
+
+
+class KubernetesSection(Strict):
+    clusters: list[KubeCluster] = []
+
+
 class Inventory(Strict):
     version: Literal[1] = 1
     name: Name
@@ -219,6 +287,8 @@ class Inventory(Strict):
     vantage_points: list[VantagePoint] = []
     s3: S3Section = S3Section()
     backups: list[BackupRepository] = []
+    baseline: Baseline = Baseline()
+    kubernetes: KubernetesSection = KubernetesSection()
 
 
 def _check_address(v: str) -> str:
@@ -272,9 +342,45 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                             f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
                         )
     _storage_checks(inv, add, sites)
+    _baseline_checks(inv, add, host_names)
+    _kubernetes_checks(inv, add, zones, sites)
     from preuve.inputs.flows import network_checks
 
     return problems + network_checks(inv, located.path, add)
+
+
+def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:
+    """Cluster names unique, zones and sites known, a namespace owned by one tenant only, admins as Kind:name."""
+    names: set[str] = set()
+    for i, c in enumerate(inv.kubernetes.clusters):
+        at = ("kubernetes", "clusters", i)
+        if c.name in names:
+            add((*at, "name"), f"duplicate cluster name {c.name!r}")
+        names.add(c.name)
+        if c.zone is not None and c.zone not in zones:
+            add((*at, "zone"), f"unknown zone {c.zone!r}; declared zones: {sorted(zones) or 'none'}")
+        if c.site is not None and c.site not in sites:
+            add((*at, "site"), f"unknown site {c.site!r}; declared sites: {sorted(sites) or 'none'}")
+        owner: dict[str, str] = {}
+        for j, t in enumerate(c.tenants):
+            for k, ns in enumerate(t.namespaces):
+                if ns in owner:
+                    add((*at, "tenants", j, "namespaces", k), f"namespace {ns!r} already belongs to {owner[ns]!r}")
+                owner.setdefault(ns, t.name)
+        for j, a in enumerate(c.admins):
+            if a.partition(":")[0] not in ("User", "Group", "ServiceAccount") or not a.partition(":")[2]:
+                add((*at, "admins", j), f"{a!r}: expected User:name, Group:name or ServiceAccount:namespace/name")
+
+
+def _baseline_checks(inv: Inventory, add: Callable[[tuple, str], None], host_names: set[str]) -> None:
+    """Baseline hosts and canaries name inventory hosts."""
+    for i, name in enumerate(inv.baseline.hosts or []):
+        if name not in host_names:
+            add(("baseline", "hosts", i), f"unknown host {name!r}; inventory hosts: {sorted(host_names)}")
+    for i, c in enumerate(inv.baseline.ssh_canaries):
+        if c.host not in host_names:
+            where = ("baseline", "ssh_canaries", i, "host")
+            add(where, f"unknown host {c.host!r}; inventory hosts: {sorted(host_names)}")
 
 
 def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: set[str]) -> None:

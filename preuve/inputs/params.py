@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from preuve.location.countries import EU_COUNTRIES
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,11 +107,109 @@ class SshParams(Strict):
     log_levels_allowed: list[str] = ["VERBOSE", "INFO"]
 
 
+class LocationParams(Strict):
+    """Where data may be (SecNumCloud 19.2.b-d, 12.5.d): by default the EU-27 (Greece as GR or EL)."""
+
+    allowed_countries: list[str] = Field(
+        default_factory=lambda: sorted(EU_COUNTRIES),
+        description="ISO 3166-1 alpha-2 codes where customer data, backups and keys may be",
+    )
+    s3_encryption_allowed: list[str] = Field(
+        ["aws:kms", "aws:kms:dsse", "AES256"], description="default bucket encryption algorithms accepted (10.1)"
+    )
+
+
+class BackupParams(Strict):
+    """Backups (12.5.a-d): freshness, restore drill and partial data check."""
+
+    max_age_hours: float = Field(26.0, gt=0, description="latest snapshot no older than this (daily + margin)")
+    drill_sample_size: int = Field(3, ge=1, description="files restored by the drill: the canary + sampled files")
+    data_check_fraction: float = Field(
+        0.1, gt=0, le=1, description="share of pack data read per run; the subset rotates day by day"
+    )
+    data_check_seconds: int = Field(60, ge=1, description="time budget of `borg check --max-duration`")
+    transport_schemes_allowed: list[str] = Field(
+        ["https", "sftp", "ssh", "s3+https", "rest+https"],
+        description="repository URL schemes accepted (12.5.d: transfers encrypted); a local path is not applicable",
+    )
+
+
+class AccessParams(Strict):
+    """MFA on administration interfaces (9.6.d-h, 9.5.b)."""
+
+    admin_groups: list[str] = Field(
+        ["sudo", "wheel", "admin"], description="members of these groups are administrators (sshd -T -C per user)"
+    )
+    second_factor_methods: list[str] = Field(
+        ["keyboard-interactive", "keyboard-interactive:pam", "password"],
+        description="SSH methods that may carry the second factor after publickey",
+    )
+
+
+class HygieneParams(Strict):
+    """Password hashes and hashing method (10.3, 5.1.b; ANSSI hygiene guide, BP-028 R68)."""
+
+    hash_schemes_allowed: list[str] = Field(["yescrypt", "gost-yescrypt", "scrypt", "bcrypt"])
+    hash_schemes_warned: list[str] = Field(["sha512crypt"], description="accepted with a warning if rounds suffice")
+    sha512crypt_min_rounds: int = Field(5000, ge=1000, description="glibc's default; raise it in a stricter profile")
+    methods_allowed: list[str] = Field(
+        ["YESCRYPT", "GOST_YESCRYPT", "SCRYPT", "BCRYPT", "SHA512"],
+        description="login.defs ENCRYPT_METHOD and pam_unix hashing options accepted",
+    )
+
+
+class LogsParams(Strict):
+    """Retention and forwarding of logs (12.6.c, 12.7.c)."""
+
+    retention_days: int = Field(183, ge=1, description="six months")
+    logrotate_ignored: list[str] = Field(
+        [], description="fnmatch globs of rotated paths not subject to retention (e.g. non-security logs)"
+    )
+
+
+class KubernetesParams(Strict):
+    """CaaS (Kubernetes) thresholds: audit retention (12.6), MFA on the admin API (9.6.f), tenant isolation (9.7)."""
+
+    audit_log_min_maxage_days: int = Field(
+        183, ge=1, description="--audit-log-maxage at least this (SecNumCloud 12.6: six months of logs)"
+    )
+    mfa_claims: list[str] = Field(["amr", "acr"], description="OIDC claims a required-claim rule must demand")
+    encryption_prefixes_allowed: list[str] = Field(
+        ["k8s:enc:kms:v2:", "k8s:enc:kms:v1:"],
+        description="storage transformer prefixes accepted for writes (KMS; not identity, aescbc, aesgcm, secretbox)",
+    )
+    pod_security_levels_allowed: list[str] = Field(
+        ["restricted", "baseline"], description="Pod Security Admission `enforce` levels accepted on tenant namespaces"
+    )
+    default_deny_policy_types: list[str] = Field(
+        ["Ingress", "Egress"], description="directions a tenant namespace must deny by default"
+    )
+    anonymous_bindings_allowed: list[str] = Field(
+        ["system:public-info-viewer"], description="roles that may be bound to anonymous/unauthenticated users"
+    )
+
+
+class NetworkParams(Strict):
+    """Segmentation (9.6.d): what counts as an administration port. Probe pacing lives in the flow matrix file."""
+
+    admin_ports: list[int] = Field(
+        [22, 623, 2379, 2380, 3389, 5985, 5986, 6443, 10250, 8443, 9090],
+        description="ports of administration interfaces (SSH, BMC/IPMI, etcd, RDP, WinRM, Kubernetes, consoles)",
+    )
+
+
 class Params(Strict):
     """All parameters of a profile. Unknown keys are rejected so a typo never silently keeps a default."""
 
     tls: TlsParams = TlsParams()
     ssh: SshParams = SshParams()
+    access: AccessParams = AccessParams()
+    hygiene: HygieneParams = HygieneParams()
+    logs: LogsParams = LogsParams()
+    location: LocationParams = LocationParams()
+    backup: BackupParams = BackupParams()
+    kubernetes: KubernetesParams = KubernetesParams()
+    network: NetworkParams = NetworkParams()
     timeout: float = Field(
         5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)"
     )

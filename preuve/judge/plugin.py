@@ -23,13 +23,14 @@ from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.session import Options, RunState, copy_inputs, open_run
 from preuve.judge.verdict import ObservationUnavailable, build_result
-from preuve.judge.verdicts import Judge, NonCompliance
+from preuve.judge.verdicts import SEVERITIES, Judge, NonCompliance
 from preuve.observe.sources import SOURCES
 
 STATE = pytest.StashKey[RunState]()
 JUDGE = pytest.StashKey[Judge]()
 REFS = pytest.StashKey[list]()
 DONE = pytest.StashKey[bool]()
+SCOPE = "_scope"  # state.extra key of the Scope object (the JSON-able description is under "scope")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--preuve-lang", default="fr", choices=["fr", "en"], help="language of the terminal summary")
     g.addoption("--preuve-select", action="append", default=[], help="only these check ids (globs)")
     g.addoption("--preuve-quiet", action="store_true", help="no progress display")
+    g.addoption("--preuve-shard", help="judge only shard i of n (i/n, 1-based; stable hash of the target name)")
+    g.addoption("--preuve-only", action="append", default=None, help="only targets with this name (glob)")
+    g.addoption("--preuve-targets-file", help="only the targets named in this file (one per line)")
+    g.addoption("--preuve-fail-on", choices=list(SEVERITIES), help="exit 1 only for failures at/above this")
+    from preuve.report.audit import add_audit_options
+
+    add_audit_options(g)  # sampling, previous run, ledger, signing key, live replay
 
 
 def _options(config: pytest.Config) -> Options | None:
@@ -108,7 +116,46 @@ def pytest_configure(config: pytest.Config) -> None:
     # looks for its rootdir): make sure check modules and functions are collected whatever the ini says.
     config.addinivalue_line("python_files", "check_*.py")
     config.addinivalue_line("python_functions", "check_*")
+    from preuve.report.audit import configure_audit
+
+    configure_audit(config, state)
+    _configure_scope(config, state)
     config.stash[STATE] = state
+    _terminate_as_interrupt()
+
+
+def _configure_scope(config: pytest.Config, state: RunState) -> None:
+    """--shard / --only / --targets-file / --fail-on, kept in state.extra (run.json records them)."""
+    from preuve.judge.scope import build_scope, unmatched_names
+
+    opt = config.getoption
+    try:
+        scope = build_scope(opt("--preuve-shard"), opt("--preuve-only"), opt("--preuve-targets-file"))
+    except (ValueError, OSError) as exc:
+        pytest.exit(f"preuve: {exc}", returncode=int(Exit.USAGE))
+    for name in unmatched_names(scope, state.targets):
+        sys.stderr.write(f"preuve: --only/--targets-file: no inventory target matches {name!r}\n")
+    state.extra[SCOPE] = scope
+    state.extra["fail_on"] = opt("--preuve-fail-on")
+    described = scope.describe() or {}
+    if state.extra["fail_on"]:
+        described["fail_on"] = state.extra["fail_on"]
+    state.extra["scope"] = described or None
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (Kubernetes, systemd, CI cancel) ends the run like Ctrl-C: partial but valid reports."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean finish, not a second interrupt mid-report
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _state(config: pytest.Config) -> RunState | None:
@@ -120,7 +167,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     spec = getattr(metafunc.function, "__preuve_check__", None)
     if state is None or spec is None:
         return
-    found = state.targets.get(spec.target, [])
+    scope = state.extra.get(SCOPE)
+    found = [t for t in state.targets.get(spec.target, []) if scope is None or scope.keeps(t)]
     params = [pytest.param(t, id=t.name) for t in found]
     if not params:
         params = [pytest.param(None, id="no-target", marks=pytest.mark.preuve_no_target)]
@@ -325,13 +373,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from preuve.report.finish import finish_run
 
-    code = finish_run(state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if interrupted:
+        _mark_interrupted(session, state)
+    code = finish_run(state, interrupted=interrupted)
     if BROKEN_MODULES:
         sys.stderr.write("preuve: the run is not valid (a check did not load, or preuve itself failed):\n")
         for b in BROKEN_MODULES:
             sys.stderr.write(f"  {b}\n")
         code = Exit.USAGE
     session.exitstatus = int(code)
+
+
+def _mark_interrupted(session: pytest.Session, state: RunState) -> None:
+    """Every selected check not judged when the run was stopped becomes `error` (never a silent gap)."""
+    from preuve.observe.errors import ObservationError
+
+    stop = ObservationError("the run was interrupted (SIGINT/SIGTERM) before this check was judged")
+    for item in session.items:
+        spec = getattr(getattr(item, "function", None), "__preuve_check__", None)
+        if spec is None or item.stash.get(DONE, False) or not hasattr(item, "callspec"):
+            continue
+        item.stash[DONE] = True
+        target: Target = item.callspec.params["target"]
+        if target is None:
+            continue
+        stash = item.stash.get(REFS, [])
+        state.results.append(
+            build_result(state, state.catalogue[spec.id], target, Judge(), [r for r, _, _ in stash],
+                         [(t, d) for _, t, d in stash], stop)
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from . import down, status, up
+from .paths import LabPaths
 
 
 def _print_status(st: dict[str, Any]) -> None:
@@ -34,7 +35,8 @@ def _print_up(data: dict[str, Any], elapsed: float) -> None:
         f"as {data['scanner']['address']}"
     )
     for name, svc in data["services"].items():
-        print(f"  {name:9} {svc['address']}:{svc['port']:<4} pid={svc['pid']} config={svc['config']}")
+        where = svc.get("config") or svc.get("url", "-")
+        print(f"  {name:9} {svc['address']}:{svc['port']:<4} pid={svc['pid']} config={where}")
     print(f"  black hole {data['router']['blackhole']}; client key {data['keys']['auditor']}")
 
 
@@ -45,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     p_up = sub.add_parser("up", help="bring the lab up (idempotent)")
     p_up.add_argument("--force", action="store_true", help="rebuild even if healthy")
     p_up.add_argument("--json", action="store_true", help="print lab.json")
+    p_up.add_argument("--drift", action="store_true", help="router rules with the deliberate flow-matrix deviations")
+    p_up.add_argument("--hosts", type=int, default=0, help="also N fleet hosts (real sshd) in pv-prod")
+    p_inv = sub.add_parser("inventory", help="print the inventory of the fleet (`up --hosts N` first)")
+    p_inv.add_argument("--hosts", type=int, required=True)
     sub.add_parser("down", help="tear everything down (idempotent)")
     p_st = sub.add_parser("status", help="show health")
     p_st.add_argument("--json", action="store_true", help="machine-readable output")
@@ -54,13 +60,33 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         try:
             data = up(force=args.force)
+            from .firewall import load_flows
+
+            load_flows(drift=args.drift)  # compliant unless --drift (inventories/lab-flows.yaml)
         except RuntimeError as exc:
             print(f"lab up failed: {exc}", file=sys.stderr)
             return 1
+        if args.hosts:
+            from . import fleet
+
+            try:
+                data["fleet"] = fleet.up(args.hosts)
+            except RuntimeError as exc:
+                print(f"lab fleet failed: {exc}", file=sys.stderr)
+                return 1
         if args.json:
             print(json.dumps(data, indent=2))
         else:
             _print_up(data, time.monotonic() - t0)
+            if args.hosts:
+                print(f"  fleet: {args.hosts} sshd hosts in pv-prod; inventory {data['fleet']['inventory']}")
+        return 0
+    if args.cmd == "inventory":
+        import yaml
+
+        from . import fleet
+
+        print(yaml.safe_dump(fleet.inventory(LabPaths.current(), args.hosts), sort_keys=False), end="")
         return 0
     if args.cmd == "down":
         down()

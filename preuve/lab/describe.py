@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import pki, procs, sshkeys
+from . import hosts, logsup, pki, procs, sshkeys
 from .accounts import LabUser
 from .paths import LabPaths
 from .topology import (
@@ -46,6 +46,16 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         entry["config"] = str(paths.sshd_config(svc.profile))
         entry["log"] = str(paths.log(name))
         entry["host_keys"] = [str(k) for k in sshkeys.host_key_files(paths, svc.profile)]
+    elif svc.kind == "labhost":
+        entry.update(hosts.describe(paths, name))
+    elif svc.kind == "labsup":
+        entry.update({"config": str(logsup.root(paths) / "rsyslog.conf"), "tls": str(logsup.tls_dir(paths))})
+    elif svc.kind == "kubeapi":
+        entry.update(log=str(paths.log(name)), url=f"https://{svc.address}:{svc.port}",
+                     ca=str(paths.root / "kube" / "ca.crt"), token=str(paths.root / "kube" / "scanner.token"))
+    elif svc.kind == "s3":
+        entry.update(log=str(paths.log(name)), url=f"http://{svc.address}:{svc.port}",
+                     credentials=str(paths.root / "s3"))
     else:
         tls = pki.material(paths, name)
         entry["config"] = str(paths.nginx_config(svc.profile))

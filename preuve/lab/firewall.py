@@ -1,25 +1,69 @@
-"""The router's nftables ruleset, generated as one file and loaded atomically.
+"""The router's nftables ruleset, compiled from the lab's flow matrix and loaded atomically.
 
-The forward chain accepts by default for now; a flow matrix will later be
-passed as ``extra_rules``. The black-hole drop stays first so that no later
-rule can make 198.18.2.99 answer: scanners must see a silent timeout there.
+``inventories/lab-flows.yaml`` is the single source: each flow becomes one accept rule in pv-rtr's forward
+chain (comment = flow id), everything else is denied: traffic from the public zone is rejected with ICMP
+admin-prohibited (a *filtered* probe), the rest is dropped (a *silent* probe). The black-hole drop stays first
+so that no rule can make 198.18.2.99 answer. ``drift=True`` adds exactly three deliberate deviations (see
+DRIFT_RULES) so that the segmentation checks can be shown to catch them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from . import netns
-from .topology import BLACKHOLE_ADDRESS, ROUTER_NS
+from .topology import BLACKHOLE_ADDRESS, NAMESPACES, ROUTER_NS
 
 TABLE = "inet preuve"
+REPO = Path(__file__).resolve().parents[2]
+LAB_INVENTORY = REPO / "inventories" / "lab.yaml"
+LAB_FLOWS = REPO / "inventories" / "lab-flows.yaml"
+
+# (comment, rule body without the verdict's comment): the drift variant's deliberate deviations, inserted
+# before the matrix so they win. Addresses are the lab's (topology.ZONES).
+DRIFT_RULES = (
+    ("DRIFT-OPEN", "ip saddr 198.18.5.0/24 ip daddr 198.18.2.0/24 tcp dport 5432 accept"),
+    ("DRIFT-BLOCKED", "ip saddr 198.18.3.0/24 ip daddr 198.18.2.0/24 tcp dport 8080 drop"),
+    ("DRIFT-RESET", "ip saddr 198.18.5.0/24 ip daddr 198.18.1.0/24 tcp dport 22 reject with tcp reset"),
+)
 
 
-def router_ruleset(extra_rules: str = "") -> str:
+def _set(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+
+
+def matrix_rules(flows_path: Path = LAB_FLOWS, inventory_path: Path = LAB_INVENTORY) -> list[str]:
+    """One nft accept rule per flow of the matrix (zones resolved through the inventory's CIDRs)."""
+    from preuve.inputs.flows import load_matrix
+
+    zones = {z["name"]: z["cidrs"] for z in yaml.safe_load(inventory_path.read_text())["zones"]}
+    matrix = load_matrix(flows_path)
+    rules = []
+    for f in matrix.flows:
+        src = [c for z in f.src for c in zones[z]]
+        # dst_hosts narrows the flow to those addresses (lab matrices name addresses, not host names)
+        dst = [h for h in f.dst_hosts if h[0].isdigit()] or [c for z in f.dst for c in zones[z]]
+        match = f"ip saddr {_set(src)} ip daddr {_set(dst)}"
+        if f.proto == "icmp":
+            match += " icmp type echo-request"
+        else:
+            ports = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in f.ports]
+            match += f" {f.proto} dport {_set(ports)}"
+        rules.append(f'{match} counter accept comment "{f.id}"')
+    public = [c for z in yaml.safe_load(inventory_path.read_text())["zones"] if z["kind"] == "public"
+              for c in z["cidrs"]]  # fmt: skip
+    if public:
+        rules.append(f'ip saddr {_set(public)} counter reject with icmpx admin-prohibited comment "deny public"')
+    rules.append('counter drop comment "default deny"')
+    return rules
+
+
+def router_ruleset(extra_rules: str = "", *, policy: str = "accept") -> str:
     """nft script (re)defining ``table inet preuve``; idempotent when reloaded.
 
-    ``extra_rules`` are inserted verbatim into the forward chain, after the
-    black-hole drop and before the default policy applies.
+    ``extra_rules`` are inserted verbatim into the forward chain, after the black-hole drop.
     """
     extra = "\n".join(f"\t\t{line.strip()}" for line in extra_rules.splitlines() if line.strip())
     return f"""#!/usr/sbin/nft -f
@@ -28,7 +72,7 @@ table {TABLE}
 delete table {TABLE}
 table {TABLE} {{
 \tchain forward {{
-\t\ttype filter hook forward priority filter; policy accept;
+\t\ttype filter hook forward priority filter; policy {policy};
 \t\tip daddr {BLACKHOLE_ADDRESS} counter drop comment "black hole"
 {extra}
 \t}}
@@ -40,13 +84,49 @@ table {TABLE} {{
 """
 
 
-def load_router_ruleset(path: Path, extra_rules: str = "") -> None:
-    """Write the ruleset to ``path`` and load it into the router namespace."""
+def flow_ruleset(*, drift: bool = False) -> str:
+    """The lab's forward chain: established traffic, [drift], the matrix, default deny."""
+    lines = ["ct state established,related accept", "ct state invalid drop"]
+    if drift:
+        lines += [f'{body} comment "{name}"' for name, body in DRIFT_RULES]
+    lines += matrix_rules()
+    return router_ruleset("\n".join(lines), policy="drop")
+
+
+def _quiet_icmp_limits() -> None:
+    """Lift ICMP rate limits in every lab namespace (a rate-limited REJECT would read as a silent DROP) and
+    allow unprivileged ping sockets, as Debian's systemd does, so that an SSH vantage can probe ICMP."""
+    for ns in NAMESPACES:
+        if netns.exists(ns):
+            netns.run_in(ns, ["sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_ratemask=0",
+                              "net.ipv4.ping_group_range=0 2147483647"])  # as systemd sets it: ping sockets
+
+
+def load_router_ruleset(path: Path, extra_rules: str = "", *, drift: bool | None = None) -> None:
+    """Write the ruleset to ``path`` and load it into the router namespace.
+
+    ``drift`` None loads the bare accept-all chain plus ``extra_rules``; False/True load the flow matrix
+    (compliant / with the deliberate deviations).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(router_ruleset(extra_rules))
+    path.write_text(router_ruleset(extra_rules) if drift is None else flow_ruleset(drift=drift))
     proc = netns.run_in(ROUTER_NS, ["nft", "-f", str(path)])
     if proc.returncode != 0:
         raise RuntimeError(f"nft -f {path} failed in {ROUTER_NS}: {proc.stderr.strip()}")
+    _quiet_icmp_limits()
+
+
+def load_flows(*, drift: bool = False) -> None:
+    """(Re)load the matrix ruleset into the running lab: the compliant one, or the drifted one."""
+    from .paths import LabPaths
+
+    load_router_ruleset(LabPaths.current().router_ruleset, drift=drift)
+
+
+def drifted() -> bool:
+    """True if the running router holds the drift variant."""
+    proc = netns.run_in(ROUTER_NS, ["nft", "list", "table", *TABLE.split()])
+    return "DRIFT-" in proc.stdout
 
 
 def ruleset_loaded() -> bool:

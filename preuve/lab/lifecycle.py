@@ -17,7 +17,25 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from . import accounts, describe, firewall, health, netns, network, nginx, pki, procs, sshd, sshkeys
+from . import (
+    accounts,
+    backups,
+    describe,
+    firewall,
+    health,
+    hosts,
+    kubeapi,
+    logsup,
+    netns,
+    network,
+    nginx,
+    pki,
+    procs,
+    s3,
+    sshd,
+    sshkeys,
+)
+from .listeners import ensure as ensure_listeners
 from .paths import LOCK_FILE, LabPaths
 from .topology import SERVICES
 
@@ -95,6 +113,10 @@ def _prepare(paths: LabPaths) -> tuple[list[accounts.LabUser], dict[str, pki.Tls
     accounts.write_homes(paths, users)
     sshd.write_configs(paths)
     nginx.write_configs(paths, tls)
+    s3.write_config(paths)
+    kubeapi.write_configs(paths)
+    backups.ensure(paths)
+    hosts.write(paths, next(u.uid for u in users if u.name == "auditor"))
     return users, tls
 
 
@@ -104,6 +126,11 @@ def _start_services(paths: LabPaths) -> None:
         "ssh-weak": lambda: sshd.start(paths, "weak"),
         "tls-good": lambda: nginx.start(paths, "good"),
         "tls-weak": lambda: nginx.start(paths, "weak"),
+        "s3": lambda: s3.start(paths),
+        "k8s-good": lambda: kubeapi.start(paths, "good"),
+        "k8s-weak": lambda: kubeapi.start(paths, "weak"),
+        **{name: (lambda name=name: hosts.start(paths, name)) for name in hosts.HOSTS},
+        "log-collector": lambda: logsup.start(paths),
     }
     with ThreadPoolExecutor(max_workers=len(starters)) as pool:
         for future in [pool.submit(fn) for fn in starters.values()]:
@@ -160,9 +187,10 @@ def up(*, force: bool = False) -> dict[str, Any]:
         try:
             users, _ = _prepare(paths)
             network.build()
-            firewall.load_router_ruleset(paths.router_ruleset)
+            firewall.load_router_ruleset(paths.router_ruleset, drift=False)  # inventories/lab-flows.yaml
             _start_services(paths)
             _wait_services(paths, deadline)
+            ensure_listeners(paths.run)  # after the daemons: a port they hold is theirs
         except BaseException:
             _down_unlocked(paths)
             raise

@@ -56,8 +56,8 @@ class Zone:
         return f"r-{self.name}"
 
 
-ServiceKind = Literal["sshd", "nginx"]
-Profile = Literal["good", "weak"]
+ServiceKind = Literal["sshd", "nginx", "labhost", "labsup", "s3", "kubeapi"]
+Profile = Literal["good", "weak", "mfa", "key-only"]
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,14 @@ class Service:
 ZONES: Mapping[str, Zone] = MappingProxyType(
     {
         "admin": Zone("admin", "pv-admin", "198.18.1.0/24", (SCANNER_ADDRESS,)),
-        "prod": Zone("prod", "pv-prod", "198.18.2.0/24", ("198.18.2.10", "198.18.2.11")),
+        "prod": Zone(
+            "prod",
+            "pv-prod",
+            "198.18.2.0/24",
+            ("198.18.2.10", "198.18.2.11", "198.18.2.12", "198.18.2.13", "198.18.2.30"),
+        ),
         "dmz": Zone("dmz", "pv-dmz", "198.18.3.0/24", ("198.18.3.10", "198.18.3.11")),
-        "sup": Zone("sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2",)),
+        "sup": Zone("sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2", "198.18.4.20", "198.18.4.3")),
         "pub": Zone("pub", "pv-pub", "198.18.5.0/24", ("198.18.5.2",)),
     }
 )
@@ -92,6 +97,12 @@ SERVICES: Mapping[str, Service] = MappingProxyType(
         "ssh-weak": Service("ssh-weak", "sshd", "weak", "prod", "198.18.2.11", 22),
         "tls-good": Service("tls-good", "nginx", "good", "dmz", "198.18.3.10", 443),
         "tls-weak": Service("tls-weak", "nginx", "weak", "dmz", "198.18.3.11", 443),
+        "ssh-mfa": Service("ssh-mfa", "labhost", "mfa", "prod", "198.18.2.12", 22),
+        "ssh-key-only": Service("ssh-key-only", "labhost", "key-only", "prod", "198.18.2.13", 22),
+        "log-collector": Service("log-collector", "labsup", "good", "sup", "198.18.4.3", 6514),
+        "s3": Service("s3", "s3", "good", "sup", "198.18.4.20", 5000),
+        "k8s-good": Service("k8s-good", "kubeapi", "good", "prod", "198.18.2.30", 6443),
+        "k8s-weak": Service("k8s-weak", "kubeapi", "weak", "prod", "198.18.2.30", 6444),
     }
 )
 

@@ -11,6 +11,7 @@ from preuve.evidence.redact import REDACTOR
 from preuve.inputs.inventory import SshAccess
 from preuve.inputs.targets import Target
 from preuve.observe.errors import ObservationError
+from preuve.observe.storage_collectors import STORAGE_COLLECTORS
 
 Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]  # query, facts, raw, tool
 
@@ -99,9 +100,90 @@ def _tool(dist: str) -> str:
         return f"preuve {__version__} + {dist}"
 
 
+def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe import kubernetes
+
+    spec = target.spec
+    token = None
+    if spec.token is not None:
+        try:
+            token = spec.token.resolve()
+        except (KeyError, OSError) as exc:
+            raise ObservationError(f"token reference for cluster {target.name} cannot be read: {exc}") from None
+        REDACTOR.register(token)
+    conn = kubernetes.Connection(target.name, server=spec.server, ca_file=spec.ca_file, token=token,
+                                 kubeconfig=spec.kubeconfig, context=spec.context,
+                                 velero_namespace=spec.velero_namespace)
+    query = {"server": spec.server, "kubeconfig": spec.kubeconfig, "context": spec.context,
+             "ca_file": spec.ca_file, "facts": sorted(facts), "method": "GET only",
+             "paths": {f: kubernetes.PATHS.get(f) for f in sorted(facts)}}
+    found, raw = kubernetes.collect(conn, sorted(facts), timeout)
+    return query, found, raw, _tool("kubernetes")
+
+
+def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Offer a canary administrator's key (by reference, redacted) and record the server's answer."""
+    from preuve.observe import ssh_mfa
+
+    spec = target.spec
+    try:
+        key_text = spec.key.resolve()
+    except (KeyError, OSError) as exc:
+        raise ObservationError(f"canary key reference for {target.name} cannot be read: {exc}") from None
+    REDACTOR.register(key_text)
+    for line in key_text.splitlines():
+        if len(line) >= 16 and "PRIVATE KEY" not in line:
+            REDACTOR.register(line)
+    host = hosts.get(spec.host)
+    jump = ssh_target(host, hosts).jump if host is not None and host.access is not None else None
+    access = target.access
+    from preuve.observe.ssh_host import SshTarget
+
+    ssh = SshTarget(host=target.address, port=target.port or 22, user=spec.user,
+                    known_hosts=access.known_hosts if access else None,
+                    trust_on_first_use=access.trust_on_first_use if access else False, jump=jump)
+    query = {"host": target.address, "port": ssh.port, "user": spec.user, "known_hosts": ssh.known_hosts,
+             "key": spec.key.model_dump(exclude_none=True), "method": "publickey only; no channel opened"}
+    found, raw = ssh_mfa.collect(ssh, spec.user, key_text, timeout=timeout)
+    return query, found, raw, _tool("paramiko")
+
+
+def _segmentation(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.inputs.flows import matrix_of
+    from preuve.observe import segmentation
+
+    vantage, inv = target.spec
+    matrix = matrix_of(inv)
+    if matrix is None:
+        raise ObservationError("the inventory names no flow_matrix: nothing to probe against")
+    ssh = None
+    if vantage.ssh:
+        if vantage.ssh not in hosts:
+            raise ObservationError(f"vantage host {vantage.ssh} has no SSH access in the inventory")
+        ssh = ssh_target(hosts[vantage.ssh], hosts)
+    query, found, raw = segmentation.collect(vantage, inv, matrix, ssh, timeout)
+    return query, found, raw, f"preuve {__version__} ({found['mode']})"
+
+
+def _flow_matrix(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.inputs.flows import matrix_of
+
+    matrix = matrix_of(target.spec)
+    if matrix is None:
+        raise ObservationError("no flow matrix")
+    flows = [{**f.model_dump(), "line": matrix.where(f.id)} for f in matrix.flows]
+    raw = matrix.path.read_text(errors="replace")
+    return {"path": str(matrix.path)}, {"sha256": matrix.sha256, "flows": flows}, raw, f"preuve {__version__}"
+
+
 Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]
 COLLECTORS: dict[str, Collector] = {
     "tls": _tls,
     "ssh_protocol": _ssh_protocol,
     "ssh_host": _ssh_host,
+    "kubernetes": _kubernetes,
+    "ssh_mfa": _ssh_mfa,
+    "segmentation": _segmentation,
+    "flow_matrix": _flow_matrix,
+    **STORAGE_COLLECTORS,  # s3_bucket, s3_endpoint, backup
 }

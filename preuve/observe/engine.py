@@ -19,7 +19,8 @@ from preuve.observe.collectors import COLLECTORS
 from preuve.observe.errors import ObservationError
 
 # Per collector family: how many may run at once (TLS scans are CPU-heavy; SSH logins are mostly waiting).
-FAMILY_LIMITS = {"tls": 4, "ssh_protocol": 16, "ssh_host": 16}
+FAMILY_LIMITS = {"tls": 4, "ssh_protocol": 16, "ssh_host": 16, "kubernetes": 8, "ssh_mfa": 8,
+                "segmentation": 6, "flow_matrix": 2, "s3_bucket": 32, "s3_endpoint": 4, "backup": 2}
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def observe(
     limits = {name: threading.Semaphore(n) for name, n in FAMILY_LIMITS.items()}
     spare = threading.Semaphore(concurrency)
     finished: set[tuple[str, str]] = set()
+    stopped = threading.Event()  # set when observe() returns or is interrupted: late workers record nothing
     in_flight: dict[tuple[str, str], tuple[Request, float]] = {}
     lock = threading.Condition()
 
@@ -93,7 +95,7 @@ def observe(
         lock.notify_all()
 
     def worker() -> None:
-        while True:
+        while not stopped.is_set():
             try:
                 req = todo.get_nowait()
             except queue.Empty:
@@ -104,7 +106,7 @@ def observe(
             with limits.get(req.collector, spare):
                 obs = _observe_one(req, timeout, hosts)
             with lock:
-                if key in finished:  # abandoned as overdue: its verdict is already recorded
+                if key in finished or stopped.is_set():  # abandoned as overdue, or the run was stopped
                     return
                 record(key, obs)
 
@@ -113,23 +115,28 @@ def observe(
 
     for _ in range(max(1, min(concurrency, len(requests)))):
         start_worker()
-    with lock:
-        while len(finished) < len(requests):
-            lock.wait(0.2)
-            now = time.monotonic()
-            for key, (req, t0) in list(in_flight.items()):
-                if now - t0 > overstay:
-                    record(
-                        key,
-                        Observation(
-                            collector=req.collector,
-                            target=req.target.name,
-                            query={"host": req.target.address, "port": req.target.port},
-                            started_at=utc_now(),
-                            duration_ms=round((now - t0) * 1000, 1),
-                            ok=False,
-                            error=f"no answer within {overstay:.0f} s: observation abandoned",
-                            error_kind="Overstay",
-                        ),
-                    )
-                    start_worker()
+    try:
+        with lock:
+            while len(finished) < len(requests):
+                lock.wait(0.2)
+                now = time.monotonic()
+                for key, (req, t0) in list(in_flight.items()):
+                    if now - t0 > overstay:
+                        record(key, _overdue(req, now - t0, overstay))
+                        start_worker()
+    finally:  # also on KeyboardInterrupt (SIGINT/SIGTERM): no evidence file may appear after this returns
+        with lock:
+            stopped.set()
+
+
+def _overdue(req: Request, seconds: float, overstay: float) -> Observation:
+    return Observation(
+        collector=req.collector,
+        target=req.target.name,
+        query={"host": req.target.address, "port": req.target.port},
+        started_at=utc_now(),
+        duration_ms=round(seconds * 1000, 1),
+        ok=False,
+        error=f"no answer within {overstay:.0f} s: observation abandoned",
+        error_kind="Overstay",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from preuve.evidence.record import Observation
 from preuve.judge.session import RunState
 from preuve.observe.engine import observe
+from preuve.observe.profile_params import set_params
 
 
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
@@ -21,6 +22,7 @@ def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
 
 def run_observations(state: RunState, requests: list[Any]) -> None:
     hosts = {t.name: t for t in state.targets["host"]}
+    set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     show = not state.options.quiet and sys.stderr.isatty()
     with _vantage(state.options.netns):
         if not show:

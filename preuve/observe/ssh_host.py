@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import paramiko
 
+from preuve.observe import baseline_facts, listening
 from preuve.observe.errors import HostKeyMismatch, ObservationError
 from preuve.observe.ssh_protocol import describe_key_blob
 
@@ -51,6 +52,12 @@ FACT_COMMANDS: dict[str, str] = {
     "os_release": "cat /etc/os-release",
     "uname": "uname -srm",
     "id": "id",
+    "sshd_admin": baseline_facts.SSHD_ADMIN,
+    "shadow": baseline_facts.SHADOW,
+    "password_hashing": baseline_facts.PASSWORD_HASHING,
+    "journald": baseline_facts.JOURNALD,
+    "logrotate": baseline_facts.LOGROTATE,
+    "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
 }
 
 # sshd -T keywords whose single value is a comma-separated algorithm list.
@@ -493,4 +500,10 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "os_release": parse_os_release,
     "uname": str.strip,
     "id": str.strip,
+    "sshd_admin": baseline_facts.parse_sshd_admin,
+    "shadow": baseline_facts.parse_shadow,
+    "password_hashing": baseline_facts.parse_password_hashing,
+    "journald": baseline_facts.parse_journald,
+    "logrotate": baseline_facts.parse_logrotate,
+    "listening": listening.parse_ss,
 }

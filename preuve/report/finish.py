@@ -7,6 +7,8 @@ import json
 from preuve.evidence.canonical import write_atomic
 from preuve.exitcodes import Exit
 from preuve.judge.session import RunState
+from preuve.report.bundle import audit_trail
+from preuve.report.gate import gate
 from preuve.report.junit import write_junit
 from preuve.report.manifest import write_manifest
 from preuve.report.runinfo import run_info
@@ -25,16 +27,19 @@ def exit_code(stats: dict[str, int]) -> Exit:
 def finish_run(state: RunState, interrupted: bool = False) -> Exit:
     out = state.options.out
     results = sort_results(state.results)
-    code = exit_code(counts(results))
+    code = gate(exit_code(counts(results)), results, state.extra.get("fail_on"))
     if interrupted and code == Exit.COMPLIANT:
         code = Exit.INCOMPLETE
     write_results(results, out / "results.jsonl")
     run = run_info(state, int(code), interrupted)
-    write_atomic(
-        out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
-    )
-    write_junit(results, out / "junit.xml", run)
-    write_manifest(out)
+    with audit_trail(state, run) as trail:  # chain link, sampling, previous run: recorded in run.json
+        write_atomic(
+            out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+        )
+        write_junit(results, out / "junit.xml", run)
+        trail.write_derived()  # diff.json, report.html, OSCAL, CISO Assistant CSV
+        write_manifest(out)
+        trail.seal()  # signature, ledger entry
     if not state.options.quiet:
         print_summary(results, run, str(out), state.options.lang)
     return code

@@ -65,6 +65,7 @@ def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, An
         },
         "scanner": {"hostname": platform.node(), "operator": _operator(), "netns": state.options.netns},
         "replay_of": state.extra.get("replay_of"),
+        "scope": state.extra.get("scope"),  # --shard / --only / --fail-on (preuve merge reads it)
         "checks_selected": sorted(state.selected_checks),
         "observations": len(state.store),
         "observe_seconds": round(state.observe_seconds, 3),

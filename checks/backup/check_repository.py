@@ -1,0 +1,68 @@
+"""restic and borg repositories, judged on what the tools themselves answer (snapshots, keys, a real restore).
+
+The restore drill is the point: configuration says a backup exists, only a restore proves it can be used
+(12.5.c). It restores a canary into a scratch directory, compares its sha256 with the inventory's, and removes
+the scratch copy whatever happened (the evidence records that it did).
+"""
+
+import datetime as dt
+
+from preuve.judge import check
+from preuve.location import normalise_country
+
+
+def _age_hours(latest: str | None, now: dt.datetime) -> float | None:
+    if latest is None:
+        return None
+    when = dt.datetime.fromisoformat(latest.replace("Z", "+00:00"))
+    return round((now - when).total_seconds() / 3600, 2)
+
+
+@check("BACKUP-FRESHNESS", requirements=["12.5.a"], target="backup_repo", severity="high",
+       rule="SecNumCloud 12.5.a (sauvegarde quotidienne)")  # fmt: skip
+def check_freshness(backup_repo, params, now, judge):
+    judge.at_most("backup.latest_age_hours", _age_hours(backup_repo["snapshots"]["latest"], now),
+                  params.backup.max_age_hours)  # fmt: skip
+
+
+@check("BACKUP-ENCRYPTED", requirements=["10.1.d", "12.5.b"], target="backup_repo", severity="high",
+       rule="SecNumCloud 10.1.d (supports de sauvegarde chiffrés)")  # fmt: skip
+def check_encrypted(backup_repo, judge):
+    judge.equals("backup.encryption", backup_repo["encryption"]["mode"] if not backup_repo["encryption"]["encrypted"]
+                 else "encrypted", "encrypted")  # fmt: skip
+
+
+@check("BACKUP-RESTORE-DRILL", requirements=["12.5.c", "17.6.a"], target="backup_repo", severity="critical",
+       rule="SecNumCloud 12.5.c (test de restauration)")  # fmt: skip
+def check_restore_drill(backup_repo, judge):
+    drill = backup_repo["drill"]
+    if not drill["performed"]:
+        judge.not_applicable(f"no restore drill: {drill['reason']}")
+    judge.equals("backup.drill.restore_exit_code", drill["restore_exit_code"], 0)
+    judge.equals("backup.drill.canary_sha256", drill["observed_sha256"], drill["expected_sha256"])
+    judge.each("backup.drill.sample", drill["sample_ok"])
+    judge.equals("backup.drill.scratch_removed", drill["scratch_removed"], True)
+
+
+@check("BACKUP-DATA-CHECK", requirements=["12.5.c"], target="backup_repo", severity="high",
+       rule="vérification partielle tournante des données (restic check --read-data-subset, borg check)")  # fmt: skip
+def check_data(backup_repo, judge):
+    dc = backup_repo["data_check"]
+    judge.equals("backup.data_check", "ok" if dc["ok"] else f"{dc['tool_command']}: {dc['message']}", "ok")
+
+
+@check("BACKUP-TRANSPORT", requirements=["12.5.d"], target="backup_repo", severity="high",
+       rule="SecNumCloud 12.5.d (communications vers le site de sauvegarde chiffrées)")  # fmt: skip
+def check_transport(backup_repo, params, judge):
+    if backup_repo["transport"] == "local":
+        judge.not_applicable("the repository is a local path of the scanner: no transfer to judge")
+    judge.one_of("backup.transport", backup_repo["transport"], params.backup.transport_schemes_allowed)
+
+
+@check("BACKUP-SITE", requirements=["12.5.d", "19.2.b"], target="backup_repo", severity="critical",
+       rule="SecNumCloud 12.5.d (site de sauvegarde distinct, même exigences de localisation)")  # fmt: skip
+def check_site(backup_repo, params, judge):
+    site, primary = backup_repo["site"], backup_repo["primary_site"]
+    allowed = sorted({normalise_country(c) for c in params.location.allowed_countries})
+    judge.one_of("backup.site.country", normalise_country(site["country"] or "unknown"), allowed)
+    judge.excludes("backup.site.distinct", [site["name"]], [primary["name"]])

@@ -1,0 +1,51 @@
+"""Local log retention from the configuration each tool really reads: journald's merged config and logrotate's
+own parse (`logrotate -d`). Where the configuration cannot tell (size-based rotation) the oldest rotated file
+is measured instead, and the result says which way each log was judged."""
+
+import fnmatch
+
+from preuve.judge import check
+from preuve.observe.baseline_facts import rotated_of, timespan_seconds
+
+
+@check("LOG-JOURNALD-RETENTION", requirements=["12.6.c", "12.7.b"], target="baseline_host", severity="high",
+       rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée de conservation")
+def check_journald_retention(journald, params, judge):
+    settings = journald["settings"]
+    storage = settings.get("Storage", "auto")
+    effective = "persistent" if storage == "auto" and journald["var_log_journal"] else storage
+    judge.equals("logs.journald.storage", effective, "persistent")
+    seconds = timespan_seconds(settings.get("MaxRetentionSec", "0") or "0")
+    days = round(seconds / 86400, 1) if seconds else None  # 0 or unset: only size limits it (unknowable)
+    judge.at_least("logs.journald.max_retention_days", days, params.logs.retention_days)
+
+
+def judged_days(entry: dict, files: list[dict]) -> tuple[float | None, str]:
+    """(days kept, how it was judged) for one logrotate pattern; the stricter of config and measure wins."""
+    maxage = entry.get("maxage_days")
+    if "period_days" in entry and entry["period_days"] is not None:
+        days = entry["rotations"] * entry["period_days"]
+        how = f"config: {entry['rotations']} rotations x {entry['period_days']:g} d"
+    else:
+        ages = [f["age_days"] for f in rotated_of(entry["pattern"], files) if f["age_days"] is not None]
+        if not ages:
+            return None, f"size-based ({entry.get('size_bytes')} bytes): no rotated file to measure"
+        days = max(ages)
+        how = f"measured: oldest rotated file {days:g} d (size-based rotation)"
+    if maxage is not None and maxage < days:
+        days, how = maxage, how + f", maxage {maxage} d"
+    return round(days, 1), how
+
+
+@check("LOG-LOGROTATE-RETENTION", requirements=["12.6.c", "12.7.b"], target="baseline_host", severity="high",
+       rule="logrotate -d : rotations x période, maxage ; rotation par taille mesurée sur le plus vieux fichier")
+def check_logrotate_retention(logrotate, params, judge):
+    ignored = params.logs.logrotate_ignored
+    entries = [e for e in logrotate["patterns"]
+               if not any(fnmatch.fnmatchcase(w, g) for w in e["pattern"].split() for g in ignored)]
+    if not entries:
+        judge.not_applicable("logrotate rotates no log (or every pattern is in logs.logrotate_ignored)")
+    verdicts = {e["pattern"]: judged_days(e, logrotate["rotated_files"]) for e in entries}
+    judge.each("logs.logrotate.retention_days",
+               {p: d is not None and d >= params.logs.retention_days for p, (d, _) in verdicts.items()},
+               observed={p: f"{d if d is not None else '?'} d ({how})" for p, (d, how) in verdicts.items()})

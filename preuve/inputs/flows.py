@@ -1,0 +1,284 @@
+"""The flow matrix (13.1.a): which zone may open which port to which zone or host, and why. Default deny.
+
+Ops teams keep it in YAML or in a spreadsheet exported as CSV; both load into the same `FlowMatrix`, and every
+problem names the file and the line (the CSV line, header included, for a spreadsheet). Lint is split in two:
+structural problems (unknown zone, bad port, duplicate id, ...) stop a run like any input error; a missing
+justification stops `preuve lint` but lets `preuve run` proceed so that the NET-FLOW-JUSTIFIED check reports it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from preuve.inputs.errors import InputError, InputProblem, field_path
+from preuve.inputs.source import Located, load_yaml, validate
+
+Proto = Literal["tcp", "udp", "icmp"]
+CSV_COLUMNS = ("id", "src", "dst", "dst_hosts", "proto", "ports", "service", "justification", "owner")
+
+# Ports an attacker tries first; probed on every (vantage, destination host) the matrix does not open.
+SENTINEL_TCP = [21, 22, 23, 80, 443, 445, 623, 1433, 2375, 2379, 2380, 3306, 3389, 5432, 5900, 5985, 5986,
+                6379, 6443, 8080, 8443, 9100, 9200, 10250, 10255, 27017]  # fmt: skip
+SENTINEL_UDP = [53, 123, 161, 623]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_ports(value: Any) -> list[tuple[int, int]]:
+    """[22, "8000-8100", "443"] or "22;443;8000-8100" -> [(22, 22), (443, 443), (8000, 8100)]."""
+    items = re.split(r"[;, ]+", value.strip()) if isinstance(value, str) else list(value or [])
+    out = []
+    for item in items:
+        if item in ("", None):
+            continue
+        text = str(item).strip()
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
+        if not m:
+            raise ValueError(f"bad port {text!r}: expected a number or a range such as 8000-8100")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if not (1 <= lo <= 65535 and 1 <= hi <= 65535):
+            raise ValueError(f"port {text!r} outside 1-65535")
+        if lo > hi:
+            raise ValueError(f"port range {text!r} is reversed")
+        out.append((lo, hi))
+    return out
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v for v in re.split(r"[;, ]+", value.strip()) if v]
+    return [str(v) for v in value or []]
+
+
+class Flow(Strict):
+    """One allowed flow. `dst` names zones; `dst_hosts` (addresses or inventory names) narrows or replaces it."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    src: list[str] = Field(min_length=1)
+    dst: list[str] = []
+    dst_hosts: list[str] = []
+    proto: Proto
+    ports: list[tuple[int, int]] = []
+    service: str = ""
+    justification: str = ""
+    owner: str = ""
+
+    @field_validator("src", "dst", "dst_hosts", mode="before")
+    @classmethod
+    def _lists(cls, v: Any) -> list[str]:
+        return _names(v)
+
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _ports(cls, v: Any) -> list[tuple[int, int]]:
+        return parse_ports(v)
+
+    def port_set(self) -> set[int]:
+        return {p for lo, hi in self.ports for p in range(lo, hi + 1)}
+
+
+class Sentinels(Strict):
+    tcp: list[int] = SENTINEL_TCP
+    udp: list[int] = SENTINEL_UDP
+
+
+class Probing(Strict):
+    """How probes are sent (operational, so it lives with the matrix rather than in the profile)."""
+
+    timeout: float = Field(1.0, gt=0, le=30, description="seconds to wait for a reply after the last send")
+    retries: int = Field(1, ge=0, le=5, description="re-sends of a probe that stayed silent")
+    rate: float = Field(5000.0, gt=0, description="probes sent per second and per vantage point")
+    workers: int = Field(64, ge=1, le=1024, description="connect() probes in flight (no-root and SSH vantages)")
+    full_range: bool = Field(False, description="negative probes on every TCP port 1-65535 (nightly sweeps)")
+    wide_range: int = Field(16, ge=1, description="a flow with more ports than this is sampled, not enumerated")
+
+
+class FlowMatrixFile(Strict):
+    version: Literal[1] = 1
+    default: Literal["deny"] = "deny"
+    sentinel_ports: Sentinels = Sentinels()
+    probing: Probing = Probing()
+    probe_hosts: dict[str, list[str]] = Field(
+        {}, description="zone -> extra addresses to probe (hosts the inventory does not log in to)"
+    )
+    flows: list[Flow] = []
+
+
+@dataclass
+class FlowMatrix:
+    """A loaded matrix, with where each flow was written (for findings: 'matrix line')."""
+
+    path: Path
+    sha256: str
+    spec: FlowMatrixFile
+    lines: dict[str, int] = field(default_factory=dict)  # flow id -> line
+
+    @property
+    def flows(self) -> list[Flow]:
+        return self.spec.flows
+
+    def where(self, flow_id: str) -> str:
+        return f"{self.path.name}:{self.lines.get(flow_id, '?')}"
+
+
+def _load_csv(path: Path) -> tuple[Located, list[InputProblem]]:
+    """A CSV export: one flow per row (header row required); line numbers are the file's lines."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([InputProblem(path, None, "", f"cannot read CSV: {exc}")]) from None
+    reader = csv.DictReader(text.splitlines(), skipinitialspace=True)
+    header = [h.strip() for h in reader.fieldnames or []]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown or not header:
+        raise InputError([InputProblem(path, 1, "", f"unknown CSV columns {unknown}; expected {list(CSV_COLUMNS)}")])
+    flows, lines = [], {("flows",): 2}
+    for row in reader:
+        clean = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        if not any(clean.values()) or clean.get("id", "").startswith("#"):
+            continue
+        n = len(flows)
+        line = reader.line_num
+        lines[("flows", n)] = line
+        for col in CSV_COLUMNS:
+            lines[("flows", n, col)] = line
+        flows.append({k: v for k, v in clean.items() if v != "" or k in ("justification",)})
+    data = {"flows": flows}
+    return Located(path=path, data=data, lines=lines, sha256=hashlib.sha256(raw).hexdigest()), []
+
+
+def load_matrix(path: Path | str) -> FlowMatrix:
+    """Parse and validate the matrix file alone; a bad flow is set aside in `problems` so that lint can report
+    it together with every other problem (zones are checked against the inventory by `lint`)."""
+    path = Path(path)
+    located = _load_csv(path)[0] if path.suffix.lower() == ".csv" else load_yaml(path)
+    data = located.data if isinstance(located.data, dict) else {}
+    raw_flows = data.get("flows") or []
+    head = Located(path=path, data={**data, "flows": []} if located.data is not None else None,
+                   lines=located.lines, sha256=located.sha256)  # fmt: skip
+    spec = validate(head, FlowMatrixFile)
+    flows, problems, lines, positions = [], [], {}, []
+    for i, item in enumerate(raw_flows if isinstance(raw_flows, list) else []):
+        try:
+            flow = validate(Located(path, item, {k[2:]: v for k, v in located.lines.items() if k[:2] == ("flows", i)},
+                                    located.sha256), Flow)  # fmt: skip
+        except InputError as exc:
+            for pr in exc.problems:
+                loc = f"flows[{i}]" + (f".{pr.field}" if pr.field else "")
+                problems.append(InputProblem(path, pr.line or located.line_of(("flows", i)), loc, pr.message))
+            continue
+        flows.append(flow)
+        positions.append(i)
+        lines.setdefault(flow.id, located.line_of(("flows", i)) or 0)
+    spec = spec.model_copy(update={"flows": flows})
+    matrix = FlowMatrix(path=path, sha256=located.sha256, spec=spec, lines=lines)
+    matrix._located = located  # type: ignore[attr-defined]
+    matrix._problems = problems  # type: ignore[attr-defined]
+    matrix._positions = positions  # type: ignore[attr-defined]
+    return matrix
+
+
+def lint(matrix: FlowMatrix, inv: Any) -> tuple[list[InputProblem], list[InputProblem]]:
+    """(blocking problems, justification problems) of a matrix against the inventory's zones and hosts."""
+    located: Located = matrix._located  # type: ignore[attr-defined]
+    hard: list[InputProblem] = []
+    soft: list[InputProblem] = []
+
+    def add(bucket: list[InputProblem], loc: tuple, msg: str) -> None:
+        bucket.append(InputProblem(matrix.path, located.line_of(loc), field_path(loc), msg))
+
+    hard += matrix._problems  # type: ignore[attr-defined]
+    zones = {z.name for z in inv.zones}
+    known_hosts = {h.name for h in inv.hosts} | {h.address for h in inv.hosts}
+    seen: dict[str, int] = {}
+    for i, f in zip(matrix._positions, matrix.flows, strict=True):  # type: ignore[attr-defined]
+        if f.id in seen:
+            add(hard, ("flows", i, "id"), f"duplicate flow id {f.id!r} (first at line {seen[f.id]})")
+        seen.setdefault(f.id, located.line_of(("flows", i)) or 0)
+        for key, names in (("src", f.src), ("dst", f.dst)):
+            for z in names:
+                if z not in zones:
+                    add(hard, ("flows", i, key), f"unknown zone {z!r}; declared zones: {sorted(zones) or 'none'}")
+        if not f.dst and not f.dst_hosts:
+            add(hard, ("flows", i, "dst"), "give a destination zone (dst) or destination hosts (dst_hosts)")
+        for h in f.dst_hosts:
+            try:
+                ipaddress.ip_address(h)
+            except ValueError:
+                if h not in known_hosts:
+                    add(hard, ("flows", i, "dst_hosts"), f"{h!r} is neither an address nor an inventory host")
+        if f.proto == "icmp" and f.ports:
+            add(hard, ("flows", i, "ports"), "icmp flows take no ports")
+        if f.proto != "icmp" and not f.ports:
+            add(hard, ("flows", i, "ports"), f"{f.proto} flow without ports")
+        if not f.justification.strip():
+            add(soft, ("flows", i, "justification"), f"flow {f.id} has no justification (13.1.a requires one)")
+    for z in matrix.spec.probe_hosts:
+        if z not in zones:
+            add(hard, ("probe_hosts", z), f"unknown zone {z!r}; declared zones: {sorted(zones) or 'none'}")
+    return hard, soft
+
+
+def matrix_path(inventory_path: Path | str, inv: Any) -> Path | None:
+    """The matrix file: `flow_matrix` is relative to the inventory file (absolute once the inventory is loaded)."""
+    if not inv.flow_matrix:
+        return None
+    return (Path(inventory_path).resolve().parent / Path(inv.flow_matrix).expanduser()).resolve()
+
+
+def network_checks(inv: Any, inventory_path: Path, add: Any) -> list[InputProblem]:
+    """Inventory cross-checks for segmentation: vantage points, then the matrix's blocking problems."""
+    zones = {z.name for z in inv.zones}
+    host_names = {h.name for h in inv.hosts}
+    for i, v in enumerate(inv.vantage_points):
+        if v.zone not in zones:
+            add(("vantage_points", i, "zone"), f"unknown zone {v.zone!r}; declared zones: {sorted(zones) or 'none'}")
+        if v.ssh is not None and v.ssh not in host_names:
+            add(("vantage_points", i, "ssh"), f"vantage host {v.ssh!r} is not an inventory host")
+    path = matrix_path(inventory_path, inv)
+    if path is None:
+        return []
+    try:
+        matrix = load_matrix(path)
+    except InputError as exc:
+        return exc.problems
+    return lint(matrix, inv)[0]
+
+
+_cache: dict[Path, FlowMatrix] = {}
+
+
+def matrix_of(inv: Any) -> FlowMatrix | None:
+    """The loaded inventory's matrix (its `flow_matrix` is absolute by then); re-read only when the file changes."""
+    if not inv.flow_matrix:
+        return None
+    path = Path(inv.flow_matrix)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    cached = _cache.get(path)
+    if cached is None or cached.sha256 != digest:
+        cached = _cache[path] = load_matrix(path)
+    return cached
+
+
+def justification_problems(inventory_path: Path | str) -> list[InputProblem]:
+    """What `preuve lint` adds on top of loading: flows without justification (13.1.a), listed even when the
+    inventory has other problems so that lint shows everything at once."""
+    from preuve.inputs.inventory import Inventory
+
+    try:
+        inv = validate(load_yaml(Path(inventory_path)), Inventory)
+        path = matrix_path(inventory_path, inv)
+        return lint(load_matrix(path), inv)[1] if path is not None else []
+    except InputError:
+        return []  # already reported by the loader

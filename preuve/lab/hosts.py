@@ -1,0 +1,346 @@
+"""Two lab *hosts* for access, hygiene and log checks: ``ssh-mfa`` (compliant) and ``ssh-key-only`` (not).
+
+Each is an sshd in its own mount namespace where a per-host directory is laid over the host's /etc by a
+read-only overlay (passwd, shadow, sudoers, PAM, login.defs, journald, logrotate) and a per-host directory is
+bound over /var/log, so the scanner logs in to what looks like a whole machine while the host's /etc and
+/var/log are never written. ``ssh-mfa`` demands a second factor from admins (PAM OATH TOTP after the key,
+``AuthenticationMethods publickey,keyboard-interactive``); ``ssh-key-only`` lets an admin in with a key alone.
+The scanning account ``auditor`` keeps key-only access (a read-only service account, Match block).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+from . import logsup, netns
+from .accounts import FIRST_UID, HOST_ETC, SUDOERS
+from .paths import LabPaths
+from .sshd import GOOD_OPTIONS, PRIVSEP_DIR, SSHD
+from .sshkeys import _keygen, host_key_files
+from .topology import SERVICES
+
+with warnings.catch_warnings():  # deprecated in 3.13; Debian 12 ships 3.11 and libxcrypt has every scheme needed
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import crypt
+
+HOSTS = ("ssh-mfa", "ssh-key-only")
+ADMIN = "pvadmin"
+"""The canary admin account (key + TOTP on ssh-mfa, key alone on ssh-key-only)."""
+
+EXTRA_SUDOERS = """\
+auditor ALL=(root) NOPASSWD: /usr/bin/cat /etc/shadow
+auditor ALL=(root) NOPASSWD: /usr/bin/chronyc -n -c tracking, /usr/bin/chronyc -n -c sources
+"""
+
+
+def root(paths: LabPaths) -> Path:
+    return paths.root / "hosts"
+
+
+def host_dir(paths: LabPaths, name: str) -> Path:
+    return root(paths) / name
+
+
+def canary_key(paths: LabPaths) -> Path:
+    return paths.keys / "canary"
+
+
+def canary_totp(paths: LabPaths) -> Path:
+    """The canary's TOTP seed (hex), read by the inventory by reference only."""
+    return paths.keys / "canary.totp"
+
+
+def known_hosts(paths: LabPaths) -> Path:
+    return root(paths) / "known_hosts"
+
+
+def oath_file(paths: LabPaths) -> Path:
+    return host_dir(paths, "ssh-mfa") / "oath" / "users.oath"
+
+
+# --- accounts and password hashes ---------------------------------------------------------------------
+
+
+def _salt(n: int = 16) -> str:
+    alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _hash(scheme: str, salt: str | None = None) -> str:
+    """A real crypt(3) hash of a throwaway random password (nobody ever logs in with these)."""
+    password = secrets.token_urlsafe(12)
+    prefix = {
+        "yescrypt": "$y$j9T$" + (salt or _salt()),
+        "bcrypt": "$2b$10$" + (salt or _salt(22)),
+        "sha512crypt": "$6$rounds=65000$" + (salt or _salt()),
+        "sha512crypt-weak": "$6$rounds=1000$" + (salt or _salt()),
+        "md5crypt": "$1$" + (salt or _salt(8)),
+        "des": salt or _salt(2),
+    }[scheme]
+    return crypt.crypt(password, prefix)
+
+
+def _accounts(name: str) -> list[tuple[str, str]]:
+    """(user, shadow password field) of the lab accounts of a host, beyond auditor and pvadmin."""
+    if name == "ssh-mfa":
+        return [("alice", _hash("yescrypt")), ("bob", _hash("bcrypt")), ("carol", _hash("sha512crypt"))]
+    shared = _salt()
+    return [
+        ("alice", _hash("md5crypt")),
+        ("bob", _hash("des")),
+        ("carol", ""),
+        ("dave", _hash("sha512crypt-weak", shared)),
+        ("erin", _hash("sha512crypt-weak", shared)),
+    ]
+
+
+def _uids(count: int) -> list[int]:
+    used = set()
+    for f in ("passwd", "group"):
+        for line in (HOST_ETC / f).read_text().splitlines():
+            parts = line.split(":")
+            if len(parts) > 2 and parts[2].isdigit():
+                used.add(int(parts[2]))
+    out, uid = [], FIRST_UID + 100
+    while len(out) < count:
+        if uid not in used:
+            out.append(uid)
+        uid += 1
+    return out
+
+
+# --- files ---------------------------------------------------------------------------------------------
+
+MFA_PAM = """\
+# preuve lab ssh-mfa: the keyboard-interactive stage asks for a TOTP code (PAM OATH)
+auth required pam_oath.so usersfile={oath} window=2 digits=6
+account required pam_unix.so
+session required pam_permit.so
+password required pam_deny.so
+"""
+
+KEY_ONLY_PAM = """\
+# preuve lab ssh-key-only: no second factor
+auth required pam_unix.so
+account required pam_unix.so
+session required pam_permit.so
+password required pam_deny.so
+"""
+
+JOURNALD = {
+    "ssh-mfa": "[Journal]\nStorage=persistent\nMaxRetentionSec=1y\nSystemMaxUse=20G\n",
+    "ssh-key-only": "[Journal]\nStorage=volatile\nMaxRetentionSec=1month\n",
+}
+
+LOGROTATE = {
+    "ssh-mfa": "weekly\nrotate 30\ncreate\ncompress\ninclude /etc/logrotate.d\n",
+    "ssh-key-only": "weekly\nrotate 4\ncreate\ninclude /etc/logrotate.d\n",
+}
+LOGROTATE_D = {
+    "ssh-mfa": "/var/log/app.log {\n  monthly\n  rotate 12\n  missingok\n}\n"
+    "/var/log/audit.log {\n  size 100M\n  rotate 50\n  missingok\n}\n",
+    "ssh-key-only": "/var/log/app.log {\n  daily\n  rotate 60\n  maxage 30\n  missingok\n}\n"
+    "/var/log/audit.log {\n  size 10M\n  rotate 5\n  missingok\n}\n",
+}
+ROTATED_AGE_DAYS = {"ssh-mfa": 200, "ssh-key-only": 20}
+"""Age given to the oldest rotated audit.log (size-based rotation is judged on it)."""
+
+LOGIN_DEFS_METHOD = {"ssh-mfa": "YESCRYPT", "ssh-key-only": "MD5"}
+PAM_PASSWORD = {
+    "ssh-mfa": "password [success=1 default=ignore] pam_unix.so obscure yescrypt\npassword requisite pam_deny.so\n"
+    "password required pam_permit.so\n",
+    "ssh-key-only": "password [success=1 default=ignore] pam_unix.so obscure md5\npassword requisite pam_deny.so\n"
+    "password required pam_permit.so\n",
+}
+
+
+def _sshd_config(paths: LabPaths, name: str) -> str:
+    svc = SERVICES[name]
+    body = GOOD_OPTIONS.replace("AllowUsers auditor", f"AllowUsers auditor {ADMIN}")
+    if name == "ssh-mfa":
+        body = body.replace("UsePAM no", "UsePAM yes").replace(
+            "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes"
+        )
+        body += "AuthenticationMethods publickey,keyboard-interactive\n"
+        body += "# the read-only scanning account: key only, its sudo limited to read commands\n"
+        body += "Match User auditor\n    AuthenticationMethods publickey\n"
+    head = [
+        f"# preuve lab: {name} (generated, do not edit)",
+        f"ListenAddress {svc.address}:{svc.port}",
+        *(f"HostKey {k}" for k in host_key_files(paths, "good")),
+        f"PidFile {paths.pid_file(name)}",
+        "AuthorizedKeysFile .ssh/authorized_keys",
+    ]
+    return "\n".join(head) + "\n" + body
+
+
+def _write(path: Path, text: str, mode: int = 0o644, owner: int = 0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.chown(tmp, owner, owner)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uids: list[int]) -> None:
+    etc = host_dir(paths, name) / "etc"
+    if etc.exists():
+        shutil.rmtree(etc)
+    etc.mkdir(parents=True)
+    etc.chmod(0o755)
+    accounts = _accounts(name)
+    lab = {"auditor", ADMIN, *(u for u, _ in accounts)}
+    keep = [ln for ln in (HOST_ETC / "passwd").read_text().splitlines() if ln and ln.split(":")[0] not in lab]
+    users = [("auditor", auditor_uid, paths.home / "auditor"), (ADMIN, admin_uid, root(paths) / "home" / ADMIN)]
+    users += [(u, uid, Path("/nonexistent")) for (u, _), uid in zip(accounts, extra_uids, strict=True)]
+    passwd = keep + [f"{u}:x:{uid}:{uid}:preuve lab {u}:{home}:/bin/sh" for u, uid, home in users]
+    groups = []
+    for ln in (HOST_ETC / "group").read_text().splitlines():
+        if not ln or ln.split(":")[0] in lab:
+            continue
+        if ln.startswith("sudo:"):  # the canary is an administrator
+            members = [m for m in ln.split(":")[3].split(",") if m] + [ADMIN]
+            ln = "sudo:" + ":".join(ln.split(":")[1:3]) + ":" + ",".join(members)
+        groups.append(ln)
+    groups += [f"{u}:x:{uid}:" for u, uid, _ in users]
+    days = int(dt.datetime.now(dt.UTC).timestamp() // 86400)
+    shadow = []
+    for ln in (HOST_ETC / "shadow").read_text().splitlines():
+        fields = ln.split(":")
+        if not ln or fields[0] in lab:
+            continue
+        fields[1] = "!" if fields[1] not in ("*", "!", "!*") else fields[1]  # no host hash ever copied
+        shadow.append(":".join(fields))
+    shadow += [f"auditor:*:{days}:0:99999:7:::", f"{ADMIN}:*:{days}:0:99999:7:::"]
+    shadow += [f"{u}:{pw}:{days}:0:99999:7:::" for u, pw in accounts]
+    _write(etc / "passwd", "\n".join(passwd) + "\n")
+    _write(etc / "group", "\n".join(groups) + "\n")
+    _write(etc / "shadow", "\n".join(shadow) + "\n", 0o640)
+    _write(etc / "sudoers", SUDOERS + EXTRA_SUDOERS, 0o440)
+    pam = MFA_PAM.format(oath=oath_file(paths)) if name == "ssh-mfa" else KEY_ONLY_PAM
+    _write(etc / "pam.d" / "sshd", pam)
+    _write(etc / "pam.d" / "common-password", PAM_PASSWORD[name])
+    defs = (HOST_ETC / "login.defs").read_text().splitlines()
+    defs = [ln for ln in defs if not ln.strip().startswith(("ENCRYPT_METHOD", "SHA_CRYPT_", "YESCRYPT_COST"))]
+    _write(etc / "login.defs", "\n".join(defs) + f"\nENCRYPT_METHOD {LOGIN_DEFS_METHOD[name]}\n")
+    _write(etc / "systemd" / "journald.conf", "[Journal]\n#Storage=auto\n")
+    _write(etc / "systemd" / "journald.conf.d" / "50-preuve-lab.conf", JOURNALD[name])
+    _write(etc / "logrotate.conf", LOGROTATE[name])
+    _write(etc / "logrotate.d" / "lab-apps", LOGROTATE_D[name])
+    _write(etc / "rsyslog.conf", logsup.source_rsyslog(paths, name))
+    (etc / "rsyslog.d").mkdir()
+    _write(etc / "chrony" / "chrony.conf", logsup.source_chrony(name))
+    _write(etc / "resolv.conf", "# preuve lab: no resolver, so no name ever resolves to the outside\nnameserver 127.0.0.1\n")
+    if name == "ssh-mfa":
+        tls = logsup.tls_dir(paths)
+        for f, mode in (("ca.pem", 0o644), ("source.pem", 0o644), ("source.key", 0o600)):
+            _write(etc / "preuve-lab-tls" / f, (tls / f).read_text(), mode)
+    for d in ("logrotate.d", "systemd/journald.conf.d", "rsyslog.d", "chrony"):  # hide the host's own files
+        os.setxattr(etc / d, "trusted.overlay.opaque", b"y")
+
+
+def _var_log(paths: LabPaths, name: str) -> None:
+    """A /var/log with a current and rotated audit.log, the oldest dated as the lab says."""
+    log = host_dir(paths, name) / "log"
+    log.mkdir(parents=True, exist_ok=True)
+    (log / "rsyslog-spool").mkdir(exist_ok=True)
+    if name == "ssh-mfa":
+        (log / "journal").mkdir(exist_ok=True)
+    (log / "app.log").write_text("lab\n")
+    (log / "audit.log").write_text("lab\n")
+    rotated = log / "audit.log.3"
+    rotated.write_text("lab\n")
+    old = dt.datetime.now(dt.UTC).timestamp() - ROTATED_AGE_DAYS[name] * 86400
+    os.utime(rotated, (old, old))
+    (log / "audit.log.1").write_text("lab\n")
+
+
+def _home(path: Path, uid: int, pub: str) -> None:
+    ssh_dir = path / ".ssh"
+    ssh_dir.mkdir(parents=True, exist_ok=True)
+    (ssh_dir / "authorized_keys").write_text(pub)
+    for p, mode in ((path, 0o755), (ssh_dir, 0o700), (ssh_dir / "authorized_keys", 0o600)):
+        os.chown(p, uid, uid)
+        p.chmod(mode)
+
+
+def write(paths: LabPaths, auditor_uid: int) -> None:
+    """Keys, TOTP seed, per-host /etc and /var/log, sshd configs (vetted by ``sshd -t``)."""
+    logsup.write(paths)
+    _keygen(canary_key(paths), ["-t", "ed25519"], "canary@preuve-lab")
+    seed = canary_totp(paths)
+    if not seed.is_file():
+        _write(seed, secrets.token_hex(20) + "\n", 0o600)
+    admin_uid, *extra = _uids(6)
+    root(paths).mkdir(parents=True, exist_ok=True)
+    root(paths).chmod(0o755)
+    _home(root(paths) / "home" / ADMIN, admin_uid, canary_key(paths).with_suffix(".pub").read_text())
+    reset_oath(paths)
+    keys = host_key_files(paths, "good")
+    lines = []
+    for name in HOSTS:
+        _etc(paths, name, auditor_uid, admin_uid, extra[: len(_accounts(name))])
+        _var_log(paths, name)
+        cfg = host_dir(paths, name) / "sshd_config"
+        _write(cfg, _sshd_config(paths, name))
+        check = subprocess.run([SSHD, "-t", "-f", str(cfg)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"sshd -t rejected {cfg}: {check.stderr.strip()}")
+        for key in keys:
+            keytype, blob = key.with_suffix(".pub").read_text().split()[:2]
+            lines.append(f"{SERVICES[name].address} {keytype} {blob}")
+    known_hosts(paths).write_text("\n".join(lines) + "\n")
+
+
+def reset_oath(paths: LabPaths) -> None:
+    """(Re)write pam_oath's users file, forgetting the last code used (pam_oath refuses a replayed step)."""
+    oath = oath_file(paths)
+    oath.parent.mkdir(parents=True, exist_ok=True)
+    oath.parent.chmod(0o700)
+    _write(oath, f"HOTP/T30/6 {ADMIN} - {canary_totp(paths).read_text().strip()}\n", 0o600)
+
+
+_WRAPPER = (
+    'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && mount --bind "$2" /var/log && '
+    "mount -t tmpfs -o mode=0750 tmpfs /run/chrony && "
+    "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
+    "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "
+    f'exec {SSHD} -f "$3" -E "$4"'
+)
+
+
+def start(paths: LabPaths, name: str) -> None:
+    """Start the host's sshd (daemonized) in its zone namespace, inside its private mount namespace."""
+    svc = SERVICES[name]
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    Path("/run/chrony").mkdir(mode=0o750, exist_ok=True)  # mount point only: each host mounts a private tmpfs
+    d = host_dir(paths, name)
+    (d / "log" / "rsyslogd.pid").unlink(missing_ok=True)  # rsyslogd refuses to start if a reused pid looks alive
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", _WRAPPER, "sh",
+            str(d / "etc"), str(d / "log"), str(d / "sshd_config"), str(paths.log(name))]  # fmt: skip
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
+    proc = netns.run_in(svc.ns, argv, stdin=subprocess.DEVNULL, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} failed to start: {proc.stderr.strip()}")
+
+
+def describe(paths: LabPaths, name: str) -> dict[str, str]:
+    """What lab.json says about a lab host (paths only; the seed and keys stay in their files)."""
+    d = host_dir(paths, name)
+    return {
+        "config": str(d / "sshd_config"),
+        "etc": str(d / "etc"),
+        "var_log": str(d / "log"),
+        "log": str(paths.log(name)),
+        "known_hosts": str(known_hosts(paths)),
+        "admin_user": ADMIN,
+        "canary_key": str(canary_key(paths)),
+        "canary_totp": str(canary_totp(paths)),
+    }

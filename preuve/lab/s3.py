@@ -1,0 +1,199 @@
+"""The lab's S3 service: a moto server in pv-sup, seeded with compliant and non-compliant buckets.
+
+Run as its own process (``python -m preuve.lab.s3 STATE_DIR``) inside the namespace: it starts moto, seeds the
+buckets through boto3 over its own address, creates the IAM users the scanner uses (``auditor`` read-only,
+``nobody`` with no right, ``admin`` for the bench), switches authentication on, then writes its pid file, so a
+live pid file means a seeded, authenticating server. Region table, replication and KMS key ARNs are plain S3
+configuration: the checks see exactly what a real AWS account would answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from . import netns
+from .paths import LabPaths
+from .topology import SERVICES
+
+NAME = "s3"
+ACCOUNT = "123456789012"
+
+
+def _kms(region: str, key: str) -> str:
+    return f"arn:aws:kms:{region}:{ACCOUNT}:key/{key}"
+
+
+def _tls_only(bucket: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+# name: region, default encryption (KMS ARN, "AES256" or None), versioning, object lock, TLS-only policy, replica
+BUCKETS: dict[str, dict[str, Any]] = {
+    "pv-customer-paris": dict(region="eu-west-3", sse=_kms("eu-west-3", "acme-par"), versioning=True,
+                              tls=True, replicate="pv-replica-frankfurt"),
+    "pv-replica-frankfurt": dict(region="eu-central-1", sse=_kms("eu-central-1", "acme-fra"), versioning=True,
+                                 tls=True),
+    "pv-customer-lyon": dict(region="eu-west-3", sse=_kms("eu-west-3", "beta"), tls=True),
+    "pv-customer-replicated": dict(region="eu-west-3", sse=_kms("eu-west-3", "epsilon"), versioning=True,
+                                   tls=True, replicate="pv-replica-us"),
+    "pv-replica-us": dict(region="us-east-1", sse=_kms("us-east-1", "epsilon-us"), versioning=True, tls=True),
+    "pv-customer-kms-us": dict(region="eu-west-3", sse=_kms("us-east-1", "eta"), tls=True),
+    "pv-logs-unencrypted": dict(region="eu-west-3", sse=None, tls=False),
+    "pv-backup-locked": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True, tls=True),
+    "pv-backup-plain": dict(region="eu-west-3", sse="AES256", tls=True),
+    "pv-customer-us": dict(region="us-east-1", sse=_kms("us-east-1", "gamma"), tls=True),
+    "pv-customer-london": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
+    "pv-customer-sharedkey": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
+}  # fmt: skip
+
+AUDITOR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "s3:HeadBucket"], "Resource": "*"}],
+}
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def credentials_dir(paths: LabPaths) -> Path:
+    return paths.root / "s3"
+
+
+def url() -> str:
+    svc = SERVICES[NAME]
+    return f"http://{svc.address}:{svc.port}"
+
+
+def write_config(paths: LabPaths) -> None:
+    """The credentials folder (filled by the server once IAM users exist)."""
+    d = credentials_dir(paths)
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+
+
+def start(paths: LabPaths) -> None:
+    """Start the seeding moto server in its namespace, detached; it writes its pid file when ready."""
+    svc = SERVICES[NAME]
+    paths.pid_file(NAME).unlink(missing_ok=True)
+    log = open(paths.log(NAME), "w")  # noqa: SIM115 - handed to the daemon
+    argv = ["ip", "netns", "exec", netns.check_name(svc.ns), sys.executable, "-m", "preuve.lab.s3", str(paths.root)]
+    subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+
+
+def client(service: str, key_id: str = "seed", secret: str = "seed", endpoint: str | None = None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint or url(),
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}),
+    )
+
+
+def seed(s3: Any) -> None:
+    """Create every lab bucket with its configuration (idempotent on a fresh server)."""
+    for name, spec in BUCKETS.items():
+        kw: dict[str, Any] = {"Bucket": name}
+        if spec["region"] != "us-east-1":
+            kw["CreateBucketConfiguration"] = {"LocationConstraint": spec["region"]}
+        if spec.get("lock"):
+            kw["ObjectLockEnabledForBucket"] = True
+        s3.create_bucket(**kw)
+        if spec.get("versioning") or spec.get("lock"):
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if spec.get("lock"):
+            s3.put_object_lock_configuration(
+                Bucket=name,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}},
+                },
+            )
+        sse = spec.get("sse")
+        if sse:
+            kms = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": sse}
+            default = {"SSEAlgorithm": "AES256"} if sse == "AES256" else kms
+            rules = [{"ApplyServerSideEncryptionByDefault": default}]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if spec.get("tls"):
+            s3.put_bucket_policy(Bucket=name, Policy=_tls_only(name))
+    for name, spec in BUCKETS.items():
+        if spec.get("replicate"):
+            s3.put_bucket_replication(
+                Bucket=name,
+                ReplicationConfiguration={
+                    "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+                    "Rules": [
+                        {
+                            "ID": "all",
+                            "Status": "Enabled",
+                            "Priority": 1,
+                            "Filter": {"Prefix": ""},
+                            "DeleteMarkerReplication": {"Status": "Disabled"},
+                            "Destination": {"Bucket": f"arn:aws:s3:::{spec['replicate']}"},
+                        }
+                    ],
+                },
+            )
+
+
+def _users(iam: Any, out: Path) -> None:
+    """IAM users and their access keys, written 0600 for the inventory's {file: ...} references."""
+    for user, policy in (("auditor", AUDITOR_POLICY), ("nobody", None), ("admin", ADMIN_POLICY)):
+        iam.create_user(UserName=user)
+        if policy:
+            iam.put_user_policy(UserName=user, PolicyName=f"{user}-policy", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        for suffix, value in (("id", key["AccessKeyId"]), ("secret", key["SecretAccessKey"])):
+            f = out / f"{user}.{suffix}"
+            f.write_text(value + "\n")
+            os.chmod(f, 0o600)
+
+
+def serve(root: Path) -> None:
+    """Entry point inside pv-sup: serve, seed, authenticate, then announce readiness with the pid file."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.server import ThreadedMotoServer
+
+    paths = LabPaths(root)
+    svc = SERVICES[NAME]
+    server = ThreadedMotoServer(ip_address=svc.address, port=svc.port, verbose=False)
+    server.start()
+    seed(client("s3"))
+    _users(client("iam"), credentials_dir(paths))
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # from now on every request is signed by a known IAM user
+    ActionAuthenticatorMixin.request_count = 0
+    paths.pid_file(NAME).write_text(f"{os.getpid()}\n")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))

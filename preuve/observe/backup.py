@@ -1,0 +1,317 @@
+"""restic and borg repositories: snapshots, encryption, a restore drill and a rotating partial data check.
+
+The tools run on the scanner with the repository password in the subprocess environment only (a file reference
+goes through RESTIC_PASSWORD_FILE, never read into a command line). The drill restores the canary (and a small
+sample of other files) into a fresh scratch directory, hashes what came back, then removes the scratch
+directory in a `finally`, whatever happened. A repository that cannot be opened (missing, wrong password,
+timeout) is an ObservationError (-> error); a repository that opens but does not restore is a fact (-> fail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from preuve.observe.errors import ObservationError
+
+OUTPUT_TAIL = 600
+
+
+@dataclass(frozen=True)
+class Job:
+    tool: str  # restic | borg
+    repository: str
+    password: str | None
+    password_file: str | None
+    canary: tuple[str, str] | None  # (absolute path in the snapshot, expected sha256)
+    scratch_dir: str | None
+    sample_size: int
+    data_check_fraction: float
+    data_check_seconds: int
+    timeout: float
+
+
+def transport(tool: str, repository: str) -> str:
+    """How the repository is reached: local, sftp/ssh, https, or http (plain) for REST/S3 backends."""
+    repo = repository.strip()
+    if repo.startswith("/") or repo.startswith("local:"):
+        return "local"
+    if tool == "borg":
+        return "ssh" if repo.startswith("ssh://") or re.match(r"^[^/]+@[^/]+:", repo) else "unknown"
+    backend, _, rest = repo.partition(":")
+    if backend == "sftp":
+        return "sftp"
+    if backend in ("rest", "s3"):
+        if rest.startswith("http://"):
+            return f"{backend}+http"
+        return f"{backend}+https"  # restic's S3 and REST backends default to https
+    if backend in ("b2", "azure", "gs", "swift"):
+        return "https"
+    return "unknown"
+
+
+def public_repository(repository: str) -> str:
+    """The repository string without user:password@ (a REST URL may carry credentials)."""
+    return re.sub(r"(://)[^/@\s]+@", r"\1***@", repository)
+
+
+def _env(job: Job, home: str) -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "LANG": "C.UTF-8", "TMPDIR": home}
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    if job.tool == "restic":
+        env["RESTIC_REPOSITORY"] = job.repository
+        if job.password_file:
+            env["RESTIC_PASSWORD_FILE"] = job.password_file
+        elif job.password is not None:
+            env["RESTIC_PASSWORD"] = job.password
+    else:
+        env["BORG_BASE_DIR"] = home
+        env["BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK"] = "yes"
+        env["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "yes"
+        env["BORG_PASSPHRASE"] = job.password or ""
+    return env
+
+
+class Runner:
+    """Runs the tool with the job's environment and a deadline shared by every command of the observation."""
+
+    def __init__(self, job: Job, home: str) -> None:
+        self.job, self.env = job, _env(job, home)
+        self.deadline = time.monotonic() + job.timeout
+        self.log: list[dict[str, Any]] = []
+
+    def __call__(self, argv: list[str], cwd: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ObservationError(f"{self.job.tool}: time budget of {self.job.timeout:.0f} s exhausted")
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(argv, env=self.env, cwd=cwd, capture_output=True, text=True, timeout=left)
+        except subprocess.TimeoutExpired:
+            raise ObservationError(f"{' '.join(argv[:2])}: no answer within {left:.0f} s") from None
+        except OSError as exc:
+            raise ObservationError(f"cannot run {argv[0]}: {exc}") from None
+        self.log.append({"argv": argv, "rc": proc.returncode, "seconds": round(time.perf_counter() - t0, 3),
+                         "stderr": proc.stderr[-OUTPUT_TAIL:]})  # fmt: skip
+        if check and proc.returncode != 0:
+            raise ObservationError(
+                f"{' '.join(argv[:2])} failed (exit {proc.returncode}): {_last_line(proc.stderr)}"
+            )
+        return proc
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no message"
+
+
+def _utc(text: str) -> str:
+    """restic's RFC 3339 with nanoseconds, or borg's naive local time, as UTC ISO 8601 (seconds)."""
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.astimezone()  # borg prints local time
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _rotation(fraction: float, salt: str) -> tuple[int, int]:
+    """Which 1/t of the data to read today: slice n of t, advancing by one each day (all data in t days)."""
+    total = max(1, round(1 / fraction))
+    day = dt.datetime.now(dt.UTC).toordinal()
+    return (day + sum(salt.encode())) % total + 1, total
+
+
+# --- restic -------------------------------------------------------------------------------------------------
+
+
+def _restic_snapshots(run: Runner) -> list[dict[str, Any]]:
+    proc = run(["restic", "snapshots", "--json", "--no-lock", "--no-cache"])
+    snaps = json.loads(proc.stdout or "[]")
+    return sorted(snaps, key=lambda s: _utc(s["time"]))
+
+
+def _restic_encryption(run: Runner, job: Job) -> dict[str, Any]:
+    config = json.loads(run(["restic", "cat", "config", "--no-lock", "--no-cache"]).stdout)
+    plaintext = None
+    if transport("restic", job.repository) == "local":
+        raw = (Path(job.repository.removeprefix("local:")) / "config").read_bytes()
+        try:
+            json.loads(raw)
+            plaintext = True
+        except ValueError:
+            plaintext = False
+    return {"encrypted": plaintext is not True, "mode": "restic (AES-256-CTR + Poly1305-AES, always on)",
+            "repository_version": config.get("version"), "config_file_plaintext": plaintext}  # fmt: skip
+
+
+def _restic_files(run: Runner, snap: str) -> list[tuple[str, int]]:
+    proc = run(["restic", "ls", "--json", "--no-lock", "--no-cache", snap], check=False)
+    if proc.returncode != 0:  # a damaged tree: the drill will say so when it restores
+        return []
+    out = []
+    for line in proc.stdout.splitlines():
+        node = json.loads(line)
+        if node.get("struct_type") == "node" and node.get("type") == "file":
+            out.append((node["path"], node.get("size", 0)))
+    return out
+
+
+def _restic_restore(run: Runner, snap: str, paths: list[str], scratch: str) -> subprocess.CompletedProcess:
+    argv = ["restic", "restore", snap, "--target", scratch, "--no-lock", "--no-cache"]
+    for p in paths:
+        argv += ["--include", p]
+    return run(argv, check=False)
+
+
+def _restic_check(run: Runner, job: Job) -> dict[str, Any]:
+    n, t = _rotation(job.data_check_fraction, job.repository)
+    proc = run(["restic", "check", f"--read-data-subset={n}/{t}"], check=False)
+    return {"tool_command": f"restic check --read-data-subset={n}/{t}", "subset": f"{n}/{t}",
+            "ok": proc.returncode == 0, "exit_code": proc.returncode,
+            "message": _last_line(proc.stderr if proc.returncode else proc.stdout)}  # fmt: skip
+
+
+# --- borg ---------------------------------------------------------------------------------------------------
+
+
+def _borg_list(run: Runner, job: Job) -> dict[str, Any]:
+    return json.loads(run(["borg", "list", "--json", job.repository]).stdout)
+
+
+def _borg_files(run: Runner, job: Job, archive: str) -> list[tuple[str, int]]:
+    proc = run(["borg", "list", "--json-lines", f"{job.repository}::{archive}"], check=False)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for line in proc.stdout.splitlines():
+        item = json.loads(line)
+        if item.get("type") == "-":
+            out.append(("/" + item["path"].lstrip("/"), item.get("size", 0)))
+    return out
+
+
+def _borg_restore(run: Runner, job: Job, archive: str, paths: list[str], scratch: str) -> subprocess.CompletedProcess:
+    argv = ["borg", "extract", f"{job.repository}::{archive}", *[p.lstrip("/") for p in paths]]
+    return run(argv, cwd=scratch, check=False)
+
+
+def _borg_check(run: Runner, job: Job) -> dict[str, Any]:
+    argv = ["borg", "check", "--repository-only", "--max-duration", str(job.data_check_seconds), job.repository]
+    proc = run(argv, check=False)
+    return {"tool_command": " ".join(argv[:5]), "subset": f"up to {job.data_check_seconds} s, resumes next run",
+            "ok": proc.returncode == 0, "exit_code": proc.returncode,
+            "message": _last_line(proc.stderr) if proc.returncode else "ok"}  # fmt: skip
+
+
+# --- the drill ----------------------------------------------------------------------------------------------
+
+
+def _sample(files: list[tuple[str, int]], canary: str, size: int, salt: str) -> list[tuple[str, int]]:
+    others = sorted(f for f in files if f[0] != canary)
+    rng = random.Random(f"{salt}:{dt.datetime.now(dt.UTC).date()}")  # a different sample each day, replayable
+    return rng.sample(others, min(len(others), max(0, size - 1)))
+
+
+def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) -> dict[str, Any]:
+    """Restore the canary (and a sample) into a fresh scratch dir, verify it, and always remove the scratch dir."""
+    if job.canary is None:
+        return {"performed": False, "reason": "no canary declared in the inventory"}
+    canary, expected = job.canary
+    sample = _sample(files, canary, job.sample_size, job.repository)
+    base = job.scratch_dir or tempfile.gettempdir()
+    Path(base).mkdir(parents=True, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="preuve-drill-", dir=base)
+    result: dict[str, Any] = {"performed": True, "snapshot": snapshot, "canary": canary, "expected_sha256": expected,
+                              "sample": [p for p, _ in sample], "scratch_dir": scratch}  # fmt: skip
+    t0 = time.perf_counter()
+    try:
+        wanted = [canary, *[p for p, _ in sample]]
+        if job.tool == "restic":
+            proc = _restic_restore(run, snapshot, wanted, scratch)
+        else:
+            proc = _borg_restore(run, job, snapshot, wanted, scratch)
+        result["restore_exit_code"] = proc.returncode
+        if proc.returncode != 0:
+            result["error"] = _last_line(proc.stderr)
+        restored = Path(scratch + canary)
+        result["observed_sha256"] = _sha256(restored) if restored.is_file() else None
+        result["restored_bytes"] = sum(f.stat().st_size for f in Path(scratch).rglob("*") if f.is_file())
+        result["sample_ok"] = {
+            p: (Path(scratch + p).is_file() and Path(scratch + p).stat().st_size == size) for p, size in sample
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        result["scratch_removed"] = not os.path.lexists(scratch)
+        result["seconds"] = round(time.perf_counter() - t0, 3)
+    result["ok"] = (
+        result.get("restore_exit_code") == 0
+        and result.get("observed_sha256") == expected
+        and all(result["sample_ok"].values())
+    )
+    return result
+
+
+def collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Facts, raw tool log and query of one repository."""
+    home = tempfile.mkdtemp(prefix="preuve-backup-home-")
+    try:
+        run = Runner(job, home)
+        version = run([job.tool, "version" if job.tool == "restic" else "--version"]).stdout.strip()
+        facts: dict[str, Any] = {"tool": job.tool, "tool_version": version.split(" compiled")[0],
+                                 "repository": public_repository(job.repository),
+                                 "transport": transport(job.tool, job.repository)}  # fmt: skip
+        if job.tool == "restic":
+            snaps = _restic_snapshots(run)
+            facts["encryption"] = _restic_encryption(run, job)
+            latest = snaps[-1] if snaps else None
+            facts["snapshots"] = {"count": len(snaps), "latest": _utc(latest["time"]) if latest else None,
+                                  "latest_id": latest["short_id"] if latest else None}  # fmt: skip
+            files = _restic_files(run, latest["id"]) if latest else []
+            facts["drill"] = drill(run, job, latest["id"], files) if latest else {"performed": False,
+                                                                                  "reason": "no snapshot"}
+            facts["data_check"] = _restic_check(run, job)
+        else:
+            listing = _borg_list(run, job)
+            archives = sorted(listing.get("archives", []), key=lambda a: _utc(a.get("time") or a["start"]))
+            mode = listing.get("encryption", {}).get("mode", "unknown")
+            facts["encryption"] = {"encrypted": mode not in ("none", "unknown"), "mode": mode}
+            latest = archives[-1] if archives else None
+            facts["snapshots"] = {"count": len(archives),
+                                  "latest": _utc(latest.get("time") or latest["start"]) if latest else None,
+                                  "latest_id": latest["name"] if latest else None}  # fmt: skip
+            files = _borg_files(run, job, latest["name"]) if latest else []
+            facts["drill"] = drill(run, job, latest["name"], files) if latest else {"performed": False,
+                                                                                    "reason": "no archive"}
+            facts["data_check"] = _borg_check(run, job)
+        query = {
+            "repository": public_repository(job.repository),
+            "tool": job.tool,
+            "commands": [" ".join(c["argv"]) for c in run.log],
+            "drill_sample_size": job.sample_size,
+            "data_check_fraction": job.data_check_fraction,
+            "data_check_seconds": job.data_check_seconds,
+        }
+        return facts, {"commands": run.log}, query
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,0 +1,253 @@
+"""Host facts for access, hygiene and logs: the sh snippets (batched by ssh_host) and their parsers.
+
+Read-only commands only. The /etc/shadow snippet reduces the file ON THE HOST to user, scheme, cost
+parameter and salt-sharing group with awk, so no hash and no salt ever leaves the machine, not even in the
+raw evidence.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+_PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
+_AS_ROOT = 'if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi'
+
+# For each member of the groups sudo, wheel, admin: its groups, then what `sshd -T -C` resolves for it when it
+# connects from where the scanner stands (Match blocks applied).
+SSHD_ADMIN = (
+    _PATH + "asroot() { " + _AS_ROOT + "; }; cf=; "
+    'if [ -n "$PREUVE_SSHD_CONFIG" ]; then cf="$PREUVE_SSHD_CONFIG"; fi; '
+    "set -- $SSH_CONNECTION; a=${1:-127.0.0.1}; la=${3:-127.0.0.1}; lp=${4:-22}; "
+    'for u in $(getent group sudo wheel admin | cut -d: -f4 | tr "," "\\n" | sort -u); do '
+    'printf "== %s %s\\n" "$u" "$(id -Gn "$u" | tr " " ,)"; '
+    'out=$(asroot sshd -T ${cf:+-f "$cf"} -C "user=$u,host=$a,addr=$a,laddr=$la,lport=$lp" 2>&1) '
+    '|| { printf "%s\\n" "$out" >&2; exit 1; }; printf "%s\\n" "$out" | grep -Ei '
+    '"^(authenticationmethods|pubkeyauthentication|passwordauthentication|kbdinteractiveauthentication|'
+    'allowusers|denyusers|allowgroups|denygroups|permitrootlogin|usepam) "; done; true'
+)
+
+_AWK_SHADOW = r"""{
+  h = $2; k = ""; p = ""; s = ""
+  if (h == "") k = "empty"
+  else if (h ~ /^[!*]/) k = "locked"
+  else if (h ~ /^\$/) {
+    split(h, a, "$"); id = a[2]
+    if (a[3] ~ /^rounds=/) { p = a[3]; s = a[4] }
+    else if (id == "y" || id == "gy" || id == "7") { p = a[3]; s = a[4] }
+    else if (id ~ /^2[abxy]?$/) { p = a[3]; s = substr(a[4], 1, 22) }
+    else s = a[3]
+    k = "$" id "$"
+  }
+  else if (length(h) == 13) { k = "des"; s = substr(h, 1, 2) }
+  else if (h ~ /^_/ && length(h) == 20) { k = "bsdi"; s = substr(h, 6, 4) }
+  else k = "unknown"
+  n++; user[n] = $1; kind[n] = k; par[n] = p; salt[n] = s
+  if (s != "") { count[s]++; if (!(s in grp)) grp[s] = n }
+}
+END { for (i = 1; i <= n; i++) print user[i] "\t" kind[i] "\t" par[i] "\t" (count[salt[i]] > 1 ? grp[salt[i]] : "") }"""
+
+SHADOW = (
+    "if [ \"$(id -u)\" -eq 0 ]; then cat /etc/shadow; else sudo -n cat /etc/shadow; fi "
+    "| awk -F: '" + _AWK_SHADOW + "'"
+)
+
+PASSWORD_HASHING = (
+    'grep -hE "^[[:space:]]*(ENCRYPT_METHOD|SHA_CRYPT_MIN_ROUNDS|SHA_CRYPT_MAX_ROUNDS|YESCRYPT_COST_FACTOR)" '
+    '/etc/login.defs; echo "== pam"; for f in /etc/pam.d/common-password /etc/pam.d/system-auth '
+    '/etc/pam.d/password-auth; do [ -r "$f" ] && grep -hE "^[[:space:]]*password.*pam_unix\\.so" "$f"; done; true'
+)
+
+JOURNALD = _PATH + "systemd-analyze cat-config systemd/journald.conf && { [ -d /var/log/journal ] " \
+    '&& echo "#preuve: /var/log/journal exists" || echo "#preuve: /var/log/journal absent"; }'
+
+LOGROTATE = (
+    _PATH + 'command -v logrotate >/dev/null || { echo "logrotate is not installed" >&2; exit 127; }; '
+    "logrotate -d /etc/logrotate.conf 2>&1; echo '== config'; "
+    "cat /etc/logrotate.conf /etc/logrotate.d/* 2>/dev/null; echo '== rotated'; date +%s; "
+    "find /var/log -type f -regextype posix-extended -regex '.*([.-][0-9]+)(\\.(gz|xz|bz2|zst))?$' "
+    "-printf '%T@ %p\\n' 2>/dev/null; true"
+)
+
+
+# --- parsers ----------------------------------------------------------------------------------------------
+
+
+def parse_sshd_admin(text: str) -> dict[str, dict]:
+    """{user: {"groups": [...], keyword: [values]}} from the SSHD_ADMIN output."""
+    out: dict[str, dict] = {}
+    current: dict | None = None
+    for line in text.splitlines():
+        if line.startswith("== "):
+            _, user, *groups = line.split(" ")
+            current = out.setdefault(user, {"groups": [g for g in ",".join(groups).split(",") if g]})
+            continue
+        keyword, _, value = line.strip().partition(" ")
+        if current is not None and keyword:
+            current.setdefault(keyword.lower(), []).append(value.strip())
+    return out
+
+
+SCHEMES = {
+    "$y$": "yescrypt",
+    "$gy$": "gost-yescrypt",
+    "$7$": "scrypt",
+    "$2b$": "bcrypt",
+    "$2a$": "bcrypt",
+    "$2y$": "bcrypt",
+    "$2x$": "bcrypt",
+    "$2$": "bcrypt",
+    "$6$": "sha512crypt",
+    "$5$": "sha256crypt",
+    "$1$": "md5crypt",
+    "$md5$": "sunmd5",
+    "$3$": "nthash",
+    "des": "descrypt",
+    "bsdi": "bsdicrypt",
+}
+
+
+def parse_shadow(text: str) -> list[dict]:
+    """[{user, scheme, rounds, cost, shares_salt_with}] from the on-host awk summary (no hash, no salt)."""
+    rows = [line.split("\t") for line in text.splitlines() if line.strip()]
+    groups = [(r[0], ([*r, "", "", "", ""])[3]) for r in rows]
+    out = []
+    for r in rows:
+        user, kind, param, group = ([*r, "", "", "", ""])[:4]
+        scheme = kind if kind in ("empty", "locked", "unknown") else SCHEMES.get(kind, f"unknown ({kind})")
+        entry: dict = {"user": user, "scheme": scheme}
+        if param.startswith("rounds="):
+            entry["rounds"] = int(param.split("=", 1)[1]) if param[7:].isdigit() else None
+        elif scheme == "sha512crypt":
+            entry["rounds"] = 5000  # crypt(3): no rounds= means the default 5000
+        elif param:
+            entry["cost"] = param
+        if group:
+            entry["shares_salt_with"] = sorted(u for u, g in groups if g == group and u != user)
+        out.append(entry)
+    return out
+
+
+def parse_password_hashing(text: str) -> dict:
+    """{"login_defs": {KEY: value}, "pam_unix": [option lists]} from login.defs and the PAM password stack."""
+    head, _, pam = text.partition("== pam")
+    defs = {}
+    for line in head.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            defs[parts[0]] = parts[1]
+    lines = [line.split() for line in pam.splitlines() if line.strip()]
+    options = [words[words.index(next(w for w in words if w.endswith("pam_unix.so"))) + 1 :] for words in lines]
+    return {"login_defs": defs, "pam_unix": options}
+
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
+          "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600, "d": 86400,
+          "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800,
+          "month": 2629800, "months": 2629800, "M": 2629800, "y": 31557600, "year": 31557600,
+          "years": 31557600}  # fmt: skip
+
+
+def timespan_seconds(value: str) -> float | None:
+    """systemd.time(7) span ("1y", "6month", "2w 3d", plain seconds) -> seconds; None if unparsable."""
+    value = value.strip()
+    if not value:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    total = 0.0
+    pos = 0
+    for m in re.finditer(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)", value):
+        if m.start() != pos or m.group(2) not in _UNITS:
+            return None
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    return total if pos == len(value) else None
+
+
+def parse_journald(text: str) -> dict:
+    """Merged journald settings (the last assignment wins, as systemd reads them) and the files read."""
+    settings: dict[str, str] = {}
+    files = []
+    journal_dir = None
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("#preuve: /var/log/journal"):
+            journal_dir = s.endswith("exists")
+        elif s.startswith("# /"):
+            files.append(s[2:])
+        elif s and not s.startswith(("#", ";", "[")) and "=" in s:
+            key, _, value = s.partition("=")
+            settings[key.strip()] = value.strip()
+    return {"settings": settings, "files": files, "var_log_journal": journal_dir}
+
+
+_PERIOD_DAYS = {"hourly": 1 / 24, "daily": 1, "weekly": 7, "monthly": 31, "yearly": 365}
+
+
+def _maxages(config: str) -> dict[str, int]:
+    """{pattern or "*global*": maxage days} from logrotate config text (maxage is not in `logrotate -d`)."""
+    out: dict[str, int] = {}
+    pending: list[str] = []
+    inside: list[str] | None = None
+    for raw in config.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if inside is None and line.endswith("{"):
+            inside = pending + line[:-1].split()
+            pending = []
+            continue
+        if line == "}":
+            inside = None
+            continue
+        words = line.split()
+        if words[0] == "maxage" and len(words) > 1 and words[1].isdigit():
+            for p in inside if inside is not None else ["*global*"]:
+                out[p] = int(words[1])
+        elif inside is None and words[0].startswith("/"):
+            pending += words
+    return out
+
+
+def parse_logrotate(text: str) -> dict:
+    """Per rotated pattern: period, rotations, size, maxage; plus rotated files with their age in days."""
+    debug, _, rest = text.partition("\n== config\n")
+    config, _, rotated = rest.partition("\n== rotated\n")
+    maxages = _maxages(config)
+    patterns = []
+    for m in re.finditer(r"^rotating pattern: (.+?)\s+(hourly|daily|weekly|monthly|yearly|after (\d+) days|"
+                         r"(\d+) bytes) \((\d+) rotations\)", debug, re.M):
+        pattern, how, after, size, rotations = m.groups()
+        period = _PERIOD_DAYS.get(how) if after is None else int(after)
+        entry: dict = {"pattern": pattern, "rotations": int(rotations)}
+        if size is not None:
+            entry["size_bytes"] = int(size)
+        else:
+            entry["period_days"] = period
+        for word in pattern.split():
+            if word in maxages:
+                entry["maxage_days"] = maxages[word]
+        if "maxage_days" not in entry and "*global*" in maxages:
+            entry["maxage_days"] = maxages["*global*"]
+        patterns.append(entry)
+    lines = rotated.splitlines()
+    now = float(lines[0]) if lines and re.fullmatch(r"\d+", lines[0].strip()) else None
+    files = []
+    for line in lines[1:]:
+        stamp, _, path = line.partition(" ")
+        try:
+            age = (now - float(stamp)) / 86400 if now is not None else None
+        except ValueError:
+            continue
+        files.append({"path": path, "age_days": round(age, 1) if age is not None else None})
+    return {"patterns": patterns, "rotated_files": files, "errors": re.findall(r"^error: (.*)$", debug, re.M)}
+
+
+def rotated_of(pattern: str, files: list[dict]) -> list[dict]:
+    """Rotated files of a logrotate pattern (base name followed by .N / -DATE and an optional extension)."""
+    out = []
+    for word in pattern.split():
+        rx = re.compile(fnmatch.translate(word)[:-2] + r"[.-][0-9]+(\.(gz|xz|bz2|zst))?\Z")
+        out += [f for f in files if rx.match(f["path"])]
+    return out

@@ -1,0 +1,216 @@
+"""Kubernetes cluster facts, read through the official `kubernetes` client (GET only, every request timed).
+
+One observation per cluster gathers every list the selected checks need, grouped in facts:
+- `apiserver`: kube-apiserver flags from its pod spec in kube-system (kubeadm static pod mirror) and the
+  storage transformation counters of /metrics (which encryption provider really writes Secrets);
+- `probe`: what an *unauthenticated* client gets (401 when anonymous auth is off; 403 naming system:anonymous
+  when it is on), on a resource path and on /version;
+- `rbac`: ClusterRoles, ClusterRoleBindings, Roles, RoleBindings;
+- `tenants`: Namespaces, NetworkPolicies, ResourceQuotas, RoleBindings;
+- `location`: Nodes, PersistentVolumes, StorageClasses, Velero BackupStorageLocations and VolumeSnapshotLocations;
+- `velero`: Velero Schedules and Backups.
+Refused credentials (401/403 on a list the checks need), a timeout or an unreachable server raise
+ObservationError: the checks then report `error`, never `pass`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from preuve.observe.errors import ObservationError
+
+FACTS = ("apiserver", "probe", "rbac", "tenants", "location", "velero")
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+VELERO = "/apis/velero.io/v1"
+PATHS: dict[str, dict[str, str]] = {
+    "rbac": {"clusterroles": f"{RBAC}/clusterroles", "clusterrolebindings": f"{RBAC}/clusterrolebindings",
+             "roles": f"{RBAC}/roles", "rolebindings": f"{RBAC}/rolebindings"},
+    "tenants": {"namespaces": "/api/v1/namespaces", "networkpolicies": "/apis/networking.k8s.io/v1/networkpolicies",
+                "resourcequotas": "/api/v1/resourcequotas", "rolebindings": f"{RBAC}/rolebindings"},
+    "location": {"nodes": "/api/v1/nodes", "persistentvolumes": "/api/v1/persistentvolumes",
+                 "storageclasses": "/apis/storage.k8s.io/v1/storageclasses"},
+}
+APISERVER_SELECTOR = "component=kube-apiserver"  # kubeadm, kops, k3s-free clusters label it so
+METRIC = re.compile(r'^apiserver_storage_transformation_operations_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)')
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach one cluster: a kubeconfig (and context), or a server URL with a CA file and a token."""
+
+    name: str
+    server: str | None = None
+    ca_file: str | None = None
+    token: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    velero_namespace: str = "velero"
+
+
+class _Api:
+    """The official client's ApiClient, with no retries and a (connect, read) timeout on every request."""
+
+    def __init__(self, conn: Connection, timeout: float, anonymous: bool = False):
+        from kubernetes import client, config
+
+        cfg = client.Configuration()
+        if conn.kubeconfig:
+            try:
+                config.load_kube_config(conn.kubeconfig, conn.context, client_configuration=cfg, persist_config=False)
+            except Exception as exc:  # the loader raises ConfigException, OSError, yaml errors...
+                raise ObservationError(f"kubeconfig {conn.kubeconfig} cannot be used: {exc}") from None
+        else:
+            cfg.host = conn.server
+            cfg.ssl_ca_cert = conn.ca_file
+            if conn.token:
+                cfg.api_key = {"BearerToken": conn.token}
+                cfg.api_key_prefix = {"BearerToken": "Bearer"}
+        if anonymous:  # the behavioural probe: same server and CA, no credentials at all
+            cfg.api_key, cfg.api_key_prefix, cfg.cert_file, cfg.key_file = {}, {}, None, None
+            cfg.username = cfg.password = None
+            cfg.refresh_api_key_hook = None
+        cfg.retries = False
+        self.host = cfg.host
+        self.anonymous = anonymous
+        self.client = client.ApiClient(cfg)
+        self.timeout = (timeout, timeout)
+
+    def raw(self, path: str, query: list[tuple[str, str]] | None = None) -> tuple[int, bytes]:
+        import urllib3
+
+        auth = [] if self.anonymous else ["BearerToken"]
+        req = self.client.param_serialize("GET", path, query_params=query or [],
+                                          header_params={"Accept": "application/json"}, auth_settings=auth)
+        try:
+            resp = self.client.call_api(*req, _request_timeout=self.timeout)
+        except urllib3.exceptions.MaxRetryError as exc:
+            raise ObservationError(f"{self.host}: {_reason(exc.reason)}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ObservationError(f"{self.host}: {_reason(exc)}") from None
+        return resp.status, resp.read()
+
+    def get(self, path: str, query: list[tuple[str, str]] | None = None, *, optional: bool = False) -> Any:
+        """JSON of a GET; a 404 is None when `optional` (an API group that is not installed)."""
+        code, body = self.raw(path, query)
+        if code == 404 and optional:
+            return None
+        if code >= 400:
+            raise ObservationError(f"{self.host}: GET {path} refused: HTTP {code} {_status_message(body)}")
+        try:
+            return json.loads(body)
+        except ValueError:
+            if path == "/metrics":
+                return body.decode(errors="replace")
+            raise ObservationError(f"{self.host}: GET {path} did not answer JSON") from None
+
+
+def _reason(exc: BaseException | None) -> str:
+    text = str(exc)
+    if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+        return f"timeout ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def _status_message(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+        return f"{doc.get('reason', '')}: {doc.get('message', '')}"[:300]
+    except ValueError:
+        return body[:120].decode(errors="replace").strip()
+
+
+def _items(doc: Any) -> list[dict]:
+    return list((doc or {}).get("items") or [])
+
+
+def parse_flags(command: list[str]) -> dict[str, str]:
+    """`--name=value` / `--name value` / bare `--name` (true) into a dict; the last occurrence wins."""
+    flags: dict[str, str] = {}
+    i = 0
+    while i < len(command):
+        arg = command[i]
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+            if not eq:
+                if i + 1 < len(command) and not command[i + 1].startswith("--"):
+                    value, i = command[i + 1], i + 1
+                else:
+                    value = "true"
+            flags[name] = value
+        i += 1
+    return flags
+
+
+def parse_transformations(text: str) -> list[dict[str, Any]]:
+    """The samples of apiserver_storage_transformation_operations_total (Prometheus text format)."""
+    out = []
+    for line in text.splitlines():
+        m = METRIC.match(line)
+        if m:
+            labels = dict(LABEL.findall(m.group("labels")))
+            out.append({**labels, "value": float(m.group("value"))})
+    return out
+
+
+def _apiserver(api: _Api) -> dict[str, Any]:
+    pods = _items(api.get("/api/v1/namespaces/kube-system/pods", [("labelSelector", APISERVER_SELECTOR)]))
+    found = []
+    for pod in pods:
+        for c in pod.get("spec", {}).get("containers", []):
+            if c.get("name") == "kube-apiserver":
+                cmd = [*c.get("command", []), *c.get("args", [])]
+                found.append({"pod": pod["metadata"]["name"], "command": cmd, "flags": parse_flags(cmd)})
+    metrics = api.get("/metrics")
+    return {"pods": found, "transformations": parse_transformations(metrics if isinstance(metrics, str) else "")}
+
+
+def _probe(conn: Connection, timeout: float) -> dict[str, Any]:
+    anon = _Api(conn, timeout, anonymous=True)
+    out: dict[str, Any] = {}
+    for key, path in (("resource", "/api/v1/namespaces"), ("version", "/version")):
+        code, body = anon.raw(path)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        status = doc if isinstance(doc, dict) and doc.get("kind") == "Status" else None
+        out[key] = {"path": path, "code": code, "reason": status.get("reason") if status else None,
+                    "message": status.get("message") if status else None}
+    return out
+
+
+def _velero(api: _Api, ns: str, kinds: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {"namespace": ns}
+    for plural in kinds:
+        doc = api.get(f"{VELERO}/namespaces/{ns}/{plural}", optional=True)
+        out["installed"] = doc is not None
+        if doc is None:
+            return out
+        out[plural] = _items(doc)
+    return out
+
+
+def collect(conn: Connection, facts: list[str], timeout: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read what the checks asked for; raises ObservationError when the cluster cannot be read."""
+    api = _Api(conn, timeout)
+    version = api.get("/version")
+    out: dict[str, Any] = {"version": version.get("gitVersion") if isinstance(version, dict) else None}
+    for fact in facts:
+        if fact == "apiserver":
+            out[fact] = _apiserver(api)
+        elif fact == "probe":
+            out[fact] = _probe(conn, timeout)
+        elif fact in PATHS:
+            out[fact] = {plural: _items(api.get(path)) for plural, path in PATHS[fact].items()}
+            if fact == "location":
+                out[fact]["velero"] = _velero(api, conn.velero_namespace,
+                                              ("backupstoragelocations", "volumesnapshotlocations"))
+        elif fact == "velero":
+            out[fact] = _velero(api, conn.velero_namespace, ("schedules", "backups"))
+        else:
+            raise ObservationError(f"unknown Kubernetes fact {fact!r}")
+    return out, {"server": api.host, "facts": sorted(facts)}

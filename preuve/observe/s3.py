@@ -1,0 +1,181 @@
+"""S3 bucket facts through boto3: region, replication, default encryption, versioning, object lock, policy.
+
+Read-only (Head/Get calls only). Every call is bounded (botocore connect/read timeouts, two attempts); an endpoint
+that is down, a bucket that is missing or a call that is denied raises ObservationError, so the checks are
+`error`, never `pass`. Only the documented "not configured" answers (no encryption, no policy, no replication,
+no object lock) are facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from preuve.observe.errors import ObservationError
+
+# "Not configured" answers: a fact (None), not an error.
+NOT_CONFIGURED = {
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchBucketPolicy",
+    "ReplicationConfigurationNotFoundError",
+    "ObjectLockConfigurationNotFoundError",
+}
+KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d*:(key|alias)/.+$")
+_clients: dict[tuple, Any] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    signing_region: str
+    access_key: str
+    secret_key: str
+    ca_file: str | None = None
+
+
+def client(ep: Endpoint, timeout: float, pool: int = 64) -> Any:
+    """One boto3 client per endpoint and credentials (clients are thread-safe; creating one costs ~50 ms)."""
+    key = (ep, timeout, pool)
+    with _lock:
+        if key not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            _clients[key] = boto3.session.Session().client(
+                "s3",
+                endpoint_url=ep.url,
+                region_name=ep.signing_region,
+                aws_access_key_id=ep.access_key,
+                aws_secret_access_key=ep.secret_key,
+                verify=ep.ca_file if ep.ca_file else True,
+                config=Config(
+                    connect_timeout=timeout,
+                    read_timeout=timeout,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                    max_pool_connections=pool,
+                    s3={"addressing_style": "path"},
+                ),
+            )
+        return _clients[key]
+
+
+def _call(fn: Any, what: str, **kw: Any) -> dict | None:
+    """One S3 call; None for a "not configured" answer, ObservationError for anything else that fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return fn(**kw)
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        if code in NOT_CONFIGURED:
+            return None
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        reason = {"403": "access denied", "404": "not found"}.get(code, err.get("Message") or code)
+        raise ObservationError(f"{what}: {reason} (HTTP {status}, {code})") from None
+    except BotoCoreError as exc:
+        raise ObservationError(f"{what}: {type(exc).__name__}: {exc}") from None
+
+
+def bucket_region(s3: Any, bucket: str) -> tuple[str, str]:
+    """Region from HeadBucket (x-amz-bucket-region), else GetBucketLocation normalised; and which one said it."""
+    from preuve.location import normalise_s3_location
+
+    head = _call(s3.head_bucket, f"HeadBucket {bucket}", Bucket=bucket) or {}
+    region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
+        "x-amz-bucket-region"
+    )
+    if region:
+        return region, "HeadBucket"
+    loc = _call(s3.get_bucket_location, f"GetBucketLocation {bucket}", Bucket=bucket) or {}
+    return normalise_s3_location(loc.get("LocationConstraint")), "GetBucketLocation"
+
+
+def kms_key_region(key_id: str | None, bucket_region: str) -> tuple[str | None, str]:
+    """A KMS key ARN names its region; a bare key id or alias is resolved in the bucket's own region."""
+    if not key_id:
+        return None, "none"
+    m = KMS_ARN.match(key_id)
+    if m:
+        return m.group("region"), "key ARN"
+    return bucket_region, "bare key id (bucket region)"
+
+
+def encryption(s3: Any, bucket: str) -> dict[str, Any]:
+    enc = _call(s3.get_bucket_encryption, f"GetBucketEncryption {bucket}", Bucket=bucket)
+    if enc is None:
+        return {"algorithm": None, "kms_key": None}
+    rules = enc.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
+    return {"algorithm": default.get("SSEAlgorithm"), "kms_key": default.get("KMSMasterKeyID")}
+
+
+def collect_bucket(s3: Any, bucket: str, with_backup: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Facts of one bucket, and the raw answers they come from."""
+    raw: dict[str, Any] = {}
+    region, source = bucket_region(s3, bucket)
+    enc = encryption(s3, bucket)
+    key_region, key_source = kms_key_region(enc["kms_key"], region)
+    repl = _call(s3.get_bucket_replication, f"GetBucketReplication {bucket}", Bucket=bucket)
+    destinations = []
+    for rule in (repl or {}).get("ReplicationConfiguration", {}).get("Rules", []):
+        arn = rule.get("Destination", {}).get("Bucket", "")
+        name = arn.split(":::")[-1]
+        dest_region, _ = bucket_region(s3, name)
+        destinations.append({"bucket": name, "region": dest_region, "status": rule.get("Status")})
+    pol = _call(s3.get_bucket_policy, f"GetBucketPolicy {bucket}", Bucket=bucket)
+    policy = json.loads(pol["Policy"]) if pol else None
+    facts: dict[str, Any] = {
+        "bucket": bucket,
+        "region": region,
+        "region_source": source,
+        "encryption": {**enc, "kms_key_region": key_region, "kms_key_region_source": key_source},
+        "replication": destinations,
+        "policy": policy,
+        "versioning": None,
+        "object_lock": None,
+    }
+    if with_backup:
+        ver = _call(s3.get_bucket_versioning, f"GetBucketVersioning {bucket}", Bucket=bucket) or {}
+        facts["versioning"] = ver.get("Status") or "Never enabled"
+        lock = _call(s3.get_object_lock_configuration, f"GetObjectLockConfiguration {bucket}", Bucket=bucket)
+        conf = (lock or {}).get("ObjectLockConfiguration", {})
+        facts["object_lock"] = {
+            "enabled": conf.get("ObjectLockEnabled") == "Enabled",
+            "default_retention": conf.get("Rule", {}).get("DefaultRetention"),
+        }
+    raw["policy"] = pol.get("Policy") if pol else None
+    raw["replication"] = (repl or {}).get("ReplicationConfiguration")
+    return facts, raw
+
+
+def collect_endpoint(
+    s3: Any, host: str, buckets: list[tuple[str, str | None]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Where the endpoint resolves to (with the IP registry's country, a second signal) and the default
+    encryption key of each declared bucket with its owner (for one key per customer)."""
+    import socket
+
+    from preuve.location import ip_country
+
+    try:
+        addresses = sorted({i[4][0] for i in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    except OSError as exc:
+        raise ObservationError(f"cannot resolve {host}: {exc}") from None
+    if not buckets:
+        raise ObservationError(f"no bucket of the inventory is on endpoint {host}: nothing to observe")
+    keys = {}
+    for name, owner in buckets:
+        enc = encryption(s3, name)
+        keys[name] = {"owner": owner, **enc}
+    facts = {
+        "host": host,
+        "addresses": addresses,
+        "ip_countries": {a: ip_country(a) for a in addresses},
+        "bucket_keys": keys,
+    }
+    return facts, {"addresses": addresses}

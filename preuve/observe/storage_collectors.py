@@ -1,0 +1,112 @@
+"""Adapters from storage targets (S3 buckets and endpoints, backup repositories) to their collectors.
+
+They resolve secret references (registered with the redactor at once), build the query recorded as evidence,
+and hand plain values to preuve/observe/s3.py and preuve/observe/backup.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from preuve import __version__
+from preuve.evidence.redact import REDACTOR
+from preuve.inputs.inventory import SecretRef
+from preuve.inputs.targets import Target
+from preuve.observe.errors import ObservationError
+
+Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]
+
+
+def resolve(ref: SecretRef, what: str) -> str:
+    try:
+        value = ref.resolve()
+    except (KeyError, OSError) as exc:
+        raise ObservationError(f"{what} reference cannot be read: {exc}") from None
+    if value:
+        REDACTOR.register(value)
+    return value
+
+
+def _tool(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"preuve {__version__} + {dist} {version(dist)}"
+    except PackageNotFoundError:
+        return f"preuve {__version__} + {dist}"
+
+
+def _s3_client(ep: Any, timeout: float) -> Any:
+    from preuve.observe import s3
+
+    endpoint = s3.Endpoint(
+        url=ep.url.rstrip("/"),
+        signing_region=ep.region,
+        access_key=resolve(ep.access_key, f"access key of endpoint {ep.name}"),
+        secret_key=resolve(ep.secret_key, f"secret key of endpoint {ep.name}"),
+        ca_file=ep.ca_file,
+    )
+    return s3.client(endpoint, timeout)
+
+
+def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe import s3
+
+    bucket, ep = target.spec.item, target.spec.endpoint
+    backup = bucket.role == "backup"
+    query = {
+        "endpoint": ep.url,
+        "bucket": bucket.name,
+        "calls": ["HeadBucket", "GetBucketEncryption", "GetBucketReplication", "HeadBucket (each destination)",
+                  "GetBucketPolicy"] + (["GetBucketVersioning", "GetObjectLockConfiguration"] if backup else []),
+    }  # fmt: skip
+    found, raw = s3.collect_bucket(_s3_client(ep, timeout), bucket.name, backup)
+    found.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name)
+    return query, found, raw, _tool("boto3")
+
+
+def _s3_endpoint(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe import s3
+
+    ep = target.spec.item
+    sites = dict(target.spec.site_countries)
+    buckets = [(b.name, b.owner) for b in target.spec.buckets]
+    query = {"endpoint": ep.url, "resolve": target.address, "calls": ["GetBucketEncryption (each bucket)"]}
+    found, raw = s3.collect_endpoint(_s3_client(ep, timeout), target.address, buckets)
+    found.update(provider=ep.provider, url=ep.url, site=ep.site, site_country=sites.get(ep.site) if ep.site else None)
+    return query, found, raw, _tool("boto3") + " + iptocc"
+
+
+def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe import backup
+    from preuve.observe.profile_params import current
+
+    repo = target.spec.item
+    sites = dict(target.spec.site_countries)
+    params = current().backup
+    secret = resolve(repo.password, f"password of repository {repo.name}") if repo.password else None
+    job = backup.Job(
+        tool=repo.tool,
+        repository=repo.repository,
+        password=secret,
+        password_file=repo.password.file if repo.password is not None else None,
+        canary=(repo.canary.path, repo.canary.sha256) if repo.canary else None,
+        scratch_dir=repo.scratch_dir,
+        sample_size=params.drill_sample_size,
+        data_check_fraction=params.data_check_fraction,
+        data_check_seconds=params.data_check_seconds,
+        timeout=max(timeout * 20, 60.0),
+    )
+    found, raw, query = backup.collect(job)
+    found["site"] = {"name": repo.site, "country": sites.get(repo.site)}
+    found["primary_site"] = {"name": repo.primary_site, "country": sites.get(repo.primary_site)}
+    return query, found, raw, f"preuve {__version__} + {found['tool_version']}"
+
+
+Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]
+STORAGE_COLLECTORS: dict[str, Collector] = {
+    "s3_bucket": _s3_bucket,
+    "s3_endpoint": _s3_endpoint,
+    "backup": _backup,
+}

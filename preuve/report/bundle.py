@@ -1,0 +1,71 @@
+"""The auditor's files of a run, around the core ones: the link to the previous run (hash chain), the
+derived reports (diff.json, report.html, OSCAL, CISO Assistant CSV), and, after the manifest, the signature
+and the ledger entry. Everything derived is generated from results.jsonl and run.json, never from live state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from preuve.evidence import ledger as ledger_mod
+from preuve.evidence.canonical import write_atomic
+
+
+@contextlib.contextmanager
+def audit_trail(state: Any, run: dict[str, Any]) -> Iterator[Trail]:
+    """Hold the scope's ledger from choosing the previous run until this run is appended to it."""
+    out = Path(state.options.out)
+    ledger = Path(state.extra.get("ledger") or ledger_mod.default_ledger(out))
+    with ledger_mod.locked(ledger):
+        trail = Trail(state, run, out, ledger)
+        yield trail
+
+
+class Trail:
+    def __init__(self, state: Any, run: dict[str, Any], out: Path, ledger: Path):
+        self.out, self.ledger, self.lang = out, ledger, state.options.lang
+        self.sign_key: Path | None = state.extra.get("sign_key")
+        prev = state.extra.get("previous") or ledger_mod.previous_run(ledger, out)
+        self.previous = Path(prev) if prev else None
+        run["chain"] = ledger_mod.chain_link(ledger, out)
+        run["previous"] = str(self.previous) if self.previous else None
+        run["sampling"] = state.extra.get("sampling")
+        if self.sign_key:
+            from preuve.evidence.signing import fingerprint, public_path_for
+
+            pub = public_path_for(self.sign_key)
+            run["signer"] = {"fingerprint": fingerprint(pub.read_bytes())} if pub.exists() else None
+        self.run = run
+
+    def write_derived(self) -> None:
+        """diff.json (against the previous run), report.html, OSCAL assessment-results, CISO Assistant CSV."""
+        from preuve.report.exports import CSV_FILE, OSCAL_FILE, write_ciso_csv, write_oscal
+        from preuve.report.html import run_coverage, write_report
+        from preuve.results.diff import diff_runs
+
+        if self.previous is not None and (self.previous / "results.jsonl").is_file():
+            try:
+                d = diff_runs(self.previous, self.out)
+            except (OSError, ValueError, KeyError) as exc:
+                sys.stderr.write(f"preuve: no diff against {self.previous}: {exc}\n")
+            else:
+                data = json.dumps(d, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+                write_atomic(self.out / "diff.json", data)
+        results = [json.loads(x) for x in (self.out / "results.jsonl").read_text().splitlines() if x.strip()]
+        cov = run_coverage(self.run, results)
+        write_report(self.out, self.lang)
+        write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
+        write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
+
+    def seal(self) -> None:
+        """After MANIFEST.sha256: sign it (optional), then append the run to the scope's ledger."""
+        if self.sign_key:
+            from preuve.evidence.signing import sign_run
+
+            sign_run(self.out, self.sign_key)
+        ledger_mod.append(self.ledger, self.out, self.run)

@@ -1,0 +1,198 @@
+"""GRC exports generated from results.jsonl: OSCAL assessment-results (JSON) and the CSV CISO Assistant imports
+against its SecNumCloud 3.2 framework. Deterministic: the same run gives the same bytes (UUIDv5 from the run id).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from preuve import __version__
+from preuve.report.coverage import Coverage, requirements
+
+OSCAL_VERSION = "1.0.4"  # the version of the vendored schema tests/fixtures/oscal_assessment-results_schema.json
+OSCAL_FILE = "oscal-assessment-results.json"
+CSV_FILE = "ciso-assistant.csv"
+NS = "https://github.com/preuve/preuve/ns/oscal"  # our own props live in our namespace, not NIST's
+CSV_URN = "urn:intuitem:risk:req_node:secnumcloud-3.2:{}"
+CSV_COLUMNS = ["urn", "ref_id", "name", "description", "compliance_result", "requirement_progress", "score",
+               "observations"]
+
+
+def _uuid(run_id: str, *parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "preuve:" + "|".join([run_id, *parts])))
+
+
+def _prop(name: str, value: Any) -> dict[str, str]:
+    text = " ".join(str(value).split()) or "-"
+    return {"name": name, "ns": NS, "value": text}
+
+
+def control_id(req: str) -> str:
+    """OSCAL tokens cannot start with a digit: 10.2.c -> snc-10.2.c."""
+    return f"snc-{req}"
+
+
+def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Coverage], lang: str = "fr") -> dict:
+    rid = run["run_id"]
+    tool = _uuid(rid, "tool")
+    items: dict[str, str] = {}
+    observations, findings, resources = [], [], []
+    evidence_uuid: dict[str, str] = {}
+    for r in results:
+        t = r["target"]
+        if t["name"] not in items:
+            items[t["name"]] = _uuid(rid, "target", t["name"])
+        for ev in r["evidence"]:
+            if ev["path"] not in evidence_uuid:
+                evidence_uuid[ev["path"]] = _uuid(rid, "evidence", ev["path"])
+                resources.append({
+                    "uuid": evidence_uuid[ev["path"]],
+                    "title": ev["path"],
+                    "rlinks": [{"href": ev["path"], "media-type": "application/json",
+                                "hashes": [{"algorithm": "SHA-256", "value": ev["sha256"]}]}],
+                })
+        obs_id = _uuid(rid, "observation", r["finding_id"])
+        obs = {
+            "uuid": obs_id,
+            "title": f"{r['check_id']} [{t['name']}]",
+            "description": r["message"][lang],
+            "props": [_prop("finding-id", r["finding_id"]), _prop("check-id", r["check_id"]),
+                      _prop("status", r["status"]), _prop("severity", r["severity"]),
+                      *[_prop("requirement", q) for q in r["requirements"]]],
+            "methods": ["TEST"],
+            "types": ["finding"] if r["status"] in ("fail", "waived") else ["control-objective"],
+            "origins": [{"actors": [{"type": "tool", "actor-uuid": tool}]}],
+            "subjects": [{"subject-uuid": items[t["name"]], "type": "inventory-item"}],
+            "collected": r.get("collected_at") or run["started_at"],
+        }
+        if r["evidence"]:
+            obs["relevant-evidence"] = [
+                {"href": f"#{evidence_uuid[ev['path']]}", "description": f"{ev['path']} (sha256 {ev['sha256']})",
+                 "props": [_prop("sha256", ev["sha256"])]}
+                for ev in r["evidence"]
+            ]
+        observations.append(obs)
+        if r["status"] not in ("pass", "fail", "waived"):  # error / not applicable: an observation, no finding
+            continue
+        state = "satisfied" if r["status"] == "pass" else "not-satisfied"
+        for req in r["requirements"]:
+            f = {
+                "uuid": _uuid(rid, "finding", r["finding_id"], req),
+                "title": f"{r['finding_id']} {req} {r['title'][lang]}",
+                "description": r["message"][lang],
+                "props": [_prop("finding-id", r["finding_id"]), _prop("severity", r["severity"])],
+                "target": {"type": "objective-id", "target-id": control_id(req),
+                           "status": {"state": state, "reason": r["status"]}},
+                "related-observations": [{"observation-uuid": obs_id}],
+            }
+            if r.get("waiver"):
+                w = r["waiver"]
+                f["props"].append(_prop("waiver", f"{w['id']} ({w['approver']}, {w['expires']})"))
+                f["remarks"] = w["justification"]
+            findings.append(f)
+    plan = _uuid(rid, "plan")
+    reviewed = sorted({q for r in results for q in r["requirements"]})
+    p = run["profile"]
+    result: dict[str, Any] = {
+        "uuid": _uuid(rid, "result"),
+        "title": f"preuve {run['tool']['version']} — {p['id']} {p['version']}",
+        "description": "Automated SecNumCloud 3.2 assessment by preuve; results.jsonl is the source of truth.",
+        "start": run["started_at"],
+        "end": run["ended_at"],
+        "props": [_prop("run-id", rid), _prop("profile-sha256", p["sha256"]),
+                  _prop("inventory-sha256", run["inventory"]["sha256"])],
+        "local-definitions": {
+            "components": [{"uuid": tool, "type": "software", "title": f"preuve {run['tool']['version']}",
+                            "description": "The assessment tool (open source).", "status": {"state": "operational"}}],
+        },
+        "reviewed-controls": {"control-selections": [
+            {"include-controls": [{"control-id": control_id(q)} for q in reviewed]} if reviewed
+            else {"include-all": {}}
+        ]},
+    }
+    if items:
+        result["local-definitions"]["inventory-items"] = [
+            {"uuid": u, "description": name, "props": [_prop("target", name)]} for name, u in items.items()
+        ]
+    if observations:
+        result["observations"] = observations
+    if findings:
+        result["findings"] = findings
+    resources.append({
+        "uuid": plan,
+        "title": "Assessment plan: continuous assessment, no separate plan document",
+        "description": f"The plan is the profile {p['id']} {p['version']} (sha256 {p['sha256']}) and the inventory "
+                       f"(sha256 {run['inventory']['sha256']}), both copied under inputs/ in the run directory.",
+    })
+    return {"assessment-results": {
+        "uuid": _uuid(rid, "assessment-results"),
+        "metadata": {
+            "title": f"SecNumCloud 3.2 — {run['inventory'].get('name') or ''} — {run['started_at']}".strip(),
+            "last-modified": run["ended_at"],
+            "version": __version__,
+            "oscal-version": OSCAL_VERSION,
+        },
+        "import-ap": {"href": f"#{plan}"},
+        "results": [result],
+        "back-matter": {"resources": resources},
+    }}
+
+
+def write_oscal(path: Path, results: list[dict], run: dict, coverage: list[Coverage], lang: str) -> None:
+    data = oscal(results, run, coverage, lang)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str = "fr") -> list[dict[str, str]]:
+    """One row per requirement of the referential, as CISO Assistant's audit import expects."""
+    by_req: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        for q in r["requirements"]:
+            by_req.setdefault(q, []).append(r)
+    level = {c.requirement.id: c.level for c in coverage}
+    rows = []
+    for req in requirements().values():
+        rs = by_req.get(req.id, [])
+        statuses = {r["status"] for r in rs}
+        lvl = level.get(req.id, "manual")
+        failing = [r for r in rs if r["status"] in ("fail", "waived")]
+        notes = [f"{r['finding_id']} {r['check_id']}[{r['target']['name']}]: {r['message'][lang]}" for r in failing]
+        if failing:
+            result, progress = "non_compliant", "done"
+        elif not rs or statuses <= {"error"}:
+            result, progress = "", "to_do"  # not assessed: never a pass without evidence
+            if "error" in statuses:
+                notes = [f"{r['check_id']}[{r['target']['name']}]: {r['message'][lang]}" for r in rs]
+        elif statuses <= {"not_applicable"}:
+            result, progress = "not_applicable", "done"
+        elif "error" in statuses or lvl != "automated":
+            result, progress = "", "in_review"  # what was tested passes, the rest needs an auditor
+            notes.append(f"preuve: {lvl}; {sum(r['status'] == 'pass' for r in rs)} automated checks pass")
+        else:
+            result, progress = "compliant", "done"
+        if lvl == "manual" and not rs:
+            notes.append("preuve: manual requirement, not assessed automatically")
+        rows.append({
+            "urn": CSV_URN.format(req.id.lower()),
+            "ref_id": req.id,
+            "name": req.title,
+            "description": req.text,
+            "compliance_result": result,
+            "requirement_progress": progress,
+            "score": "",
+            "observations": "\n".join(notes),
+        })
+    return rows
+
+
+def write_ciso_csv(path: Path, results: list[dict], coverage: list[Coverage], lang: str) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\n")
+    w.writeheader()
+    w.writerows(ciso_rows(results, coverage, lang))
+    path.write_text(buf.getvalue(), encoding="utf-8")

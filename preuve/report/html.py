@@ -1,0 +1,159 @@
+"""report.html: the report compliance people read, self-contained (inline CSS, no script, no external link),
+French by default. Generated from the run directory alone (results.jsonl, run.json, diff.json), so
+`preuve report RUN` regenerates it, in another language if asked, without touching the run.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from preuve.report.coverage import LEVELS, Coverage, chapter_key, coverage, requirements, totals
+
+NAME = "report.html"
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+SHOWN = ("pass", "fail", "error", "not_applicable", "waived")
+CHAPTERS = {
+    "5": ("Politiques de sécurité de l'information et gestion du risque", "Information security policies and risk"),
+    "6": ("Organisation de la sécurité de l'information", "Organisation of information security"),
+    "7": ("Sécurité des ressources humaines", "Human resources security"),
+    "8": ("Gestion des actifs", "Asset management"),
+    "9": ("Contrôle d'accès et gestion des identités", "Access control and identity management"),
+    "10": ("Cryptologie", "Cryptology"),
+    "11": ("Sécurité physique et environnementale", "Physical and environmental security"),
+    "12": ("Sécurité liée à l'exploitation", "Operations security"),
+    "13": ("Sécurité des communications", "Communications security"),
+    "14": ("Acquisition, développement et maintenance des systèmes", "System acquisition, development, maintenance"),
+    "15": ("Relations avec les tiers", "Supplier relationships"),
+    "16": ("Gestion des incidents", "Incident management"),
+    "17": ("Continuité d'activité", "Business continuity"),
+    "18": ("Conformité", "Compliance"),
+    "19": ("Exigences supplémentaires", "Additional requirements"),
+}
+
+T = {
+    "fr": {
+        "title": "Rapport d'évaluation SecNumCloud 3.2",
+        "summary": "Synthèse par chapitre SecNumCloud",
+        "chapter": "Chapitre",
+        "pass": "conforme", "fail": "non conforme", "error": "erreur", "not_applicable": "non applicable",
+        "waived": "dérogation", "manual": "non évalué (manuel)",
+        "trend": "Évolution depuis l'exécution précédente", "no_previous": "Première exécution de ce périmètre : "
+        "pas de comparaison.", "previous": "Exécution précédente", "current": "Cette exécution",
+        "new_failures": "nouvelles non-conformités", "fixed": "corrigées", "persisting": "persistantes",
+        "changed_observed": "valeurs observées modifiées", "new_errors": "nouvelles erreurs",
+        "regressions": "régressions", "profile_changed": "Le profil a changé (les écarts qu'il explique ne sont "
+        "pas des régressions) :",
+        "critical": "Non-conformités, les plus critiques d'abord", "none": "Aucune.",
+        "sheets": "Fiches de constat", "finding": "Constat", "requirement": "Exigence", "target": "Cible",
+        "observed": "Observé", "expected": "Attendu", "evidence": "Preuves", "severity": "Sévérité",
+        "remediation": "Remédiation", "waiver": "Dérogation", "status": "Statut", "check": "Contrôle",
+        "verdict": "Verdict", "rule": "Règle", "expires": "expire le", "approver": "approuvée par",
+        "methods": "Annexe : méthodes", "automated_checks": "Contrôles automatisés exécutés",
+        "sampling": "Échantillonnage", "no_sampling": "Aucun : toutes les cibles de l'inventaire ont été évaluées.",
+        "versions": "Outil, profil et entrées", "coverage": "Couverture du référentiel SecNumCloud 3.2",
+        "automated": "automatisée", "partial": "partielle", "out_of_scope": "hors périmètre",
+        "coverage_note": "Une exigence « manuelle » n'est vérifiée par aucun contrôle automatique : elle reste à "
+        "évaluer par l'auditeur.", "run": "Exécution", "profile": "Profil", "inventory": "Inventaire",
+        "tool": "Outil", "started": "Début", "ended": "Fin", "replay_of": "Rejeu de", "chain": "Chaîne de "
+        "hachage", "results": "Résultats", "all_results": "Tous les résultats", "seed": "graine",
+        "method": "méthode", "population": "population", "selected": "retenues", "total": "Total",
+        "requirements": "exigences", "served_by": "contrôles",
+    },
+    "en": {
+        "title": "SecNumCloud 3.2 assessment report",
+        "summary": "Summary by SecNumCloud chapter",
+        "chapter": "Chapter",
+        "pass": "compliant", "fail": "non-compliant", "error": "error", "not_applicable": "not applicable",
+        "waived": "waived", "manual": "not assessed (manual)",
+        "trend": "Trend since the previous run", "no_previous": "First run of this scope: nothing to compare.",
+        "previous": "Previous run", "current": "This run",
+        "new_failures": "new non-conformities", "fixed": "fixed", "persisting": "persisting",
+        "changed_observed": "changed observed values", "new_errors": "new errors", "regressions": "regressions",
+        "profile_changed": "The profile changed (differences it explains are not regressions):",
+        "critical": "Non-conformities, most critical first", "none": "None.",
+        "sheets": "Finding sheets", "finding": "Finding", "requirement": "Requirement", "target": "Target",
+        "observed": "Observed", "expected": "Expected", "evidence": "Evidence", "severity": "Severity",
+        "remediation": "Remediation", "waiver": "Waiver", "status": "Status", "check": "Check",
+        "verdict": "Verdict", "rule": "Rule", "expires": "expires", "approver": "approved by",
+        "methods": "Annex: methods", "automated_checks": "Automated checks run",
+        "sampling": "Sampling", "no_sampling": "None: every target of the inventory was assessed.",
+        "versions": "Tool, profile and inputs", "coverage": "Coverage of the SecNumCloud 3.2 referential",
+        "automated": "automated", "partial": "partial", "out_of_scope": "out of scope",
+        "coverage_note": "A \"manual\" requirement is verified by no automated check: the auditor assesses it.",
+        "run": "Run", "profile": "Profile", "inventory": "Inventory", "tool": "Tool", "started": "Started",
+        "ended": "Ended", "replay_of": "Replay of", "chain": "Hash chain", "results": "Results",
+        "all_results": "All results", "seed": "seed", "method": "method", "population": "population",
+        "selected": "selected", "total": "Total", "requirements": "requirements", "served_by": "checks",
+    },
+}
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def run_coverage(run: dict[str, Any], results: list[dict[str, Any]]) -> list[Coverage]:
+    """Coverage of the checks this run selected (requirement ids from the catalogue, else from the results)."""
+    from preuve.judge.catalogue import CatalogueError, load_catalogue
+
+    try:
+        cat = load_catalogue()
+    except CatalogueError:  # a broken check elsewhere must not cost the report its coverage annex
+        cat = {}
+    served: dict[str, list[str]] = {}
+    for cid in run.get("checks_selected", []):
+        if cid in cat:
+            served[cid] = list(cat[cid].spec.requirements)
+    for r in results:
+        served.setdefault(r["check_id"], r["requirements"])
+    return coverage(served)
+
+
+def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {
+        ch: {"id": ch, "title": names, **{s: 0 for s in SHOWN}, "manual": 0} for ch, names in CHAPTERS.items()
+    }
+    for r in results:
+        for ch in sorted({q.split(".")[0] for q in r["requirements"]}):
+            if ch in rows and r["status"] in SHOWN:
+                rows[ch][r["status"]] += 1
+    for c in cov:
+        if c.level == "manual" and c.requirement.chapter in rows:
+            rows[c.requirement.chapter]["manual"] += 1
+    return list(rows.values())
+
+
+def render(run_dir: Path, lang: str = "fr") -> str:
+    run_dir = Path(run_dir)
+    run = json.loads((run_dir / "run.json").read_text())
+    results = _read_jsonl(run_dir / "results.jsonl")
+    diff = json.loads((run_dir / "diff.json").read_text()) if (run_dir / "diff.json").exists() else None
+    cov = run_coverage(run, results)
+    reqs = requirements()
+    problems = [r for r in results if r["status"] in ("fail", "waived", "error")]
+    problems.sort(key=lambda r: (
+        {"fail": 0, "waived": 1, "error": 2}[r["status"]], SEVERITY_ORDER.get(r["severity"], 9), r["check_id"],
+        r["target"]["name"],
+    ))
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(
+        resources.files("preuve").joinpath("data", "report.html.j2").read_text(encoding="utf-8")
+    )
+    cov_sorted = sorted(cov, key=lambda c: chapter_key(c.requirement.id))
+    return template.render(
+        t=T[lang], lang=lang, li=0 if lang == "fr" else 1, run=run, results=results, diff=diff,
+        chapters=_chapters(results, cov), shown=SHOWN, problems=problems,
+        fails=[r for r in problems if r["status"] == "fail"], reqs=reqs, coverage=cov_sorted,
+        cov_totals=totals(cov), levels=LEVELS, json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
+    )
+
+
+def write_report(run_dir: Path, lang: str = "fr", out: Path | None = None) -> Path:
+    path = Path(out) if out else Path(run_dir) / NAME
+    path.write_text(render(run_dir, lang), encoding="utf-8")
+    return path

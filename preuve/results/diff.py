@@ -1,0 +1,197 @@
+"""Diff of two runs, keyed by (check, target): what became non-compliant, what was fixed, what persists,
+which observed values changed, what can no longer be observed, and what entered or left the scope.
+
+A verdict that changed because the profile changed (a check newly selected, a threshold tightened) is listed
+with the profile change instead of as a regression, so nightly alerts fire on the infrastructure, not the ruler.
+Exit code of `preuve diff`: 1 when there is at least one regression, else 0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "preuve.diff/1"
+Key = tuple[str, str]
+
+
+def _results(run: Path) -> dict[Key, dict[str, Any]]:
+    out = {}
+    for line in (run / "results.jsonl").read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            out[(r["check_id"], r["target"]["name"])] = r
+    return out
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(d, dict):
+        return {prefix: d}
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out.update(_flatten(v, f"{prefix}.{k}" if prefix else k))
+    return out
+
+
+def _params(run: Path, info: dict[str, Any]) -> dict[str, Any] | None:
+    from preuve.inputs.profile import load_profile
+
+    try:
+        profile = load_profile(run / "inputs" / "profile" / info["profile"]["file"])
+        return _flatten(profile.params.model_dump(mode="json"))
+    except Exception:  # a run from an older tool, or a profile this version rejects: compare hashes only
+        return None
+
+
+def profile_change(a: Path, b: Path, ra: dict[str, Any], rb: dict[str, Any]) -> dict[str, Any] | None:
+    pa, pb = ra["profile"], rb["profile"]
+    if pa["sha256"] == pb["sha256"]:
+        return None
+    qa, qb = _params(a, ra), _params(b, rb)
+    params = None
+    if qa is not None and qb is not None:
+        params = [
+            {"param": k, "before": qa.get(k), "after": qb.get(k)}
+            for k in sorted(set(qa) | set(qb))
+            if qa.get(k) != qb.get(k)
+        ]
+    sa, sb = set(ra.get("checks_selected", [])), set(rb.get("checks_selected", []))
+    return {
+        "before": {k: pa[k] for k in ("id", "version", "sha256")},
+        "after": {k: pb[k] for k in ("id", "version", "sha256")},
+        "params_changed": params,
+        "checks_selected_added": sorted(sb - sa),
+        "checks_selected_removed": sorted(sa - sb),
+    }
+
+
+def _due_to_profile(check_id: str, change: dict[str, Any] | None) -> bool:
+    """A verdict change the profile explains: the check was (de)selected, or a parameter of its domain changed."""
+    if change is None:
+        return False
+    if check_id in change["checks_selected_added"]:
+        return True
+    if change["params_changed"] is None:  # cannot tell which parameters changed: do not blame the infrastructure
+        return True
+    domain = check_id.split("-")[0].lower()
+    return any(p["param"].split(".")[0] in (domain, "timeout") for p in change["params_changed"])
+
+
+def _row(key: Key, a: dict | None, b: dict | None, change: dict | None) -> dict[str, Any]:
+    ref = b or a or {}
+    row = {
+        "check_id": key[0],
+        "target": key[1],
+        "finding_id": ref.get("finding_id"),
+        "requirements": ref.get("requirements", []),
+        "severity": ref.get("severity"),
+        "before": a["status"] if a else None,
+        "after": b["status"] if b else None,
+    }
+    if a and b and a.get("observed") != b.get("observed"):
+        row["observed_before"], row["observed_after"] = a.get("observed"), b.get("observed")
+    if b:
+        row["message"] = b.get("message")
+    row["due_to_profile"] = _due_to_profile(key[0], change)
+    return row
+
+
+def _ident(path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    return {"run_id": run.get("run_id"), "path": str(path), "ended_at": run.get("ended_at"), "stats": run.get("stats")}
+
+
+def diff_runs(a: Path, b: Path) -> dict[str, Any]:
+    a, b = Path(a), Path(b)
+    ra, rb = (json.loads((d / "run.json").read_text()) for d in (a, b))
+    xa, xb = _results(a), _results(b)
+    change = profile_change(a, b, ra, rb)
+    checks_a, checks_b = {k[0] for k in xa}, {k[0] for k in xb}
+    targets_a, targets_b = {k[1] for k in xa}, {k[1] for k in xb}
+    out: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("new_failures", "fixed", "persisting", "changed_observed", "new_errors", "now_waived")
+    }
+    for key in sorted(set(xa) | set(xb)):
+        ra_, rb_ = xa.get(key), xb.get(key)
+        sa, sb = (ra_ or {}).get("status"), (rb_ or {}).get("status")
+        row = _row(key, ra_, rb_, change)
+        if sb == "fail" and sa != "fail":
+            out["new_failures"].append(row)
+        elif sa == "fail" and sb in ("pass", "not_applicable"):
+            out["fixed"].append(row)
+        elif sa == "fail" and sb == "fail":
+            out["persisting"].append(row)
+        elif sa == "fail" and sb == "waived":
+            out["now_waived"].append(row)
+        if sb == "error" and sa != "error":
+            out["new_errors"].append(row)
+        if "observed_before" in row:
+            out["changed_observed"].append(row)
+    regressions = [r for r in out["new_failures"] + out["new_errors"] if not r["due_to_profile"]]
+    return {
+        "schema": SCHEMA,
+        "before": _ident(a, ra),
+        "after": _ident(b, rb),
+        "profile_change": change,
+        **out,
+        "checks_added": sorted(checks_b - checks_a),
+        "checks_removed": sorted(checks_a - checks_b),
+        "targets_added": sorted(targets_b - targets_a),
+        "targets_removed": sorted(targets_a - targets_b),
+        "regressions": [{"check_id": r["check_id"], "target": r["target"], "after": r["after"]} for r in regressions],
+        "counts": {k: len(v) for k, v in out.items()} | {"regressions": len(regressions)},
+    }
+
+
+_WORDS = {
+    "fr": {
+        "title": "Évolution depuis {a}",
+        "new_failures": "nouvelles non-conformités",
+        "fixed": "corrigées",
+        "persisting": "persistantes",
+        "changed_observed": "valeurs observées modifiées",
+        "new_errors": "nouvelles erreurs (cible non observable)",
+        "now_waived": "désormais sous dérogation",
+        "regressions": "régressions",
+        "profile": "profil modifié : {b} → {a} ; paramètres : {p}",
+        "scope": "périmètre : cibles +{ta} −{tr}, contrôles +{ca} −{cr}",
+        "by_profile": "(due au changement de profil)",
+    },
+    "en": {
+        "title": "Changes since {a}",
+        "new_failures": "new non-conformities",
+        "fixed": "fixed",
+        "persisting": "persisting",
+        "changed_observed": "changed observed values",
+        "new_errors": "new errors (target not observable)",
+        "now_waived": "now waived",
+        "regressions": "regressions",
+        "profile": "profile changed: {b} → {a}; parameters: {p}",
+        "scope": "scope: targets +{ta} −{tr}, checks +{ca} −{cr}",
+        "by_profile": "(explained by the profile change)",
+    },
+}
+
+
+def summary_lines(d: dict[str, Any], lang: str = "fr") -> list[str]:
+    w = _WORDS[lang]
+    lines = [w["title"].format(a=d["before"]["path"])]
+    for k in ("regressions", "new_failures", "fixed", "persisting", "changed_observed", "new_errors", "now_waived"):
+        lines.append(f"  {w[k]}: {d['counts'][k]}")
+    for r in d["new_failures"] + d["new_errors"]:
+        tag = f" {w['by_profile']}" if r["due_to_profile"] else ""
+        lines.append(f"    {r['after'].upper():5} {r['check_id']}[{r['target']}] ({r['before']} → {r['after']}){tag}")
+    for r in d["fixed"]:
+        lines.append(f"    FIXED {r['check_id']}[{r['target']}]")
+    c = d["profile_change"]
+    if c:
+        params = ", ".join(p["param"] for p in c["params_changed"] or []) or "?"
+        lines.append("  " + w["profile"].format(b=c["before"]["sha256"][:12], a=c["after"]["sha256"][:12], p=params))
+    n = {k: len(d[k]) for k in ("targets_added", "targets_removed", "checks_added", "checks_removed")}
+    lines.append(
+        "  "
+        + w["scope"].format(
+            ta=n["targets_added"], tr=n["targets_removed"], ca=n["checks_added"], cr=n["checks_removed"]
+        )
+    )
+    return lines

@@ -1,0 +1,150 @@
+"""Segmentation on the live lab: the compliant router matches the matrix probe for probe, the drifted one shows
+exactly its deliberate deviations, an unreachable vantage is `error`, and the classifier makes no mistake on a
+ground truth of thousands of accepted, dropped and rejected ports."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from preuve.exitcodes import Exit
+from tests.conftest import LAB_INVENTORY, REPO, scan
+
+pytestmark = pytest.mark.lab
+
+VANTAGES = {"admin-ns", "prod-ns", "prod-ssh", "dmz-ns", "sup-ns", "pub-ns"}
+# The drift variant's deliberate deviations (preuve.lab.firewall.DRIFT_RULES), as
+# (vantage, destination zone, probe, observed state, matrix flow or None for default deny).
+DRIFT = {
+    ("pub-ns", "production", "tcp/5432", "open", None),  # forbidden flow opened
+    ("dmz-ns", "production", "tcp/8080", "silent", "F-DMZ-01"),  # allowed flow blocked
+    ("pub-ns", "admin", "tcp/22", "closed", None),  # REJECT with tcp-reset: the path reaches the host
+}
+
+
+@pytest.fixture
+def compliant(lab):
+    from preuve.lab import LabPaths, firewall, listeners
+
+    listeners.ensure(LabPaths.current().run)
+    firewall.load_flows(drift=False)
+    yield
+    firewall.load_flows(drift=False)
+
+
+def net_scan(tmp_path, inventory=LAB_INVENTORY, select="NET-*"):
+    return scan(tmp_path / "run", "--select", select, inventory=inventory)
+
+
+def probes(run) -> dict[str, list[dict]]:
+    out = {}
+    for path in (run.out / "observations" / "segmentation").glob("*.json"):
+        obs = json.loads(path.read_text())
+        out[obs["target"]] = obs["facts"]["probes"] if obs["ok"] else obs
+    return out
+
+
+def deviations(run) -> set[tuple]:
+    return {
+        (vantage, p["dst_zone"], f"{p['proto']}/{p['port']}", p["state"], p["flow"])
+        for vantage, rows in probes(run).items()
+        for p in rows
+        if p["verdict"] != "ok"
+    }
+
+
+def test_compliant_lab_every_probe_matches_the_matrix(compliant, tmp_path):
+    run = net_scan(tmp_path)
+    assert run.code == Exit.COMPLIANT, run.proc.stderr
+    seen = probes(run)
+    assert set(seen) == VANTAGES
+    assert all(rows and all(p["verdict"] == "ok" for p in rows) for rows in seen.values())
+    assert sum(len(rows) for rows in seen.values()) > 500
+    states = {p["state"] for rows in seen.values() for p in rows}
+    assert {"open", "closed", "filtered", "silent"} <= states  # every kind of answer was exercised
+    statuses = {(r["check_id"], r["target"]["name"]): r["status"] for r in run.results}
+    assert set(statuses.values()) == {"pass"}
+    assert {("NET-FLOW-ALLOWED", v) for v in VANTAGES} | {("NET-FLOW-DENIED", v) for v in VANTAGES} <= set(statuses)
+    assert statuses[("NET-ADMIN-PUBLIC", "pub-ns")] == "pass"
+    plan = json.loads((run.out / "observations/segmentation/pub-ns.json").read_text())["query"]
+    assert len(plan["plan"]) == len(seen["pub-ns"]) and len(plan["plan_sha256"]) == 64
+
+
+def test_drift_lab_reports_exactly_the_deliberate_deviations(compliant, tmp_path):
+    from preuve.lab import firewall
+
+    firewall.load_flows(drift=True)
+    try:
+        run = net_scan(tmp_path)
+    finally:
+        firewall.load_flows(drift=False)
+    assert run.code == Exit.NON_COMPLIANT, run.proc.stderr
+    assert {d[:4] + (d[4],) for d in deviations(run)} == DRIFT
+    failed = {(r["check_id"], r["target"]["name"]): r for r in run.results if r["status"] == "fail"}
+    assert set(failed) == {("NET-FLOW-DENIED", "pub-ns"), ("NET-FLOW-ALLOWED", "dmz-ns"),
+                           ("NET-ADMIN-PUBLIC", "pub-ns")}  # fmt: skip
+    blocked = failed[("NET-FLOW-ALLOWED", "dmz-ns")]["message"]["en"]
+    assert "dmz-ns (dmz) -> ssh-good 198.18.2.10 (production) tcp/8080: observed silent (no-response)" in blocked
+    assert "expected open by F-DMZ-01 (lab-flows.yaml:" in blocked
+    opened = failed[("NET-FLOW-DENIED", "pub-ns")]["message"]["en"]
+    assert "pub-ns (public) -> ssh-good 198.18.2.10 (production) tcp/5432: observed open (syn-ack)" in opened
+    assert "default deny (no matrix flow)" in opened
+    assert "pub-ns (public) -> 198.18.1.10 198.18.1.10 (admin) tcp/22: observed closed (reset)" in opened
+    assert "tcp/22: observed closed (reset)" in failed[("NET-ADMIN-PUBLIC", "pub-ns")]["message"]["en"]
+
+
+INVENTORY = """\
+version: 1
+name: unreachable
+defaults:
+  timeout: 2
+  ssh: {{user: auditor, key_file: /var/tmp/preuve-lab/keys/auditor, known_hosts: /var/tmp/preuve-lab/known_hosts}}
+zones:
+  - {{name: admin, kind: admin, cidrs: [198.18.1.0/24]}}
+  - {{name: production, kind: production, cidrs: [198.18.2.0/24]}}
+  - {{name: dmz, kind: dmz, cidrs: [198.18.3.0/24]}}
+hosts:
+  - {{name: ghost, address: 198.18.2.99, zone: production}}
+flow_matrix: {flows}
+scanner: {{netns: pv-admin}}
+vantage_points:
+  - {{name: ghost-ssh, zone: production, ssh: ghost}}
+  - {{name: nowhere-ns, zone: dmz, netns: pv-nowhere}}
+"""
+
+
+def test_unreachable_vantage_gives_error_not_pass(compliant, tmp_path):
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(INVENTORY.format(flows=REPO / "inventories" / "lab-flows.yaml"))
+    run = net_scan(tmp_path, inventory=inv, select="NET-FLOW-*")
+    assert run.code == Exit.INCOMPLETE, run.proc.stderr
+    by = {(r["check_id"], r["target"]["name"]): r for r in run.results}
+    for vantage in ("ghost-ssh", "nowhere-ns"):
+        for check in ("NET-FLOW-ALLOWED", "NET-FLOW-DENIED"):
+            assert by[(check, vantage)]["status"] == "error", by[(check, vantage)]
+    assert "pv-nowhere" in by[("NET-FLOW-DENIED", "nowhere-ns")]["message"]["en"]
+    assert "198.18.2.99" in by[("NET-FLOW-DENIED", "ghost-ssh")]["message"]["en"]
+
+
+def test_ground_truth_misclassification_rate_is_zero(compliant):
+    """2,400 raw SYN probes and 300 connect() probes on ports whose fate we set: accept (open/closed), drop,
+    reject with ICMP admin-prohibited, reject with a TCP reset."""
+    from preuve.lab import LabPaths, enter, groundtruth
+    from preuve.observe import probe_remote, synscan
+
+    fate = groundtruth.plan(30000, 2400, {"drop": 0.4, "icmp": 0.2, "reset": 0.15, "listen": 0.15, "closed": 0.1})
+    t0 = time.monotonic()
+    with groundtruth.installed(fate, LabPaths.current().root) as gt:
+        with enter("pv-admin"):
+            raw = synscan.scan([(p, gt.address, "tcp", p) for p in fate], timeout=1.0, retries=1, rate=5000)
+            subset = list(fate)[:300]
+            conn = probe_remote.run([{"id": p, "dst": gt.address, "proto": "tcp", "port": p} for p in subset],
+                                    timeout=1.0, retries=1, workers=128, rate=2000)  # fmt: skip
+    wrong = [(p, fate[p], raw[p].state) for p in fate if raw[p].state != gt.expected(p)]
+    assert len(fate) >= 2000 and {f for f in fate.values()} == set(groundtruth.EXPECTED)
+    assert wrong == [], f"{len(wrong)}/{len(fate)} misclassified, e.g. {wrong[:5]}"
+    wrong_conn = [(r["id"], fate[r["id"]], r["state"]) for r in conn if r["state"] != gt.expected(r["id"])]
+    assert wrong_conn == []
+    assert time.monotonic() - t0 < 60
