@@ -11,7 +11,7 @@ TLS view keys::
     suites_any      sorted IANA names accepted in any version
     cert_key        "RSA 1024", "EC 256", "Ed25519 256" (leaf certificate)
     cert_sig_hash   "sha256", "sha1", ... (leaf certificate; None for EdDSA)
-    dhe_bits        smallest finite-field DHE group offered, in bits; None when no DHE suite is accepted
+    dhe_bits        smallest finite-field DHE group offered, in bits; NO_DHE when no DHE suite is accepted
 
 SSH view keys: ``kex``, ``ciphers``, ``macs``, ``host_key_algorithms`` (sorted lists) and
 ``host_key_bits`` ({key type: bits}, e.g. {"ssh-rsa": 1024}).
@@ -129,8 +129,12 @@ def _union(suites: dict[str, list[str]]) -> list[str]:
     return sorted({s for names in suites.values() for s in names})
 
 
-def _min_or_none(values: list[int]) -> int | None:
-    return min(values) if values else None
+NO_DHE = "no DHE suite"
+
+
+def _dhe_bits(values: list[int]) -> int | str:
+    """The weakest DHE group seen, or NO_DHE (a finding, not a missing value)."""
+    return min(values) if values else NO_DHE
 
 
 def preuve_tls_view(facts: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +152,7 @@ def preuve_tls_view(facts: dict[str, Any]) -> dict[str, Any]:
         "suites_any": _union(suites),
         "cert_key": _key_label(leaf.get("key_type"), leaf.get("key_size")),
         "cert_sig_hash": leaf.get("signature_hash"),
-        "dhe_bits": _min_or_none(dh_sizes),
+        "dhe_bits": _dhe_bits(dh_sizes),
     }
 
 
@@ -176,7 +180,7 @@ def sslyze_tls_view(doc: dict[str, Any]) -> dict[str, Any]:
         "suites_any": _union(suites),
         "cert_key": _sslyze_key(leaf),
         "cert_sig_hash": ((leaf or {}).get("signature_hash_algorithm") or {}).get("name"),
-        "dhe_bits": _min_or_none(dh_sizes),
+        "dhe_bits": _dhe_bits(dh_sizes),
     }
 
 
@@ -222,7 +226,7 @@ def testssl_tls_view(findings: list[dict[str, Any]]) -> dict[str, Any]:
         "suites_any": sorted(names) if names else None,
         "cert_key": _testssl_key(by_id.get("cert_keySize")),
         "cert_sig_hash": _testssl_hash(by_id.get("cert_signatureAlgorithm")),
-        "dhe_bits": _min_or_none(dh_sizes),
+        "dhe_bits": _dhe_bits(dh_sizes) if names or dh_sizes else None,
     }
 
 

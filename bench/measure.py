@@ -93,12 +93,15 @@ def lab_identity(state_dir: Path) -> tuple[str | None, int | None]:
     return started, inode
 
 
-def run_timed(argv: list[str], timeout: float, stdout_file: Path | None = None) -> tuple[float, int | None]:
+def run_timed(
+    argv: list[str], timeout: float, stdout_file: Path | None = None, stderr_file: Path | None = None
+) -> tuple[float, int | None]:
     """Run ``argv`` (own process group), return (wall seconds, return code or None on timeout)."""
-    out = stdout_file.open("wb") if stdout_file else subprocess.DEVNULL
-    try:
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(stdout_file.open("wb")) if stdout_file else subprocess.DEVNULL
+        err = files.enter_context(stderr_file.open("wb")) if stderr_file else subprocess.DEVNULL
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, start_new_session=True)
         try:
             code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -107,9 +110,19 @@ def run_timed(argv: list[str], timeout: float, stdout_file: Path | None = None) 
             proc.wait()
             code = None
         return time.perf_counter() - started, code
-    finally:
-        if stdout_file:
-            out.close()  # type: ignore[union-attr]
+
+
+def stderr_path(output: Path) -> Path:
+    """Where a tool's stderr goes: next to its output."""
+    return output.with_name(output.name + ".stderr")
+
+
+def _stderr_tail(output: Path, limit: int = 300) -> str:
+    try:
+        text = stderr_path(output).read_text(errors="replace").strip()
+    except OSError:
+        return ""
+    return f" [stderr: {text[-limit:]}]" if text else ""
 
 
 Validator = Callable[[int | None, Path], str]  # "" when the run is complete, else why not
@@ -130,14 +143,15 @@ def sample(
     note = ""
     for attempt in range(1, retries + 2):
         _remove(output)  # testssl refuses to overwrite; preuve wants a fresh run directory
+        output.parent.mkdir(parents=True, exist_ok=True)
         ensure_lab()
         before = lab_identity(state_dir)
-        wall, code = run_timed(argv, timeout, output if capture_stdout else None)
+        wall, code = run_timed(argv, timeout, output if capture_stdout else None, stderr_path(output))
         moved = lab_identity(state_dir) != before
         problem = "lab restarted during the run" if moved else validate(code, output)
         if not problem:
             return Sample(round(wall, 4), code, True, note, attempt, str(output))
-        note = f"attempt {attempt}: {problem}"
+        note = f"attempt {attempt}: {problem}{'' if moved else _stderr_tail(output)}"
         time.sleep(1.0)
     return Sample(round(wall, 4), code, False, note, retries + 1, str(output))
 

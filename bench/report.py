@@ -46,6 +46,12 @@ class EndpointResult:
         peer, ours = self.median(tool), self.median(PREUVE)
         return round(peer / ours, 2) if peer and ours else None
 
+    def rest_s(self) -> float | None:
+        """preuve's whole process minus its observation time: start-up, imports, judging, reports."""
+        whole = self.median(PREUVE)
+        network = self.observation_ms.get("span", self.observation_ms.get("tls"))
+        return None if whole is None or network is None else round(whole - network / 1000, 4)
+
     def as_dict(self) -> dict[str, Any]:
         e = self.endpoint
         return {
@@ -53,6 +59,7 @@ class EndpointResult:
             "tools": {name: m.as_dict() for name, m in self.measurements.items()},
             "ratios_vs_preuve": {n: self.ratio(n) for n in self.measurements if n != PREUVE},
             "preuve_observation_ms": self.observation_ms,
+            "preuve_rest_s": self.rest_s(),
             "agreement": [a.as_dict() for a in self.agreement],
         }
 
@@ -147,16 +154,20 @@ def endpoint_table(r: EndpointResult) -> list[str]:
         ratio = "1x (reference)" if name == PREUVE else ratio_words(r.ratio(name))
         lines.append(f"  {label:<46} {_seconds(m.median_s):>10}  {runs:>4}  {ratio}")
         if name == PREUVE:
-            lines += _observation_lines(r.observation_ms)
+            lines += _observation_lines(r.observation_ms, r.rest_s())
         lines += [f"      note: {s.note}" for s in m.samples if s.note]
     return lines
 
 
-def _observation_lines(observation_ms: dict[str, float | None]) -> list[str]:
-    return [
+def _observation_lines(observation_ms: dict[str, float | None], rest_s: float | None) -> list[str]:
+    """preuve's observation times, then what the rest of its process costs."""
+    lines = [
         f"    {_OBSERVATION_LABELS.get(k, k):<44} {_seconds(v / 1000 if v is not None else None):>10}"
         for k, v in observation_ms.items()
     ]
+    if rest_s is not None:
+        lines.append(f"    {'rest: start-up, imports, judging, reports':<44} {_seconds(rest_s):>10}")
+    return lines
 
 
 def target_lines(found: list[Target]) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from bench.inputs import Endpoint, endpoints, load_lab_inventory, write_inputs
 from bench.measure import Measurement, Sample, admin_netns_present, run_timed, sample
 from bench.report import PREUVE, EndpointResult, median_times, render, targets
 from bench.tools import Tool
+
+LAB_GRACE_S = 15.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,7 +51,14 @@ class Bench:
         self._inputs: dict[str, tuple[Path, Path]] = {}
 
     def ensure_lab(self) -> None:
-        """The lab up (cheap when it already is); never scan without the admin namespace."""
+        """The lab up; never scan without the admin namespace.
+
+        Another session may be rebuilding the lab (tests do ``lab down``/``up``): give it a few
+        seconds to finish before bringing the lab up ourselves.
+        """
+        deadline = time.monotonic() + LAB_GRACE_S
+        while not admin_netns_present() and time.monotonic() < deadline:
+            time.sleep(0.5)
         if not admin_netns_present():
             self.lab.ensure_up()
         if not admin_netns_present():
@@ -96,7 +106,7 @@ class Bench:
         """One timed run of ``tool`` (retried if the lab moved under it), with a progress line."""
         s = sample(
             tool.argv, tool.output, tool.validate, timeout=tool.timeout, state_dir=self.lab.state_dir(),
-            ensure_lab=self.ensure_lab, capture_stdout=tool.capture_stdout,
+            ensure_lab=self.ensure_lab, capture_stdout=tool.capture_stdout, retries=tool.retries,
         )
         print(f"  run {run}: {tool.name:<28} {s.wall_s:8.3f} s  {'ok' if s.ok else s.note}", flush=True)
         return s

@@ -32,6 +32,7 @@ class Tool:
     validate: Validator
     capture_stdout: bool = False
     timeout: float = 60.0
+    retries: int = 2  # extra attempts when the lab moved under a run or the scan did not complete
 
 
 def _bin(name: str) -> str:
@@ -122,7 +123,7 @@ def testssl(endpoint: Endpoint, out: Path, *, dns: bool) -> Tool:
     argv = [binary, "--quiet", "--color", "0", "--warnings", "off"]
     argv += [] if dns else ["--nodns", "none"]
     argv += ["--jsonfile", str(out), f"{endpoint.address}:{endpoint.port}"]
-    return Tool("testssl.sh", in_admin_netns(argv), out, validate_testssl, timeout=600.0)
+    return Tool("testssl.sh", in_admin_netns(argv), out, validate_testssl, timeout=600.0, retries=4)
 
 
 def validate_testssl(code: int | None, out: Path) -> str:

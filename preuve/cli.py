@@ -173,7 +173,8 @@ def cmd_checks(a: argparse.Namespace) -> int:
 def cmd_lab(a: argparse.Namespace) -> int:
     from preuve.lab.cli import main as lab_main
 
-    return int(lab_main([a.action, *(["--hosts", str(a.hosts)] if a.hosts else [])]))
+    return int(lab_main([a.action, *(["--hosts", str(a.hosts)] if a.hosts else []),
+                         *(["--drift"] if getattr(a, "drift", False) else [])]))  # fmt: skip
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", help="the local lab (network namespaces with real sshd and nginx)")
     lab.add_argument("action", choices=["up", "down", "status", "inventory"])
     lab.add_argument("--hosts", type=int, default=0, help="up/inventory: N extra sshd hosts (the fleet)")
+    lab.add_argument("--drift", action="store_true", help="up: router rules with the flow matrix's deliberate drift")
     lab.set_defaults(func=cmd_lab)
 
     m = sub.add_parser("merge", help="merge the run directories of a sharded sweep into one run")

@@ -15,38 +15,21 @@ from tests.conftest import LAB_INVENTORY, REPO, preuve, scan
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(scope="module")
-def inventory(tmp_path_factory):
-    """The lab inventory without its flow matrix file: replaying needs every input copied into the run, and
-    the flow matrix is not copied yet (see the closing note of issue 6)."""
-    path = tmp_path_factory.mktemp("inv") / "lab.yaml"
-    path.write_text("".join(x for x in LAB_INVENTORY.read_text().splitlines(True) if not x.startswith("flow_matrix:")))
-    return path
-
-
-@pytest.fixture(scope="module")
-def base(lab, inventory, tmp_path_factory):
-    """A full-profile scan of the lab that can be replayed."""
-    run = scan(tmp_path_factory.mktemp("base") / "run", inventory=inventory)
-    assert run.code in (Exit.NON_COMPLIANT, Exit.INCOMPLETE), run.proc.stderr
-    return run
-
-
-def test_offline_judge_in_a_namespace_without_network_is_byte_identical(base, tmp_path):
+def test_offline_judge_in_a_namespace_without_network_is_byte_identical(lab_run, tmp_path):
     out = tmp_path / "offline"
     script = (
         "ip -o link; ip -o addr; "  # the proof that nothing is reachable: only lo, and it is down
-        f"exec {sys.executable} -m preuve judge {base.out} -o {out} -q"
+        f"exec {sys.executable} -m preuve judge {lab_run.out} -o {out} -q"
     )
     proc = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, timeout=300,
                           cwd=REPO)
     links = [line for line in proc.stdout.splitlines() if ": " in line and "link/" in line]
     assert len(links) == 1 and " lo:" in links[0] and "state DOWN" in links[0], proc.stdout
     assert "inet" not in proc.stdout  # no address at all, not even 127.0.0.1
-    assert proc.returncode == base.code, proc.stderr
-    assert (out / "results.jsonl").read_bytes() == (base.out / "results.jsonl").read_bytes()
+    assert proc.returncode == lab_run.code, proc.stderr
+    assert (out / "results.jsonl").read_bytes() == (lab_run.out / "results.jsonl").read_bytes()
     run = json.loads((out / "run.json").read_text())
-    assert run["replay_of"]["run_id"] == json.loads((base.out / "run.json").read_text())["run_id"]
+    assert run["replay_of"]["run_id"] == json.loads((lab_run.out / "run.json").read_text())["run_id"]
 
 
 def _strict(tmp_path):
@@ -58,22 +41,22 @@ def _strict(tmp_path):
     return strict
 
 
-def test_replay_of_refuses_a_changed_profile_unless_told(base, tmp_path):
+def test_replay_of_refuses_a_changed_profile_unless_told(lab_run, tmp_path):
     out = tmp_path / "refused"
-    proc = preuve("run", "--replay-of", base.out, "-p", _strict(tmp_path), "-o", out, "-q")
+    proc = preuve("run", "--replay-of", lab_run.out, "-p", _strict(tmp_path), "-o", out, "-q")
     assert proc.returncode == Exit.INVALID_INPUT
     assert "sha256" in proc.stderr and "--allow-profile-change" in proc.stderr
     assert not out.exists()  # nothing scanned
-    told = preuve("run", "--replay-of", base.out, "-p", _strict(tmp_path), "--allow-profile-change",
+    told = preuve("run", "--replay-of", lab_run.out, "-p", _strict(tmp_path), "--allow-profile-change",
                   "-o", tmp_path / "told", "-q")
     assert told.returncode == Exit.NON_COMPLIANT, told.stderr
     run = json.loads((tmp_path / "told" / "run.json").read_text())
     assert run["profile"]["id"] == "strict" and run["replay_of"]["mode"] == "live"
 
 
-def test_sample_is_reproducible_recorded_and_replayed(lab, inventory, tmp_path):
+def test_sample_is_reproducible_recorded_and_replayed(lab, tmp_path):
     sel = ("--select", "TLS-*", "--select", "SSH-*")
-    a = scan(tmp_path / "scope" / "a", *sel, "--sample", "1", "--seed", "audit-42", inventory=inventory)
+    a = scan(tmp_path / "scope" / "a", *sel, "--sample", "1", "--seed", "audit-42")
     assert a.code in (Exit.COMPLIANT, Exit.NON_COMPLIANT), a.proc.stderr
     run = json.loads((a.out / "run.json").read_text())
     s = run["sampling"]
@@ -85,10 +68,10 @@ def test_sample_is_reproducible_recorded_and_replayed(lab, inventory, tmp_path):
     chosen = {n for g in s["groups"].values() for n in g["selected"]}
     assert sampled <= chosen
     # same seed, same population: same sample
-    b = scan(tmp_path / "other" / "b", *sel, "--sample", "1", "--seed", "audit-42", inventory=inventory)
+    b = scan(tmp_path / "other" / "b", *sel, "--sample", "1", "--seed", "audit-42")
     assert json.loads((b.out / "run.json").read_text())["sampling"]["groups"] == s["groups"]
     # a live replay keeps the pinned profile and the same sample; re-judging offline reproduces it exactly
-    j = preuve("judge", a.out, "-o", tmp_path / "judged", "-q")
+    j = preuve("judge", a.out, *sel, "-o", tmp_path / "judged", "-q")
     assert j.returncode == a.code, j.stderr
     assert (tmp_path / "judged" / "results.jsonl").read_bytes() == (a.out / "results.jsonl").read_bytes()
     c = preuve("run", "--replay-of", a.out, "-o", tmp_path / "scope" / "c", "-q")

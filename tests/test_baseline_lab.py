@@ -23,6 +23,10 @@ LAB = Path("/var/tmp/preuve-lab")
 CANARY_KEY = LAB / "keys" / "canary"
 CANARY_TOTP = LAB / "keys" / "canary.totp"
 MFA, KEY_ONLY = "198.18.2.12", "198.18.2.13"
+WEB_PASSWORD = LAB / "keys" / "web-admin.password"
+WEB_TOTP = LAB / "keys" / "web-admin.totp"
+WEB_CA = LAB / "webadmin" / "cert.pem"
+WEB_SECRETS: list[str] = []
 
 # (check, target) -> expected status, and for failures what the message must quote.
 EXPECTED = {
@@ -42,11 +46,31 @@ EXPECTED = {
     ("LOG-JOURNALD-RETENTION", "ssh-key-only"): ("fail", "observé volatile"),
     ("LOG-LOGROTATE-RETENTION", "ssh-mfa"): ("pass", None),
     ("LOG-LOGROTATE-RETENTION", "ssh-key-only"): ("fail", "maxage 30 d"),
+    ("LOG-FORWARDING-CONFIG", "ssh-mfa"): ("pass", None),
+    ("LOG-FORWARDING-CONFIG", "ssh-key-only"): ("fail", "198.18.4.3:514 udp plaintext"),
+    ("LOG-FORWARDING-LIVE", "ssh-mfa"): ("pass", None),
+    ("LOG-FORWARDING-LIVE", "ssh-key-only"): ("fail", "observé []"),
+    ("TIME-SYNC", "ssh-mfa"): ("pass", None),
+    ("TIME-SYNC", "ssh-key-only"): ("fail", "observé Not synchronised"),
+    ("TIME-OFFSET", "ssh-mfa"): ("pass", None),
+    ("TIME-OFFSET", "ssh-key-only"): ("fail", "observé null"),
+    ("TIME-SOURCES-INTERNAL", "ssh-mfa"): ("pass", None),
+    ("TIME-SOURCES-INTERNAL", "ssh-key-only"): ("fail", "pool 2.debian.pool.ntp.org"),
+    ("MFA-WEB-UNAUTHENTICATED", "web-admin-mfa"): ("pass", None),
+    ("MFA-WEB-UNAUTHENTICATED", "web-admin-password-only"): ("fail", '"status": 200'),
+    ("MFA-WEB-ENFORCED", "web-admin-mfa"): ("pass", None),
+    ("MFA-WEB-ENFORCED", "web-admin-password-only"): ("fail", "mot de passe du compte témoin : observé true"),
 }
 EXTRA_QUOTES = {  # further proof that each failure is for the right reason
     ("HYG-PASSWORD-HASHES", "ssh-key-only"): ['"bob": "descrypt"', "rounds=1000"],
     ("LOG-JOURNALD-RETENTION", "ssh-key-only"): ["observé 30.4"],
     ("LOG-LOGROTATE-RETENTION", "ssh-key-only"): ["measured: oldest rotated file 20"],
+    ("LOG-FORWARDING-CONFIG", "ssh-key-only"): ['"Direct file=None"'],
+}
+PASS_QUOTES = {  # what a pass must show it measured
+    ("LOG-FORWARDING-LIVE", "ssh-mfa"): ['"certificate_verified": true', '"established": true', "collector.lab"],
+    ("LOG-LOGROTATE-RETENTION", "ssh-mfa"): ["measured: oldest rotated file 200"],
+    ("MFA-SSH-ENFORCED", "ssh-mfa-admin"): ['["keyboard-interactive"]'],
 }
 
 
@@ -104,7 +128,8 @@ def test_key_only_server_lets_the_key_alone_in(lab):
 @pytest.fixture(scope="module")
 def baseline_run(lab, tmp_path_factory):
     out = tmp_path_factory.mktemp("baseline") / "run"
-    run = scan(out, "--select", "MFA-*", "--select", "HYG-*", "--select", "LOG-*")
+    run = scan(out, *(a for g in ("MFA-*", "HYG-*", "LOG-*", "TIME-*") for a in ("--select", g)))
+    WEB_SECRETS.extend(p.read_text().strip() for p in (WEB_PASSWORD, WEB_TOTP))
     assert (out / "results.jsonl").exists(), run.proc.stderr
     return run
 
@@ -119,6 +144,8 @@ def test_each_check_both_ways(baseline_run, check, target):
             assert q in r["message"]["fr"] or q in r["message"]["en"], (q, r["message"])
         assert "attendu" in r["message"]["fr"] and "expected" in r["message"]["en"]
         assert r["remediation"]["fr"] and r["remediation"]["en"]
+    for q in PASS_QUOTES.get((check, target), []):
+        assert q in r["message"]["fr"], (q, r["message"])
     assert r["evidence"] and all(len(e["sha256"]) == 64 for e in r["evidence"])
 
 
@@ -129,7 +156,8 @@ def test_every_baseline_check_is_listed(baseline_run):
 
 def test_no_canary_secret_in_any_output(baseline_run):
     key_lines = [ln for ln in CANARY_KEY.read_text().splitlines() if ln and "PRIVATE KEY" not in ln]
-    secrets = [CANARY_TOTP.read_text().strip(), *key_lines]
+    secrets = [CANARY_TOTP.read_text().strip(), *key_lines, *WEB_SECRETS]
+    assert len(secrets) >= 4
     texts = [baseline_run.proc.stdout, baseline_run.proc.stderr]
     texts += [p.read_text(errors="replace") for p in baseline_run.out.rglob("*") if p.is_file()]
     for secret in secrets:
@@ -147,3 +175,44 @@ def test_no_hash_or_salt_leaves_the_host(baseline_run, host):
     for h in hashes:
         salt = h[:2] if len(h) == 13 else h.rsplit("$", 1)[0].rsplit("$", 1)[-1][:22]
         assert h not in text and h.rsplit("$", 1)[-1] not in text and (len(salt) < 8 or salt not in text)
+
+
+def test_tls_forwarding_delivers_to_the_collector(lab):
+    """A marker logged on ssh-mfa reaches the collector in pv-sup (over TLS: the only path its config has)."""
+    import time
+    import uuid
+
+    pid = (LAB / "hosts" / "ssh-mfa" / "log" / "rsyslogd.pid").read_text().strip()
+    marker = f"preuve-{uuid.uuid4().hex}"
+    subprocess.run(["nsenter", "-t", pid, "-m", "logger", "-u", "/var/log/lab-log.sock", marker], check=True,
+                   timeout=5)
+    received = LAB / "logsup" / "received.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if received.is_file() and marker in received.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{marker} did not reach {received} within 10 s")
+
+
+def _web_login(port: int, otp: str | None) -> tuple[int, int]:
+    """(login status, admin page status with whatever session came back), from pv-admin, certificate verified."""
+    import requests
+
+    form = {"username": "webadmin", "password": WEB_PASSWORD.read_text().strip()}
+    if otp is not None:
+        form["otp"] = otp
+    with requests.Session() as s:
+        login = s.post(f"https://198.18.3.12:{port}/login", data=form, allow_redirects=False, verify=str(WEB_CA),
+                       timeout=5)
+        admin = s.get(f"https://198.18.3.12:{port}/admin/", allow_redirects=False, verify=str(WEB_CA), timeout=5)
+    return login.status_code, admin.status_code
+
+
+def test_web_mfa_real_logins(lab):
+    """Password alone: refused on the MFA variant, a session on the other; password + oathtool's code: a session."""
+    seed = WEB_TOTP.read_text().strip()
+    code = subprocess.run(["oathtool", "--totp", "-b", seed], capture_output=True, text=True, check=True).stdout.strip()
+    assert _in_admin(lambda: _web_login(8443, None)) == (401, 302)
+    assert _in_admin(lambda: _web_login(8443, code)) == (303, 200)
+    assert _in_admin(lambda: _web_login(9443, None)) == (303, 200)

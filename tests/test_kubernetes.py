@@ -56,8 +56,12 @@ def standins(tmp_path_factory):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)  # the kernel completes the handshake; nobody ever reads: a timeout, not a refusal
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    down = closed.getsockname()[1]
+    closed.close()  # nothing listens there any more: connection refused, the API is down
     yield {"dir": d, "ca": ca, "ports": {p: s.server_address[1] for p, s in servers.items()},
-           "silent": silent.getsockname()[1]}
+           "silent": silent.getsockname()[1], "down": down}
     for s in servers.values():
         s.shutdown()
         s.server_close()
@@ -81,6 +85,7 @@ def k8s_run(standins, tmp_path_factory) -> Run:
                _cluster("k8s-refused", ports["good"], d / "wrong.token", ca),
                _cluster("k8s-noaccess", ports["good"], d / "noaccess.token", ca),
                _cluster("k8s-silent", standins["silent"], d / "scanner.token", ca),
+               _cluster("k8s-down", standins["down"], d / "scanner.token", ca),
            ]}}
     kubeconfig = d / "kubeconfig"  # the kubeconfig route (as `realcluster` uses) to the same good cluster
     kubeconfig.write_text(yaml.safe_dump({
@@ -118,10 +123,14 @@ def test_each_check_both_ways(k8s_run, check_id):
 
 @pytest.mark.parametrize(("cluster", "reason"), [("k8s-refused", "HTTP 401 Unauthorized"),
                                                  ("k8s-noaccess", "HTTP 403 Forbidden"),
-                                                 ("k8s-silent", "timeout")])
+                                                 ("k8s-silent", "timeout"),
+                                                 ("k8s-down", "Connection refused")])
 def test_refused_or_silent_cluster_is_error_never_pass(k8s_run, cluster, reason):
     results = [r for r in k8s_run.results if r["target"]["name"] == cluster]
     assert len(results) == len(EXPECTED_FAILURES)
+    if cluster == "k8s-noaccess":  # the unauthenticated probe needs no credentials: it still judges (401 -> pass)
+        assert k8s_run.result("K8S-ANONYMOUS-PROBE", cluster)["status"] == "pass"
+        results = [r for r in results if r["check_id"] != "K8S-ANONYMOUS-PROBE"]
     assert {r["status"] for r in results} == {"error"}
     assert all(reason in r["message"]["en"] for r in results), results[0]["message"]
 
@@ -134,7 +143,7 @@ def test_kubeconfig_route_judges_like_server_route(k8s_run):
 def test_one_observation_per_cluster_and_no_token_in_evidence(k8s_run, standins):
     files = sorted(p.name for p in (k8s_run.out / "observations" / "kubernetes").iterdir())
     assert files == sorted(f"{c}.json" for c in ("k8s-good", "k8s-weak", "k8s-refused", "k8s-noaccess",
-                                                 "k8s-silent", "k8s-kubeconfig"))
+                                                 "k8s-silent", "k8s-down", "k8s-kubeconfig"))
     token = (standins["dir"] / "scanner.token").read_text().strip()
     for p in (k8s_run.out / "observations" / "kubernetes").iterdir():
         assert token not in p.read_text()
@@ -165,6 +174,12 @@ def test_standin_answers_like_an_apiserver(standins):
                                  b'"nodes \\"nope\\" not found","reason":"NotFound","details":{"name":"nope",'
                                  b'"kind":"nodes"},"code":404}')
     assert get("/apis/example.com/v1/things", token) == (404, b"404 page not found\n")
+    nobody = (standins["dir"] / "noaccess.token").read_text().strip()
+    assert get("/apis/rbac.authorization.k8s.io/v1/clusterroles", nobody) == (403, (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"clusterroles.rbac.'
+        b'authorization.k8s.io is forbidden: User \\"system:serviceaccount:preuve:nobody\\" cannot list resource '
+        b'\\"clusterroles\\" in API group \\"rbac.authorization.k8s.io\\" at the cluster scope","reason":"Forbidden",'
+        b'"details":{"group":"rbac.authorization.k8s.io","kind":"clusterroles"},"code":403}'))
 
 
 def test_flag_parsing():
@@ -194,3 +209,24 @@ def test_realcluster(tmp_path, request):
     # (managed clusters: no kube-apiserver pod) may leave the flag checks in error, and it says so.
     for r in results:
         assert r["status"] != "error" or "no kube-apiserver pod visible" in r["message"]["en"], r["message"]["en"]
+
+
+def test_inventory_errors_name_the_line(tmp_path):
+    from conftest import preuve
+
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text("version: 1\nname: bad\nkubernetes:\n  clusters:\n"
+                   "    - {name: a, server: 'https://10.0.0.1:6443', token: inline-secret}\n"
+                   "    - {name: b, kubeconfig: /k, token: {env: T}}\n")
+    proc = preuve("lint", "-i", inv, "-p", CAAS)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3
+    assert "inventory.yaml:5: kubernetes.clusters[0].token" in out and "never inlined" in out
+    assert "inventory.yaml:6: kubernetes.clusters[1]" in out and "'token' and 'ca_file' go with 'server'" in out
+    inv.write_text("version: 1\nname: bad\nkubernetes:\n  clusters:\n"
+                   "    - {name: c, server: 'https://10.0.0.2:6443', admins: [root],\n"
+                   "       tenants: [{name: x, namespaces: [n]}, {name: y, namespaces: [n]}]}\n")
+    proc = preuve("lint", "-i", inv, "-p", CAAS)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3
+    assert "namespace 'n' already belongs to 'x'" in out and "expected User:name" in out

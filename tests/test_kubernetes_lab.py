@@ -47,3 +47,20 @@ def _connects(ns: str, address: str, port: int) -> bool:
 def test_api_reachable_from_admin_not_from_public(lab):
     assert _connects("pv-admin", "198.18.2.30", 6443)
     assert not _connects("pv-pub", "198.18.2.30", 6443)
+
+
+def test_api_endpoint_tls_judged_by_the_tls_checks(lab, tmp_path):
+    """Issue 8 point 1: the API endpoint's TLS is judged like any TLS endpoint (inventory tls_endpoints)."""
+    import yaml
+
+    inv = yaml.safe_load(LAB_INVENTORY.read_text())
+    api = [t for t in inv["tls_endpoints"] if t["name"] == "k8s-good-api"]
+    assert api and api[0]["address"] == "198.18.2.30" and api[0]["port"] == 6443
+    small = {"version": 1, "name": "k8s-api-tls", "scanner": inv["scanner"], "sites": inv["sites"],
+             "zones": inv["zones"], "tls_endpoints": api, "defaults": {"timeout": 5}}
+    path = tmp_path / "inventory.yaml"
+    path.write_text(yaml.safe_dump(small))
+    run = scan(tmp_path / "run", "--select", "TLS-*", inventory=path)
+    statuses = run.statuses("k8s-good-api")
+    assert statuses and set(statuses.values()) <= {"pass", "not_applicable"}, statuses
+    assert statuses["TLS-VERSIONS"] == "pass" and statuses["TLS-SUITES"] == "pass"

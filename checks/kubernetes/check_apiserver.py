@@ -73,7 +73,9 @@ def check_secrets_encryption(k8s_apiserver, params, judge):
     f = flags(k8s_apiserver)
     judge.non_empty("k8s.encryption.config",
                     [f["encryption-provider-config"]] if f.get("encryption-provider-config") else [])
-    writes = sorted({t.get("transformer_prefix", "") for t in k8s_apiserver.get("transformations", [])
+    if k8s_apiserver.get("transformations") is None:
+        raise ObservationUnavailable(k8s_apiserver.get("metrics_error") or "/metrics was not read")
+    writes = sorted({t.get("transformer_prefix", "") for t in k8s_apiserver["transformations"]
                      if t.get("transformation_type") == "to_storage" and t.get("resource", "secrets") == "secrets"})
     judge.non_empty("k8s.encryption.writes_observed", writes)
     allowed = params.kubernetes.encryption_prefixes_allowed

@@ -197,12 +197,20 @@ class BackupRepository(Strict):
     primary_site: Name = Field(description="inventory site of the data backed up")
     canary: Canary | None = None
     scratch_dir: str | None = Field(None, description="where restore drills write (default: a temp dir)")
+    backend_env: dict[str, SecretRef] = Field({}, description="backend credentials, e.g. AWS_SECRET_ACCESS_KEY")
     tags: list[str] = []
 
     @field_validator("password", mode="before")
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
+
+    @field_validator("backend_env", mode="before")
+    @classmethod
+    def _inline_env(cls, v: object) -> object:
+        for value in (v or {}).values() if isinstance(v, dict) else ():
+            _no_inline_secret(value)
+        return v
 
 
 class SshCanary(Strict):
@@ -211,9 +219,31 @@ class SshCanary(Strict):
     name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     host: Name = Field(description="inventory host (address, port and known_hosts come from its SSH access)")
     user: str
-    key: SecretRef = Field(description="the canary's private key, by reference ({file: path})")
+    private_key: SecretRef = Field(description="the canary's private key, by reference ({file: path})")
 
-    @field_validator("key", mode="before")
+    @field_validator("private_key", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
+class WebAdmin(Strict):
+    """A web administration interface and its canary account (password and TOTP seed by reference only)."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str = Field(pattern=r"^https://", description="an admin page, e.g. https://admin.example/admin/")
+    login_url: str = Field(pattern=r"^https://", description="where the login form posts")
+    ca_file: str | None = Field(None, description="CA bundle to verify the server (default: the system's)")
+    user: str
+    password: SecretRef
+    totp: SecretRef | None = Field(None, description="base32 TOTP seed of the canary (RFC 6238)")
+    fields: dict[str, str] = Field({"user": "username", "password": "password", "otp": "otp"},
+                                   description="form field names")
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
+
+    @field_validator("password", "totp", mode="before")
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
@@ -224,6 +254,7 @@ class Baseline(Strict):
 
     hosts: list[Name] | None = Field(None, description="inventory hosts judged (default: every host with SSH)")
     ssh_canaries: list[SshCanary] = []
+    web_admins: list[WebAdmin] = []
 
 
 class KubeTenant(Strict):

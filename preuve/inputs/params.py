@@ -162,6 +162,7 @@ class LogsParams(Strict):
     """Retention and forwarding of logs (12.6.c, 12.7.c)."""
 
     retention_days: int = Field(183, ge=1, description="six months")
+    forwarding_auth_modes: list[str] = Field(["x509/name", "x509/fingerprint"], description="peer verification")
     logrotate_ignored: list[str] = Field(
         [], description="fnmatch globs of rotated paths not subject to retention (e.g. non-security logs)"
     )
@@ -198,6 +199,17 @@ class NetworkParams(Strict):
     )
 
 
+class TimeParams(Strict):
+    """Clock synchronisation (12.8.a): synchronised, small offset, internal sources only."""
+
+    max_offset_ms: float = Field(100.0, gt=0, description="largest |system clock offset| tolerated")
+    internal_networks: list[str] = Field(
+        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15", "fc00::/7"],
+        description="addresses counted as internal sources (not routable on the Internet by default)",
+    )
+    internal_domains: list[str] = Field([], description="DNS suffixes of internal time servers (e.g. ntp.corp.example)")
+
+
 class Params(Strict):
     """All parameters of a profile. Unknown keys are rejected so a typo never silently keeps a default."""
 
@@ -206,6 +218,7 @@ class Params(Strict):
     access: AccessParams = AccessParams()
     hygiene: HygieneParams = HygieneParams()
     logs: LogsParams = LogsParams()
+    time: TimeParams = TimeParams()
     location: LocationParams = LocationParams()
     backup: BackupParams = BackupParams()
     kubernetes: KubernetesParams = KubernetesParams()

@@ -198,7 +198,20 @@ def _flow_matrix(inv: Inventory) -> list[Target]:
     """The flow matrix file itself (13.1.a: every flow justified)."""
     if not inv.flow_matrix:
         return []
-    return [Target("flow_matrix", inv.flow_matrix.rsplit("/", 1)[-1], inv.flow_matrix, None, None, None, (), inv)]
+    name = inv.flow_matrix.rsplit("/", 1)[-1]  # not the absolute path: results must not depend on where inputs sit
+    return [Target("flow_matrix", name, name, None, None, None, (), inv)]
+
+
+@target_kind("web_admin")
+def _web_admins(inv: Inventory) -> list[Target]:
+    """Web administration interfaces probed with a canary account (MFA enforcement)."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for w in inv.baseline.web_admins:
+        u = urlsplit(w.url)
+        out.append(Target("web_admin", w.name, u.hostname or "", u.port or 443, w.zone, w.site, tuple(w.tags), w))
+    return out
 
 
 def targets(inv: Inventory) -> dict[str, list[Target]]:

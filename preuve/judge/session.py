@@ -79,7 +79,7 @@ def open_run(options: Options) -> RunState:
         raise InputError(problems)
     inv, inv_src = loaded["inventory"]
     waivers, waivers_src = loaded["waivers"]
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # run.json keeps seconds: a replay judges at this instant
     state = RunState(
         options=options,
         inventory=inv,
@@ -107,3 +107,7 @@ def copy_inputs(state: RunState) -> None:
         shutil.copyfile(f, dest / "profile" / Path(f).name)
     if state.waivers_src is not None:
         shutil.copyfile(state.waivers_src.path, dest / "waivers.yaml")
+    raw = state.inventory_src.data.get("flow_matrix") if isinstance(state.inventory_src.data, dict) else None
+    if raw and not Path(raw).is_absolute() and state.inventory.flow_matrix:  # named relative to the inventory
+        (dest / raw).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state.inventory.flow_matrix, dest / raw)

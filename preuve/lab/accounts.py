@@ -30,6 +30,8 @@ Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 root ALL=(ALL:ALL) ALL
 # read-only use: the scanner dumps the effective sshd config
 auditor ALL=(root) NOPASSWD: /usr/sbin/sshd -T *
+# read-only use: the scanner reads the host firewall (checks/network NET-HOST-FIREWALL)
+auditor ALL=(root) NOPASSWD: /usr/sbin/nft -j list ruleset
 """
 
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import hosts, logsup, pki, procs, sshkeys
+from . import hosts, logsup, pki, procs, sshkeys, webadmin
 from .accounts import LabUser
 from .paths import LabPaths
 from .topology import (
@@ -48,6 +48,8 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         entry["host_keys"] = [str(k) for k in sshkeys.host_key_files(paths, svc.profile)]
     elif svc.kind == "labhost":
         entry.update(hosts.describe(paths, name))
+    elif svc.kind == "webadmin":
+        entry.update(cert=str(webadmin.cert_file(paths)), ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT])
     elif svc.kind == "labsup":
         entry.update({"config": str(logsup.root(paths) / "rsyslog.conf"), "tls": str(logsup.tls_dir(paths))})
     elif svc.kind == "kubeapi":

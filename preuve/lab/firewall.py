@@ -93,6 +93,26 @@ def flow_ruleset(*, drift: bool = False) -> str:
     return router_ruleset("\n".join(lines), policy="drop")
 
 
+HOST_NS = "pv-prod"
+HOST_TABLE = "inet preuve-host"
+
+
+def host_ruleset() -> str:
+    """The production hosts' own firewall (defence in depth behind the router): SSH from the admin zone only."""
+    return (f"table {HOST_TABLE}\ndelete table {HOST_TABLE}\ntable {HOST_TABLE} {{\n\tchain input {{\n"
+            "\t\ttype filter hook input priority filter; policy accept;\n"
+            "\t\tct state established,related accept\n\t\tiif lo accept\n"
+            '\t\ttcp dport 22 ip saddr != 198.18.1.0/24 counter drop comment "SSH from the admin zone only"\n'
+            "\t}\n}\n")  # fmt: skip
+
+
+def load_host_ruleset(path: Path) -> None:
+    path.write_text(host_ruleset())
+    proc = netns.run_in(HOST_NS, ["nft", "-f", str(path)])
+    if proc.returncode != 0:
+        raise RuntimeError(f"nft -f {path} failed in {HOST_NS}: {proc.stderr.strip()}")
+
+
 def _quiet_icmp_limits() -> None:
     """Lift ICMP rate limits in every lab namespace (a rate-limited REJECT would read as a silent DROP) and
     allow unprivileged ping sockets, as Debian's systemd does, so that an SSH vantage can probe ICMP."""
@@ -113,6 +133,8 @@ def load_router_ruleset(path: Path, extra_rules: str = "", *, drift: bool | None
     proc = netns.run_in(ROUTER_NS, ["nft", "-f", str(path)])
     if proc.returncode != 0:
         raise RuntimeError(f"nft -f {path} failed in {ROUTER_NS}: {proc.stderr.strip()}")
+    if drift is not None and netns.exists(HOST_NS):
+        load_host_ruleset(path.with_name("host-prod.nft"))
     _quiet_icmp_limits()
 
 

@@ -237,7 +237,7 @@ def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uid
     _write(etc / "rsyslog.conf", logsup.source_rsyslog(paths, name))
     (etc / "rsyslog.d").mkdir()
     _write(etc / "chrony" / "chrony.conf", logsup.source_chrony(name))
-    _write(etc / "resolv.conf", "# preuve lab: no resolver, so no name ever resolves to the outside\nnameserver 127.0.0.1\n")
+    _write(etc / "resolv.conf", "# preuve lab: no resolver, no name resolves outside\nnameserver 127.0.0.1\n")
     if name == "ssh-mfa":
         tls = logsup.tls_dir(paths)
         for f, mode in (("ca.pem", 0o644), ("source.pem", 0o644), ("source.key", 0o600)):
@@ -312,6 +312,9 @@ _WRAPPER = (
     "mount -t tmpfs -o mode=0750 tmpfs /run/chrony && "
     "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
     "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "
+    # omfwd connects on its first message: log one (the socket appears a moment after rsyslogd forks)
+    "{ for i in 1 2 3 4 5 6 7 8 9 10; do logger -u /var/log/lab-log.sock 'preuve lab host up' 2>/dev/null "
+    "&& break; sleep 0.1; done; true; } && "
     f'exec {SSHD} -f "$3" -E "$4"'
 )
 

@@ -3,9 +3,12 @@
 No real kube-apiserver can run here, so the lab serves a seeded cluster (preuve/lab/kube_seed.py) the way one
 answers: discovery (/api, /apis, /api/v1, /apis/<group>/<version>), list and get of cluster-scoped and namespaced
 resources (with `labelSelector` equality), /version, /healthz, /metrics, bearer-token authentication and
-`Status` error bodies. The 401, 403, 404 and 405 bodies below are copied from kube-apiserver v1.29 answers
-(`kubectl get --raw` / curl against a kubeadm cluster), field order included; an unknown API group answers the
-plain-text `404 page not found` of the apiserver's NotFoundHandler.
+`Status` error bodies. The 401, 403 and 404 bodies are the ones kube-apiserver writes, built as its code builds
+them (k8s.io/apiserver .../endpoints/handlers/responsewriters/errors.go `forbiddenMessage`, apimachinery
+`errors.NewUnauthorized` / `NewForbidden` / `NewNotFound`: message, reason, details with the group-qualified
+resource, field order of metav1.Status), i.e. what `curl -k https://<apiserver>/api/v1/namespaces` returns on a
+kubeadm cluster; an unknown API group answers the plain-text `404 page not found` of the apiserver's
+NotFoundHandler. Writes answer 405 (a real apiserver would accept them or refuse them through RBAC).
 
 Not emulated (say so in reports): writes, watch, field selectors, pagination (`limit`/`continue`), RBAC
 evaluation (the scanner's token may read everything, a `noaccess` token nothing; anonymous requests, when
@@ -64,12 +67,29 @@ def status(code: int, reason: str, message: str, details: dict | None = None) ->
 UNAUTHORIZED = status(401, "Unauthorized", "Unauthorized")  # verbatim, v1.29
 
 
+def _details(group: str, plural: str, name: str | None) -> dict[str, str]:
+    """metav1.StatusDetails as apimachinery fills it: name, group (omitted when core), kind = the resource."""
+    out = {"name": name} if name else {}
+    if group:
+        out["group"] = group
+    out["kind"] = plural
+    return out
+
+
+def _qualified(group: str, plural: str) -> str:
+    """schema.GroupResource.String(): `namespaces`, `clusterroles.rbac.authorization.k8s.io`."""
+    return f"{plural}.{group}" if group else plural
+
+
 def forbidden(user: str, verb: str, group: str, plural: str, namespace: str | None, name: str | None) -> dict:
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    subject = f'{plural} "{name}"' if name else plural
-    details = {"name": name, "kind": plural} if name else {"kind": plural}
+    subject = f'{_qualified(group, plural)} "{name}"' if name else _qualified(group, plural)
     msg = f'{subject} is forbidden: User "{user}" cannot {verb} resource "{plural}" in API group "{group}" {scope}'
-    return status(403, "Forbidden", msg, details)
+    return status(403, "Forbidden", msg, _details(group, plural, name))
+
+
+def not_found(group: str, plural: str, name: str) -> dict:
+    return status(404, "NotFound", f'{_qualified(group, plural)} "{name}" not found', _details(group, plural, name))
 
 
 def forbidden_path(user: str, path: str) -> dict:
@@ -191,8 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         if name is not None:
             found = next((o for o in items if o["metadata"]["name"] == name), None)
             if found is None:
-                return self._send(404, status(404, "NotFound", f'{key[2]} "{name}" not found',
-                                              {"name": name, "kind": key[2]}))
+                return self._send(404, not_found(key[0], key[2], name))
             return self._send(200, {"kind": kind, "apiVersion": _api_version(key), **found})
         selector = (query.get("labelSelector") or [""])[0]
         items = [o for o in items if _selector_matches(selector, o["metadata"].get("labels") or {})]
@@ -257,11 +276,17 @@ def _api_version(key: tuple[str, str, str]) -> str:
     return f"{key[0]}/{key[1]}" if key[0] else key[1]
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """TLS scanners try suites and versions the server refuses: a failed handshake is not worth a traceback."""
+        return
+
+
 def serve(cluster: Cluster, address: str, port: int, cert: Path | None = None,
           key: Path | None = None) -> ThreadingHTTPServer:
     """Bind (TLS when a certificate is given) and return the server; the caller runs serve_forever."""
     handler = type("ClusterHandler", (Handler,), {"cluster": cluster})
-    server = ThreadingHTTPServer((address, port), handler)
+    server = _Server((address, port), handler)
     server.daemon_threads = True
     if cert is not None:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -34,6 +34,7 @@ from . import (
     s3,
     sshd,
     sshkeys,
+    webadmin,
 )
 from .listeners import ensure as ensure_listeners
 from .paths import LOCK_FILE, LabPaths
@@ -117,6 +118,7 @@ def _prepare(paths: LabPaths) -> tuple[list[accounts.LabUser], dict[str, pki.Tls
     kubeapi.write_configs(paths)
     backups.ensure(paths)
     hosts.write(paths, next(u.uid for u in users if u.name == "auditor"))
+    webadmin.write(paths)
     return users, tls
 
 
@@ -131,6 +133,7 @@ def _start_services(paths: LabPaths) -> None:
         "k8s-weak": lambda: kubeapi.start(paths, "weak"),
         **{name: (lambda name=name: hosts.start(paths, name)) for name in hosts.HOSTS},
         "log-collector": lambda: logsup.start(paths),
+        "web-admin": lambda: webadmin.start(paths),
     }
     with ThreadPoolExecutor(max_workers=len(starters)) as pool:
         for future in [pool.submit(fn) for fn in starters.values()]:

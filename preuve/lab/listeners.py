@@ -23,12 +23,12 @@ from types import MappingProxyType
 
 from . import netns, procs
 
-# namespace -> (tcp ports, udp ports); they implement the services named in inventories/lab-flows.yaml.
+# namespace -> (tcp ports, udp ports); they implement the services named in inventories/lab-flows.yaml
+# (syslog 6514 and NTP 123 in the supervision zone are the lab's real rsyslog and chrony on 198.18.4.3).
 LISTENERS: Mapping[str, tuple[tuple[int, ...], tuple[int, ...]]] = MappingProxyType(
     {
         "pv-prod": ((8080, 5432, 9100), ()),
         "pv-dmz": ((80, 9100), ()),
-        "pv-sup": ((6514,), (123,)),
     }
 )
 
@@ -93,15 +93,37 @@ def start(run_dir: Path, ns: str) -> subprocess.Popen:
     return proc
 
 
+def _netns_inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
 def running(run_dir: Path, ns: str) -> bool:
-    return procs.alive(procs.read_pid(pid_file(run_dir, ns)))
+    """Alive *and* in the namespace that now bears the name (a rebuilt lab has new namespaces)."""
+    pid = procs.read_pid(pid_file(run_dir, ns))
+    if not procs.alive(pid):
+        return False
+    return _netns_inode(f"/proc/{pid}/ns/net") == _netns_inode(str(netns.NETNS_DIR / ns))
 
 
 def ensure(run_dir: Path) -> None:
-    """Start every zone's listener that is not running (idempotent)."""
+    """Start every zone's listener that is not running (idempotent). Caller holds the lab lock (lab up)."""
     for ns in LISTENERS:
         if not running(run_dir, ns):
+            pid = procs.read_pid(pid_file(run_dir, ns))
+            if procs.alive(pid) and "preuve.lab.listeners" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                procs.kill_all([pid])  # ours, stranded in a namespace that lost its name
             start(run_dir, ns)
+
+
+def ensure_locked(run_dir: Path) -> None:
+    """`ensure` for callers outside `lab up` (tests): serialized with up/down of the whole lab."""
+    from .lifecycle import _locked
+
+    with _locked():
+        ensure(run_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,8 +4,9 @@ Both run without touching the machine: chronyd with ``-x`` (never sets the clock
 stratum 8 on the lab address only, and rsyslogd runs with its own config and pid file, no local socket
 input (the host's /dev/log is left alone). The lab hosts' sources are configured here too: ``ssh-mfa``
 forwards over TCP+TLS with mutual x509/name verification and a disk-assisted queue, and syncs on the
-internal server only; ``ssh-key-only`` forwards over plain UDP and also lists a public NTP pool (whose name
-never resolves: its resolv.conf points at loopback, so no packet leaves the lab).
+internal server only; ``ssh-key-only`` forwards over plain UDP and is told to use a public NTP pool only
+(whose name never resolves: its resolv.conf points at loopback, so no packet leaves the lab; it stays
+unsynchronised).
 """
 
 from __future__ import annotations
@@ -137,9 +138,11 @@ global(workDirectory="/var/log/rsyslog-spool"
 
 def source_chrony(host: str) -> str:
     """/etc/chrony/chrony.conf of a lab host (chronyd -x: the host clock is never touched)."""
-    internal = f"server {SERVICES[NAME].address} iburst minpoll -4 maxpoll 0\n"
-    public = "pool 2.debian.pool.ntp.org iburst\n" if host != "ssh-mfa" else ""
-    return f"# preuve lab {host} (generated)\n{public}{internal}cmdport 0\ndriftfile /var/log/chrony.drift\n"
+    if host == "ssh-mfa":
+        sources = f"server {SERVICES[NAME].address} iburst minpoll -4 maxpoll 0\n"
+    else:  # a public pool only, whose name never resolves here: never synchronised, and non-compliant anyway
+        sources = "pool 2.debian.pool.ntp.org iburst\n"
+    return f"# preuve lab {host} (generated)\n{sources}cmdport 0\ndriftfile /var/log/chrony.drift\n"
 
 
 def write(paths: LabPaths) -> None:

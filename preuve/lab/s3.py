@@ -65,7 +65,9 @@ BUCKETS: dict[str, dict[str, Any]] = {
     "pv-customer-us": dict(region="us-east-1", sse=_kms("us-east-1", "gamma"), tls=True),
     "pv-customer-london": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
     "pv-customer-sharedkey": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
+    "pv-restic-offsite": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), versioning=True),
 }  # fmt: skip
+OFFSITE = "pv-restic-offsite"  # a restic repository kept in S3, reached over plain http (BACKUP-TRANSPORT fails)
 
 AUDITOR_POLICY = {
     "Version": "2012-10-17",
@@ -174,18 +176,39 @@ def _users(iam: Any, out: Path) -> None:
             os.chmod(f, 0o600)
 
 
+def _restic_offsite(paths: LabPaths) -> None:
+    """A restic repository in the OFFSITE bucket with one fresh snapshot of the lab's backup source."""
+    from . import backups
+
+    creds = credentials_dir(paths)
+    env = {
+        **os.environ,
+        "RESTIC_REPOSITORY": f"s3:{url()}/{OFFSITE}",
+        "RESTIC_PASSWORD_FILE": str(backups.password_file(paths)),
+        "AWS_ACCESS_KEY_ID": (creds / "admin.id").read_text().strip(),
+        "AWS_SECRET_ACCESS_KEY": (creds / "admin.secret").read_text().strip(),
+        "RESTIC_CACHE_DIR": str(backups.root(paths) / ".restic-cache"),
+    }
+    for argv in (["restic", "init"], ["restic", "backup", "--host", "lab-primary", str(backups.source(paths))]):
+        subprocess.run(argv, env=env, check=True, capture_output=True, timeout=60)
+
+
 def serve(root: Path) -> None:
     """Entry point inside pv-sup: serve, seed, authenticate, then announce readiness with the pid file."""
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.server import ThreadedMotoServer
 
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request log line
     paths = LabPaths(root)
     svc = SERVICES[NAME]
     server = ThreadedMotoServer(ip_address=svc.address, port=svc.port, verbose=False)
     server.start()
     seed(client("s3"))
     _users(client("iam"), credentials_dir(paths))
+    _restic_offsite(paths)
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # from now on every request is signed by a known IAM user
     ActionAuthenticatorMixin.request_count = 0
     paths.pid_file(NAME).write_text(f"{os.getpid()}\n")

@@ -40,6 +40,7 @@ class Job:
     data_check_fraction: float
     data_check_seconds: int
     timeout: float
+    backend_env: tuple[tuple[str, str], ...] = ()  # resolved backend credentials (S3 keys...), subprocess only
 
 
 def transport(tool: str, repository: str) -> str:
@@ -68,9 +69,7 @@ def public_repository(repository: str) -> str:
 
 def _env(job: Job, home: str) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "LANG": "C.UTF-8", "TMPDIR": home}
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        if k in os.environ:
-            env[k] = os.environ[k]
+    env.update(dict(job.backend_env))
     if job.tool == "restic":
         env["RESTIC_REPOSITORY"] = job.repository
         if job.password_file:
@@ -233,6 +232,17 @@ def _sample(files: list[tuple[str, int]], canary: str, size: int, salt: str) -> 
     return rng.sample(others, min(len(others), max(0, size - 1)))
 
 
+def sweep_orphans(base: Path) -> list[str]:
+    """Remove scratch copies left by a drill whose process was killed (SIGKILL skips `finally`)."""
+    removed = []
+    for d in base.glob("preuve-drill-*-*"):
+        pid = d.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(str(d))
+    return removed
+
+
 def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) -> dict[str, Any]:
     """Restore the canary (and a sample) into a fresh scratch dir, verify it, and always remove the scratch dir."""
     if job.canary is None:
@@ -241,7 +251,8 @@ def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) ->
     sample = _sample(files, canary, job.sample_size, job.repository)
     base = job.scratch_dir or tempfile.gettempdir()
     Path(base).mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="preuve-drill-", dir=base)
+    sweep_orphans(Path(base))
+    scratch = tempfile.mkdtemp(prefix=f"preuve-drill-{os.getpid()}-", dir=base)
     result: dict[str, Any] = {"performed": True, "snapshot": snapshot, "canary": canary, "expected_sha256": expected,
                               "sample": [p for p, _ in sample], "scratch_dir": scratch}  # fmt: skip
     t0 = time.perf_counter()

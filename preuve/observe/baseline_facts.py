@@ -251,3 +251,124 @@ def rotated_of(pattern: str, files: list[dict]) -> list[dict]:
         rx = re.compile(fnmatch.translate(word)[:-2] + r"[.-][0-9]+(\.(gz|xz|bz2|zst))?\Z")
         out += [f for f in files if rx.match(f["path"])]
     return out
+
+
+# --- time (chrony) ------------------------------------------------------------------------------------------
+
+CHRONY = (
+    _PATH + "asroot() { " + _AS_ROOT + "; }; "
+    "asroot chronyc -n -c tracking || exit 1; echo '== sources'; asroot chronyc -n -c sources || exit 1; "
+    "echo '== config'; cat /etc/chrony/chrony.conf /etc/chrony/conf.d/*.conf /etc/chrony/sources.d/*.sources "
+    "/etc/chrony.conf 2>/dev/null; true"
+)
+
+_SOURCE_DIRECTIVES = ("server", "pool", "peer")
+
+
+def parse_chrony(text: str) -> dict:
+    """chronyc -c tracking and sources (CSV), and the sources the configuration names."""
+    tracking, _, rest = text.partition("== sources\n")
+    sources, _, config = rest.partition("== config\n")
+    t = next((ln.split(",") for ln in tracking.splitlines() if ln.strip()), [])
+    track = {}
+    if len(t) >= 14:
+        track = {"reference_id": t[0], "reference": t[1], "stratum": int(t[2]) if t[2].isdigit() else None,
+                 "system_offset_seconds": float(t[4]), "root_delay_seconds": float(t[10]),
+                 "root_dispersion_seconds": float(t[11]), "leap_status": t[13]}  # fmt: skip
+    live = []
+    for line in sources.splitlines():
+        f = line.split(",")
+        if len(f) >= 6:
+            live.append({"mode": f[0], "state": f[1], "address": f[2], "stratum": f[3], "reach": f[5]})
+    configured = []
+    for raw in config.splitlines():
+        words = raw.split("#", 1)[0].split()
+        if len(words) >= 2 and words[0] in _SOURCE_DIRECTIVES:
+            configured.append({"directive": words[0], "name": words[1]})
+    return {"tracking": track, "sources": live, "configured": configured}
+
+
+# --- log forwarding (rsyslog) -------------------------------------------------------------------------------
+
+RSYSLOG = (
+    _PATH + '[ -r /etc/rsyslog.conf ] || { echo "no readable /etc/rsyslog.conf" >&2; exit 1; }; '
+    'c=$(cat /etc/rsyslog.conf; for f in /etc/rsyslog.d/*.conf; do [ -r "$f" ] && cat "$f"; done); '
+    'printf "%s\\n" "$c"; echo "== established"; ss -tnH state established; echo "== addresses"; '
+    "ip -o addr show | awk '{print $4}'; "
+    "ca=$(printf '%s' \"$c\" | grep -o 'DefaultNetstreamDriverCAFile=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "
+    "peer=$(printf '%s' \"$c\" | grep -oE 'PermittedPeers?=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "
+    "printf '%s' \"$c\" | tr -s ' \\n\\t' '   ' | grep -o 'target=\"[^\"]*\" port=\"[0-9]*\"' | tr -d '\"' | "
+    "while read -r t p; do t=${t#target=}; p=${p#port=}; echo \"== verify $t:$p\"; "
+    'timeout 5 openssl s_client -connect "$t:$p" ${ca:+-CAfile "$ca"} ${peer:+-verify_hostname "$peer"} '
+    "-verify_return_error -brief </dev/null 2>&1 | grep -E '^(Verification|Verified peername|Peer certificate|"
+    "CONNECTION ESTABLISHED)|error' | head -n 5; done; true"
+)
+
+_KV = re.compile(r'([A-Za-z][\w.]*)\s*=\s*(?:"([^"]*)"|\[([^\]]*)\])')
+_LEGACY_FWD = re.compile(r"^\S+\s+(@@?)(?:\(([^)]*)\))?\[?([^\]\s:;]+)\]?(?::(\d+))?", re.M)
+
+
+def _blocks(text: str, word: str) -> list[dict[str, str]]:
+    """key="value" parameters of every `word(...)` RainerScript statement."""
+    out = []
+    for m in re.finditer(rf"\b{word}\s*\(", text):
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        body = text[m.end() : i - 1]
+        out.append({k.lower(): (v if v is not None else arr) for k, v, arr in _KV.findall(body)})
+    return out
+
+
+def parse_rsyslog(text: str) -> dict:
+    """Forwarding actions (RainerScript omfwd and legacy @/@@ lines) with their transport settings; live facts."""
+    config, _, rest = text.partition("\n== established\n")
+    established, _, rest = rest.partition("\n== addresses\n")
+    addresses, *verifies = rest.split("\n== verify ")
+    config = "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("$") else line
+                       for line in config.splitlines())
+    glob: dict[str, str] = {}
+    for g in _blocks(config, "global"):
+        glob.update(g)
+    legacy = {m[1].lower(): m[2].strip() for m in re.finditer(r"^\s*\$(\w+)\s+(.*)$", config, re.M)}
+    forwarders = []
+    for a in _blocks(config, "action"):
+        if a.get("type") != "omfwd":
+            continue
+        tls = a.get("streamdrivermode", "0") == "1"
+        forwarders.append({
+            "target": a.get("target"), "port": int(a.get("port", "514")), "protocol": a.get("protocol", "udp"),
+            "tls": tls, "driver": a.get("streamdriver", glob.get("defaultnetstreamdriver", "ptcp")),
+            "auth_mode": a.get("streamdriverauthmode", "anon") if tls else None,
+            "permitted_peers": [p.strip().strip('"') for p in a.get("streamdriverpermittedpeers", "").split(",")
+                                if p.strip()],
+            "queue_type": a.get("queue.type", "Direct"), "queue_file": a.get("queue.filename"),
+            "syntax": "rainerscript"})  # fmt: skip
+    for m in _LEGACY_FWD.finditer(config):
+        tcp = m[1] == "@@"
+        tls = tcp and legacy.get("actionsendstreamdrivermode") == "1"
+        forwarders.append({
+            "target": m[3], "port": int(m[4] or 514), "protocol": "tcp" if tcp else "udp", "tls": tls,
+            "driver": legacy.get("defaultnetstreamdriver", "ptcp") if tcp else None,
+            "auth_mode": legacy.get("actionsendstreamdriverauthmode", "anon") if tls else None,
+            "permitted_peers": [legacy["actionsendstreamdriverpermittedpeer"]]
+            if "actionsendstreamdriverpermittedpeer" in legacy else [],
+            "queue_type": legacy.get("actionqueuetype", "Direct"), "queue_file": legacy.get("actionqueuefilename"),
+            "syntax": "legacy"})  # fmt: skip
+    conns = []
+    for line in established.splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            conns.append({"local": f[2], "remote": f[3]})
+    verify = {}
+    for block in verifies:
+        endpoint, _, out = block.partition("\n")
+        verify[endpoint.strip()] = {
+            "verified": "Verification: OK" in out,
+            "peer_name": next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                               if ln.startswith("Verified peername")), None),
+            "detail": next((ln.strip() for ln in out.splitlines() if "Verification" in ln or "error" in ln), ""),
+        }  # fmt: skip
+    return {"forwarders": forwarders, "established": conns,
+            "addresses": [a.split("/")[0] for a in addresses.split() if a], "tls_verify": verify}

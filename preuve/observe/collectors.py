@@ -127,7 +127,7 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
 
     spec = target.spec
     try:
-        key_text = spec.key.resolve()
+        key_text = spec.private_key.resolve()
     except (KeyError, OSError) as exc:
         raise ObservationError(f"canary key reference for {target.name} cannot be read: {exc}") from None
     REDACTOR.register(key_text)
@@ -143,7 +143,8 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
                     known_hosts=access.known_hosts if access else None,
                     trust_on_first_use=access.trust_on_first_use if access else False, jump=jump)
     query = {"host": target.address, "port": ssh.port, "user": spec.user, "known_hosts": ssh.known_hosts,
-             "key": spec.key.model_dump(exclude_none=True), "method": "publickey only; no channel opened"}
+             "private_key": spec.private_key.model_dump(exclude_none=True),
+             "method": "publickey only; no channel opened"}
     found, raw = ssh_mfa.collect(ssh, spec.user, key_text, timeout=timeout)
     return query, found, raw, _tool("paramiko")
 
@@ -176,6 +177,31 @@ def _flow_matrix(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
     return {"path": str(matrix.path)}, {"sha256": matrix.sha256, "flows": flows}, raw, f"preuve {__version__}"
 
 
+def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Probe a web admin interface with its canary account (secrets by reference, redacted)."""
+    import pyotp
+
+    from preuve.observe import web_mfa
+
+    spec = target.spec
+    try:
+        password = spec.password.resolve()
+        seed = spec.totp.resolve() if spec.totp is not None else None
+    except (KeyError, OSError) as exc:
+        raise ObservationError(f"canary reference for {target.name} cannot be read: {exc}") from None
+    REDACTOR.register(password)
+    if seed is not None:
+        REDACTOR.register(seed)
+    code = pyotp.TOTP(seed).now() if seed is not None else None
+    query = {"url": spec.url, "login_url": spec.login_url, "user": spec.user, "ca_file": spec.ca_file,
+             "password": spec.password.model_dump(exclude_none=True),
+             "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+             "requests": ["GET url (anonymous)", "POST login (password)", "GET url", "POST login (password+TOTP)",
+                          "GET url"]}  # fmt: skip
+    found, raw = web_mfa.collect(spec, password, code, timeout=timeout)
+    return query, found, raw, _tool("requests")
+
+
 Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]
 COLLECTORS: dict[str, Collector] = {
     "tls": _tls,
@@ -183,6 +209,7 @@ COLLECTORS: dict[str, Collector] = {
     "ssh_host": _ssh_host,
     "kubernetes": _kubernetes,
     "ssh_mfa": _ssh_mfa,
+    "web_mfa": _web_mfa,
     "segmentation": _segmentation,
     "flow_matrix": _flow_matrix,
     **STORAGE_COLLECTORS,  # s3_bucket, s3_endpoint, backup

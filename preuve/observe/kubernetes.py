@@ -9,8 +9,9 @@ One observation per cluster gathers every list the selected checks need, grouped
 - `tenants`: Namespaces, NetworkPolicies, ResourceQuotas, RoleBindings;
 - `location`: Nodes, PersistentVolumes, StorageClasses, Velero BackupStorageLocations and VolumeSnapshotLocations;
 - `velero`: Velero Schedules and Backups.
-Refused credentials (401/403 on a list the checks need), a timeout or an unreachable server raise
-ObservationError: the checks then report `error`, never `pass`.
+Refused credentials (401 on /version), a timeout or an unreachable server raise ObservationError: every check of
+the cluster is then `error`. A list the account may not read (403) makes only the checks of that fact `error`;
+an unreadable /metrics only the encryption check. Never `pass` without the evidence.
 """
 
 from __future__ import annotations
@@ -164,7 +165,10 @@ def _apiserver(api: _Api) -> dict[str, Any]:
             if c.get("name") == "kube-apiserver":
                 cmd = [*c.get("command", []), *c.get("args", [])]
                 found.append({"pod": pod["metadata"]["name"], "command": cmd, "flags": parse_flags(cmd)})
-    metrics = api.get("/metrics")
+    try:
+        metrics = api.get("/metrics")
+    except ObservationError as exc:  # the flags stay judgeable; the encryption check reports this as `error`
+        return {"pods": found, "transformations": None, "metrics_error": str(exc)}
     return {"pods": found, "transformations": parse_transformations(metrics if isinstance(metrics, str) else "")}
 
 
@@ -200,17 +204,23 @@ def collect(conn: Connection, facts: list[str], timeout: float) -> tuple[dict[st
     version = api.get("/version")
     out: dict[str, Any] = {"version": version.get("gitVersion") if isinstance(version, dict) else None}
     for fact in facts:
-        if fact == "apiserver":
-            out[fact] = _apiserver(api)
-        elif fact == "probe":
-            out[fact] = _probe(conn, timeout)
-        elif fact in PATHS:
-            out[fact] = {plural: _items(api.get(path)) for plural, path in PATHS[fact].items()}
-            if fact == "location":
-                out[fact]["velero"] = _velero(api, conn.velero_namespace,
-                                              ("backupstoragelocations", "volumesnapshotlocations"))
-        elif fact == "velero":
-            out[fact] = _velero(api, conn.velero_namespace, ("schedules", "backups"))
-        else:
-            raise ObservationError(f"unknown Kubernetes fact {fact!r}")
+        try:
+            out[fact] = _fact(api, conn, fact, timeout)
+        except ObservationError as exc:  # e.g. a 403 on one list: that fact's checks are `error`, the others judge
+            out[fact] = {"error": str(exc)}
     return out, {"server": api.host, "facts": sorted(facts)}
+
+
+def _fact(api: _Api, conn: Connection, fact: str, timeout: float) -> dict[str, Any]:
+    if fact == "apiserver":
+        return _apiserver(api)
+    if fact == "probe":
+        return _probe(conn, timeout)
+    if fact in PATHS:
+        found: dict[str, Any] = {plural: _items(api.get(path)) for plural, path in PATHS[fact].items()}
+        if fact == "location":
+            found["velero"] = _velero(api, conn.velero_namespace, ("backupstoragelocations", "volumesnapshotlocations"))
+        return found
+    if fact == "velero":
+        return _velero(api, conn.velero_namespace, ("schedules", "backups"))
+    raise ObservationError(f"unknown Kubernetes fact {fact!r}")

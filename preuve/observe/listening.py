@@ -17,3 +17,30 @@ def parse_ss(text: str) -> list[dict]:
         addr = addr.strip("[]").split("%")[0]
         out.append({"address": addr or "*", "port": int(port)})
     return sorted(out, key=lambda x: (x["port"], x["address"]))
+
+
+def parse_nft(text: str) -> dict:
+    """`nft -j list ruleset` -> the base chains that filter traffic to the host or through it.
+
+    {"chains": [{"family", "table", "chain", "hook", "policy", "rules", "denies"}]}: `denies` counts rules whose
+    verdict is drop or reject, so a table that only accepts is told apart from a real filter.
+    """
+    import json
+
+    data = json.loads(text)
+    chains: dict[tuple, dict] = {}
+    for item in data.get("nftables", []):
+        if "chain" in item and item["chain"].get("hook"):
+            c = item["chain"]
+            chains[(c["family"], c["table"], c["name"])] = {
+                "family": c["family"], "table": c["table"], "chain": c["name"], "hook": c["hook"],
+                "policy": c.get("policy", "accept"), "rules": 0, "denies": 0,
+            }  # fmt: skip
+        elif "rule" in item:
+            r = item["rule"]
+            chain = chains.get((r["family"], r["table"], r["chain"]))
+            if chain is not None:
+                chain["rules"] += 1
+                verdicts = {k for e in r.get("expr", []) if isinstance(e, dict) for k in e}
+                chain["denies"] += bool(verdicts & {"drop", "reject"})
+    return {"chains": sorted(chains.values(), key=lambda c: (c["family"], c["table"], c["chain"]))}

@@ -57,7 +57,11 @@ FACT_COMMANDS: dict[str, str] = {
     "password_hashing": baseline_facts.PASSWORD_HASHING,
     "journald": baseline_facts.JOURNALD,
     "logrotate": baseline_facts.LOGROTATE,
+    "chrony": baseline_facts.CHRONY,
+    "rsyslog": baseline_facts.RSYSLOG,
     "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
+    "nft_ruleset": ('PATH="$PATH:/usr/sbin:/sbin"; '
+                    'if [ "$(id -u)" -eq 0 ]; then nft -j list ruleset; else sudo -n nft -j list ruleset; fi'),
 }
 
 # sshd -T keywords whose single value is a comma-separated algorithm list.
@@ -253,12 +257,51 @@ def _load_known_hosts(target: SshTarget) -> paramiko.HostKeys:
             return known
         raise ObservationError(f"ssh {_where(target)}: known_hosts file {path} does not exist")
     try:
-        known.load(path)
+        lines = _known_hosts_lines(path, _known_hosts_name(target))
+        for lineno, line in lines:
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
+            except paramiko.SSHException:
+                continue
+            for name in entry.hostnames if entry is not None else ():
+                known.add(name, entry.key.get_name(), entry.key)
     except (OSError, paramiko.hostkeys.InvalidHostKey) as e:
         raise ObservationError(
             f"ssh {_where(target)}: cannot read known_hosts {path}: {_reason(e)}"
         ) from None
     return known
+
+
+# path -> ((mtime_ns, size), {plain host name: [(lineno, line)]}, [hashed or @marker lines]). A fleet's known_hosts
+# holds every host: parsing all of it for each host (paramiko's HostKeys.load, itself quadratic) made a sweep's cost
+# grow with the square of the fleet size. Read once per file version; each host parses only its own lines.
+_known_hosts_index: dict[str, tuple[tuple[int, int], dict[str, list[tuple[int, str]]], list[tuple[int, str]]]] = {}
+
+
+def _known_hosts_lines(path: str, name: str) -> list[tuple[int, str]]:
+    """The known_hosts lines that can match `name`: its own, plus hashed and marker lines (matched by paramiko)."""
+    st = os.stat(path)
+    version = (st.st_mtime_ns, st.st_size)
+    with _lock:
+        cached = _known_hosts_index.get(path)
+    if cached is None or cached[0] != version:
+        by_name: dict[str, list[tuple[int, str]]] = {}
+        other: list[tuple[int, str]] = []
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for lineno, raw in enumerate(f, 1):
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                hosts = line.split(None, 1)[0]
+                if hosts.startswith(("|", "@")):
+                    other.append((lineno, line))
+                    continue
+                for host in hosts.split(","):
+                    by_name.setdefault(host, []).append((lineno, line))
+        cached = (version, by_name, other)
+        with _lock:
+            _known_hosts_index[path] = cached
+    return cached[1].get(name, []) + cached[2]
 
 
 def _prefer_known_key_types(transport: paramiko.Transport, entries: paramiko.hostkeys.SubDict | None) -> None:
@@ -505,5 +548,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "password_hashing": baseline_facts.parse_password_hashing,
     "journald": baseline_facts.parse_journald,
     "logrotate": baseline_facts.parse_logrotate,
+    "chrony": baseline_facts.parse_chrony,
+    "rsyslog": baseline_facts.parse_rsyslog,
     "listening": listening.parse_ss,
+    "nft_ruleset": listening.parse_nft,
 }

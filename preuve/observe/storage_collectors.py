@@ -86,6 +86,7 @@ def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[
     sites = dict(target.spec.site_countries)
     params = current().backup
     secret = resolve(repo.password, f"password of repository {repo.name}") if repo.password else None
+    backend_env = tuple((k, resolve(v, f"{k} of repository {repo.name}")) for k, v in sorted(repo.backend_env.items()))
     job = backup.Job(
         tool=repo.tool,
         repository=repo.repository,
@@ -97,6 +98,7 @@ def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[
         data_check_fraction=params.data_check_fraction,
         data_check_seconds=params.data_check_seconds,
         timeout=max(timeout * 20, 60.0),
+        backend_env=backend_env,
     )
     found, raw, query = backup.collect(job)
     found["site"] = {"name": repo.site, "country": sites.get(repo.site)}

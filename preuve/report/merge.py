@@ -37,16 +37,16 @@ def _load(run_dir: Path) -> dict[str, Any]:
     return json.loads((run_dir / "run.json").read_text())
 
 
-def _check_shards(runs: dict[Path, dict[str, Any]]) -> None:
-    first_dir, first = next(iter(runs.items()))
-    for d, run in runs.items():
+def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> None:
+    first_dir, first = runs[0]
+    for d, run in runs:
         for key in ("profile", "inventory", "waivers"):
             if run[key]["sha256"] != first[key]["sha256"]:
                 raise MergeError(f"{d}: {key} differs from {first_dir} (sha256): not shards of one sweep")
         if run.get("checks_selected") != first.get("checks_selected"):
             raise MergeError(f"{d}: selected checks differ from {first_dir}")
-    shards = {}
-    for d, run in runs.items():
+    shards: dict[str, Path] = {}
+    for d, run in runs:
         shard = (run.get("scope") or {}).get("shard")
         if not shard:
             raise MergeError(f"{d}: not a shard (run without --shard i/n)")
@@ -85,9 +85,9 @@ def merge(shard_dirs: list[Path], out: Path, *, lang: str = "fr", quiet: bool = 
 
     if out.exists() and any(out.iterdir()):
         raise MergeError(f"run directory {out} exists and is not empty")
-    runs = {Path(d): _load(Path(d)) for d in shard_dirs}
+    runs = [(Path(d), _load(Path(d))) for d in shard_dirs]
     _check_shards(runs)
-    first_dir, first = next(iter(runs.items()))
+    first_dir, first = runs[0]
     inputs = first_dir / "inputs"
     waivers = inputs / "waivers.yaml"
     options = Options(
@@ -107,7 +107,7 @@ def merge(shard_dirs: list[Path], out: Path, *, lang: str = "fr", quiet: bool = 
     out.mkdir(parents=True, exist_ok=True)
     copy_inputs(state)
     seen: dict[str, Path] = {}
-    for d, run in runs.items():
+    for d, run in runs:
         _copy_observations(d, out)
         for r in read_results(d / "results.jsonl"):
             if r.finding_id in seen:
@@ -116,10 +116,10 @@ def merge(shard_dirs: list[Path], out: Path, *, lang: str = "fr", quiet: bool = 
             state.results.append(r)
         state.selected_checks.update(run.get("checks_selected", []))
     state.store.load()
-    state.started_at = min(_parse_time(r["started_at"]) for r in runs.values())
+    state.started_at = min(_parse_time(r["started_at"]) for _, r in runs)
     state.judged_at = state.started_at
-    state.observe_seconds = max(r.get("observe_seconds", 0.0) for r in runs.values())
-    fail_on = {(r.get("scope") or {}).get("fail_on") for r in runs.values()}
+    state.observe_seconds = max(r.get("observe_seconds", 0.0) for _, r in runs)
+    fail_on = {(r.get("scope") or {}).get("fail_on") for _, r in runs}
     state.extra["fail_on"] = fail_on.pop() if len(fail_on) == 1 else None
-    state.extra["scope"] = {"merged_shards": sorted(r["scope"]["shard"] for r in runs.values())}
-    return finish_run(state, interrupted=any(r.get("interrupted") for r in runs.values()))
+    state.extra["scope"] = {"merged_shards": sorted(r["scope"]["shard"] for _, r in runs)}
+    return finish_run(state, interrupted=any(r.get("interrupted") for _, r in runs))

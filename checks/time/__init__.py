@@ -1,0 +1,1 @@
+"""Time (SecNumCloud 12.8): clocks synchronised on internal sources."""

@@ -1,0 +1,42 @@
+"""Clock synchronisation as chronyd reports it (chronyc tracking/sources) and the sources it is told to use."""
+
+import fnmatch
+import ipaddress
+
+from preuve.judge import check
+
+
+@check("TIME-SYNC", requirements=["12.8.a"], target="baseline_host", severity="high",
+       rule="chronyc tracking : Leap status Normal, une source sélectionnée")
+def check_sync(chrony, judge):
+    judge.equals("time.leap_status", chrony["tracking"].get("leap_status"), "Normal")
+    judge.non_empty("time.selected_source", [s["address"] for s in chrony["sources"] if s["state"] == "*"])
+
+
+@check("TIME-OFFSET", requirements=["12.8.a", "12.8.b"], target="baseline_host", severity="medium",
+       rule="chronyc tracking : |System time| ≤ seuil du profil")
+def check_offset(chrony, params, judge):
+    track = chrony["tracking"]
+    offset = track.get("system_offset_seconds")
+    if track.get("leap_status") != "Normal" or offset is None:  # an unsynchronised clock's offset is unknown
+        judge.at_most("time.offset_ms", None, params.time.max_offset_ms)
+        return
+    judge.at_most("time.offset_ms", round(abs(offset) * 1000, 3), params.time.max_offset_ms)
+
+
+def internal(name: str, params) -> bool:
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return any(name == d or name.endswith("." + d) or fnmatch.fnmatchcase(name, d)
+                   for d in params.time.internal_domains)
+    return any(ip in ipaddress.ip_network(n) for n in params.time.internal_networks)
+
+
+@check("TIME-SOURCES-INTERNAL", requirements=["12.8.a"], target="baseline_host", severity="medium",
+       rule="12.8.a : sources de temps internes (pas de pool public)")
+def check_internal_sources(chrony, params, judge):
+    names = [f"{c['directive']} {c['name']}" for c in chrony["configured"]]
+    names += [f"live {s['address']}" for s in chrony["sources"]]
+    judge.non_empty("time.sources", names)
+    judge.each("time.sources_internal", {n: internal(n.split(" ", 1)[1], params) for n in names}, observed=names)
