@@ -87,7 +87,8 @@ def test_logrotate_parse_uses_logrotate_own_words_and_config_maxage():
 def test_inline_canary_secret_is_an_input_error(tmp_path):
     inv = tmp_path / "inv.yaml"
     inv.write_text("version: 1\nname: t\nhosts:\n  - {name: h, address: 192.0.2.1}\n"
-                   "baseline:\n  ssh_canaries:\n    - {name: c, host: h, user: u, private_key: 'inline-key'}\n"
+                   "baseline:\n  ssh_canaries:\n    - {name: c, address: 192.0.2.1, known_hosts: /k, user: u,\n"
+                   "       private_key: 'inline-key'}\n"
                    "  web_admins:\n    - {name: w, url: 'https://x/admin', login_url: 'https://x/login', user: u,\n"
                    "       password: 'hunter2'}\n")
     with pytest.raises(InputError) as exc:

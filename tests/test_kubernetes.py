@@ -230,3 +230,18 @@ def test_inventory_errors_name_the_line(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 3
     assert "namespace 'n' already belongs to 'x'" in out and "expected User:name" in out
+
+
+def test_apiserver_replicas_that_disagree_cannot_be_judged():
+    from preuve.judge.catalogue import load_catalogue
+    from preuve.judge.verdict import ObservationUnavailable
+
+    module = __import__(load_catalogue()["K8S-ANONYMOUS-AUTH"].spec.module, fromlist=["flags"])
+    one = {"pod": "kube-apiserver-cp-1", "flags": {"anonymous-auth": "false", "advertise-address": "10.0.0.1"}}
+    two = {"pod": "kube-apiserver-cp-2", "flags": {"anonymous-auth": "false", "advertise-address": "10.0.0.2"}}
+    assert module.flags({"pods": [one, two]})["anonymous-auth"] == "false"  # per-node addresses may differ
+    three = {"pod": "kube-apiserver-cp-3", "flags": {"advertise-address": "10.0.0.3"}}
+    with pytest.raises(ObservationUnavailable, match=r"disagree on \['anonymous-auth'\]"):
+        module.flags({"pods": [one, three]})
+    with pytest.raises(ObservationUnavailable, match="no kube-apiserver pod visible"):
+        module.flags({"pods": []})

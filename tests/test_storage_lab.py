@@ -70,7 +70,8 @@ def _scan(out: Path, *args, **kw) -> Run:
     for attempt in range(3):
         lab_mod.ensure_up()
         run = scan(out.with_name(f"{out.name}-{attempt}"), *args, **kw)
-        if not any("interrupted" in _message(r) for r in run.results):
+        done = (run.out / "results.jsonl").is_file() and run.results
+        if done and not any("interrupted" in _message(r) for r in run.results):
             return run
         time.sleep(2)
     return run

@@ -9,9 +9,18 @@ from preuve.judge.verdict import ObservationUnavailable
 
 
 def flags(k8s_apiserver: dict) -> dict[str, str]:
+    """The kube-apiserver flags; replicas (HA control plane) that disagree cannot be judged as one server."""
     pods = k8s_apiserver.get("pods") or []
     if not pods:
         raise ObservationUnavailable("no kube-apiserver pod visible in kube-system (managed control plane?)")
+    ignored = {"advertise-address", "etcd-servers", "bind-address"}  # per-node by nature
+    first = {k: v for k, v in pods[0]["flags"].items() if k not in ignored}
+    for pod in pods[1:]:
+        other = {k: v for k, v in pod["flags"].items() if k not in ignored}
+        if other != first:
+            keys = sorted(k for k in first.keys() | other.keys() if first.get(k) != other.get(k))
+            pair = f"{pods[0]['pod']} and {pod['pod']}"
+            raise ObservationUnavailable(f"kube-apiserver replicas {pair} disagree on {keys}")
     return pods[0]["flags"]
 
 

@@ -36,7 +36,7 @@ def check_allowed_flows(segmentation, judge):
     _judge(segmentation, judge, "network.allowed_flows", probes, per_flow)
 
 
-@check("NET-FLOW-DENIED", requirements=["13.1.a", "13.2.a", "13.2.b"], target="vantage", severity="high",
+@check("NET-FLOW-DENIED", requirements=["13.1.a", "13.2.a", "13.2.e"], target="vantage", severity="high",
        rule="matrice des flux : tout le reste est interdit (refus par défaut)")  # fmt: skip
 def check_denied_flows(segmentation, judge):
     probes = [p for p in segmentation["probes"] if p["expect"] == "blocked"]
@@ -59,7 +59,7 @@ def admin_probe(p: dict, inv, admin_ports: list[int]) -> bool:
     return (p["dst"], p["port"]) in admin_tls
 
 
-@check("NET-ADMIN-PUBLIC", requirements=["9.6.d", "13.2.c"], target="public_vantage", severity="critical",
+@check("NET-ADMIN-PUBLIC", requirements=["9.6.d", "13.2.e"], target="public_vantage", severity="critical",
        rule="interfaces d'administration injoignables depuis les réseaux publics")  # fmt: skip
 def check_admin_not_public(public_segmentation, target, params, judge):
     seg = public_segmentation

@@ -129,7 +129,8 @@ class Scanner(Strict):
 
 
 class VantagePoint(Strict):
-    """Where segmentation probes are sent from: a lab network namespace or an inventory host reached over SSH."""
+    """Where segmentation probes are sent from: the scanner itself (neither field), a network namespace on the
+    scanner, or an inventory host reached over SSH."""
 
     name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     zone: Name
@@ -138,8 +139,8 @@ class VantagePoint(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> VantagePoint:
-        if (self.netns is None) == (self.ssh is None):
-            raise ValueError("give exactly one of 'netns' or 'ssh'")
+        if self.netns is not None and self.ssh is not None:
+            raise ValueError("give at most one of 'netns' or 'ssh' (neither: the scanner itself)")
         return self
 
 
@@ -217,14 +218,24 @@ class SshCanary(Strict):
     """A canary administrator whose key alone must NOT open an SSH session (MFA enforced, 9.6.f)."""
 
     name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    host: Name = Field(description="inventory host (address, port and known_hosts come from its SSH access)")
+    address: str
+    port: int = Field(22, ge=1, le=65535)
+    known_hosts: str = Field(description="the server's host key must be known: a canary key is never offered blind")
     user: str
     private_key: SecretRef = Field(description="the canary's private key, by reference ({file: path})")
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
 
     @field_validator("private_key", mode="before")
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return _check_address(v)
 
 
 class WebAdmin(Strict):
@@ -252,7 +263,9 @@ class WebAdmin(Strict):
 class Baseline(Strict):
     """Access, hygiene, logs and time (issue 5): which hosts are judged and the canaries that prove MFA."""
 
-    hosts: list[Name] | None = Field(None, description="inventory hosts judged (default: every host with SSH)")
+    host_tags: list[str] | None = Field(
+        None, description="hosts carrying one of these tags are judged (default: every host with SSH access)"
+    )
     ssh_canaries: list[SshCanary] = []
     web_admins: list[WebAdmin] = []
 
@@ -373,7 +386,6 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                             f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
                         )
     _storage_checks(inv, add, sites)
-    _baseline_checks(inv, add, host_names)
     _kubernetes_checks(inv, add, zones, sites)
     from preuve.inputs.flows import network_checks
 
@@ -401,17 +413,6 @@ def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones:
         for j, a in enumerate(c.admins):
             if a.partition(":")[0] not in ("User", "Group", "ServiceAccount") or not a.partition(":")[2]:
                 add((*at, "admins", j), f"{a!r}: expected User:name, Group:name or ServiceAccount:namespace/name")
-
-
-def _baseline_checks(inv: Inventory, add: Callable[[tuple, str], None], host_names: set[str]) -> None:
-    """Baseline hosts and canaries name inventory hosts."""
-    for i, name in enumerate(inv.baseline.hosts or []):
-        if name not in host_names:
-            add(("baseline", "hosts", i), f"unknown host {name!r}; inventory hosts: {sorted(host_names)}")
-    for i, c in enumerate(inv.baseline.ssh_canaries):
-        if c.host not in host_names:
-            where = ("baseline", "ssh_canaries", i, "host")
-            add(where, f"unknown host {c.host!r}; inventory hosts: {sorted(host_names)}")
 
 
 def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: set[str]) -> None:

@@ -92,88 +92,27 @@ def _tls_endpoints(inv: Inventory) -> list[Target]:
 
 @target_kind("baseline_host")
 def _baseline_hosts(inv: Inventory) -> list[Target]:
-    """Hosts judged on access, hygiene, logs and time (inventory `baseline.hosts`, default every SSH host)."""
-    wanted = inv.baseline.hosts
-    return [replace(t, kind="baseline_host") for t in _hosts(inv) if wanted is None or t.name in wanted]
+    """Hosts judged on access, hygiene, logs and time (tagged as `baseline.host_tags` says, default every SSH host)."""
+    tags = inv.baseline.host_tags
+    return [replace(t, kind="baseline_host") for t in _hosts(inv) if tags is None or set(tags) & set(t.tags)]
 
 
 @target_kind("ssh_canary")
 def _ssh_canaries(inv: Inventory) -> list[Target]:
-    """Canary administrators proving SSH MFA; address, port and known_hosts come from their host."""
-    hosts = {h.name: h for h in inv.hosts}
-    out = []
-    for c in inv.baseline.ssh_canaries:
-        h = hosts[c.host]
-        ssh = effective_ssh(h, inv)
-        port = ssh.port if ssh else 22
-        out.append(Target("ssh_canary", c.name, h.address, port, h.zone, h.site, tuple(h.tags), c, ssh))
-    return out
+    """Canary administrators proving SSH MFA (checked from outside: no login beyond the key offer)."""
+    return [_target("ssh_canary", c, c.port) for c in inv.baseline.ssh_canaries]
 
 
-@target_kind("k8s_cluster")
-def _k8s_clusters(inv: Inventory) -> list[Target]:
-    """Kubernetes clusters read through their API (address and port from `server`, else from the kubeconfig)."""
+@target_kind("web_admin")
+def _web_admins(inv: Inventory) -> list[Target]:
+    """Web administration interfaces probed with a canary account (MFA enforcement)."""
     from urllib.parse import urlsplit
 
     out = []
-    for c in inv.kubernetes.clusters:
-        url = urlsplit(c.server) if c.server else None
-        address = url.hostname if url and url.hostname else f"kubeconfig:{c.context or 'current-context'}"
-        port = (url.port or 443) if url else None
-        out.append(Target("k8s_cluster", c.name, address, port, c.zone, c.site, tuple(c.tags), c))
+    for w in inv.baseline.web_admins:
+        u = urlsplit(w.url)
+        out.append(Target("web_admin", w.name, u.hostname or "", u.port or 443, w.zone, w.site, tuple(w.tags), w))
     return out
-
-
-@dataclass(frozen=True)
-class StorageSpec:
-    """An S3 bucket, an S3 endpoint or a backup repository, with what judging its location needs."""
-
-    item: Any  # S3Bucket, S3Endpoint or BackupRepository
-    endpoint: Any = None  # the bucket's S3Endpoint
-    buckets: tuple[Any, ...] = ()  # the endpoint's buckets
-    site_countries: tuple[tuple[str, str], ...] = ()  # (site, country) of every inventory site
-
-
-def _url_host(url: str) -> tuple[str, int | None]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.hostname or url, parts.port
-
-
-@target_kind("s3_bucket")
-def _s3_buckets(inv: Inventory) -> list[Target]:
-    """Every S3 bucket of the inventory (`s3.buckets`), reached through its endpoint."""
-    endpoints = {e.name: e for e in inv.s3.endpoints}
-    sites = tuple((s.name, s.country) for s in inv.sites)
-    out = []
-    for b in inv.s3.buckets:
-        e = endpoints[b.endpoint]
-        host, port = _url_host(e.url)
-        out.append(Target("s3_bucket", b.name, host, port, None, e.site, tuple(b.tags), StorageSpec(b, e, (), sites)))
-    return out
-
-
-@target_kind("s3_endpoint")
-def _s3_endpoints(inv: Inventory) -> list[Target]:
-    """Every S3 endpoint (`s3.endpoints`): where it is, and the keys of its customers' buckets."""
-    sites = tuple((s.name, s.country) for s in inv.sites)
-    out = []
-    for e in inv.s3.endpoints:
-        host, port = _url_host(e.url)
-        own = tuple(b for b in inv.s3.buckets if b.endpoint == e.name)
-        out.append(Target("s3_endpoint", e.name, host, port, None, e.site, (), StorageSpec(e, e, own, sites)))
-    return out
-
-
-@target_kind("backup_repo")
-def _backup_repos(inv: Inventory) -> list[Target]:
-    """Every restic or borg repository (`backups`), opened from the scanner."""
-    sites = tuple((s.name, s.country) for s in inv.sites)
-    return [
-        Target("backup_repo", r.name, r.repository, None, None, r.site, tuple(r.tags), StorageSpec(r, None, (), sites))
-        for r in inv.backups
-    ]
 
 
 @target_kind("vantage")
@@ -181,7 +120,7 @@ def _vantages(inv: Inventory) -> list[Target]:
     """Every segmentation vantage point; spec is (vantage, inventory): the probe plan needs the whole picture."""
     out = []
     for v in inv.vantage_points:
-        where = v.netns or next((h.address for h in inv.hosts if h.name == v.ssh), v.ssh or "")
+        where = v.netns or next((h.address for h in inv.hosts if h.name == v.ssh), v.ssh or "scanner")
         out.append(Target("vantage", v.name, where, None, v.zone, None, (), (v, inv)))
     return out
 
@@ -202,18 +141,23 @@ def _flow_matrix(inv: Inventory) -> list[Target]:
     return [Target("flow_matrix", name, name, None, None, None, (), inv)]
 
 
-@target_kind("web_admin")
-def _web_admins(inv: Inventory) -> list[Target]:
-    """Web administration interfaces probed with a canary account (MFA enforcement)."""
+@target_kind("k8s_cluster")
+def _k8s_clusters(inv: Inventory) -> list[Target]:
+    """Kubernetes clusters read through their API (address and port from `server`, else from the kubeconfig)."""
     from urllib.parse import urlsplit
 
     out = []
-    for w in inv.baseline.web_admins:
-        u = urlsplit(w.url)
-        out.append(Target("web_admin", w.name, u.hostname or "", u.port or 443, w.zone, w.site, tuple(w.tags), w))
+    for c in inv.kubernetes.clusters:
+        url = urlsplit(c.server) if c.server else None
+        address = url.hostname if url and url.hostname else f"kubeconfig:{c.context or 'current-context'}"
+        port = (url.port or 443) if url else None
+        out.append(Target("k8s_cluster", c.name, address, port, c.zone, c.site, tuple(c.tags), c))
     return out
 
 
 def targets(inv: Inventory) -> dict[str, list[Target]]:
     """Every target of the inventory, by kind."""
     return {kind: builder(inv) for kind, builder in BUILDERS.items()}
+
+
+from preuve.inputs import storage_targets as _storage_targets  # noqa: E402, F401 - registers s3_*, backup_repo

@@ -134,14 +134,9 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     for line in key_text.splitlines():
         if len(line) >= 16 and "PRIVATE KEY" not in line:
             REDACTOR.register(line)
-    host = hosts.get(spec.host)
-    jump = ssh_target(host, hosts).jump if host is not None and host.access is not None else None
-    access = target.access
     from preuve.observe.ssh_host import SshTarget
 
-    ssh = SshTarget(host=target.address, port=target.port or 22, user=spec.user,
-                    known_hosts=access.known_hosts if access else None,
-                    trust_on_first_use=access.trust_on_first_use if access else False, jump=jump)
+    ssh = SshTarget(host=target.address, port=target.port or 22, user=spec.user, known_hosts=spec.known_hosts)
     query = {"host": target.address, "port": ssh.port, "user": spec.user, "known_hosts": ssh.known_hosts,
              "private_key": spec.private_key.model_dump(exclude_none=True),
              "method": "publickey only; no channel opened"}

@@ -167,13 +167,16 @@ def plan_digest(probes: list[Probe]) -> str:
 # --- execution ---------------------------------------------------------------------------------------
 
 
-def probe_in_netns(ns: str, probes: list[Probe], cfg: Any) -> tuple[dict[int, dict], str]:
-    """Run the probes from a lab namespace in this thread: raw SYN/ICMP when root, connect() otherwise."""
+def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[int, dict], str]:
+    """Run the probes from a namespace (None: where this thread is) in this thread: raw SYN/ICMP when root,
+    connect() otherwise."""
+    import contextlib
+
     from preuve.lab import enter
     from preuve.observe import probe_remote, synscan
 
     try:
-        ctx = enter(ns)
+        ctx = enter(ns) if ns else contextlib.nullcontext()
         ctx.__enter__()
     except (FileNotFoundError, OSError, ValueError) as exc:
         raise ObservationError(f"vantage namespace {ns} unavailable: {exc}") from None
@@ -245,10 +248,10 @@ def collect(vantage: Any, inv: Any, matrix: FlowMatrix, ssh_target: Any | None, 
              "matrix": str(matrix.path), "matrix_sha256": matrix.sha256, "probing": matrix.spec.probing.model_dump(),
              "plan_sha256": plan_digest(probes), "plan": [asdict(p) for p in probes]}  # fmt: skip
     t0 = time.perf_counter()
-    if vantage.netns:
-        results, mode = probe_in_netns(vantage.netns, probes, matrix.spec.probing)
-    else:
+    if vantage.ssh:
         results, mode = probe_over_ssh(ssh_target, probes, matrix.spec.probing, timeout)
+    else:
+        results, mode = probe_in_netns(vantage.netns, probes, matrix.spec.probing)
     rows, counts = [], {"ok": 0, "deviation": 0, "error": 0}
     for p in probes:
         r = results.get(p.id, {"state": "error", "reason": "no result returned", "tries": 0})
