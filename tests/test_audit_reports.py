@@ -152,3 +152,34 @@ def test_coverage_rejects_a_bad_profile(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\n")
     assert preuve("coverage", bad).returncode == Exit.INVALID_INPUT
+
+
+def test_a_waived_finding_is_shown_with_its_waiver_everywhere(lab_run, tmp_path):
+    """Re-judged with a dérogation: the sheet names it, the diff lists it as now waived, OSCAL and the CSV keep it
+    non-compliant (a waiver accepts a risk, it does not make the requirement met)."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - id: DER-2026-007\n    check: TLS-VERSIONS\n    target: tls-weak\n"
+        "    justification: legacy clients until the March 2027 migration\n"
+        "    approver: RSSI Jeanne Martin\n    expires: 2099-03-31\n"
+    )
+    out = tmp_path / "waived"
+    proc = preuve("judge", lab_run.out, "-w", waivers, "--previous", lab_run.out, "-o", out, "-q")
+    assert proc.returncode in (Exit.NON_COMPLIANT, Exit.INCOMPLETE), proc.stderr
+    r = next(json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()
+             if '"TLS-VERSIONS"' in x and '"tls-weak"' in x)
+    assert r["status"] == "waived"
+    html = (out / "report.html").read_text()
+    start = html.rindex("<div", 0, html.index(f'id="{r["finding_id"]}"'))
+    sheet = html[start: html.index("</div>", start)]
+    assert "st-waived" in sheet and "DER-2026-007" in sheet and "RSSI Jeanne Martin" in sheet
+    diff = json.loads((out / "diff.json").read_text())
+    assert {(x["check_id"], x["target"]) for x in diff["now_waived"]} == {("TLS-VERSIONS", "tls-weak")}
+    doc = json.loads((out / "oscal-assessment-results.json").read_text())
+    f = next(f for f in doc["assessment-results"]["results"][0]["findings"] if f["title"].startswith(r["finding_id"]))
+    assert f["target"]["status"] == {"state": "not-satisfied", "reason": "waived"}
+    assert any(p["name"] == "waiver" and "DER-2026-007" in p["value"] for p in f["props"])
+    assert not list(_oscal_validator().iter_errors(doc))
+    with (out / "ciso-assistant.csv").open(newline="") as fh:
+        row = next(x for x in csv.DictReader(fh, delimiter=";") if x["ref_id"] == "10.2.c")
+    assert row["compliance_result"] == "non_compliant"

@@ -60,6 +60,10 @@ EXPECTED = {
     ("MFA-WEB-UNAUTHENTICATED", "web-admin-password-only"): ("fail", '"status": 200'),
     ("MFA-WEB-ENFORCED", "web-admin-mfa"): ("pass", None),
     ("MFA-WEB-ENFORCED", "web-admin-password-only"): ("fail", "mot de passe du compte témoin : observé true"),
+    ("TIME-LOG-TIMESTAMPS", "ssh-mfa"): ("pass", None),
+    ("TIME-LOG-TIMESTAMPS", "ssh-key-only"): ("fail", '"/var/log/messages": "'),
+    ("LOCK-FAILLOCK", "ssh-mfa"): ("pass", None),
+    ("LOCK-FAILLOCK", "ssh-key-only"): ("fail", '"pam_faillock in sshd auth stack": []'),
 }
 EXTRA_QUOTES = {  # further proof that each failure is for the right reason
     ("HYG-PASSWORD-HASHES", "ssh-key-only"): ['"bob": "descrypt"', "rounds=1000"],
@@ -128,7 +132,7 @@ def test_key_only_server_lets_the_key_alone_in(lab):
 @pytest.fixture(scope="module")
 def baseline_run(lab, tmp_path_factory):
     out = tmp_path_factory.mktemp("baseline") / "run"
-    run = scan(out, *(a for g in ("MFA-*", "HYG-*", "LOG-*", "TIME-*") for a in ("--select", g)))
+    run = scan(out, *(a for g in ("MFA-*", "HYG-*", "LOG-*", "TIME-*", "LOCK-*") for a in ("--select", g)))
     WEB_SECRETS.extend(p.read_text().strip() for p in (WEB_PASSWORD, WEB_TOTP))
     assert (out / "results.jsonl").exists(), run.proc.stderr
     return run
@@ -216,3 +220,33 @@ def test_web_mfa_real_logins(lab):
     assert _in_admin(lambda: _web_login(8443, None)) == (401, 302)
     assert _in_admin(lambda: _web_login(8443, code)) == (303, 200)
     assert _in_admin(lambda: _web_login(9443, None)) == (303, 200)
+
+
+def test_refused_shadow_read_is_an_error_not_an_empty_list(lab):
+    """On ssh-good the auditor may not read /etc/shadow: the fact is an error (the checks then say error)."""
+    from preuve.observe import ssh_host
+
+    target = ssh_host.SshTarget(host="198.18.2.10", user="auditor", key_file=str(LAB / "keys" / "auditor"),
+                                known_hosts=str(LAB / "known_hosts"))
+    ssh_host.forget()
+    facts, raw = _in_admin(lambda: ssh_host.collect(target, ["shadow"], timeout=10))
+    assert set(facts["shadow"]) == {"error"} and raw["shadow"]["rc"] != 0
+
+
+def test_faillock_locks_the_canary_then_is_reset(lab):
+    """Active lockout proof: 5 wrong codes lock pvadmin (even a right code is then refused); reset, it logs in."""
+    from preuve.lab import hosts
+    from preuve.lab.paths import LabPaths
+
+    tally = LAB / "hosts" / "ssh-mfa" / "log" / "faillock" / "pvadmin"
+    tally.unlink(missing_ok=True)
+    hosts.reset_oath(LabPaths.current())
+    try:
+        wrong = f"{(int(_totp()) + 500_000) % 1_000_000:06d}"
+        for _ in range(5):
+            assert _in_admin(lambda: _userauth(MFA, wrong))[1] == "rejected"
+        assert _in_admin(lambda: _userauth(MFA, _totp()))[1] == "rejected", "a locked account must refuse a good code"
+    finally:
+        tally.unlink(missing_ok=True)  # the reset (what `faillock --reset` does) and a fresh TOTP state
+        hosts.reset_oath(LabPaths.current())
+    assert _in_admin(lambda: _userauth(MFA, _totp())) == (["keyboard-interactive"], True)

@@ -167,7 +167,8 @@ def _preuve_commands(text: str) -> list[list[str]]:
             words = shlex.split(line)
         except ValueError:  # the command closes a quote opened before it (sh -c '...')
             words = shlex.split(line.replace("'", ""))
-        words = ["high" if prev == "--fail-on" and w == "1" else w for prev, w in zip(["", *words], words)]
+        previous = ["", *words[:-1]]
+        words = ["high" if p == "--fail-on" and w == "1" else w for p, w in zip(previous, words, strict=True)]
         out.append([m.group(1), *words])
     return out
 

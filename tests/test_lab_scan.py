@@ -118,8 +118,9 @@ def test_failure_quotes_observed_and_expected(lab_run, check, target):
 
 def test_every_result_carries_expected_observed_and_evidence(lab_run):
     for r in lab_run.results:
-        assert r["expected"] and r["observed"], r["check_id"]
-        assert r["requirements"] and r["collected_at"].endswith("Z")
+        if r["status"] in ("pass", "fail", "waived"):  # not_applicable says why instead
+            assert r["expected"] and r["observed"], r["check_id"]
+        assert r["requirements"] and r["evidence"], r["check_id"]
         for ev in r["evidence"]:
             assert (lab_run.out / ev["path"]).is_file()
 

@@ -5,6 +5,7 @@ ground truth of thousands of accepted, dropped and rejected ports."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -160,7 +161,7 @@ def test_ground_truth_misclassification_rate_is_zero(compliant):
 def test_host_checks_both_ways(compliant, tmp_path):
     """NET-HOST-FIREWALL passes with the prod hosts' nftables table and fails without it; NET-HOST-LISTEN reads
     `ss` on the same hosts (their sshd is bound to one address)."""
-    from preuve.lab import firewall, run_in
+    from preuve.lab import enter, firewall, run_in
 
     ok = scan(tmp_path / "ok", "--select", "NET-HOST-*")
     assert ok.code == Exit.COMPLIANT, ok.proc.stderr
@@ -169,9 +170,16 @@ def test_host_checks_both_ways(compliant, tmp_path):
     fw = next(r for (c, _), r in by.items() if c == "NET-HOST-FIREWALL")
     assert "inet preuve-host/input (policy accept, 1 deny rule(s))" in json.dumps(fw["observed"])
     run_in(firewall.HOST_NS, ["nft", "delete", "table", *firewall.HOST_TABLE.split()])
+    with enter(firewall.HOST_NS):  # an etcd-like admin port bound to every interface of the prod hosts
+        wild = socket.socket()
     try:
-        bad = scan(tmp_path / "bad", "--select", "NET-HOST-FIREWALL")
+        wild.bind(("0.0.0.0", 2379))
+        wild.listen(1)
+        bad = scan(tmp_path / "bad", "--select", "NET-HOST-*")
     finally:
+        wild.close()
         firewall.load_flows(drift=False)
     assert bad.code == Exit.NON_COMPLIANT, bad.proc.stderr
     assert {r["status"] for r in bad.results} == {"fail"}
+    listen = next(r for r in bad.results if r["check_id"] == "NET-HOST-LISTEN")
+    assert "0.0.0.0:2379" in listen["message"]["en"]

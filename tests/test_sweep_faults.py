@@ -26,9 +26,21 @@ TARPIT = "198.18.2.250"  # outside the fleet's 198.18.2.100-249
 
 @pytest.fixture(scope="module")
 def fleet(lab):
-    from preuve.lab import fleet as fleet_mod
+    """`preuve lab up --hosts 60`, through the command line as users run it."""
+    proc = preuve("lab", "up", "--hosts", FLEET, timeout=180)
+    assert proc.returncode == 0 and f"fleet: {FLEET} sshd hosts" in proc.stdout, proc.stdout + proc.stderr
+    return _fleet()
 
-    return fleet_mod.up(FLEET)
+
+def test_fleet_inventory_is_valid_and_matches_the_running_fleet(fleet, tmp_path):
+    proc = preuve("lab", "inventory", "--hosts", FLEET)
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "inv.yaml").write_text(proc.stdout)
+    assert preuve("lint", "-i", tmp_path / "inv.yaml", "-p", FULL_PROFILE).returncode == 0
+    inv = yaml.safe_load(proc.stdout)
+    assert inv == yaml.safe_load(Path(fleet["inventory"]).read_text())
+    endpoints = {(h["address"], h["ssh"]["port"]) for h in inv["hosts"]}
+    assert len(endpoints) == FLEET, "one sshd per host, each on its own address:port"
 
 
 def _fleet():

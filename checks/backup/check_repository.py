@@ -8,6 +8,7 @@ the scratch copy whatever happened (the evidence records that it did).
 import datetime as dt
 
 from preuve.judge import check
+from preuve.judge.verdict import ObservationUnavailable
 from preuve.location import normalise_country
 
 
@@ -48,6 +49,8 @@ def check_restore_drill(backup_repo, judge):
        rule="vérification partielle tournante des données (restic check --read-data-subset, borg check)")  # fmt: skip
 def check_data(backup_repo, judge):
     dc = backup_repo["data_check"]
+    if dc["ok"] is None:  # another client held the repository lock throughout: nothing was checked
+        raise ObservationUnavailable(f"{dc['tool_command']}: repository locked by another client ({dc['message']})")
     judge.equals("backup.data_check", "ok" if dc["ok"] else f"{dc['tool_command']}: {dc['message']}", "ok")
 
 

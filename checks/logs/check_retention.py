@@ -6,6 +6,7 @@ import fnmatch
 
 from preuve.judge import check
 from preuve.observe.baseline_facts import rotated_of, timespan_seconds
+from preuve.observe.errors import ObservationError
 
 
 @check("LOG-JOURNALD-RETENTION", requirements=["12.6.c", "12.7.b"], target="baseline_host", severity="high",
@@ -43,6 +44,8 @@ def check_logrotate_retention(logrotate, params, judge):
     ignored = params.logs.logrotate_ignored
     entries = [e for e in logrotate["patterns"]
                if not any(fnmatch.fnmatchcase(w, g) for w in e["pattern"].split() for g in ignored)]
+    if not logrotate["patterns"] and logrotate["errors"]:
+        raise ObservationError(f"logrotate -d could not parse the configuration: {logrotate['errors'][0]}")
     if not entries:
         judge.not_applicable("logrotate rotates no log (or every pattern is in logs.logrotate_ignored)")
     verdicts = {e["pattern"]: judged_days(e, logrotate["rotated_files"]) for e in entries}

@@ -6,6 +6,7 @@ what came back. A reset on a forbidden port is a finding: the packet crossed eve
 
 from preuve.judge import check
 from preuve.observe.errors import ObservationError
+from preuve.observe.segmentation import admin_interfaces
 
 
 def finding(vantage: dict, p: dict) -> str:
@@ -55,8 +56,7 @@ def admin_probe(p: dict, inv, admin_ports: list[int]) -> bool:
         return False
     if p["port"] in admin_ports:
         return True
-    admin_tls = {(e.address, e.port) for e in inv.tls_endpoints if e.admin}
-    return (p["dst"], p["port"]) in admin_tls
+    return (p["dst"], p["port"]) in admin_interfaces(inv)
 
 
 @check("NET-ADMIN-PUBLIC", requirements=["9.6.d", "13.2.e"], target="public_vantage", severity="critical",

@@ -40,3 +40,10 @@ def check_internal_sources(chrony, params, judge):
     names += [f"live {s['address']}" for s in chrony["sources"]]
     judge.non_empty("time.sources", names)
     judge.each("time.sources_internal", {n: internal(n.split(" ", 1)[1], params) for n in names}, observed=names)
+
+
+@check("TIME-LOG-TIMESTAMPS", requirements=["12.8.b"], target="baseline_host", severity="low",
+       rule="12.8.b : horodatage RFC 3339 (année et fuseau) des événements journalisés")
+def check_log_timestamps(log_timestamps, judge):
+    judge.each("time.log_timestamps", {f: t["year_and_zone"] for f, t in log_timestamps.items()},
+               observed={f: t["timestamp"] for f, t in log_timestamps.items()})

@@ -144,6 +144,7 @@ class AccessParams(Strict):
         ["keyboard-interactive", "keyboard-interactive:pam", "password"],
         description="SSH methods that may carry the second factor after publickey",
     )
+    faillock_max_deny: int = Field(5, ge=1, description="pam_faillock must lock after at most this many failures")
 
 
 class HygieneParams(Strict):

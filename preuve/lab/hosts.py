@@ -117,9 +117,13 @@ def _uids(count: int) -> list[int]:
 
 # --- files ---------------------------------------------------------------------------------------------
 
+FAILLOCK = "dir=/var/log/faillock deny=5 unlock_time=600"
 MFA_PAM = """\
-# preuve lab ssh-mfa: the keyboard-interactive stage asks for a TOTP code (PAM OATH)
-auth required pam_oath.so usersfile={oath} window=2 digits=6
+# preuve lab ssh-mfa: the keyboard-interactive stage asks for a TOTP code (PAM OATH); 5 failures lock (faillock)
+auth required pam_faillock.so preauth {faillock}
+auth [success=1 default=bad] pam_oath.so usersfile={oath} window=2 digits=6
+auth [default=die] pam_faillock.so authfail {faillock}
+auth sufficient pam_faillock.so authsucc {faillock}
 account required pam_unix.so
 session required pam_permit.so
 password required pam_deny.so
@@ -224,7 +228,7 @@ def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uid
     _write(etc / "group", "\n".join(groups) + "\n")
     _write(etc / "shadow", "\n".join(shadow) + "\n", 0o640)
     _write(etc / "sudoers", SUDOERS + EXTRA_SUDOERS, 0o440)
-    pam = MFA_PAM.format(oath=oath_file(paths)) if name == "ssh-mfa" else KEY_ONLY_PAM
+    pam = MFA_PAM.format(oath=oath_file(paths), faillock=FAILLOCK) if name == "ssh-mfa" else KEY_ONLY_PAM
     _write(etc / "pam.d" / "sshd", pam)
     _write(etc / "pam.d" / "common-password", PAM_PASSWORD[name])
     defs = (HOST_ETC / "login.defs").read_text().splitlines()
@@ -251,6 +255,7 @@ def _var_log(paths: LabPaths, name: str) -> None:
     log = host_dir(paths, name) / "log"
     log.mkdir(parents=True, exist_ok=True)
     (log / "rsyslog-spool").mkdir(exist_ok=True)
+    (log / "faillock").mkdir(mode=0o700, exist_ok=True)
     if name == "ssh-mfa":
         (log / "journal").mkdir(exist_ok=True)
     (log / "app.log").write_text("lab\n")

@@ -118,9 +118,10 @@ driftfile {r / "chrony.drift"}
 def source_rsyslog(paths: LabPaths, host: str) -> str:
     """/etc/rsyslog.conf of a lab host: TLS with x509/name and a disk queue, or plain UDP."""
     addr = SERVICES[NAME].address
+    fmt = "RSYSLOG_FileFormat" if host == "ssh-mfa" else "RSYSLOG_TraditionalFileFormat"  # RFC 3339 or "Nov 23"
     local = (f"# preuve lab {host}: a private log socket (the machine's /dev/log is not touched), a local copy\n"
              'module(load="imuxsock" SysSock.Use="off")\ninput(type="imuxsock" Socket="/var/log/lab-log.sock")\n'
-             '*.* action(type="omfile" file="/var/log/messages")\n')
+             f'*.* action(type="omfile" file="/var/log/messages" template="{fmt}")\n')
     if host != "ssh-mfa":
         return local + f"# forwards everything over plain UDP\n*.* @{addr}:{UDP_PORT}\n"
     return local + f"""# forwards everything over TCP+TLS, collector authenticated by name

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +151,9 @@ def _restic_snapshots(run: Runner) -> list[dict[str, Any]]:
     return sorted(snaps, key=lambda s: _utc(s["time"]))
 
 
-def _restic_encryption(run: Runner, job: Job) -> dict[str, Any]:
-    config = json.loads(run(["restic", "cat", "config", "--no-lock", "--no-cache"]).stdout)
+def _restic_encryption(job: Job) -> dict[str, Any]:
+    """restic always encrypts (the snapshots listing already needed the key); a local repository's config file
+    is also checked not to be plain JSON."""
     plaintext = None
     if transport("restic", job.repository) == "local":
         raw = (Path(job.repository.removeprefix("local:")) / "config").read_bytes()
@@ -161,7 +163,7 @@ def _restic_encryption(run: Runner, job: Job) -> dict[str, Any]:
         except ValueError:
             plaintext = False
     return {"encrypted": plaintext is not True, "mode": "restic (AES-256-CTR + Poly1305-AES, always on)",
-            "repository_version": config.get("version"), "config_file_plaintext": plaintext}  # fmt: skip
+            "config_file_plaintext": plaintext}  # fmt: skip
 
 
 def _restic_files(run: Runner, snap: str) -> list[tuple[str, int]]:
@@ -183,11 +185,26 @@ def _restic_restore(run: Runner, snap: str, paths: list[str], scratch: str) -> s
     return run(argv, check=False)
 
 
+LOCKED = re.compile(r"already locked|unable to create lock|Failed to lock", re.I)
+
+
+def _locked_retry(run: Runner, argv: list[str]) -> tuple[subprocess.CompletedProcess, bool]:
+    """Run a command that takes the repository lock; wait a little while another client holds it.
+    Returns the last result and whether it still could not get the lock (then nothing was checked)."""
+    for attempt in range(4):
+        proc = run(argv, check=False)
+        locked = proc.returncode != 0 and bool(LOCKED.search(proc.stderr))
+        if not locked:
+            return proc, False
+        time.sleep(1.5 * (attempt + 1))
+    return proc, True
+
+
 def _restic_check(run: Runner, job: Job) -> dict[str, Any]:
     n, t = _rotation(job.data_check_fraction, job.repository)
-    proc = run(["restic", "check", f"--read-data-subset={n}/{t}"], check=False)
+    proc, locked = _locked_retry(run, ["restic", "check", f"--read-data-subset={n}/{t}"])
     return {"tool_command": f"restic check --read-data-subset={n}/{t}", "subset": f"{n}/{t}",
-            "ok": proc.returncode == 0, "exit_code": proc.returncode,
+            "ok": None if locked else proc.returncode == 0, "exit_code": proc.returncode,
             "message": _last_line(proc.stderr if proc.returncode else proc.stdout)}  # fmt: skip
 
 
@@ -217,9 +234,9 @@ def _borg_restore(run: Runner, job: Job, archive: str, paths: list[str], scratch
 
 def _borg_check(run: Runner, job: Job) -> dict[str, Any]:
     argv = ["borg", "check", "--repository-only", "--max-duration", str(job.data_check_seconds), job.repository]
-    proc = run(argv, check=False)
+    proc, locked = _locked_retry(run, argv)
     return {"tool_command": " ".join(argv[:5]), "subset": f"up to {job.data_check_seconds} s, resumes next run",
-            "ok": proc.returncode == 0, "exit_code": proc.returncode,
+            "ok": None if locked else proc.returncode == 0, "exit_code": proc.returncode,
             "message": _last_line(proc.stderr) if proc.returncode else "ok"}  # fmt: skip
 
 
@@ -283,8 +300,23 @@ def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) ->
     return result
 
 
+_repo_locks: dict[str, threading.Lock] = {}
+_repo_locks_guard = threading.Lock()
+
+
+def _repo_lock(repository: str) -> threading.Lock:
+    """Two inventory entries for one repository are observed one after the other (restic check locks it)."""
+    with _repo_locks_guard:
+        return _repo_locks.setdefault(repository, threading.Lock())
+
+
 def collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Facts, raw tool log and query of one repository."""
+    with _repo_lock(job.repository):
+        return _collect(job)
+
+
+def _collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     home = tempfile.mkdtemp(prefix="preuve-backup-home-")
     try:
         run = Runner(job, home)
@@ -294,7 +326,7 @@ def collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
                                  "transport": transport(job.tool, job.repository)}  # fmt: skip
         if job.tool == "restic":
             snaps = _restic_snapshots(run)
-            facts["encryption"] = _restic_encryption(run, job)
+            facts["encryption"] = _restic_encryption(job)
             latest = snaps[-1] if snaps else None
             facts["snapshots"] = {"count": len(snaps), "latest": _utc(latest["time"]) if latest else None,
                                   "latest_id": latest["short_id"] if latest else None}  # fmt: skip

@@ -47,9 +47,11 @@ _AWK_SHADOW = r"""{
 }
 END { for (i = 1; i <= n; i++) print user[i] "\t" kind[i] "\t" par[i] "\t" (count[salt[i]] > 1 ? grp[salt[i]] : "") }"""
 
+# No pipefail in POSIX sh: read the file first so that a refused sudo is an error, never an empty (passing) list.
 SHADOW = (
-    "if [ \"$(id -u)\" -eq 0 ]; then cat /etc/shadow; else sudo -n cat /etc/shadow; fi "
-    "| awk -F: '" + _AWK_SHADOW + "'"
+    "s=$(if [ \"$(id -u)\" -eq 0 ]; then cat /etc/shadow; else sudo -n cat /etc/shadow; fi) || exit 1; "
+    '[ -n "$s" ] || { echo "/etc/shadow read as empty" >&2; exit 1; }; '
+    "printf '%s\\n' \"$s\" | awk -F: '" + _AWK_SHADOW + "'"
 )
 
 PASSWORD_HASHING = (
@@ -372,3 +374,66 @@ def parse_rsyslog(text: str) -> dict:
         }  # fmt: skip
     return {"forwarders": forwarders, "established": conns,
             "addresses": [a.split("/")[0] for a in addresses.split() if a], "tls_verify": verify}
+
+
+# --- lockout (pam_faillock) ---------------------------------------------------------------------------------
+
+FAILLOCK = (
+    "echo '== /etc/security/faillock.conf'; cat /etc/security/faillock.conf 2>/dev/null; "
+    "for f in /etc/pam.d/sshd /etc/pam.d/common-auth /etc/pam.d/system-auth /etc/pam.d/password-auth; do "
+    '[ -r "$f" ] && { echo "== $f"; cat "$f"; }; done; true'
+)
+
+
+def parse_faillock(text: str) -> dict:
+    """faillock.conf settings and the auth lines of the PAM files sshd may use (includes kept by name)."""
+    files: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("== /"):
+            current = files.setdefault(line[3:].strip(), [])
+        elif current is not None and line.split("#", 1)[0].strip():
+            current.append(line.split("#", 1)[0].strip())
+    conf = {}
+    for line in files.pop("/etc/security/faillock.conf", []):
+        key, _, value = line.partition("=")
+        conf[key.strip()] = value.strip() or "true"
+    pam: dict[str, list[dict]] = {}
+    for path, lines in files.items():
+        entries = []
+        for line in lines:
+            if line.startswith("@include"):
+                entries.append({"include": line.split()[1]})
+                continue
+            m = re.match(r"-?(\w+)\s+(\[[^\]]*\]|\S+)\s+(\S+)\s*(.*)", line)
+            if not m or m[1] != "auth":
+                continue
+            if m[2] in ("include", "substack"):
+                entries.append({"include": m[3]})
+            else:
+                entries.append({"control": m[2], "module": m[3].rsplit("/", 1)[-1], "args": m[4].split()})
+        pam[path.rsplit("/", 1)[-1]] = entries
+    return {"conf": conf, "pam": pam}
+
+
+# --- timestamps of local log files (12.8.b) ------------------------------------------------------------------
+
+# Only the leading timestamp words of the newest line leave the host, never the message itself.
+LOG_TIMESTAMPS = (
+    "n=0; for f in /var/log/syslog /var/log/messages; do [ -f \"$f\" ] || continue; n=1; "
+    "l=$(tail -n 1 \"$f\") || exit 1; printf '%s\\t%s\\n' \"$f\" \"$(printf '%s' \"$l\" | cut -d' ' -f1-3)\"; done; "
+    '[ "$n" = 1 ] || { echo "no /var/log/syslog nor /var/log/messages" >&2; exit 1; }'
+)
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$")
+
+
+def parse_log_timestamps(text: str) -> dict[str, dict]:
+    """{file: {"timestamp": leading words, "year_and_zone": bool}} for the newest line of each local log."""
+    out = {}
+    for line in text.splitlines():
+        path, _, words = line.partition("\t")
+        first = words.split(" ", 1)[0]
+        stamp = first if RFC3339.match(first) else words
+        out[path] = {"timestamp": stamp, "year_and_zone": bool(RFC3339.match(first))}
+    return out

@@ -20,7 +20,7 @@ from preuve.observe.errors import ObservationError
 
 # Per collector family: how many may run at once (TLS scans are CPU-heavy; SSH logins are mostly waiting).
 FAMILY_LIMITS = {"tls": 4, "ssh_protocol": 16, "ssh_host": 16, "kubernetes": 8, "ssh_mfa": 8, "web_mfa": 8,
-                "segmentation": 6, "flow_matrix": 2, "s3_bucket": 32, "s3_endpoint": 4, "backup": 2}
+                "segmentation": 6, "flow_matrix": 2, "s3_bucket": 32, "s3_endpoint": 4, "backup": 8}
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,10 @@ def destinations(inv: Any, matrix: FlowMatrix) -> dict[str, tuple[str, str]]:
             zone = item.zone or zone_of(item.address, inv)
             if zone is not None:
                 out.setdefault(item.address, (item.name, zone))
+    for (addr, _port), name in admin_interfaces(inv).items():
+        zone = zone_of(addr, inv)
+        if zone is not None:
+            out.setdefault(addr, (name, zone))
     for zone, addresses in matrix.spec.probe_hosts.items():
         for a in addresses:
             out.setdefault(a, (a, zone))
@@ -75,6 +79,35 @@ def destinations(inv: Any, matrix: FlowMatrix) -> dict[str, tuple[str, str]]:
     return out
 
 
+def admin_interfaces(inv: Any) -> dict[tuple[str, int], str]:
+    """(address, port) -> name of every administration interface the inventory declares: admin TLS endpoints,
+    web admin consoles, Kubernetes API servers (9.6.d: none may answer from a public zone)."""
+    from urllib.parse import urlsplit
+
+    out: dict[tuple[str, int], str] = {}
+    for e in getattr(inv, "tls_endpoints", []):
+        if e.admin:
+            out[(e.address, e.port)] = e.name
+    baseline = getattr(inv, "baseline", None)
+    for w in getattr(baseline, "web_admins", []) or []:
+        u = urlsplit(w.url)
+        if u.hostname:
+            out[(u.hostname, u.port or 443)] = w.name
+    for c in getattr(getattr(inv, "kubernetes", None), "clusters", []) or []:
+        u = urlsplit(getattr(c, "server", None) or "")
+        if u.hostname:
+            out[(u.hostname, u.port or 443)] = f"{c.name}-api"
+    return {k: v for k, v in out.items() if _is_ip(k[0])}
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
 def known_services(inv: Any) -> dict[str, set[int]]:
     """address -> TCP ports the inventory says are served there (SSH of hosts, TLS endpoints)."""
     out: dict[str, set[int]] = {}
@@ -83,6 +116,8 @@ def known_services(inv: Any) -> dict[str, set[int]]:
         out.setdefault(h.address, set()).add(port)
     for e in list(getattr(inv, "tls_endpoints", [])) + list(getattr(inv, "ssh_endpoints", [])):
         out.setdefault(e.address, set()).add(e.port)
+    for addr, port in admin_interfaces(inv):
+        out.setdefault(addr, set()).add(port)
     return out
 
 
@@ -142,10 +177,14 @@ def plan(inv: Any, matrix: FlowMatrix, zone: str) -> list[Probe]:
     flows = [(f, set(_flow_hosts(f, dests, inv))) for f in matrix.flows]
     tcp = set(range(1, 65536)) if cfg.full_range else narrow["tcp"] | set(matrix.spec.sentinel_ports.tcp)
     udp = narrow["udp"] | set(matrix.spec.sentinel_ports.udp)
+    admin_ports = {}
+    for addr, port in admin_interfaces(inv):
+        admin_ports.setdefault(addr, set()).add(port)
     for dst, (_, dzone) in sorted(dests.items(), key=lambda kv: ipaddress.ip_address(kv[0])):
         if dzone == zone:
             continue
-        for proto, ports in (("tcp", sorted(tcp)), ("udp", sorted(udp)), ("icmp", [None])):
+        host_tcp = sorted(tcp | admin_ports.get(dst, set()))
+        for proto, ports in (("tcp", host_tcp), ("udp", sorted(udp)), ("icmp", [None])):
             for p in ports:
                 if (dst, proto, p) in rows:
                     continue

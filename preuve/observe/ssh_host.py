@@ -59,6 +59,8 @@ FACT_COMMANDS: dict[str, str] = {
     "logrotate": baseline_facts.LOGROTATE,
     "chrony": baseline_facts.CHRONY,
     "rsyslog": baseline_facts.RSYSLOG,
+    "faillock": baseline_facts.FAILLOCK,
+    "log_timestamps": baseline_facts.LOG_TIMESTAMPS,
     "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
     "nft_ruleset": ('PATH="$PATH:/usr/sbin:/sbin"; '
                     'if [ "$(id -u)" -eq 0 ]; then nft -j list ruleset; else sudo -n nft -j list ruleset; fi'),
@@ -550,6 +552,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "logrotate": baseline_facts.parse_logrotate,
     "chrony": baseline_facts.parse_chrony,
     "rsyslog": baseline_facts.parse_rsyslog,
+    "faillock": baseline_facts.parse_faillock,
+    "log_timestamps": baseline_facts.parse_log_timestamps,
     "listening": listening.parse_ss,
     "nft_ruleset": listening.parse_nft,
 }
