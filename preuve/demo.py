@@ -20,6 +20,8 @@ def demo(a: argparse.Namespace) -> int:
     out = Path(a.out)
     if out.exists():
         shutil.rmtree(out)
+    ledger = out.parent / f"{out.name}.ledger.jsonl"  # the demo replaces its run, so it starts its own chain
+    ledger.unlink(missing_ok=True)
     run = argparse.Namespace(
         inventory=REPO / "inventories" / "lab.yaml",
         profile=REPO / "profiles" / "secnumcloud-3.2.yaml",
@@ -31,6 +33,7 @@ def demo(a: argparse.Namespace) -> int:
         concurrency=32,
         timeout=None,
         netns=None,
+        ledger=ledger,
     )
     code = cmd_run(run)
     if code in (Exit.COMPLIANT, Exit.NON_COMPLIANT, Exit.INCOMPLETE):
@@ -38,7 +41,7 @@ def demo(a: argparse.Namespace) -> int:
             f"\nThe lab has weak targets on purpose: findings are expected (exit code {code})."
         )
         print(
-            f"Reports: {out.resolve()}/junit.xml, results.jsonl, run.json, MANIFEST.sha256 "
+            f"Reports: {out.resolve()}/report.html, junit.xml, results.jsonl, run.json, MANIFEST.sha256 "
             f"(check: cd {out} && sha256sum -c MANIFEST.sha256)"
         )
         return 0

@@ -63,6 +63,20 @@ def scan(
     return Run(proc, out)
 
 
+def lab_inventory(tmp: Path, edit, keep: tuple[str, ...] = ("hosts", "tls_endpoints", "ssh_endpoints")) -> Path:
+    """A copy of the lab inventory reduced to its frame (scanner, defaults, sites, zones) and the sections in
+    `keep`, then changed by `edit(data)`: tests judge exactly the targets they name."""
+    import yaml
+
+    data = yaml.safe_load(LAB_INVENTORY.read_text())
+    frame = ("version", "name", "scanner", "defaults", "sites", "zones")
+    data = {k: v for k, v in data.items() if k in frame or k in keep}
+    edit(data)
+    path = tmp / "inventory.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
 def _root() -> bool:
     return os.geteuid() == 0
 

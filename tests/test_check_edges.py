@@ -14,21 +14,16 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from preuve.exitcodes import Exit
-from tests.conftest import LAB_INVENTORY, preuve, scan
+from tests.conftest import lab_inventory, preuve, scan
 from tests.support.sshd_servers import kexinit_packet, scripted_server
 
 pytestmark = pytest.mark.lab
 
 
 def _inventory(tmp, edit):
-    data = yaml.safe_load(LAB_INVENTORY.read_text())
-    edit(data)
-    path = tmp / "inventory.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return lab_inventory(tmp, edit)
 
 
 def _results(out):

@@ -8,21 +8,16 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from preuve.exitcodes import Exit
-from tests.conftest import LAB_INVENTORY, scan
+from tests.conftest import lab_inventory, scan
 
 pytestmark = pytest.mark.lab
 LAB_DIR = Path("/var/tmp/preuve-lab")
 
 
-def _inventory(tmp: Path, edit) -> Path:
-    data = yaml.safe_load(LAB_INVENTORY.read_text())
-    edit(data)
-    path = tmp / "inventory.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+def _inventory(tmp, edit):
+    return lab_inventory(tmp, edit)
 
 
 def test_black_holed_target_is_error_within_timeout(lab_up, tmp_path):
@@ -70,6 +65,7 @@ def test_no_secret_in_run_directory_or_output(lab_up, tmp_path):
 
     def edit(inv):
         inv["tls_endpoints"] = []
+        inv["hosts"] = inv["hosts"][:2]  # ssh-good and ssh-weak
         inv["hosts"][0]["ssh"].update({"password": {"env": "PV_CANARY"}, "key_file": None})
         inv["hosts"][1]["ssh"].update({"password": {"file": str(secret_file)}, "key_file": None})
 

@@ -189,14 +189,18 @@ LOCKED = re.compile(r"already locked|unable to create lock|Failed to lock", re.I
 
 
 def _locked_retry(run: Runner, argv: list[str]) -> tuple[subprocess.CompletedProcess, bool]:
-    """Run a command that takes the repository lock; wait a little while another client holds it.
+    """Run a command that takes the repository lock; wait a little while another client holds it, and let
+    `restic unlock` drop *stale* locks (of dead processes: restic 0.14's check does not ignore them).
     Returns the last result and whether it still could not get the lock (then nothing was checked)."""
     for attempt in range(4):
         proc = run(argv, check=False)
         locked = proc.returncode != 0 and bool(LOCKED.search(proc.stderr))
         if not locked:
             return proc, False
-        time.sleep(1.5 * (attempt + 1))
+        if argv[0] == "restic" and attempt == 0:
+            run(["restic", "unlock"], check=False)  # stale locks only (never --remove-all)
+            continue
+        time.sleep(1.5 * attempt)
     return proc, True
 
 

@@ -1,0 +1,73 @@
+"""The auditor's building blocks without the lab: sampling, the hash chain, the requirement catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from preuve.evidence import ledger
+from preuve.evidence.canonical import dumps
+from preuve.inputs.sampling import parse_size, sample
+from preuve.inputs.targets import Target
+from preuve.report.coverage import coverage, requirements, unknown_requirements
+
+
+def _targets(n: int) -> dict[str, list[Target]]:
+    hosts = [Target("host", f"h{i:02d}", f"10.0.0.{i}", 22, None, None, (), None) for i in range(n)]
+    return {"host": hosts, "tls_endpoint": []}
+
+
+def test_sample_is_a_pure_function_of_seed_and_population():
+    a, rec_a = sample(_targets(20), "5", "s1")
+    b, rec_b = sample(_targets(20), "5", "s1")
+    c, _ = sample(_targets(20), "5", "s2")
+    assert [t.name for t in a["host"]] == [t.name for t in b["host"]] and len(a["host"]) == 5
+    assert [t.name for t in a["host"]] != [t.name for t in c["host"]]
+    assert rec_a == rec_b and rec_a["groups"]["host"]["population"] == 20 and "tls_endpoint" not in rec_a["groups"]
+    frac, rec = sample(_targets(7), "0.3", "x")
+    assert len(frac["host"]) == 3 and rec["mode"] == "fraction"  # ceil(0.3 x 7)
+    assert parse_size("20%") == pytest.approx(0.2)
+    for bad in ("0", "-1", "1.5", "abc", "150%"):
+        with pytest.raises(ValueError):
+            parse_size(bad)
+
+
+def _run(scope: Path, name: str, led: Path) -> Path:
+    d = scope / name
+    d.mkdir()
+    run = {"run_id": name, "ended_at": "2026-11-23T00:00:00Z", "chain": ledger.chain_link(led, d)}
+    (d / "run.json").write_bytes(dumps(run))
+    (d / "MANIFEST.sha256").write_text(f"{'0' * 64}  run.json {name}\n")
+    ledger.append(led, d, run)
+    return d
+
+
+def test_chain_names_a_deleted_a_reordered_and_a_replaced_run(tmp_path):
+    led = tmp_path / "ledger.jsonl"
+    runs = [_run(tmp_path, f"r{i}", led) for i in (1, 2, 3)]
+    assert ledger.verify_chain(led, runs[-1]) == []
+    assert ledger.previous_run(led, tmp_path / "r4") is None  # no results.jsonl in these stand-ins
+    lines = led.read_bytes().splitlines(keepends=True)
+    led.write_bytes(lines[0] + lines[2] + lines[1])  # reordered
+    problems = ledger.verify_chain(led)
+    assert any("runs were reordered" in p for p in problems)
+    led.write_bytes(b"".join(lines))
+    (runs[1] / "MANIFEST.sha256").write_text("changed\n")
+    assert any("run r2: MANIFEST.sha256 differs from the ledger" in p for p in ledger.verify_chain(led))
+    none = tmp_path / "none.jsonl"
+    assert ledger.verify_chain(none) == [f"{none}: the ledger is missing or empty"]
+
+
+def test_the_catalogue_has_every_requirement_of_the_referential_once():
+    reqs = requirements()
+    assert len(reqs) == 276
+    assert {r.chapter for r in reqs.values()} == {str(c) for c in range(5, 20)}
+    assert reqs["12.6.a"].kind == "requirement" and "journalis" in reqs["12.6.a"].title.lower()
+    assert reqs["6.3.a"].kind == "recommendation"
+    rows = {c.requirement.id: c for c in coverage({"X-1": ["10.2.c"], "X-2": ["12.6.a"]})}
+    assert rows["10.2.c"].level == "automated" and rows["12.6.a"].level == "partial"
+    assert rows["5.1.a"].level == "manual"
+    assert unknown_requirements({"X-1": ["10.2.c", "10.2.z"]}) == ["10.2.z"]
+    json.dumps([r.__dict__ for r in reqs.values()])  # plain data, exportable
