@@ -1,7 +1,8 @@
 """Timing whole processes, and noticing when the lab was restarted under a measurement.
 
-A sample is the wall time of one process, from fork to exit (``time.perf_counter``), output
-captured. A sample is retried (bounded) when the lab was rebuilt while it ran (another process ran
+A sample is the wall time of one process, from fork to exit (``time.perf_counter``), and the CPU
+time (user + system) it and the children it waited for used, which other load on the machine
+inflates far less than wall time. A sample is retried (bounded) when the lab was rebuilt while it ran (another process ran
 ``preuve lab down/up``, which also kills every process inside the lab's namespaces, peers included)
 or when the tool's own output says the scan did not complete.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -31,6 +33,7 @@ class Sample:
     """One timed process."""
 
     wall_s: float
+    cpu_s: float
     returncode: int | None  # None: killed after the timeout
     ok: bool
     note: str = ""
@@ -38,7 +41,7 @@ class Sample:
     output: str | None = None  # the file (or captured stdout file) the tool wrote
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("wall_s", "returncode", "ok", "note", "attempts", "output")}
+        return {k: getattr(self, k) for k in ("wall_s", "cpu_s", "returncode", "ok", "note", "attempts", "output")}
 
 
 @dataclass
@@ -58,6 +61,10 @@ class Measurement:
         return statistics.median(s.wall_s for s in self.good) if self.good else None
 
     @property
+    def median_cpu_s(self) -> float | None:
+        return statistics.median(s.cpu_s for s in self.good) if self.good else None
+
+    @property
     def last_output(self) -> str | None:
         """The output of the last complete sample (used for the findings agreement)."""
         return self.good[-1].output if self.good else None
@@ -67,6 +74,7 @@ class Measurement:
             "tool": self.tool,
             "command": self.command,
             "median_s": self.median_s,
+            "median_cpu_s": self.median_cpu_s,
             "runs": len(self.good),
             "samples": [s.as_dict() for s in self.samples],
         }
@@ -95,11 +103,15 @@ def lab_identity(state_dir: Path) -> tuple[str | None, int | None]:
 
 def run_timed(
     argv: list[str], timeout: float, stdout_file: Path | None = None, stderr_file: Path | None = None
-) -> tuple[float, int | None]:
-    """Run ``argv`` (own process group), return (wall seconds, return code or None on timeout)."""
+) -> tuple[float, float, int | None]:
+    """Run ``argv`` (own process group): (wall s, CPU s, return code or None on timeout).
+
+    CPU time is the growth of RUSAGE_CHILDREN across the run: the bench runs one child at a time.
+    """
     with contextlib.ExitStack() as files:
         out = files.enter_context(stdout_file.open("wb")) if stdout_file else subprocess.DEVNULL
         err = files.enter_context(stderr_file.open("wb")) if stderr_file else subprocess.DEVNULL
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, start_new_session=True)
         try:
@@ -109,7 +121,13 @@ def run_timed(
                 os.killpg(proc.pid, signal.SIGKILL)  # the group we created: the tool and its children
             proc.wait()
             code = None
-        return time.perf_counter() - started, code
+        wall = time.perf_counter() - started
+        return wall, _children_cpu() - cpu_before, code
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def stderr_path(output: Path) -> Path:
@@ -146,14 +164,14 @@ def sample(
         output.parent.mkdir(parents=True, exist_ok=True)
         ensure_lab()
         before = lab_identity(state_dir)
-        wall, code = run_timed(argv, timeout, output if capture_stdout else None, stderr_path(output))
+        wall, cpu, code = run_timed(argv, timeout, output if capture_stdout else None, stderr_path(output))
         moved = lab_identity(state_dir) != before
         problem = "lab restarted during the run" if moved else validate(code, output)
         if not problem:
-            return Sample(round(wall, 4), code, True, note, attempt, str(output))
+            return Sample(round(wall, 4), round(cpu, 4), code, True, note, attempt, str(output))
         note = f"attempt {attempt}: {problem}{'' if moved else _stderr_tail(output)}"
         time.sleep(1.0)
-    return Sample(round(wall, 4), code, False, note, retries + 1, str(output))
+    return Sample(round(wall, 4), round(cpu, 4), code, False, note, retries + 1, str(output))
 
 
 def _remove(path: Path) -> None:

@@ -104,7 +104,8 @@ def _testssl_target(r: EndpointResult) -> Target:
     ratio = r.ratio("testssl.sh")
     if ratio is None:
         return Target(r.endpoint.name, name, None, "testssl.sh not measured")
-    return Target(r.endpoint.name, name, ratio >= TESTSSL_MIN_RATIO, f"{ratio:g}x")
+    detail = f"testssl.sh {r.median('testssl.sh'):.1f} s = {ratio:.0f}x preuve ({r.median(PREUVE):.3f} s)"
+    return Target(r.endpoint.name, name, ratio >= TESTSSL_MIN_RATIO, detail)
 
 
 def _sslyze_target(r: EndpointResult) -> Target:
@@ -147,12 +148,13 @@ def ratio_words(ratio: float | None) -> str:
 
 def endpoint_table(r: EndpointResult) -> list[str]:
     """The timing table of one endpoint."""
-    lines = [f"{r.endpoint.kind.upper()}  {r.endpoint.label}", f"  {'tool':<46} {'median':>10}  runs  ratio"]
+    head = f"  {'tool':<46} {'wall':>10} {'cpu':>10}  runs  ratio (wall)"
+    lines = [f"{r.endpoint.kind.upper()}  {r.endpoint.label}", head]
     for name, m in r.measurements.items():
         label = _TOOL_LABELS.get(name, name).format(kind=f"{r.endpoint.kind.upper()}-*")
         runs = f"{len(m.good)}/{len(m.samples)}"
         ratio = "1x (reference)" if name == PREUVE else ratio_words(r.ratio(name))
-        lines.append(f"  {label:<46} {_seconds(m.median_s):>10}  {runs:>4}  {ratio}")
+        lines.append(f"  {label:<46} {_seconds(m.median_s):>10} {_seconds(m.median_cpu_s):>10}  {runs:>4}  {ratio}")
         if name == PREUVE:
             lines += _observation_lines(r.observation_ms, r.rest_s())
         lines += [f"      note: {s.note}" for s in m.samples if s.note]
@@ -194,8 +196,11 @@ def render(results: list[EndpointResult], meta: dict[str, Any]) -> str:
         f"host: {meta['host']['cpus']} CPUs, load average {meta['host']['loadavg_start']} at start, "
         f"{meta['host']['loadavg_end']} at end",
         "versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
-        "wall time of whole processes, median of the complete runs; ratio = peer median / preuve median",
+        "whole processes, median of the complete runs: wall time, and CPU time (user+sys, with children);",
+        "ratio = peer median wall time / preuve median wall time",
     ]
+    if max(meta["host"]["loadavg_start"][0], meta["host"]["loadavg_end"][0]) > meta["host"]["cpus"]:
+        head.append("WARNING: the machine was busy (load average above its CPU count): times are inflated")
     body = [line for r in results for line in ["", *endpoint_table(r)]]
     return "\n".join(
         [*head, *body, "", *target_lines(targets(results)), "", *agreement_lines(results)]

@@ -17,29 +17,28 @@ def denies_insecure_transport(policy: dict | None) -> bool:
 
 @check("S3-DEFAULT-ENCRYPTION", requirements=["10.1.a", "10.1.b"], target="s3_bucket", severity="high",
        rule="SecNumCloud 10.1.a (chiffrement des données stockées)")  # fmt: skip
-def check_default_encryption(s3_bucket, params, judge):
-    judge.one_of(
-        "s3.encryption.algorithm", s3_bucket["encryption"]["algorithm"] or "none", params.location.s3_encryption_allowed
-    )
+def check_default_encryption(s3_protection, params, judge):
+    algorithm = s3_protection["encryption"]["algorithm"] or "none"
+    judge.one_of("s3.encryption.algorithm", algorithm, params.location.s3_encryption_allowed)
 
 
 @check("S3-TLS-ONLY", requirements=["10.2.a", "12.5.d"], target="s3_bucket", severity="medium",
        rule="politique de bucket refusant aws:SecureTransport=false")  # fmt: skip
-def check_tls_only(s3_bucket, judge):
-    judge.equals("s3.policy.denies_insecure_transport", denies_insecure_transport(s3_bucket["policy"]), True)
+def check_tls_only(s3_protection, judge):
+    judge.equals("s3.policy.denies_insecure_transport", denies_insecure_transport(s3_protection["policy"]), True)
 
 
 @check("S3-BACKUP-VERSIONING", requirements=["12.5.b"], target="s3_bucket", severity="high",
        rule="SecNumCloud 12.5.b (protection des sauvegardes)")  # fmt: skip
-def check_backup_versioning(s3_bucket, judge):
-    if s3_bucket["role"] != "backup":
-        judge.not_applicable(f"role {s3_bucket['role']}: versioning is required on backup buckets")
-    judge.equals("s3.versioning", s3_bucket["versioning"], "Enabled")
+def check_backup_versioning(s3_protection, judge):
+    if s3_protection["role"] != "backup":
+        judge.not_applicable(f"role {s3_protection['role']}: versioning is required on backup buckets")
+    judge.equals("s3.versioning", s3_protection["versioning"], "Enabled")
 
 
 @check("S3-BACKUP-OBJECT-LOCK", requirements=["12.5.b"], target="s3_bucket", severity="high",
        rule="SecNumCloud 12.5.b (sauvegardes non effaçables)")  # fmt: skip
-def check_backup_object_lock(s3_bucket, judge):
-    if s3_bucket["role"] != "backup":
-        judge.not_applicable(f"role {s3_bucket['role']}: object lock is required on backup buckets")
-    judge.equals("s3.object_lock.enabled", s3_bucket["object_lock"]["enabled"], True)
+def check_backup_object_lock(s3_protection, judge):
+    if s3_protection["role"] != "backup":
+        judge.not_applicable(f"role {s3_protection['role']}: object lock is required on backup buckets")
+    judge.equals("s3.object_lock.enabled", s3_protection["object_lock"]["enabled"], True)

@@ -121,7 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
     configure_audit(config, state)
     _configure_scope(config, state)
     config.stash[STATE] = state
-    config.option.tbstyle = "line"  # verdicts carry their own messages: skip pytest's AST-parsed tracebacks (~30 ms each)
+    config.option.tbstyle = "line"  # verdicts carry their own messages: skip the AST-parsed tracebacks (~30 ms each)
     _terminate_as_interrupt()
 
 

@@ -195,11 +195,11 @@ def _restic_offsite(paths: LabPaths) -> None:
 
 def serve(root: Path) -> None:
     """Entry point inside pv-sup: serve, seed, authenticate, then announce readiness with the pid file."""
+    import logging
+
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.server import ThreadedMotoServer
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request log line
     paths = LabPaths(root)

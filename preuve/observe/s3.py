@@ -114,42 +114,42 @@ def encryption(s3: Any, bucket: str) -> dict[str, Any]:
     return {"algorithm": default.get("SSEAlgorithm"), "kms_key": default.get("KMSMasterKeyID")}
 
 
-def collect_bucket(s3: Any, bucket: str, with_backup: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Facts of one bucket, and the raw answers they come from."""
+def collect_bucket(
+    s3: Any, bucket: str, with_backup: bool, parts: tuple[str, ...] = ("location", "protection")
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Facts of one bucket, by part (only the calls the selected checks need), and the raw answers."""
     raw: dict[str, Any] = {}
+    facts: dict[str, Any] = {}
     region, source = bucket_region(s3, bucket)
     enc = encryption(s3, bucket)
     key_region, key_source = kms_key_region(enc["kms_key"], region)
-    repl = _call(s3.get_bucket_replication, f"GetBucketReplication {bucket}", Bucket=bucket)
-    destinations = []
-    for rule in (repl or {}).get("ReplicationConfiguration", {}).get("Rules", []):
-        arn = rule.get("Destination", {}).get("Bucket", "")
-        name = arn.split(":::")[-1]
-        dest_region, _ = bucket_region(s3, name)
-        destinations.append({"bucket": name, "region": dest_region, "status": rule.get("Status")})
-    pol = _call(s3.get_bucket_policy, f"GetBucketPolicy {bucket}", Bucket=bucket)
-    policy = json.loads(pol["Policy"]) if pol else None
-    facts: dict[str, Any] = {
-        "bucket": bucket,
-        "region": region,
-        "region_source": source,
-        "encryption": {**enc, "kms_key_region": key_region, "kms_key_region_source": key_source},
-        "replication": destinations,
-        "policy": policy,
-        "versioning": None,
-        "object_lock": None,
-    }
-    if with_backup:
-        ver = _call(s3.get_bucket_versioning, f"GetBucketVersioning {bucket}", Bucket=bucket) or {}
-        facts["versioning"] = ver.get("Status") or "Never enabled"
-        lock = _call(s3.get_object_lock_configuration, f"GetObjectLockConfiguration {bucket}", Bucket=bucket)
-        conf = (lock or {}).get("ObjectLockConfiguration", {})
-        facts["object_lock"] = {
-            "enabled": conf.get("ObjectLockEnabled") == "Enabled",
-            "default_retention": conf.get("Rule", {}).get("DefaultRetention"),
-        }
-    raw["policy"] = pol.get("Policy") if pol else None
-    raw["replication"] = (repl or {}).get("ReplicationConfiguration")
+    encryption_facts = {**enc, "kms_key_region": key_region, "kms_key_region_source": key_source}
+    if "location" in parts:
+        repl = _call(s3.get_bucket_replication, f"GetBucketReplication {bucket}", Bucket=bucket)
+        destinations = []
+        for rule in (repl or {}).get("ReplicationConfiguration", {}).get("Rules", []):
+            name = rule.get("Destination", {}).get("Bucket", "").split(":::")[-1]
+            dest_region, _ = bucket_region(s3, name)
+            destinations.append({"bucket": name, "region": dest_region, "status": rule.get("Status")})
+        facts["location"] = {"bucket": bucket, "region": region, "region_source": source,
+                             "encryption": encryption_facts, "replication": destinations}  # fmt: skip
+        raw["replication"] = (repl or {}).get("ReplicationConfiguration")
+    if "protection" in parts:
+        pol = _call(s3.get_bucket_policy, f"GetBucketPolicy {bucket}", Bucket=bucket)
+        prot: dict[str, Any] = {"bucket": bucket, "region": region, "encryption": encryption_facts,
+                                "policy": json.loads(pol["Policy"]) if pol else None,
+                                "versioning": None, "object_lock": None}  # fmt: skip
+        if with_backup:
+            ver = _call(s3.get_bucket_versioning, f"GetBucketVersioning {bucket}", Bucket=bucket) or {}
+            prot["versioning"] = ver.get("Status") or "Never enabled"
+            lock = _call(s3.get_object_lock_configuration, f"GetObjectLockConfiguration {bucket}", Bucket=bucket)
+            conf = (lock or {}).get("ObjectLockConfiguration", {})
+            prot["object_lock"] = {
+                "enabled": conf.get("ObjectLockEnabled") == "Enabled",
+                "default_retention": conf.get("Rule", {}).get("DefaultRetention"),
+            }
+        facts["protection"] = prot
+        raw["policy"] = pol.get("Policy") if pol else None
     return facts, raw
 
 

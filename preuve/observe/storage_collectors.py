@@ -55,14 +55,16 @@ def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: di
 
     bucket, ep = target.spec.item, target.spec.endpoint
     backup = bucket.role == "backup"
-    query = {
-        "endpoint": ep.url,
-        "bucket": bucket.name,
-        "calls": ["HeadBucket", "GetBucketEncryption", "GetBucketReplication", "HeadBucket (each destination)",
-                  "GetBucketPolicy"] + (["GetBucketVersioning", "GetObjectLockConfiguration"] if backup else []),
-    }  # fmt: skip
-    found, raw = s3.collect_bucket(_s3_client(ep, timeout), bucket.name, backup)
-    found.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name)
+    parts = tuple(sorted(facts)) or ("location", "protection")
+    calls = ["HeadBucket", "GetBucketEncryption"]
+    if "location" in parts:
+        calls += ["GetBucketReplication", "HeadBucket (each destination)"]
+    if "protection" in parts:
+        calls += ["GetBucketPolicy"] + (["GetBucketVersioning", "GetObjectLockConfiguration"] if backup else [])
+    query = {"endpoint": ep.url, "bucket": bucket.name, "facts": list(parts), "calls": calls}
+    found, raw = s3.collect_bucket(_s3_client(ep, timeout), bucket.name, backup, parts)
+    for part in found.values():
+        part.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name)
     return query, found, raw, _tool("boto3")
 
 
