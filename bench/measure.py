@@ -1,10 +1,10 @@
 """Timing whole processes, and noticing when the lab was restarted under a measurement.
 
 A sample is the wall time of one process, from fork to exit (``time.perf_counter``), and the CPU
-time (user + system) it and the children it waited for used, which other load on the machine
-inflates far less than wall time. A sample is retried (bounded) when the lab was rebuilt while it ran (another process ran
-``preuve lab down/up``, which also kills every process inside the lab's namespaces, peers included)
-or when the tool's own output says the scan did not complete.
+time (user + system) that it and the children it waited for used, which other load on the machine
+inflates far less than wall time. A sample is retried (bounded) when the lab was rebuilt while it
+ran (another process ran ``preuve lab down/up``, which also kills every process inside the lab's
+namespaces, peers included) or when the tool's own output says the scan did not complete.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class Sample:
     output: str | None = None  # the file (or captured stdout file) the tool wrote
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("wall_s", "cpu_s", "returncode", "ok", "note", "attempts", "output")}
+        keys = ("wall_s", "cpu_s", "returncode", "ok", "note", "attempts", "output")
+        return {k: getattr(self, k) for k in keys}
 
 
 @dataclass

@@ -154,7 +154,8 @@ def endpoint_table(r: EndpointResult) -> list[str]:
         label = _TOOL_LABELS.get(name, name).format(kind=f"{r.endpoint.kind.upper()}-*")
         runs = f"{len(m.good)}/{len(m.samples)}"
         ratio = "1x (reference)" if name == PREUVE else ratio_words(r.ratio(name))
-        lines.append(f"  {label:<46} {_seconds(m.median_s):>10} {_seconds(m.median_cpu_s):>10}  {runs:>4}  {ratio}")
+        times = f"{_seconds(m.median_s):>10} {_seconds(m.median_cpu_s):>10}"
+        lines.append(f"  {label:<46} {times}  {runs:>4}  {ratio}")
         if name == PREUVE:
             lines += _observation_lines(r.observation_ms, r.rest_s())
         lines += [f"      note: {s.note}" for s in m.samples if s.note]

@@ -8,6 +8,7 @@ repository and a wrong canary and leaves nothing in its scratch directory, even 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -60,6 +61,8 @@ EXPECTED = {
     ("BACKUP-TRANSPORT", "restic-fresh"): ("not_applicable", "local path"),
     ("BACKUP-TRANSPORT", "restic-offsite"): ("fail", "observed s3+http"),  # restic in the moto S3, plain http
     ("BACKUP-RESTORE-DRILL", "restic-offsite"): ("pass", "observed 0"),
+    ("BACKUP-RESTORE-DRILL", "restic-remote"): ("pass", "observed 273a88df"),  # restic run on ssh-good over SSH
+    ("BACKUP-DATA-CHECK", "restic-remote"): ("pass", "observed ok"),
 }
 
 
@@ -107,6 +110,10 @@ def test_drill_leaves_no_scratch_copy_even_when_it_fails(storage_run):
     # scratch dirs are named preuve-drill-<pid>-*: any left must belong to a live run (not to our finished one)
     left = [d for d in SCRATCH.iterdir() if not Path("/proc", d.name.split("-")[2]).exists()]
     assert SCRATCH.is_dir() and left == []
+    remote = storage_run.out / "observations" / "backup" / "restic-remote.json"
+    drill = json.loads(remote.read_text())["facts"]["drill"]
+    assert drill["scratch_dir"].startswith(str(LAB / "backups-remote" / "scratch")) and drill["scratch_removed"]
+    assert list((LAB / "backups-remote" / "scratch").iterdir()) == []
 
 
 def test_no_secret_in_the_run(storage_run):

@@ -58,7 +58,7 @@ def check_data(backup_repo, judge):
        rule="SecNumCloud 12.5.d (communications vers le site de sauvegarde chiffrées)")  # fmt: skip
 def check_transport(backup_repo, params, judge):
     if backup_repo["transport"] == "local":
-        judge.not_applicable("the repository is a local path of the scanner: no transfer to judge")
+        judge.not_applicable("the repository is a local path where the tool runs: no transfer to judge")
     judge.one_of("backup.transport", backup_repo["transport"], params.backup.transport_schemes_allowed)
 
 

@@ -199,6 +199,7 @@ class BackupRepository(Strict):
     canary: Canary | None = None
     scratch_dir: str | None = Field(None, description="where restore drills write (default: a temp dir)")
     backend_env: dict[str, SecretRef] = Field({}, description="backend credentials, e.g. AWS_SECRET_ACCESS_KEY")
+    host: Name | None = Field(None, description="inventory host to run restic/borg on over SSH (default: the scanner)")
     tags: list[str] = []
 
     @field_validator("password", mode="before")
@@ -438,6 +439,8 @@ def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: se
         for field in ("site", "primary_site"):
             if getattr(r, field) not in sites:
                 add(("backups", i, field), f"unknown site {getattr(r, field)!r}; declared sites: {sorted(sites)}")
+        if r.host is not None and r.host not in {h.name for h in inv.hosts}:
+            add(("backups", i, "host"), f"unknown host {r.host!r}; the tools run there over SSH")
         if r.tool == "restic" and r.password is None:
             add(("backups", i, "password"), "restic repositories are always encrypted: give the password reference")
 

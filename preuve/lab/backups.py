@@ -127,3 +127,25 @@ def ensure(paths: LabPaths) -> None:
     _borg(paths, "borg-fresh")
     _borg(paths, "borg-stale", when=stale.replace(tzinfo=None))  # borg reads --timestamp as UTC
     _borg(paths, "borg-plain", encrypted=False)
+    _remote_copy(paths)
+
+
+def remote_root(paths: LabPaths) -> Path:
+    """Repositories the lab's `auditor` owns, opened on ssh-good over SSH (the lab hosts share this filesystem)."""
+    return paths.root / "backups-remote"
+
+
+def _remote_copy(paths: LabPaths) -> None:
+    """A copy of restic-fresh owned by the auditor account (refreshed with it), plus its scratch dir."""
+    src, dest = root(paths) / "restic-fresh", remote_root(paths) / "restic-fresh"
+    stamp, copied = root(paths) / "restic-fresh.stamp", remote_root(paths) / "restic-fresh.stamp"
+    if dest.exists() and copied.exists() and copied.stat().st_mtime >= stamp.stat().st_mtime:
+        return
+    uid = (paths.home / "auditor").stat().st_uid
+    shutil.rmtree(remote_root(paths), ignore_errors=True)
+    shutil.copytree(src, dest)
+    (remote_root(paths) / "scratch").mkdir()
+    for p in [remote_root(paths), *remote_root(paths).rglob("*")]:
+        os.chown(p, uid, uid)
+    os.chmod(remote_root(paths), 0o755)
+    copied.touch()

@@ -112,6 +112,26 @@ class Runner:
             )
         return proc
 
+    # Where the drill writes: the scanner's filesystem here, the backup host's for a RemoteRunner.
+    def make_scratch(self, base: str) -> str:
+        Path(base).mkdir(parents=True, exist_ok=True)
+        sweep_orphans(Path(base))
+        return tempfile.mkdtemp(prefix=f"preuve-drill-{os.getpid()}-", dir=base)
+
+    def file_sha256(self, path: str) -> str | None:
+        return _sha256(Path(path)) if Path(path).is_file() else None
+
+    def file_sizes(self, root: str) -> dict[str, int]:
+        return {str(f): f.stat().st_size for f in Path(root).rglob("*") if f.is_file() and not f.is_symlink()}
+
+    def remove(self, path: str) -> bool:
+        """Remove the scratch tree; True when nothing is left."""
+        shutil.rmtree(path, ignore_errors=True)
+        return not os.path.lexists(path)
+
+    def close(self) -> None:
+        """Nothing to release for a local runner."""
+
 
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
@@ -151,11 +171,11 @@ def _restic_snapshots(run: Runner) -> list[dict[str, Any]]:
     return sorted(snaps, key=lambda s: _utc(s["time"]))
 
 
-def _restic_encryption(job: Job) -> dict[str, Any]:
+def _restic_encryption(job: Job, local: bool = True) -> dict[str, Any]:
     """restic always encrypts (the snapshots listing already needed the key); a local repository's config file
     is also checked not to be plain JSON."""
     plaintext = None
-    if transport("restic", job.repository) == "local":
+    if local and transport("restic", job.repository) == "local":
         raw = (Path(job.repository.removeprefix("local:")) / "config").read_bytes()
         try:
             json.loads(raw)
@@ -270,10 +290,7 @@ def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) ->
         return {"performed": False, "reason": "no canary declared in the inventory"}
     canary, expected = job.canary
     sample = _sample(files, canary, job.sample_size, job.repository)
-    base = job.scratch_dir or tempfile.gettempdir()
-    Path(base).mkdir(parents=True, exist_ok=True)
-    sweep_orphans(Path(base))
-    scratch = tempfile.mkdtemp(prefix=f"preuve-drill-{os.getpid()}-", dir=base)
+    scratch = run.make_scratch(job.scratch_dir or tempfile.gettempdir())
     result: dict[str, Any] = {"performed": True, "snapshot": snapshot, "canary": canary, "expected_sha256": expected,
                               "sample": [p for p, _ in sample], "scratch_dir": scratch}  # fmt: skip
     t0 = time.perf_counter()
@@ -286,15 +303,12 @@ def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) ->
         result["restore_exit_code"] = proc.returncode
         if proc.returncode != 0:
             result["error"] = _last_line(proc.stderr)
-        restored = Path(scratch + canary)
-        result["observed_sha256"] = _sha256(restored) if restored.is_file() else None
-        result["restored_bytes"] = sum(f.stat().st_size for f in Path(scratch).rglob("*") if f.is_file())
-        result["sample_ok"] = {
-            p: (Path(scratch + p).is_file() and Path(scratch + p).stat().st_size == size) for p, size in sample
-        }
+        result["observed_sha256"] = run.file_sha256(scratch + canary)
+        sizes = run.file_sizes(scratch)
+        result["restored_bytes"] = sum(sizes.values())
+        result["sample_ok"] = {p: sizes.get(scratch + p) == size for p, size in sample}
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        result["scratch_removed"] = not os.path.lexists(scratch)
+        result["scratch_removed"] = run.remove(scratch)
         result["seconds"] = round(time.perf_counter() - t0, 3)
     result["ok"] = (
         result.get("restore_exit_code") == 0
@@ -314,23 +328,30 @@ def _repo_lock(repository: str) -> threading.Lock:
         return _repo_locks.setdefault(repository, threading.Lock())
 
 
-def collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Facts, raw tool log and query of one repository."""
-    with _repo_lock(job.repository):
-        return _collect(job)
+def collect(job: Job, remote: Any = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Facts, raw tool log and query of one repository; `remote` (an ssh_host.SshTarget) runs the tools on the
+    backup host over SSH instead of on the scanner."""
+    with _repo_lock(f"{getattr(remote, 'host', '')}:{job.repository}"):
+        return _collect(job, remote)
 
 
-def _collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     home = tempfile.mkdtemp(prefix="preuve-backup-home-")
+    run: Runner | None = None
     try:
-        run = Runner(job, home)
+        if remote is not None:
+            from preuve.observe.backup_remote import RemoteRunner
+
+            run = RemoteRunner(job, remote)
+        else:
+            run = Runner(job, home)
         version = run([job.tool, "version" if job.tool == "restic" else "--version"]).stdout.strip()
         facts: dict[str, Any] = {"tool": job.tool, "tool_version": version.split(" compiled")[0],
                                  "repository": public_repository(job.repository),
                                  "transport": transport(job.tool, job.repository)}  # fmt: skip
         if job.tool == "restic":
             snaps = _restic_snapshots(run)
-            facts["encryption"] = _restic_encryption(job)
+            facts["encryption"] = _restic_encryption(job, remote is None)
             latest = snaps[-1] if snaps else None
             facts["snapshots"] = {"count": len(snaps), "latest": _utc(latest["time"]) if latest else None,
                                   "latest_id": latest["short_id"] if latest else None}  # fmt: skip
@@ -359,6 +380,10 @@ def _collect(job: Job) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
             "data_check_fraction": job.data_check_fraction,
             "data_check_seconds": job.data_check_seconds,
         }
+        if remote is not None:
+            query["ssh"] = f"{remote.user}@{remote.host}:{remote.port}"
         return facts, {"commands": run.log}, query
     finally:
+        if run is not None:
+            run.close()
         shutil.rmtree(home, ignore_errors=True)

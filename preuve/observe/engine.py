@@ -129,6 +129,7 @@ def observe(
             stopped.set()
 
 
+
 def _overdue(req: Request, seconds: float, overstay: float) -> Observation:
     return Observation(
         collector=req.collector,

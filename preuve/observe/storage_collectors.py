@@ -102,7 +102,14 @@ def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[
         timeout=max(timeout * 20, 60.0),
         backend_env=backend_env,
     )
-    found, raw, query = backup.collect(job)
+    remote = None
+    if repo.host is not None:
+        from preuve.observe.collectors import ssh_target
+
+        if repo.host not in hosts or hosts[repo.host].access is None:
+            raise ObservationError(f"host {repo.host} has no SSH access in the inventory: cannot run {repo.tool} there")
+        remote = ssh_target(hosts[repo.host], hosts)
+    found, raw, query = backup.collect(job, remote)
     found["site"] = {"name": repo.site, "country": sites.get(repo.site)}
     found["primary_site"] = {"name": repo.primary_site, "country": sites.get(repo.primary_site)}
     return query, found, raw, f"preuve {__version__} + {found['tool_version']}"

@@ -145,7 +145,9 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
 
 def write_oscal(path: Path, results: list[dict], run: dict, coverage: list[Coverage], lang: str) -> None:
     data = oscal(results, run, coverage, lang)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8") as fh:  # streamed: at 500 hosts the document is ~40 MB, its chunks ~250 MB
+        json.dump(data, fh, indent=2, ensure_ascii=False, sort_keys=False)
+        fh.write("\n")
 
 
 def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str = "fr") -> list[dict[str, str]]:
