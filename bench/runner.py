@@ -84,6 +84,7 @@ class Bench:
 
     def warm_up(self, endpoint: Endpoint) -> None:
         """One untimed run of preuve and sslyze: page cache and bytecode warm for both, alike."""
+        (self.work / endpoint.name).mkdir(parents=True, exist_ok=True)
         for tool, _ in self.tools_for(endpoint, 0)[:2]:
             self.ensure_lab()
             run_timed(tool.argv, tool.timeout, tool.output if tool.capture_stdout else None)
@@ -146,12 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         raise SystemExit("run as root: the bench enters the lab's network namespaces")
     work = Path(tempfile.mkdtemp(prefix="preuve-bench-"))
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    load_start = loadavg()
+    meta: dict[str, Any] = {"started_at": _now(), "loadavg_start": loadavg()}
     try:
         bench = Bench(args, work)
         print("lab: bringing it up (preuve.lab.ensure_up)", flush=True)
-        lab_json = bench.lab.ensure_up()
+        meta["lab_started_at"] = bench.lab.ensure_up().get("started_at")
         chosen = endpoints(bench.inventory, args.only)
         if not chosen:
             raise SystemExit("no endpoint selected")
@@ -160,17 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         for endpoint in chosen:
             print(f"measuring {endpoint.label}", flush=True)
             results.append(bench.measure(endpoint))
-        meta = {
-            "started_at": started,
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "runs": args.runs,
-            "testssl_runs": 0 if args.quick else args.testssl_runs,
-            "testssl_dns": args.testssl_dns,
-            "host": {"cpus": os.cpu_count(), "loadavg_start": load_start, "loadavg_end": loadavg()},
-            "versions": tools.versions(),
-            "lab_started_at": lab_json.get("started_at"),
-            "work_dir": str(work) if args.keep else None,
-        }
+        meta = run_meta(args, meta, work)
         print()
         print(render(results, meta))
         write_json(args.json, meta, results)
@@ -179,6 +169,25 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_meta(args: argparse.Namespace, started: dict[str, Any], work: Path) -> dict[str, Any]:
+    """What results.json says about the session: times, settings, machine, versions."""
+    return {
+        "started_at": started["started_at"],
+        "finished_at": _now(),
+        "runs": args.runs,
+        "testssl_runs": 0 if args.quick else args.testssl_runs,
+        "testssl_dns": args.testssl_dns,
+        "host": {"cpus": os.cpu_count(), "loadavg_start": started["loadavg_start"], "loadavg_end": loadavg()},
+        "versions": tools.versions(),
+        "lab_started_at": started.get("lab_started_at"),
+        "work_dir": str(work) if args.keep else None,
+    }
 
 
 def write_json(path: Path, meta: dict[str, Any], results: list[EndpointResult]) -> None:

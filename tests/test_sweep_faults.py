@@ -225,4 +225,5 @@ def test_no_file_descriptor_growth_with_fleet_size(fleet, tmp_path):
         assert all(o.ok for o, _ in (store.get(r.collector, r.target.name) for r in reqs))
         assert _fds() - before <= 2, f"{_fds() - before} descriptors left open after {n} hosts"
         peaks[n] = peak[0] - before
-    assert peaks[FLEET] <= peaks[20] + 8, f"peak descriptors grow with fleet size: {peaks}"
+    # In flight at once: 8 observations, each at most a socket plus ssh-keyscan's pipes. Not a function of fleet size.
+    assert max(peaks.values()) <= 8 * 4 + 8, f"peak descriptors in use: {peaks}"
