@@ -20,6 +20,11 @@ class Parser(argparse.ArgumentParser):
         self.exit(int(Exit.USAGE), f"{self.prog}: error: {message}\n")
 
 
+UNUSED_PYTEST_PLUGINS = ("doctest", "junitxml", "pastebin", "unittest", "stepwise", "setuponly", "setupplan",
+                         "legacypath", "recwarn", "tmpdir", "monkeypatch", "faulthandler", "debugging", "logging",
+                         "unraisableexception", "threadexception")
+
+
 def _pytest_args(a: argparse.Namespace) -> list[str]:
     from preuve.judge.catalogue import checks_dir
 
@@ -34,9 +39,10 @@ def _pytest_args(a: argparse.Namespace) -> list[str]:
         "no:terminal",
         "-p",
         "no:cacheprovider",
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
+        "--assert=plain",  # checks state expectations through `judge`, never `assert`: no rewriting to pay for
     ]
+    for unused in UNUSED_PYTEST_PLUGINS:  # a scan is not a test session: skip what it never uses (start-up time)
+        args += ["-p", f"no:{unused}"]
     for flag, value in (
         ("--preuve-inventory", getattr(a, "inventory", None)),
         ("--preuve-profile", a.profile),

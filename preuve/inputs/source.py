@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from preuve import yamlio
 from preuve.inputs.errors import InputError, InputProblem, field_path
 
 Path_ = tuple[str | int, ...]
@@ -63,7 +64,7 @@ def load_yaml(path: Path) -> Located:
     except OSError as exc:
         raise InputError([InputProblem(path, None, "", f"cannot read file: {exc.strerror}")]) from None
     try:
-        node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(raw.decode("utf-8"), Loader=yamlio.SafeLoader)
     except UnicodeDecodeError:
         raise InputError([InputProblem(path, None, "", "not UTF-8 text")]) from None
     except yaml.YAMLError as exc:

@@ -14,9 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from preuve.judge.verdicts import CheckSpec
+from preuve import yamlio
+from preuve.judge.verdicts import DECLARED, CheckSpec
 
 
 def checks_dir() -> Path:
@@ -69,15 +68,14 @@ def load_catalogue(root: Path | None = None) -> dict[str, CheckInfo]:
     out: dict[str, CheckInfo] = {}
     for domain in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
         meta_file = domain / "catalogue.yaml"
-        meta = yaml.safe_load(meta_file.read_text()) if meta_file.exists() else {}
+        meta = yamlio.load(meta_file.read_text()) if meta_file.exists() else {}
         labels = meta.get("labels", {}) or {}
         prose = meta.get("checks", {}) or {}
         for path in sorted(domain.glob("check_*.py")):
-            module = _import(path)
-            for obj in vars(module).values():
-                spec = getattr(obj, "__preuve_check__", None)
-                if spec is None:
-                    continue
+            key = str(path.resolve())
+            if key not in DECLARED:  # not imported yet (outside a pytest run): import it once
+                _import(path)
+            for spec in DECLARED.get(key, {}).values():
                 if spec.id in out:
                     raise CatalogueError(f"check id {spec.id} declared twice ({out[spec.id].path}, {path})")
                 text = prose.get(spec.id)

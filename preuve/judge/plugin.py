@@ -184,6 +184,14 @@ def pytest_collection_modifyitems(
         return
     import fnmatch
 
+    from preuve.judge.catalogue import CatalogueError, load_catalogue
+
+    try:
+        state.catalogue = load_catalogue()
+    except CatalogueError as exc:
+        BROKEN_MODULES.append(f"checks catalogue: {exc}")
+        items[:] = []
+        return
     keep, drop = [], []
     for item in items:
         spec = getattr(getattr(item, "function", None), "__preuve_check__", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -16,6 +17,11 @@ import pytest
 TargetKind = str  # a kind registered in preuve.inputs.targets (host, ssh_endpoint, tls_endpoint, ...)
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+
+
+# Every check declared so far, by the file that declares it: the catalogue reads this instead of importing the
+# check modules a second time when pytest has already imported them.
+DECLARED: dict[str, dict[str, CheckSpec]] = {}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ def check(
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         func.__preuve_check__ = CheckSpec(**{**spec.__dict__, "module": func.__module__})  # type: ignore[attr-defined]
+        DECLARED.setdefault(str(Path(func.__code__.co_filename).resolve()), {})[id] = func.__preuve_check__
         return pytest.mark.usefixtures("target")(pytest.mark.preuve_check(id)(func))
 
     return wrap

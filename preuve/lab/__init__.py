@@ -14,17 +14,36 @@ The demo, the tests and the bench all scan this lab. Public API::
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from . import topology
-from .health import status as _status
-from .lifecycle import down, ensure_up, up
-from .netns import enter, enter_process, run_in
-from .paths import LabPaths, state_dir
+# Loaded on first use (PEP 562): a scan only needs `netns.enter`, not the daemons' code.
+_LAZY = {
+    "topology": ("topology", None),
+    "down": ("lifecycle", "down"),
+    "ensure_up": ("lifecycle", "ensure_up"),
+    "up": ("lifecycle", "up"),
+    "enter": ("netns", "enter"),
+    "enter_process": ("netns", "enter_process"),
+    "run_in": ("netns", "run_in"),
+    "LabPaths": ("paths", "LabPaths"),
+    "state_dir": ("paths", "state_dir"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    mod = importlib.import_module(f"{__name__}.{module}")
+    return mod if attr is None else getattr(mod, attr)
 
 
 def status() -> dict[str, Any]:
     """Per namespace/service health of the lab, with an overall ``healthy`` flag."""
+    from .health import status as _status
+    from .paths import LabPaths
+
     return _status(LabPaths.current())
 
 

@@ -6,17 +6,17 @@ import functools
 import re
 from importlib.resources import files
 
-import yaml
+from preuve import yamlio
 
 
 @functools.cache
 def _regions() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(files(__package__).joinpath("regions.yaml").read_text())
+    return yamlio.load(files(__package__).joinpath("regions.yaml").read_text())
 
 
 @functools.cache
 def _patterns() -> dict[str, list[re.Pattern[str]]]:
-    raw = yaml.safe_load(files(__package__).joinpath("endpoints.yaml").read_text())
+    raw = yamlio.load(files(__package__).joinpath("endpoints.yaml").read_text())
     out: dict[str, list[re.Pattern[str]]] = {}
     for provider, pats in raw.items():
         out[provider] = [

@@ -15,7 +15,7 @@ from preuve.observe.profile_params import set_params
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
     if not netns:
         return contextlib.nullcontext()
-    from preuve.lab import enter
+    from preuve.lab.netns import enter
 
     return enter(netns)
 

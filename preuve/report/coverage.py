@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from preuve import yamlio
 
 LEVELS = ("automated", "partial", "manual", "out_of_scope")
 
@@ -41,7 +41,7 @@ class Coverage:
 def requirements() -> dict[str, Requirement]:
     """Every requirement id of the referential, in document order."""
     text = resources.files("preuve").joinpath("data", "secnumcloud-3.2.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yamlio.load(text)
     return {r["id"]: Requirement(**r) for r in data["requirements"]}
 
 

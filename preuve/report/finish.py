@@ -12,7 +12,6 @@ from preuve.report.gate import gate
 from preuve.report.junit import write_junit
 from preuve.report.manifest import write_manifest
 from preuve.report.runinfo import run_info
-from preuve.report.summary import print_summary
 from preuve.results.writer import counts, sort_results, write_results
 
 
@@ -41,5 +40,7 @@ def finish_run(state: RunState, interrupted: bool = False) -> Exit:
         write_manifest(out)
         trail.seal()  # signature, ledger entry
     if not state.options.quiet:
+        from preuve.report.summary import print_summary  # rich is loaded only when something is shown
+
         print_summary(results, run, str(out), state.options.lang)
     return code
