@@ -101,9 +101,9 @@ def observe(
             except queue.Empty:
                 return
             key = (req.collector, req.target.name)
-            with lock:
-                in_flight[key] = (req, time.monotonic())
             with limits.get(req.collector, spare):
+                with lock:  # the overstay clock starts when the observation runs, not while it queues
+                    in_flight[key] = (req, time.monotonic())
                 obs = _observe_one(req, timeout, hosts)
             with lock:
                 if key in finished or stopped.is_set():  # abandoned as overdue, or the run was stopped
