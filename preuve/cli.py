@@ -81,7 +81,7 @@ def _scope_args(a: argparse.Namespace) -> list[str]:
 
 
 def add_scope_options(sp: argparse.ArgumentParser) -> None:
-    from preuve.judge.verdicts import SEVERITIES
+    from preuve.severity import SEVERITIES
 
     sp.add_argument("--shard", metavar="I/N", help="only shard I of N (1-based); merge shards with `preuve merge`")
     sp.add_argument("--only", nargs="+", metavar="NAME", help="only these targets (names or globs)")
@@ -116,7 +116,29 @@ def cmd_run(a: argparse.Namespace) -> int:
     from preuve.report.audit_cli import prepare_run
 
     refused = prepare_run(a)  # --replay-of: recorded inputs, pinned profile, same sample
-    return refused if refused is not None else _pytest(_pytest_args(a))
+    if refused is not None:
+        return refused
+    _prefetch_tls(a)
+    try:
+        return _pytest(_pytest_args(a))
+    finally:
+        from preuve.observe import prefetch
+
+        prefetch.stop()
+
+
+def _prefetch_tls(a: argparse.Namespace) -> None:
+    """For a small, unrestricted run whose profile selects TLS checks, start its TLS handshakes now, while
+    pytest starts (see preuve.observe.prefetch). Any doubt: no prefetch, the run collects as usual."""
+    restricting = ("shard", "only", "targets_file", "select", "replay_of", "sample")
+    if any(getattr(a, k, None) for k in restricting):
+        return
+    from preuve.observe import prefetch
+
+    try:
+        prefetch.start(prefetch.plan(a.inventory, a.profile, a.timeout, a.netns))
+    except Exception:  # unreadable inputs are reported by the run itself, precisely
+        return
 
 
 def cmd_judge(a: argparse.Namespace) -> int:

@@ -61,6 +61,17 @@ def _import(path: Path) -> Any:
     return module
 
 
+def load_catalogue_of(domain: Path) -> list[CheckSpec]:
+    """The declarations of one domain folder's checks (no prose), importing its modules if needed."""
+    specs: list[CheckSpec] = []
+    for path in sorted(domain.glob("check_*.py")):
+        key = str(path.resolve())
+        if key not in DECLARED:
+            _import(path)
+        specs.extend(DECLARED.get(key, {}).values())
+    return specs
+
+
 @lru_cache(maxsize=4)
 def load_catalogue(root: Path | None = None) -> dict[str, CheckInfo]:
     """Import every check module and join it with its catalogue.yaml; inconsistencies are errors."""

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 import pytest
 
+from preuve.severity import SEVERITIES
+
 TargetKind = str  # a kind registered in preuve.inputs.targets (host, ssh_endpoint, tls_endpoint, ...)
 Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 
 
 # Every check declared so far, by the file that declares it: the catalogue reads this instead of importing the

@@ -34,13 +34,17 @@ def _observe_one(req: Request, timeout: float, hosts: dict[str, Target]) -> Obse
     started, t0 = utc_now(), time.perf_counter()
     query: dict = {"host": req.target.address, "port": req.target.port}
     try:
-        query, facts, raw, tool = COLLECTORS[req.collector](req.target, req.facts, timeout, hosts)
+        outcome = COLLECTORS[req.collector](req.target, req.facts, timeout, hosts)
+        query, facts, raw, tool = outcome[:4]
+        # A prefetched observation (preuve.observe.prefetch) carries its own start time and duration.
+        timing = outcome[4] if len(outcome) > 4 else {"started_at": started,
+                                                      "duration_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return Observation(
             collector=req.collector,
             target=req.target.name,
             query=query,
-            started_at=started,
-            duration_ms=round((time.perf_counter() - t0) * 1000, 1),
+            started_at=timing["started_at"],
+            duration_ms=timing["duration_ms"],
             ok=True,
             facts=facts,
             raw=raw,

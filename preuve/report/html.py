@@ -6,7 +6,7 @@ French by default. Generated from the run directory alone (results.jsonl, run.js
 from __future__ import annotations
 
 import json
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +140,7 @@ def render(run_dir: Path, lang: str = "fr") -> str:
         {"fail": 0, "waived": 1, "error": 2}[r["status"]], SEVERITY_ORDER.get(r["severity"], 9), r["check_id"],
         r["target"]["name"],
     ))
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    template = env.from_string(
-        resources.files("preuve").joinpath("data", "report.html.j2").read_text(encoding="utf-8")
-    )
+    template = _template()
     cov_sorted = sorted(cov, key=lambda c: chapter_key(c.requirement.id))
     return template.render(
         t=T[lang], lang=lang, li=0 if lang == "fr" else 1, run=run, results=results, diff=diff,
@@ -157,3 +154,16 @@ def write_report(run_dir: Path, lang: str = "fr", out: Path | None = None) -> Pa
     path = Path(out) if out else Path(run_dir) / NAME
     path.write_text(render(run_dir, lang), encoding="utf-8")
     return path
+
+
+def _template() -> jinja2.Template:
+    """The report template, its compiled form cached across runs (compiling it costs more than rendering)."""
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "preuve" / "jinja"
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        bytecode_cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache(str(cache_dir))
+    except OSError:
+        bytecode_cache = None
+    env = jinja2.Environment(loader=jinja2.PackageLoader("preuve", "data"), bytecode_cache=bytecode_cache,
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2")

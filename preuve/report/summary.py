@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -62,7 +63,7 @@ def print_summary(
     limit: int = 40,
 ) -> None:
     w = WORDS[lang]
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # CI logs: wide
     stats = run["stats"]
     line = "  ".join(f"[{STYLE[s]}]{w[s]}: {n}[/]" for s, n in stats.items() if n)
     console.print(
