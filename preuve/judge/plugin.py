@@ -250,11 +250,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.started_at = state.judged_at
         return
     requests = _plan(state, session.items)
+    if requests:  # while observations wait on the network, load the report machinery
+        import threading
+
+        from preuve.report.finish import warm_up
+
+        threading.Thread(target=_quietly, args=(warm_up,), daemon=True, name="preuve-warm-up").start()
     from preuve.observe.run import run_observations
 
     t0 = time.perf_counter()
     run_observations(state, requests)
     state.observe_seconds = time.perf_counter() - t0
+
+
+def _quietly(fn: Any) -> None:
+    import contextlib
+
+    with contextlib.suppress(Exception):  # only a head start: the real call later reports any problem
+        fn()
 
 
 def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:

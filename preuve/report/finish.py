@@ -15,6 +15,16 @@ from preuve.report.runinfo import run_info
 from preuve.results.writer import counts, sort_results, write_results
 
 
+def warm_up() -> None:
+    """Load what the end of a run needs (report modules, template, referential) ahead of time; called on a
+    background thread while the run waits on the network, so that the wait is not wasted."""
+    from preuve.report import bundle, exports, html  # noqa: F401
+    from preuve.report.coverage import requirements
+
+    requirements()
+    html._template()
+
+
 def exit_code(stats: dict[str, int]) -> Exit:
     if stats["fail"]:
         return Exit.NON_COMPLIANT

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,7 @@ def write_report(run_dir: Path, lang: str = "fr", out: Path | None = None) -> Pa
     return path
 
 
+@lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     """The report template, its compiled form cached across runs (compiling it costs more than rendering)."""
     cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "preuve" / "jinja"
