@@ -14,7 +14,6 @@ import contextlib
 import fnmatch
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,8 +34,7 @@ class Prefetch:
         self.out = Path(tempfile.mkdtemp(prefix="preuve-prefetch-")) / "tls.json"
         self.keys = {_key(e["host"], e["port"], e["sni"], e["http_path"], timeout) for e in endpoints}
         spec = {"endpoints": endpoints, "timeout": timeout, "netns": netns, "out": str(self.out)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "preuve.observe.prefetch", json.dumps(spec)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = _Forked(spec)
         self.deadline = time.monotonic() + timeout * 6 + 30
         self._lock = threading.Lock()
         self._results: dict[str, Any] | None = None
@@ -49,20 +47,57 @@ class Prefetch:
         with self._lock:
             if self._results is None:
                 try:
-                    self.proc.wait(max(0.0, self.deadline - time.monotonic()))
-                    self._results = json.loads(self.out.read_text()) if self.proc.returncode == 0 else {}
-                except (subprocess.TimeoutExpired, OSError, ValueError):
-                    self.proc.kill()
+                    ok = self.proc.wait(self.deadline) == 0
+                    self._results = json.loads(self.out.read_text()) if ok else {}
+                except (OSError, ValueError):
                     self._results = {}
+                if self._results == {}:
+                    self.proc.kill()
         return self._results.get(key)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.proc.kill()
         for p in (self.out, self.out.parent):
             with contextlib.suppress(OSError):
                 p.unlink() if p.is_file() else p.rmdir()
+
+
+class _Forked:
+    """The helper as a forked child: no second interpreter to start, nothing re-imported (the parent forks at
+    the very start of `preuve run`, before any thread exists). The child writes its JSON and `_exit`s."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.status: int | None = None
+        self.pid = os.fork()
+        if self.pid == 0:  # the child
+            code = 1
+            try:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                _child(spec)
+                code = 0
+            finally:
+                os._exit(code)
+
+    def wait(self, deadline: float) -> int | None:
+        """The child's exit status, or None if it is still running at the deadline."""
+        while self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() >= deadline:
+                return None
+            else:
+                time.sleep(0.005)
+        return self.status
+
+    def kill(self) -> None:
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(self.pid, 9)
+                os.waitpid(self.pid, 0)
+            self.status = -9
 
 
 def active() -> Prefetch | None:
