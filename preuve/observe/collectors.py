@@ -11,6 +11,7 @@ from preuve.evidence.redact import REDACTOR
 from preuve.inputs.inventory import SshAccess
 from preuve.inputs.targets import Target
 from preuve.observe.errors import ObservationError
+from preuve.observe.reveal import reveal, tool
 from preuve.observe.storage_collectors import STORAGE_COLLECTORS
 
 Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]  # query, facts, raw, tool
@@ -28,11 +29,11 @@ def _tls(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str
         if not hit["ok"]:
             raise ObservationError(hit["error"])
         timing = {"started_at": hit["started_at"], "duration_ms": hit["duration_ms"]}
-        return query, hit["facts"], hit["raw"], _tool("sslyze"), timing  # type: ignore[return-value]
+        return query, hit["facts"], hit["raw"], tool("sslyze"), timing  # type: ignore[return-value]
     found, raw = tls.collect(
         target.address, target.port or 443, sni=sni, timeout=timeout, http_path=query["http_path"]
     )
-    return query, found, raw, _tool("sslyze")
+    return query, found, raw, tool("sslyze")
 
 
 def _ssh_protocol(
@@ -57,11 +58,7 @@ def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> Any:
         jump = ssh_target(hosts[access.jump], hosts, depth + 1)
     password_env = None
     if access.password is not None:
-        try:
-            secret = access.password.resolve()
-        except (KeyError, OSError) as exc:
-            raise ObservationError(f"password reference for {target.name} cannot be read: {exc}") from None
-        REDACTOR.register(secret)
+        secret = reveal(access.password, f"password of {target.name}")
         password_env = access.password.env
         if password_env is None:  # a file reference: hand it to the collector through this process only
             password_env = f"_PREUVE_PASSWORD_{target.name.upper().replace('-', '_').replace('.', '_')}"
@@ -95,16 +92,8 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
     found, raw = ssh_host.collect(
         ssh_target(target, hosts), sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config
     )
-    return query, found, raw, _tool("paramiko")
+    return query, found, raw, tool("paramiko")
 
-
-def _tool(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"preuve {__version__} + {dist} {version(dist)}"
-    except PackageNotFoundError:
-        return f"preuve {__version__} + {dist}"
 
 
 def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -113,11 +102,7 @@ def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: d
     spec = target.spec
     token = None
     if spec.token is not None:
-        try:
-            token = spec.token.resolve()
-        except (KeyError, OSError) as exc:
-            raise ObservationError(f"token reference for cluster {target.name} cannot be read: {exc}") from None
-        REDACTOR.register(token)
+        token = reveal(spec.token, f"token of cluster {target.name}")
     conn = kubernetes.Connection(target.name, server=spec.server, ca_file=spec.ca_file, token=token,
                                  kubeconfig=spec.kubeconfig, context=spec.context,
                                  velero_namespace=spec.velero_namespace)
@@ -125,7 +110,7 @@ def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: d
              "ca_file": spec.ca_file, "facts": sorted(facts), "method": "GET only",
              "paths": {f: kubernetes.PATHS.get(f) for f in sorted(facts)}}
     found, raw = kubernetes.collect(conn, sorted(facts), timeout)
-    return query, found, raw, _tool("kubernetes")
+    return query, found, raw, tool("kubernetes")
 
 
 def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -133,11 +118,7 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     from preuve.observe import ssh_mfa
 
     spec = target.spec
-    try:
-        key_text = spec.private_key.resolve()
-    except (KeyError, OSError) as exc:
-        raise ObservationError(f"canary key reference for {target.name} cannot be read: {exc}") from None
-    REDACTOR.register(key_text)
+    key_text = reveal(spec.private_key, f"canary key of {target.name}")
     for line in key_text.splitlines():
         if len(line) >= 16 and "PRIVATE KEY" not in line:
             REDACTOR.register(line)
@@ -148,7 +129,7 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
              "private_key": spec.private_key.model_dump(exclude_none=True),
              "method": "publickey only; no channel opened"}
     found, raw = ssh_mfa.collect(ssh, spec.user, key_text, timeout=timeout)
-    return query, found, raw, _tool("paramiko")
+    return query, found, raw, tool("paramiko")
 
 
 def _segmentation(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -186,14 +167,8 @@ def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     from preuve.observe import web_mfa
 
     spec = target.spec
-    try:
-        password = spec.password.resolve()
-        seed = spec.totp.resolve() if spec.totp is not None else None
-    except (KeyError, OSError) as exc:
-        raise ObservationError(f"canary reference for {target.name} cannot be read: {exc}") from None
-    REDACTOR.register(password)
-    if seed is not None:
-        REDACTOR.register(seed)
+    password = reveal(spec.password, f"canary password of {target.name}")
+    seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
     code = pyotp.TOTP(seed).now() if seed is not None else None
     query = {"url": spec.url, "login_url": spec.login_url, "user": spec.user, "ca_file": spec.ca_file,
              "password": spec.password.model_dump(exclude_none=True),
@@ -201,7 +176,7 @@ def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
              "requests": ["GET url (anonymous)", "POST login (password)", "GET url", "POST login (password+TOTP)",
                           "GET url"]}  # fmt: skip
     found, raw = web_mfa.collect(spec, password, code, timeout=timeout)
-    return query, found, raw, _tool("requests")
+    return query, found, raw, tool("requests")
 
 
 Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]

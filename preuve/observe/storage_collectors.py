@@ -10,31 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from preuve import __version__
-from preuve.evidence.redact import REDACTOR
-from preuve.inputs.inventory import SecretRef
 from preuve.inputs.targets import Target
 from preuve.observe.errors import ObservationError
+from preuve.observe.reveal import reveal, tool
 
 Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]
 
 
-def resolve(ref: SecretRef, what: str) -> str:
-    try:
-        value = ref.resolve()
-    except (KeyError, OSError) as exc:
-        raise ObservationError(f"{what} reference cannot be read: {exc}") from None
-    if value:
-        REDACTOR.register(value)
-    return value
-
-
-def _tool(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"preuve {__version__} + {dist} {version(dist)}"
-    except PackageNotFoundError:
-        return f"preuve {__version__} + {dist}"
 
 
 def _s3_client(ep: Any, timeout: float) -> Any:
@@ -43,8 +25,8 @@ def _s3_client(ep: Any, timeout: float) -> Any:
     endpoint = s3.Endpoint(
         url=ep.url.rstrip("/"),
         signing_region=ep.region,
-        access_key=resolve(ep.access_key, f"access key of endpoint {ep.name}"),
-        secret_key=resolve(ep.secret_key, f"secret key of endpoint {ep.name}"),
+        access_key=reveal(ep.access_key, f"access key of endpoint {ep.name}"),
+        secret_key=reveal(ep.secret_key, f"secret key of endpoint {ep.name}"),
         ca_file=ep.ca_file,
     )
     return s3.client(endpoint, timeout)
@@ -65,7 +47,7 @@ def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: di
     found, raw = s3.collect_bucket(_s3_client(ep, timeout), bucket.name, backup, parts)
     for part in found.values():
         part.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name)
-    return query, found, raw, _tool("boto3")
+    return query, found, raw, tool("boto3")
 
 
 def _s3_endpoint(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -77,7 +59,7 @@ def _s3_endpoint(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
     query = {"endpoint": ep.url, "resolve": target.address, "calls": ["GetBucketEncryption (each bucket)"]}
     found, raw = s3.collect_endpoint(_s3_client(ep, timeout), target.address, buckets)
     found.update(provider=ep.provider, url=ep.url, site=ep.site, site_country=sites.get(ep.site) if ep.site else None)
-    return query, found, raw, _tool("boto3") + " + iptocc"
+    return query, found, raw, tool("boto3") + " + iptocc"
 
 
 def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -87,8 +69,8 @@ def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[
     repo = target.spec.item
     sites = dict(target.spec.site_countries)
     params = current().backup
-    secret = resolve(repo.password, f"password of repository {repo.name}") if repo.password else None
-    backend_env = tuple((k, resolve(v, f"{k} of repository {repo.name}")) for k, v in sorted(repo.backend_env.items()))
+    secret = reveal(repo.password, f"password of repository {repo.name}") if repo.password else None
+    backend_env = tuple((k, reveal(v, f"{k} of repository {repo.name}")) for k, v in sorted(repo.backend_env.items()))
     job = backup.Job(
         tool=repo.tool,
         repository=repo.repository,
