@@ -202,7 +202,8 @@ def cmd_lab(a: argparse.Namespace) -> int:
     from preuve.lab.cli import main as lab_main
 
     return int(lab_main([a.action, *(["--hosts", str(a.hosts)] if a.hosts else []),
-                         *(["--drift"] if getattr(a, "drift", False) else [])]))  # fmt: skip
+                         *(["--drift"] if getattr(a, "drift", False) else []),
+                         *(["--force"] if getattr(a, "force", False) else [])]))  # fmt: skip
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("action", choices=["up", "down", "status", "inventory"])
     lab.add_argument("--hosts", type=int, default=0, help="up/inventory: N extra sshd hosts (the fleet)")
     lab.add_argument("--drift", action="store_true", help="up: router rules with the flow matrix's deliberate drift")
+    lab.add_argument("--force", action="store_true", help="up: rebuild even if healthy (after changing lab code)")
     lab.set_defaults(func=cmd_lab)
 
     m = sub.add_parser("merge", help="merge the run directories of a sharded sweep into one run")

@@ -92,3 +92,25 @@ def test_judge_fails_on_altered_evidence(lab_run, tmp_path, check, path, value, 
     assert proc.returncode == Exit.NON_COMPLIANT, proc.stderr
     r = _results(tmp_path / "j")[(check, "tls-good")]
     assert r["status"] == "fail" and quoted in r["message"]["fr"], r["message"]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "country", "declared", "ok"),
+    [
+        ("CN=Certigna,O=Dhimyotis,C=FR", "FR", [], True),
+        ("CN=HARICA TLS RSA Root CA 2021,C=GR", "GR", [], True),
+        ("CN=Buypass Class 2 Root CA,C=NO", "NO", [], False),  # EEA, not EU
+        ("CN=ISRG Root X1,O=Internet Security Research Group,C=US", "US", [], False),
+        ("CN=kubernetes", None, [], False),  # no C=: proves nothing
+        ("CN=kubernetes", None, ["CN=kubernetes"], True),  # unless the provider declares it
+    ],
+)
+def test_ca_country_verdict(issuer, country, declared, ok):
+    """10.6.a on the issuers the notes name: EU countries pass, EEA/US fail, a CA without C= needs a declaration."""
+    from checks.tls.check_certificate import issuer_verdict
+    from preuve.inputs.params import Params
+
+    params = Params.model_validate({"tls": {"ca_issuers_declared_eu": declared}})
+    verdict, seen = issuer_verdict({"issuer": issuer, "issuer_country": country}, params)
+    assert verdict is ok
+    assert issuer in seen

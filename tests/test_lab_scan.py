@@ -21,6 +21,7 @@ TLS_CHECKS = {
     "TLS-CERT-SIGNATURE",
     "TLS-CERT-VALIDITY",
     "TLS-CERT-NAME",
+    "TLS-CA-EU",
 }
 SSH_PROTOCOL_CHECKS = {
     "SSH-PROTOCOL",
@@ -53,6 +54,7 @@ EXPECTED_FAILURES = {
         "TLS-HSTS",
         "TLS-CERT-KEY",
         "TLS-CERT-SIGNATURE",
+        "TLS-CA-EU",
     },
     "ssh-weak": {"SSH-KEX", "SSH-CIPHERS", "SSH-MACS", "SSH-HOSTKEY-ALGORITHMS", "SSH-HOSTKEYS"}
     | SSHD_CHECKS,
@@ -75,6 +77,7 @@ OBSERVED_IN_MESSAGE = {
     ("TLS-HSTS", "tls-weak"): "null",
     ("TLS-CERT-KEY", "tls-weak"): "1024",
     ("TLS-CERT-SIGNATURE", "tls-weak"): "sha1",
+    ("TLS-CA-EU", "tls-weak"): "C=US: US",
     ("SSH-KEX", "ssh-weak"): "diffie-hellman-group1-sha1",
     ("SSH-CIPHERS", "ssh-weak"): "3des-cbc",
     ("SSH-MACS", "ssh-weak"): "hmac-md5",

@@ -65,3 +65,30 @@ def check_cert_validity(tls, now, params, judge):
 )
 def check_cert_name(tls, judge):
     judge.equals("tls.cert.hostname_matches", tls["certificate"]["hostname_matches"], True)
+
+
+def issuer_verdict(cert: dict, params) -> tuple[bool, str]:
+    """(issued in the EU?, what was seen) for one certificate of the chain.
+
+    The issuer's C= is self-declared by the CA: it is the evidence an auditor can read, and what is judged. An
+    issuer without C= (kubeadm's "CN=kubernetes", many private CAs) proves nothing: it passes only when the
+    provider declared it in the profile (tls.ca_issuers_declared_eu), and the observation says so."""
+    country = cert.get("issuer_country")
+    if country is None:
+        declared = cert.get("issuer") in params.tls.ca_issuers_declared_eu
+        return declared, f"{cert.get('issuer')}: no C={' (declared EU in the profile)' if declared else ''}"
+    return country.upper() in {c.upper() for c in params.tls.ca_countries_allowed}, f"{cert.get('issuer')}: {country}"
+
+
+@check(
+    "TLS-CA-EU",
+    requirements=["10.6.a"],
+    target="tls_endpoint",
+    severity="high",
+    rule="10.6.a : certificats issus d'une AC d'un État membre de l'UE (pays de l'émetteur le long de la chaîne)",
+)
+def check_ca_country(tls, params, judge):
+    chain = tls["certificate"]["chain"]
+    verdicts = {f"{i}: {c.get('subject')}": issuer_verdict(c, params) for i, c in enumerate(chain)}
+    judge.each("tls.cert.issuer_countries", {k: ok for k, (ok, _) in verdicts.items()},
+               observed={k: seen for k, (_, seen) in verdicts.items()})

@@ -53,6 +53,13 @@ class TlsParams(Strict):
     signature_hashes_allowed: list[str] = ["sha256", "sha384", "sha512"]
     cert_min_days_left: int = Field(30, ge=0, description="fail when the leaf expires sooner than this")
     hsts_min_max_age: int = Field(31536000, ge=0, description="seconds (one year)")
+    ca_countries_allowed: list[str] = Field(
+        default_factory=lambda: sorted(EU_COUNTRIES),
+        description="10.6.a: issuer countries (C=) accepted along certificate chains, by default the EU-27",
+    )
+    ca_issuers_declared_eu: list[str] = Field(
+        [], description="issuer DNs (RFC 4514) without C= that the provider declares as EU CAs of its own"
+    )
 
 
 class SshParams(Strict):

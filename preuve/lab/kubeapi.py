@@ -30,7 +30,8 @@ def kube_dir(paths: LabPaths) -> Path:
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    """kubeadm names its CA only "CN=kubernetes"; the lab adds C=FR so that its CA is demonstrably EU (10.6.a)."""
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
 def write_pki(directory: Path, addresses: list[str]) -> tuple[Path, Path, Path]:
