@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo util-linux procps
               python3 python3-venv python3-pip nmap testssl.sh openssl ca-certificates restic borgbackup
-              libpam-oath oathtool logrotate systemd chrony rsyslog rsyslog-gnutls
+              libpam-oath oathtool logrotate systemd chrony rsyslog rsyslog-gnutls systemd-journal-remote
+              libivykis0 libnet1 libwrap0
               chromium)
 
 missing=()
@@ -36,3 +37,25 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   touch "$stamp"
 fi
+
+# syslog-ng beside rsyslog: syslog-ng-core Conflicts with rsyslog (both provide system-log-daemon), so its .deb is
+# extracted into a private directory (its libraries above are installed normally) and run through a wrapper that
+# points it at its private libraries and modules. The lab hosts use it (preuve/lab/syslog_ng.py).
+SYSLOG_NG_ROOT=${PREUVE_SYSLOG_NG_ROOT:-/opt/preuve-syslog-ng}
+if [ ! -x "$SYSLOG_NG_ROOT/bin/syslog-ng" ]; then
+  echo "setup: extracting syslog-ng-core into $SYSLOG_NG_ROOT"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && chmod 755 . && apt-get download -q syslog-ng-core >/dev/null 2>&1 \
+     || { apt-get update -q && apt-get download -q syslog-ng-core; })
+  rm -rf "$SYSLOG_NG_ROOT.new" && mkdir -p "$SYSLOG_NG_ROOT.new/bin"
+  dpkg-deb -x "$tmp"/syslog-ng-core_*.deb "$SYSLOG_NG_ROOT.new/pkg"
+  cat > "$SYSLOG_NG_ROOT.new/bin/syslog-ng" <<WRAPPER
+#!/bin/sh
+# preuve: syslog-ng-core extracted from its .deb (it conflicts with rsyslog); private libraries and modules.
+LD_LIBRARY_PATH=$SYSLOG_NG_ROOT/pkg/usr/lib/syslog-ng exec $SYSLOG_NG_ROOT/pkg/usr/sbin/syslog-ng \\
+  --module-path=$SYSLOG_NG_ROOT/pkg/usr/lib/syslog-ng/3.38 "\$@"
+WRAPPER
+  chmod 755 "$SYSLOG_NG_ROOT.new/bin/syslog-ng"
+  rm -rf "$SYSLOG_NG_ROOT" "$tmp" && mv "$SYSLOG_NG_ROOT.new" "$SYSLOG_NG_ROOT"
+fi
+"$SYSLOG_NG_ROOT/bin/syslog-ng" --version >/dev/null

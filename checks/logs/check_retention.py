@@ -1,17 +1,25 @@
 """Local log retention from the configuration each tool really reads: journald's merged config and logrotate's
 own parse (`logrotate -d`). Where the configuration cannot tell (size-based rotation) the oldest rotated file
-is measured instead, and the result says which way each log was judged."""
+is measured instead, and the result says which way each log was judged.
+
+journald: configuration and measure are both evidence and the stricter wins. The journal's oldest entry and its
+disk usage against its size cap are measured: a journal at its cap whose oldest entry is younger than the
+retention FAILS even if MaxRetentionSec says a year (the size cap evicts before retention); a journal younger
+than the retention but not at its cap proves nothing either way, so it is judged on its configuration and the
+result says "measured: oldest entry N d, not at cap"."""
 
 import fnmatch
 
 from preuve.judge import check
 from preuve.observe.baseline_facts import rotated_of, timespan_seconds
 from preuve.observe.errors import ObservationError
+from preuve.observe.journal_facts import measure
 
 
 @check("LOG-JOURNALD-RETENTION", requirements=["12.6.c", "12.7.b"], target="baseline_host", severity="high",
-       rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée de conservation")
-def check_journald_retention(journald, params, judge):
+       rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée ; mesure : plafond de taille atteint "
+            "avant la durée")
+def check_journald_retention(journald, journal, params, judge):
     settings = journald["settings"]
     storage = settings.get("Storage", "auto")
     effective = "persistent" if storage == "auto" and journald["var_log_journal"] else storage
@@ -19,6 +27,25 @@ def check_journald_retention(journald, params, judge):
     seconds = timespan_seconds(settings.get("MaxRetentionSec", "0") or "0")
     days = round(seconds / 86400, 1) if seconds else None  # 0 or unset: only size limits it (unknowable)
     judge.at_least("logs.journald.max_retention_days", days, params.logs.retention_days)
+    ok, how = journal_measured(settings, effective, journal, params)
+    judge.each("logs.journald.measured", {f"size cap keeps {params.logs.retention_days} d": ok}, observed=how)
+
+
+def journal_measured(settings: dict, storage: str, journal: dict, params) -> tuple[bool, str]:
+    """(measure agrees, what was measured): only a journal at its size cap bounds the retention by its age."""
+    store = "volatile" if storage == "auto" else storage
+    m = measure(settings, store, journal, params.logs.journald_cap_fraction)
+    if m is None:
+        return True, f"measured: no {store} journal store on the host: judged on config"
+    if m["oldest_days"] is None:
+        return True, f"measured: no entry in {m['store']} ({m['cap_detail']}): judged on config"
+    oldest, retention = m["oldest_days"], params.logs.retention_days
+    if oldest >= retention:
+        return True, f"measured: oldest entry {oldest:g} d in {m['store']} ({m['cap_detail']})"
+    if m["at_cap"]:
+        return False, (f"measured: oldest entry {oldest:g} d in {m['store']}, at its size cap ({m['cap_detail']}): "
+                       "the size cap evicts before retention")
+    return True, f"measured: oldest entry {oldest:g} d, not at cap ({m['cap_detail']}): judged on config"
 
 
 def judged_days(entry: dict, files: list[dict]) -> tuple[float | None, str]:

@@ -1,27 +1,38 @@
-"""Clock synchronisation as chronyd reports it (chronyc tracking/sources) and the sources it is told to use."""
+"""Clock synchronisation as the running daemon reports it, and the sources it is told to use.
+
+Whichever of chronyd (chronyc tracking/sources, chrony.conf) or systemd-timesyncd (timedatectl, the merged
+timesyncd.conf) runs on the host is judged; neither running makes the observation fail (error, never pass).
+"""
 
 import fnmatch
 import ipaddress
 
 from preuve.judge import check
+from preuve.observe import timesync_facts as ts
 
 
 @check("TIME-SYNC", requirements=["12.8.a"], target="baseline_host", severity="high",
-       rule="chronyc tracking : Leap status Normal, une source sélectionnée")
-def check_sync(chrony, judge):
+       rule="chronyc tracking : Leap status Normal, une source sélectionnée ; timesyncd : NTPSynchronized=yes")
+def check_sync(clock, judge):
+    if clock["daemon"] == "systemd-timesyncd":
+        judge.equals("time.ntp_synchronized", clock["timesyncd"]["timedate"].get("NTPSynchronized"), "yes")
+        judge.non_empty("time.selected_source", ts.timesyncd_selected(clock["timesyncd"]))
+        return
+    chrony = clock["chrony"]
     judge.equals("time.leap_status", chrony["tracking"].get("leap_status"), "Normal")
     judge.non_empty("time.selected_source", [s["address"] for s in chrony["sources"] if s["state"] == "*"])
 
 
 @check("TIME-OFFSET", requirements=["12.8.a", "12.8.b"], target="baseline_host", severity="medium",
-       rule="chronyc tracking : |System time| ≤ seuil du profil")
-def check_offset(chrony, params, judge):
-    track = chrony["tracking"]
-    offset = track.get("system_offset_seconds")
-    if track.get("leap_status") != "Normal" or offset is None:  # an unsynchronised clock's offset is unknown
-        judge.at_most("time.offset_ms", None, params.time.max_offset_ms)
-        return
-    judge.at_most("time.offset_ms", round(abs(offset) * 1000, 3), params.time.max_offset_ms)
+       rule="chronyc tracking : |System time| ≤ seuil du profil ; timesyncd : |Offset| ≤ seuil")
+def check_offset(clock, params, judge):
+    if clock["daemon"] == "systemd-timesyncd":
+        offset = ts.timesyncd_offset(clock["timesyncd"])  # None when unsynchronised: unknown, fails
+    else:
+        track = clock["chrony"]["tracking"]
+        offset = track.get("system_offset_seconds") if track.get("leap_status") == "Normal" else None
+    ms = round(abs(offset) * 1000, 3) if offset is not None else None
+    judge.at_most("time.offset_ms", ms, params.time.max_offset_ms)
 
 
 def internal(name: str, params) -> bool:
@@ -34,12 +45,17 @@ def internal(name: str, params) -> bool:
 
 
 @check("TIME-SOURCES-INTERNAL", requirements=["12.8.a"], target="baseline_host", severity="medium",
-       rule="12.8.a : sources de temps internes (pas de pool public)")
-def check_internal_sources(chrony, params, judge):
-    names = [f"{c['directive']} {c['name']}" for c in chrony["configured"]]
-    names += [f"live {s['address']}" for s in chrony["sources"]]
+       rule="12.8.a : sources de temps internes (pas de pool public, y compris le FallbackNTP compilé de timesyncd)")
+def check_internal_sources(clock, params, judge):
+    if clock["daemon"] == "systemd-timesyncd":
+        names = ts.timesyncd_sources(clock)
+    else:
+        chrony = clock["chrony"]
+        names = [f"{c['directive']} {c['name']}" for c in chrony["configured"]]
+        names += [f"live {s['address']}" for s in chrony["sources"]]
     judge.non_empty("time.sources", names)
-    judge.each("time.sources_internal", {n: internal(n.split(" ", 1)[1], params) for n in names}, observed=names)
+    judge.each("time.sources_internal", {n: internal(n.split(" ", 1)[1].split(" (")[0], params) for n in names},
+               observed=names)
 
 
 @check("TIME-LOG-TIMESTAMPS", requirements=["12.8.b"], target="baseline_host", severity="low",

@@ -239,6 +239,21 @@ class SshCanary(Strict):
         return _check_address(v)
 
 
+class OidcAdminClient(Strict):
+    """The OIDC client an admin interface logs in through: its password grant must be refused (9.6.f, 9.6.h)."""
+
+    issuer: str = Field(pattern=r"^https://[^?#\s]+$", description="issuer URL (discovery at /.well-known/...)")
+    client_id: str = Field(min_length=1)
+    client_secret: SecretRef | None = Field(None, description="for a confidential client, by reference")
+    ca_file: str | None = Field(None, description="CA bundle to verify the IdP (default: the web admin's ca_file)")
+    scope: str = Field("openid", description="scope requested with the password grant")
+
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
 class WebAdmin(Strict):
     """A web administration interface and its canary account (password and TOTP seed by reference only)."""
 
@@ -249,6 +264,7 @@ class WebAdmin(Strict):
     user: str
     password: SecretRef
     totp: SecretRef | None = Field(None, description="base32 TOTP seed of the canary (RFC 6238)")
+    oidc: OidcAdminClient | None = Field(None, description="its IdP client: the canary's password grant is tried")
     fields: dict[str, str] = Field({"user": "username", "password": "password", "otp": "otp"},
                                    description="form field names")
     zone: Name | None = None
@@ -256,6 +272,29 @@ class WebAdmin(Strict):
     tags: list[str] = []
 
     @field_validator("password", "totp", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
+class LockoutCanary(Strict):
+    """A dedicated account LOCK-ACTIVE locks on purpose (9.5.b), then resets with the host's scanning account.
+
+    Never an account anything else uses: it is locked for the length of the probe. Its key and TOTP seed are
+    references; the reset is `sudo -n faillock [--dir D] --user U --reset`, allowed by a sudo rule for exactly
+    that command line.
+    """
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    host: Name = Field(description="inventory host (address, known_hosts, and the scanning account that resets)")
+    user: str = Field(pattern=r"^[a-z_][a-z0-9_.-]*$", description="the canary account, dedicated to this probe")
+    private_key: SecretRef = Field(description="the canary's private key, by reference ({file: path})")
+    totp: SecretRef | None = Field(None, description="base32 TOTP seed, if the server asks a code after the key")
+    totp_lookahead: int = Field(1, ge=0, le=10, description="TOTP steps ahead the server accepts (pam_oath window)")
+    faillock_dir: str | None = Field(None, description="pam_faillock dir= when not the default /var/run/faillock")
+    tags: list[str] = []
+
+    @field_validator("private_key", "totp", mode="before")
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
@@ -269,6 +308,7 @@ class Baseline(Strict):
     )
     ssh_canaries: list[SshCanary] = []
     web_admins: list[WebAdmin] = []
+    lockout_canaries: list[LockoutCanary] = []
 
 
 class KubeTenant(Strict):
@@ -318,6 +358,53 @@ class KubernetesSection(Strict):
     clusters: list[KubeCluster] = []
 
 
+class LogStore(Strict):
+    """A central log store whose retention is read from its API (12.6.c): an S3 bucket (lifecycle rules under a
+    prefix, through an `s3.endpoints` entry), Loki (`/config`, `/runtime_config`), Elasticsearch (ILM) or
+    OpenSearch (ISM) with the index patterns that hold logs."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["s3", "loki", "elasticsearch", "opensearch"]
+    url: str | None = Field(None, pattern=r"^https?://[^/\s]+/?$", description="scheme://host[:port] (HTTP kinds)")
+    ca_file: str | None = Field(None, description="CA bundle to verify the server (default: the system's)")
+    user: str | None = Field(None, description="basic-auth user of a read-only account")
+    password: SecretRef | None = None
+    api_key: SecretRef | None = Field(None, description="Elasticsearch/OpenSearch API key (instead of user/password)")
+    tenant: str | None = Field(None, description="Loki tenant (X-Scope-OrgID) to judge; default every tenant")
+    indices: list[str] = Field([], description="index patterns holding logs, e.g. logs-* (Elasticsearch, OpenSearch)")
+    endpoint: Name | None = Field(None, description="name of an s3.endpoints entry (kind s3)")
+    bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="S3 bucket (kind s3)")
+    prefix: str = Field("", description="S3 key prefix of the logs (empty: the whole bucket)")
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
+
+    @field_validator("password", "api_key", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> LogStore:
+        if self.kind == "s3":
+            missing = [f for f in ("endpoint", "bucket") if getattr(self, f) is None]
+            extra = [f for f in ("url", "user", "password", "api_key", "tenant", "ca_file") if getattr(self, f)]
+            extra += ["indices"] if self.indices else []
+        else:
+            missing = ["url"] if self.url is None else []
+            missing += ["indices"] if self.kind != "loki" and not self.indices else []
+            extra = [f for f in ("endpoint", "bucket", "prefix") if getattr(self, f)]
+            extra += ["indices"] if self.kind == "loki" and self.indices else []
+            extra += ["tenant"] if self.kind != "loki" and self.tenant else []
+            if (self.user is None) != (self.password is None):
+                raise ValueError("give both 'user' and 'password' (basic auth), or neither")
+        if missing:
+            raise ValueError(f"kind {self.kind} needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(f"{', '.join(extra)}: not used by kind {self.kind}")
+        return self
+
+
 class Inventory(Strict):
     version: Literal[1] = 1
     name: Name
@@ -334,6 +421,7 @@ class Inventory(Strict):
     backups: list[BackupRepository] = []
     baseline: Baseline = Baseline()
     kubernetes: KubernetesSection = KubernetesSection()
+    log_stores: list[LogStore] = []
 
 
 def _check_address(v: str) -> str:
@@ -387,7 +475,11 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                             f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
                         )
     _storage_checks(inv, add, sites)
+    _lockout_checks(inv, add)
     _kubernetes_checks(inv, add, zones, sites)
+    from preuve.inputs.log_stores import log_store_checks
+
+    log_store_checks(inv, add, zones, sites)
     from preuve.inputs.flows import network_checks
 
     return problems + network_checks(inv, located.path, add)
@@ -414,6 +506,29 @@ def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones:
         for j, a in enumerate(c.admins):
             if a.partition(":")[0] not in ("User", "Group", "ServiceAccount") or not a.partition(":")[2]:
                 add((*at, "admins", j), f"{a!r}: expected User:name, Group:name or ServiceAccount:namespace/name")
+
+
+def _lockout_checks(inv: Inventory, add: Callable[[tuple, str], None]) -> None:
+    """A lockout canary names an inventory host preuve logs in to (to reset the lock) and is probed once."""
+    from preuve.inputs.targets import effective_ssh
+
+    hosts = {h.name: h for h in inv.hosts}
+    names: set[str] = set()
+    for i, c in enumerate(inv.baseline.lockout_canaries):
+        at = ("baseline", "lockout_canaries", i)
+        if c.name in names:
+            add((*at, "name"), f"duplicate lockout canary name {c.name!r}")
+        names.add(c.name)
+        if c.host not in hosts:
+            add((*at, "host"), f"unknown host {c.host!r}; inventory hosts: {sorted(hosts) or 'none'}")
+        elif (ssh := effective_ssh(hosts[c.host], inv)) is None:
+            add((*at, "host"), f"host {c.host!r} has no ssh access: nobody could reset the lock")
+        elif c.user == ssh.user:
+            add((*at, "user"), f"{c.user!r} is the scanning account of {c.host!r}: use a dedicated canary account")
+        shared = [m.name for m in inv.baseline.ssh_canaries if c.host in hosts
+                  and m.address == hosts[c.host].address and m.user == c.user]  # fmt: skip
+        if shared:
+            add((*at, "user"), f"{c.user!r} is also the MFA canary {shared[0]!r}: a lockout canary must be dedicated")
 
 
 def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: set[str]) -> None:

@@ -152,6 +152,9 @@ class AccessParams(Strict):
         description="SSH methods that may carry the second factor after publickey",
     )
     faillock_max_deny: int = Field(5, ge=1, description="pam_faillock must lock after at most this many failures")
+    lockout_probe: bool = Field(False, description="LOCK-ACTIVE: lock each lockout canary for real, then reset it")
+    oidc_refusal_errors: list[str] = Field(["unauthorized_client", "unsupported_grant_type"],
+                                           description="OAuth errors proving an admin client's password grant refused")
 
 
 class HygieneParams(Strict):
@@ -171,8 +174,13 @@ class LogsParams(Strict):
 
     retention_days: int = Field(183, ge=1, description="six months")
     forwarding_auth_modes: list[str] = Field(["x509/name", "x509/fingerprint"], description="peer verification")
+    syslog_ng_peer_verify: list[str] = Field(["required-trusted"], description="syslog-ng tls(peer-verify()) accepted")
+    syslog_ng_reliable_buffer: bool = Field(True, description="syslog-ng disk-buffer() must be reliable(yes)")
     logrotate_ignored: list[str] = Field(
         [], description="fnmatch globs of rotated paths not subject to retention (e.g. non-security logs)"
+    )
+    journald_cap_fraction: float = Field(
+        0.85, gt=0, le=1, description="a journal using this fraction of its MaxUse is at its size cap (evicting)"
     )
 
 

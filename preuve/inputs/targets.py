@@ -115,6 +115,29 @@ def _web_admins(inv: Inventory) -> list[Target]:
     return out
 
 
+@target_kind("oidc_client")
+def _oidc_clients(inv: Inventory) -> list[Target]:
+    """The IdP client of each web admin that declares one (its password grant is tried); spec is the WebAdmin."""
+    from urllib.parse import urlsplit
+
+    return [Target("oidc_client", f"{w.name}-oidc", urlsplit(w.oidc.issuer).hostname or "",
+                   urlsplit(w.oidc.issuer).port or 443, w.zone, w.site, tuple(w.tags), w)
+            for w in inv.baseline.web_admins if w.oidc is not None]  # fmt: skip
+
+
+@target_kind("lockout_canary")
+def _lockout_canaries(inv: Inventory) -> list[Target]:
+    """Dedicated accounts locked on purpose (LOCK-ACTIVE); address and SSH access are their host's."""
+    hosts = {h.name: h for h in inv.hosts}
+    out = []
+    for c in inv.baseline.lockout_canaries:
+        h = hosts[c.host]
+        ssh = effective_ssh(h, inv)
+        out.append(Target("lockout_canary", c.name, h.address, ssh.port if ssh else 22, h.zone, h.site,
+                          tuple(c.tags), c, ssh))
+    return out
+
+
 @target_kind("vantage")
 def _vantages(inv: Inventory) -> list[Target]:
     """Every segmentation vantage point; spec is (vantage, inventory): the probe plan needs the whole picture."""
@@ -160,4 +183,5 @@ def targets(inv: Inventory) -> dict[str, list[Target]]:
     return {kind: builder(inv) for kind, builder in BUILDERS.items()}
 
 
+from preuve.inputs import log_store_targets as _log_store_targets  # noqa: E402, F401 - registers log_store
 from preuve.inputs import storage_targets as _storage_targets  # noqa: E402, F401 - registers s3_*, backup_repo

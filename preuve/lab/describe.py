@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import hosts, logsup, pki, procs, sshkeys, webadmin
+from . import hosts, idp, logstores, logsup, pki, procs, sshkeys, webadmin
 from .accounts import LabUser
 from .paths import LabPaths
 from .topology import (
@@ -50,11 +50,16 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         entry.update(hosts.describe(paths, name))
     elif svc.kind == "webadmin":
         entry.update(cert=str(webadmin.cert_file(paths)), ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT])
+    elif svc.kind == "idp":
+        entry.update(cert=str(webadmin.cert_file(paths)), issuers=[idp.issuer(svc.address, p) for p in
+                                                                   (idp.GOOD_PORT, idp.WEAK_PORT)])  # fmt: skip
     elif svc.kind == "labsup":
         entry.update({"config": str(logsup.root(paths) / "rsyslog.conf"), "tls": str(logsup.tls_dir(paths))})
     elif svc.kind == "kubeapi":
         entry.update(log=str(paths.log(name)), url=f"https://{svc.address}:{svc.port}",
                      ca=str(paths.root / "kube" / "ca.crt"), token=str(paths.root / "kube" / "scanner.token"))
+    elif svc.kind == "logstore":
+        entry.update(log=str(paths.log(name)), cert=str(logstores.cert_file(paths)), ports=logstores.PORTS)
     elif svc.kind == "s3":
         entry.update(log=str(paths.log(name)), url=f"http://{svc.address}:{svc.port}",
                      credentials=str(paths.root / "s3"))

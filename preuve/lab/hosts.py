@@ -6,6 +6,12 @@ bound over /var/log, so the scanner logs in to what looks like a whole machine w
 /var/log are never written. ``ssh-mfa`` demands a second factor from admins (PAM OATH TOTP after the key,
 ``AuthenticationMethods publickey,keyboard-interactive``); ``ssh-key-only`` lets an admin in with a key alone.
 The scanning account ``auditor`` keeps key-only access (a read-only service account, Match block).
+
+Each host runs BOTH rsyslog and syslog-ng, each with its own forwarding configuration (compliant on ssh-mfa,
+not on ssh-key-only): a real machine runs one of them, but two lab hosts are all we have, and this way one host
+pair exercises both parsers and the rule that decides which daemon is judged (every log daemon running in the
+host's mount namespace; see preuve/observe/syslog_ng.py). syslog-ng conflicts with rsyslog in Debian, hence its
+private extraction (preuve/lab/syslog_ng.py).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from . import logsup, netns
+from . import journal_seed, lockout, logsup, netns, syslog_ng, timesyncd_conf
 from .accounts import FIRST_UID, HOST_ETC, SUDOERS
 from .paths import LabPaths
 from .sshd import GOOD_OPTIONS, PRIVSEP_DIR, SSHD
@@ -139,7 +145,7 @@ password required pam_deny.so
 
 JOURNALD = {
     "ssh-mfa": "[Journal]\nStorage=persistent\nMaxRetentionSec=1y\nSystemMaxUse=20G\n",
-    "ssh-key-only": "[Journal]\nStorage=volatile\nMaxRetentionSec=1month\n",
+    "ssh-key-only": "[Journal]\nStorage=volatile\nMaxRetentionSec=1month\nRuntimeMaxUse=8M\n",
 }
 
 LOGROTATE = {
@@ -166,7 +172,7 @@ PAM_PASSWORD = {
 
 def _sshd_config(paths: LabPaths, name: str) -> str:
     svc = SERVICES[name]
-    body = GOOD_OPTIONS.replace("AllowUsers auditor", f"AllowUsers auditor {ADMIN}")
+    body = GOOD_OPTIONS.replace("AllowUsers auditor", f"AllowUsers auditor {ADMIN} {lockout.USER}")
     if name == "ssh-mfa":
         body = body.replace("UsePAM no", "UsePAM yes").replace(
             "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes"
@@ -200,9 +206,10 @@ def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uid
     etc.mkdir(parents=True)
     etc.chmod(0o755)
     accounts = _accounts(name)
-    lab = {"auditor", ADMIN, *(u for u, _ in accounts)}
+    lab = {"auditor", ADMIN, lockout.USER, *(u for u, _ in accounts)}
     keep = [ln for ln in (HOST_ETC / "passwd").read_text().splitlines() if ln and ln.split(":")[0] not in lab]
     users = [("auditor", auditor_uid, paths.home / "auditor"), (ADMIN, admin_uid, root(paths) / "home" / ADMIN)]
+    users.append((lockout.USER, lockout.home(paths).stat().st_uid, lockout.home(paths)))  # LOCK-ACTIVE canary
     users += [(u, uid, Path("/nonexistent")) for (u, _), uid in zip(accounts, extra_uids, strict=True)]
     passwd = keep + [f"{u}:x:{uid}:{uid}:preuve lab {u}:{home}:/bin/sh" for u, uid, home in users]
     groups = []
@@ -222,12 +229,12 @@ def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uid
             continue
         fields[1] = "!" if fields[1] not in ("*", "!", "!*") else fields[1]  # no host hash ever copied
         shadow.append(":".join(fields))
-    shadow += [f"auditor:*:{days}:0:99999:7:::", f"{ADMIN}:*:{days}:0:99999:7:::"]
+    shadow += [f"{u}:*:{days}:0:99999:7:::" for u in ("auditor", ADMIN, lockout.USER)]
     shadow += [f"{u}:{pw}:{days}:0:99999:7:::" for u, pw in accounts]
     _write(etc / "passwd", "\n".join(passwd) + "\n")
     _write(etc / "group", "\n".join(groups) + "\n")
     _write(etc / "shadow", "\n".join(shadow) + "\n", 0o640)
-    _write(etc / "sudoers", SUDOERS + EXTRA_SUDOERS, 0o440)
+    _write(etc / "sudoers", SUDOERS + EXTRA_SUDOERS + lockout.SUDOERS + syslog_ng.SUDOERS, 0o440)
     pam = MFA_PAM.format(oath=oath_file(paths), faillock=FAILLOCK) if name == "ssh-mfa" else KEY_ONLY_PAM
     _write(etc / "pam.d" / "sshd", pam)
     _write(etc / "pam.d" / "common-password", PAM_PASSWORD[name])
@@ -283,16 +290,21 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
     seed = canary_totp(paths)
     if not seed.is_file():
         _write(seed, secrets.token_hex(20) + "\n", 0o600)
-    admin_uid, *extra = _uids(6)
+    admin_uid, lock_uid, *extra = _uids(7)
     root(paths).mkdir(parents=True, exist_ok=True)
     root(paths).chmod(0o755)
     _home(root(paths) / "home" / ADMIN, admin_uid, canary_key(paths).with_suffix(".pub").read_text())
+    lockout.write(paths, lock_uid)
     reset_oath(paths)
     keys = host_key_files(paths, "good")
     lines = []
     for name in HOSTS:
         _etc(paths, name, auditor_uid, admin_uid, extra[: len(_accounts(name))])
         _var_log(paths, name)
+        syslog_ng.install(host_dir(paths, name), name)  # /etc/syslog-ng, vetted by syslog-ng --syntax-only
+        journal_seed.write(host_dir(paths, name), name)  # real journals, entries of chosen age
+        journal_seed.grant_read(host_dir(paths, name) / "etc")
+        timesyncd_conf.write(host_dir(paths, name) / "etc", name)  # read by TIME-SOURCES-INTERNAL (timesyncd side)
         cfg = host_dir(paths, name) / "sshd_config"
         _write(cfg, _sshd_config(paths, name))
         check = subprocess.run([SSHD, "-t", "-f", str(cfg)], capture_output=True, text=True)
@@ -309,16 +321,18 @@ def reset_oath(paths: LabPaths) -> None:
     oath = oath_file(paths)
     oath.parent.mkdir(parents=True, exist_ok=True)
     oath.parent.chmod(0o700)
-    _write(oath, f"HOTP/T30/6 {ADMIN} - {canary_totp(paths).read_text().strip()}\n", 0o600)
+    lines = f"HOTP/T30/6 {ADMIN} - {canary_totp(paths).read_text().strip()}\n"
+    _write(oath, lines + (lockout.oath_line(paths) if lockout.totp(paths).is_file() else ""), 0o600)
 
 
 _WRAPPER = (
     'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && mount --bind "$2" /var/log && '
-    "mount -t tmpfs -o mode=0750 tmpfs /run/chrony && "
+    "mount -t tmpfs -o mode=0750 tmpfs /run/chrony && mount --bind \"$1/../run-journal\" /run/log/journal && "
     "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
     "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "
+    + syslog_ng.START  # syslog-ng beside rsyslog, same host (preuve/lab/syslog_ng.py)
     # omfwd connects on its first message: log one (the socket appears a moment after rsyslogd forks)
-    "{ for i in 1 2 3 4 5 6 7 8 9 10; do logger -u /var/log/lab-log.sock 'preuve lab host up' 2>/dev/null "
+    + "{ for i in 1 2 3 4 5 6 7 8 9 10; do logger -u /var/log/lab-log.sock 'preuve lab host up' 2>/dev/null "
     "&& break; sleep 0.1; done; true; } && "
     f'exec {SSHD} -f "$3" -E "$4"'
 )
@@ -329,6 +343,7 @@ def start(paths: LabPaths, name: str) -> None:
     svc = SERVICES[name]
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     Path("/run/chrony").mkdir(mode=0o750, exist_ok=True)  # mount point only: each host mounts a private tmpfs
+    Path("/run/log/journal").mkdir(mode=0o755, parents=True, exist_ok=True)  # mount point: per-host volatile journal
     d = host_dir(paths, name)
     (d / "log" / "rsyslogd.pid").unlink(missing_ok=True)  # rsyslogd refuses to start if a reused pid looks alive
     argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", _WRAPPER, "sh",

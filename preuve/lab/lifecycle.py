@@ -24,7 +24,9 @@ from . import (
     firewall,
     health,
     hosts,
+    idp,
     kubeapi,
+    logstores,
     logsup,
     netns,
     network,
@@ -119,6 +121,8 @@ def _prepare(paths: LabPaths) -> tuple[list[accounts.LabUser], dict[str, pki.Tls
     backups.ensure(paths)
     hosts.write(paths, next(u.uid for u in users if u.name == "auditor"))
     webadmin.write(paths)
+    idp.write(paths)
+    logstores.write(paths)
     return users, tls
 
 
@@ -134,6 +138,8 @@ def _start_services(paths: LabPaths) -> None:
         **{name: (lambda name=name: hosts.start(paths, name)) for name in hosts.HOSTS},
         "log-collector": lambda: logsup.start(paths),
         "web-admin": lambda: webadmin.start(paths),
+        "idp": lambda: idp.start(paths),
+        "log-stores": lambda: logstores.start(paths),
     }
     with ThreadPoolExecutor(max_workers=len(starters)) as pool:
         for future in [pool.submit(fn) for fn in starters.values()]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import netns
 from .paths import LabPaths
+from .s3_lifecycle import LOG_LIFECYCLE  # log buckets (LOG-STORE-RETENTION)
 from .topology import SERVICES
 
 NAME = "s3"
@@ -66,6 +67,7 @@ BUCKETS: dict[str, dict[str, Any]] = {
     "pv-customer-london": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
     "pv-customer-sharedkey": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
     "pv-restic-offsite": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), versioning=True),
+    **{name: dict(region="eu-west-3", sse=_kms("eu-west-3", "logs"), tls=True) for name in LOG_LIFECYCLE},
 }  # fmt: skip
 OFFSITE = "pv-restic-offsite"  # a restic repository kept in S3, reached over plain http (BACKUP-TRANSPORT fails)
 
@@ -143,6 +145,8 @@ def seed(s3: Any) -> None:
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         if spec.get("tls"):
             s3.put_bucket_policy(Bucket=name, Policy=_tls_only(name))
+    for name, rules in LOG_LIFECYCLE.items():
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     for name, spec in BUCKETS.items():
         if spec.get("replicate"):
             s3.put_bucket_replication(

@@ -56,7 +56,7 @@ class Zone:
         return f"r-{self.name}"
 
 
-ServiceKind = Literal["sshd", "nginx", "labhost", "labsup", "webadmin", "s3", "kubeapi"]
+ServiceKind = Literal["sshd", "nginx", "labhost", "labsup", "webadmin", "s3", "kubeapi", "idp", "logstore"]
 Profile = Literal["good", "weak", "mfa", "key-only"]
 
 
@@ -86,7 +86,7 @@ ZONES: Mapping[str, Zone] = MappingProxyType(
             ("198.18.2.10", "198.18.2.11", "198.18.2.12", "198.18.2.13", "198.18.2.30"),
         ),
         "dmz": Zone("dmz", "pv-dmz", "198.18.3.0/24", ("198.18.3.10", "198.18.3.11", "198.18.3.12")),
-        "sup": Zone("sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2", "198.18.4.20", "198.18.4.3")),
+        "sup": Zone("sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2", "198.18.4.20", "198.18.4.3", "198.18.4.21")),
         "pub": Zone("pub", "pv-pub", "198.18.5.0/24", ("198.18.5.2",)),
     }
 )
@@ -101,7 +101,9 @@ SERVICES: Mapping[str, Service] = MappingProxyType(
         "ssh-key-only": Service("ssh-key-only", "labhost", "key-only", "prod", "198.18.2.13", 22),
         "log-collector": Service("log-collector", "labsup", "good", "sup", "198.18.4.3", 6514),
         "web-admin": Service("web-admin", "webadmin", "mfa", "dmz", "198.18.3.12", 8443),
+        "idp": Service("idp", "idp", "good", "dmz", "198.18.3.12", 8444),  # OIDC stand-in, weak twin on 9444
         "s3": Service("s3", "s3", "good", "sup", "198.18.4.20", 5000),
+        "log-stores": Service("log-stores", "logstore", "good", "sup", "198.18.4.21", 3100),  # + short twins
         "k8s-good": Service("k8s-good", "kubeapi", "good", "prod", "198.18.2.30", 6443),
         "k8s-weak": Service("k8s-weak", "kubeapi", "weak", "prod", "198.18.2.30", 6444),
     }

@@ -293,8 +293,10 @@ def parse_chrony(text: str) -> dict:
 # --- log forwarding (rsyslog) -------------------------------------------------------------------------------
 
 RSYSLOG = (
-    _PATH + '[ -r /etc/rsyslog.conf ] || { echo "no readable /etc/rsyslog.conf" >&2; exit 1; }; '
-    'c=$(cat /etc/rsyslog.conf; for f in /etc/rsyslog.d/*.conf; do [ -r "$f" ] && cat "$f"; done); '
+    # no rsyslog.conf: rsyslog is not what this host uses (no forwarder then; an unreadable one is an error)
+    _PATH + '[ -r /etc/rsyslog.conf ] || [ ! -e /etc/rsyslog.conf ] || { echo "unreadable /etc/rsyslog.conf" >&2; '
+    'exit 1; }; c=$([ -e /etc/rsyslog.conf ] && cat /etc/rsyslog.conf; '
+    'for f in /etc/rsyslog.d/*.conf; do [ -r "$f" ] && cat "$f"; done); '
     'printf "%s\\n" "$c"; echo "== established"; ss -tnH state established; echo "== addresses"; '
     "ip -o addr show | awk '{print $4}'; "
     "ca=$(printf '%s' \"$c\" | grep -o 'DefaultNetstreamDriverCAFile=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from preuve import __version__
@@ -11,6 +12,7 @@ from preuve.evidence.redact import REDACTOR
 from preuve.inputs.inventory import SshAccess
 from preuve.inputs.targets import Target
 from preuve.observe.errors import ObservationError
+from preuve.observe.log_stores import collect_target as log_store_collector
 from preuve.observe.reveal import reveal, tool
 from preuve.observe.storage_collectors import STORAGE_COLLECTORS
 
@@ -179,6 +181,49 @@ def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     return query, found, raw, tool("requests")
 
 
+def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Try the web admin canary's password grant on its IdP client (secrets by reference, tokens redacted)."""
+    from preuve.observe import oidc
+
+    spec, client = target.spec, target.spec.oidc
+    password = reveal(spec.password, f"canary password of {spec.name}")
+    secret = reveal(client.client_secret, f"client secret of {target.name}") if client.client_secret else None
+    ca_file = client.ca_file or spec.ca_file
+    query = {"issuer": client.issuer, "client_id": client.client_id, "user": spec.user, "scope": client.scope,
+             "ca_file": ca_file, "password": spec.password.model_dump(exclude_none=True),
+             "client_secret": client.client_secret.model_dump(exclude_none=True) if client.client_secret else None,
+             "requests": ["GET issuer/.well-known/openid-configuration", "POST token_endpoint grant_type=password"]}
+    found, raw = oidc.collect(client.issuer, client.client_id, secret, spec.user, password, scope=client.scope,
+                              ca_file=ca_file, timeout=timeout)  # fmt: skip
+    return query, found, raw, tool("requests")
+
+
+def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Lock a dedicated canary on purpose and reset it (only when the profile opts in: access.lockout_probe)."""
+    from preuve.observe import ssh_lockout
+    from preuve.observe.profile_params import current
+    from preuve.observe.ssh_mfa import load_key
+
+    spec, access = target.spec, current().access
+    query = {"host": target.address, "port": target.port, "user": spec.user, "lockout_probe": access.lockout_probe,
+             "failures": access.faillock_max_deny, "private_key": spec.private_key.model_dump(exclude_none=True),
+             "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+             "reset": ssh_lockout.reset_command(spec.user, spec.faillock_dir), "reset_as": spec.host}
+    if not access.lockout_probe:
+        return query, {"probed": False, "reason": "params.access.lockout_probe is false"}, {}, f"preuve {__version__}"
+    key_text = reveal(spec.private_key, f"lockout canary key of {target.name}")
+    for line in key_text.splitlines():
+        if len(line) >= 16 and "PRIVATE KEY" not in line:
+            REDACTOR.register(line)
+    seed = reveal(spec.totp, f"lockout canary TOTP seed of {target.name}") if spec.totp else None
+    admin = ssh_target(hosts[spec.host], hosts)
+    canary = ssh_lockout.Canary(replace(admin, user=spec.user, key_file=None, password_env=None),
+                                load_key(key_text, f"{spec.user}@{target.address}"), seed, spec.totp_lookahead)
+    found, raw = ssh_lockout.collect(canary, admin, failures=access.faillock_max_deny,
+                                     faillock_dir=spec.faillock_dir, timeout=timeout, budget=timeout * 5 + 20)
+    return query, found, raw, tool("paramiko")
+
+
 Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]
 COLLECTORS: dict[str, Collector] = {
     "tls": _tls,
@@ -187,7 +232,10 @@ COLLECTORS: dict[str, Collector] = {
     "kubernetes": _kubernetes,
     "ssh_mfa": _ssh_mfa,
     "web_mfa": _web_mfa,
+    "ssh_lockout": _ssh_lockout,
+    "oidc": _oidc,
     "segmentation": _segmentation,
     "flow_matrix": _flow_matrix,
     **STORAGE_COLLECTORS,  # s3_bucket, s3_endpoint, backup
+    "log_store": log_store_collector,
 }

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import paramiko
 
-from preuve.observe import baseline_facts, listening
+from preuve.observe import baseline_facts, journal_facts, listening, syslog_ng, timesync_facts
 from preuve.observe.errors import HostKeyMismatch, ObservationError
 from preuve.observe.ssh_protocol import describe_key_blob
 
@@ -56,9 +56,12 @@ FACT_COMMANDS: dict[str, str] = {
     "shadow": baseline_facts.SHADOW,
     "password_hashing": baseline_facts.PASSWORD_HASHING,
     "journald": baseline_facts.JOURNALD,
+    "journal": journal_facts.JOURNAL,
     "logrotate": baseline_facts.LOGROTATE,
     "chrony": baseline_facts.CHRONY,
+    "timesync": timesync_facts.TIMESYNC,
     "rsyslog": baseline_facts.RSYSLOG,
+    "syslog_ng": syslog_ng.SNIPPET,
     "faillock": baseline_facts.FAILLOCK,
     "log_timestamps": baseline_facts.LOG_TIMESTAMPS,
     "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
@@ -549,9 +552,12 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "shadow": baseline_facts.parse_shadow,
     "password_hashing": baseline_facts.parse_password_hashing,
     "journald": baseline_facts.parse_journald,
+    "journal": journal_facts.parse_journal,
     "logrotate": baseline_facts.parse_logrotate,
     "chrony": baseline_facts.parse_chrony,
+    "timesync": timesync_facts.parse_timesync,
     "rsyslog": baseline_facts.parse_rsyslog,
+    "syslog_ng": syslog_ng.parse,
     "faillock": baseline_facts.parse_faillock,
     "log_timestamps": baseline_facts.parse_log_timestamps,
     "listening": listening.parse_ss,

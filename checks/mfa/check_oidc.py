@@ -1,0 +1,47 @@
+"""The OAuth 2.0 password grant (resource-owner password credentials, RFC 6749 §4.3) is refused for admin clients:
+with it, a password alone obtains admin tokens and the IdP's second factor is never asked (9.6.f, 9.6.h).
+
+Refused means an OAuth error the profile accepts as a refusal of the grant itself (`unauthorized_client`: the client
+may not use it, Keycloak's answer when "Direct access grants" is off; `unsupported_grant_type`: the server has no
+such grant). `invalid_grant` (wrong username or password) and `invalid_client` (wrong client credentials, which
+Keycloak words "Invalid client or Invalid client credentials" even under `unauthorized_client`) are answered before
+or instead of the grant decision: they cannot tell a refused grant from a wrong canary, so the result is `error`,
+never `pass`; so are `invalid_request` / `invalid_scope` (the request itself was not taken) and `server_error` /
+`temporarily_unavailable`. Any other error is judged against the profile's list (fail when not in it).
+
+The discovery document's `grant_types_supported` is supporting evidence only (quoted in errors, never a verdict):
+Keycloak lists "password" for the whole realm whatever each client allows, and an IdP may omit what it accepts.
+"""
+
+from preuve.judge import check
+from preuve.observe.errors import ObservationError
+
+TOKENS = ("access_token", "id_token", "refresh_token")
+UNDECIDABLE = {"invalid_grant": "the canary's username or password was rejected",
+               "invalid_client": "the client's credentials were rejected",
+               "invalid_request": "the request was rejected as malformed",
+               "invalid_scope": "the requested scope was rejected",
+               "server_error": "the IdP failed", "temporarily_unavailable": "the IdP was unavailable"}  # fmt: skip
+
+
+def undecidable(grant: dict) -> str | None:
+    """Why a refusal proves nothing about the grant (None when it does)."""
+    error, description = grant["error"], (grant["error_description"] or "").lower()
+    if error == "unauthorized_client" and "invalid client" in description:  # Keycloak: bad client secret
+        error = "invalid_client"
+    return UNDECIDABLE.get(error)
+
+
+@check("MFA-OIDC-PASSWORD-GRANT", requirements=["9.6.f", "9.6.h"], target="oidc_client", severity="critical",
+       rule="9.6.f : octroi par mot de passe (RFC 6749 §4.3) refusé aux clients d'administration")
+def check_oidc_password_grant(oidc_client, params, judge):
+    grant = oidc_client["password_grant"]
+    tokens = [t for t in TOKENS if grant[f"{t}_returned"]]
+    reason = None if tokens else undecidable(grant)
+    if reason:
+        advertised = "advertises" if oidc_client["advertises_password_grant"] else "does not advertise"
+        raise ObservationError(f"HTTP {grant['status']} {grant['error']} ({grant['error_description']}): {reason}, "
+                               "so the answer does not show whether the password grant is allowed "
+                               f"(the IdP {advertised} it in its discovery document)")
+    judge.equals("mfa.oidc.password_grant_tokens", tokens, [])
+    judge.one_of("mfa.oidc.password_grant_error", grant["error"], params.access.oidc_refusal_errors)

@@ -1,0 +1,236 @@
+"""An OpenID Connect provider stand-in over TLS (stdlib http.server + ssl), in two variants, for the password-grant
+check (MFA-OIDC-PASSWORD-GRANT): one realm ``admin`` with one confidential client ``admin-console``.
+
+- ``:8444`` (compliant): the client's "Direct access grants" are off, so a password grant gets Keycloak's answer,
+  HTTP 400 ``{"error": "unauthorized_client", "error_description": "Client not allowed for direct access grants"}``
+  (keycloak/keycloak, services/.../oidc/grants/ResourceOwnerPasswordCredentialsGrantType.java: the
+  ``isDirectAccessGrantsEnabled()`` test throws ``UNAUTHORIZED_CLIENT`` with that text and ``BAD_REQUEST``);
+- ``:9444`` (non-compliant): the canary's username and password alone buy an access, refresh and ID token (the
+  AccessTokenResponse fields Keycloak returns: access_token, expires_in, refresh_expires_in, refresh_token,
+  token_type "Bearer", id_token, not-before-policy, session_state, scope); its ``/revoke`` (RFC 7009) takes them back.
+
+Both serve ``/realms/admin/.well-known/openid-configuration`` (OpenID Connect Discovery 1.0 §4) shaped like
+Keycloak's, which lists "password" in ``grant_types_supported`` for the whole realm whatever each client allows;
+other Keycloak answers reproduced: a wrong client secret gets 401 ``unauthorized_client`` "Invalid client or
+Invalid client credentials", an unknown client 401 ``invalid_client``, a wrong user password 401 ``invalid_grant``
+"Invalid user credentials", another grant 400 ``unsupported_grant_type``. The canary is the web admin's
+(``webadmin`` and its password file); the TLS identity is web-admin's (same address, 198.18.3.12). The tokens
+last issued are kept in ``idp/last-issued.json`` (0600), with those revoked since, so that a test can prove none
+of them reached a report and that the scanner revoked them.
+
+Run as ``python -m preuve.lab.idp --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hmac
+import json
+import os
+import secrets
+import ssl
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote_plus
+
+from . import netns, webadmin
+from .paths import LabPaths
+from .topology import SERVICES
+
+NAME = "idp"
+GOOD_PORT, WEAK_PORT = 8444, 9444
+REALM = "admin"
+CLIENT_ID = "admin-console"
+GRANTS = ["authorization_code", "implicit", "refresh_token", "password", "client_credentials",
+          "urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba"]  # fmt: skip
+
+
+def root(paths: LabPaths) -> Path:
+    return paths.root / "idp"
+
+
+def client_secret_file(paths: LabPaths) -> Path:
+    return paths.keys / "idp-client.secret"
+
+
+def last_issued_file(paths: LabPaths) -> Path:
+    return root(paths) / "last-issued.json"
+
+
+def issuer(address: str, port: int) -> str:
+    return f"https://{address}:{port}/realms/{REALM}"
+
+
+def write(paths: LabPaths) -> None:
+    """The admin client's secret (a file the inventory references); the certificate is web-admin's."""
+    root(paths).mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not client_secret_file(paths).is_file():
+        client_secret_file(paths).write_text(secrets.token_urlsafe(24) + "\n")
+        client_secret_file(paths).chmod(0o600)
+
+
+def discovery(iss: str) -> dict:
+    oidc = f"{iss}/protocol/openid-connect"
+    return {"issuer": iss, "authorization_endpoint": f"{oidc}/auth", "token_endpoint": f"{oidc}/token",
+            "introspection_endpoint": f"{oidc}/token/introspect", "userinfo_endpoint": f"{oidc}/userinfo",
+            "end_session_endpoint": f"{oidc}/logout", "jwks_uri": f"{oidc}/certs",
+            "revocation_endpoint": f"{oidc}/revoke", "grant_types_supported": GRANTS,
+            "response_types_supported": ["code", "none", "id_token", "token", "id_token token", "code id_token",
+                                         "code token", "code id_token token"],
+            "subject_types_supported": ["public", "pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic", "client_secret_post",
+                                                      "tls_client_auth", "client_secret_jwt"],
+            "scopes_supported": ["openid", "profile", "email", "roles"],
+            "code_challenge_methods_supported": ["plain", "S256"]}  # fmt: skip
+
+
+def _token(kind: str) -> str:
+    """An opaque JWT-shaped string (never verified by anyone: the lab only needs its presence)."""
+    head = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "typ": kind}).encode()).rstrip(b"=").decode()
+    return f"{head}.{secrets.token_urlsafe(48)}.{secrets.token_urlsafe(32)}"
+
+
+def handler(direct_grants: bool, iss: str, user: str, password: str, client_secret: str,
+            last_issued: Path) -> type[BaseHTTPRequestHandler]:  # fmt: skip
+    token_path = f"/realms/{REALM}/protocol/openid-connect/token"
+    revoke_path = f"/realms/{REALM}/protocol/openid-connect/revoke"
+    lock = threading.Lock()
+    record: dict = {}  # the tokens last issued, and which of them were revoked (RFC 7009)
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "preuve-lab-idp"
+
+        def log_message(self, *args: object) -> None:  # no access log (and never a form field)
+            return
+
+        def _json(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "no-store")  # RFC 6749 §5.1
+            self.send_header("Pragma", "no-cache")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _error(self, status: int, error: str, description: str) -> None:
+            self._json(status, {"error": error, "error_description": description})
+
+        def do_GET(self) -> None:
+            if self.path == f"/realms/{REALM}/.well-known/openid-configuration":
+                self._json(200, discovery(iss))
+            else:
+                self._error(404, "not_found", "Not Found")
+
+        def _client(self, form: dict[str, str]) -> tuple[str | None, str | None]:
+            auth = self.headers.get("Authorization", "")
+            if auth.startswith("Basic "):
+                try:
+                    cid, _, sec = base64.b64decode(auth[6:]).decode().partition(":")
+                except (ValueError, UnicodeDecodeError):
+                    return None, None
+                return unquote_plus(cid), unquote_plus(sec)
+            return form.get("client_id"), form.get("client_secret")
+
+        def do_POST(self) -> None:
+            if self.path not in (token_path, revoke_path):
+                self._error(404, "not_found", "Not Found")
+                return
+            length = min(int(self.headers.get("Content-Length", "0") or 0), 8192)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode(errors="replace")).items()}
+            cid, sec = self._client(form)
+            if cid != CLIENT_ID:
+                self._error(401, "invalid_client", "Invalid client or Invalid client credentials")
+            elif not hmac.compare_digest(sec or "", client_secret):
+                self._error(401, "unauthorized_client", "Invalid client or Invalid client credentials")
+            elif self.path == revoke_path:
+                self._revoke(form.get("token", ""))
+            elif "grant_type" not in form:
+                self._error(400, "invalid_request", "Missing form parameter: grant_type")
+            elif form["grant_type"] != "password":
+                self._error(400, "unsupported_grant_type", "Unsupported grant_type")
+            elif not direct_grants:
+                self._error(400, "unauthorized_client", "Client not allowed for direct access grants")
+            elif form.get("username") != user or not hmac.compare_digest(form.get("password", ""), password):
+                self._error(401, "invalid_grant", "Invalid user credentials")
+            else:
+                self._issue(form.get("scope", ""))
+
+        def _issue(self, scope: str) -> None:
+            body = {"access_token": _token("Bearer"), "expires_in": 300, "refresh_expires_in": 1800,
+                    "refresh_token": _token("Refresh"), "token_type": "Bearer", "not-before-policy": 0,
+                    "session_state": secrets.token_hex(16), "scope": " ".join(sorted({*scope.split(), "profile"}))}
+            if "openid" in scope.split():
+                body["id_token"] = _token("ID")
+            with lock:  # what a test needs to prove no token reached a report (and that it was revoked)
+                record.clear()
+                record.update({k: body[k] for k in ("access_token", "refresh_token", "id_token") if k in body},
+                              revoked=[])  # fmt: skip
+                self._save()
+            self._json(200, body)
+
+        def _revoke(self, token: str) -> None:
+            """RFC 7009 §2.2: 200 whether or not the token was known."""
+            with lock:
+                kinds = [k for k in ("access_token", "refresh_token") if token and record.get(k) == token]
+                if kinds:
+                    record["revoked"] = sorted({*record["revoked"], *kinds})
+                    self._save()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _save(self) -> None:
+            last_issued.write_text(json.dumps(record))
+            last_issued.chmod(0o600)
+
+    return Handler
+
+
+def serve(state: Path, address: str, pid_file: Path) -> None:
+    paths = LabPaths(state)
+    password = webadmin.password_file(paths).read_text().strip()
+    client_secret = client_secret_file(paths).read_text().strip()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(webadmin.cert_file(paths), webadmin.root(paths) / "key.pem")
+    servers = []
+    for port, direct_grants in ((GOOD_PORT, False), (WEAK_PORT, True)):
+        h = handler(direct_grants, issuer(address, port), webadmin.USER, password, client_secret,
+                    last_issued_file(paths))  # fmt: skip
+        httpd = ThreadingHTTPServer((address, port), h)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        servers.append(httpd)
+    pid_file.write_text(f"{os.getpid()}\n")
+    for httpd in servers[1:]:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
+
+
+def start(paths: LabPaths) -> None:
+    """Start the IdP detached inside pv-dmz; the lab waits for its port and pid file."""
+    svc = SERVICES[NAME]
+    argv = [sys.executable, "-m", "preuve.lab.idp", "--state", str(paths.root), "--address", svc.address,
+            "--pid-file", str(paths.pid_file(NAME))]  # fmt: skip
+    log = open(paths.log(NAME), "ab")  # noqa: SIM115 - handed to the child
+    subprocess.Popen(["ip", "netns", "exec", netns.check_name(svc.ns), *argv], stdin=subprocess.DEVNULL,
+                     stdout=log, stderr=log, start_new_session=True)  # fmt: skip
+    log.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--state", required=True)
+    p.add_argument("--address", required=True)
+    p.add_argument("--pid-file", required=True)
+    a = p.parse_args(argv)
+    serve(Path(a.state), a.address, Path(a.pid_file))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

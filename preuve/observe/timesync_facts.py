@@ -1,0 +1,140 @@
+"""Which clock daemon a host runs (chronyd or systemd-timesyncd) and what it reports, for the TIME-* checks.
+
+The daemon is detected from the process table (`ps -eo comm`; the kernel truncates systemd-timesyncd to
+"systemd-timesyn"); only that daemon is asked and judged. Neither running is an error (never a pass).
+systemd-timesyncd: configuration from `systemd-analyze cat-config systemd/timesyncd.conf` (the merged files it
+reads), state from `timedatectl timesync-status`, `timedatectl show-timesync --all` and `timedatectl show`
+(formats of systemd 252, src/timedate/timedatectl.c). When FallbackNTP= is not set, timesyncd uses its
+compiled-in list, on Debian the public 0-3.debian.pool.ntp.org: it counts as a configured (public) source.
+"""
+
+from __future__ import annotations
+
+import re
+
+from preuve.observe.baseline_facts import CHRONY, parse_chrony, timespan_seconds
+
+_PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
+MARK = "==preuve-time "
+DEBIAN_FALLBACK = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org",
+                   "3.debian.pool.ntp.org"]  # fmt: skip
+"""systemd 252 as built by Debian 12 (-Dntp-servers=...), used when the shipped file does not document it."""
+
+TIMESYNC = (
+    _PATH + "p=$(ps -eo comm= 2>&1) || { echo \"ps failed: $p\" >&2; exit 1; }; "
+    "has() { printf '%s\\n' \"$p\" | grep -qx \"$1\"; }; "
+    "if has chronyd; then printf '" + MARK + "daemon chronyd%s\\n' \"$(has systemd-timesyn && echo ' +timesyncd')\"; "
+    "( " + CHRONY + "\n) || exit 1; "
+    "elif has systemd-timesyn; then echo '" + MARK + "daemon systemd-timesyncd'; "
+    "echo '" + MARK + "timesync-status'; timedatectl --no-pager timesync-status || exit 1; "
+    "echo '" + MARK + "show-timesync'; timedatectl --no-pager show-timesync --all || exit 1; "
+    "echo '" + MARK + "show'; timedatectl --no-pager show || exit 1; "
+    "else echo 'neither chronyd nor systemd-timesyncd is running (ps -eo comm)' >&2; exit 1; fi; "
+    "echo '" + MARK + "timesyncd.conf'; systemd-analyze cat-config systemd/timesyncd.conf 2>/dev/null; true"
+)
+
+
+def _sections(text: str) -> dict[str, tuple[str, str]]:
+    """{first word of the marker line: (marker line, body)}."""
+    out: dict[str, tuple[str, str]] = {}
+    for chunk in ("\n" + text).split("\n" + MARK)[1:]:
+        head, _, body = chunk.partition("\n")
+        out[head.split(" ", 1)[0].strip()] = (head.strip(), body)
+    return out
+
+
+def parse_kv(text: str) -> dict[str, str]:
+    """`timedatectl show`-style KEY=value lines."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def parse_status(text: str) -> dict[str, str]:
+    """`timedatectl timesync-status`: right-aligned "Key: value" table rows."""
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition(": ")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def parse_timesyncd_conf(text: str) -> dict:
+    """NTP= and FallbackNTP= as timesyncd reads them: later lines add, an empty assignment resets the list."""
+    lists: dict[str, list[str] | None] = {"NTP": [], "FallbackNTP": None}
+    documented: list[str] | None = None
+    files = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("# /"):
+            files.append(line[2:])
+        m = re.match(r"#\s*FallbackNTP=(.*)$", line)
+        if m and documented is None:
+            documented = m[1].split()  # Debian's shipped file: "Entries in this file show the compile time defaults"
+        if line.startswith(("#", ";")) or "=" not in line:
+            continue
+        key, _, value = (s.strip() for s in line.partition("="))
+        if key in lists:
+            lists[key] = (lists[key] or []) + value.split() if value else []
+    default = lists["FallbackNTP"] is None
+    return {"files": files, "ntp": lists["NTP"], "fallback_default": default,
+            "fallback": (documented or DEBIAN_FALLBACK) if default else lists["FallbackNTP"]}  # fmt: skip
+
+
+def parse_timesync(text: str) -> dict:
+    """{"daemon", "also_running", "chrony" | "timesyncd", "timesyncd_config"} from the TIMESYNC output."""
+    sections = _sections(text)
+    head, body = sections.get("daemon", ("daemon ?", ""))
+    words = head.split()
+    out: dict = {"daemon": words[1] if len(words) > 1 else None, "also_running": []}
+    if "+timesyncd" in words:
+        out["also_running"].append("systemd-timesyncd")
+    if out["daemon"] == "chronyd":
+        out["chrony"] = parse_chrony(body)
+    elif out["daemon"] == "systemd-timesyncd":
+        out["timesyncd"] = {"status": parse_status(sections.get("timesync-status", ("", ""))[1]),
+                            "properties": parse_kv(sections.get("show-timesync", ("", ""))[1]),
+                            "timedate": parse_kv(sections.get("show", ("", ""))[1])}  # fmt: skip
+    out["timesyncd_config"] = parse_timesyncd_conf(sections.get("timesyncd.conf", ("", ""))[1])
+    return out
+
+
+# --- daemon-independent readings for the checks ------------------------------------------------------------
+
+
+def signed_span(value: str | None) -> float | None:
+    """timedatectl's "+1.234ms" / "-2.957ms" / "-1min 2.5s" -> seconds."""
+    if not value:
+        return None
+    value = value.strip().replace("µs", "us").replace("μs", "us")
+    sign = -1 if value.startswith("-") else 1
+    seconds = timespan_seconds(value.lstrip("+-"))
+    return None if seconds is None else sign * seconds
+
+
+def timesyncd_synchronised(ts: dict) -> bool:
+    status = ts["status"]
+    return (ts["timedate"].get("NTPSynchronized") == "yes" and status.get("Packet count", "0") != "0"
+            and status.get("Leap") not in (None, "not synchronized"))  # fmt: skip
+
+
+def timesyncd_selected(ts: dict) -> list[str]:
+    """The server timesyncd syncs from ("address (name)"), when it has an answer from it."""
+    server = ts["status"].get("Server")
+    return [server] if server and timesyncd_synchronised(ts) else []
+
+
+def timesyncd_offset(ts: dict) -> float | None:
+    return signed_span(ts["status"].get("Offset")) if timesyncd_synchronised(ts) else None
+
+
+def timesyncd_sources(fact: dict) -> list[str]:
+    """Every server timesyncd may use, labelled by where it comes from (configured, daemon's lists, live)."""
+    conf = fact["timesyncd_config"]
+    names = [f"NTP {n}" for n in conf["ntp"]]
+    fallback = "FallbackNTP(compiled-default)" if conf["fallback_default"] else "FallbackNTP"
+    names += [f"{fallback} {n}" for n in conf["fallback"]]
+    props = fact.get("timesyncd", {}).get("properties", {})
+    for key in ("SystemNTPServers", "LinkNTPServers", "RuntimeNTPServers", "FallbackNTPServers"):
+        names += [f"{key} {n}" for n in props.get(key, "").split()]
+    names += [f"live {props[k]}" for k in ("ServerName", "ServerAddress") if props.get(k)]
+    return list(dict.fromkeys(names))

@@ -1,0 +1,285 @@
+"""syslog-ng forwarding (LOG-FORWARDING-CONFIG): parser and judgement on real, syntax-checked configurations, and
+the lab both ways (ssh-mfa forwards over verified TLS with a reliable disk-buffer; ssh-key-only over UDP, plain TCP
+and unverified TLS), with the syslog-ng destinations quoted in the result."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from preuve_checks.logs.check_forwarding import check_forwarding_config
+
+from preuve.inputs.params import Params
+from preuve.judge.verdicts import Judge
+from preuve.lab import syslog_ng as lab_sng
+from preuve.observe import syslog_ng as sng
+from tests.conftest import scan
+
+LAB = Path("/var/tmp/preuve-lab")
+NO_RSYSLOG = {"forwarders": []}
+
+
+@pytest.fixture(scope="module")
+def binary() -> str:
+    if not (lab_sng.BIN_DIR / "syslog-ng").exists():
+        pytest.fail(f"syslog-ng is not extracted at {lab_sng.ROOT}: run ci/setup.sh")
+    return str(lab_sng.BIN_DIR / "syslog-ng")
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text.replace("@ROOT@", str(root)))
+    (root / "ca.pem").write_text("")  # syslog-ng checks at parse time that the file exists; TLS is not used here
+    return root / "syslog-ng.conf"
+
+
+def _vetted(binary: str, conf: Path) -> str:
+    """syslog-ng's own verdict on the file (must accept it), then its own merge (--preprocess-into)."""
+    check = subprocess.run([binary, "--syntax-only", "-f", str(conf)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    merged = subprocess.run([binary, "--no-caps", "--preprocess-into=/dev/stdout", "-f", str(conf)],
+                            capture_output=True, text=True, timeout=30, check=True).stdout  # fmt: skip
+    assert merged.strip()
+    return merged
+
+
+def _snippet_output(conf: Path, merged: str | None, running: str = "syslog-ng") -> str:
+    """What the host snippet prints: the daemons, then the merged text (or not), then every file it read."""
+    out = ["== daemons", f"{running} 4242 same {running} -f {conf}", "rsyslogd 4243 other rsyslogd",
+           f"== config {conf}", "== version syslog-ng 3 (3.38.1)"]  # fmt: skip
+    out += [f"== preprocessed {lab_sng.ON_HOST}", merged] if merged is not None else [
+        f"== preprocess-failed {lab_sng.ON_HOST}", "sudo: a password is required"]
+    for f in sorted(conf.parent.rglob("*.conf")):
+        out += [f"== file {f}", f.read_text()]
+    out += [f"== dir {d}" for d in sorted({conf.parent, *(p for p in conf.parent.rglob("*") if p.is_dir())})]
+    return "\n".join(out) + "\n"
+
+
+HEAD = '@version: 3.38\noptions { use-dns(no); };\nsource s_local { internal(); };\n'
+GOOD = {
+    "syslog-ng.conf": HEAD + '@define collector "198.18.4.3"\n@include "@ROOT@/conf.d"\n',
+    "conf.d/50-forward.conf": """\
+destination d_collector {
+    network("`collector`" port(6514) transport("tls")
+        tls(ca-file("@ROOT@/ca.pem") peer-verify(required-trusted))   # the collector must prove who it is
+        disk-buffer(reliable(yes) disk-buf-size(1048576) mem-buf-size(163840) dir("/var/tmp")));
+};
+# a destination no log path uses sends nothing: listed, not judged
+destination d_spare { udp("198.18.4.9" port(514)); };
+log { source(s_local); destination(d_collector); };
+""",
+    "conf.d/.hidden.conf": "this is not syslog-ng syntax, and syslog-ng skips it\n",
+}
+BAD = {
+    "syslog-ng.conf": HEAD + '@include "@ROOT@/conf.d/*.conf"\n',
+    "conf.d/forward.conf": """\
+destination d_udp { network("198.18.4.3" port(514) transport("udp")); };
+destination d_plain { tcp("198.18.4.3" port(601)); };
+destination d_untrusted { syslog("198.18.4.3" transport("tls") tls(peer-verify(required-untrusted))); };
+destination d_no { tcp("198.18.4.3" port(6514) tls(peer-verify(no))
+    disk-buffer(reliable(no) disk-buf-size(1048576))); };
+log {
+    source(s_local);
+    destination(d_udp);
+    destination { network("198.18.4.3" port(601)); };
+    log { destination(d_plain); destination(d_untrusted); destination(d_no); };
+};
+""",
+}
+
+
+def _judge(rsyslog: dict, facts: dict) -> Judge:
+    judge = Judge()
+    check_forwarding_config(rsyslog, facts, Params(), judge)
+    return judge
+
+
+def _failed(judge: Judge) -> dict[str, list]:
+    return {e.label: e.offending for e in judge.failed}
+
+
+@pytest.mark.parametrize("merge", ["preprocessed", "expanded"])
+def test_compliant_config_passes_both_merges(binary, tmp_path, merge):
+    conf = _write(tmp_path, GOOD)
+    merged = _vetted(binary, conf)
+    facts = sng.parse(_snippet_output(conf, merged if merge == "preprocessed" else None))
+    assert facts["merge"].startswith("syslog-ng --preprocess-into" if merge == "preprocessed" else
+                                     "expanded by preuve (syslog-ng --preprocess-into failed: sudo")  # fmt: skip
+    assert facts["unresolved_includes"] == []
+    (fwd,) = facts["forwarders"]
+    assert fwd | {"disk_buffer_dir": None} == {
+        "destination": "d_collector", "driver": "network", "target": "198.18.4.3", "port": 6514,
+        "transport": "tls", "tls": True, "peer_verify": "required-trusted", "ca_file": f"{tmp_path}/ca.pem",
+        "ca_dir": None, "disk_buffer": True, "reliable": True, "disk_buffer_dir": None, "used": True}  # fmt: skip
+    assert [d["destination"] for d in facts["destinations"] if not d["used"]] == ["d_spare"]
+    judge = _judge(NO_RSYSLOG, facts)
+    assert not judge.failed, [e.as_dict() for e in judge.failed]
+
+
+@pytest.mark.parametrize("merge", ["preprocessed", "expanded"])
+def test_udp_plaintext_and_unverified_tls_fail_for_the_right_reason(binary, tmp_path, merge):
+    conf = _write(tmp_path, BAD)
+    merged = _vetted(binary, conf)
+    facts = sng.parse(_snippet_output(conf, merged if merge == "preprocessed" else None))
+    seen = {d["destination"]: (d["transport"], d["peer_verify"], d["disk_buffer"], d["reliable"])
+            for d in facts["forwarders"]}  # fmt: skip
+    assert seen == {
+        "d_udp": ("udp", None, False, False), "d_plain": ("tcp", None, False, False),
+        "d_untrusted": ("tls", "required-untrusted", False, False),
+        "d_no": ("tls", "optional-untrusted", True, False), "(inline)": ("tcp", None, False, False)}  # fmt: skip
+    failed = _failed(_judge(NO_RSYSLOG, facts))
+    assert set(failed) == {"logs.forwarding.transport", "logs.forwarding.disk_queue"}
+    assert failed["logs.forwarding.transport"] == sorted(sng.describe(f) for f in facts["forwarders"])
+    assert "syslog-ng d_untrusted syslog(198.18.4.3:6514) transport(tls) peer-verify(required-untrusted)" in \
+        failed["logs.forwarding.transport"]
+    assert "syslog-ng d_no tcp(198.18.4.3:6514) transport(tls) peer-verify(optional-untrusted)" in \
+        failed["logs.forwarding.disk_queue"]  # a disk-buffer, but not reliable(yes)
+
+
+def test_only_running_daemons_are_judged(binary, tmp_path):
+    """A compliant syslog-ng config next to a running rsyslog that forwards over UDP does not make a pass."""
+    conf = _write(tmp_path, GOOD)
+    facts = sng.parse(_snippet_output(conf, _vetted(binary, conf), running="rsyslogd"))
+    assert facts["running"] == ["rsyslogd"] and facts["forwarders"]
+    udp = {"forwarders": [{"target": "198.18.4.3", "port": 514, "protocol": "udp", "tls": False, "auth_mode": None,
+                           "permitted_peers": [], "queue_type": "Direct", "queue_file": None}]}  # fmt: skip
+    judge = _judge(udp, facts)
+    assert sng.judged_daemons(udp, facts) == {"rsyslogd": "running"}
+    assert _failed(judge)["logs.forwarding.transport"] == ["198.18.4.3:514 udp plaintext"]
+    # nothing running: the configurations present are judged (what the next start would forward)
+    idle = facts | {"running": []}
+    assert set(sng.judged_daemons(udp, idle)) == {"rsyslogd", "syslog-ng"}
+
+
+def test_no_syslog_ng_and_nothing_forwarding_fails():
+    facts = sng.parse("== daemons\n== config /etc/syslog-ng/syslog-ng.conf\n")
+    assert facts["present"] is False and facts["forwarders"] == []
+    failed = _failed(_judge(NO_RSYSLOG, facts))
+    assert "logs.forwarding.daemons" in failed and "logs.forwarding.actions" in failed
+
+
+def test_includes_resolve_as_syslog_ng_does(binary, tmp_path):
+    """Checked against syslog-ng itself: a pattern matching nothing and an empty directory are fine, a missing
+    file is an error; preuve's expansion agrees, and what it cannot read fails the check rather than passing."""
+    (tmp_path / "empty").mkdir()
+    for include, accepted in (("nomatch/*.conf", True), ("empty", True), ("missing.conf", False)):
+        conf = tmp_path / "syslog-ng.conf"
+        conf.write_text(HEAD + f'@include "{tmp_path}/{include}"\n')
+        ok = subprocess.run([binary, "--syntax-only", "-f", str(conf)], capture_output=True, timeout=30).returncode
+        assert (ok == 0) is accepted, include
+        facts = sng.parse(_snippet_output(conf, None))
+        assert facts["unresolved_includes"] == ([] if accepted else [f"{tmp_path}/{include}"])
+    rsyslog_tls = {"forwarders": [{"target": "198.18.4.3", "port": 6514, "protocol": "tcp", "tls": True,
+                                   "auth_mode": "x509/name", "permitted_peers": ["collector.lab"],
+                                   "queue_type": "LinkedList", "queue_file": "fwd"}]}  # fmt: skip
+    failed = _failed(_judge(rsyslog_tls, facts | {"running": ["rsyslogd", "syslog-ng"]}))
+    assert failed["logs.forwarding.transport"] == [f'syslog-ng @include "{tmp_path}/missing.conf" not found or '
+                                                   "unreadable"]  # fmt: skip
+
+
+def test_running_syslog_ng_without_its_configuration_fails():
+    facts = sng.parse("== daemons\nsyslog-ng 7 same syslog-ng -f /etc/sng.conf\n== config /etc/sng.conf\n")
+    assert facts["config_path"] == "/etc/sng.conf" and not facts["present"]
+    failed = _failed(_judge(NO_RSYSLOG, facts))
+    assert failed["logs.forwarding.transport"] == ["syslog-ng configuration /etc/sng.conf not found"]
+
+
+def _host_snippet(etc: Path, path: str) -> dict:
+    """The real host snippet, run as root in a private mount namespace whose /etc has `etc` laid over it."""
+    script = 'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && exec sh -c "$2"'
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(etc),
+                           sng.SNIPPET], capture_output=True, text=True, timeout=60, env={"PATH": path})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return sng.parse(proc.stdout)
+
+
+@pytest.mark.parametrize("with_binary", [True, False])
+def test_host_snippet_merges_with_the_binary_or_expands_without(binary, tmp_path, with_binary):
+    etc = tmp_path / "etc"
+    _write(etc / "syslog-ng", {k: v.replace("@ROOT@", "/etc/syslog-ng") for k, v in GOOD.items()})
+    path = "/usr/sbin:/usr/bin:/sbin:/bin" + (f":{lab_sng.BIN_DIR}" if with_binary else "")
+    facts = _host_snippet(etc, path)
+    assert facts["config_path"] == "/etc/syslog-ng/syslog-ng.conf" and facts["present"]
+    assert facts["merge"] == (f"syslog-ng --preprocess-into ({lab_sng.BIN_DIR}/syslog-ng)" if with_binary
+                              else "expanded by preuve (no syslog-ng binary on the host)")  # fmt: skip
+    assert [(f["destination"], f["target"], f["peer_verify"]) for f in facts["forwarders"]] == [
+        ("d_collector", "198.18.4.3", "required-trusted")]
+    assert all(not d["same_host"] for d in facts["daemons"])  # the lab's daemons live in other mount namespaces
+
+
+def test_lab_syntax_check_rejects_a_broken_config(binary, tmp_path):
+    """The lab-up validation runs syslog-ng itself, inside the host's /etc overlay (needs root for the mount)."""
+    (tmp_path / "syslog-ng").mkdir()
+    (tmp_path / "syslog-ng" / "syslog-ng.conf").write_text(HEAD + 'destination d { network("x" transport(tls); };\n')
+    with pytest.raises(RuntimeError, match="syslog-ng --syntax-only rejected"):
+        lab_sng.syntax_check(tmp_path)
+
+
+# --- the lab ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def forwarding_run(lab, tmp_path_factory):
+    out = tmp_path_factory.mktemp("syslog-ng") / "run"
+    run = scan(out, "--select", "LOG-FORWARDING-CONFIG")
+    assert (out / "results.jsonl").exists(), run.proc.stderr
+    return run
+
+
+@pytest.mark.lab
+def test_lab_compliant_host_passes_with_both_daemons_judged(forwarding_run):
+    r = forwarding_run.result("LOG-FORWARDING-CONFIG", "ssh-mfa")
+    assert r["status"] == "pass", r["message"]
+    msg = r["message"]["en"]
+    for quote in ("rsyslogd (running)", "syslog-ng (running; configuration /etc/syslog-ng/syslog-ng.conf, "
+                  "syslog-ng --preprocess-into (/usr/local/sbin/syslog-ng))",
+                  "syslog-ng d_collector network(198.18.4.3:6514) transport(tls) peer-verify(required-trusted)",
+                  "disk-buffer(reliable(yes) dir=/var/log/syslog-ng-buffer)"):  # fmt: skip
+        assert quote in msg, (quote, msg)
+
+
+@pytest.mark.lab
+def test_lab_non_compliant_host_fails_with_syslog_ng_destinations_observed(forwarding_run):
+    r = forwarding_run.result("LOG-FORWARDING-CONFIG", "ssh-key-only")
+    assert r["status"] == "fail", r["message"]
+    msg = r["message"]["en"]
+    for quote in ("syslog-ng d_udp network(198.18.4.3:514) transport(udp)",
+                  "syslog-ng d_plain tcp(198.18.4.3:601) transport(tcp)",
+                  "syslog-ng d_unverified network(198.18.4.3:6514) transport(tls) peer-verify(optional-untrusted)",
+                  '"syslog-ng d_udp network(198.18.4.3:514) transport(udp)": "no disk-buffer"',
+                  "198.18.4.3:514 udp plaintext", "expected: all compliant"):  # fmt: skip
+        assert quote in msg, (quote, msg)
+
+
+@pytest.mark.lab
+def test_lab_evidence_says_how_the_config_was_merged(forwarding_run):
+    for host in ("ssh-mfa", "ssh-key-only"):
+        obs = json.loads((forwarding_run.out / "observations" / "ssh_host" / f"{host}.json").read_text())
+        facts = obs["facts"]["syslog_ng"]
+        assert facts["merge"] == "syslog-ng --preprocess-into (/usr/local/sbin/syslog-ng)", facts["merge"]
+        assert facts["running"] == ["rsyslogd", "syslog-ng"]
+        others = [d for d in facts["daemons"] if not d["same_host"]]
+        assert others, "the other lab host's daemons are seen in /proc and must not count as this host's"
+
+
+@pytest.mark.lab
+def test_lab_syslog_ng_delivers_over_verified_tls(lab):
+    """A message given to ssh-mfa's syslog-ng reaches the collector (TLS, peer-verify(required-trusted))."""
+    marker = f"preuve-syslog-ng-{uuid.uuid4().hex[:12]}"
+    sock = LAB / "hosts" / "ssh-mfa" / "log" / "lab-ng.sock"  # a unix socket: nothing leaves the machine
+    subprocess.run(["logger", "-u", str(sock), marker], check=True, timeout=10)
+    received = LAB / "logsup" / "received.log"
+    deadline = time.monotonic() + 15
+    while marker not in received.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"{marker} never reached the collector"
+        time.sleep(0.2)
+    line = next(ln for ln in received.read_text(errors="replace").splitlines() if marker in ln)
+    assert line
+    ss = subprocess.run(["ip", "netns", "exec", "pv-prod", "ss", "-tnpH", "state", "established"],
+                        capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+    assert any("198.18.4.3:6514" in ln and "syslog-ng" in ln for ln in ss.splitlines()), ss
