@@ -102,6 +102,14 @@ def lab_up(lab):
     return lab_mod.ensure_up()
 
 
+@pytest.fixture(scope="module")
+def lab_module(lab):
+    """lab_up for module-scoped fixtures (tests/test_lab.py stops the lab on purpose; later modules need it)."""
+    from preuve import lab as lab_mod
+
+    return lab_mod.ensure_up()
+
+
 @pytest.fixture(scope="session")
 def lab_run(lab, tmp_path_factory) -> Run:
     """One full-profile scan of the lab, shared by the tests that only read its results."""

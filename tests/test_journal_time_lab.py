@@ -46,7 +46,7 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def run(lab, tmp_path_factory) -> Run:
+def run(lab_module, tmp_path_factory) -> Run:
     out = tmp_path_factory.mktemp("journal-time") / "run"
     r = scan(out, "--select", "LOG-JOURNALD-RETENTION", "--select", "TIME-*", "--only", *HOSTS)
     assert (out / "results.jsonl").exists(), r.proc.stderr

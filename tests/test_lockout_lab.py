@@ -91,7 +91,7 @@ def _profile(tmp_path: Path, probe: bool) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lockout_run(lab, tmp_path_factory):
+def lockout_run(lab_module, tmp_path_factory):
     _unlock()
     t0 = time.monotonic()
     run = scan(tmp_path_factory.mktemp("lockout") / "run", "--select", "LOCK-ACTIVE")
@@ -140,7 +140,7 @@ def test_no_canary_secret_in_any_output(lockout_run):
     assert not [s for s in secrets_ for t in texts if s in t]
 
 
-def test_disabled_probe_is_not_applicable_and_touches_nothing(lab, tmp_path):
+def test_disabled_probe_is_not_applicable_and_touches_nothing(lab_up, tmp_path):
     _unlock()
     before = TALLY.stat().st_mtime_ns if TALLY.exists() else None
     run = scan(tmp_path / "run", profile=_profile(tmp_path, False))
@@ -151,7 +151,7 @@ def test_disabled_probe_is_not_applicable_and_touches_nothing(lab, tmp_path):
     assert (TALLY.stat().st_mtime_ns if TALLY.exists() else None) == before
 
 
-def test_failed_reset_is_reported_loudly(lab, tmp_path):
+def test_failed_reset_is_reported_loudly(lab_up, tmp_path):
     """A reset the sudo rule does not allow (another faillock dir): the canary stays locked, the result says so."""
     inventory = _inventory(tmp_path, faillock_dir="/var/log/nope")
     _unlock()
@@ -167,7 +167,7 @@ def test_failed_reset_is_reported_loudly(lab, tmp_path):
     assert _in_admin(lambda: _login(MFA)) is True
 
 
-def test_wrong_seed_is_an_error_not_a_lock(lab, tmp_path):
+def test_wrong_seed_is_an_error_not_a_lock(lab_up, tmp_path):
     """Every correct-looking login refused (here a wrong TOTP seed) must not pass for a lock: error, tally reset."""
     _unlock()
     inventory = _inventory(tmp_path, totp={"file": str(LAB / "keys" / "web-admin.totp")})
@@ -194,6 +194,9 @@ def test_inventory_errors(tmp_path, change, message):
 @pytest.fixture(scope="session")
 def oath_forgotten(lab):
     """Before the shared full-lab run, if it has not run yet: pam_oath forgets the steps this file's probes used."""
+    from preuve import lab as lab_mod
+
+    lab_mod.ensure_up()
     _unlock()
 
 

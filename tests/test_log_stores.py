@@ -286,7 +286,7 @@ SHORT_DAYS = {"s3-logs-short": 90, "loki-short": 31, "es-logs-short": 30, "os-lo
 
 
 @pytest.fixture(scope="module")
-def stores_run(lab, tmp_path_factory):
+def stores_run(lab_module, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("log-stores")
     wrong = tmp / "wrong.password"
     wrong.write_text("not-the-password\n")
@@ -352,7 +352,7 @@ def test_evidence_holds_the_store_answers(stores_run):
 
 
 @pytest.mark.lab
-def test_stand_ins_refuse_anonymous_clients(lab):
+def test_stand_ins_refuse_anonymous_clients(lab_up):
     """Elasticsearch and OpenSearch stand-ins demand credentials, as a secured cluster does."""
     import requests
 

@@ -49,7 +49,7 @@ def _password_grant(port: int) -> tuple[int, dict]:
     return r.status_code, r.json()
 
 
-def test_lab_idps_answer_like_keycloak(lab):
+def test_lab_idps_answer_like_keycloak(lab_up):
     status, body = _in_admin(lambda: _password_grant(8444))
     assert (status, body) == (400, {"error": "unauthorized_client",
                                     "error_description": "Client not allowed for direct access grants"})
@@ -59,7 +59,7 @@ def test_lab_idps_answer_like_keycloak(lab):
 
 
 @pytest.fixture(scope="module")
-def oidc_run(lab, tmp_path_factory):
+def oidc_run(lab_module, tmp_path_factory):
     out = tmp_path_factory.mktemp("oidc") / "run"
     run = scan(out, "--select", "MFA-OIDC-*")
     assert (out / "results.jsonl").exists(), run.proc.stderr
@@ -103,7 +103,7 @@ def test_no_password_secret_or_token_in_any_output(oidc_run):
         assert not any(secret in t for t in texts)
 
 
-def test_wrong_canary_password_is_an_error(lab, tmp_path):
+def test_wrong_canary_password_is_an_error(lab_up, tmp_path):
     """invalid_grant cannot tell a refused grant from a wrong canary: error, never pass (on the compliant IdP too)."""
     wrong = tmp_path / "wrong.password"
     wrong.write_text("not-the-canary-password\n")

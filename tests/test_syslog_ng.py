@@ -224,7 +224,7 @@ def test_lab_syntax_check_rejects_a_broken_config(binary, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def forwarding_run(lab, tmp_path_factory):
+def forwarding_run(lab_module, tmp_path_factory):
     out = tmp_path_factory.mktemp("syslog-ng") / "run"
     run = scan(out, "--select", "LOG-FORWARDING-CONFIG")
     assert (out / "results.jsonl").exists(), run.proc.stderr
@@ -268,7 +268,7 @@ def test_lab_evidence_says_how_the_config_was_merged(forwarding_run):
 
 
 @pytest.mark.lab
-def test_lab_syslog_ng_delivers_over_verified_tls(lab):
+def test_lab_syslog_ng_delivers_over_verified_tls(lab_up):
     """A message given to ssh-mfa's syslog-ng reaches the collector (TLS, peer-verify(required-trusted))."""
     marker = f"preuve-syslog-ng-{uuid.uuid4().hex[:12]}"
     sock = LAB / "hosts" / "ssh-mfa" / "log" / "lab-ng.sock"  # a unix socket: nothing leaves the machine

@@ -23,23 +23,18 @@ Run as ``python -m preuve.lab.idp --state DIR --address A --pid-file F`` inside 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hmac
 import json
-import os
 import secrets
-import ssl
-import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote_plus
 
-from . import netns, webadmin
+from . import https_standin, webadmin
 from .paths import LabPaths
-from .topology import SERVICES
 
 NAME = "idp"
 GOOD_PORT, WEAK_PORT = 8444, 9444
@@ -68,9 +63,7 @@ def issuer(address: str, port: int) -> str:
 def write(paths: LabPaths) -> None:
     """The admin client's secret (a file the inventory references); the certificate is web-admin's."""
     root(paths).mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not client_secret_file(paths).is_file():
-        client_secret_file(paths).write_text(secrets.token_urlsafe(24) + "\n")
-        client_secret_file(paths).chmod(0o600)
+    https_standin.secret_file(client_secret_file(paths), lambda: secrets.token_urlsafe(24))
 
 
 def discovery(iss: str) -> dict:
@@ -195,42 +188,16 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = webadmin.password_file(paths).read_text().strip()
     client_secret = client_secret_file(paths).read_text().strip()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(webadmin.cert_file(paths), webadmin.root(paths) / "key.pem")
-    servers = []
-    for port, direct_grants in ((GOOD_PORT, False), (WEAK_PORT, True)):
-        h = handler(direct_grants, issuer(address, port), webadmin.USER, password, client_secret,
-                    last_issued_file(paths))  # fmt: skip
-        httpd = ThreadingHTTPServer((address, port), h)
-        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-        servers.append(httpd)
-    pid_file.write_text(f"{os.getpid()}\n")
-    for httpd in servers[1:]:
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    servers[0].serve_forever()
+    handlers = {port: handler(direct_grants, issuer(address, port), webadmin.USER, password, client_secret,
+                              last_issued_file(paths))
+                for port, direct_grants in ((GOOD_PORT, False), (WEAK_PORT, True))}  # fmt: skip
+    https_standin.serve_tls(address, webadmin.cert_file(paths), webadmin.root(paths) / "key.pem", handlers, pid_file)
 
 
 def start(paths: LabPaths) -> None:
     """Start the IdP detached inside pv-dmz; the lab waits for its port and pid file."""
-    svc = SERVICES[NAME]
-    argv = [sys.executable, "-m", "preuve.lab.idp", "--state", str(paths.root), "--address", svc.address,
-            "--pid-file", str(paths.pid_file(NAME))]  # fmt: skip
-    log = open(paths.log(NAME), "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(["ip", "netns", "exec", netns.check_name(svc.ns), *argv], stdin=subprocess.DEVNULL,
-                     stdout=log, stderr=log, start_new_session=True)  # fmt: skip
-    log.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--state", required=True)
-    p.add_argument("--address", required=True)
-    p.add_argument("--pid-file", required=True)
-    a = p.parse_args(argv)
-    serve(Path(a.state), a.address, Path(a.pid_file))
-    return 0
+    https_standin.start(paths, NAME, "preuve.lab.idp")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(https_standin.main(serve, __doc__))

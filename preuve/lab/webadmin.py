@@ -9,21 +9,15 @@ Run as ``python -m preuve.lab.webadmin --state DIR --address A --pid-file F`` in
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import hmac
-import ipaddress
-import os
 import secrets
-import ssl
-import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from . import netns
+from . import https_standin
 from .paths import LabPaths
 from .topology import SERVICES
 
@@ -52,35 +46,10 @@ def cert_file(paths: LabPaths) -> Path:
 def write(paths: LabPaths) -> None:
     """Canary password and TOTP seed (files the inventory references), and a self-signed certificate."""
     import pyotp
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
-    paths.keys.mkdir(mode=0o700, parents=True, exist_ok=True)
-    makers = ((password_file(paths), lambda: secrets.token_urlsafe(18)), (totp_file(paths), pyotp.random_base32))
-    for path, make in makers:
-        if not path.is_file():
-            path.write_text(make() + "\n")
-            path.chmod(0o600)
-    d = root(paths)
-    d.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if cert_file(paths).is_file() and (d / "key.pem").is_file():
-        return
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=825))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(SERVER_NAME),
-                           x509.IPAddress(ipaddress.ip_address(SERVICES[NAME].address))]), critical=False)
-            .sign(key, hashes.SHA256()))  # fmt: skip
-    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()))  # fmt: skip
-    (d / "key.pem").chmod(0o600)
-    cert_file(paths).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    https_standin.secret_file(password_file(paths), lambda: secrets.token_urlsafe(18))
+    https_standin.secret_file(totp_file(paths), pyotp.random_base32)
+    https_standin.self_signed(root(paths), SERVER_NAME, SERVICES[NAME].address)
 
 
 LOGIN_FORM = (b"<!doctype html><title>login</title><form method=post action=/login>"
@@ -151,40 +120,14 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = password_file(paths).read_text().strip()
     seed = totp_file(paths).read_text().strip()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(cert_file(paths), root(paths) / "key.pem")
-    servers = []
-    for port, mfa in ((MFA_PORT, True), (PASSWORD_ONLY_PORT, False)):
-        httpd = ThreadingHTTPServer((address, port), handler(mfa, password, seed))
-        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-        servers.append(httpd)
-    pid_file.write_text(f"{os.getpid()}\n")
-    for httpd in servers[1:]:
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    servers[0].serve_forever()
+    handlers = {MFA_PORT: handler(True, password, seed), PASSWORD_ONLY_PORT: handler(False, password, seed)}
+    https_standin.serve_tls(address, cert_file(paths), root(paths) / "key.pem", handlers, pid_file)
 
 
 def start(paths: LabPaths) -> None:
     """Start the app detached inside pv-dmz; the lab waits for its port and pid file."""
-    svc = SERVICES[NAME]
-    argv = [sys.executable, "-m", "preuve.lab.webadmin", "--state", str(paths.root), "--address", svc.address,
-            "--pid-file", str(paths.pid_file(NAME))]  # fmt: skip
-    log = open(paths.log(NAME), "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(["ip", "netns", "exec", netns.check_name(svc.ns), *argv], stdin=subprocess.DEVNULL,
-                     stdout=log, stderr=log, start_new_session=True)  # fmt: skip
-    log.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--state", required=True)
-    p.add_argument("--address", required=True)
-    p.add_argument("--pid-file", required=True)
-    a = p.parse_args(argv)
-    serve(Path(a.state), a.address, Path(a.pid_file))
-    return 0
+    https_standin.start(paths, NAME, "preuve.lab.webadmin")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(https_standin.main(serve, __doc__))

@@ -11,6 +11,28 @@ from preuve.judge.session import RunState
 from preuve.observe.engine import observe
 from preuve.observe.profile_params import set_params
 
+# Packages the collectors import, loaded here on the main thread before the pool starts. CPython 3.11's import
+# deadlock detection can hand a thread a half-initialised module when several threads import intertwined packages
+# at once (seen on a cold virtualenv: "module 'requests' has no attribute 'RequestException'" in two collectors).
+PRELOAD = {
+    "web_mfa": ("preuve.observe.web_mfa",),
+    "oidc": ("preuve.observe.oidc",),
+    "log_store": ("preuve.observe.log_stores", "requests", "yaml", "boto3", "botocore.exceptions"),
+    "s3_bucket": ("boto3", "botocore.config", "botocore.exceptions"),
+    "s3_endpoint": ("boto3", "botocore.config", "botocore.exceptions"),
+    "kubernetes": ("kubernetes.client", "kubernetes.config", "urllib3"),
+    "ssh_host": ("paramiko",),
+    "ssh_mfa": ("paramiko",),
+    "ssh_lockout": ("paramiko",),
+}
+
+
+def preload(collectors: set[str]) -> None:
+    import importlib
+
+    for name in sorted({m for c in collectors for m in PRELOAD.get(c, ())}):
+        importlib.import_module(name)
+
 
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
     if not netns:
@@ -23,6 +45,7 @@ def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
 def run_observations(state: RunState, requests: list[Any]) -> None:
     hosts = {t.name: t for t in state.targets["host"]}
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
+    preload({r.collector for r in requests})
     show = not state.options.quiet and sys.stderr.isatty()
     with _vantage(state.options.netns):
         if not show:

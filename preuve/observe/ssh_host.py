@@ -359,6 +359,24 @@ def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: dict | None
     return {**fact, "trusted": "tofu"}
 
 
+def handshake(target: SshTarget, timeout: float, transports: list, where: str) -> tuple[paramiko.Transport, dict]:
+    """A transport whose host key was verified (known_hosts, else trust on first use), before any authentication:
+    (transport, host-key fact). The transport is appended to `transports` at once, for the caller to close."""
+    sock = _open_socket(target, timeout, transports)
+    transport = paramiko.Transport(sock)
+    transports.append(transport)
+    transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
+    entries = _load_known_hosts(target).lookup(_known_hosts_name(target))
+    _prefer_known_key_types(transport, entries)
+    try:
+        transport.start_client(timeout=timeout)
+    except (paramiko.SSHException, OSError, EOFError) as e:
+        raise ObservationError(f"ssh {where}: SSH handshake failed: {_reason(e)}") from None
+    if not (transport.is_active() and transport.initial_kex_done):
+        raise ObservationError(f"ssh {where}: timeout: no SSH handshake within {timeout:g}s")
+    return transport, _verify_host_key(target, transport.get_remote_server_key(), entries)
+
+
 def _authenticate(target: SshTarget, transport: paramiko.Transport) -> None:
     """Public key, then password from the named environment variable; never the agent or ~/.ssh."""
     attempts: list[tuple[str, Callable[[], object]]] = []

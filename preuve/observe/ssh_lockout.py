@@ -103,19 +103,7 @@ def _login(canary: Canary, kind: str, codes: Codes, timeout: float) -> tuple[Att
         return handler
 
     try:
-        sock = ssh_host._open_socket(canary.ssh, timeout, transports)
-        t = paramiko.Transport(sock)
-        transports.append(t)
-        t.banner_timeout = t.handshake_timeout = t.auth_timeout = timeout
-        entries = ssh_host._load_known_hosts(canary.ssh).lookup(ssh_host._known_hosts_name(canary.ssh))
-        ssh_host._prefer_known_key_types(t, entries)
-        try:
-            t.start_client(timeout=timeout)
-        except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(f"ssh {where}: SSH handshake failed: {ssh_host._reason(e)}") from None
-        if not (t.is_active() and t.initial_kex_done):
-            raise ObservationError(f"ssh {where}: timeout: no SSH handshake within {timeout:g}s")
-        ssh_host._verify_host_key(canary.ssh, t.get_remote_server_key(), entries)
+        t, _ = ssh_host.handshake(canary.ssh, timeout, transports, where)
         user = canary.ssh.user
         try:
             try:

@@ -36,19 +36,7 @@ def collect(
     key = load_key(key_text, where)
     transports: list[paramiko.Transport] = []
     try:
-        sock = ssh_host._open_socket(target, timeout, transports)
-        transport = paramiko.Transport(sock)
-        transports.append(transport)
-        transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
-        entries = ssh_host._load_known_hosts(target).lookup(ssh_host._known_hosts_name(target))
-        ssh_host._prefer_known_key_types(transport, entries)
-        try:
-            transport.start_client(timeout=timeout)
-        except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(f"ssh {where}: SSH handshake failed: {ssh_host._reason(e)}") from None
-        if not (transport.is_active() and transport.initial_kex_done):
-            raise ObservationError(f"ssh {where}: timeout: no SSH handshake within {timeout:g}s")
-        host_key = ssh_host._verify_host_key(target, transport.get_remote_server_key(), entries)
+        transport, host_key = ssh_host.handshake(target, timeout, transports, where)
         try:
             remaining = transport.auth_publickey(user, key)
         except paramiko.BadAuthenticationType as e:
