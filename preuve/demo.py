@@ -17,6 +17,9 @@ def demo(a: argparse.Namespace) -> int:
 
     print("preuve demo: bringing the lab up (network namespaces pv-*, 198.18.0.0/15, no route out)…")
     lab.up()
+    from preuve.lab.lockout import fresh_canaries
+
+    fresh_canaries(lab.LabPaths.current())  # the demo may run twice in a row: its canaries start fresh each time
     out = Path(a.out)
     if out.exists():
         shutil.rmtree(out)

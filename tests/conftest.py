@@ -116,6 +116,9 @@ def lab_run(lab, tmp_path_factory) -> Run:
     from preuve import lab as lab_mod
 
     lab_mod.ensure_up()  # an earlier test may have stopped it on purpose
+    from preuve.lab.lockout import fresh_canaries
+
+    fresh_canaries(lab_mod.LabPaths.current())  # as the demo does: LOCK-ACTIVE's canary starts fresh
     run = scan(tmp_path_factory.mktemp("lab-run") / "run")
     assert (run.out / "results.jsonl").exists(), run.proc.stderr
     return run

@@ -61,3 +61,20 @@ def write(paths: LabPaths, uid: int) -> None:
     for p, mode in ((home(paths), 0o755), (ssh_dir, 0o700), (ssh_dir / "authorized_keys", 0o600)):
         os.chown(p, uid, uid)
         p.chmod(mode)
+
+
+def fresh_canaries(paths: LabPaths) -> None:
+    """Before a demo scan: no tally left for the canary, and pam_oath forgets the TOTP steps earlier probes used.
+
+    The lab's side of the bargain, not the check's: pam_oath refuses a step already seen, and a probe uses three,
+    so a second scan within ~90 s would find its canary's step spent and report an error. A demo run twice in a
+    row must show the same results; a real estate's canary is probed nightly, far apart."""
+    import subprocess
+
+    from . import hosts
+
+    tally_dir = hosts.host_dir(paths, "ssh-mfa") / "log" / "faillock"
+    if tally_dir.is_dir():
+        subprocess.run(["faillock", "--dir", str(tally_dir), "--user", USER, "--reset"], check=False,
+                       capture_output=True)  # fmt: skip
+    hosts.reset_oath(paths)
