@@ -49,7 +49,7 @@ EXPECTED = {
     ("LOG-FORWARDING-CONFIG", "ssh-mfa"): ("pass", None),
     ("LOG-FORWARDING-CONFIG", "ssh-key-only"): ("fail", "198.18.4.3:514 udp plaintext"),
     ("LOG-FORWARDING-LIVE", "ssh-mfa"): ("pass", None),
-    ("LOG-FORWARDING-LIVE", "ssh-key-only"): ("fail", "observé []"),
+    ("LOG-FORWARDING-LIVE", "ssh-key-only"): ("fail", '"syslog-ng d_unverified": {"ca": "none'),
     ("TIME-SYNC", "ssh-mfa"): ("pass", None),
     ("TIME-SYNC", "ssh-key-only"): ("fail", "observé Not synchronised"),
     ("TIME-OFFSET", "ssh-mfa"): ("pass", None),
@@ -70,9 +70,12 @@ EXTRA_QUOTES = {  # further proof that each failure is for the right reason
     ("LOG-JOURNALD-RETENTION", "ssh-key-only"): ["observé 30.4"],
     ("LOG-LOGROTATE-RETENTION", "ssh-key-only"): ["measured: oldest rotated file 20"],
     ("LOG-FORWARDING-CONFIG", "ssh-key-only"): ['"Direct file=None"'],
+    ("LOG-FORWARDING-LIVE", "ssh-key-only"): ['"established": false', "unable to get local issuer certificate"],
 }
 PASS_QUOTES = {  # what a pass must show it measured
-    ("LOG-FORWARDING-LIVE", "ssh-mfa"): ['"certificate_verified": true', '"established": true', "collector.lab"],
+    ("LOG-FORWARDING-LIVE", "ssh-mfa"): ['"certificate_verified": true', '"established": true', "collector.lab",
+                                         '"syslog-ng d_collector": {"ca": "/etc/preuve-lab-tls/ca.pem", '
+                                         '"certificate_verified": true, "established": true'],
     ("LOG-LOGROTATE-RETENTION", "ssh-mfa"): ["measured: oldest rotated file 200"],
     ("MFA-SSH-ENFORCED", "ssh-mfa-admin"): ['["keyboard-interactive"]'],
 }

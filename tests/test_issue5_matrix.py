@@ -35,7 +35,7 @@ MATRIX = [
     ("LOG-LOGROTATE-RETENTION", "ssh-mfa", "ssh-key-only", "maxage 30 d"),
     ("LOG-FORWARDING-CONFIG", "ssh-mfa", "ssh-key-only", "syslog-ng d_udp network(198.18.4.3:514) transport(udp)"),
     ("LOG-FORWARDING-CONFIG", "ssh-mfa", "ssh-key-only", "198.18.4.3:514 udp plaintext"),
-    ("LOG-FORWARDING-LIVE", "ssh-mfa", "ssh-key-only", "observé []"),
+    ("LOG-FORWARDING-LIVE", "ssh-mfa", "ssh-key-only", '"syslog-ng d_unverified": {"ca": "none'),
     ("LOG-STORE-RETENTION", "s3-logs-good", "s3-logs-short", "90 d (Expiration.Days 90)"),
     ("LOG-STORE-RETENTION", "loki-good", "loki-short", "31 d (retention_period 31d)"),
     ("LOG-STORE-RETENTION", "es-logs-good", "es-logs-short", "30 d (delete phase min_age 30d"),

@@ -11,11 +11,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from preuve_checks.logs.check_forwarding import check_forwarding_config
+from preuve_checks.logs.check_forwarding import check_forwarding_config, check_forwarding_live
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
 from preuve.lab import syslog_ng as lab_sng
+from preuve.observe import baseline_facts as bf
 from preuve.observe import syslog_ng as sng
 from tests.conftest import scan
 
@@ -115,7 +116,8 @@ def test_compliant_config_passes_both_merges(binary, tmp_path, merge):
     assert fwd | {"disk_buffer_dir": None} == {
         "destination": "d_collector", "driver": "network", "target": "198.18.4.3", "port": 6514,
         "transport": "tls", "tls": True, "peer_verify": "required-trusted", "ca_file": f"{tmp_path}/ca.pem",
-        "ca_dir": None, "disk_buffer": True, "reliable": True, "disk_buffer_dir": None, "used": True}  # fmt: skip
+        "ca_dir": None, "disk_buffer": True, "reliable": True, "disk_buffer_dir": None, "used": True,
+        "verify": None}  # fmt: skip
     assert [d["destination"] for d in facts["destinations"] if not d["used"]] == ["d_spare"]
     judge = _judge(NO_RSYSLOG, facts)
     assert not judge.failed, [e.as_dict() for e in judge.failed]
@@ -192,8 +194,9 @@ def test_running_syslog_ng_without_its_configuration_fails():
 def _host_snippet(etc: Path, path: str) -> dict:
     """The real host snippet, run as root in a private mount namespace whose /etc has `etc` laid over it."""
     script = 'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && exec sh -c "$2"'
-    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(etc),
-                           sng.SNIPPET], capture_output=True, text=True, timeout=60, env={"PATH": path})  # fmt: skip
+    # --net: an empty network namespace, so the snippet's openssl s_client to the TLS endpoints reaches nothing
+    argv = ["unshare", "--mount", "--net", "--propagation", "private", "sh", "-c", script, "sh", str(etc), sng.SNIPPET]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": path})
     assert proc.returncode == 0, proc.stderr
     return sng.parse(proc.stdout)
 
@@ -210,6 +213,13 @@ def test_host_snippet_merges_with_the_binary_or_expands_without(binary, tmp_path
     assert [(f["destination"], f["target"], f["peer_verify"]) for f in facts["forwarders"]] == [
         ("d_collector", "198.18.4.3", "required-trusted")]
     assert all(not d["same_host"] for d in facts["daemons"])  # the lab's daemons live in other mount namespaces
+    # the TLS endpoint was verified (and could not be reached here) with this destination's CA and host name, when
+    # the host merged the config; preuve's own expansion substitutes `collector` but awk cannot: not observed
+    v = facts["forwarders"][0]["verify"]
+    if with_binary:
+        assert v["checked_name"] == "198.18.4.3" and v["ca_file"] == "/etc/syslog-ng/ca.pem" and not v["verified"]
+    else:
+        assert v is None
 
 
 def test_lab_syntax_check_rejects_a_broken_config(binary, tmp_path):
@@ -220,13 +230,130 @@ def test_lab_syntax_check_rejects_a_broken_config(binary, tmp_path):
         lab_sng.syntax_check(tmp_path)
 
 
+# --- LOG-FORWARDING-LIVE: syslog-ng's TLS endpoints verified from the source, its own connection -----------------
+
+LIVE = {
+    "syslog-ng.conf": HEAD + """\
+destination d_net {
+    network("logs.example" port(6514) transport("tls") tls(ca-file("@ROOT@/ca.pem") peer-verify(required-trusted)));
+};
+destination d_tcp { tcp("198.18.4.3" port(6515) tls(ca_dir("@ROOT@") peer_verify(yes))); };
+destination d_ietf { syslog("collector.example" transport("tls") tls(ca-file("@ROOT@/ca.pem"))); };
+destination d_plain { network("198.18.4.3" port(514)); };
+# destination d_old { network("commented.example" transport("tls")); };
+source s_in { tcp(ip("127.0.0.1") port(6601)); };
+log { source(s_local); source(s_in); destination(d_net); destination(d_tcp); destination(d_ietf);
+      destination(d_plain); };
+""",
+}
+
+
+def _awk_endpoints(text: str) -> set[tuple[str, ...]]:
+    """The snippet's awk program, run by the system awk (mawk on Debian) on `text`."""
+    out = subprocess.run(["awk", sng.TLS_ENDPOINTS], input=text, capture_output=True, text=True, timeout=10,
+                         check=True).stdout  # fmt: skip
+    return {tuple(line.split(" ", 3)) for line in out.splitlines()}
+
+
+@pytest.mark.parametrize("merge", ["preprocessed", "files"])
+def test_awk_finds_the_tls_destinations_the_parser_judges(binary, tmp_path, merge):
+    """The host-side extraction (what gets verified) and the parser (what is judged) agree on syslog-ng's own
+    merge and on the raw files: same host, port (defaults included), ca-file, ca-dir; no source, no comment."""
+    conf = _write(tmp_path, LIVE)
+    merged = _vetted(binary, conf)
+    facts = sng.parse(_snippet_output(conf, merged))
+    judged = {(f["target"], str(f["port"]), f["ca_file"] or "-", f["ca_dir"] or "-") for f in facts["forwarders"]
+              if f["tls"]}  # fmt: skip
+    assert judged == {("logs.example", "6514", f"{tmp_path}/ca.pem", "-"), ("198.18.4.3", "6515", "-", str(tmp_path)),
+                      ("collector.example", "6514", f"{tmp_path}/ca.pem", "-")}  # fmt: skip
+    assert _awk_endpoints(merged if merge == "preprocessed" else conf.read_text()) == judged
+
+
+VERIFY_OK = ("== verify-ng 198.18.4.3:6514\nca-file /etc/ca.pem\nca-dir -\nname 198.18.4.3\nCONNECTION ESTABLISHED\n"
+             "Peer certificate: CN = collector.lab\nVerification: OK\n")  # fmt: skip
+NG_CONF = ('destination d { network("198.18.4.3" transport("tls") tls(ca-file("/etc/ca.pem"))); };\n'
+           "log { destination(d); };")
+
+
+def _ng(verify: str, pid_here: bool = True) -> dict:
+    """syslog_ng facts of a host running syslog-ng (pid 50 here, pid 60 on another host) with `verify` sections."""
+    return sng.parse(f"== daemons\nsyslog-ng {50 if pid_here else 51} same syslog-ng\nsyslog-ng 60 other syslog-ng\n"
+                     f"== config /etc/s.conf\n== preprocessed /usr/sbin/syslog-ng\n{NG_CONF}\n"
+                     f"== file /etc/s.conf\n{NG_CONF}\n{verify}")  # fmt: skip
+
+
+def _rs(first: str, again: str) -> dict:
+    """rsyslog facts (no rsyslog forwarder) with two `ss -tnpH state established` samples."""
+    return bf.parse_rsyslog(f"\n== established\n{first}== established-again\n{again}== addresses\n198.18.2.12/24\n")
+
+
+def _live(rsyslog: dict, ng: dict) -> tuple[Judge, dict]:
+    judge = Judge()
+    check_forwarding_live(rsyslog | {"config_present": False}, ng, judge)
+    live = next((e for e in judge.expectations if e.label == "logs.forwarding.live"), None)
+    return judge, (live.observed["198.18.4.3:6514"]["forwarded_by"]["syslog-ng d"] if live else {})
+
+
+MINE = "0 0 198.18.2.12:40000 198.18.4.3:6514 users:((\"syslog-ng\",pid=50,fd=5))\n"
+OTHERS = "0 0 198.18.2.10:40001 198.18.4.3:6514 users:((\"syslog-ng\",pid=60,fd=5))\n"
+
+
+def test_verification_is_attached_to_its_destination_by_endpoint_and_ca():
+    (d,) = _ng(VERIFY_OK)["forwarders"]
+    assert d["verify"] == {"endpoint": "198.18.4.3:6514", "checked_name": "198.18.4.3", "ca_file": "/etc/ca.pem",
+                           "ca_dir": None, "verified": True, "detail": "Verification: OK"}  # fmt: skip
+    # verified with another CA than this destination's: not this destination's verification
+    (d,) = _ng(VERIFY_OK.replace("ca-file /etc/ca.pem", "ca-file -"))["forwarders"]
+    assert d["verify"] is None
+
+
+def test_live_passes_on_this_hosts_lasting_verified_connection():
+    judge, seen = _live(_rs(MINE, MINE), _ng(VERIFY_OK))
+    assert not judge.failed, [e.as_dict() for e in judge.failed]
+    assert seen == {"established": True, "certificate_verified": True, "ca": "/etc/ca.pem",
+                    "name_checked": "198.18.4.3", "openssl": "Verification: OK"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "first", "again", "verify", "pid_here", "why"), [
+    ("another host's daemon (shared network namespace)", OTHERS, OTHERS, VERIFY_OK, True, {"established": False}),
+    ("a refused reconnect loop: new port each sample", MINE, MINE.replace("40000", "40002"), VERIFY_OK, True,
+     {"established": False}),
+    ("certificate does not verify", MINE, MINE, VERIFY_OK.replace("Verification: OK", "Verification error: "
+     "unable to get local issuer certificate"), True, {"certificate_verified": False}),
+    ("verification not observed", MINE, MINE, "", True, {"verification": "not observed"}),
+    ("a pid of this host, but not syslog-ng's", MINE, MINE, VERIFY_OK, False, {"established": False}),
+])  # fmt: skip
+def test_live_fails_for_the_right_reason(case, first, again, verify, pid_here, why):
+    judge, seen = _live(_rs(first, again), _ng(verify, pid_here))
+    assert [e.label for e in judge.failed] == ["logs.forwarding.live"], case
+    assert judge.failed[0].offending == ["198.18.4.3:6514"]
+    assert why.items() <= seen.items(), (case, seen)
+
+
+def test_live_without_process_names_counts_the_connection_and_says_so():
+    """Not root and no sudo rule for ss -p: a lasting connection to the endpoint counts, marked as such."""
+    plain = MINE.split(" users:")[0] + "\n"
+    judge, seen = _live(_rs(plain, plain), _ng(VERIFY_OK))
+    assert not judge.failed and seen["established"] == "yes (process not shown: ss -p needs root)"
+
+
+def test_live_judges_only_the_running_daemons():
+    """A stopped syslog-ng's TLS destination is not judged next to a running rsyslog (it sends nothing)."""
+    ng = _ng(VERIFY_OK)
+    ng["daemons"] = [{"name": "rsyslogd", "pid": 7, "same_host": True, "cmdline": "rsyslogd"}]
+    ng["running"] = ["rsyslogd"]
+    judge = Judge()
+    check_forwarding_live(_rs(MINE, MINE), ng, judge)
+    assert [(e.label, e.observed) for e in judge.failed] == [("logs.forwarding.tls_targets", [])]
+
+
 # --- the lab ---------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def forwarding_run(lab_module, tmp_path_factory):
     out = tmp_path_factory.mktemp("syslog-ng") / "run"
-    run = scan(out, "--select", "LOG-FORWARDING-CONFIG")
+    run = scan(out, "--select", "LOG-FORWARDING-CONFIG", "--select", "LOG-FORWARDING-LIVE")
     assert (out / "results.jsonl").exists(), run.proc.stderr
     return run
 
@@ -265,6 +392,42 @@ def test_lab_evidence_says_how_the_config_was_merged(forwarding_run):
         assert facts["running"] == ["rsyslogd", "syslog-ng"]
         others = [d for d in facts["daemons"] if not d["same_host"]]
         assert others, "the other lab host's daemons are seen in /proc and must not count as this host's"
+
+
+def _live_observed(run, host: str) -> dict:
+    r = run.result("LOG-FORWARDING-LIVE", host)
+    return r, next(e for e in r["expectations"] if e["label"] == "logs.forwarding.live")["observed"]
+
+
+@pytest.mark.lab
+def test_lab_live_compliant_host_proves_both_daemons(forwarding_run):
+    """ssh-mfa: rsyslog and syslog-ng each hold their own lasting connection to the collector, whose certificate
+    verifies from the host with each daemon's CA and name (syslog-ng: its ca-file, the destination address)."""
+    r, observed = _live_observed(forwarding_run, "ssh-mfa")
+    assert r["status"] == "pass", r["message"]
+    by = observed["198.18.4.3:6514"]["forwarded_by"]
+    assert observed["198.18.4.3:6514"]["another_machine"] is True
+    assert by["rsyslogd"] == {"established": True, "certificate_verified": True, "verified_name": "collector.lab"}
+    assert by["syslog-ng d_collector"] == {"established": True, "certificate_verified": True,
+                                           "ca": "/etc/preuve-lab-tls/ca.pem", "name_checked": "198.18.4.3",
+                                           "openssl": "Verification: OK"}  # fmt: skip
+
+
+@pytest.mark.lab
+def test_lab_live_non_compliant_host_fails_on_its_own_syslog_ng(forwarding_run):
+    """ssh-key-only: its syslog-ng's TLS destination is refused by the collector (no client certificate), so it
+    reconnects every time-reopen() and never holds a connection; the one ss shows to 198.18.4.3:6514 from the
+    shared pv-prod network namespace is ssh-mfa's syslog-ng, attributed to the other host by its pid."""
+    r, observed = _live_observed(forwarding_run, "ssh-key-only")
+    assert r["status"] == "fail", r["message"]
+    assert observed == {"198.18.4.3:6514": {"another_machine": True, "forwarded_by": {"syslog-ng d_unverified": {
+        "established": False, "certificate_verified": False, "ca": "none (syslog-ng trusts no CA)",
+        "name_checked": "198.18.4.3", "openssl": "verify error:num=20:unable to get local issuer certificate"}}}}
+    facts = json.loads((forwarding_run.out / "observations" / "ssh_host" / "ssh-key-only.json").read_text())["facts"]
+    others = {d["pid"] for d in facts["syslog_ng"]["daemons"] if d["name"] == "syslog-ng" and not d["same_host"]}
+    seen = [o["pid"] for c in facts["rsyslog"]["established"] if c["remote"] == "198.18.4.3:6514"
+            for o in c["owners"] if o["name"] == "syslog-ng"]  # fmt: skip
+    assert seen and set(seen) <= others, (seen, others)
 
 
 @pytest.mark.lab

@@ -50,22 +50,49 @@ def _syslog_ng_verdict(f: dict, params) -> tuple[bool, bool, str]:
 
 
 @check("LOG-FORWARDING-LIVE", requirements=["12.7.c"], target="baseline_host", severity="high",
-       rule="connexion TLS établie vers un collecteur distinct dont le certificat se vérifie depuis la source")
-def check_forwarding_live(rsyslog, judge):
-    tls = tls_forwarders(rsyslog)
-    judge.non_empty("logs.forwarding.tls_targets", [describe(f) for f in tls])
-    remotes = {c["remote"] for c in rsyslog["established"]}
+       rule="connexion TLS établie par le démon vers un collecteur distinct dont le certificat se vérifie depuis "
+            "la source (rsyslog : CA et PermittedPeers ; syslog-ng : ca-file/ca-dir et nom de l'hôte destination)")
+def check_forwarding_live(rsyslog, syslog_ng, judge):
+    daemons = sng.judged_daemons(rsyslog, syslog_ng)
+    # (endpoint, who forwards there, target host, the host's own openssl verdict with that sender's CA and name)
+    senders = [(f"{f['target']}:{f['port']}", "rsyslogd", "rsyslogd", f["target"],
+                rsyslog["tls_verify"].get(f"{f['target']}:{f['port']}"))
+               for f in tls_forwarders(rsyslog) if "rsyslogd" in daemons]  # fmt: skip
+    senders += [(f"{f['target']}:{f['port']}", f"syslog-ng {f['destination']}", "syslog-ng", f["target"], f["verify"])
+                for f in syslog_ng["forwarders"] if f["tls"] and "syslog-ng" in daemons]  # fmt: skip
+    judge.non_empty("logs.forwarding.tls_targets", [f"{endpoint} <- {who}" for endpoint, who, *_ in senders])
     local = set(rsyslog["addresses"]) | {"localhost"}
-    facts = {}
-    for f in tls:
-        endpoint = f"{f['target']}:{f['port']}"
-        v = rsyslog["tls_verify"].get(endpoint, {})
-        facts[endpoint] = {
-            "established": endpoint in remotes,
-            "another_machine": f["target"] not in local and not f["target"].startswith("127."),
-            "certificate_verified": bool(v.get("verified")),
-            "verified_name": v.get("peer_name"),
-        }
+    facts: dict[str, dict] = {}
+    for endpoint, who, process, target, v in senders:
+        entry = facts.setdefault(endpoint, {"another_machine": target not in local and not target.startswith("127."),
+                                            "forwarded_by": {}})  # fmt: skip
+        entry["forwarded_by"][who] = {"established": connection(rsyslog, syslog_ng, endpoint, process),
+                                      "certificate_verified": bool(v and v.get("verified"))} | _how_verified(v)
     judge.each("logs.forwarding.live",
-               {e: x["established"] and x["another_machine"] and x["certificate_verified"] for e, x in facts.items()},
-               observed=facts)
+               {e: x["another_machine"] and all(s["established"] is not False and s["certificate_verified"]
+                                                for s in x["forwarded_by"].values()) for e, x in facts.items()},
+               observed=facts)  # fmt: skip
+
+
+def _how_verified(v: dict | None) -> dict:
+    """What the verification used and said: rsyslog's verified peer name; syslog-ng's CA, the name it checks."""
+    if v is None:
+        return {"verification": "not observed"}
+    if "checked_name" not in v:
+        return {"verified_name": v.get("peer_name")}
+    return {"ca": v["ca_file"] or v["ca_dir"] or "none (syslog-ng trusts no CA)", "name_checked": v["checked_name"],
+            "openssl": v["detail"]}
+
+
+def connection(rsyslog: dict, syslog_ng: dict, endpoint: str, process: str) -> bool | str:
+    """Whether `process` of THIS host holds an established connection to `endpoint`. ss -p names each
+    connection's process (pid); a pid counts when the syslog_ng fact saw that daemon in the host's own mount
+    namespace, so another host sharing the network namespace is not mistaken for this one. When ss could not
+    name processes (not root, no sudo rule), a connection to the endpoint counts, said as such."""
+    conns = [c for c in rsyslog["established"] if c["remote"] == endpoint]
+    mine = {d["pid"] for d in syslog_ng["daemons"] if d["same_host"] and d["name"] == process}
+    if any(o["pid"] in mine and o["name"] == process for c in conns for o in c.get("owners", [])):
+        return True
+    if any(not c.get("owners") for c in conns):
+        return "yes (process not shown: ss -p needs root)"
+    return False

@@ -297,7 +297,16 @@ RSYSLOG = (
     _PATH + '[ -r /etc/rsyslog.conf ] || [ ! -e /etc/rsyslog.conf ] || { echo "unreadable /etc/rsyslog.conf" >&2; '
     'exit 1; }; c=$([ -e /etc/rsyslog.conf ] && cat /etc/rsyslog.conf; '
     'for f in /etc/rsyslog.d/*.conf; do [ -r "$f" ] && cat "$f"; done); '
-    'printf "%s\\n" "$c"; echo "== established"; ss -tnH state established; echo "== addresses"; '
+    'printf "%s\\n" "$c"; '
+    # -p names each connection's process (LOG-FORWARDING-LIVE attributes it to a daemon of this host); other
+    # users' processes are shown to root only: sudo -n for exactly this command, else the connections alone.
+    # Two samples 0.3 s apart: a forwarding session persists, a daemon whose TLS handshake is refused reconnects
+    # on a new port each time (syslog-ng time-reopen; each refused connection lives ~5 ms in the lab) and is not
+    # counted as connected. (POSIX sleep takes whole seconds: fall back to 1 s where fractions are refused.)
+    'est() { if [ "$(id -u)" -eq 0 ]; then ss -tnpH state established; else sudo -n ss -tnpH state established '
+    '2>/dev/null || ss -tnH state established; fi; }; echo "== established"; est; '
+    'sleep 0.3 2>/dev/null || sleep 1; '
+    'echo "== established-again"; est; echo "== addresses"; '
     "ip -o addr show | awk '{print $4}'; "
     "ca=$(printf '%s' \"$c\" | grep -o 'DefaultNetstreamDriverCAFile=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "
     "peer=$(printf '%s' \"$c\" | grep -oE 'PermittedPeers?=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "
@@ -329,6 +338,7 @@ def parse_rsyslog(text: str) -> dict:
     """Forwarding actions (RainerScript omfwd and legacy @/@@ lines) with their transport settings; live facts."""
     config, _, rest = text.partition("\n== established\n")
     established, _, rest = rest.partition("\n== addresses\n")
+    first, again, second = established.partition("== established-again")
     addresses, *verifies = rest.split("\n== verify ")
     config = "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("$") else line
                        for line in config.splitlines())
@@ -360,11 +370,10 @@ def parse_rsyslog(text: str) -> dict:
             if "actionsendstreamdriverpermittedpeer" in legacy else [],
             "queue_type": legacy.get("actionqueuetype", "Direct"), "queue_file": legacy.get("actionqueuefilename"),
             "syntax": "legacy"})  # fmt: skip
-    conns = []
-    for line in established.splitlines():
-        f = line.split()
-        if len(f) >= 4:
-            conns.append({"local": f[2], "remote": f[3]})
+    conns = _connections(second if again else first)
+    if again:  # only the connections present in both samples: a session, not a refused reconnect loop
+        kept = {(c["local"], c["remote"]) for c in _connections(first)}
+        conns = [c for c in conns if (c["local"], c["remote"]) in kept]
     verify = {}
     for block in verifies:
         endpoint, _, out = block.partition("\n")
@@ -376,6 +385,17 @@ def parse_rsyslog(text: str) -> dict:
         }  # fmt: skip
     return {"forwarders": forwarders, "established": conns,
             "addresses": [a.split("/")[0] for a in addresses.split() if a], "tls_verify": verify}
+
+
+def _connections(ss_output: str) -> list[dict]:
+    """`ss -tn[p]H state established` lines -> local, remote and (with -p) the owning processes."""
+    conns = []
+    for line in ss_output.splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            owners = [{"name": n, "pid": int(pid)} for n, pid in re.findall(r'\("([^"]+)",pid=(\d+)', line)]
+            conns.append({"local": f[2], "remote": f[3], "owners": owners})
+    return conns
 
 
 # --- lockout (pam_faillock) ---------------------------------------------------------------------------------

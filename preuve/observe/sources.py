@@ -49,9 +49,10 @@ SOURCES: dict[str, Source] = {
         Source("logrotate", "ssh_host", "baseline_host", "logrotate",
                doc="`logrotate -d` parse, maxage, rotated files and their age"),
         Source("rsyslog", "ssh_host", "baseline_host", "rsyslog",
-               doc="rsyslog forwarding actions, established connections, collector certificate check"),
+               doc="rsyslog forwarding actions, established connections (with processes), collector certificate check"),
         Source("syslog_ng", "ssh_host", "baseline_host", "syslog_ng",
-               doc="log daemons running, syslog-ng network destinations (merged config) and their log paths"),
+               doc="log daemons running, syslog-ng network destinations (merged config), their log paths, "
+                   "TLS endpoints verified from the host"),
         Source("chrony", "ssh_host", "baseline_host", "chrony", doc="chronyc tracking and sources, configured sources"),
         Source("clock", "ssh_host", "baseline_host", "timesync",
                doc="the clock daemon running (chronyd or systemd-timesyncd), its state and configured sources"),

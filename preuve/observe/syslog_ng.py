@@ -22,6 +22,10 @@ Semantics (syslog-ng OSE 3.38 administration guide, syslog-ng/syslog-ng.github.i
   reload/restart, unreachable destination or syslog-ng crash" (options/disk-buffer.md; 3.38 spells the sizes
   disk-buf-size() and mem-buf-size(), renamed capacity-bytes() and flow-control-window-bytes() in 4.2);
 - a destination only receives messages when a log path references it (or holds it inline).
+
+Live proof (LOG-FORWARDING-LIVE): in the same exec, each TLS endpoint is verified from the host with openssl
+s_client, given the destination's ca-file()/ca-dir() (none: no CA, as syslog-ng trusts none) and its host as the
+name to match (-verify_ip for an address, -verify_hostname for a name); each destination gets its `verify` record.
 """
 
 from __future__ import annotations
@@ -34,10 +38,50 @@ DEFAULT_CONFIG = "/etc/syslog-ng/syslog-ng.conf"
 INCLUDE_PATH = ("/etc/syslog-ng", "/usr/share/syslog-ng/include")
 NETWORK_DRIVERS = frozenset({"network", "syslog", "tcp", "tcp6", "udp", "udp6"})
 
+# The TLS destinations of a configuration, one "host port ca-file ca-dir" line each ("-" when unset), found on the
+# host by awk (POSIX, mawk-compatible) so that the same SSH exec can verify them: every network(), syslog(), tcp(),
+# tcp6() call whose first argument is a host, with the transport, port defaults and TLS rule of _describe_driver.
+# It reads the same text as parse() (syslog-ng's merge, else the files), so its endpoints match the judged ones;
+# a destination it misses has no verification, which fails LOG-FORWARDING-LIVE rather than passing it.
+TLS_ENDPOINTS = r"""
+function opt(b, re,   v) {
+  if (!match(b, re)) return "-"
+  v = substr(b, RSTART, RLENGTH); sub(/^[^(]*\([ \t]*/, "", v); gsub(/"/, "", v); return v
+}
+{ out = ""; q = 0
+  for (i = 1; i <= length($0); i++) {
+    c = substr($0, i, 1); if (c == "\"") q = !q; if (c == "#" && !q) break; out = out c
+  }
+  if (out !~ /^[ \t]*@/) t = t " " out }
+END {
+  while (match(t, /[A-Za-z0-9_-]*(network|syslog|tcp6?)[ \t]*\(/)) {
+    w = substr(t, RSTART, RLENGTH); t = substr(t, RSTART + RLENGTH); sub(/[ \t]*\($/, "", w)
+    if (w !~ /^(network|syslog|tcp|tcp6)$/) continue
+    d = 1; q = 0
+    for (k = 1; k <= length(t) && d > 0; k++) {
+      c = substr(t, k, 1); if (c == "\"") q = !q; else if (!q && c == "(") d++; else if (!q && c == ")") d--
+    }
+    b = substr(t, 1, k - 2); t = substr(t, k); h = b; sub(/^[ \t]*/, "", h)
+    if (h ~ /^"/) { h = substr(h, 2); h = substr(h, 1, index(h, "\"") - 1) }
+    else if (match(h, /^[A-Za-z0-9_.:-]+[ \t]*/) && substr(h, RLENGTH + 1, 1) != "(") {
+      h = substr(h, 1, RLENGTH); sub(/[ \t]*$/, "", h)
+    } else continue
+    if (h == "" || h ~ /`/) continue  # an unresolved `define`: no endpoint to verify
+    tr = opt(b, "transport[ \t]*\\([ \t]*\"?[A-Za-z0-9_-]+")
+    tls = (w ~ /^tcp/) ? (b ~ /(^|[^A-Za-z0-9_-])tls[ \t]*\(/) : (tr ~ /tls/)
+    if (!tls) continue
+    p = opt(b, "(^|[^A-Za-z0-9_-])port[ \t]*\\([ \t]*\"?[0-9]+"); if (p == "-") p = 6514
+    line = h " " p " " opt(b, "ca[-_]file[ \t]*\\([ \t]*(\"[^\"]*\"|[^ \t)]+)")
+    line = line " " opt(b, "ca[-_]dir[ \t]*\\([ \t]*(\"[^\"]*\"|[^ \t)]+)")
+    if (!seen[line]++) print line
+  }
+}
+"""
+
 # One sh snippet, batched with the other host facts (ssh_host.FACT_COMMANDS). Read-only: cat, find, /proc reads
 # and `syslog-ng --preprocess-into=/dev/stdout` (which writes nothing but its output).
-SNIPPET = r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-me=$(cksum < /proc/self/mountinfo); cf=
+SNIPPET = "TLS_ENDPOINTS='" + TLS_ENDPOINTS + "'\n" + r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+me=$(cksum < /proc/self/mountinfo); cf=; merged=
 echo "== daemons"
 for d in /proc/[0-9]*; do
   { read -r c < "$d/comm"; } 2>/dev/null || continue  # a builtin: no fork per process
@@ -65,7 +109,7 @@ if [ -n "$bin" ]; then
   t=$(mktemp) || exit 1
   # --no-caps: with its capabilities dropped, root could not reopen /dev/stdout (a pipe the auditor owns)
   if pp=$("$@" --no-caps --preprocess-into=/dev/stdout -f "$cf" 2>"$t") && [ -n "$pp" ]; then
-    echo "== preprocessed $bin"; printf '%s\n' "$pp"
+    merged=1; echo "== preprocessed $bin"; printf '%s\n' "$pp"
   else
     echo "== preprocess-failed $bin"; { grep -v '^$' "$t" || echo "no output"; } | head -n 3
   fi
@@ -79,6 +123,19 @@ for p in $inc; do
 done
 for f in $(awk '!seen[$0]++' "$l"); do [ -r "$f" ] && { echo "== file $f"; cat "$f"; echo; }; done
 { find /etc/syslog-ng -type d 2>/dev/null; for p in $inc; do [ -d "$p" ] && echo "$p"; done; } | sed 's/^/== dir /'
+{ if [ -n "$merged" ]; then printf '%s\n' "$pp"; else for f in $(awk '!seen[$0]++' "$l"); do cat "$f"; done; fi
+} 2>/dev/null |
+  awk "$TLS_ENDPOINTS" | while read -r h p caf cad; do
+  echo "== verify-ng $h:$p"; echo "ca-file $caf"; echo "ca-dir $cad"; set --
+  [ "$caf" = - ] || set -- -CAfile "$caf"
+  [ "$cad" = - ] || set -- "$@" -CApath "$cad"
+  [ $# -gt 0 ] || set -- -no-CAfile -no-CApath -no-CAstore  # no ca-file/ca-dir: syslog-ng trusts no CA
+  case "$h" in *:*) c="[$h]:$p"; set -- "$@" -verify_ip ;; *[!0-9.]*) c="$h:$p"; set -- "$@" -verify_hostname ;;
+    *) c="$h:$p"; set -- "$@" -verify_ip ;; esac
+  set -- "$@" "$h"; echo "name $h"
+  timeout 5 openssl s_client -connect "$c" "$@" -verify_return_error -brief </dev/null 2>&1 |
+    grep -E '^(Verification|Verified peername|Peer certificate|CONNECTION ESTABLISHED)|error' | head -n 5
+done
 rm -f "$l"
 true
 """
@@ -86,7 +143,7 @@ true
 
 def parse(text: str) -> dict:
     """Snippet output -> running daemons, how the configuration was merged, destinations and the log paths' use."""
-    daemons, config_path, version, files, dirs = [], None, None, {}, set()
+    daemons, config_path, version, files, dirs, verified = [], None, None, {}, set(), []
     merged, method, failure = None, None, None
     section, lines = "", []
 
@@ -101,6 +158,8 @@ def parse(text: str) -> dict:
             failure = body.strip().splitlines()[0] if body.strip() else "failed"
         elif section.startswith("file "):
             files[section[5:]] = body
+        elif section.startswith("verify-ng "):
+            verified.append(verification(section[10:], body))
 
     for line in text.splitlines():
         if line.startswith("== "):
@@ -137,7 +196,24 @@ def parse(text: str) -> dict:
     destinations = destinations_of(merged)
     out["destinations"] = destinations
     out["forwarders"] = [d for d in destinations if d["used"]]
+    for d in destinations:  # what the host's own openssl said of each TLS endpoint, with this destination's CA
+        d["verify"] = next((v for v in verified if d["tls"] and v["endpoint"] == f"{d['target']}:{d['port']}"
+                            and (v["ca_file"], v["ca_dir"]) == (d["ca_file"], d["ca_dir"])), None)  # fmt: skip
     return out
+
+
+def verification(endpoint: str, body: str) -> dict:
+    """One `== verify-ng host:port` section: the CA and name given to openssl s_client, and its verdict."""
+    head = dict(line.split(" ", 1) for line in body.splitlines()[:3] if " " in line)
+    out = "\n".join(body.splitlines()[3:])
+    return {
+        "endpoint": endpoint.strip(), "checked_name": head.get("name"),
+        "ca_file": None if head.get("ca-file", "-") == "-" else head["ca-file"],
+        "ca_dir": None if head.get("ca-dir", "-") == "-" else head["ca-dir"],
+        "verified": "Verification: OK" in out,
+        "detail": next((ln.strip() for ln in out.splitlines() if "Verification" in ln or "error" in ln),
+                       out.strip() or "no answer from openssl s_client within 5 s"),
+    }  # fmt: skip
 
 
 # --- @include expansion (when the binary cannot merge) ----------------------------------------------------------
