@@ -69,3 +69,41 @@ def test_both_ways_on_the_lab(lab_run, check, good, bad, quote):
     fr, en = failed["message"]["fr"], failed["message"]["en"]
     assert quote in fr or quote in en, fr
     assert "attendu" in fr and "expected" in en, fr
+
+
+def _lab_secrets() -> dict[str, str]:
+    """Every secret the lab hands the inventory by reference (keys/: passwords, TOTP seeds in the forms they take,
+    client secret, private key bodies), by where it comes from."""
+    import base64
+    import binascii
+
+    keys = Path("/var/tmp/preuve-lab/keys")
+    found: dict[str, str] = {}
+    for f in sorted(keys.iterdir()):
+        if f.suffix == ".pub" or not f.is_file():
+            continue
+        text = f.read_text().strip()
+        if "PRIVATE KEY" in text:
+            found |= {f"{f.name} line {i}": ln for i, ln in enumerate(text.splitlines()) if len(ln) > 20
+                      and "PRIVATE KEY" not in ln}  # fmt: skip
+            continue
+        found[f.name] = text
+        if f.name.endswith(".totp"):  # a seed also travels as hex (pam_oath) or base32 (authenticator apps)
+            try:
+                found[f"{f.name} as base32"] = base64.b32encode(bytes.fromhex(text)).decode().rstrip("=")
+            except ValueError:
+                found[f"{f.name} as hex"] = base64.b32decode(text + "=" * (-len(text) % 8)).hex()
+            except binascii.Error:
+                pass
+    return found
+
+
+def test_no_lab_secret_in_any_output_of_the_full_scan(lab_run):
+    """The demo's scan touches every canary (SSH key + TOTP, web password + TOTP, IdP client secret, lockout
+    canary, log-store password): none of them, in any form, in any file of the run, nor on stdout/stderr."""
+    secrets = _lab_secrets()
+    assert len(secrets) >= 12, sorted(secrets)
+    texts = {"stdout": lab_run.proc.stdout, "stderr": lab_run.proc.stderr}
+    texts |= {str(p): p.read_bytes().decode("utf-8", "replace") for p in lab_run.out.rglob("*") if p.is_file()}
+    leaks = [(name, where) for name, s in secrets.items() for where, t in texts.items() if s in t]
+    assert not leaks, leaks
