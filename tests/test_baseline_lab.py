@@ -123,8 +123,9 @@ def test_ssh_mfa_real_logins(lab):
     from preuve.lab.paths import LabPaths
 
     hosts.reset_oath(LabPaths.current())  # pam_oath refuses a step already used (by an earlier run of this test)
-    assert _in_admin(lambda: _userauth(MFA, _totp())) == (["keyboard-interactive"], True)
-    assert _in_admin(lambda: _userauth(MFA, _totp()))[1] == "rejected", "a replayed code must be refused"
+    code = _totp()  # one code for both logins: recomputed, it could belong to the next step and be fresh
+    assert _in_admin(lambda: _userauth(MFA, code)) == (["keyboard-interactive"], True)
+    assert _in_admin(lambda: _userauth(MFA, code))[1] == "rejected", "a replayed code must be refused"
 
 
 def test_key_only_server_lets_the_key_alone_in(lab):
