@@ -25,6 +25,7 @@ Semantics followed (documentation of each product):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,29 +202,37 @@ def _grouped(by_policy: dict[str | None, list[str]]) -> list[tuple[str | None, s
     return out
 
 
-def ilm_scopes(policies: dict[str, Any], explain: dict[str, Any]) -> list[Scope]:
-    """`GET _ilm/policy` and `GET <indices>/_ilm/explain` (its `indices` map): retention per policy in use."""
-    if not explain:
+def _per_policy(policy_of: dict[str, str | None], known: Any, engine: str, listing: str,
+                retention: Callable[[str], tuple[float | None, str]]) -> list[Scope]:  # fmt: skip
+    """One scope per lifecycle policy in use (and one for the unmanaged indices), each judged by `retention`."""
+    if not policy_of:
         raise ObservationError("no index matches the log index patterns: nothing to judge")
     by_policy: dict[str | None, list[str]] = {}
-    for index, e in explain.items():
-        by_policy.setdefault(e.get("policy") if e.get("managed") else None, []).append(index)
+    for index, policy in policy_of.items():
+        by_policy.setdefault(policy, []).append(index)
     out = []
-    for policy, indices in _grouped(by_policy):
+    for policy, shown in _grouped(by_policy):
         if policy is None:
-            out.append(Scope(f"unmanaged ({indices})", None, "not managed by ILM: nothing deletes these indices"))
-            continue
-        if policy not in policies:
-            raise ObservationError(f"ILM policy {policy!r} used by the log indices is not in GET _ilm/policy")
-        phases = (policies[policy].get("policy") or {}).get("phases") or {}
-        delete = phases.get("delete")
-        label = f"policy {policy} ({indices})"
-        if delete and "delete" in (delete.get("actions") or {}):
-            out.append(Scope(label, es_time_days(delete.get("min_age")),
-                             f"delete phase min_age {delete.get('min_age', '0ms')} (after rollover or creation)"))
+            out.append(Scope(f"unmanaged ({shown})", None, f"not managed by {engine}: nothing deletes these indices"))
+        elif policy not in known:
+            raise ObservationError(f"{engine} policy {policy!r} used by the log indices is not in {listing}")
         else:
-            out.append(Scope(label, None, "no delete phase with a delete action: indices are kept"))
+            out.append(Scope(f"policy {policy} ({shown})", *retention(policy)))
     return out
+
+
+def ilm_scopes(policies: dict[str, Any], explain: dict[str, Any]) -> list[Scope]:
+    """`GET _ilm/policy` and `GET <indices>/_ilm/explain` (its `indices` map): retention per policy in use."""
+
+    def retention(policy: str) -> tuple[float | None, str]:
+        delete = ((policies[policy].get("policy") or {}).get("phases") or {}).get("delete")
+        if delete and "delete" in (delete.get("actions") or {}):
+            return (es_time_days(delete.get("min_age")),
+                    f"delete phase min_age {delete.get('min_age', '0ms')} (after rollover or creation)")  # fmt: skip
+        return None, "no delete phase with a delete action: indices are kept"
+
+    policy_of = {index: e.get("policy") if e.get("managed") else None for index, e in explain.items()}
+    return _per_policy(policy_of, policies, "ILM", "GET _ilm/policy", retention)
 
 
 # --- OpenSearch ISM -------------------------------------------------------------------------------------------
@@ -261,23 +270,10 @@ def ism_delete_age(policy: dict[str, Any]) -> tuple[float | None, str]:
 def ism_scopes(policies: list[dict[str, Any]], explain: dict[str, Any]) -> list[Scope]:
     """`GET _plugins/_ism/policies` (its `policies` list) and `GET _plugins/_ism/explain/<indices>`."""
     indices = {k: v for k, v in explain.items() if isinstance(v, dict)}  # drops total_managed_indices
-    if not indices:
-        raise ObservationError("no index matches the log index patterns: nothing to judge")
     by_id = {p.get("_id") or (p.get("policy") or {}).get("policy_id"): p.get("policy") or {} for p in policies}
-    by_policy: dict[str | None, list[str]] = {}
-    for index, e in indices.items():
-        pid = e.get("index.plugins.index_state_management.policy_id") or e.get("policy_id")
-        by_policy.setdefault(pid, []).append(index)
-    out = []
-    for policy, shown in _grouped(by_policy):
-        if policy is None:
-            out.append(Scope(f"unmanaged ({shown})", None, "not managed by ISM: nothing deletes these indices"))
-            continue
-        if policy not in by_id:
-            raise ObservationError(f"ISM policy {policy!r} used by the log indices is not in _plugins/_ism/policies")
-        days, why = ism_delete_age(by_id[policy])
-        out.append(Scope(f"policy {policy} ({shown})", days, why))
-    return out
+    policy_of = {index: e.get("index.plugins.index_state_management.policy_id") or e.get("policy_id")
+                 for index, e in indices.items()}  # fmt: skip
+    return _per_policy(policy_of, by_id, "ISM", "_plugins/_ism/policies", lambda p: ism_delete_age(by_id[p]))
 
 
 def scopes(facts: dict[str, Any]) -> list[Scope]:
