@@ -53,7 +53,6 @@ SOURCES: dict[str, Source] = {
         Source("syslog_ng", "ssh_host", "baseline_host", "syslog_ng",
                doc="log daemons running, syslog-ng network destinations (merged config), their log paths, "
                    "TLS endpoints verified from the host"),
-        Source("chrony", "ssh_host", "baseline_host", "chrony", doc="chronyc tracking and sources, configured sources"),
         Source("clock", "ssh_host", "baseline_host", "timesync",
                doc="the clock daemon running (chronyd or systemd-timesyncd), its state and configured sources"),
         Source("faillock", "ssh_host", "baseline_host", "faillock", doc="faillock.conf and sshd's PAM auth stack"),
