@@ -1,7 +1,9 @@
 """Clock synchronisation as the running daemon reports it, and the sources it is told to use.
 
 Whichever of chronyd (chronyc tracking/sources, chrony.conf) or systemd-timesyncd (timedatectl, the merged
-timesyncd.conf) runs on the host is judged; neither running makes the observation fail (error, never pass).
+timesyncd.conf) runs on the host is judged. No known time daemon running on an observed host is a finding: the
+three clock checks FAIL quoting the daemons looked for. A daemon preuve recognises but does not read (ntpd,
+OpenNTPD, ptp4l, phc2sys) makes them `error` (nothing judged), and a host that could not be observed stays `error`.
 """
 
 import fnmatch
@@ -9,12 +11,26 @@ import ipaddress
 
 from preuve.judge import check
 from preuve.observe import timesync_facts as ts
+from preuve.observe.errors import ObservationError
+
+
+def daemon(clock, judge) -> str | None:
+    """The daemon to judge, or None after failing the host on its absence (ObservationError: one not read)."""
+    if clock["daemon"] in ("chronyd", "systemd-timesyncd"):
+        return clock["daemon"]
+    if clock.get("other_running"):
+        raise ObservationError(f"{', '.join(clock['other_running'])} running: preuve reads the state of chronyd "
+                               "and systemd-timesyncd only, this clock was not judged")  # fmt: skip
+    judge.one_of("time.daemon", "none running (ps -eo comm)", clock.get("looked_for", ts.KNOWN_DAEMONS))
+    return None
 
 
 @check("TIME-SYNC", requirements=["12.8.a"], target="baseline_host", severity="high",
        rule="chronyc tracking : Leap status Normal, une source sélectionnée ; timesyncd : NTPSynchronized=yes")
 def check_sync(clock, judge):
-    if clock["daemon"] == "systemd-timesyncd":
+    if (which := daemon(clock, judge)) is None:
+        return
+    if which == "systemd-timesyncd":
         judge.equals("time.ntp_synchronized", clock["timesyncd"]["timedate"].get("NTPSynchronized"), "yes")
         judge.non_empty("time.selected_source", ts.timesyncd_selected(clock["timesyncd"]))
         return
@@ -26,7 +42,9 @@ def check_sync(clock, judge):
 @check("TIME-OFFSET", requirements=["12.8.a", "12.8.b"], target="baseline_host", severity="medium",
        rule="chronyc tracking : |System time| ≤ seuil du profil ; timesyncd : |Offset| ≤ seuil")
 def check_offset(clock, params, judge):
-    if clock["daemon"] == "systemd-timesyncd":
+    if (which := daemon(clock, judge)) is None:
+        return
+    if which == "systemd-timesyncd":
         offset = ts.timesyncd_offset(clock["timesyncd"])  # None when unsynchronised: unknown, fails
     else:
         track = clock["chrony"]["tracking"]
@@ -47,7 +65,9 @@ def internal(name: str, params) -> bool:
 @check("TIME-SOURCES-INTERNAL", requirements=["12.8.a"], target="baseline_host", severity="medium",
        rule="12.8.a : sources de temps internes (pas de pool public, y compris le FallbackNTP compilé de timesyncd)")
 def check_internal_sources(clock, params, judge):
-    if clock["daemon"] == "systemd-timesyncd":
+    if (which := daemon(clock, judge)) is None:
+        return
+    if which == "systemd-timesyncd":
         names = ts.timesyncd_sources(clock)
     else:
         chrony = clock["chrony"]
@@ -61,5 +81,11 @@ def check_internal_sources(clock, params, judge):
 @check("TIME-LOG-TIMESTAMPS", requirements=["12.8.b"], target="baseline_host", severity="low",
        rule="12.8.b : horodatage RFC 3339 (année et fuseau) des événements journalisés")
 def check_log_timestamps(log_timestamps, judge):
+    """Text logs by the timestamp words of their newest line; a journal store by design (µs, UTC). No local log at
+    all on an observed host is a finding, not an error."""
+    if not log_timestamps:
+        judge.one_of("time.log_sources", "none found", ["/var/log/syslog", "/var/log/messages",
+                                                        "/var/log/journal/*.journal", "/run/log/journal/*.journal"])
+        return
     judge.each("time.log_timestamps", {f: t["year_and_zone"] for f, t in log_timestamps.items()},
                observed={f: t["timestamp"] for f, t in log_timestamps.items()})

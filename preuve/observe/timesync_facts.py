@@ -1,7 +1,10 @@
 """Which clock daemon a host runs (chronyd or systemd-timesyncd) and what it reports, for the TIME-* checks.
 
 The daemon is detected from the process table (`ps -eo comm`; the kernel truncates systemd-timesyncd to
-"systemd-timesyn"); only that daemon is asked and judged. Neither running is an error (never a pass).
+"systemd-timesyn"); only that daemon is asked and judged. None of the known daemons running is a fact (daemon
+None, `other_running` empty): TIME-SYNC fails quoting what was looked for. ntpd (ntp, ntpsec, OpenNTPD), ptp4l or
+phc2sys running are recognised (`other_running`) but their state is not read: the checks are then `error`
+("could not judge"), never a pass and never a false finding. Only a failing `ps` is an observation error.
 systemd-timesyncd: configuration from `systemd-analyze cat-config systemd/timesyncd.conf` (the merged files it
 reads), state from `timedatectl timesync-status`, `timedatectl show-timesync --all` and `timedatectl show`
 (formats of systemd 252, src/timedate/timedatectl.c). When FallbackNTP= is not set, timesyncd uses its
@@ -20,6 +23,10 @@ DEBIAN_FALLBACK = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.p
                    "3.debian.pool.ntp.org"]  # fmt: skip
 """systemd 252 as built by Debian 12 (-Dntp-servers=...), used when the shipped file does not document it."""
 
+KNOWN_DAEMONS = ("chronyd", "systemd-timesyncd", "ntpd", "openntpd", "ptp4l", "phc2sys")
+"""What a host is looked at for (OpenNTPD and ntpsec also run as "ntpd"; ps shows "systemd-timesyn")."""
+OTHER_DAEMONS = ("ntpd", "openntpd", "ptp4l", "phc2sys")  # recognised, their state is not read
+
 TIMESYNC = (
     _PATH + "p=$(ps -eo comm= 2>&1) || { echo \"ps failed: $p\" >&2; exit 1; }; "
     "has() { printf '%s\\n' \"$p\" | grep -qx \"$1\"; }; "
@@ -29,7 +36,8 @@ TIMESYNC = (
     "echo '" + MARK + "timesync-status'; timedatectl --no-pager timesync-status || exit 1; "
     "echo '" + MARK + "show-timesync'; timedatectl --no-pager show-timesync --all || exit 1; "
     "echo '" + MARK + "show'; timedatectl --no-pager show || exit 1; "
-    "else echo 'neither chronyd nor systemd-timesyncd is running (ps -eo comm)' >&2; exit 1; fi; "
+    "else o=''; for d in " + " ".join(OTHER_DAEMONS) + "; do has \"$d\" && o=\"$o $d\"; done; "
+    "if [ -n \"$o\" ]; then echo '" + MARK + "daemon other'\"$o\"; else echo '" + MARK + "daemon none'; fi; fi; "
     "echo '" + MARK + "timesyncd.conf'; systemd-analyze cat-config systemd/timesyncd.conf 2>/dev/null; true"
 )
 
@@ -85,7 +93,9 @@ def parse_timesync(text: str) -> dict:
     sections = _sections(text)
     head, body = sections.get("daemon", ("daemon ?", ""))
     words = head.split()
-    out: dict = {"daemon": words[1] if len(words) > 1 else None, "also_running": []}
+    out: dict = {"daemon": words[1] if len(words) > 1 else None, "also_running": [], "looked_for": list(KNOWN_DAEMONS)}
+    if out["daemon"] in ("none", "other"):  # observed: none of the daemons preuve reads is running
+        out["daemon"], out["other_running"] = None, words[2:]
     if "+timesyncd" in words:
         out["also_running"].append("systemd-timesyncd")
     if out["daemon"] == "chronyd":
