@@ -158,9 +158,14 @@ def cmd_lint(a: argparse.Namespace) -> int:
         if path is None:
             continue
         try:
-            loader(path)
+            loaded = loader(path)
         except InputError as exc:
             problems += [str(p) for p in exc.problems]
+            continue
+        if loader is load_inventory:  # the namespaces a run would enter exist on this machine
+            from preuve.inputs.inventory import namespace_problems
+
+            problems += [str(p) for p in namespace_problems(*loaded)]
     if a.inventory:  # flows without justification (13.1.a): a lint error, a failed check in a run
         from preuve.inputs.flows import justification_problems
 

@@ -49,7 +49,7 @@ def lint(inv: Path) -> tuple[int, str]:
     return proc.returncode, proc.stderr
 
 
-def test_lab_matrix_is_valid():
+def test_lab_matrix_is_valid(lab_up):  # lint also checks that the namespaces the inventory names exist
     proc = preuve("lint", "-i", REPO / "inventories" / "lab.yaml")
     assert proc.returncode == Exit.COMPLIANT, proc.stderr
 

@@ -120,8 +120,9 @@ flow_matrix: {flows}
 scanner: {{netns: pv-admin}}
 vantage_points:
   - {{name: ghost-ssh, zone: production, ssh: ghost}}
-  - {{name: nowhere-ns, zone: dmz, netns: pv-nowhere}}
 """
+# A vantage namespace that does not exist is an input error (exit 3, file:line) before anything is scanned:
+# tests/test_any_network_namespace.py (issue 12). An SSH vantage that cannot be reached is observed: `error`.
 
 
 def test_unreachable_vantage_gives_error_not_pass(compliant, tmp_path):
@@ -130,10 +131,8 @@ def test_unreachable_vantage_gives_error_not_pass(compliant, tmp_path):
     run = net_scan(tmp_path, inventory=inv, select="NET-FLOW-*")
     assert run.code == Exit.INCOMPLETE, run.proc.stderr
     by = {(r["check_id"], r["target"]["name"]): r for r in run.results}
-    for vantage in ("ghost-ssh", "nowhere-ns"):
-        for check in ("NET-FLOW-ALLOWED", "NET-FLOW-DENIED"):
-            assert by[(check, vantage)]["status"] == "error", by[(check, vantage)]
-    assert "pv-nowhere" in by[("NET-FLOW-DENIED", "nowhere-ns")]["message"]["en"]
+    for check in ("NET-FLOW-ALLOWED", "NET-FLOW-DENIED"):
+        assert by[(check, "ghost-ssh")]["status"] == "error", by[(check, "ghost-ssh")]
     assert "198.18.2.99" in by[("NET-FLOW-DENIED", "ghost-ssh")]["message"]["en"]
 
 

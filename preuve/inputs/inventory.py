@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from preuve.inputs.errors import InputError, InputProblem, field_path
-from preuve.inputs.source import Located, load_yaml, validate
+from preuve.inputs.source import Located, credentials_in_url, load_yaml, validate
 
 Name = str
 
@@ -49,6 +50,22 @@ def _no_inline_secret(value: object) -> object:
     if isinstance(value, str):
         raise ValueError("secrets are referenced, never inlined: use {env: VAR} or {file: /path}")
     return value
+
+
+def _no_url_credentials(value: object, *, user_allowed: bool = False) -> object:
+    """A password, token or signature inside a URL is an inline secret like any other (and would be copied into
+    inputs/ and into every observation's query): refused, and never echoed."""
+    if isinstance(value, str) and credentials_in_url(value, user_allowed=user_allowed):
+        raise ValueError("credentials inside a URL are inline secrets: remove them and reference the secret "
+                         "({env: VAR} or {file: /path}) in the field made for it")
+    return value
+
+
+MIN_SECRET_CHARS = 12
+"""Shortest secret accepted. Every resolved secret is masked wherever it appears in evidence; a shorter one
+(a 7-letter access key id) also occurs by chance inside facts (a certificate's CN) and masking it there would
+rewrite what a check judges. 12 is also ANSSI's minimum length for a password (recommandations relatives à
+l'authentification multifacteur et aux mots de passe, R20-R21)."""
 
 
 class Site(Strict):
@@ -166,6 +183,11 @@ class S3Endpoint(Strict):
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
 
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
 
 class S3Bucket(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="the S3 bucket name")
@@ -206,6 +228,11 @@ class BackupRepository(Strict):
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
+
+    @field_validator("repository", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v, user_allowed=True)  # sftp:user@host:/path names a user, no secret
 
     @field_validator("backend_env", mode="before")
     @classmethod
@@ -253,6 +280,11 @@ class OidcAdminClient(Strict):
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
 
+    @field_validator("issuer", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
 
 class WebAdmin(Strict):
     """A web administration interface and its canary account (password and TOTP seed by reference only)."""
@@ -275,6 +307,11 @@ class WebAdmin(Strict):
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
+
+    @field_validator("url", "login_url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
 
 
 class LockoutCanary(Strict):
@@ -345,6 +382,11 @@ class KubeCluster(Strict):
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
 
+    @field_validator("server", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
     @model_validator(mode="after")
     def _access(self) -> KubeCluster:
         if (self.server is None) == (self.kubeconfig is None):
@@ -383,6 +425,11 @@ class LogStore(Strict):
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> LogStore:
@@ -424,14 +471,22 @@ class Inventory(Strict):
     log_stores: list[LogStore] = []
 
 
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
 def _check_address(v: str) -> str:
+    """An IP address, or a DNS name (RFC 1123 labels; a name whose last label is all digits, such as
+    999.1.1.1, is a mistyped address, never a name: RFC 3696 section 2)."""
     try:
         ipaddress.ip_address(v)
         return v
     except ValueError:
         pass
-    if not v or len(v) > 253 or any(c in v for c in " /:@"):
+    labels = v[:-1].split(".") if v.endswith(".") else v.split(".")
+    if not v or len(v) > 253 or not all(_LABEL.match(label) for label in labels):
         raise ValueError("expected an IP address or a DNS name")
+    if labels[-1].isdigit():
+        raise ValueError("not a valid IP address (each IPv4 part is 0-255), and a DNS name cannot end in digits")
     return v
 
 
@@ -461,6 +516,7 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                     (section, i, "site"),
                     f"unknown site {item.site!r}; declared sites: {sorted(sites) or 'none'}",
                 )
+    _unique_target_names(inv, located, add)
     host_names = {h.name for h in inv.hosts}
     for i, h in enumerate(inv.hosts):
         if h.ssh and h.ssh.jump is not None and h.ssh.jump not in host_names:
@@ -483,6 +539,62 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
     from preuve.inputs.flows import network_checks
 
     return problems + network_checks(inv, located.path, add)
+
+
+TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
+    ("hosts",), ("tls_endpoints",), ("ssh_endpoints",), ("baseline", "ssh_canaries"), ("baseline", "web_admins"),
+    ("baseline", "lockout_canaries"), ("vantage_points",), ("s3", "endpoints"), ("s3", "buckets"), ("backups",),
+    ("kubernetes", "clusters"), ("log_stores",),
+)
+
+
+def _unique_target_names(inv: Inventory, located: Located, add: Callable[[tuple, str], None]) -> None:
+    """A target name is its identity in results, junit.xml and the evidence file names: unique across the whole
+    inventory, whatever the section (a host is also judged as an ssh_endpoint under its own name, a web admin's
+    IdP client as `<name>-oidc`). Duplicates inside one section are reported by that section's own rule."""
+    first: dict[str, tuple] = {}
+    for section in TARGET_SECTIONS:
+        items: object = inv
+        for part in section:
+            items = getattr(items, part)
+        for i, item in enumerate(items):  # type: ignore[arg-type]
+            names = [item.name] + ([f"{item.name}-oidc"] if getattr(item, "oidc", None) is not None else [])
+            for name in names:
+                loc = (*section, i, "name")
+                if name in first and first[name][:-2] != section:
+                    other = first[name]
+                    add(loc, f"target name {name!r} is already used by {field_path(other[:-1])} (line "
+                             f"{located.line_of(other)}): target names are unique across the inventory")
+                first.setdefault(name, loc)
+
+
+def _secret_refs(value: object, here: tuple) -> list[tuple[tuple, SecretRef]]:
+    """Every secret reference in the inventory, with its field path."""
+    if isinstance(value, SecretRef):
+        return [(here, value)]
+    if isinstance(value, BaseModel):
+        return [r for k in type(value).model_fields for r in _secret_refs(getattr(value, k), (*here, k))]
+    if isinstance(value, (list, tuple)):
+        return [r for i, v in enumerate(value) for r in _secret_refs(v, (*here, i))]
+    if isinstance(value, dict):
+        return [r for k, v in value.items() for r in _secret_refs(v, (*here, k))]
+    return []
+
+
+def _short_secrets(inv: Inventory, add: Callable[[tuple, str], None]) -> None:
+    """A secret shorter than MIN_SECRET_CHARS cannot be masked safely (see there): refused, naming its reference,
+    never its value. A reference that cannot be read here (a CI job without the secret) is checked at run time."""
+    for loc, ref in _secret_refs(inv, ()):
+        try:
+            value = ref.resolve()
+        except (KeyError, OSError, UnicodeDecodeError):
+            continue
+        if "PRIVATE KEY" in value:
+            continue  # a key file: masked by its PEM shape and by its body's lines
+        if 0 < len(value) < MIN_SECRET_CHARS:
+            source = f"env {ref.env}" if ref.env is not None else f"file {ref.file}"
+            add(loc, f"the secret in {source} is shorter than {MIN_SECRET_CHARS} characters: too short to be "
+                     "masked safely in evidence (it would also mask ordinary text); use a longer one")
 
 
 def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:
@@ -560,6 +672,18 @@ def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: se
             add(("backups", i, "password"), "restic repositories are always encrypted: give the password reference")
 
 
+def namespace_problems(inv: Inventory, located: Located, *, scanner: bool = True) -> list[InputProblem]:
+    """`scanner.netns` and every vantage point's `netns` must name a network namespace of this machine (any name
+    `ip netns list` shows). Checked by `lint` and before a live run, not by an offline re-judge (`preuve judge`),
+    which enters no namespace; `scanner=False` when `--netns` overrides the inventory's."""
+    from preuve.observe.netns import problem
+
+    wanted = [(("scanner", "netns"), inv.scanner.netns)] if scanner else []
+    wanted += [(("vantage_points", i, "netns"), v.netns) for i, v in enumerate(inv.vantage_points)]
+    return [InputProblem(located.path, located.line_of(loc), field_path(loc), why)
+            for loc, ns in wanted if ns is not None and (why := problem(ns)) is not None]  # fmt: skip
+
+
 LOCAL_PATH_FIELDS = ("key_file", "known_hosts")  # on the scanner; `sshd_config` is a path on the target
 
 
@@ -587,4 +711,12 @@ def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
     if problems:
         raise InputError(problems)
     inv = Inventory.model_validate(_local_paths(inv.model_dump(exclude_unset=True), Path(path).resolve().parent))
+    problems = []
+
+    def add(loc: tuple, msg: str) -> None:
+        problems.append(InputProblem(located.path, located.line_of(loc), field_path(loc), msg))
+
+    _short_secrets(inv, add)  # after `file:` references are made absolute
+    if problems:
+        raise InputError(problems)
     return inv, located

@@ -75,6 +75,10 @@ def open_run(options: Options) -> RunState:
             loaded[key] = loader(path)
         except InputError as exc:
             problems.extend(exc.problems)
+    if not problems and options.replay is None:  # a live run enters its namespaces: they must exist
+        from preuve.inputs.inventory import namespace_problems
+
+        problems += namespace_problems(*loaded["inventory"], scanner=not options.netns)
     if problems:
         raise InputError(problems)
     inv, inv_src = loaded["inventory"]

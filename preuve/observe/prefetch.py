@@ -183,7 +183,7 @@ def _child(spec: dict[str, Any]) -> None:
         return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     if spec["netns"]:
-        from preuve.lab.netns import enter_process
+        from preuve.observe.netns import enter_process
 
         enter_process(spec["netns"])
     results: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from preuve.evidence.record import Observation
 from preuve.judge.session import RunState
 from preuve.observe.engine import observe
 from preuve.observe.profile_params import set_params
+from preuve.observe.sshd_effective import set_inventory
 
 # Packages the collectors import, loaded here on the main thread before the pool starts. CPython 3.11's import
 # deadlock detection can hand a thread a half-initialised module when several threads import intertwined packages
@@ -37,7 +38,7 @@ def preload(collectors: set[str]) -> None:
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
     if not netns:
         return contextlib.nullcontext()
-    from preuve.lab.netns import enter
+    from preuve.observe.netns import enter
 
     return enter(netns)
 
@@ -45,6 +46,7 @@ def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
 def run_observations(state: RunState, requests: list[Any]) -> None:
     hosts = {t.name: t for t in state.targets["host"]}
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
+    set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)
     preload({r.collector for r in requests})
     show = not state.options.quiet and sys.stderr.isatty()
     with _vantage(state.options.netns):

@@ -211,8 +211,8 @@ def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[
     connect() otherwise."""
     import contextlib
 
-    from preuve.lab import enter
     from preuve.observe import probe_remote, synscan
+    from preuve.observe.netns import enter
 
     try:
         ctx = enter(ns) if ns else contextlib.nullcontext()
