@@ -147,3 +147,28 @@ def test_unreadable_journal_is_an_error_not_an_empty_journal(tmp_path):
     proc = _in_private_mounts(tmp_path / "h" / "log" / "journal", jf.JOURNAL, as_nobody=True)
     assert proc.returncode == 1
     assert "system.journal is not readable by nobody" in proc.stderr
+
+
+UNSET = {**YEAR_CONFIG, "settings": {"Storage": "persistent", "SystemMaxUse": "20G"}}  # no MaxRetentionSec
+
+
+def test_unset_max_retention_is_unbounded_like_a_log_store(seeded):
+    """One rule for "unbounded" (issue 12): nothing deletes by age -> passes on age, as LOG-STORE-RETENTION passes
+    a store without deletion; before, an unset MaxRetentionSec failed ("observed null")."""
+    from preuve_checks.logs.check_log_stores import check_log_store_retention
+
+    j, msg = judged(UNSET, header_text(seeded["ssh-key-only"], "/var/log/journal", 8 * MIB))
+    assert not j.failed, msg
+    config = next(e for e in j.expectations if e.label == "logs.journald.max_retention_days")
+    assert config.observed.startswith("unbounded: MaxRetentionSec= (unset or 0), nothing deletes by age")
+    store = Judge()
+    check_log_store_retention(log_store={"kind": "s3", "prefix": "logs/", "lifecycle_rules": None, "versioning": None},
+                              params=Params(), judge=store)  # fmt: skip
+    assert not store.failed and "unbounded" in str(store.expectations[0].observed)
+
+
+def test_unbounded_by_age_but_at_its_size_cap_fails_on_the_measure(seeded):
+    config = {**UNSET, "settings": {**UNSET["settings"], "SystemMaxUse": "8M"}}
+    j, msg = judged(config, header_text(seeded["ssh-key-only"], "/var/log/journal", 8 * MIB))
+    assert [e.label for e in j.failed] == ["logs.journald.measured"], msg
+    assert "the size cap evicts before retention" in msg and "expected: all >= 183" in msg  # the limit, quoted

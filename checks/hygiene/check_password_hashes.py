@@ -13,14 +13,13 @@ def hashed(shadow: list[dict]) -> list[dict]:
 
 
 def verdict(account: dict, params) -> tuple[bool, str]:
+    """The scheme alone: allowed, or accepted with a warning (its cost is judged apart, against its own limit)."""
     scheme = account["scheme"]
     if scheme in params.hygiene.hash_schemes_allowed:
         return True, scheme
     if scheme in params.hygiene.hash_schemes_warned:
-        rounds = account.get("rounds")
-        ok = rounds is not None and rounds >= params.hygiene.sha512crypt_min_rounds
-        return ok, f"{scheme} rounds={rounds}" + (" (accepted with a warning)" if ok else "")
-    return False, scheme
+        return True, f"{scheme} rounds={account.get('rounds')} (accepted with a warning)"
+    return False, f"{scheme} (not in hygiene.hash_schemes_allowed nor hygiene.hash_schemes_warned)"
 
 
 @check("HYG-PASSWORD-HASHES", requirements=["10.3.b", "10.3.d", "5.1.b"], target="baseline_host", severity="high",
@@ -31,6 +30,11 @@ def check_password_hashes(shadow, params, judge):
         judge.not_applicable("no account holds a password hash (all locked or key-only)")
     judge.each("hygiene.password_hashes", {u: ok for u, (ok, _) in verdicts.items()},
                observed={u: what for u, (_, what) in verdicts.items()})
+    warned = {a["user"]: a.get("rounds") for a in hashed(shadow) if a["scheme"] in params.hygiene.hash_schemes_warned}
+    if warned:  # sha512crypt: accepted only with enough rounds
+        minimum = params.hygiene.sha512crypt_min_rounds
+        judge.each("hygiene.sha512crypt_rounds", {u: r is not None and r >= minimum for u, r in warned.items()},
+                   observed=warned, at_least=minimum)
 
 
 @check("HYG-EMPTY-PASSWORDS", requirements=["10.3.a", "9.5.a", "5.1.b"], target="baseline_host", severity="critical",

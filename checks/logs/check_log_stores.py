@@ -15,7 +15,7 @@ def check_log_store_retention(log_store, params, judge):
     minimum = params.logs.retention_days
     judge.each("logs.store.retention_days",
                {s.scope: s.days is None or s.days >= minimum for s in found},
-               observed={s.scope: s.describe() for s in found})
+               observed={s.scope: s.describe() for s in found}, at_least=minimum)
     bounded = [s.days for s in found if s.days is not None]
     if bounded:  # the shortest retention, against the threshold (all unbounded: nothing to compare)
         judge.at_least("logs.store.shortest_retention_days", min(bounded), minimum)

@@ -2,11 +2,13 @@
 own parse (`logrotate -d`). Where the configuration cannot tell (size-based rotation) the oldest rotated file
 is measured instead, and the result says which way each log was judged.
 
-journald: configuration and measure are both evidence and the stricter wins. The journal's oldest entry and its
-disk usage against its size cap are measured: a journal at its cap whose oldest entry is younger than the
-retention FAILS even if MaxRetentionSec says a year (the size cap evicts before retention); a journal younger
-than the retention but not at its cap proves nothing either way, so it is judged on its configuration and the
-result says "measured: oldest entry N d, not at cap"."""
+journald: configuration and measure are both evidence and the stricter wins. "Unbounded" follows one rule
+everywhere (journald here, LOG-STORE-RETENTION for central stores): a store where nothing deletes logs by age
+(MaxRetentionSec unset or 0) is unbounded and passes on age; its size cap is what may delete, judged on the
+measure. The journal's oldest entry and its disk usage against its size cap are measured: a journal at its cap
+whose oldest entry is younger than the retention FAILS even if MaxRetentionSec says a year (the size cap evicts
+before retention); a journal younger than the retention but not at its cap proves nothing either way, so it is
+judged on its configuration and the result says "measured: oldest entry N d, not at cap"."""
 
 import fnmatch
 
@@ -25,10 +27,15 @@ def check_journald_retention(journald, journal, params, judge):
     effective = "persistent" if storage == "auto" and journald["var_log_journal"] else storage
     judge.equals("logs.journald.storage", effective, "persistent")
     seconds = timespan_seconds(settings.get("MaxRetentionSec", "0") or "0")
-    days = round(seconds / 86400, 1) if seconds else None  # 0 or unset: only size limits it (unknowable)
-    judge.at_least("logs.journald.max_retention_days", days, params.logs.retention_days)
+    minimum = params.logs.retention_days
+    if seconds:
+        judge.at_least("logs.journald.max_retention_days", round(seconds / 86400, 1), minimum)
+    else:  # the one rule for "unbounded" (README, logs): nothing deletes by age; the size cap is judged by measure
+        judge.each("logs.journald.max_retention_days", {"MaxRetentionSec": True}, at_least=minimum,
+                   observed=f"unbounded: MaxRetentionSec={settings.get('MaxRetentionSec', '')} (unset or 0), "
+                            "nothing deletes by age; the size cap is judged by measure")  # fmt: skip
     ok, how = journal_measured(settings, effective, journal, params)
-    judge.each("logs.journald.measured", {f"size cap keeps {params.logs.retention_days} d": ok}, observed=how)
+    judge.each("logs.journald.measured", {f"size cap keeps {minimum} d": ok}, observed=how, at_least=minimum)
 
 
 def journal_measured(settings: dict, storage: str, journal: dict, params) -> tuple[bool, str]:
@@ -78,4 +85,5 @@ def check_logrotate_retention(logrotate, params, judge):
     verdicts = {e["pattern"]: judged_days(e, logrotate["rotated_files"]) for e in entries}
     judge.each("logs.logrotate.retention_days",
                {p: d is not None and d >= params.logs.retention_days for p, (d, _) in verdicts.items()},
-               observed={p: f"{d if d is not None else '?'} d ({how})" for p, (d, how) in verdicts.items()})
+               observed={p: f"{d if d is not None else '?'} d ({how})" for p, (d, how) in verdicts.items()},
+               at_least=params.logs.retention_days)

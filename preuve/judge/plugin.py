@@ -23,7 +23,7 @@ from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.session import Options, RunState, copy_inputs, open_run
 from preuve.judge.verdict import ObservationUnavailable, build_result
-from preuve.judge.verdicts import SEVERITIES, Judge, NonCompliance
+from preuve.judge.verdicts import SEVERITIES, Judge, NonCompliance, TrackedParams
 from preuve.observe.sources import SOURCES
 
 STATE = pytest.StashKey[RunState]()
@@ -316,11 +316,12 @@ for _name in SOURCES:
 
 @pytest.fixture
 def params(request: pytest.FixtureRequest) -> Any:
-    """The profile's parameters (thresholds, allowlists)."""
+    """The profile's parameters (thresholds, allowlists); what a check reads is noted so that its verdicts name
+    the parameter behind each limit."""
     state = _state(request.config)
     if state is None:
         pytest.skip("preuve is not active")
-    return state.profile.params
+    return TrackedParams(state.profile.params, request.getfixturevalue("judge").reads)
 
 
 @pytest.fixture

@@ -76,9 +76,13 @@ class Expectation:
     observed: Any
     ok: bool
     offending: Any = None
+    # the profile parameter that set `expected` (or the limit), e.g. "logs.retention_days": every message quotes it
+    param: str | None = None
+    # for `all` over items judged against one threshold: [operator, value], e.g. ["at_least", 183]
+    limit: list[Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not (k == "offending" and v is None)}
+        return {k: v for k, v in self.__dict__.items() if not (k in ("offending", "param", "limit") and v is None)}
 
 
 def _plain(v: Any) -> Any:
@@ -90,17 +94,56 @@ def _plain(v: Any) -> Any:
     return v
 
 
+class TrackedParams:
+    """The profile's parameters as a check sees them, noting each leaf it reads (path, value) in `reads`, so the
+    judge can name the parameter behind a threshold or an allowlist without the check repeating it."""
+
+    __slots__ = ("_obj", "_path", "_reads")
+
+    def __init__(self, obj: Any, reads: list[tuple[str, Any]], path: str = "") -> None:
+        object.__setattr__(self, "_obj", obj)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_reads", reads)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._obj, name)
+        path = f"{self._path}.{name}" if self._path else name
+        if hasattr(type(value), "model_fields"):  # a section of the profile (pydantic model)
+            return TrackedParams(value, self._reads, path)
+        if not callable(value):
+            self._reads.append((path, value))
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("profile parameters are read-only")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None or a in ("", [], {}, ()):
+        return False  # a flag, an unset or empty value names no threshold
+    return _plain(a) == _plain(b)
+
+
 @dataclass
 class Judge:
     """Collects the expectations of one check on one target."""
 
     expectations: list[Expectation] = field(default_factory=list)
+    reads: list[tuple[str, Any]] = field(default_factory=list)  # parameters the check read (TrackedParams)
+
+    def param_for(self, value: Any) -> str | None:
+        """The parameter most recently read whose value is `value` (None when no read parameter has it)."""
+        return next((path for path, v in reversed(self.reads) if _same(v, value)), None)
 
     def _add(
-        self, label: str, op: str, expected: Any, observed: Any, ok: bool, offending: Any = None
+        self, label: str, op: str, expected: Any, observed: Any, ok: bool, offending: Any = None,
+        param: str | None = None, limit: tuple[str, Any] | None = None,
     ) -> bool:
+        if param is None:
+            param = self.param_for(limit[1] if limit else expected)
         self.expectations.append(
-            Expectation(label, op, _plain(expected), _plain(observed), ok, _plain(offending))
+            Expectation(label, op, _plain(expected), _plain(observed), ok, _plain(offending), param,
+                        [limit[0], _plain(limit[1])] if limit else None)
         )
         return ok
 
@@ -132,11 +175,17 @@ class Judge:
         obs = list(observed)
         return self._add(label, "non_empty", "non-empty", obs, bool(obs))
 
-    def each(self, label: str, items: dict[str, bool], observed: Any = None) -> bool:
-        """Every named item must hold; the ones that do not are the offending ones."""
+    def each(
+        self, label: str, items: dict[str, bool], observed: Any = None, *,
+        at_least: float | None = None, at_most: float | None = None, param: str | None = None,
+    ) -> bool:
+        """Every named item must hold; the ones that do not are the offending ones. When each item is compared
+        with one threshold, give it (`at_least=` / `at_most=`): the message then quotes it and its parameter."""
         bad = sorted(k for k, ok in items.items() if not ok)
+        limit = (("at_least", at_least) if at_least is not None
+                 else ("at_most", at_most) if at_most is not None else None)  # fmt: skip
         return self._add(
-            label, "all", "all", observed if observed is not None else items, not bad, bad or None
+            label, "all", "all", observed if observed is not None else items, not bad, bad or None, param, limit
         )
 
     def not_applicable(self, reason: str) -> None:

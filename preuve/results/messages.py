@@ -26,9 +26,24 @@ def show(v: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def sentence(e: Expectation, label: str, lang: str) -> str:
+_EACH = {"at_least": ("tous ≥ {e}", "all >= {e}"), "at_most": ("tous ≤ {e}", "all <= {e}")}
+_PARAM = (" (paramètre {p})", " (parameter {p})")
+
+
+def expected_text(e: Expectation, lang: str) -> str:
+    """What was expected, with the limit each item is held to and the profile parameter that set it."""
     i = 0 if lang == "fr" else 1
-    expected = _EXPECTED[e.operator][i].format(e=show(e.expected))
+    limit = getattr(e, "limit", None)
+    if e.operator == "all" and limit:
+        text = _EACH[limit[0]][i].format(e=show(limit[1]))
+    else:
+        text = _EXPECTED[e.operator][i].format(e=show(e.expected))
+    param = getattr(e, "param", None)
+    return text + (_PARAM[i].format(p=param) if param else "")
+
+
+def sentence(e: Expectation, label: str, lang: str) -> str:
+    expected = expected_text(e, lang)
     obs = show(e.observed)
     if lang == "fr":
         off = f" (non conformes : {show(e.offending)})" if e.offending is not None else ""
