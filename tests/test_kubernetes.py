@@ -182,6 +182,87 @@ def test_standin_answers_like_an_apiserver(standins):
         b'"details":{"group":"rbac.authorization.k8s.io","kind":"clusterroles"},"code":403}'))
 
 
+KUBEADM_BINDING = "RoleBinding/kube-public/kubeadm:bootstrap-signer-clusterinfo -> kubeadm:bootstrap-signer-clusterinfo"
+
+
+def test_kubeadm_cluster_info_binding_is_expected_when_anonymous_requests_are_refused(k8s_run):
+    """Stock kubeadm binds system:anonymous to get kube-public/cluster-info; with anonymous auth off it is inert."""
+    r = k8s_run.result("K8S-RBAC-ANONYMOUS", "k8s-good")
+    assert r["status"] == "pass", r["message"]["en"]
+    note = r["observed"]["k8s.rbac.anonymous_grants"][KUBEADM_BINDING]
+    assert note.startswith("kubeadm's public cluster-info binding (get configmaps/cluster-info): expected; inert")
+    assert "unauthenticated GET /api/v1/namespaces: 401" in note and "--anonymous-auth=false" in note
+    assert "configmaps/cluster-info: 401" in note
+
+
+def test_kubeadm_cluster_info_binding_is_a_finding_when_anonymous_auth_is_on(k8s_run):
+    r = k8s_run.result("K8S-RBAC-ANONYMOUS", "k8s-weak")
+    assert r["status"] == "fail"
+    offending = r["expectations"][0]["offending"]
+    assert KUBEADM_BINDING in offending and "ClusterRoleBinding/anonymous-view -> view" in offending
+    note = r["observed"]["k8s.rbac.anonymous_grants"][KUBEADM_BINDING]
+    assert "the cluster CA and API address are given to anyone" in note
+    assert "configmaps/cluster-info: 200 (readable by anyone)" in note and "true (default, unset)" in note
+    assert "system:public-info-viewer" not in offending  # kubernetes.anonymous_bindings_allowed
+
+
+def test_anonymous_grant_judged_with_the_anonymous_state():
+    """Unit: every signal of anonymous auth counts, a widened kubeadm Role is no longer kubeadm's, an inert
+    custom grant still fails (saying it is inert), an unknown state cannot pass kubeadm's binding."""
+    from checks.kubernetes.check_rbac import check_rbac_anonymous
+    from preuve.inputs.params import Params
+    from preuve.judge.verdict import ObservationUnavailable
+    from preuve.judge.verdicts import Judge
+
+    cluster = seed("good", "t", "n")
+    objs = cluster["objects"]
+    rbac = {"clusterroles": [o for o in objs if o["kind"] == "ClusterRole"],
+            "clusterrolebindings": [o for o in objs if o["kind"] == "ClusterRoleBinding"],
+            "roles": [o for o in objs if o["kind"] == "Role"],
+            "rolebindings": [o for o in objs if o["kind"] == "RoleBinding"]}
+    refused = {"resource": {"path": "/api/v1/namespaces", "code": 401}}
+    flag_off = {"pods": [{"pod": "kube-apiserver-cp-1", "anonymous-auth": "false"}]}
+
+    def judge(rbac=rbac, probe=refused, flags=flag_off):
+        j = Judge()
+        check_rbac_anonymous(k8s_rbac={**rbac, "anonymous_flags": flags}, k8s_probe=probe, params=Params(), judge=j)
+        return j
+
+    assert not judge().failed
+    assert judge(flags={"pods": [{"pod": "p", "anonymous-auth": None}]}).failed  # unset = true: on
+    on = {"resource": {"path": "/api/v1/namespaces", "code": 403,
+                       "message": 'namespaces is forbidden: User "system:anonymous" cannot list'}}
+    assert judge(probe=on).failed  # the behaviour says on, whatever the flag says
+    with pytest.raises(ObservationUnavailable, match="cannot be judged"):
+        judge(probe={}, flags={"error": "HTTP 403"})
+    wide = [{**r, "rules": [{"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "list"]}]}
+            if r["metadata"]["name"] == "kubeadm:bootstrap-signer-clusterinfo" else r for r in rbac["roles"]]
+    j = judge(rbac={**rbac, "roles": wide})
+    assert j.failed and "grants Role kubeadm:bootstrap-signer-clusterinfo to User:system:anonymous (inert while" in (
+        j.failed[0].observed[KUBEADM_BINDING])
+
+
+def test_star_on_star_clusterrole_counts_as_cluster_admin(k8s_run):
+    """ops-everything grants * on * in *: cluster-admin in all but name; its undeclared holder fails the check."""
+    r = k8s_run.result("K8S-RBAC-CLUSTER-ADMIN", "k8s-weak")
+    assert r["status"] == "fail"
+    assert "Group:oidc:ops-contractors" in r["expectations"][0]["offending"]
+    grants = r["observed"]["k8s.rbac.cluster_admin_grants"]
+    assert grants["ClusterRoleBinding/ops-contractors -> ops-everything (verbs * on resources * in apiGroups *)"] == [
+        "Group:oidc:ops-contractors"]
+    good = k8s_run.result("K8S-RBAC-CLUSTER-ADMIN", "k8s-good")
+    assert good["status"] == "pass" and good["observed"]["k8s.rbac.cluster_admins"] == [
+        "Group:oidc:platform-admins", "Group:system:masters"]
+
+
+def test_nonresource_star_role_counts_as_cluster_admin():
+    from checks.kubernetes.check_rbac import admin_roles
+
+    rbac = {"clusterroles": [{"metadata": {"name": "urls"}, "rules": [{"nonResourceURLs": ["*"], "verbs": ["*"]}]},
+                             {"metadata": {"name": "reader"}, "rules": [{"nonResourceURLs": ["*"], "verbs": ["get"]}]}]}
+    assert admin_roles(rbac) == {"cluster-admin": "cluster-admin", "urls": "verbs * on nonResourceURLs *"}
+
+
 def test_flag_parsing():
     from preuve.observe.kubernetes import parse_flags
 

@@ -1,9 +1,11 @@
 """The two seeded clusters the Kubernetes stand-in serves: `good` (compliant CaaS) and `weak` (every finding).
 
-Objects are written as a kubeadm cluster on AWS eu-west-3 (Paris) would return them; `weak` adds a node in
-us-east-1, anonymous auth, identity encryption, audit maxage 30, a static token file, a ClusterRoleBinding to
-system:unauthenticated, a tenant without default-deny or quota, a cross-tenant RoleBinding, wildcard and
-undeclared cluster-admin grants, a non-EU plain-HTTP Velero location and failed or stale backups.
+Objects are written as a kubeadm cluster on AWS eu-west-3 (Paris) would return them, with kubeadm's own
+kube-public/cluster-info ConfigMap and its RoleBinding to system:anonymous (public by design, both clusters);
+`weak` adds a node in us-east-1, anonymous auth (which makes that binding live), identity encryption, audit
+maxage 30, a static token file, a ClusterRoleBinding to system:unauthenticated, a tenant without default-deny or
+quota, a cross-tenant RoleBinding, wildcard and undeclared cluster-admin grants (by name, and through a ClusterRole
+granting `*` on `*` in `*`), a non-EU plain-HTTP Velero location and failed or stale backups.
 Backup times are relative to the moment the stand-in starts (it serves what a cluster would say right then).
 """
 
@@ -115,8 +117,29 @@ def _cluster_role(name: str, rules: list[dict]) -> dict:
     return {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": _meta(name), "rules": rules}
 
 
+KUBEADM_CLUSTER_INFO = "kubeadm:bootstrap-signer-clusterinfo"
+
+
+def _kubeadm_public_info() -> list[dict]:
+    """What `kubeadm init` writes in kube-public (phases/bootstraptoken/clusterinfo): the cluster-info ConfigMap
+    (CA and API address, for `kubeadm join` discovery) and a Role + RoleBinding letting system:anonymous get it."""
+    kubeconfig = ("apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: LS0tLS1CRUdJTi4uLg==\n"
+                  "    server: https://10.0.0.10:6443\n  name: \"\"\ncontexts: null\ncurrent-context: \"\"\n"
+                  "kind: Config\npreferences: {}\nusers: null\n")
+    return [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("cluster-info", "kube-public"),
+         "data": {"kubeconfig": kubeconfig}},
+        {"apiVersion": RBAC, "kind": "Role", "metadata": _meta(KUBEADM_CLUSTER_INFO, "kube-public"),
+         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"],
+                    "verbs": ["get"]}]},
+        {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": _meta(KUBEADM_CLUSTER_INFO, "kube-public"),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": KUBEADM_CLUSTER_INFO},
+         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:anonymous"}]},
+    ]
+
+
 def _rbac(good: bool) -> list[dict]:
-    out = [
+    out = [*_kubeadm_public_info(),
         _cluster_role("cluster-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
                                         {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
         _cluster_role("system:public-info-viewer", [{"nonResourceURLs": ["/healthz", "/livez", "/readyz",
@@ -137,6 +160,7 @@ def _rbac(good: bool) -> list[dict]:
             _cluster_role("ops-everything", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
             _crb("anonymous-view", "view", ("Group", "system:unauthenticated")),
             _crb("ci-deployer-admin", "cluster-admin", ("ServiceAccount", "ci/deployer")),
+            _crb("ops-contractors", "ops-everything", ("Group", "oidc:ops-contractors")),  # admin in all but name
         ]
     return out
 

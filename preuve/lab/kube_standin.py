@@ -12,7 +12,9 @@ NotFoundHandler. Writes answer 405 (a real apiserver would accept them or refuse
 
 Not emulated (say so in reports): writes, watch, field selectors, pagination (`limit`/`continue`), RBAC
 evaluation (the scanner's token may read everything, a `noaccess` token nothing; anonymous requests, when
-anonymous auth is on, may read only the public-info-viewer paths), impersonation, protobuf, aggregated discovery.
+anonymous auth is on, may read the public-info-viewer paths and what a namespaced RoleBinding to
+system:anonymous grants, e.g. kubeadm's kube-public/cluster-info; ClusterRoleBindings to anonymous subjects are
+not evaluated), impersonation, protobuf, aggregated discovery.
 
 kmock (MIT, PyPI 0.8) was considered: it emulates list/get/watch well but its Status bodies are its own
 (reason "Object Not Found", tracebacks in details) and it serves plain HTTP from aiohttp's test server; the
@@ -33,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 # (group, version, plural) -> (kind, namespaced)
 RESOURCES: dict[tuple[str, str, str], tuple[str, bool]] = {
+    ("", "v1", "configmaps"): ("ConfigMap", True),
     ("", "v1", "namespaces"): ("Namespace", False),
     ("", "v1", "nodes"): ("Node", False),
     ("", "v1", "persistentvolumes"): ("PersistentVolume", False),
@@ -115,6 +118,30 @@ class Cluster:
             meta.setdefault("resourceVersion", str(1000 + i))
             self.objects[key].append(obj)
 
+    def anonymous_may(self, verb: str, key: tuple[str, str, str], ns: str | None, name: str | None) -> bool:
+        """What a namespaced RoleBinding to system:anonymous/system:unauthenticated grants (kubeadm's cluster-info):
+        the one slice of RBAC the stand-in evaluates, for anonymous requests only."""
+        if ns is None:
+            return False
+        anonymous = {("User", "system:anonymous"), ("Group", "system:unauthenticated")}
+        rbac = "rbac.authorization.k8s.io"
+        roles = {(r["metadata"].get("namespace"), r["metadata"]["name"]): r
+                 for r in self.objects[(rbac, "v1", "roles")]}
+        roles.update({(None, r["metadata"]["name"]): r for r in self.objects[(rbac, "v1", "clusterroles")]})
+        for b in self.objects[(rbac, "v1", "rolebindings")]:
+            if b["metadata"].get("namespace") != ns:
+                continue
+            if not any((s.get("kind"), s.get("name")) in anonymous for s in b.get("subjects") or []):
+                continue
+            ref = b["roleRef"]
+            role = roles.get((ns if ref["kind"] == "Role" else None, ref["name"]))
+            for rule in (role or {}).get("rules") or []:
+                if (({verb, "*"} & set(rule.get("verbs") or [])) and ({key[0], "*"} & set(rule.get("apiGroups") or []))
+                        and ({key[2], "*"} & set(rule.get("resources") or []))
+                        and (not rule.get("resourceNames") or name in rule["resourceNames"])):
+                    return True
+        return False
+
     def groups(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for group, version, _ in RESOURCES:
@@ -185,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
                 if target is not None:
                     (group, _, plural), ns, name = target
                     verb = "get" if name else "list"
+                    if user["user"] == "system:anonymous" and self.cluster.anonymous_may(verb, target[0], ns, name):
+                        return self._serve(target, query)
                     return self._send(403, forbidden(user["user"], verb, group, plural, ns, name))
             return self._send(403, forbidden_path(user["user"], path))
         if path == "/metrics":
@@ -205,6 +234,10 @@ class Handler(BaseHTTPRequestHandler):
         target = self._resolve(path)
         if target is None:
             return self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
+        return self._serve(target, query)
+
+    def _serve(self, target: tuple[tuple[str, str, str], str | None, str | None], query: dict[str, list[str]]
+               ) -> None:  # fmt: skip
         key, ns, name = target
         kind, _ = RESOURCES[key]
         items = [o for o in self.cluster.objects[key] if ns is None or o["metadata"].get("namespace") == ns]

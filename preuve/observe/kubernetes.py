@@ -4,8 +4,10 @@ One observation per cluster gathers every list the selected checks need, grouped
 - `apiserver`: kube-apiserver flags from its pod spec in kube-system (kubeadm static pod mirror) and the
   storage transformation counters of /metrics (which encryption provider really writes Secrets);
 - `probe`: what an *unauthenticated* client gets (401 when anonymous auth is off; 403 naming system:anonymous
-  when it is on), on a resource path and on /version;
-- `rbac`: ClusterRoles, ClusterRoleBindings, Roles, RoleBindings;
+  when it is on), on a resource path, on /version and on kubeadm's public kube-public/cluster-info ConfigMap
+  (status only: its body, public by design, is not recorded);
+- `rbac`: ClusterRoles, ClusterRoleBindings, Roles, RoleBindings, and the `--anonymous-auth` /
+  `--authentication-config` flags of the kube-apiserver pods (an anonymous grant is judged with them);
 - `tenants`: Namespaces, NetworkPolicies, ResourceQuotas, RoleBindings;
 - `location`: Nodes, PersistentVolumes, StorageClasses, Velero BackupStorageLocations and VolumeSnapshotLocations;
 - `velero`: Velero Schedules and Backups.
@@ -34,6 +36,7 @@ PATHS: dict[str, dict[str, str]] = {
     "location": {"nodes": "/api/v1/nodes", "persistentvolumes": "/api/v1/persistentvolumes",
                  "storageclasses": "/apis/storage.k8s.io/v1/storageclasses"},
 }
+CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"  # kubeadm's public discovery document
 APISERVER_SELECTOR = "component=kube-apiserver"  # kubeadm, kops, k3s-free clusters label it so
 METRIC = re.compile(r'^apiserver_storage_transformation_operations_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -157,14 +160,30 @@ def parse_transformations(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def _apiserver(api: _Api) -> dict[str, Any]:
-    pods = _items(api.get("/api/v1/namespaces/kube-system/pods", [("labelSelector", APISERVER_SELECTOR)]))
-    found = []
-    for pod in pods:
-        for c in pod.get("spec", {}).get("containers", []):
-            if c.get("name") == "kube-apiserver":
-                cmd = [*c.get("command", []), *c.get("args", [])]
-                found.append({"pod": pod["metadata"]["name"], "command": cmd, "flags": parse_flags(cmd)})
+def _apiserver_pods(api: _Api, cache: dict[str, Any]) -> list[dict[str, Any]]:
+    """The kube-apiserver pods' flags, read once per observation (the rbac and apiserver facts share them)."""
+    if "pods" not in cache:
+        try:
+            cache["pods"] = _read_apiserver_pods(api)
+        except ObservationError as exc:
+            cache["pods"] = exc
+    if isinstance(cache["pods"], ObservationError):
+        raise cache["pods"]
+    return cache["pods"]
+
+
+def _anonymous_flags(api: _Api, cache: dict[str, Any]) -> dict[str, Any]:
+    """What the kube-apiserver flags say about anonymous requests (None: flag absent), or why they are unknown."""
+    try:
+        pods = _apiserver_pods(api, cache)
+    except ObservationError as exc:
+        return {"error": str(exc)}
+    return {"pods": [{"pod": p["pod"], "anonymous-auth": p["flags"].get("anonymous-auth"),
+                      "authentication-config": p["flags"].get("authentication-config")} for p in pods]}
+
+
+def _apiserver(api: _Api, cache: dict[str, Any]) -> dict[str, Any]:
+    found = _apiserver_pods(api, cache)
     try:
         metrics = api.get("/metrics")
     except ObservationError as exc:  # the flags stay judgeable; the encryption check reports this as `error`
@@ -172,10 +191,21 @@ def _apiserver(api: _Api) -> dict[str, Any]:
     return {"pods": found, "transformations": parse_transformations(metrics if isinstance(metrics, str) else "")}
 
 
+def _read_apiserver_pods(api: _Api) -> list[dict[str, Any]]:
+    pods = _items(api.get("/api/v1/namespaces/kube-system/pods", [("labelSelector", APISERVER_SELECTOR)]))
+    found = []
+    for pod in pods:
+        for c in pod.get("spec", {}).get("containers", []):
+            if c.get("name") == "kube-apiserver":
+                cmd = [*c.get("command", []), *c.get("args", [])]
+                found.append({"pod": pod["metadata"]["name"], "command": cmd, "flags": parse_flags(cmd)})
+    return found
+
+
 def _probe(conn: Connection, timeout: float) -> dict[str, Any]:
     anon = _Api(conn, timeout, anonymous=True)
     out: dict[str, Any] = {}
-    for key, path in (("resource", "/api/v1/namespaces"), ("version", "/version")):
+    for key, path in (("resource", "/api/v1/namespaces"), ("version", "/version"), ("cluster_info", CLUSTER_INFO)):
         code, body = anon.raw(path)
         try:
             doc = json.loads(body)
@@ -203,23 +233,26 @@ def collect(conn: Connection, facts: list[str], timeout: float) -> tuple[dict[st
     api = _Api(conn, timeout)
     version = api.get("/version")
     out: dict[str, Any] = {"version": version.get("gitVersion") if isinstance(version, dict) else None}
+    cache: dict[str, Any] = {}
     for fact in facts:
         try:
-            out[fact] = _fact(api, conn, fact, timeout)
+            out[fact] = _fact(api, conn, fact, timeout, cache)
         except ObservationError as exc:  # e.g. a 403 on one list: that fact's checks are `error`, the others judge
             out[fact] = {"error": str(exc)}
     return out, {"server": api.host, "facts": sorted(facts)}
 
 
-def _fact(api: _Api, conn: Connection, fact: str, timeout: float) -> dict[str, Any]:
+def _fact(api: _Api, conn: Connection, fact: str, timeout: float, cache: dict[str, Any]) -> dict[str, Any]:
     if fact == "apiserver":
-        return _apiserver(api)
+        return _apiserver(api, cache)
     if fact == "probe":
         return _probe(conn, timeout)
     if fact in PATHS:
         found: dict[str, Any] = {plural: _items(api.get(path)) for plural, path in PATHS[fact].items()}
         if fact == "location":
             found["velero"] = _velero(api, conn.velero_namespace, ("backupstoragelocations", "volumesnapshotlocations"))
+        if fact == "rbac":
+            found["anonymous_flags"] = _anonymous_flags(api, cache)
         return found
     if fact == "velero":
         return _velero(api, conn.velero_namespace, ("schedules", "backups"))
