@@ -60,12 +60,15 @@ EXPECTED_FAILURES = {
     | SSHD_CHECKS,
     "tls-good": set(),
     "ssh-good": set(),
+    # issue 12: compliant globally, weakened by Match blocks only (scanner's network, root, port 2222)
+    "ssh-match": {"SSH-PASSWORD-AUTH", "SSH-ROOT-LOGIN", "SSH-MAX-AUTH-TRIES"},
 }
 ALL_CHECKS = {
     "tls-weak": TLS_CHECKS,
     "tls-good": TLS_CHECKS,
     "ssh-weak": SSH_PROTOCOL_CHECKS | SSHD_CHECKS,
     "ssh-good": SSH_PROTOCOL_CHECKS | SSHD_CHECKS,
+    "ssh-match": SSH_PROTOCOL_CHECKS | SSHD_CHECKS,
 }
 
 # The observed value each failure must quote (proof that it failed for the right reason).
@@ -93,6 +96,10 @@ OBSERVED_IN_MESSAGE = {
     ("SSH-ALLOW-LIST", "ssh-weak"): "observé []",
     ("SSH-USER-ENVIRONMENT", "ssh-weak"): "observé yes",
     ("SSH-STRICT-MODES", "ssh-weak"): "observé no",
+    # the Match-only failures name the connection context that produced them
+    ("SSH-PASSWORD-AUTH", "ssh-match"): "observé yes [user=auditor,addr=198.18.1.10,laddr=198.18.2.40,lport=22",
+    ("SSH-ROOT-LOGIN", "ssh-match"): "observé yes [user=root,",
+    ("SSH-MAX-AUTH-TRIES", "ssh-match"): "lport=2222",
 }
 
 
@@ -134,3 +141,21 @@ def test_ssh_host_facts_come_from_one_connection(lab_run):
     obs = json.loads((lab_run.out / "observations/ssh_host/ssh-good.json").read_text())
     assert obs["ok"] and obs["facts"]["host_key"]["trusted"] == "known_hosts"
     assert "sshd -T" in json.dumps(obs["query"]["commands"])
+
+
+def test_ssh_match_is_compliant_outside_its_match_blocks(lab_run):
+    """What `sshd -T` without connection context judges (the naive view): every other context of ssh-match is
+    compliant, so only the per-connection evaluation finds its three weaknesses; the server's answer to `none`
+    confirms the password one from the scanner's network."""
+    import json
+
+    obs = json.loads((lab_run.out / "observations/ssh_host/ssh-match.json").read_text())
+    fact = obs["facts"]["sshd_effective"]
+    assert set(fact["criteria"]) == {"address", "user", "localport"}
+    assert "password" in fact["offered"]["methods"]
+    base = fact["base"]["config"]
+    other = next(c for c in fact["contexts"] if (c["user"], c["addr"], c["lport"]) == ("auditor", "198.18.2.1", "22"))
+    merged = {**base, **other["config"]}
+    assert (merged["passwordauthentication"], merged["maxauthtries"], merged["permitrootlogin"]) == (
+        ["no"], ["2"], ["no"])
+    assert lab_run.result("SSH-PASSWORD-AUTH", "ssh-good")["status"] == "pass"

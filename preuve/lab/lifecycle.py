@@ -28,6 +28,7 @@ from . import (
     kubeapi,
     logstores,
     logsup,
+    mfa_factors,
     netns,
     network,
     nginx,
@@ -120,6 +121,7 @@ def _prepare(paths: LabPaths) -> tuple[list[accounts.LabUser], dict[str, pki.Tls
     kubeapi.write_configs(paths)
     backups.ensure(paths)
     hosts.write(paths, next(u.uid for u in users if u.name == "auditor"))
+    mfa_factors.write(paths)  # over ssh-mfa's /etc: after it
     webadmin.write(paths)
     idp.write(paths)
     logstores.write(paths)
@@ -130,12 +132,14 @@ def _start_services(paths: LabPaths) -> None:
     starters = {
         "ssh-good": lambda: sshd.start(paths, "good"),
         "ssh-weak": lambda: sshd.start(paths, "weak"),
+        "ssh-match": lambda: sshd.start(paths, "match"),
         "tls-good": lambda: nginx.start(paths, "good"),
         "tls-weak": lambda: nginx.start(paths, "weak"),
         "s3": lambda: s3.start(paths),
         "k8s-good": lambda: kubeapi.start(paths, "good"),
         "k8s-weak": lambda: kubeapi.start(paths, "weak"),
         **{name: (lambda name=name: hosts.start(paths, name)) for name in hosts.HOSTS},
+        **{name: (lambda name=name: mfa_factors.start(paths, name)) for name in mfa_factors.FACTORS},
         "log-collector": lambda: logsup.start(paths),
         "web-admin": lambda: webadmin.start(paths),
         "idp": lambda: idp.start(paths),

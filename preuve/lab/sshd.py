@@ -1,8 +1,10 @@
-"""The two OpenSSH servers: configs (hardened vs legacy) and how they start.
+"""The plain OpenSSH servers: configs (hardened, legacy, hardened but for Match blocks) and how they start.
 
 ssh-good follows the ANSSI OpenSSH guide; ssh-weak keeps OpenSSH's defaults
 and re-enables every legacy algorithm OpenSSH 9.2 still compiles in, so the
-scanner has real findings to make. Each sshd runs in its own private mount
+scanner has real findings to make. ssh-match (issue 12) has ssh-good's global
+section, so `sshd -T` alone finds nothing, and three Match blocks that each
+weaken one setting for one kind of connection only. Each sshd runs in its own private mount
 namespace with the lab's /etc files bind-mounted over the host's.
 """
 
@@ -17,6 +19,7 @@ from .sshkeys import host_key_files
 from .topology import SERVICES
 
 SSHD = "/usr/sbin/sshd"
+PROFILES = ("good", "weak", "match")
 PRIVSEP_DIR = Path("/run/sshd")
 
 GOOD_OPTIONS = """\
@@ -65,25 +68,44 @@ UsePAM no
 """
 
 
+MATCH_PORT = 2222
+"""ssh-match's second listener (only judged host-side, with `sshd -T -C lport=`; no flow needs it)."""
+
+# Compliant for every connection but: the scanner's network (password), root (direct login), the second port.
+MATCH_BLOCKS = f"""\
+Match Address 198.18.1.0/24
+    PasswordAuthentication yes
+Match User root
+    PermitRootLogin yes
+Match LocalPort {MATCH_PORT}
+    MaxAuthTries 10
+"""
+
+
 def render_config(paths: LabPaths, profile: str) -> str:
-    """sshd_config text for ``profile`` (``good`` or ``weak``)."""
+    """sshd_config text for ``profile`` (``good``, ``weak`` or ``match``)."""
     svc = SERVICES[f"ssh-{profile}"]
+    keys = "good" if profile == "match" else profile
+    extra = [f"ListenAddress {svc.address}:{MATCH_PORT}"] if profile == "match" else []
     head = [
         f"# preuve lab: {svc.name} (generated, do not edit)",
         f"ListenAddress {svc.address}:{svc.port}",
-        *(f"HostKey {k}" for k in host_key_files(paths, profile)),
+        *extra,
+        *(f"HostKey {k}" for k in host_key_files(paths, keys)),
         f"PidFile {paths.pid_file(svc.name)}",
         "AuthorizedKeysFile .ssh/authorized_keys",
     ]
     body = GOOD_OPTIONS if profile == "good" else WEAK_OPTIONS
+    if profile == "match":  # root is allowed in (no key, locked password): PermitRootLogin is what decides
+        body = GOOD_OPTIONS.replace("AllowUsers auditor", "AllowUsers auditor root") + MATCH_BLOCKS
     return "\n".join(head) + "\n" + body
 
 
 def write_configs(paths: LabPaths) -> None:
-    """Write both configs and have ``sshd -t`` vet them (fails loudly if not)."""
+    """Write the configs and have ``sshd -t`` vet them (fails loudly if not)."""
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)  # sshd -t insists on it too
     paths.sshd.mkdir(parents=True, exist_ok=True)
-    for profile in ("good", "weak"):
+    for profile in PROFILES:
         cfg = paths.sshd_config(profile)
         cfg.write_text(render_config(paths, profile))
         cfg.chmod(0o644)

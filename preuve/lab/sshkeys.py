@@ -43,6 +43,7 @@ def _keygen(path: Path, args: list[str], comment: str) -> None:
 
 
 def host_key_files(paths: LabPaths, profile: str) -> list[Path]:
+    profile = "good" if profile == "match" else profile  # ssh-match (issue 12) shares ssh-good's host keys
     return [paths.host_keys(profile) / stem for stem, _ in HOST_KEYS[profile]]
 
 
@@ -74,5 +75,6 @@ def write_known_hosts(paths: LabPaths) -> None:
     true_weak = _entries(weak, host_key_files(paths, "weak"))
     true_good = _entries(good, host_key_files(paths, "good"))
     fake_good = _entries(good, [paths.host_keys(IMPOSTOR) / s for s, _ in HOST_KEYS["good"]])
-    paths.known_hosts.write_text("\n".join(true_good + true_weak) + "\n")
-    paths.known_hosts_wrong.write_text("\n".join(fake_good + true_weak) + "\n")
+    true_match = _entries(SERVICES["ssh-match"].address, host_key_files(paths, "good"))  # ssh-match: good's keys
+    paths.known_hosts.write_text("\n".join(true_good + true_weak + true_match) + "\n")
+    paths.known_hosts_wrong.write_text("\n".join(fake_good + true_weak + true_match) + "\n")

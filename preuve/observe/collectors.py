@@ -78,9 +78,13 @@ def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> Any:
 
 
 def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import ssh_host
+    from preuve.observe import ssh_host, sshd_effective
 
     access: SshAccess = target.access  # type: ignore[assignment]
+    env = None
+    if "sshd_effective" in facts:  # where real connections come from: zones, vantage points, declared accounts
+        addrs, users = sshd_effective.sources(sshd_effective.current_inventory(), target)
+        env = sshd_effective.shell_env(addrs, users)
     query = {
         "host": target.address,
         "port": access.port,
@@ -91,9 +95,15 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
         "known_hosts": access.known_hosts,
         "trust_on_first_use": access.trust_on_first_use,
     }
+    if env is not None:
+        query["sshd_contexts"] = {"addresses": addrs, "accounts": users,
+                                  "also": "the scanner's own connection ($SSH_CONNECTION), root, sudo/wheel/admin "
+                                          "members, every ListenAddress (only for the criteria Match blocks use)"}
     found, raw = ssh_host.collect(
-        ssh_target(target, hosts), sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config
+        ssh_target(target, hosts), sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env
     )
+    if env is not None and isinstance(found.get("sshd_effective"), dict):
+        sshd_effective.annotate(found["sshd_effective"], addrs, users)
     return query, found, raw, tool("paramiko")
 
 
@@ -124,13 +134,21 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     for line in key_text.splitlines():
         if len(line) >= 16 and "PRIVATE KEY" not in line:
             REDACTOR.register(line)
+    from preuve.observe.profile_params import current
     from preuve.observe.ssh_host import SshTarget
 
+    access = current().access
+    seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
+    probe = ssh_mfa.FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
     ssh = SshTarget(host=target.address, port=target.port or 22, user=spec.user, known_hosts=spec.known_hosts)
     query = {"host": target.address, "port": ssh.port, "user": spec.user, "known_hosts": ssh.known_hosts,
              "private_key": spec.private_key.model_dump(exclude_none=True),
-             "method": "publickey only; no channel opened"}
-    found, raw = ssh_mfa.collect(ssh, spec.user, key_text, timeout=timeout)
+             "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+             "method": "publickey; on partial success the second method answered on fresh connections: "
+                       + ("valid TOTP, " if seed else "") + "wrong code (6 digits), empty; no channel opened",
+             "lockout_budget": {"faillock_max_deny": access.faillock_max_deny,
+                                "fail_interval_s": access.faillock_fail_interval_s}}  # fmt: skip
+    found, raw = ssh_mfa.collect(ssh, spec.user, key_text, probe=probe, timeout=timeout)
     return query, found, raw, tool("paramiko")
 
 
@@ -164,20 +182,22 @@ def _flow_matrix(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
 
 def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     """Probe a web admin interface with its canary account (secrets by reference, redacted)."""
-    import pyotp
-
     from preuve.observe import web_mfa
+    from preuve.observe.profile_params import current
+    from preuve.observe.ssh_mfa import FactorProbe
 
-    spec = target.spec
+    spec, access = target.spec, current().access
     password = reveal(spec.password, f"canary password of {target.name}")
     seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
-    code = pyotp.TOTP(seed).now() if seed is not None else None
+    probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
+    logins = [*([web_mfa.VALID] if seed else []), web_mfa.PASSWORD_ONLY, web_mfa.WRONG, web_mfa.EMPTY]
     query = {"url": spec.url, "login_url": spec.login_url, "user": spec.user, "ca_file": spec.ca_file,
              "password": spec.password.model_dump(exclude_none=True),
              "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
-             "requests": ["GET url (anonymous)", "POST login (password)", "GET url", "POST login (password+TOTP)",
-                          "GET url"]}  # fmt: skip
-    found, raw = web_mfa.collect(spec, password, code, timeout=timeout)
+             "requests": ["GET url (anonymous)", *(f"POST login ({s}), GET url" for s in logins)],
+             "lockout_budget": {"faillock_max_deny": access.faillock_max_deny,
+                                "fail_interval_s": access.faillock_fail_interval_s}}  # fmt: skip
+    found, raw = web_mfa.collect(spec, password, probe, timeout=timeout)
     return query, found, raw, tool("requests")
 
 

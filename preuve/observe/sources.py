@@ -24,7 +24,9 @@ SOURCES: dict[str, Source] = {
     for s in (
         Source("tls", "tls", "tls_endpoint", doc="TLS endpoint: accepted versions, suites, groups, certificate chain"),
         Source("ssh", "ssh_protocol", "ssh_endpoint", doc="SSH server seen from outside: banner, KEXINIT, host keys"),
-        Source("sshd", "ssh_host", "host", "sshd_config", doc="effective sshd configuration (`sshd -T`)"),
+        Source("sshd", "ssh_host", "host", "sshd_effective",
+               doc="effective sshd configuration per connection (`sshd -T -C` for each context Match blocks "
+                   "tell apart), the config files, and the methods offered after a `none` request"),
         Source("k8s_apiserver", "kubernetes", "k8s_cluster", "apiserver",
                doc="kube-apiserver flags (kube-system pod spec) and storage encryption counters (/metrics)"),
         Source("k8s_probe", "kubernetes", "k8s_cluster", "probe", doc="what an unauthenticated client gets"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import paramiko
 
-from preuve.observe import baseline_facts, journal_facts, listening, syslog_ng, timesync_facts
+from preuve.observe import baseline_facts, journal_facts, listening, sshd_effective, syslog_ng, timesync_facts
 from preuve.observe.errors import HostKeyMismatch, ObservationError
 from preuve.observe.ssh_protocol import describe_key_blob
 
@@ -49,6 +49,7 @@ FACT_COMMANDS: dict[str, str] = {
         'if [ -n "$PREUVE_SSHD_CONFIG" ]; then set -- -f "$PREUVE_SSHD_CONFIG"; fi; '
         'if [ "$(id -u)" -eq 0 ]; then sshd -T "$@"; else sudo -n sshd -T "$@"; fi'
     ),
+    "sshd_effective": sshd_effective.SNIPPET,
     "os_release": "cat /etc/os-release",
     "uname": "uname -srm",
     "id": "id",
@@ -107,18 +108,26 @@ def _count(what: str) -> None:
 
 
 def collect(
-    target: SshTarget, facts: list[str], *, timeout: float = 10.0, sshd_config_path: str | None = None
+    target: SshTarget,
+    facts: list[str],
+    *,
+    timeout: float = 10.0,
+    sshd_config_path: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[dict, dict]:
     """Return (facts, raw) for `facts` of `target`, fetching the ones not memoized in one exec.
 
     facts always carries "host_key"; a fact whose command failed is {"error": "..."} rather
-    than an exception, so one refused `sudo` does not hide the other facts of the host.
+    than an exception, so one refused `sudo` does not hide the other facts of the host. `env` sets
+    script variables the snippets read (sshd_effective: the addresses and accounts to evaluate).
+    The `sshd_effective` fact also carries "offered": the methods the server offered this client after
+    an RFC 4252 `none` request, on the same connection (protocol corroboration of the configuration).
     """
     unknown = [f for f in facts if f not in FACT_COMMANDS]
     if unknown:
         raise ValueError(f"unknown SSH host facts {unknown}; known: {sorted(FACT_COMMANDS)}")
     names = list(dict.fromkeys(facts))
-    key = _target_key(target, sshd_config_path or target.sshd_config_path)
+    key = _target_key(target, sshd_config_path or target.sshd_config_path, env)
     with _lock:
         cached = _memo.get(key)
     if cached is not None and time.monotonic() - cached["at"] > MEMO_SECONDS:
@@ -126,8 +135,11 @@ def collect(
     known = dict(cached["facts"]) if cached else {}
     missing = [f for f in names if f not in known]
     if cached is None or missing:
-        host_key, results = _observe(target, missing, timeout, key[1])
+        host_key, results, offered = _observe(target, missing, timeout, key[1], env)
         known.update({f: (_fact_value(f, results[f]), results[f]) for f in missing})
+        effective = known.get("sshd_effective")
+        if "sshd_effective" in missing and effective and isinstance(effective[0], dict) and "base" in effective[0]:
+            effective[0]["offered"] = offered
         at = cached["at"] if cached else time.monotonic()  # the oldest fact sets the expiry
         cached = {"at": at, "host_key": host_key, "facts": known}
         with _lock:
@@ -137,28 +149,29 @@ def collect(
     return out, {f: known[f][1] for f in names}
 
 
-def _target_key(target: SshTarget, config_path: str | None) -> tuple:
-    """Identity of an observation: where we looked, as whom, trusting what (no secrets)."""
+def _target_key(target: SshTarget, config_path: str | None, env: dict[str, str] | None = None) -> tuple:
+    """Identity of an observation: where we looked, as whom, trusting what, asking what (no secrets)."""
     chain = []
     hop: SshTarget | None = target
     while hop is not None:
         chain.append((hop.host, hop.port, hop.user, hop.known_hosts, hop.trust_on_first_use))
         hop = hop.jump
-    return (tuple(chain), config_path)
+    return (tuple(chain), config_path, tuple(sorted((env or {}).items())))
 
 
 def _observe(
-    target: SshTarget, names: list[str], timeout: float, config_path: str | None
-) -> tuple[dict, dict[str, dict]]:
-    """One connection, one exec: return (host_key fact, raw results of `names`)."""
+    target: SshTarget, names: list[str], timeout: float, config_path: str | None, env: dict[str, str] | None = None
+) -> tuple[dict, dict[str, dict], dict]:
+    """One connection, one exec: return (host_key fact, raw results of `names`, the `none` reply)."""
     transports: list[paramiko.Transport] = []
+    offered: dict = {}
     try:
-        transport, host_key = _connect(target, timeout, transports)
-        results = _run_facts(transport, names, config_path, timeout, _where(target)) if names else {}
+        transport, host_key = _connect(target, timeout, transports, offered)
+        results = _run_facts(transport, names, config_path, timeout, _where(target), env) if names else {}
     finally:
         for t in reversed(transports):
             t.close()
-    return host_key, results
+    return host_key, results, offered
 
 
 # --- connection ----------------------------------------------------------------------------------
@@ -174,9 +187,10 @@ def _known_hosts_name(target: SshTarget) -> str:
 
 
 def _connect(
-    target: SshTarget, timeout: float, transports: list[paramiko.Transport]
+    target: SshTarget, timeout: float, transports: list[paramiko.Transport], offered: dict | None = None
 ) -> tuple[paramiko.Transport, dict]:
-    """Open an authenticated transport to target (through its jump hosts); verify its host key."""
+    """Open an authenticated transport to target (through its jump hosts); verify its host key. With `offered`,
+    first send an RFC 4252 `none` request and record the methods the server offers (no extra connection)."""
     sock = _open_socket(target, timeout, transports)
     transport = paramiko.Transport(sock)
     transports.append(transport)
@@ -192,8 +206,26 @@ def _connect(
     if not (transport.is_active() and transport.initial_kex_done):  # start_client gives up silently
         raise ObservationError(f"ssh {_where(target)}: timeout: no SSH handshake within {timeout:g}s")
     host_key = _verify_host_key(target, transport.get_remote_server_key(), entries)
-    _authenticate(target, transport)
+    if offered is not None:
+        offered.update(auth_none(transport, target.user, target.port))
+    if not transport.is_authenticated():
+        _authenticate(target, transport)
     return transport, host_key
+
+
+def auth_none(transport: paramiko.Transport, user: str, port: int) -> dict:
+    """RFC 4252 §5.2: the methods that can continue after a `none` request (what the server really offers).
+
+    OpenSSH does not count this first `none` request as a failed attempt (MaxAuthTries).
+    """
+    out: dict = {"user": user, "port": port, "request": "none"}
+    try:
+        transport.auth_none(user)
+    except paramiko.BadAuthenticationType as e:
+        return {**out, "none_accepted": False, "methods": list(e.allowed_types)}
+    except (paramiko.SSHException, OSError, EOFError) as e:
+        return {**out, "error": _reason(e)}
+    return {**out, "none_accepted": transport.is_authenticated(), "methods": []}
 
 
 def _open_socket(
@@ -424,7 +456,7 @@ def _password(target: SshTarget) -> str:
 # --- the framed script ---------------------------------------------------------------------------
 
 
-def build_script(names: list[str], nonce: str, config_path: str | None) -> str:
+def build_script(names: list[str], nonce: str, config_path: str | None, env: dict[str, str] | None = None) -> str:
     """POSIX sh that runs each fact's snippet and frames stdout, stderr and exit status with a nonce.
 
     The nonce is random per run, so no command output can forge a frame boundary.
@@ -438,6 +470,10 @@ def build_script(names: list[str], nonce: str, config_path: str | None) -> str:
         "trap 'rm -rf \"$d\"' EXIT",
         f"PREUVE_SSHD_CONFIG={shlex.quote(config_path or '')}",
     ]
+    for var, value in sorted((env or {}).items()):
+        if not re.fullmatch(r"PREUVE_[A-Z_]+", var):
+            raise ValueError(f"script variable names must be PREUVE_*: {var!r}")
+        lines.append(f"{var}={shlex.quote(value)}")
     for name in names:
         mark = f"=={nonce} {name}"
         lines += [
@@ -473,7 +509,12 @@ def _text(data: bytes) -> str:
 
 
 def _run_facts(
-    transport: paramiko.Transport, names: list[str], config_path: str | None, timeout: float, where: str
+    transport: paramiko.Transport,
+    names: list[str],
+    config_path: str | None,
+    timeout: float,
+    where: str,
+    env: dict[str, str] | None = None,
 ) -> dict[str, dict]:
     """Send the script to `sh -s` on stdin (no login-shell quoting, no ARG_MAX) and read it back."""
     nonce = secrets.token_hex(8)
@@ -482,7 +523,7 @@ def _run_facts(
         channel = transport.open_session(timeout=timeout)
         _count("exec_commands")
         channel.exec_command("sh -s")
-        channel.sendall(build_script(names, nonce, config_path).encode())
+        channel.sendall(build_script(names, nonce, config_path, env).encode())
         channel.shutdown_write()
         output, stalled = _read_all(channel, deadline)
         channel.status_event.wait(0 if stalled else max(deadline - time.monotonic(), 0.1))
@@ -562,6 +603,7 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 PARSERS: dict[str, Callable[[str], object]] = {
     "sshd_config": parse_sshd_config,
+    "sshd_effective": sshd_effective.parse,
     "os_release": parse_os_release,
     "uname": str.strip,
     "id": str.strip,

@@ -265,3 +265,112 @@ def kexinit_packet(lists: list[list[str]]) -> bytes:
     padding = 8 - (len(payload) + 5) % 8
     padding += 8 if padding < 4 else 0
     return struct.pack(">IB", len(payload) + padding + 1, padding) + payload + b"\x00" * padding
+
+
+# --- host facts without SSH, and an SSH server whose words and facts are chosen ------------------
+
+
+def host_facts_locally(
+    names: list[str], config: Path | None, env: dict[str, str] | None = None,
+    ssh_connection: str = "198.51.100.7 40000 127.0.0.1 22",
+) -> tuple[dict, dict]:
+    """Run the very script ssh_host sends (build_script) with `sh -s` here, as sshd would run it for a client at
+    the first address of `ssh_connection`: the real snippets and the real `sshd -T -C`, no connection."""
+    from preuve.observe import ssh_host
+
+    nonce = "0123456789abcdef"
+    script = ssh_host.build_script(names, nonce, str(config) if config else None, env)
+    proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, timeout=120, check=False,
+                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": ssh_connection})
+    results = ssh_host.parse_framed(proc.stdout, nonce)
+    return {n: ssh_host._fact_value(n, results[n]) for n in names}, results
+
+
+class ScriptedSshServer:
+    """A paramiko SSH server on loopback that offers the authentication methods it is told to (in its answer to
+    a `none` request), accepts one public key, and runs an exec'd `sh -s` HERE with SSH_CONNECTION set: a host
+    whose facts are real but whose protocol answer can disagree with them."""
+
+    def __init__(self, root: Path, methods: str, client_pub: Path) -> None:
+        import paramiko
+
+        self.methods = methods
+        self.host_key = paramiko.ECDSAKey.generate(bits=256)
+        self.client_key = paramiko.PKey.from_path(str(client_pub).removesuffix(".pub"))
+        self.sock = socket.socket()
+        self.sock.bind((LOOPBACK, 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.known_hosts = root / f"known_hosts_{self.port}"
+        self.known_hosts.write_text(
+            f"[{LOOPBACK}]:{self.port} {self.host_key.get_name()} {self.host_key.get_base64()}\n")
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> ScriptedSshServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(5)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self._done.is_set():
+            try:
+                conn, peer = self.sock.accept()
+            except OSError:
+                continue
+            with contextlib.suppress(Exception):
+                self._session(conn, peer)
+
+    def _session(self, conn: socket.socket, peer: tuple) -> None:
+        import paramiko
+
+        outer = self
+        ran = threading.Event()
+
+        class Interface(paramiko.ServerInterface):
+            def get_allowed_auths(self, username: str) -> str:
+                return outer.methods
+
+            def check_auth_none(self, username: str) -> int:
+                return paramiko.AUTH_FAILED
+
+            def check_auth_password(self, username: str, password: str) -> int:
+                return paramiko.AUTH_FAILED
+
+            def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+                same = key.asbytes() == outer.client_key.asbytes()
+                return paramiko.AUTH_SUCCESSFUL if same else paramiko.AUTH_FAILED
+
+            def check_channel_request(self, kind: str, chanid: int) -> int:
+                refused = paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+                return paramiko.OPEN_SUCCEEDED if kind == "session" else refused
+
+            def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+                ran.set()
+                return command == b"sh -s"
+
+        transport = paramiko.Transport(conn)
+        transport.add_server_key(self.host_key)
+        try:
+            transport.start_server(server=Interface())
+            channel = transport.accept(10)
+            if channel is None or not ran.wait(10):
+                return
+            script = b""
+            while chunk := channel.recv(65536):
+                script += chunk
+            local = conn.getsockname()
+            proc = subprocess.run(["sh", "-s"], input=script, capture_output=True, timeout=120, check=False,
+                                  env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                                       "SSH_CONNECTION": f"{peer[0]} {peer[1]} {local[0]} {local[1]}"})
+            channel.sendall(proc.stdout)
+            channel.send_exit_status(proc.returncode)
+            channel.close()
+        finally:
+            time.sleep(0.1)
+            transport.close()
