@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -47,27 +48,36 @@ def _run(scope: Path, name: str, led: Path) -> Path:
 def test_chain_names_a_deleted_a_reordered_and_a_replaced_run(tmp_path):
     led = tmp_path / "ledger.jsonl"
     runs = [_run(tmp_path, f"r{i}", led) for i in (1, 2, 3)]
-    assert ledger.verify_chain(led, runs[-1]) == []
+    assert ledger.verify_chain(led, runs[-1]) == ([], 3)
     assert ledger.previous_run(led, tmp_path / "r4") is None  # no results.jsonl in these stand-ins
     lines = led.read_bytes().splitlines(keepends=True)
     led.write_bytes(lines[0] + lines[2] + lines[1])  # reordered
-    problems = ledger.verify_chain(led)
+    problems, _ = ledger.verify_chain(led)
     assert any("runs were reordered" in p for p in problems)
     led.write_bytes(b"".join(lines))
     (runs[1] / "MANIFEST.sha256").write_text("changed\n")
-    assert any("run r2: MANIFEST.sha256 differs from the ledger" in p for p in ledger.verify_chain(led))
+    assert any("run r2: MANIFEST.sha256 differs from the ledger" in p for p in ledger.verify_chain(led)[0])
     none = tmp_path / "none.jsonl"
-    assert ledger.verify_chain(none) == [f"{none}: the ledger is missing or empty"]
+    assert ledger.verify_chain(none) == ([f"{none}: the ledger is missing or empty"], None)
+    # verifying run N checks the chain up to N only: a later run deleted does not break it
+    import shutil
+
+    (runs[1] / "MANIFEST.sha256").write_text(f"{'0' * 64}  run.json r2\n")
+    shutil.rmtree(runs[2])
+    assert ledger.verify_chain(led, runs[1]) == ([], 2)
+    assert any("r3" in p for p in ledger.verify_chain(led)[0])
 
 
 def test_the_catalogue_has_every_requirement_of_the_referential_once():
     reqs = requirements()
-    assert len(reqs) == 276
+    assert len(reqs) == 278  # tests/test_referential.py derives the list from the referential's text
     assert {r.chapter for r in reqs.values()} == {str(c) for c in range(5, 20)}
     assert reqs["12.6.a"].kind == "requirement" and "journalis" in reqs["12.6.a"].title.lower()
     assert reqs["6.3.a"].kind == "recommendation"
-    rows = {c.requirement.id: c for c in coverage({"X-1": ["10.2.c"], "X-2": ["12.6.a"]})}
-    assert rows["10.2.c"].level == "automated" and rows["12.6.a"].level == "partial"
+    rows = {c.requirement.id: c for c in coverage({"X-1": {"12.8.b#1": "timestamps"}, "X-2": {"12.8.a#2": "sync"},
+                                                   "X-3": ["12.6.a"]})}
+    assert rows["12.8.b"].level == "automated" and rows["12.8.a"].level == "partial"
+    assert rows["12.6.a"].level == "manual" and rows["12.6.a"].unjustified == ["X-3"]  # named, not justified
     assert rows["5.1.a"].level == "manual"
     assert unknown_requirements({"X-1": ["10.2.c", "10.2.z"]}) == ["10.2.z"]
-    json.dumps([r.__dict__ for r in reqs.values()])  # plain data, exportable
+    json.dumps([dataclasses.asdict(r) for r in reqs.values()])  # plain data, exportable

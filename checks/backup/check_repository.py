@@ -19,21 +19,28 @@ def _age_hours(latest: str | None, now: dt.datetime) -> float | None:
     return round((now - when).total_seconds() / 3600, 2)
 
 
-@check("BACKUP-FRESHNESS", requirements=["12.5.a"], target="backup_repo", severity="high",
+@check("BACKUP-FRESHNESS", requirements={
+    "12.5.a#2": "the repository's latest snapshot is younger than the profile's limit (26 h)",
+}, target="backup_repo", severity="high",
        rule="SecNumCloud 12.5.a (sauvegarde quotidienne)")  # fmt: skip
 def check_freshness(backup_repo, params, now, judge):
     judge.at_most("backup.latest_age_hours", _age_hours(backup_repo["snapshots"]["latest"], now),
                   params.backup.max_age_hours)  # fmt: skip
 
 
-@check("BACKUP-ENCRYPTED", requirements=["10.1.d", "12.5.b"], target="backup_repo", severity="high",
+@check("BACKUP-ENCRYPTED", requirements={
+    "10.1.d#1": "the backup repository is encrypted (restic always, borg unless --encryption none)",
+    "12.5.b#1": "backups cannot be read without the repository key",
+}, target="backup_repo", severity="high",
        rule="SecNumCloud 10.1.d (supports de sauvegarde chiffrés)")  # fmt: skip
 def check_encrypted(backup_repo, judge):
     judge.equals("backup.encryption", backup_repo["encryption"]["mode"] if not backup_repo["encryption"]["encrypted"]
                  else "encrypted", "encrypted")  # fmt: skip
 
 
-@check("BACKUP-RESTORE-DRILL", requirements=["12.5.c", "17.6.a"], target="backup_repo", severity="critical",
+@check("BACKUP-RESTORE-DRILL", requirements={
+    "12.5.c#2": "a canary file is really restored and its sha256 compared, at every run",
+}, target="backup_repo", severity="critical",
        rule="SecNumCloud 12.5.c (test de restauration)")  # fmt: skip
 def check_restore_drill(backup_repo, judge):
     drill = backup_repo["drill"]
@@ -45,7 +52,9 @@ def check_restore_drill(backup_repo, judge):
     judge.equals("backup.drill.scratch_removed", drill["scratch_removed"], True)
 
 
-@check("BACKUP-DATA-CHECK", requirements=["12.5.c"], target="backup_repo", severity="high",
+@check("BACKUP-DATA-CHECK", requirements={
+    "12.5.c#2": "a rotating part of the data is read back and verified at every run",
+}, target="backup_repo", severity="high",
        rule="vérification partielle tournante des données (restic check --read-data-subset, borg check)")  # fmt: skip
 def check_data(backup_repo, judge):
     dc = backup_repo["data_check"]
@@ -54,7 +63,9 @@ def check_data(backup_repo, judge):
     judge.equals("backup.data_check", "ok" if dc["ok"] else f"{dc['tool_command']}: {dc['message']}", "ok")
 
 
-@check("BACKUP-TRANSPORT", requirements=["12.5.d"], target="backup_repo", severity="high",
+@check("BACKUP-TRANSPORT", requirements={
+    "12.5.d#5": "the repository is reached over https, sftp or ssh, never in clear",
+}, target="backup_repo", severity="high",
        rule="SecNumCloud 12.5.d (communications vers le site de sauvegarde chiffrées)")  # fmt: skip
 def check_transport(backup_repo, params, judge):
     if backup_repo["transport"] == "local":
@@ -62,7 +73,11 @@ def check_transport(backup_repo, params, judge):
     judge.one_of("backup.transport", backup_repo["transport"], params.backup.transport_schemes_allowed)
 
 
-@check("BACKUP-SITE", requirements=["12.5.d", "19.2.b"], target="backup_repo", severity="critical",
+@check("BACKUP-SITE", requirements={
+    "12.5.d#1": "the repository's site differs from the host's site",
+    "12.5.d#3": "the repository's site is in an allowed (EU) country",
+    "19.2.b#1": "backed-up customer data is stored in an allowed (EU) country",
+}, target="backup_repo", severity="critical",
        rule="SecNumCloud 12.5.d (site de sauvegarde distinct, même exigences de localisation)")  # fmt: skip
 def check_site(backup_repo, params, judge):
     site, primary = backup_repo["site"], backup_repo["primary_site"]

@@ -22,7 +22,12 @@ def verdict(account: dict, params) -> tuple[bool, str]:
     return False, f"{scheme} (not in hygiene.hash_schemes_allowed nor hygiene.hash_schemes_warned)"
 
 
-@check("HYG-PASSWORD-HASHES", requirements=["10.3.b", "10.3.d", "5.1.b"], target="baseline_host", severity="high",
+@check("HYG-PASSWORD-HASHES", requirements={
+    "10.3.b#1": "every local password hash uses yescrypt, scrypt, bcrypt (or sha512crypt with enough rounds)",
+    "10.3.a#1": "every local password field is a known hash scheme: a clear-text value fails",
+    "10.3.d#1": "every accepted scheme is salted",
+    "5.1.b#1": "stored passwords are slow salted hashes",
+}, target="baseline_host", severity="high",
        rule="ANSSI BP-028 R68 ; guide des mécanismes cryptographiques (yescrypt, scrypt, bcrypt)")
 def check_password_hashes(shadow, params, judge):
     verdicts = {a["user"]: verdict(a, params) for a in hashed(shadow)}
@@ -37,20 +42,28 @@ def check_password_hashes(shadow, params, judge):
                    observed=warned, at_least=minimum)
 
 
-@check("HYG-EMPTY-PASSWORDS", requirements=["10.3.a", "9.5.a", "5.1.b"], target="baseline_host", severity="critical",
+@check("HYG-EMPTY-PASSWORDS", requirements={
+    "5.1.b#1": "no local account has an empty password",
+}, target="baseline_host", severity="critical",
        rule="ANSSI BP-028 R31 (pas de mot de passe vide)")
 def check_empty_passwords(shadow, judge):
     judge.equals("hygiene.empty_passwords", sorted(a["user"] for a in shadow if a["scheme"] == "empty"), [])
 
 
-@check("HYG-SHARED-SALTS", requirements=["10.3.d", "5.1.b"], target="baseline_host", severity="medium",
+@check("HYG-SHARED-SALTS", requirements={
+    "10.3.d#1": "no two local password hashes share a salt",
+    "5.1.b#1": "no salt is reused between accounts",
+}, target="baseline_host", severity="medium",
        rule="crypt(3) : un sel aléatoire par mot de passe")
 def check_shared_salts(shadow, judge):
     shared = {a["user"]: a["shares_salt_with"] for a in shadow if a.get("shares_salt_with")}
     judge.equals("hygiene.shared_salts", shared, {})
 
 
-@check("HYG-HASHING-METHOD", requirements=["10.3.b", "5.1.b"], target="baseline_host", severity="medium",
+@check("HYG-HASHING-METHOD", requirements={
+    "10.3.b#2": "login.defs ENCRYPT_METHOD and pam_unix hash new passwords with an accepted method",
+    "5.1.b#1": "future passwords get slow salted hashes too",
+}, target="baseline_host", severity="medium",
        rule="login.defs ENCRYPT_METHOD et pam_unix : yescrypt (ANSSI BP-028 R68)")
 def check_hashing_method(password_hashing, params, judge):
     defs = password_hashing["login_defs"].get("ENCRYPT_METHOD", "DES")  # shadow-utils' default when unset

@@ -29,19 +29,26 @@ def answer(probe: dict) -> str:
     return f"{text}: {probe['message']}" if probe.get("message") and probe["code"] != 401 else text
 
 
-@check("K8S-ANONYMOUS-PROBE", requirements=["9.6.h", "9.6.d"], target="k8s_cluster", severity="critical",
+@check("K8S-ANONYMOUS-PROBE", requirements={
+    "9.6.h#1": "an unauthenticated request to the Kubernetes API gets 401, not a 403 for system:anonymous",
+}, target="k8s_cluster", severity="critical",
        rule="CIS Kubernetes 1.2.1 (by behaviour)")
 def check_anonymous_probe(k8s_probe, judge):
     judge.equals("k8s.probe.unauthenticated", answer(k8s_probe["resource"]), "401 Unauthorized")
 
 
-@check("K8S-ANONYMOUS-AUTH", requirements=["9.6.h"], target="k8s_cluster", severity="high",
+@check("K8S-ANONYMOUS-AUTH", requirements={
+    "9.6.h#1": "the API server runs with --anonymous-auth=false",
+}, target="k8s_cluster", severity="high",
        rule="CIS Kubernetes 1.2.1")
 def check_anonymous_auth(k8s_apiserver, judge):
     judge.equals("k8s.apiserver.anonymous_auth", flags(k8s_apiserver).get("anonymous-auth", "true (default)"), "false")
 
 
-@check("K8S-OIDC-MFA", requirements=["9.6.f", "9.5.a"], target="k8s_cluster", severity="high",
+@check("K8S-OIDC-MFA", requirements={
+    "9.6.f#1": "the API server accepts OIDC tokens only with the MFA claim (amr/acr) it requires",
+    "9.5.a#3": "multi-factor authentication is in place for the Kubernetes API",
+}, target="k8s_cluster", severity="high",
        rule="OIDC required claim amr/acr")
 def check_oidc_mfa(k8s_apiserver, params, judge):
     f = flags(k8s_apiserver)
@@ -56,14 +63,19 @@ def check_oidc_mfa(k8s_apiserver, params, judge):
                     [c for c in claims if c.partition("=")[0] in params.kubernetes.mfa_claims and c.partition("=")[2]])
 
 
-@check("K8S-STATIC-TOKENS", requirements=["9.5.a", "9.6.f"], target="k8s_cluster", severity="high",
+@check("K8S-STATIC-TOKENS", requirements={
+    "9.6.f#1": "no static token file offers a single-factor way into the Kubernetes API",
+}, target="k8s_cluster", severity="high",
        rule="CIS Kubernetes 1.2.2")
 def check_static_tokens(k8s_apiserver, judge):
     f = flags(k8s_apiserver)
     judge.equals("k8s.apiserver.token_auth_file", f.get("token-auth-file"), None)
 
 
-@check("K8S-AUDIT-LOG", requirements=["12.6.a", "12.6.c", "12.7.b"], target="k8s_cluster", severity="high",
+@check("K8S-AUDIT-LOG", requirements={
+    "12.6.c#1": "the API audit log is kept at least the profile's retention (--audit-log-maxage)",
+    "12.6.b#1": "API actions are audited (--audit-policy-file and a log or webhook sink)",
+}, target="k8s_cluster", severity="high",
        rule="CIS Kubernetes 1.2.16-1.2.19")
 def check_audit_log(k8s_apiserver, params, judge):
     f = flags(k8s_apiserver)
@@ -76,7 +88,10 @@ def check_audit_log(k8s_apiserver, params, judge):
                        params.kubernetes.audit_log_min_maxage_days)
 
 
-@check("K8S-SECRETS-ENCRYPTION", requirements=["10.1.a", "10.1.b"], target="k8s_cluster", severity="high",
+@check("K8S-SECRETS-ENCRYPTION", requirements={
+    "10.1.a#3": "the provider that writes Secrets (storage metrics) is a KMS provider",
+    "10.5.c#1": "the Secrets' encryption key is held by a KMS, not in a file on the control plane",
+}, target="k8s_cluster", severity="high",
        rule="CIS Kubernetes 1.2.27-1.2.28 (KMS provider)")
 def check_secrets_encryption(k8s_apiserver, params, judge):
     f = flags(k8s_apiserver)
@@ -91,7 +106,9 @@ def check_secrets_encryption(k8s_apiserver, params, judge):
     judge.each("k8s.encryption.kms", {p: any(p.startswith(a) for a in allowed) for p in writes}, observed=writes)
 
 
-@check("K8S-POD-SECURITY", requirements=["9.7.a", "9.7.c"], target="k8s_cluster", severity="high",
+@check("K8S-POD-SECURITY", requirements={
+    "9.7.a#4": "Pod Security admission refuses privileged pods in every tenant namespace",
+}, target="k8s_cluster", severity="high",
        rule="Pod Security Standards (enforce restricted/baseline)")
 def check_pod_security(k8s_apiserver, k8s_tenants, target, params, judge):
     f = flags(k8s_apiserver)

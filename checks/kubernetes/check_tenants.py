@@ -20,7 +20,10 @@ def denies(policy: dict) -> set[str]:
     return {t for t in types if not spec.get(t.lower())}
 
 
-@check("K8S-TENANT-DEFAULT-DENY", requirements=["9.7.a", "13.2.a"], target="k8s_cluster", severity="high",
+@check("K8S-TENANT-DEFAULT-DENY", requirements={
+    "9.7.a#1": "every tenant namespace has a default-deny NetworkPolicy",
+    "13.2.a#4": "flows are separated per customer namespace by default",
+}, target="k8s_cluster", severity="high",
        rule="NetworkPolicy default-deny per tenant namespace")
 def check_default_deny(k8s_tenants, target, params, judge):
     owner = tenant_namespaces(target, judge)
@@ -36,7 +39,9 @@ def check_default_deny(k8s_tenants, target, params, judge):
                observed={ns: types if ns in existing else "namespace missing" for ns, types in covered.items()})
 
 
-@check("K8S-TENANT-CROSS-BINDING", requirements=["9.7.a"], target="k8s_cluster", severity="high",
+@check("K8S-TENANT-CROSS-BINDING", requirements={
+    "9.7.a#2": "no RoleBinding gives a tenant's subject rights in another tenant's namespace",
+}, target="k8s_cluster", severity="high",
        rule="no RoleBinding granting one tenant's identities in another tenant's namespace")
 def check_cross_binding(k8s_tenants, target, judge):
     owner = tenant_namespaces(target, judge)
@@ -54,7 +59,9 @@ def check_cross_binding(k8s_tenants, target, judge):
     judge.each("k8s.tenants.cross_bindings", crossing, observed=sorted(crossing))
 
 
-@check("K8S-TENANT-QUOTA", requirements=["9.7.a"], target="k8s_cluster", severity="medium",
+@check("K8S-TENANT-QUOTA", requirements={
+    "9.7.a#3": "every tenant namespace has a ResourceQuota",
+}, target="k8s_cluster", severity="medium",
        rule="ResourceQuota per tenant namespace")
 def check_quota(k8s_tenants, target, judge):
     owner = tenant_namespaces(target, judge)

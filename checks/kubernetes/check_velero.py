@@ -9,7 +9,9 @@ def parse_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-@check("K8S-VELERO-BACKUPS", requirements=["12.5.a", "12.5.c"], target="k8s_cluster", severity="high",
+@check("K8S-VELERO-BACKUPS", requirements={
+    "12.5.a#2": "the newest backup of each Velero schedule completed and is younger than the limit",
+}, target="k8s_cluster", severity="high",
        rule="newest backup per schedule Completed, no error, younger than the profile limit")
 def check_velero_backups(k8s_velero, target, params, now, judge):
     if not target.spec.velero:

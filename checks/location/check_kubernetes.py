@@ -35,7 +35,9 @@ def node_region(node: dict) -> str | None:
     return None
 
 
-@check("LOC-K8S-NODES", requirements=["19.2.b"], target="k8s_cluster", severity="critical",
+@check("LOC-K8S-NODES", requirements={
+    "19.2.b#2": "every node that runs workloads is in an allowed (EU) region",
+}, target="k8s_cluster", severity="critical",
        rule="nodes in allowed countries (topology labels, providerID)")
 def check_nodes(k8s_location, target, params, judge):
     p = target.spec.provider
@@ -60,7 +62,9 @@ def pv_region(pv: dict, node_regions: dict[str, str | None]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-@check("LOC-K8S-VOLUMES", requirements=["19.2.b"], target="k8s_cluster", severity="critical",
+@check("LOC-K8S-VOLUMES", requirements={
+    "19.2.b#1": "every persistent volume is pinned to an allowed (EU) region",
+}, target="k8s_cluster", severity="critical",
        rule="persistent volumes pinned to allowed regions (node affinity)")
 def check_volumes(k8s_location, target, params, judge):
     p = target.spec.provider
@@ -70,7 +74,9 @@ def check_volumes(k8s_location, target, params, judge):
                observed={v: place(p, r) for v, r in regions.items()})
 
 
-@check("LOC-K8S-STORAGECLASSES", requirements=["19.2.b"], target="k8s_cluster", severity="high",
+@check("LOC-K8S-STORAGECLASSES", requirements={
+    "19.2.b#1": "StorageClasses can provision volumes only in allowed (EU) regions",
+}, target="k8s_cluster", severity="high",
        rule="StorageClass allowedTopologies in allowed regions")
 def check_storage_classes(k8s_location, target, params, judge):
     p = target.spec.provider
@@ -87,7 +93,11 @@ def check_storage_classes(k8s_location, target, params, judge):
     judge.each("loc.k8s.storageclass_countries", verdicts, observed=observed)
 
 
-@check("LOC-K8S-VELERO", requirements=["19.2.b", "12.5.d", "12.5.b"], target="k8s_cluster", severity="critical",
+@check("LOC-K8S-VELERO", requirements={
+    "19.2.b#1": "Velero backup and snapshot locations are in allowed (EU) regions",
+    "12.5.d#3": "cluster backups are stored in allowed (EU) regions",
+    "12.5.d#5": "backups travel to the location over https",
+}, target="k8s_cluster", severity="critical",
        rule="Velero backup and snapshot locations in allowed countries, over TLS, available")
 def check_velero_locations(k8s_location, target, params, judge):
     if not target.spec.velero:

@@ -15,7 +15,10 @@ def describe(f: dict) -> str:
     return f"{f['target']}:{f['port']} {how}"
 
 
-@check("LOG-FORWARDING-CONFIG", requirements=["12.7.c", "12.7.a"], target="baseline_host", severity="high",
+@check("LOG-FORWARDING-CONFIG", requirements={
+    "12.7.c#1": "forwarding is TCP + TLS with the collector's certificate verified (x509/name)",
+    "12.7.a#1": "TLS protects events in transit and a disk queue keeps them through an outage",
+}, target="baseline_host", severity="high",
        rule="rsyslog omfwd : TCP + TLS (gtls/ossl), StreamDriverAuthMode x509/name, PermittedPeers, file disque ; "
             "syslog-ng : transport(tls), peer-verify(required-trusted), disk-buffer(reliable(yes)) ; "
             "démons jugés : ceux qui tournent (sinon les configurations présentes)")
@@ -49,7 +52,10 @@ def _syslog_ng_verdict(f: dict, params) -> tuple[bool, bool, str]:
     return transport, queue, seen
 
 
-@check("LOG-FORWARDING-LIVE", requirements=["12.7.c"], target="baseline_host", severity="high",
+@check("LOG-FORWARDING-LIVE", requirements={
+    "12.7.c#1": "the collector's certificate verifies from the source host",
+    "12.7.c#2": "this host's daemon holds a lasting connection to a collector that is another machine",
+}, target="baseline_host", severity="high",
        rule="connexion TLS établie par le démon vers un collecteur distinct dont le certificat se vérifie depuis "
             "la source (rsyslog : CA et PermittedPeers ; syslog-ng : ca-file/ca-dir et nom de l'hôte destination)")
 def check_forwarding_live(rsyslog, syslog_ng, judge):

@@ -8,7 +8,10 @@ from preuve.judge import check
 from preuve.observe.log_store_retention import scopes
 
 
-@check("LOG-STORE-RETENTION", requirements=["12.6.c", "12.9.a"], target="log_store", severity="high",
+@check("LOG-STORE-RETENTION", requirements={
+    "12.6.c#1": "the central store's applied retention is at least the profile's (183 days)",
+    "12.9.a#2": "six months of events stay in the central store for analysis after the fact",
+}, target="log_store", severity="high",
        rule="cycle de vie S3, Loki retention_period, ILM/ISM : suppression au plus tôt ≥ durée de conservation")
 def check_log_store_retention(log_store, params, judge):
     found = scopes(log_store)

@@ -18,7 +18,10 @@ from preuve.observe.errors import ObservationError
 from preuve.observe.journal_facts import measure
 
 
-@check("LOG-JOURNALD-RETENTION", requirements=["12.6.c", "12.7.b"], target="baseline_host", severity="high",
+@check("LOG-JOURNALD-RETENTION", requirements={
+    "12.6.c#1": "journald is persistent with MaxRetentionSec of at least the profile's retention",
+    "12.7.b#1": "the journal's size cap, measured, does not cut the retention short",
+}, target="baseline_host", severity="high",
        rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée ; mesure : plafond de taille atteint "
             "avant la durée")
 def check_journald_retention(journald, journal, params, judge):
@@ -72,7 +75,9 @@ def judged_days(entry: dict, files: list[dict]) -> tuple[float | None, str]:
     return round(days, 1), how
 
 
-@check("LOG-LOGROTATE-RETENTION", requirements=["12.6.c", "12.7.b"], target="baseline_host", severity="high",
+@check("LOG-LOGROTATE-RETENTION", requirements={
+    "12.6.c#1": "every rotated log is kept at least the profile's retention (as logrotate parses it)",
+}, target="baseline_host", severity="high",
        rule="logrotate -d : rotations x période, maxage ; rotation par taille mesurée sur le plus vieux fichier")
 def check_logrotate_retention(logrotate, params, judge):
     ignored = params.logs.logrotate_ignored

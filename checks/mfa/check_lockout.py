@@ -20,7 +20,9 @@ def _arg(entry: dict, key: str) -> str | None:
     return next((a.split("=", 1)[1] for a in entry["args"] if a.startswith(key + "=")), None)
 
 
-@check("LOCK-FAILLOCK", requirements=["9.5.b"], target="baseline_host", severity="high",
+@check("LOCK-FAILLOCK", requirements={
+    "9.5.b#1": "pam_faillock (preauth + authfail, deny <= limit) is in the auth stack sshd uses",
+}, target="baseline_host", severity="high",
        rule="pam_faillock (preauth + authfail) dans la pile auth de sshd, deny ≤ seuil du profil")
 def check_faillock(faillock, params, judge):
     stack = [e for e in auth_stack(faillock["pam"], "sshd") if e["module"] == "pam_faillock.so"]

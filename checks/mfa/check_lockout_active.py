@@ -8,7 +8,9 @@ A reset that failed is a failure of its own: the target was left changed and som
 from preuve.judge import check
 
 
-@check("LOCK-ACTIVE", requirements=["9.5.b"], target="lockout_canary", severity="high",
+@check("LOCK-ACTIVE", requirements={
+    "9.5.b#1": "a canary account is refused with its real factors after N failures",
+}, target="lockout_canary", severity="high",
        rule="compte témoin : N échecs puis une connexion correcte refusée ; déverrouillé ensuite (faillock --reset)")
 def check_lockout_active(lockout, judge):
     if not lockout["probed"]:

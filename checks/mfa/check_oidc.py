@@ -32,7 +32,9 @@ def undecidable(grant: dict) -> str | None:
     return UNDECIDABLE.get(error)
 
 
-@check("MFA-OIDC-PASSWORD-GRANT", requirements=["9.6.f", "9.6.h"], target="oidc_client", severity="critical",
+@check("MFA-OIDC-PASSWORD-GRANT", requirements={
+    "9.6.f#1": "the IdP refuses the password grant for admin clients: no token without the second factor",
+}, target="oidc_client", severity="critical",
        rule="9.6.f : octroi par mot de passe (RFC 6749 §4.3) refusé aux clients d'administration")
 def check_oidc_password_grant(oidc_client, params, judge):
     grant = oidc_client["password_grant"]

@@ -8,16 +8,31 @@ Match blocks resolved for a connection from where the scanner stands.
 import fnmatch
 
 from preuve.judge import check
+from preuve.observe.errors import ObservationError
 
 
-@check("MFA-SSH-ENFORCED", requirements=["9.6.f", "9.5.a"], target="ssh_canary", severity="critical",
+@check("MFA-SSH-ENFORCED", requirements={
+    "9.6.f#1": "the canary admin's key alone gets partial success: a second factor is required",
+    "9.5.a#3": "multi-factor authentication is in place for SSH administration",
+}, target="ssh_canary", severity="critical",
        rule="SecNumCloud 9.6.f (authentification multifacteur des administrateurs)")
 def check_ssh_mfa_enforced(ssh_canary, params, judge):
-    judge.equals("mfa.ssh.key_alone_authenticated", ssh_canary["key_alone_authenticated"], False)
-    judge.non_empty(
-        "mfa.ssh.second_factor_required",
-        [m for m in ssh_canary["methods_still_required"] if m in params.access.second_factor_methods],
-    )
+    """Asked is not checked: after partial success the second factor must refuse a wrong code and an empty answer
+    (and, given the seed, accept the right code), or pam_permit would pass for MFA."""
+    if not judge.equals("mfa.ssh.key_alone_authenticated", ssh_canary["key_alone_authenticated"], False):
+        return
+    if not judge.non_empty("mfa.ssh.second_factor_required",
+                           [m for m in ssh_canary["methods_still_required"]
+                            if m in params.access.second_factor_methods]):  # fmt: skip
+        return
+    factor = ssh_canary.get("factor_probe") or {"run": False, "reason": "no factor probe in this observation"}
+    if not factor["run"]:
+        raise ObservationError(f"second factor not probed: {factor['reason']}")
+    judge.equals("mfa.ssh.wrong_code", factor["wrong_code"], "refused")
+    if factor["wrong_code"] == "refused":
+        judge.equals("mfa.ssh.empty_answer", factor["empty_answer"], "refused")
+    if factor["valid_code"] == "accepted":  # else "not tried: no TOTP seed given" (in the evidence)
+        judge.equals("mfa.ssh.valid_code", factor["valid_code"], "accepted")
 
 
 def allowed(user: str, groups: list[str], cfg: dict) -> bool:
@@ -40,7 +55,10 @@ def single_factor_lists(cfg: dict) -> list[str]:
     return [m for m in lists if m == "any" or len(set(m.split(","))) < 2]
 
 
-@check("MFA-SSH-CONFIG", requirements=["9.6.f", "9.5.a"], target="baseline_host", severity="high",
+@check("MFA-SSH-CONFIG", requirements={
+    "9.6.f#1": "sshd -T -C requires two methods for every member of the admin groups",
+    "9.5.a#3": "SSH administration is configured for multi-factor authentication",
+}, target="baseline_host", severity="high",
        rule="sshd -T -C par administrateur : AuthenticationMethods à deux méthodes")
 def check_ssh_mfa_config(sshd_admin, params, judge):
     admins = {u: c for u, c in sshd_admin.items() if set(c["groups"]) & set(params.access.admin_groups)}

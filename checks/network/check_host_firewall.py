@@ -10,7 +10,9 @@ def filtering_chains(host_firewall: dict) -> list[str]:
             if c["hook"] == "input" and (c["policy"] == "drop" or c["denies"] > 0)]  # fmt: skip
 
 
-@check("NET-HOST-FIREWALL", requirements=["13.2.e"], target="baseline_host", severity="medium",
+@check("NET-HOST-FIREWALL", requirements={
+    "13.2.e#1": "each host's firewall accepts administration only from the admin zone",
+}, target="baseline_host", severity="medium",
        rule="pare-feu local présent sur chaque hôte")  # fmt: skip
 def check_host_firewall(host_firewall, judge):
     judge.non_empty("network.host_firewall", filtering_chains(host_firewall))

@@ -18,7 +18,9 @@ def on_every_interface(listening: list[dict], admin_ports: list[int]) -> list[st
                    if s["port"] in admin_ports and s["address"] in WILDCARDS})  # fmt: skip
 
 
-@check("NET-HOST-LISTEN", requirements=["9.6.d", "13.2.e"], target="baseline_host", severity="high",
+@check("NET-HOST-LISTEN", requirements={
+    "13.2.a#3": "administration services listen on the management address, apart from production",
+}, target="baseline_host", severity="high",
        rule="services d'administration à l'écoute sur la seule adresse d'administration")  # fmt: skip
 def check_admin_listeners(listening, params, judge):
     ports = params.network.admin_ports

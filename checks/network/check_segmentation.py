@@ -25,7 +25,9 @@ def _judge(segmentation: dict, judge, label: str, probes: list[dict], summary: d
         raise ObservationError(f"{len(errors)} probe(s) could not be sent, e.g. {finding(segmentation, errors[0])}")
 
 
-@check("NET-FLOW-ALLOWED", requirements=["13.1.a", "13.2.a"], target="vantage", severity="medium",
+@check("NET-FLOW-ALLOWED", requirements={
+    "13.1.a#5": "every flow the matrix allows is open from every vantage of its source zone",
+}, target="vantage", severity="medium",
        rule="matrice des flux : chaque flux autorisé fonctionne")  # fmt: skip
 def check_allowed_flows(segmentation, judge):
     probes = [p for p in segmentation["probes"] if p["expect"] != "blocked"]
@@ -37,7 +39,12 @@ def check_allowed_flows(segmentation, judge):
     _judge(segmentation, judge, "network.allowed_flows", probes, per_flow)
 
 
-@check("NET-FLOW-DENIED", requirements=["13.1.a", "13.2.a", "13.2.e"], target="vantage", severity="high",
+@check("NET-FLOW-DENIED", requirements={
+    "13.1.a#5": "every flow absent from the matrix is blocked",
+    "13.2.e#1": "from every vantage, admin and sentinel ports absent from the matrix are filtered",
+    "13.2.a#3": "zones of different nature (production, admin, supervision) reach each other only as the matrix says",
+    "9.7.c#1": "from the production zone's vantage, the admin zone is reachable only as the matrix says",
+}, target="vantage", severity="high",
        rule="matrice des flux : tout le reste est interdit (refus par défaut)")  # fmt: skip
 def check_denied_flows(segmentation, judge):
     probes = [p for p in segmentation["probes"] if p["expect"] == "blocked"]
@@ -59,7 +66,10 @@ def admin_probe(p: dict, inv, admin_ports: list[int]) -> bool:
     return (p["dst"], p["port"]) in admin_interfaces(inv)
 
 
-@check("NET-ADMIN-PUBLIC", requirements=["9.6.d", "13.2.e"], target="public_vantage", severity="critical",
+@check("NET-ADMIN-PUBLIC", requirements={
+    "9.6.d#1": "from the public zone, the inventory's admin interfaces and admin ports are unreachable",
+    "13.2.e#1": "admin interfaces are filtered against the public zone",
+}, target="public_vantage", severity="critical",
        rule="interfaces d'administration injoignables depuis les réseaux publics")  # fmt: skip
 def check_admin_not_public(public_segmentation, target, params, judge):
     seg = public_segmentation

@@ -25,7 +25,9 @@ def daemon(clock, judge) -> str | None:
     return None
 
 
-@check("TIME-SYNC", requirements=["12.8.a"], target="baseline_host", severity="high",
+@check("TIME-SYNC", requirements={
+    "12.8.a#2": "the running time daemon reports a synchronised clock",
+}, target="baseline_host", severity="high",
        rule="chronyc tracking : Leap status Normal, une source sélectionnée ; timesyncd : NTPSynchronized=yes")
 def check_sync(clock, judge):
     if (which := daemon(clock, judge)) is None:
@@ -39,7 +41,9 @@ def check_sync(clock, judge):
     judge.non_empty("time.selected_source", [s["address"] for s in chrony["sources"] if s["state"] == "*"])
 
 
-@check("TIME-OFFSET", requirements=["12.8.a", "12.8.b"], target="baseline_host", severity="medium",
+@check("TIME-OFFSET", requirements={
+    "12.8.a#2": "the clock's offset to its source is under the profile's threshold",
+}, target="baseline_host", severity="medium",
        rule="chronyc tracking : |System time| ≤ seuil du profil ; timesyncd : |Offset| ≤ seuil")
 def check_offset(clock, params, judge):
     if (which := daemon(clock, judge)) is None:
@@ -62,7 +66,9 @@ def internal(name: str, params) -> bool:
     return any(ip in ipaddress.ip_network(n) for n in params.time.internal_networks)
 
 
-@check("TIME-SOURCES-INTERNAL", requirements=["12.8.a"], target="baseline_host", severity="medium",
+@check("TIME-SOURCES-INTERNAL", requirements={
+    "12.8.a#3": "every configured time source is internal (no public pool)",
+}, target="baseline_host", severity="medium",
        rule="12.8.a : sources de temps internes (pas de pool public, y compris le FallbackNTP compilé de timesyncd)")
 def check_internal_sources(clock, params, judge):
     if (which := daemon(clock, judge)) is None:
@@ -78,7 +84,9 @@ def check_internal_sources(clock, params, judge):
                observed=names)
 
 
-@check("TIME-LOG-TIMESTAMPS", requirements=["12.8.b"], target="baseline_host", severity="low",
+@check("TIME-LOG-TIMESTAMPS", requirements={
+    "12.8.b#1": "logged events carry a full timestamp (year and offset; the journal by design)",
+}, target="baseline_host", severity="low",
        rule="12.8.b : horodatage RFC 3339 (année et fuseau) des événements journalisés")
 def check_log_timestamps(log_timestamps, judge):
     """Text logs by the timestamp words of their newest line; a journal store by design (µs, UTC). No local log at

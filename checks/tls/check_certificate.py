@@ -13,7 +13,10 @@ def leaf(tls: dict) -> dict:
 
 @check(
     "TLS-CERT-KEY",
-    requirements=["10.2.c", "10.5.a"],
+    requirements={
+        "10.2.c#3": "the certificate key is of accepted type and size",
+        "10.2.a#1": "the certificate key meets the RGS sizes (RSA >= 2048, ECDSA >= 256)",
+    },
     target="tls_endpoint",
     severity="high",
     rule="ANSSI-TLS certificats ; RGS B1 (RSA ≥ 2048, ECDSA ≥ 256)",
@@ -27,7 +30,10 @@ def check_cert_key(tls, params, judge):
 
 @check(
     "TLS-CERT-SIGNATURE",
-    requirements=["10.2.c"],
+    requirements={
+        "10.2.c#3": "the chain is signed with SHA-2",
+        "10.2.a#1": "no MD5 or SHA-1 signature in the chain",
+    },
     target="tls_endpoint",
     severity="high",
     rule="ANSSI-TLS certificats (SHA-2 uniquement)",
@@ -43,7 +49,9 @@ def check_cert_signature(tls, params, judge):
 
 @check(
     "TLS-CERT-VALIDITY",
-    requirements=["10.2.c"],
+    requirements={
+        "10.2.c#3": "the certificate is valid and not close to expiry",
+    },
     target="tls_endpoint",
     severity="high",
     rule="ANSSI-TLS certificats (période de validité)",
@@ -58,7 +66,9 @@ def check_cert_validity(tls, now, params, judge):
 
 @check(
     "TLS-CERT-NAME",
-    requirements=["10.2.c"],
+    requirements={
+        "10.2.c#3": "the certificate's subjectAltName covers the service name",
+    },
     target="tls_endpoint",
     severity="high",
     rule="ANSSI-TLS certificats (SAN obligatoire)",
@@ -82,7 +92,9 @@ def issuer_verdict(cert: dict, params) -> tuple[bool, str]:
 
 @check(
     "TLS-CA-EU",
-    requirements=["10.6.a"],
+    requirements={
+        "10.6.a#1": "every presented certificate's issuer has an EU member state as C=",
+    },
     target="tls_endpoint",
     severity="high",
     rule="10.6.a : certificats issus d'une AC d'un État membre de l'UE (pays de l'émetteur le long de la chaîne)",

@@ -14,7 +14,9 @@ def accepted_suites(tls: dict) -> list[str]:
 
 
 @check(
-    "TLS-VERSIONS", requirements=["10.2.c"], target="tls_endpoint", severity="high", rule="ANSSI-TLS R3, R4"
+    "TLS-VERSIONS", requirements={
+        "10.2.c#1": "only TLS 1.2 and 1.3 are accepted (R3, R4)",
+    }, target="tls_endpoint", severity="high", rule="ANSSI-TLS R3, R4"
 )
 def check_versions(tls, params, judge):
     accepted = [v for v, ok in sorted(tls["versions"].items()) if ok]
@@ -24,7 +26,10 @@ def check_versions(tls, params, judge):
 
 @check(
     "TLS-SUITES",
-    requirements=["10.2.a", "10.2.c"],
+    requirements={
+        "10.2.a#1": "every accepted suite is AEAD with ECDHE",
+        "10.2.c#2": "only the guide's recommended suites are accepted",
+    },
     target="tls_endpoint",
     severity="high",
     rule="ANSSI-TLS annexe A.1",
@@ -35,7 +40,10 @@ def check_suites(tls, params, judge):
 
 @check(
     "TLS-FORWARD-SECRECY",
-    requirements=["10.2.a", "10.2.c"],
+    requirements={
+        "10.2.a#1": "every accepted suite uses an ephemeral key exchange",
+        "10.2.c#2": "forward secrecy on every suite",
+    },
     target="tls_endpoint",
     severity="high",
     rule="ANSSI-TLS §2.2 (échange de clé éphémère)",
@@ -52,7 +60,10 @@ def check_forward_secrecy(tls, judge):
 
 @check(
     "TLS-GROUPS",
-    requirements=["10.2.a", "10.2.c"],
+    requirements={
+        "10.2.a#1": "every key-exchange group meets the RGS sizes",
+        "10.2.c#2": "only the guide's groups are accepted",
+    },
     target="tls_endpoint",
     severity="medium",
     rule="ANSSI-TLS groupes (courbes et tailles DH)",
@@ -70,7 +81,9 @@ def check_groups(tls, params, judge):
 
 @check(
     "TLS-RENEGOTIATION",
-    requirements=["10.2.c"],
+    requirements={
+        "10.2.c#4": "secure renegotiation only, never client-initiated",
+    },
     target="tls_endpoint",
     severity="medium",
     rule="ANSSI-TLS §2.4 (renégociation sécurisée)",
@@ -84,7 +97,9 @@ def check_renegotiation(tls, judge):
 
 @check(
     "TLS-COMPRESSION",
-    requirements=["10.2.c"],
+    requirements={
+        "10.2.c#4": "TLS compression is off",
+    },
     target="tls_endpoint",
     severity="medium",
     rule="ANSSI-TLS §2.4 (pas de compression)",
@@ -95,7 +110,10 @@ def check_compression(tls, judge):
 
 @check(
     "TLS-HSTS",
-    requirements=["9.6.e", "10.2.c"],
+    requirements={
+        "9.6.e#1": "browsers cannot be taken back to clear HTTP (HSTS)",
+        "10.2.c#4": "HTTPS services send HSTS of at least one year",
+    },
     target="tls_endpoint",
     severity="medium",
     rule="RFC 6797 (HSTS) sur les interfaces HTTPS",

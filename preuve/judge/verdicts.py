@@ -7,7 +7,7 @@ expected, what was observed and what offends. A check that states no expectation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,26 +28,41 @@ DECLARED: dict[str, dict[str, CheckSpec]] = {}
 @dataclass(frozen=True)
 class CheckSpec:
     id: str
-    requirements: tuple[str, ...]
+    requirements: tuple[str, ...]  # requirement ids, in the order declared (the first names the JUnit class)
     target: TargetKind
     severity: Severity
     rule: str
     tags: tuple[str, ...] = ()
     module: str = ""
+    # (element id such as "9.5.d#1", one line saying what this check shows of it); "" when none was given
+    evidences: tuple[tuple[str, str], ...] = ()
+
+
+def _evidences(requirements: Iterable[str] | Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """`{"9.5.d#1": "root cannot log in directly over SSH"}`; a bare list is accepted but justifies nothing
+    (the coverage then counts no element for it, and tests/test_coverage_honest.py fails on it)."""
+    if isinstance(requirements, Mapping):
+        return tuple((str(k), str(v)) for k, v in requirements.items())
+    return tuple((str(r), "") for r in requirements)
 
 
 def check(
     id: str,
     *,
-    requirements: Iterable[str],
+    requirements: Mapping[str, str] | Iterable[str],
     target: TargetKind,
     severity: Severity,
     rule: str,
     tags: Iterable[str] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a check. `rule` names the ANSSI guide rule it implements (e.g. "ANSSI-TLS R3")."""
-    spec = CheckSpec(id, tuple(requirements), target, severity, rule, tuple(tags))
-    if not spec.requirements:
+    """Declare a check. `requirements` maps each element of a SecNumCloud requirement the check evidences
+    (`"9.5.d#1"`, see preuve/data/secnumcloud-3.2.yaml) to one line saying what the check shows of it.
+    `rule` names the ANSSI guide rule it implements (e.g. "ANSSI-TLS R3")."""
+    evidences = _evidences(requirements)
+    reqs = tuple(dict.fromkeys(k.split("#", 1)[0] for k, _ in evidences))
+    spec = CheckSpec(id, reqs, target, severity, rule, tuple(tags), evidences=evidences)
+    if not spec.requirements and not isinstance(requirements, Mapping):
+        # an explicit empty mapping is a signal that evidences no element on its own (tests list each one)
         raise ValueError(f"check {id}: at least one SecNumCloud requirement id is needed")
     if severity not in SEVERITIES:
         raise ValueError(f"check {id}: unknown severity {severity!r}")

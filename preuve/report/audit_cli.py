@@ -101,38 +101,31 @@ def cmd_keygen(a: argparse.Namespace) -> int:
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
-    from preuve.evidence.ledger import verify_chain
-    from preuve.evidence.signing import verify_signature
-    from preuve.report.manifest import verify_manifest
+    """Every run named: what is proven and what is not, on stdout; each problem on stderr. Exit 5 on any
+    integrity problem, 3 on a bad argument (key, trust store, ledger), 0 otherwise."""
+    from preuve.evidence.verify import VerifyInputError, load_trust, verify_run
 
-    run = Path(a.run)
-    problems = [f"{run}: {p}" for p in verify_manifest(run)]
-    sig_problems, fp = verify_signature(run, Path(a.key) if a.key else None)
-    problems += [f"{run}: {p}" for p in sig_problems]
-    ok = [] if problems else [f"{run}: every file matches MANIFEST.sha256"]
-    if fp:
-        how = "the trusted key given" if a.key else "the key copied in the run (pass --key to pin the signer)"
-        ok.append(f"{run}: MANIFEST.sha256 signed by {fp} ({how})")
-    ledger = Path(a.ledger) if a.ledger else None
     try:
-        chain = json.loads((run / "run.json").read_text()).get("chain")
-    except (OSError, ValueError):
-        chain = None
-    if ledger is None and chain:
-        ledger = (run / chain["ledger"]).resolve()
-        if not ledger.exists():  # a run handed over alone: its own files can still be checked
-            ok.append(f"{run}: hash chain not checked, {ledger} not found (give the scope's ledger with --ledger)")
-            ledger = None
-    if ledger is not None:
-        chain_problems = verify_chain(ledger, run)
-        problems += [f"chain: {p}" for p in chain_problems]
-        if not chain_problems:
-            ok.append(f"{run}: hash chain intact ({ledger})")
-    for p in problems:
-        print(p, file=sys.stderr)
-    for line in ok:
-        print(line)
-    return int(Exit.INTEGRITY) if problems else 0
+        trusted = load_trust(a.key or [], a.trust or [])
+        ledger = Path(a.ledger) if a.ledger else None
+        if ledger is not None and not ledger.is_file():
+            raise VerifyInputError(f"--ledger {ledger}: not found")
+        verdicts = [verify_run(Path(r), trusted, ledger, a.no_chain) for r in a.run]
+    except VerifyInputError as exc:
+        print(f"preuve verify: {exc}", file=sys.stderr)
+        return int(Exit.INVALID_INPUT)
+    failed = 0
+    for v in verdicts:
+        for p in v.problems:
+            print(f"{v.run}: {p}", file=sys.stderr)
+        for line in v.said:
+            print(f"{v.run}: {line}")
+        if v.problems:
+            failed += 1
+            print(f"{v.run}: FAILED: {len(v.problems)} problem(s), listed on stderr")
+        else:
+            print(f"{v.run}: VERIFIED (read the signature and chain lines above for what that covers)")
+    return int(Exit.INTEGRITY) if failed else 0
 
 
 def cmd_diff(a: argparse.Namespace) -> int:
@@ -142,7 +135,12 @@ def cmd_diff(a: argparse.Namespace) -> int:
         if not (Path(d) / "results.jsonl").is_file():
             print(f"preuve diff: {d}: no results.jsonl", file=sys.stderr)
             return int(Exit.USAGE)
-    d = diff_runs(Path(a.a), Path(a.b))
+    try:
+        d = diff_runs(Path(a.a), Path(a.b))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        print(f"preuve diff: a run is not readable as preuve wrote it ({type(exc).__name__}: {str(exc)[:200]}); "
+              "check it with `preuve verify`", file=sys.stderr)
+        return int(Exit.INTEGRITY)
     if a.out:
         Path(a.out).write_text(json.dumps(d, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     print("\n".join(summary_lines(d, a.lang)))
@@ -154,14 +152,31 @@ def cmd_report(a: argparse.Namespace) -> int:
 
     run = Path(a.run)
     out = Path(a.out) if a.out else run.with_name(f"{run.name}-report.{a.lang}.html")
-    print(write_report(run, a.lang, out))
+    if not (run / "results.jsonl").is_file() or not (run / "run.json").is_file():
+        print(f"preuve report: {run}: not a run directory (no results.jsonl or run.json)", file=sys.stderr)
+        return int(Exit.USAGE)
+    try:
+        print(write_report(run, a.lang, out))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        print(f"preuve report: {run} is not readable as preuve wrote it ({type(exc).__name__}: {str(exc)[:200]}); "
+              "check it with `preuve verify`", file=sys.stderr)
+        return int(Exit.INTEGRITY)
     return 0
 
 
 def cmd_coverage(a: argparse.Namespace) -> int:
+    """Every requirement of the referential (278), its level computed from the elements the profile's checks
+    evidence, and for a partial one the elements left to the auditor."""
     from preuve.inputs.errors import InputError
     from preuve.inputs.profile import load_profile
-    from preuve.report.coverage import as_json, coverage, profile_checks, totals, unknown_requirements
+    from preuve.report.coverage import (
+        as_json,
+        coverage,
+        profile_checks,
+        totals,
+        unknown_elements,
+        unknown_requirements,
+    )
 
     try:
         profile = load_profile(a.profile)
@@ -173,22 +188,33 @@ def cmd_coverage(a: argparse.Namespace) -> int:
     rows = coverage(checks)
     for r in unknown_requirements(checks):
         print(f"preuve coverage: a check names requirement {r}, which SecNumCloud 3.2 does not have", file=sys.stderr)
+    for e in unknown_elements(checks):
+        print(f"preuve coverage: a check names element {e}, which preuve/data/secnumcloud-3.2.yaml does not define",
+              file=sys.stderr)
+    for c in rows:
+        for cid in c.unjustified:
+            print(f"preuve coverage: {cid} names {c.requirement.id} without saying which element it evidences "
+                  "(counted for nothing)", file=sys.stderr)
     if a.format == "json":
         print(json.dumps(as_json(rows), indent=2, ensure_ascii=False))
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("requirement", "kind", "coverage", "checks", "text")
+    table = Table("requirement", "kind", "coverage", "checks", "left to the auditor", "text")
     for c in rows:
-        if a.all or c.level != "manual":
-            table.add_row(c.requirement.id, c.requirement.kind, c.level, ", ".join(c.checks), c.requirement.text[:80])
+        if a.hide_manual and c.level == "manual":
+            continue
+        left = "; ".join(f"{e.id} {e.text}" for e in c.left) if c.level == "partial" else (
+            "" if c.level == "automated" else "all")
+        table.add_row(c.requirement.id, c.requirement.kind, c.level, ", ".join(c.checks), left,
+                      c.requirement.text[:60])
     console = Console()
     console.print(table)
     t = totals(rows)
     console.print(f"{profile.id} {profile.version}: {len(rows)} SecNumCloud 3.2 requirements — "
                   + ", ".join(f"{k} {v}" for k, v in t.items())
-                  + ("" if a.all else " (manual rows hidden; --all shows them)"))
+                  + (" (manual rows hidden)" if a.hide_manual else ""))
     return 0
 
 
@@ -213,11 +239,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("coverage", help="which SecNumCloud 3.2 requirements a profile automates, partly or not")
     c.add_argument("profile")
     c.add_argument("--format", choices=["table", "json"], default="table")
-    c.add_argument("--all", action="store_true", help="list manual requirements too")
+    c.add_argument("--all", action="store_true", help="kept for compatibility: every requirement is listed")
+    c.add_argument("--hide-manual", action="store_true", help="leave out the requirements no check evidences")
     c.set_defaults(func=cmd_coverage)
 
 
 def add_verify_options(v: argparse.ArgumentParser) -> None:
-    v.add_argument("--key", help="the signer's trusted public key (PEM); without it the run's own copy is used")
+    v.add_argument("--key", action="append", help="a trusted signer's public key (PEM, repeatable); without "
+                   "--key or --trust the run's own copy is used, which does not prove who signed")
+    v.add_argument("--trust", action="append", metavar="DIR|FILE",
+                   help="a trust store: a folder of *.pem public keys, or a file of PEM public keys; any other "
+                   "signer fails")
     v.add_argument("--ledger", help="the scope's ledger.jsonl (default: the one run.json names)")
+    v.add_argument("--no-chain", action="store_true",
+                   help="verify a run handed over without its ledger (the chain is then reported NOT CHECKED)")
     v.set_defaults(func=cmd_verify)

@@ -13,7 +13,17 @@ from typing import Any
 
 import jinja2
 
-from preuve.report.coverage import LEVELS, Coverage, chapter_key, coverage, requirements, totals
+from preuve.report.coverage import (
+    JUDGED,
+    LEVELS,
+    Coverage,
+    chapter_key,
+    coverage,
+    evidenced_checks,
+    requirements,
+    totals,
+)
+from preuve.report.textsafe import xml_text
 
 NAME = "report.html"
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -57,13 +67,22 @@ T = {
         "methods": "Annexe : méthodes", "automated_checks": "Contrôles automatisés exécutés",
         "sampling": "Échantillonnage", "no_sampling": "Aucun : toutes les cibles de l'inventaire ont été évaluées.",
         "versions": "Outil, profil et entrées", "coverage": "Couverture du référentiel SecNumCloud 3.2",
-        "automated": "automatisée", "partial": "partielle", "out_of_scope": "hors périmètre",
-        "coverage_note": "Une exigence « manuelle » n'est vérifiée par aucun contrôle automatique : elle reste à "
-        "évaluer par l'auditeur.", "run": "Exécution", "profile": "Profil", "inventory": "Inventaire",
+        "automated": "automatisée", "partial": "partielle",
+        "coverage_note": "Couverture de cette exécution, calculée sur ses résultats : un élément d'exigence ne compte "
+        "que si un résultat conforme, non conforme ou sous dérogation l'établit (non applicable et erreur "
+        "n'établissent rien). « Automatisée » : tous les éléments de l'exigence sont établis sur le périmètre "
+        "inventorié ; "
+        "« partielle » : les éléments listés restent à l'auditeur ; « manuelle » : aucun élément établi.",
+        "left": "éléments laissés à l'auditeur", "no_target": "Contrôles sélectionnés sans résultat (aucune cible "
+        "dans l'inventaire) : ils n'établissent rien", "judged_nothing": "Contrôles sans verdict (seulement non "
+        "applicable ou erreur) : ils n'établissent rien",
+        "run": "Exécution", "profile": "Profil", "inventory": "Inventaire",
         "tool": "Outil", "started": "Début", "ended": "Fin", "replay_of": "Rejeu de", "chain": "Chaîne de "
         "hachage", "results": "Résultats", "all_results": "Tous les résultats", "seed": "graine",
         "method": "méthode", "population": "population", "selected": "retenues", "total": "Total",
         "requirements": "exigences", "served_by": "contrôles",
+        "waived_banner": "{n} non-conformité(s) couverte(s) par une dérogation : comptée(s) à part, jamais "
+        "comme conforme(s) ; chaque dérogation est détaillée dans les fiches de constat.",
     },
     "en": {
         "title": "SecNumCloud 3.2 assessment report",
@@ -84,12 +103,20 @@ T = {
         "methods": "Annex: methods", "automated_checks": "Automated checks run",
         "sampling": "Sampling", "no_sampling": "None: every target of the inventory was assessed.",
         "versions": "Tool, profile and inputs", "coverage": "Coverage of the SecNumCloud 3.2 referential",
-        "automated": "automated", "partial": "partial", "out_of_scope": "out of scope",
-        "coverage_note": "A \"manual\" requirement is verified by no automated check: the auditor assesses it.",
+        "automated": "automated", "partial": "partial",
+        "coverage_note": "Coverage of this run, computed from its results: an element of a requirement counts only "
+        "when a pass, fail or waived result stands behind it (not applicable and error evidence nothing). "
+        "\"Automated\": every element is evidenced on the inventoried scope; \"partial\": the elements listed are "
+        "left to the auditor; \"manual\": no element is evidenced.",
+        "left": "elements left to the auditor", "no_target": "Checks selected with no result (no target in the "
+        "inventory): they evidence nothing", "judged_nothing": "Checks with no verdict (only not applicable or "
+        "error): they evidence nothing",
         "run": "Run", "profile": "Profile", "inventory": "Inventory", "tool": "Tool", "started": "Started",
         "ended": "Ended", "replay_of": "Replay of", "chain": "Hash chain", "results": "Results",
         "all_results": "All results", "seed": "seed", "method": "method", "population": "population",
         "selected": "selected", "total": "Total", "requirements": "requirements", "served_by": "checks",
+        "waived_banner": "{n} failure(s) covered by a waiver: counted apart, never as compliant; each waiver "
+        "is detailed in the finding sheets.",
     },
 }
 
@@ -99,20 +126,30 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def run_coverage(run: dict[str, Any], results: list[dict[str, Any]]) -> list[Coverage]:
-    """Coverage of the checks this run selected (requirement ids from the catalogue, else from the results)."""
+    """Coverage of this run, from its results and not from its selection: a check counts only through results that
+    judged a target (pass, fail, waived), with the elements the catalogue says it evidences. A selected check with no
+    target, or with only not_applicable/error results, counts for nothing (`run` is kept for the callers)."""
     from preuve.judge.catalogue import CatalogueError, load_catalogue
 
     try:
         cat = load_catalogue()
     except CatalogueError:  # a broken check elsewhere must not cost the report its coverage annex
         cat = {}
-    served: dict[str, list[str]] = {}
-    for cid in run.get("checks_selected", []):
-        if cid in cat:
-            served[cid] = list(cat[cid].spec.requirements)
+    return coverage(evidenced_checks(results, cat))
+
+
+def checks_run(run: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The selected checks split by what they did: `judged` (at least one pass/fail/waived), `nothing_judged`
+    (only not_applicable or error results) and `no_target` (selected, no result at all)."""
+    statuses: dict[str, set[str]] = {}
     for r in results:
-        served.setdefault(r["check_id"], r["requirements"])
-    return coverage(served)
+        statuses.setdefault(r["check_id"], set()).add(r["status"])
+    selected = list(dict.fromkeys([*run.get("checks_selected", []), *statuses]))
+    return {
+        "judged": [c for c in selected if statuses.get(c, set()) & set(JUDGED)],
+        "nothing_judged": [c for c in selected if c in statuses and not statuses[c] & set(JUDGED)],
+        "no_target": [c for c in selected if c not in statuses],
+    }
 
 
 def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[str, Any]]:
@@ -143,12 +180,13 @@ def render(run_dir: Path, lang: str = "fr") -> str:
     ))
     template = _template()
     cov_sorted = sorted(cov, key=lambda c: chapter_key(c.requirement.id))
-    return template.render(
+    return xml_text(template.render(  # no control character from a target reaches the browser
         t=T[lang], lang=lang, li=0 if lang == "fr" else 1, run=run, results=results, diff=diff,
         chapters=_chapters(results, cov), shown=SHOWN, problems=problems,
         fails=[r for r in problems if r["status"] == "fail"], reqs=reqs, coverage=cov_sorted,
-        cov_totals=totals(cov), levels=LEVELS, json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
-    )
+        cov_totals=totals(cov), levels=LEVELS, checks_run=checks_run(run, results),
+        json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
+    ))
 
 
 def write_report(run_dir: Path, lang: str = "fr", out: Path | None = None) -> Path:

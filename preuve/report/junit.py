@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from preuve.judge.catalogue import requirement_chapter
+from preuve.report.textsafe import xml_text
 from preuve.results.model import Result
 
 CHAPTERS = {
@@ -37,11 +38,20 @@ CHAPTERS = {
 }
 
 
+def _first(r: Result) -> str:
+    """The requirement that names the case's class: the check's first; a signal check that evidences no requirement
+    on its own (`requirements={}`) gets its own class and suite."""
+    return r.requirements[0] if r.requirements else NO_REQUIREMENT
+
+
+NO_REQUIREMENT = "hors-exigence"
+
+
 def _case(r: Result) -> ET.Element:
     case = ET.Element(
         "testcase",
         {
-            "classname": f"secnumcloud.{r.requirements[0]}",
+            "classname": f"secnumcloud.{_first(r)}",
             "name": f"{r.check_id}[{r.target['name']}]",
             "time": f"{(r.duration_ms or 0) / 1000:.3f}",
         },
@@ -83,12 +93,22 @@ def _case(r: Result) -> ET.Element:
     return case
 
 
+def _xml_safe(root: ET.Element) -> None:
+    """Every text and attribute made XML 1.0 (target-controlled text: banners, subjects, role names, waivers)."""
+    for el in root.iter():
+        el.text = xml_text(el.text) if el.text else el.text
+        el.tail = xml_text(el.tail) if el.tail else el.tail
+        for k, v in el.attrib.items():
+            el.attrib[k] = xml_text(v)
+
+
 def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
     by_chapter: dict[str, list[Result]] = defaultdict(list)
     for r in results:
-        by_chapter[requirement_chapter(r.requirements[0])].append(r)
+        by_chapter[requirement_chapter(_first(r))].append(r)
     root = ET.Element("testsuites", {"name": f"preuve {run['profile']['id']} {run['profile']['version']}"})
     totals = {"tests": 0, "failures": 0, "errors": 0}
+    waived = sum(r.status == "waived" for r in results)
     for chapter in sorted(by_chapter, key=lambda c: int(c) if c.isdigit() else 99):
         cases = by_chapter[chapter]
         counts = {
@@ -112,6 +132,7 @@ def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
         )
         props = ET.SubElement(suite, "properties")
         for k, v in (
+            ("run.waived", waived),  # failures hidden by waivers: in every suite, where CI shows properties
             ("run.id", run["run_id"]),
             ("tool.version", run["tool"]["version"]),
             ("profile.id", run["profile"]["id"]),
@@ -126,5 +147,7 @@ def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
             totals[k] += counts[k]
     for k, v in totals.items():
         root.set(k, str(v))
+    root.set("waived", str(waived))
+    _xml_safe(root)
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
