@@ -7,6 +7,8 @@ d'(Open)SSH" DAT-NT-007 (R1, R7-R10, R15, R17-R23, R27-R28), ANSSI guide des mé
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from preuve.location.countries import EU_COUNTRIES
@@ -107,6 +109,17 @@ class SshParams(Strict):
         "hmac-sha2-256",
     ]
     host_key_types_forbidden: list[str] = ["ssh-dss"]
+    # Terrapin (CVE-2023-48795): a prefix-truncation attack on ChaCha20-Poly1305 and on the encrypt-then-MAC modes,
+    # defeated when both ends use the strict key exchange (kex-strict-*-v00@openssh.com, OpenSSH 9.6 and backports).
+    terrapin_algorithms: list[str] = Field(
+        ["chacha20-poly1305@openssh.com", "*-etm@openssh.com"],
+        description="ciphers and MACs (globs) Terrapin (CVE-2023-48795) applies to: allowed only with strict KEX",
+    )
+    terrapin_allow_with_strict_kex: bool = Field(
+        True,
+        description="Terrapin-affected algorithms pass when the server offers kex-strict-s-v00@openssh.com "
+        "(ANSSI's TLS guide recommends ChaCha20-Poly1305); false: never. Without strict KEX they always fail",
+    )
     min_rsa_bits: int = Field(2048, ge=1024)
     min_ecdsa_bits: int = Field(256, ge=160)
     max_auth_tries: int = Field(3, ge=1, description="the ANSSI guide's example uses 2")
@@ -152,6 +165,9 @@ class AccessParams(Strict):
         description="SSH methods that may carry the second factor after publickey",
     )
     faillock_max_deny: int = Field(5, ge=1, description="pam_faillock must lock after at most this many failures")
+    faillock_fail_interval_s: float = Field(
+        900, gt=0, description="how long a target counts a failure (pam_faillock fail_interval): the MFA factor "
+        "probes' lockout budget counts their own uncleared failures over this window")
     lockout_probe: bool = Field(False, description="LOCK-ACTIVE: lock each lockout canary for real, then reset it")
     oidc_refusal_errors: list[str] = Field(["unauthorized_client", "unsupported_grant_type"],
                                            description="OAuth errors proving an admin client's password grant refused")
@@ -209,7 +225,7 @@ class KubernetesParams(Strict):
 class NetworkParams(Strict):
     """Segmentation (9.6.d): what counts as an administration port. Probe pacing lives in the flow matrix file."""
 
-    admin_ports: list[int] = Field(
+    admin_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
         [22, 623, 2379, 2380, 3389, 5985, 5986, 6443, 10250, 8443, 9090],
         description="ports of administration interfaces (SSH, BMC/IPMI, etcd, RDP, WinRM, Kubernetes, consoles)",
     )
@@ -226,6 +242,13 @@ class TimeParams(Strict):
     internal_domains: list[str] = Field([], description="DNS suffixes of internal time servers (e.g. ntp.corp.example)")
 
 
+class WaiverParams(Strict):
+    """Waivers (dérogations) are exceptions granted for a time, then reviewed."""
+
+    max_days: int = Field(365, ge=1, le=3 * 366, description="longest waiver lifetime, counted from the run "
+                          "(an expiry further away is an input error: re-approve the waiver instead)")
+
+
 class Params(Strict):
     """All parameters of a profile. Unknown keys are rejected so a typo never silently keeps a default."""
 
@@ -239,6 +262,7 @@ class Params(Strict):
     backup: BackupParams = BackupParams()
     kubernetes: KubernetesParams = KubernetesParams()
     network: NetworkParams = NetworkParams()
+    waivers: WaiverParams = WaiverParams()
     timeout: float = Field(
         5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)"
     )
