@@ -147,39 +147,68 @@ def cmd_judge(a: argparse.Namespace) -> int:
 
 
 def cmd_lint(a: argparse.Namespace) -> int:
-    from preuve.inputs.errors import InputError
+    """Every problem of every input at once (exit 3 if any), then warnings that do not block a run: waivers
+    expired or matching nothing, a profile that selects no check."""
+    from preuve.inputs.errors import InputError, InputProblem
     from preuve.inputs.inventory import load_inventory
     from preuve.inputs.profile import load_profile
-    from preuve.inputs.waivers import load_waivers
+    from preuve.inputs.waivers import load_waivers, waiver_warnings
     from preuve.judge.catalogue import CatalogueError, load_catalogue
+    from preuve.report.textsafe import terminal_line
 
     problems: list[str] = []
-    for loader, path in ((load_inventory, a.inventory), (load_profile, a.profile), (load_waivers, a.waivers)):
+    warnings: list[InputProblem] = []
+    loaded: dict[str, object] = {}
+
+    def waivers_of(path: str) -> object:
+        profile = loaded.get("profile")
+        return load_waivers(path, profile.params.waivers.max_days if profile else 365)  # type: ignore[attr-defined]
+
+    for key, loader, path in (("inventory", load_inventory, a.inventory), ("profile", load_profile, a.profile),
+                              ("waivers", waivers_of, a.waivers)):  # fmt: skip
         if path is None:
             continue
         try:
-            loaded = loader(path)
+            loaded[key] = loader(path)
         except InputError as exc:
             problems += [str(p) for p in exc.problems]
             continue
-        if loader is load_inventory:  # the namespaces a run would enter exist on this machine
+        if key == "inventory":  # the namespaces a run would enter exist on this machine
             from preuve.inputs.inventory import namespace_problems
 
-            problems += [str(p) for p in namespace_problems(*loaded)]
+            problems += [str(p) for p in namespace_problems(*loaded[key])]  # type: ignore[misc]
     if a.inventory:  # flows without justification (13.1.a): a lint error, a failed check in a run
         from preuve.inputs.flows import justification_problems
 
         problems += [str(p) for p in justification_problems(a.inventory)]
+    catalogue: dict = {}
     try:
-        load_catalogue()
+        catalogue = load_catalogue()
     except CatalogueError as exc:
-        problems.append(f"checks catalogue: {exc}")
+        problems.append(f"checks catalogue: {terminal_line(str(exc))}")
+    if "profile" in loaded and catalogue:
+        profile = loaded["profile"]
+        if not any(profile.selected(i.id, list(i.spec.tags), list(i.spec.requirements))  # type: ignore[attr-defined]
+                   for i in catalogue.values()):  # fmt: skip
+            path = profile.files[-1]  # type: ignore[attr-defined]
+            warnings.append(InputProblem(Path(path), 1, "select", "warning: this profile selects no check of the "
+                                         "catalogue: a run would judge nothing"))
+    if "waivers" in loaded and loaded["waivers"][1] is not None:  # type: ignore[index]
+        from preuve.inputs.targets import targets
+
+        waivers, located = loaded["waivers"]  # type: ignore[misc]
+        names = None
+        if "inventory" in loaded:
+            names = sorted({t.name for ts in targets(loaded["inventory"][0]).values() for t in ts})  # type: ignore[index]
+        warnings += waiver_warnings(waivers, located, sorted(catalogue), names)
     for p in problems:
         print(p, file=sys.stderr)
+    for w in warnings:
+        print(w, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s): invalid input", file=sys.stderr)
         return int(Exit.INVALID_INPUT)
-    print("inputs are valid")
+    print(f"inputs are valid ({len(warnings)} warning(s))" if warnings else "inputs are valid")
     return int(Exit.COMPLIANT)
 
 
@@ -254,8 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("-w", "--waivers")
     lint.set_defaults(func=cmd_lint)
 
-    v = sub.add_parser("verify", help="check a run directory against its MANIFEST.sha256")
-    v.add_argument("run")
+    v = sub.add_parser("verify", help="what a run directory proves: manifest, evidence, signature, hash chain")
+    v.add_argument("run", nargs="+", help="run directories (each gets its own verdict)")
     v.set_defaults(func=cmd_verify)
     audit_cli.add_verify_options(v)
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 MASK = "«redacted»"
+MIN_SECRET_CHARS = 12  # see preuve.inputs.inventory.MIN_SECRET_CHARS
 _PATTERNS = [
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
     re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"),
@@ -22,10 +23,16 @@ class Redactor:
     def __init__(self) -> None:
         self._secrets: set[str] = set()
 
-    def register(self, secret: str) -> None:
-        """Remember a secret; very short values are not registered because masking them would be noise."""
-        if secret and len(secret) >= 4:
+    def register(self, secret: str) -> bool:
+        """Remember a secret, to be masked wherever it appears. A value shorter than MIN_SECRET_CHARS is not
+        registered (False): it also occurs by chance in ordinary text, and masking it there would rewrite a fact
+        that a check judges and an auditor reads (a 7-letter key id inside a certificate's CN). Inventory secrets
+        that short are refused before anything runs (lint, and `reveal` at run time); short values a server
+        returns (tokens) are never written to evidence in the first place."""
+        if secret and len(secret) >= MIN_SECRET_CHARS:
             self._secrets.add(secret)
+            return True
+        return False
 
     def text(self, s: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):

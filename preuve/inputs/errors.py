@@ -21,9 +21,11 @@ class InputProblem:
     message: str
 
     def __str__(self) -> str:
+        from preuve.report.textsafe import terminal_line
+
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        return terminal_line(f"{where}:{field} {self.message}")  # a key or a value may hold escape sequences
 
 
 class InputError(Exception):

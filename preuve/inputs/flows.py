@@ -14,12 +14,12 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from preuve.inputs.errors import InputError, InputProblem, field_path
-from preuve.inputs.source import Located, load_yaml, validate
+from preuve.inputs.source import Located, bad_char, load_yaml, read_input, validate
 
 Proto = Literal["tcp", "udp", "icmp"]
 CSV_COLUMNS = ("id", "src", "dst", "dst_hosts", "proto", "ports", "service", "justification", "owner")
@@ -87,9 +87,12 @@ class Flow(Strict):
         return {p for lo, hi in self.ports for p in range(lo, hi + 1)}
 
 
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
 class Sentinels(Strict):
-    tcp: list[int] = SENTINEL_TCP
-    udp: list[int] = SENTINEL_UDP
+    tcp: list[Port] = SENTINEL_TCP
+    udp: list[Port] = SENTINEL_UDP
 
 
 class Probing(Strict):
@@ -113,6 +116,18 @@ class FlowMatrixFile(Strict):
     )
     flows: list[Flow] = []
 
+    @field_validator("probe_hosts")
+    @classmethod
+    def _addresses(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for zone, hosts in v.items():
+            for h in hosts:
+                try:
+                    ipaddress.ip_address(h)
+                except ValueError:
+                    shown = repr(h) if len(h) <= 60 else "a long text"
+                    raise ValueError(f"probe_hosts.{zone}: {shown} is not an IP address") from None
+        return v
+
 
 @dataclass
 class FlowMatrix:
@@ -133,19 +148,35 @@ class FlowMatrix:
 
 def _load_csv(path: Path) -> tuple[Located, list[InputProblem]]:
     """A CSV export: one flow per row (header row required); line numbers are the file's lines."""
+    raw = read_input(path)
     try:
-        raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([InputProblem(path, None, "", f"cannot read CSV: {exc}")]) from None
+    except UnicodeDecodeError:
+        raise InputError([InputProblem(path, None, "", "cannot read CSV: not UTF-8 text")]) from None
     reader = csv.DictReader(text.splitlines(), skipinitialspace=True)
-    header = [h.strip() for h in reader.fieldnames or []]
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise InputError([InputProblem(path, 1, "", f"CSV syntax error: {exc}")]) from None
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown or not header:
-        raise InputError([InputProblem(path, 1, "", f"unknown CSV columns {unknown}; expected {list(CSV_COLUMNS)}")])
+        # named only when they look like column names: a file passed by mistake must not be echoed
+        shown = [h for h in unknown if re.fullmatch(r"[A-Za-z_ ]{1,30}", h)]
+        what = f"unknown CSV columns {shown}" if shown and len(shown) == len(unknown) else "not a flow matrix CSV"
+        raise InputError([InputProblem(path, 1, "", f"{what}; expected the header {list(CSV_COLUMNS)}")])
     flows, lines = [], {("flows",): 2}
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte...
+            raise InputError([InputProblem(path, reader.line_num + 1, "", f"CSV syntax error: {exc}")]) from None
         clean = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for k, v in clean.items():
+            if (c := bad_char(v)) is not None:
+                raise InputError([InputProblem(path, reader.line_num, k, f"control character {c} in a value")])
         if not any(clean.values()) or clean.get("id", "").startswith("#"):
             continue
         n = len(flows)
@@ -163,13 +194,20 @@ def load_matrix(path: Path | str) -> FlowMatrix:
     it together with every other problem (zones are checked against the inventory by `lint`)."""
     path = Path(path)
     located = _load_csv(path)[0] if path.suffix.lower() == ".csv" else load_yaml(path)
-    data = located.data if isinstance(located.data, dict) else {}
+    if not isinstance(located.data, dict) or "flows" not in located.data:
+        raise InputError([InputProblem(path, 1, "", "not a flow matrix: expected a mapping with a 'flows' list "
+                                                    "(`flows: []` for a matrix that allows nothing)")])
+    data = located.data
     raw_flows = data.get("flows") or []
+    if not isinstance(raw_flows, list):
+        raise InputError([InputProblem(path, located.line_of(("flows",)), "flows",
+                                       f"expected a list of flows (- id: ...), got a {type(raw_flows).__name__}: "
+                                       "nothing would be allowed, and nothing said")])
     head = Located(path=path, data={**data, "flows": []} if located.data is not None else None,
                    lines=located.lines, sha256=located.sha256)  # fmt: skip
     spec = validate(head, FlowMatrixFile)
     flows, problems, lines, positions = [], [], {}, []
-    for i, item in enumerate(raw_flows if isinstance(raw_flows, list) else []):
+    for i, item in enumerate(raw_flows):
         try:
             flow = validate(Located(path, item, {k[2:]: v for k, v in located.lines.items() if k[:2] == ("flows", i)},
                                     located.sha256), Flow)  # fmt: skip
@@ -230,11 +268,38 @@ def lint(matrix: FlowMatrix, inv: Any) -> tuple[list[InputProblem], list[InputPr
     return hard, soft
 
 
+INPUTS_INDEX = "index.json"  # in a run's inputs/: where each input named by the inventory was copied
+
+
 def matrix_path(inventory_path: Path | str, inv: Any) -> Path | None:
-    """The matrix file: `flow_matrix` is relative to the inventory file (absolute once the inventory is loaded)."""
+    """The matrix file: `flow_matrix` is relative to the inventory file (absolute once the inventory is loaded).
+
+    An inventory recorded in a run (`RUN/inputs/inventory.yaml`, byte for byte as given) names its matrix as the
+    operator wrote it, perhaps `../../x.yaml`; the run keeps the matrix under a content-addressed name inside
+    inputs/ and `inputs/index.json` says which, so a replay reads the recorded copy and never a file outside
+    the run."""
     if not inv.flow_matrix:
         return None
-    return (Path(inventory_path).resolve().parent / Path(inv.flow_matrix).expanduser()).resolve()
+    here = Path(inventory_path).resolve().parent
+    recorded = recorded_input(here, "flow_matrix", inv.flow_matrix)
+    return recorded or (here / Path(inv.flow_matrix).expanduser()).resolve()
+
+
+def recorded_input(inputs_dir: Path, key: str, as_written: str) -> Path | None:
+    """The copy of an input recorded in a run's inputs/ (None outside a run, or for another value)."""
+    import json
+
+    index = inputs_dir / INPUTS_INDEX
+    if not index.is_file():
+        return None
+    try:
+        entry = json.loads(index.read_text()).get(key) or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    copy = entry.get("copy") if isinstance(entry, dict) and entry.get("as_written") == as_written else None
+    if not isinstance(copy, str) or Path(copy).is_absolute() or ".." in Path(copy).parts:
+        return None
+    return inputs_dir / copy
 
 
 def network_checks(inv: Any, inventory_path: Path, add: Any) -> list[InputProblem]:

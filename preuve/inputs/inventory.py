@@ -61,7 +61,7 @@ def _no_url_credentials(value: object, *, user_allowed: bool = False) -> object:
     return value
 
 
-MIN_SECRET_CHARS = 12
+MIN_SECRET_CHARS = 12  # the redactor's own minimum (preuve.evidence.redact)
 """Shortest secret accepted. Every resolved secret is masked wherever it appears in evidence; a shorter one
 (a 7-letter access key id) also occurs by chance inside facts (a certificate's CN) and masking it there would
 rewrite what a check judges. 12 is also ANSSI's minimum length for a password (recommandations relatives à
@@ -167,10 +167,12 @@ class Defaults(Strict):
 
 
 class S3Endpoint(Strict):
-    """An S3 API endpoint; its country comes from the provider's endpoint host, else from its declared site."""
+    """An S3 API endpoint; its country comes from the provider's endpoint host, else from its declared site.
+    `own`: a self-hosted S3 (MinIO, Ceph RGW, Garage…) whose region names mean nothing: everything on it (buckets,
+    replicas on it, keys of its own KMS) is located by its `site`, which it must declare."""
 
     name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    provider: Literal["aws", "ovh", "scaleway", "outscale"]
+    provider: Literal["aws", "ovh", "scaleway", "outscale", "own"]
     url: str = Field(pattern=r"^https?://[^/\s]+/?$", description="scheme://host[:port]")
     region: str = Field("us-east-1", description="region used to sign requests")
     site: Name | None = Field(None, description="inventory site hosting a private endpoint")
@@ -251,11 +253,13 @@ class SshCanary(Strict):
     known_hosts: str = Field(description="the server's host key must be known: a canary key is never offered blind")
     user: str
     private_key: SecretRef = Field(description="the canary's private key, by reference ({file: path})")
+    totp: SecretRef | None = Field(None, description="base32 TOTP seed: the right code is tried too (RFC 6238)")
+    totp_lookahead: int = Field(1, ge=0, le=10, description="TOTP steps ahead the server accepts (pam_oath window)")
     zone: Name | None = None
     site: Name | None = None
     tags: list[str] = []
 
-    @field_validator("private_key", mode="before")
+    @field_validator("private_key", "totp", mode="before")
     @classmethod
     def _inline(cls, v: object) -> object:
         return _no_inline_secret(v)
@@ -296,6 +300,7 @@ class WebAdmin(Strict):
     user: str
     password: SecretRef
     totp: SecretRef | None = Field(None, description="base32 TOTP seed of the canary (RFC 6238)")
+    totp_lookahead: int = Field(1, ge=0, le=10, description="TOTP steps ahead the application accepts")
     oidc: OidcAdminClient | None = Field(None, description="its IdP client: the canary's password grant is tried")
     fields: dict[str, str] = Field({"user": "username", "password": "password", "otp": "otp"},
                                    description="form field names")
@@ -653,6 +658,9 @@ def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: se
                 add(("s3", section, i, "name"), f"duplicate name {item.name!r}")
             names.add(item.name)
     for i, e in enumerate(inv.s3.endpoints):
+        if e.provider == "own" and e.site is None:
+            add(("s3", "endpoints", i, "provider"), "provider 'own' (a self-hosted S3) needs 'site': its buckets are "
+                f"located in that site's country; declared sites: {sorted(sites) or 'none'}")
         if e.site is not None and e.site not in sites:
             add(("s3", "endpoints", i, "site"), f"unknown site {e.site!r}; declared sites: {sorted(sites) or 'none'}")
     for i, b in enumerate(inv.s3.buckets):
@@ -710,7 +718,12 @@ def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
     problems = _cross_checks(inv, located)
     if problems:
         raise InputError(problems)
+    written = inv
     inv = Inventory.model_validate(_local_paths(inv.model_dump(exclude_unset=True), Path(path).resolve().parent))
+    if inv.flow_matrix:  # the recorded copy when this inventory is a run's (see flows.matrix_path)
+        from preuve.inputs.flows import matrix_path
+
+        inv = inv.model_copy(update={"flow_matrix": str(matrix_path(path, written))})
     problems = []
 
     def add(loc: tuple, msg: str) -> None:

@@ -42,7 +42,8 @@ class ProfileFile(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
     title: Text
-    extends: str | None = None
+    extends: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]*$",
+                                description="id of the parent profile, found next to this file as <id>.yaml")
     service_types: list[ServiceType] = ["IaaS", "CaaS", "PaaS", "SaaS"]
     select: Selection | None = None
     exclude: Selection = Selection()

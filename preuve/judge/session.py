@@ -66,10 +66,15 @@ def open_run(options: Options) -> RunState:
     """Load and validate every input before anything touches the network (InputError on any problem)."""
     problems = []
     loaded: dict[str, Any] = {}
+
+    def waivers_of(path: Path | None) -> Any:  # lifetime capped by the profile (its default if unreadable)
+        profile = loaded.get("profile")
+        return load_waivers(path, profile.params.waivers.max_days if profile else 365)
+
     for key, loader, path in (
         ("inventory", load_inventory, options.inventory),
         ("profile", load_profile, options.profile),
-        ("waivers", load_waivers, options.waivers),
+        ("waivers", waivers_of, options.waivers),
     ):
         try:
             loaded[key] = loader(path)
@@ -111,7 +116,18 @@ def copy_inputs(state: RunState) -> None:
         shutil.copyfile(f, dest / "profile" / Path(f).name)
     if state.waivers_src is not None:
         shutil.copyfile(state.waivers_src.path, dest / "waivers.yaml")
-    raw = state.inventory_src.data.get("flow_matrix") if isinstance(state.inventory_src.data, dict) else None
-    if raw and not Path(raw).is_absolute() and state.inventory.flow_matrix:  # named relative to the inventory
-        (dest / raw).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(state.inventory.flow_matrix, dest / raw)
+    if state.inventory.flow_matrix:  # content-addressed, inside the run whatever path the inventory wrote
+        import hashlib
+        import json
+
+        from preuve.inputs.flows import INPUTS_INDEX
+
+        src = Path(state.inventory.flow_matrix)
+        data = src.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        rel = Path("flow_matrix") / digest / src.name  # the file name stays: it names the flow_matrix target
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(data)
+        raw = state.inventory_src.data.get("flow_matrix")
+        index = {"flow_matrix": {"as_written": raw, "copy": rel.as_posix(), "sha256": digest}}
+        (dest / INPUTS_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")

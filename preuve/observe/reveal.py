@@ -4,7 +4,7 @@ moment it is read, never echoed in an error) and naming the tool that produced a
 from __future__ import annotations
 
 from preuve import __version__
-from preuve.evidence.redact import REDACTOR
+from preuve.evidence.redact import MIN_SECRET_CHARS, REDACTOR
 from preuve.inputs.inventory import SecretRef
 from preuve.observe.errors import ObservationError
 
@@ -15,8 +15,9 @@ def reveal(ref: SecretRef, what: str) -> str:
         value = ref.resolve()
     except (KeyError, OSError) as exc:
         raise ObservationError(f"{what} reference cannot be read: {exc}") from None
-    if value:
-        REDACTOR.register(value)
+    if value and not REDACTOR.register(value) and "PRIVATE KEY" not in value:
+        raise ObservationError(f"{what}: the referenced secret is shorter than {MIN_SECRET_CHARS} characters, too "
+                               "short to be masked safely in evidence (preuve lint says which reference)")
     return value
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from preuve import __version__
 from preuve.report.coverage import Coverage, requirements
+from preuve.report.textsafe import deep
 
 OSCAL_VERSION = "1.0.4"  # the version of the vendored schema tests/fixtures/oscal_assessment-results_schema.json
 OSCAL_FILE = "oscal-assessment-results.json"
@@ -196,5 +197,5 @@ def write_ciso_csv(path: Path, results: list[dict], coverage: list[Coverage], la
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\n")
     w.writeheader()
-    w.writerows(ciso_rows(results, coverage, lang))
+    w.writerows(deep(ciso_rows(results, coverage, lang)))  # control characters from targets made visible
     path.write_text(buf.getvalue(), encoding="utf-8")

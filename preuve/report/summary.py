@@ -6,9 +6,11 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from preuve.judge.verdicts import SEVERITIES
+from preuve.report.textsafe import terminal_line
 from preuve.results.model import Result
 
 WORDS = {
@@ -24,6 +26,7 @@ WORDS = {
         "check": "contrôle",
         "target": "cible",
         "verdict": "observé / attendu",
+        "waived_line": "Dérogations : {n} non-conformité(s) couverte(s) par une dérogation (voir results.jsonl)",
     },
     "en": {
         "pass": "pass",
@@ -37,6 +40,7 @@ WORDS = {
         "check": "check",
         "target": "target",
         "verdict": "observed / expected",
+        "waived_line": "Waivers: {n} failure(s) covered by a waiver (see results.jsonl)",
     },
 }
 STYLE = {
@@ -47,6 +51,12 @@ STYLE = {
     "not_applicable": "dim",
     "manual": "cyan",
 }
+
+
+def _safe(text: str) -> str:
+    """Target-controlled text for the terminal: escape sequences and control characters made visible, rich
+    markup (`[bold]`) shown as typed rather than interpreted."""
+    return escape(terminal_line(text))
 
 
 def _short(message: str, width: int = 180) -> str:
@@ -67,8 +77,10 @@ def print_summary(
     stats = run["stats"]
     line = "  ".join(f"[{STYLE[s]}]{w[s]}: {n}[/]" for s, n in stats.items() if n)
     console.print(
-        f"[bold]preuve[/] {run['profile']['id']} {run['profile']['version']} — {w['title']}: {line}"
+        f"[bold]preuve[/] {_safe(run['profile']['id'])} {_safe(run['profile']['version'])} — {w['title']}: {line}"
     )
+    if stats.get("waived"):  # never lost among the other counts: each one is a failure a waiver hides
+        console.print(f"[bold magenta]{w['waived_line'].format(n=stats['waived'])}[/]")
     bad = [r for r in results if r.status in ("fail", "error")]
     bad.sort(key=lambda r: (r.status != "fail", SEVERITIES.index(r.severity), r.check_id, r.target["name"]))
     if bad:
@@ -78,11 +90,11 @@ def print_summary(
         for r in bad[:limit]:
             table.add_row(
                 f"[{STYLE[r.status]}]{w[r.status]}[/]",
-                f"{r.check_id} ({r.severity})",
-                r.target["name"],
-                _short(r.message[lang]),
+                _safe(f"{r.check_id} ({r.severity})"),
+                _safe(r.target["name"]),
+                _safe(_short(r.message[lang])),
             )
         console.print(table)
         if len(bad) > limit:
             console.print(f"… {len(bad) - limit} more in results.jsonl")
-    console.print(f"{w['where']}: {out}/ (results.jsonl, junit.xml, run.json, MANIFEST.sha256)")
+    console.print(f"{w['where']}: {_safe(str(out))}/ (results.jsonl, junit.xml, run.json, MANIFEST.sha256)")
