@@ -80,7 +80,10 @@ def test_signal_mid_run_writes_valid_partial_reports(fleet, tmp_path, sig):
     interrupted = [r for r in results if "interrupted" in r["message"]["en"]]
     assert interrupted and all(r["status"] == "error" for r in interrupted)
     assert {r["status"] for r in results} <= {"pass", "error"}
-    assert preuve("verify", out).returncode == 0, "the manifest covers exactly what was written"
+    verify = preuve("verify", out)  # the manifest covers exactly what was written, and says judging did not finish
+    assert verify.returncode == Exit.INTEGRITY and "did not finish judging" in verify.stderr, verify.stderr
+    assert "files: every file matches MANIFEST.sha256" in verify.stdout
+    assert run["judging"]["complete"] is False and "interrupted" in run["judging"]["reason"]
     suite = ET.parse(out / "junit.xml").getroot()
     assert len(suite.findall(".//testcase")) == len(results)
 

@@ -32,10 +32,29 @@ def manifest_sha256(run_dir: Path) -> str | None:
     return hashlib.sha256(m.read_bytes()).hexdigest() if m.is_file() else None
 
 
+class LedgerError(ValueError):
+    """A ledger line that is not a ledger entry: named by file and line, never a traceback."""
+
+
+_KEYS = ("seq", "run_id", "path", "manifest_sha256", "prev_manifest_sha256", "prev_entry_sha256")
+
+
 def read_ledger(ledger: Path) -> list[tuple[bytes, dict[str, Any]]]:
     if not ledger.exists():
         return []
-    return [(line, json.loads(line)) for line in ledger.read_bytes().splitlines() if line.strip()]
+    out = []
+    for n, line in enumerate(ledger.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            e = json.loads(line)
+        except ValueError:
+            raise LedgerError(f"{ledger.name}:{n}: not a JSON ledger entry") from None
+        if not isinstance(e, dict) or any(k not in e for k in _KEYS) or not isinstance(e["seq"], int) \
+                or not isinstance(e["path"], str):
+            raise LedgerError(f"{ledger.name}:{n}: not a ledger entry (needs {', '.join(_KEYS)})")
+        out.append((line, e))
+    return out
 
 
 @contextlib.contextmanager
@@ -84,22 +103,36 @@ def append(ledger: Path, run_dir: Path, run: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def previous_run(ledger: Path, run_dir: Path) -> Path | None:
-    """The latest run of the scope that still exists and is not run_dir: the baseline of diff and trend."""
+def previous_run(ledger: Path, run_dir: Path, profile_id: str | None = None) -> Path | None:
+    """The latest run of the scope that still exists, is not run_dir and (when given) was judged with the same
+    profile id: the baseline of diff and trend (a ci-quick run is never the trend of a full-profile run)."""
     here = Path(run_dir).resolve()
     for _, e in reversed(read_ledger(ledger)):
         p = (ledger.parent / e["path"]).resolve()
-        if p != here and (p / "results.jsonl").is_file():
-            return p
+        if p == here or not (p / "results.jsonl").is_file():
+            continue
+        if profile_id is not None:
+            try:
+                if json.loads((p / "run.json").read_text())["profile"]["id"] != profile_id:
+                    continue
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return p
     return None
 
 
-def verify_chain(ledger: Path, run_dir: Path | None = None) -> list[str]:
-    """Every broken link of the chain, each naming the run or ledger line concerned."""
+def verify_chain(ledger: Path, run_dir: Path | None = None) -> tuple[list[str], int | None]:
+    """(every broken link of the chain up to run_dir's entry, each naming the run or ledger line concerned;
+    run_dir's seq). Runs after run_dir are not checked: deleting a later run never breaks an earlier one."""
     problems: list[str] = []
     entries = read_ledger(ledger)
     if not entries:
-        return [f"{ledger}: the ledger is missing or empty"]
+        return [f"{ledger}: the ledger is missing or empty"], None
+    mine = manifest_sha256(run_dir) if run_dir is not None else None
+    upto = next((i for i, (_, e) in enumerate(entries) if e["manifest_sha256"] == mine), None)
+    seq = entries[upto][1]["seq"] if upto is not None else None
+    if upto is not None:
+        entries = entries[: upto + 1]
     prev_line: bytes | None = None
     prev: dict[str, Any] | None = None
     known = {e["manifest_sha256"]: e for _, e in entries}
@@ -135,7 +168,13 @@ def verify_chain(ledger: Path, run_dir: Path | None = None) -> list[str]:
                 problems.append(f"run {e['path']}: run.json's previous-run hash disagrees with the ledger")
         prev_line, prev = line, e
     if run_dir is not None:
-        mine = manifest_sha256(run_dir)
         if mine not in known:
             problems.append(f"{run_dir}: not in the ledger {ledger} (its entry was deleted or it was never appended)")
-    return problems
+        else:
+            try:
+                claimed = (json.loads((Path(run_dir) / "run.json").read_text()).get("chain") or {}).get("seq")
+            except (OSError, ValueError, AttributeError):
+                claimed = None
+            if claimed != seq:
+                problems.append(f"{run_dir}: run.json claims seq {claimed}, the ledger has it at seq {seq}")
+    return problems, seq

@@ -23,6 +23,9 @@ class Observation(BaseModel):
 
     collector: str
     target: str
+    # The full identity of the observed target (kind, name, address, port): evidence is matched on all of it,
+    # so two targets that share a name never share an observation (set by EvidenceStore.put).
+    identity: dict[str, Any] | None = None
     query: dict[str, Any]
     started_at: str
     duration_ms: float

@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -84,3 +84,79 @@ def verify_signature(run_dir: Path, trusted_pub: Path | None = None) -> tuple[li
     except (InvalidSignature, FileNotFoundError):
         return [f"{SIG}: the signature does not match MANIFEST.sha256 for key {fingerprint(pem)[:16]}"], None
     return [], fingerprint(pem)
+
+
+class BadKey(ValueError):
+    """A key file that is not an Ed25519 public key (the message never quotes the file's content)."""
+
+
+def _pem_blocks(data: bytes) -> list[bytes]:
+    blocks, marker = [], b"-----BEGIN "
+    start = data.find(marker)
+    while start != -1:
+        nxt = data.find(marker, start + 1)
+        blocks.append(data[start: nxt if nxt != -1 else len(data)])
+        start = nxt
+    return blocks
+
+
+def load_public_keys(path: Path, *, directory: bool) -> list[tuple[str, bytes, str]]:
+    """[(fingerprint, PEM, where)] from a public key file (--key), or a trust store (--trust): a file of one or
+    more PEM public keys, or a folder of *.pem files. A private key, or anything else, is refused."""
+    path = Path(path)
+    if not path.exists():
+        raise BadKey(f"{path}: not found")
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".pem") if path.is_dir() else [path]
+    if path.is_dir() and not directory:
+        raise BadKey(f"{path}: a folder; --key takes one public key file (use --trust for a folder of keys)")
+    out = []
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError as exc:
+            raise BadKey(f"{f}: cannot be read ({exc.strerror})") from None
+        blocks = _pem_blocks(data)
+        if not blocks:
+            raise BadKey(f"{f}: not a PEM public key")
+        for block in blocks:
+            if b"PRIVATE KEY" in block.split(b"\n", 1)[0]:
+                raise BadKey(f"{f}: holds a private key; give the public key (.pub.pem) and keep the private one "
+                             "where runs are signed")
+            try:
+                pub = serialization.load_pem_public_key(block)
+            except (ValueError, TypeError, UnsupportedAlgorithm):
+                raise BadKey(f"{f}: not a PEM public key") from None
+            if not isinstance(pub, Ed25519PublicKey):
+                raise BadKey(f"{f}: not an Ed25519 public key (`preuve keygen` makes one)")
+            pem = public_pem(pub)
+            out.append((fingerprint(pem), pem, f.name))
+    if not out:
+        raise BadKey(f"{path}: no public key (*.pem) found")
+    return out
+
+
+def check_with(run_dir: Path, pub_pem: bytes) -> bool:
+    """Does this public key verify the run's signature over its manifest?"""
+    try:
+        pub = serialization.load_pem_public_key(pub_pem)
+        if not isinstance(pub, Ed25519PublicKey):
+            return False
+        pub.verify((run_dir / SIG).read_bytes(), (run_dir / "MANIFEST.sha256").read_bytes())
+        return True
+    except (InvalidSignature, OSError, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def fingerprint_or_none(pem_path: Path) -> str | None:
+    try:
+        return fingerprint(Path(pem_path).read_bytes())
+    except (OSError, ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+
+
+def private_fingerprint(private_path: Path) -> str:
+    """The fingerprint of the public half of a private key (what run.json's `signer` records)."""
+    key = serialization.load_pem_private_key(Path(private_path).read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{private_path}: not an Ed25519 private key (create one with `preuve keygen`)")
+    return fingerprint(public_pem(key.public_key()))

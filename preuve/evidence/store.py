@@ -6,9 +6,11 @@ integrity comes from the sha256 recorded in every result and in MANIFEST.sha256.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 from preuve.evidence.canonical import dumps, sha256, write_atomic
 from preuve.evidence.record import Observation
@@ -32,35 +34,131 @@ class EvidenceRef(tuple):
         return self[1]
 
 
+def identity_of(target: Any) -> dict[str, Any]:
+    """What identifies a target: kind, name, address and port (a name alone can be shared by a host and an
+    ssh_endpoint, or reused by mistake)."""
+    return {"kind": target.kind, "name": target.name, "address": target.address, "port": target.port}
+
+
+def same_target(recorded: Any, wanted: dict[str, Any], kinds: Any = ()) -> bool:
+    """Is the identity recorded in an observation this target's? Same name, address and port, and the same
+    kind, or two kinds one collector serves (ssh_host observes a machine for `host` and `baseline_host`)."""
+    if not isinstance(recorded, dict) or any(recorded.get(k) != wanted[k] for k in ("name", "address", "port")):
+        return False
+    return recorded.get("kind") == wanted["kind"] or (recorded.get("kind") in kinds and wanted["kind"] in kinds)
+
+
+@functools.cache
+def collector_kinds(collector: str) -> frozenset[str]:
+    """The target kinds a collector observes (from the evidence sources' registry)."""
+    from preuve.observe.sources import SOURCES
+
+    return frozenset(s.kind for s in SOURCES.values() if s.collector == collector)
+
+
+def _where(identity: dict[str, Any] | None) -> str:
+    if not identity:
+        return "no target identity"
+    return f"{identity.get('kind')} {identity.get('name')} at {identity.get('address')}:{identity.get('port')}"
+
+
+class EvidenceMismatch(Exception):
+    """The evidence at a target's path cannot be used for it (other identity, unreadable, not what was
+    recorded). Carries the reference so the error result still cites the file it could not use."""
+
+    def __init__(self, message: str, ref: EvidenceRef | None = None):
+        super().__init__(message)
+        self.ref = ref
+
+
 class EvidenceStore:
+    """Observations keyed by their path (`observations/<collector>/<target>.json`): a file's identity is its
+    path, and an observation serves a target only when the identity recorded in it is that target's."""
+
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
-        self._obs: dict[tuple[str, str], tuple[Observation, EvidenceRef]] = {}
+        self._obs: dict[str, tuple[Observation, EvidenceRef]] = {}
+        self._broken: dict[str, tuple[str, EvidenceRef | None]] = {}
         self._lock = threading.Lock()
 
-    def put(self, obs: Observation) -> EvidenceRef:
-        """Redact, serialise canonically, write atomically, remember the digest."""
+    def put(self, obs: Observation, target: Any = None) -> EvidenceRef:
+        """Redact, serialise canonically, write atomically, remember the digest. The first target recorded at
+        a path keeps it: a second target with the same name never overwrites (nor borrows) its evidence."""
+        if target is not None:
+            obs = obs.model_copy(update={"identity": identity_of(target)})
         clean = Observation.model_validate(REDACTOR.value(obs.model_dump()))
         data = dumps(clean.model_dump()) + b"\n"
-        write_atomic(self.run_dir / clean.relpath, data)
-        ref = EvidenceRef(clean.relpath, sha256(data))
         with self._lock:
-            self._obs[(clean.collector, clean.target)] = (clean, ref)
+            held = self._obs.get(clean.relpath)
+            if held is not None and held[0].identity != clean.identity:
+                return held[1]
+            write_atomic(self.run_dir / clean.relpath, data)
+            ref = EvidenceRef(clean.relpath, sha256(data))
+            self._obs[clean.relpath] = (clean, ref)
         return ref
 
-    def get(self, collector: str, target: str) -> tuple[Observation, EvidenceRef] | None:
+    def find(self, collector: str, target: Any, kinds: Any = ()) -> tuple[Observation, EvidenceRef] | None:
+        """The observation recorded for exactly this target, None if there is none; EvidenceMismatch when the
+        file at its path records another target or could not be read."""
+        rel = f"observations/{collector}/{target.name}.json"
         with self._lock:
-            return self._obs.get((collector, target))
+            found, broken = self._obs.get(rel), self._broken.get(rel)
+        if broken is not None:
+            raise EvidenceMismatch(broken[0], broken[1])
+        if found is None:
+            return None
+        obs, ref = found
+        want = identity_of(target)
+        if not same_target(obs.identity, want, kinds):
+            raise EvidenceMismatch(
+                f"{rel} records {_where(obs.identity)}, not {_where(want)}: it is not this target's evidence "
+                "(target names must be unique across the inventory)", ref)
+        return found
+
+    def get(self, collector: str, name: str) -> tuple[Observation, EvidenceRef] | None:
+        """The observation at `observations/<collector>/<name>.json`, whoever it records (tools and tests);
+        judging uses `find`, which checks the identity."""
+        with self._lock:
+            return self._obs.get(f"observations/{collector}/{name}.json")
+
+    def _admit(self, rel: str, data: bytes, ref: EvidenceRef) -> None:
+        """Parse a recorded file; its path says what it is, and what it says inside must agree."""
+        parts = rel.split("/")
+        try:
+            obs = Observation.model_validate(json.loads(data))
+        except (ValueError, TypeError) as exc:
+            first = str(exc).splitlines()[0][:200]
+            self._broken[rel] = (f"{rel}: unreadable evidence ({type(exc).__name__}: {first})", ref)
+            return
+        if len(parts) != 3 or obs.collector != parts[1] or f"{obs.target}.json" != parts[2]:
+            self._broken[rel] = (
+                f"{rel} records collector {obs.collector!r} for target {obs.target!r}, not what its path names: "
+                "refused", ref)
+            return
+        self._obs[rel] = (obs, ref)
+
+    def load_recorded(self, src_dir: Path, admitted: dict[str, str]) -> int:
+        """Re-judging: copy in and read back only the evidence files admitted by the recorded run (named by its
+        manifest and its results, with the same sha256); a file whose bytes changed since is refused."""
+        for rel in sorted(admitted):
+            data = (Path(src_dir) / rel).read_bytes()
+            ref = EvidenceRef(rel, admitted[rel])
+            write_atomic(self.run_dir / rel, data)
+            if sha256(data) != admitted[rel]:
+                self._broken[rel] = (f"{rel}: sha256 {sha256(data)} is not the {admitted[rel]} recorded", ref)
+                continue
+            self._admit(rel, data, ref)
+        return len(self._obs)
 
     def load(self) -> int:
-        """Read every recorded observation back (offline replay). Returns how many were loaded."""
-        count = 0
+        """Read every recorded observation file of this run back (preuve merge). Returns how many were loaded."""
         for path in sorted((self.run_dir / "observations").glob("*/*.json")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            rel = path.relative_to(self.run_dir).as_posix()
             data = path.read_bytes()
-            obs = Observation.model_validate(json.loads(data))
-            self._obs[(obs.collector, obs.target)] = (obs, EvidenceRef(obs.relpath, sha256(data)))
-            count += 1
-        return count
+            self._admit(rel, data, EvidenceRef(rel, sha256(data)))
+        return len(self._obs)
 
     def __len__(self) -> int:
-        return len(self._obs)
+        return len(self._obs) + len(self._broken)

@@ -10,7 +10,6 @@ from the store (fixtures) -> results, JUnit, run.json, manifest (sessionfinish).
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -68,8 +67,12 @@ def _options(config: pytest.Config) -> Options | None:
         if not profile:
             import json
 
-            leaf = json.loads((src / "run.json").read_text())["profile"]["file"]
-            profile = src / "inputs" / "profile" / leaf
+            try:
+                leaf = json.loads((src / "run.json").read_text())["profile"]["file"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                pytest.exit(f"preuve judge: {src}/run.json names no profile ({type(exc).__name__})",
+                            returncode=int(Exit.INTEGRITY))
+            profile = src / "inputs" / "profile" / str(leaf)
     if not profile:
         raise pytest.UsageError("--preuve-profile is required")
     out = opt("--preuve-out") or f"reports/run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
@@ -94,6 +97,8 @@ def _options(config: pytest.Config) -> Options | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "preuve_check(id): a preuve check")
+    replay = config.getoption("--preuve-replay")
+    admitted = _admit_recorded(Path(replay)) if replay else None
     options = _options(config)
     if options is None:
         return
@@ -120,9 +125,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
     configure_audit(config, state)
     _configure_scope(config, state)
+    state.extra["admitted_evidence"] = admitted
     config.stash[STATE] = state
     config.option.tbstyle = "line"  # verdicts carry their own messages: skip the AST-parsed tracebacks (~30 ms each)
     _terminate_as_interrupt()
+
+
+def _admit_recorded(src: Path) -> dict[str, str]:
+    """Re-judging reads only what the recorded run vouches for: its manifest must hold (every entry, hidden ones
+    included, no symbolic link) and each result's evidence must be the file the manifest lists, with the same
+    sha256. Anything else refuses the re-judging (exit 5) before a run directory is created."""
+    from preuve.evidence.verify import admit_for_judging
+
+    admitted, problems = admit_for_judging(Path(src))
+    if problems:
+        sys.stderr.write(f"preuve judge: {src} cannot be re-judged: its evidence is not what it recorded:\n")
+        for p in problems:
+            sys.stderr.write(f"  {p}\n")
+        pytest.exit("evidence refused", returncode=int(Exit.INTEGRITY))
+    return admitted
 
 
 def _configure_scope(config: pytest.Config, state: RunState) -> None:
@@ -211,6 +232,7 @@ def pytest_collection_modifyitems(
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
+    state.extra["planned"] = len(keep)  # every planned (check, target) pair ends with a result (sessionfinish)
 
 
 def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
@@ -225,6 +247,9 @@ def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
             if src is None or src.kind != target.kind:
                 continue
             key = (src.collector, target.name)
+            held = targets.get(key)
+            if held is not None and (held.address, held.port) != (target.address, target.port):
+                continue  # same name, other endpoint: its checks get `error` (EvidenceStore.find), never its twin's
             targets[key] = target
             facts.setdefault(key, set())
             if src.fact:
@@ -238,10 +263,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     copy_inputs(state)
     if state.options.replay is not None:
-        src = state.options.replay / "observations"
-        if src.exists():
-            shutil.copytree(src, state.options.out / "observations", dirs_exist_ok=True)
-        state.store.load()
+        state.store.load_recorded(state.options.replay, state.extra.get("admitted_evidence") or {})
         import json
 
         recorded = json.loads((state.options.replay / "run.json").read_text())
@@ -277,7 +299,14 @@ def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
         pytest.skip("preuve is not active (no --preuve-inventory)")
     target: Target = request.getfixturevalue("target")
     src = SOURCES[fixture]
-    found = state.store.get(src.collector, target.name)
+    from preuve.evidence.store import EvidenceMismatch, collector_kinds
+
+    try:
+        found = state.store.find(src.collector, target, collector_kinds(src.collector))
+    except EvidenceMismatch as exc:
+        if exc.ref is not None:
+            request.node.stash.setdefault(REFS, []).append((exc.ref, None, 0.0))
+        raise ObservationUnavailable(str(exc)) from None
     if found is None:
         raise ObservationUnavailable(f"no {src.collector} observation recorded for {target.name}")
     obs, ref = found
@@ -371,11 +400,43 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
     stash = item.stash.get(REFS, [])
     refs = [r for r, _, _ in stash]
-    collected = [(t, d) for _, t, d in stash]
-    state.results.append(
-        build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc)
-    )
+    collected = [(t, d) for _, t, d in stash if t is not None]
+    try:
+        result = build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc)
+    except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
+        detail = f"{type(crash).__name__}: {crash}"
+        result = _error_result(state, info, target, refs, collected,
+                               f"le verdict n'a pas pu être établi : {detail}",
+                               f"the verdict could not be built: {detail}")
+    state.results.append(result)
     return report
+
+
+def _error_result(state: RunState, info: Any, target: Target, refs: list, collected: list, fr: str,
+                  en: str) -> Any:
+    """An `error` record built without the check's own data (which may be what crashed)."""
+    from preuve.results.model import Evidence, Result, finding_id
+
+    times = [c for c in collected if c[0] is not None]
+    return Result(
+        finding_id=finding_id(info.id, target.name), check_id=info.id, title=info.title,
+        requirements=list(info.spec.requirements), rule=info.spec.rule, severity=info.spec.severity,
+        target=target.describe(), status="error", expected={}, observed={}, expectations=[],
+        message={"fr": fr, "en": en}, remediation=None,
+        evidence=[Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
+        collected_at=max(times)[0] if times else None,
+        duration_ms=round(sum(d for _, d in times), 1) if times else None,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    """Judging finished only if the loop over every planned (check, target) pair returned normally."""
+    result = yield
+    state = _state(session.config)
+    if state is not None:
+        state.extra["loop_finished"] = True
+    return result
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
@@ -397,9 +458,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from preuve.report.finish import finish_run
 
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    reason = None
     if interrupted:
-        _mark_interrupted(session, state)
-    code = finish_run(state, interrupted=interrupted)
+        reason = "interrupted (SIGINT/SIGTERM)"
+    elif BROKEN_MODULES:
+        reason = "internal error: " + "; ".join(BROKEN_MODULES)[:500]
+    elif not state.extra.get("loop_finished"):
+        reason = f"internal error: pytest stopped with exit status {int(exitstatus)}"
+    if reason:
+        _mark_interrupted(session, state, reason)
+    state.extra["judging"] = {"complete": reason is None, "reason": reason,
+                              "planned": state.extra.get("planned", 0)}
+    code = finish_run(state, interrupted=reason is not None)
     if BROKEN_MODULES:
         sys.stderr.write("preuve: the run is not valid (a check did not load, or preuve itself failed):\n")
         for b in BROKEN_MODULES:
@@ -408,11 +478,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = int(code)
 
 
-def _mark_interrupted(session: pytest.Session, state: RunState) -> None:
-    """Every selected check not judged when the run was stopped becomes `error` (never a silent gap)."""
+def _mark_interrupted(session: pytest.Session, state: RunState, reason: str) -> None:
+    """Every selected check not judged when the run stopped becomes `error` (never a silent gap)."""
     from preuve.observe.errors import ObservationError
 
-    stop = ObservationError("the run was interrupted (SIGINT/SIGTERM) before this check was judged")
+    if reason.startswith("interrupted"):
+        stop = ObservationError("the run was interrupted (SIGINT/SIGTERM) before this check was judged")
+    else:
+        stop = ObservationError(f"the run did not finish judging ({reason}) before this check was judged")
     for item in session.items:
         spec = getattr(getattr(item, "function", None), "__preuve_check__", None)
         if spec is None or item.stash.get(DONE, False) or not hasattr(item, "callspec"):
@@ -422,10 +495,12 @@ def _mark_interrupted(session: pytest.Session, state: RunState) -> None:
         if target is None:
             continue
         stash = item.stash.get(REFS, [])
-        state.results.append(
-            build_result(state, state.catalogue[spec.id], target, Judge(), [r for r, _, _ in stash],
-                         [(t, d) for _, t, d in stash], stop)
-        )
+        refs, collected = [r for r, _, _ in stash], [(t, d) for _, t, d in stash if t is not None]
+        info = state.catalogue[spec.id]
+        try:
+            state.results.append(build_result(state, info, target, Judge(), refs, collected, stop))
+        except Exception:
+            state.results.append(_error_result(state, info, target, refs, collected, str(stop), str(stop)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

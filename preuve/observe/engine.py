@@ -91,10 +91,10 @@ def observe(
     in_flight: dict[tuple[str, str], tuple[Request, float]] = {}
     lock = threading.Condition()
 
-    def record(key: tuple[str, str], obs: Observation) -> None:
+    def record(key: tuple[str, str], obs: Observation, target: Target) -> None:
         finished.add(key)
         in_flight.pop(key, None)
-        store.put(obs)
+        store.put(obs, target)  # the observation records the target's full identity (kind, name, address, port)
         if on_done:
             on_done(obs)
         lock.notify_all()
@@ -113,7 +113,7 @@ def observe(
             with lock:
                 if key in finished or stopped.is_set():  # abandoned as overdue, or the run was stopped
                     return
-                record(key, obs)
+                record(key, obs, req.target)
 
     def start_worker() -> None:
         threading.Thread(target=worker, daemon=True, name="preuve-observe").start()
@@ -127,7 +127,7 @@ def observe(
                 now = time.monotonic()
                 for key, (req, t0) in list(in_flight.items()):
                     if now - t0 > overstay:
-                        record(key, _overdue(req, now - t0, overstay))
+                        record(key, _overdue(req, now - t0, overstay), req.target)
                         start_worker()
     finally:  # also on KeyboardInterrupt (SIGINT/SIGTERM): no evidence file may appear after this returns
         with lock:

@@ -26,20 +26,41 @@ def audit_trail(state: Any, run: dict[str, Any]) -> Iterator[Trail]:
         yield trail
 
 
+def outside_reason(state: Any, run: dict[str, Any]) -> str | None:
+    """Why this run stays outside the scope's hash chain (None: it is chained).
+
+    The chain records the scope's real observations, whatever their profile: each `preuve run` that judged
+    something. A re-judge (`preuve judge`) is an experiment on recorded evidence: outside the chain unless
+    --ledger names one, so deleting a scratch re-judge never breaks the chain. A run that selected nothing
+    (a --select typo) judged nothing and is not chained either."""
+    replay = state.extra.get("replay_of") or {}
+    if replay and replay.get("mode") != "live" and not state.extra.get("ledger"):
+        return (f"re-judge of run {replay.get('run_id')}: re-judges stay outside the chain unless "
+                "`preuve judge --ledger` is given")
+    if (run.get("judging") or {}).get("planned", 1) == 0:
+        return "nothing was selected: no check was judged on any target"
+    return None
+
+
 class Trail:
     def __init__(self, state: Any, run: dict[str, Any], out: Path, ledger: Path):
         self.out, self.ledger, self.lang = out, ledger, state.options.lang
         self.sign_key: Path | None = state.extra.get("sign_key")
-        prev = state.extra.get("previous") or ledger_mod.previous_run(ledger, out)
+        self.outside = outside_reason(state, run)
+        replay = state.extra.get("replay_of") or {}
+        prev = state.extra.get("previous")
+        if prev is None and self.outside and replay.get("path"):
+            prev = Path(replay["path"])  # a re-judge is compared with the run it re-judges
+        elif prev is None and not self.outside:
+            prev = ledger_mod.previous_run(ledger, out, run["profile"]["id"])  # same profile only
         self.previous = Path(prev) if prev else None
-        run["chain"] = ledger_mod.chain_link(ledger, out)
+        run["chain"] = {"ledger": None, "outside": self.outside} if self.outside else ledger_mod.chain_link(ledger, out)
         run["previous"] = str(self.previous) if self.previous else None
         run["sampling"] = state.extra.get("sampling")
         if self.sign_key:
-            from preuve.evidence.signing import fingerprint, public_path_for
+            from preuve.evidence.signing import private_fingerprint
 
-            pub = public_path_for(self.sign_key)
-            run["signer"] = {"fingerprint": fingerprint(pub.read_bytes())} if pub.exists() else None
+            run["signer"] = {"fingerprint": private_fingerprint(self.sign_key)}  # verify holds the run to it
         self.run = run
 
     def write_derived(self) -> None:
@@ -68,4 +89,5 @@ class Trail:
             from preuve.evidence.signing import sign_run
 
             sign_run(self.out, self.sign_key)
-        ledger_mod.append(self.ledger, self.out, self.run)
+        if not self.outside:
+            ledger_mod.append(self.ledger, self.out, self.run)

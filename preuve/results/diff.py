@@ -133,6 +133,10 @@ def diff_runs(a: Path, b: Path) -> dict[str, Any]:
         "before": _ident(a, ra),
         "after": _ident(b, rb),
         "profile_change": change,
+        # Runs of two profiles (ci-quick against the full one) measure different things: said loudly.
+        "profiles_differ": None if ra["profile"]["id"] == rb["profile"]["id"] else {
+            "before": {k: ra["profile"].get(k) for k in ("id", "version")},
+            "after": {k: rb["profile"].get(k) for k in ("id", "version")}},
         **out,
         "checks_added": sorted(checks_b - checks_a),
         "checks_removed": sorted(checks_a - checks_b),
@@ -146,6 +150,8 @@ def diff_runs(a: Path, b: Path) -> dict[str, Any]:
 _WORDS = {
     "fr": {
         "title": "Évolution depuis {a}",
+        "differ": "ATTENTION, PROFILS DIFFÉRENTS (PROFILES DIFFER) : {b} → {a} ; les deux exécutions ne mesurent pas "
+        "la même chose, les écarts ci-dessous ne sont pas une tendance",
         "new_failures": "nouvelles non-conformités",
         "fixed": "corrigées",
         "persisting": "persistantes",
@@ -159,6 +165,8 @@ _WORDS = {
     },
     "en": {
         "title": "Changes since {a}",
+        "differ": "WARNING, PROFILES DIFFER: {b} → {a}; the two runs do not measure the same thing, the changes "
+        "below are not a trend",
         "new_failures": "new non-conformities",
         "fixed": "fixed",
         "persisting": "persisting",
@@ -176,6 +184,10 @@ _WORDS = {
 def summary_lines(d: dict[str, Any], lang: str = "fr") -> list[str]:
     w = _WORDS[lang]
     lines = [w["title"].format(a=d["before"]["path"])]
+    differ = d.get("profiles_differ")
+    if differ:
+        name = lambda p: f"{p['id']} {p['version']}"  # noqa: E731
+        lines.insert(0, w["differ"].format(b=name(differ["before"]), a=name(differ["after"])))
     for k in ("regressions", "new_failures", "fixed", "persisting", "changed_observed", "new_errors", "now_waived"):
         lines.append(f"  {w[k]}: {d['counts'][k]}")
     for r in d["new_failures"] + d["new_errors"]:
