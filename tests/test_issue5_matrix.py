@@ -24,6 +24,13 @@ MATRIX = [
     ("MFA-SSH-CONFIG", "ssh-mfa", "ssh-key-only", '"pvadmin": "any"'),
     ("MFA-WEB-UNAUTHENTICATED", "web-admin-mfa", "web-admin-password-only", '"status": 200'),
     ("MFA-WEB-ENFORCED", "web-admin-mfa", "web-admin-password-only", "observé true"),
+    # issue 12: second factors that ask and accept too much (pam_permit, an empty answer, any six digits)
+    ("MFA-SSH-ENFORCED", "ssh-mfa-admin", "ssh-factor-permit-admin", "(6 chiffres) après la clé : observé accepted"),
+    ("MFA-SSH-ENFORCED", "ssh-mfa-admin", "ssh-factor-empty-admin", "réponse vide après la clé : observé accepted"),
+    ("MFA-SSH-ENFORCED", "ssh-mfa-admin", "ssh-factor-digits-admin", "(6 chiffres) après la clé : observé accepted"),
+    ("MFA-WEB-ENFORCED", "web-admin-mfa", "web-admin-otp-any", "code faux (6 chiffres) : observé true"),
+    ("MFA-WEB-ENFORCED", "web-admin-mfa", "web-admin-otp-empty", "code vide : observé true"),
+    ("MFA-WEB-ENFORCED", "web-admin-mfa", "web-admin-otp-digits", "code faux (6 chiffres) : observé true"),
     ("MFA-OIDC-PASSWORD-GRANT", "web-admin-mfa-oidc", "web-admin-password-only-oidc", '"access_token"'),
     ("LOCK-FAILLOCK", "ssh-mfa", "ssh-key-only", '"pam_faillock in sshd auth stack": []'),
     ("LOCK-ACTIVE", "ssh-mfa-lockout", "ssh-key-only-lockout", "not locked (correct login accepted) after 5"),

@@ -158,7 +158,9 @@ class AccessParams(Strict):
     """MFA on administration interfaces (9.6.d-h, 9.5.b)."""
 
     admin_groups: list[str] = Field(
-        ["sudo", "wheel", "admin"], description="members of these groups are administrators (sshd -T -C per user)"
+        ["sudo", "wheel", "admin"],
+        description="members of these groups are administrators (sshd -T -C per user), as are root and every "
+        "account with a sudo rule",
     )
     second_factor_methods: list[str] = Field(
         ["keyboard-interactive", "keyboard-interactive:pam", "password"],

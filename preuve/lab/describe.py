@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import hosts, idp, logstores, logsup, pki, procs, sshkeys, webadmin
+from . import hosts, idp, logstores, logsup, mfa_factors, pki, procs, sshkeys, webadmin
 from .accounts import LabUser
 from .paths import LabPaths
 from .topology import (
@@ -48,8 +48,11 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         entry["host_keys"] = [str(k) for k in sshkeys.host_key_files(paths, svc.profile)]
     elif svc.kind == "labhost":
         entry.update(hosts.describe(paths, name))
+    elif svc.kind == "labfactor":
+        entry.update(mfa_factors.describe(paths, name))
     elif svc.kind == "webadmin":
-        entry.update(cert=str(webadmin.cert_file(paths)), ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT])
+        entry.update(cert=str(webadmin.cert_file(paths)), ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT,
+                                                                  *webadmin.FACTOR_TWINS])
     elif svc.kind == "idp":
         entry.update(cert=str(webadmin.cert_file(paths)), issuers=[idp.issuer(svc.address, p) for p in
                                                                    (idp.GOOD_PORT, idp.WEAK_PORT)])  # fmt: skip

@@ -2,7 +2,10 @@
 
 - ``:8443`` (mfa): every admin URL redirects an anonymous client to the login page before any content; the
   login form grants a session only for password + TOTP (pyotp, RFC 6238);
-- ``:9443`` (password-only): the admin console shell is served to anyone, and a password alone grants a session.
+- ``:9443`` (password-only): the admin console shell is served to anyone, and a password alone grants a session;
+- the twins of ``:8443`` that ask a code and check too little (issue 12; a naive "password alone refused,
+  password + TOTP accepted" check passes all three): ``:10443`` takes any code, ``:10444`` a right code or an
+  EMPTY one (a present but empty field: "no token enrolled yet"), ``:10445`` any six digits.
 
 Run as ``python -m preuve.lab.webadmin --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
 """
@@ -23,6 +26,7 @@ from .topology import SERVICES
 
 NAME = "web-admin"
 MFA_PORT, PASSWORD_ONLY_PORT = 8443, 9443
+FACTOR_TWINS = {10443: "otp-any", 10444: "otp-empty", 10445: "otp-digits"}
 USER = "webadmin"
 SERVER_NAME = "web-admin.lab"
 
@@ -57,8 +61,22 @@ LOGIN_FORM = (b"<!doctype html><title>login</title><form method=post action=/log
 CONSOLE = b"<!doctype html><title>admin console</title><h1>Administration</h1><ul><li>tenants<li>keys</ul>"
 
 
-def handler(mfa: bool, password: str, seed: str) -> type[BaseHTTPRequestHandler]:
+def otp_ok(mode: str, seed: str, otp: str | None) -> bool:
+    """The variant's verdict on the code field (None: the field is absent, refused by every variant)."""
     import pyotp
+
+    if otp is None:
+        return False
+    if mode == "otp-any":
+        return True
+    if mode == "otp-empty" and otp == "":
+        return True
+    if mode == "otp-digits":
+        return len(otp) == 6 and otp.isascii() and otp.isdigit()
+    return pyotp.TOTP(seed).verify(otp, valid_window=1)
+
+
+def handler(mfa: bool, password: str, seed: str, mode: str = "mfa") -> type[BaseHTTPRequestHandler]:
 
     sessions: set[str] = set()
     lock = threading.Lock()
@@ -101,10 +119,11 @@ def handler(mfa: bool, password: str, seed: str) -> type[BaseHTTPRequestHandler]
                 self._send(404)
                 return
             length = min(int(self.headers.get("Content-Length", "0") or 0), 4096)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode(errors="replace")).items()}
+            body = self.rfile.read(length).decode(errors="replace")
+            form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
             ok = form.get("username") == USER and hmac.compare_digest(form.get("password", ""), password)
             if ok and mfa:
-                ok = pyotp.TOTP(seed).verify(form.get("otp", ""), valid_window=1)
+                ok = otp_ok(mode, seed, form.get("otp"))
             if not ok:
                 self._send(401, b"authentication failed", {"Content-Type": "text/plain"})
                 return
@@ -120,7 +139,8 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = password_file(paths).read_text().strip()
     seed = totp_file(paths).read_text().strip()
-    handlers = {MFA_PORT: handler(True, password, seed), PASSWORD_ONLY_PORT: handler(False, password, seed)}
+    handlers = {MFA_PORT: handler(True, password, seed), PASSWORD_ONLY_PORT: handler(False, password, seed),
+                **{port: handler(True, password, seed, mode) for port, mode in FACTOR_TWINS.items()}}
     https_standin.serve_tls(address, cert_file(paths), root(paths) / "key.pem", handlers, pid_file)
 
 

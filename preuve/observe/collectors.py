@@ -82,9 +82,11 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
 
     access: SshAccess = target.access  # type: ignore[assignment]
     env = None
-    if "sshd_effective" in facts:  # where real connections come from: zones, vantage points, declared accounts
+    if {"sshd_effective", "sshd_admin"} & set(facts):  # where real connections come from: zones, vantage points,
+        from preuve.observe.profile_params import current  # declared accounts; who the admin groups are
+
         addrs, users = sshd_effective.sources(sshd_effective.current_inventory(), target)
-        env = sshd_effective.shell_env(addrs, users)
+        env = sshd_effective.shell_env(addrs, users, current().access.admin_groups)
     query = {
         "host": target.address,
         "port": access.port,
@@ -97,8 +99,9 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
     }
     if env is not None:
         query["sshd_contexts"] = {"addresses": addrs, "accounts": users,
-                                  "also": "the scanner's own connection ($SSH_CONNECTION), root, sudo/wheel/admin "
-                                          "members, every ListenAddress (only for the criteria Match blocks use)"}
+                                  "admin_groups": env["PREUVE_ADMIN_GROUPS"].split(),
+                                  "also": "the scanner's own connection ($SSH_CONNECTION), root, admin group members, "
+                                          "every ListenAddress (only for the criteria Match blocks use)"}
     found, raw = ssh_host.collect(
         ssh_target(target, hosts), sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env
     )

@@ -1,19 +1,50 @@
-"""Is a second factor *enforced* on SSH? Offer a canary administrator's key and watch the server's answer.
+"""Is a second factor *enforced* on SSH, and does it refuse anything? Offer a canary administrator's key, then
+answer the second factor wrongly (and, given the seed, rightly).
 
 RFC 4252 §5.1: a server that accepts a method but still wants another answers SSH_MSG_USERAUTH_FAILURE with
-*partial success*; one that opens the session on the key alone answers SUCCESS. Only that answer is recorded:
-no channel is ever opened (read-only), the connection is closed right after, and the host key is verified
-against known_hosts first (a canary key offered to an impostor would be a gift).
+*partial success*; one that opens the session on the key alone answers SUCCESS. Partial success alone proves that
+something is asked, not that it is checked: a PAM stack of `pam_permit` asks keyboard-interactive and lets any
+answer (or none) in. So after partial success the probe answers the second method on fresh connections:
+
+1. when the canary's TOTP seed is given: the right code (a step this scanner has not used yet, see
+   canary_ledger), which must open the session; this comes first because a success clears the lockout tally;
+2. a WRONG code (six random digits valid for no step within ±20 of now), which must be refused;
+3. an EMPTY answer, which must be refused.
+
+A session that opens is closed at once: no channel is ever opened (read-only). Each attempt is recorded with
+what was sent ("valid TOTP", "wrong code (6 digits)", "empty": never a code nor the seed), the prompts the
+server showed and its answer. Lockout budget: steps 2 and 3 are two failures the target's lockout counts; they
+are sent only when this scanner's own uncleared failures on the canary plus these two stay below the profile's
+`access.faillock_max_deny` (else nothing wrong is sent and the result is an error saying why). The host key is
+verified against known_hosts first (a canary key offered to an impostor would be a gift).
 """
 
 from __future__ import annotations
 
 import io
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
 
 import paramiko
 
-from preuve.observe import ssh_host
+from preuve.observe import canary_ledger, ssh_host
 from preuve.observe.errors import ObservationError
+
+VALID, WRONG, EMPTY = "valid TOTP", "wrong code (6 digits)", "empty"
+STEP = 30
+ANSWERABLE = ("keyboard-interactive", "password")  # second methods the probe can answer with a code
+
+
+@dataclass(frozen=True)
+class FactorProbe:
+    """How the second factor is probed: the seed (resolved, redacted) and the lockout budget from the profile."""
+
+    seed: str | None  # base32 TOTP seed of the canary, or None (then the right code is not tried)
+    lookahead: int = 1  # TOTP steps ahead the server accepts
+    max_deny: int = 5  # access.faillock_max_deny: the canary locks at this many failures
+    interval_s: float = 900.0  # access.faillock_fail_interval_s: how long the target remembers a failure
 
 
 def load_key(text: str, where: str) -> paramiko.PKey:
@@ -28,10 +59,126 @@ def load_key(text: str, where: str) -> paramiko.PKey:
     raise ObservationError(f"ssh {where}: the canary key reference does not hold an OpenSSH/PEM private key")
 
 
+def wrong_code(seed: str | None) -> str:
+    """Six digits that are the right code for no step within ±20 of now (so a pass cannot be luck)."""
+    import pyotp
+
+    now = int(time.time()) // STEP
+    valid = {pyotp.TOTP(seed).at((now + k) * STEP) for k in range(-20, 21)} if seed else set()
+    while (code := f"{secrets.randbelow(1_000_000):06d}") in valid:
+        pass
+    return code
+
+
+def fresh_code(seed: str, record: dict, lookahead: int, deadline: float) -> str:
+    """The right code for the earliest step the server accepts that this scanner has not used (pam_oath refuses a
+    replayed step); waits for the next step when all accepted ones are spent, within the deadline."""
+    import pyotp
+
+    last = record.get("last_step")
+    step = max(int(time.time()) // STEP, (last + 1) if isinstance(last, int) else 0)
+    while step > int(time.time()) // STEP + lookahead:
+        wait = STEP - time.time() % STEP + 0.05
+        if time.monotonic() + wait > deadline:
+            raise ObservationError(f"every TOTP step the server accepts (lookahead {lookahead}) was already used by "
+                                   "this scanner within the last minutes: run again later")
+        time.sleep(wait)
+    record["last_step"] = step
+    return pyotp.TOTP(seed).at(step * STEP)
+
+
+def _attempt(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, sent: str, answer: str,
+             timeout: float) -> dict[str, Any]:  # fmt: skip
+    """One connection: the key (partial success again), then `answer` to every prompt of the second method."""
+    where = f"{user}@{target.host}:{target.port}"
+    prompts: list[str] = []
+    rounds = 0
+    t0 = time.perf_counter()
+
+    def handler(title: str, instructions: str, questions: list[tuple[str, bool]]) -> list[str]:
+        nonlocal rounds
+        rounds += 1
+        prompts.extend(q.strip() for q, _ in questions)
+        return [answer for _ in questions]
+
+    transports: list[paramiko.Transport] = []
+    try:
+        transport, _ = ssh_host.handshake(target, timeout, transports, where)
+        try:
+            left = transport.auth_publickey(user, key)
+            if transport.is_authenticated():
+                raise ObservationError(f"ssh {where}: the key alone was accepted on a later connection")
+            if method == "password":
+                left = transport.auth_password(user, answer)
+            else:
+                left = transport.auth_interactive(user, handler)
+            outcome = "accepted" if transport.is_authenticated() else f"accepted, then wants {sorted(left or [])}"
+        except paramiko.AuthenticationException:
+            outcome = "refused"
+        except (paramiko.SSHException, OSError, EOFError) as e:
+            raise ObservationError(f"ssh {where}: {sent} attempt: {ssh_host._reason(e)}") from None
+    finally:
+        for t in reversed(transports):
+            t.close()  # a session that opened is closed at once, before any channel
+    return {"sent": sent, "method": method, "info_requests": rounds, "prompts": prompts, "outcome": outcome,
+            "ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+
+def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, probe: FactorProbe,
+                 timeout: float) -> dict[str, Any]:  # fmt: skip
+    """Right code (if seeded), wrong code, empty answer, within the lockout budget (see the module docstring)."""
+    where = f"{target.host}:{target.port}"
+    deadline = time.monotonic() + timeout + 2 * STEP
+    attempts: list[dict[str, Any]] = []
+    out: dict[str, Any] = {"run": True, "reason": None, "method": method, "attempts": attempts,
+                           "valid_code": "not tried: no TOTP seed given" if probe.seed is None else None,
+                           "wrong_code": None, "empty_answer": None,
+                           "budget": {"access.faillock_max_deny": probe.max_deny,
+                                      "access.faillock_fail_interval_s": probe.interval_s}}  # fmt: skip
+    with canary_ledger.entry("ssh", where, user) as record:
+        before = canary_ledger.pending(record, probe.interval_s)
+        out["budget"]["scanner_failures_pending_before"] = before
+
+        def send(sent: str, answer: str) -> str:
+            a = _attempt(target, user, key, method, sent, answer, timeout)
+            attempts.append(a)
+            if a["outcome"] == "refused":
+                canary_ledger.failed(record)
+            elif a["outcome"] == "accepted" and sent == VALID:
+                canary_ledger.cleared(record)
+            return a["outcome"]
+
+        if probe.seed is not None:
+            if method != "keyboard-interactive":
+                out["valid_code"] = f"not tried: after the key the server wants {method}, not a code"
+            else:
+                out["valid_code"] = send(VALID, fresh_code(probe.seed, record, probe.lookahead, deadline))
+                if out["valid_code"] != "accepted":
+                    out.update(run=False, reason=(
+                        f"the right TOTP code was refused ({out['valid_code']}): wrong seed, a step already used by "
+                        "another login, or a locked canary; refusals would prove nothing, so no wrong answer was sent"))
+                    return out
+        pending = canary_ledger.pending(record, probe.interval_s)
+        out["budget"]["scanner_failures_pending"] = pending
+        if pending + 2 >= probe.max_deny:
+            out.update(run=False, reason=(
+                f"a wrong code and an empty answer would bring this scanner's failures on the canary to "
+                f"{pending + 2} within {probe.interval_s:g} s, reaching access.faillock_max_deny={probe.max_deny}: "
+                "the canary would be locked, so nothing wrong was sent (give its TOTP seed: a right login first "
+                "clears the count; or wait)"))
+            return out
+        out["wrong_code"] = send(WRONG, wrong_code(probe.seed))
+        if out["wrong_code"] == "refused":
+            out["empty_answer"] = send(EMPTY, "")
+        else:
+            out["empty_answer"] = "not sent: the wrong code was already accepted"
+    return out
+
+
 def collect(
-    target: ssh_host.SshTarget, user: str, key_text: str, *, timeout: float = 10.0
+    target: ssh_host.SshTarget, user: str, key_text: str, *, probe: FactorProbe | None = None, timeout: float = 10.0
 ) -> tuple[dict, dict]:
-    """Offer the key for `user`; facts say whether the key alone authenticated and what the server wants next."""
+    """Offer the key for `user`; then, on partial success, probe the second factor (None: the key only)."""
     where = f"{user}@{target.host}:{target.port}"
     key = load_key(key_text, where)
     transports: list[paramiko.Transport] = []
@@ -51,12 +198,26 @@ def collect(
     finally:
         for t in reversed(transports):
             t.close()
+    required = [] if authenticated else sorted(remaining or [])
+    method = next((m for m in ANSWERABLE if m in required), None)
+    if probe is None:
+        factor: dict[str, Any] = {"run": False, "reason": "the factor probe was not asked for"}
+    elif authenticated:
+        factor = {"run": False, "reason": "the key alone opened a session: there is no second factor to probe"}
+    elif method is None:
+        factor = {"run": False, "reason": f"after the key the server wants {required}; the probe answers "
+                                          f"{' or '.join(ANSWERABLE)} only"}  # fmt: skip
+    else:
+        factor = probe_factor(target, user, key, method, probe, timeout)
     facts = {
         "host_key": host_key,
         "user": user,
         "key_type": key.get_name(),
         "key_alone_authenticated": authenticated,
         "partial_success": not authenticated,
-        "methods_still_required": [] if authenticated else sorted(remaining or []),
+        "methods_still_required": required,
+        "factor_probe": factor,
     }
-    return facts, {"userauth_answer": "SUCCESS" if authenticated else f"FAILURE partial_success=1 {remaining}"}
+    raw = {"userauth_answer": "SUCCESS" if authenticated else f"FAILURE partial_success=1 {remaining}",
+           "factor_attempts": factor.get("attempts", [])}  # fmt: skip
+    return facts, raw

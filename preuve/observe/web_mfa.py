@@ -1,17 +1,32 @@
-"""Is a second factor *enforced* on a web admin interface? Three requests with a canary account.
+"""Is a second factor *enforced* on a web admin interface, and does it refuse anything? Requests with a canary.
 
-1. the admin URL without credentials: it must answer 401/403 or redirect (to the login page or the IdP)
-   before any content; 2. the login form with the password alone: no session may result; 3. password + a
-   fresh TOTP code: a session must result (else the first two prove nothing). Redirects are never followed
-   automatically, the server certificate is verified, and no form value is recorded (only status codes,
-   whether a session cookie came back, and sizes).
+1. the admin URL without credentials: it must answer 401/403 or redirect (to the login page or the IdP) before any
+   content; 2. when the TOTP seed is given: password + the right code (a step this scanner has not used yet, see
+   canary_ledger), which must give a session (else the refusals below prove nothing); it comes first because a
+   success clears the application's failure count; 3. the password alone, 4. password + a WRONG code (six digits
+   valid for no step within ±20 of now) and 5. password + an EMPTY code field: none may give a session.
+
+Lockout budget: 3-5 are three failures an application's lockout may count; they are sent only when this scanner's
+own uncleared failures on the canary plus these three stay below the profile's `access.faillock_max_deny` (else
+nothing wrong is sent and the check reports an error saying why). Redirects are never followed automatically,
+the server certificate is verified, and no form value is recorded: each attempt says what was sent ("password
+only", "password + valid TOTP", "password + wrong code (6 digits)", "password + empty code"), the status codes,
+whether a session cookie came back, and sizes.
 """
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import requests
 
+from preuve.observe import canary_ledger
 from preuve.observe.errors import ObservationError
+from preuve.observe.ssh_mfa import STEP, FactorProbe, fresh_code, wrong_code
+
+PASSWORD_ONLY, VALID, WRONG, EMPTY = ("password only", "password + valid TOTP", "password + wrong code (6 digits)",
+                                      "password + empty code")  # fmt: skip
 
 
 def _admin(session: requests.Session, url: str, verify: str | bool, timeout: float) -> dict:
@@ -29,21 +44,51 @@ def _login(url: str, login_url: str, form: dict[str, str], verify: str | bool, t
             "admin_status_after": after["status"], "session": after["status"] == 200 and bool(cookies)}
 
 
-def collect(spec, password: str, totp_code: str | None, *, timeout: float = 10.0) -> tuple[dict, dict]:
+def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -> tuple[dict, dict]:
+    """Anonymous request, then the logins of the module docstring, within the lockout budget."""
     verify: str | bool = spec.ca_file or True
     f = spec.fields
+    user_pw = {f["user"]: spec.user, f["password"]: password}
+    facts: dict[str, Any] = {"anonymous": None, "password_only": None, "password_totp": None, "wrong_otp": None,
+                             "empty_otp": None, "factor_probe": {"run": True, "reason": None}}  # fmt: skip
+    attempts: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout + 2 * STEP
+
+    def login(sent: str, form: dict[str, str]) -> dict:
+        result = {"sent": sent, **_login(spec.url, spec.login_url, form, verify, timeout)}
+        attempts.append(result)
+        return result
+
     try:
         with requests.Session() as s:
-            anonymous = _admin(s, spec.url, verify, timeout)
-        password_only = _login(spec.url, spec.login_url, {f["user"]: spec.user, f["password"]: password},
-                               verify, timeout)  # fmt: skip
-        with_totp = None
-        if totp_code is not None:
-            with_totp = _login(spec.url, spec.login_url,
-                               {f["user"]: spec.user, f["password"]: password, f["otp"]: totp_code}, verify, timeout)
+            facts["anonymous"] = _admin(s, spec.url, verify, timeout)
+        with canary_ledger.entry("web", spec.login_url, spec.user) as record:
+            budget = {"access.faillock_max_deny": probe.max_deny, "access.faillock_fail_interval_s": probe.interval_s,
+                      "scanner_failures_pending_before": canary_ledger.pending(record, probe.interval_s)}  # fmt: skip
+            facts["factor_probe"]["budget"] = budget
+            if probe.seed is not None:
+                code = fresh_code(probe.seed, record, probe.lookahead, deadline)
+                facts["password_totp"] = login(VALID, {**user_pw, f["otp"]: code})
+                if facts["password_totp"]["session"]:
+                    canary_ledger.cleared(record)
+                else:
+                    canary_ledger.failed(record)
+            pending = budget["scanner_failures_pending"] = canary_ledger.pending(record, probe.interval_s)
+            if pending + 3 >= probe.max_deny:
+                facts["factor_probe"] = {"run": False, "budget": budget, "reason": (
+                    f"the password alone, a wrong code and an empty code would bring this scanner's failures on the "
+                    f"canary to {pending + 3} within {probe.interval_s:g} s, reaching access.faillock_max_deny="
+                    f"{probe.max_deny}: the canary could be locked, so nothing wrong was sent (give its TOTP seed: a "
+                    "right login first clears the count; or wait)")}  # fmt: skip
+            else:
+                for name, sent, form in (("password_only", PASSWORD_ONLY, user_pw),
+                                         ("wrong_otp", WRONG, {**user_pw, f["otp"]: wrong_code(probe.seed)}),
+                                         ("empty_otp", EMPTY, {**user_pw, f["otp"]: ""})):  # fmt: skip
+                    facts[name] = login(sent, form)
+                    if not facts[name]["session"]:
+                        canary_ledger.failed(record)
     except requests.exceptions.SSLError as e:
         raise ObservationError(f"{spec.url}: TLS certificate not verified: {type(e).__name__}") from None
     except requests.RequestException as e:
         raise ObservationError(f"{spec.url}: {type(e).__name__}: {e.__class__.__doc__ or ''}".strip()) from None
-    facts = {"anonymous": anonymous, "password_only": password_only, "password_totp": with_totp}
-    return facts, dict(facts)
+    return facts, {**facts, "attempts": attempts}
