@@ -9,6 +9,7 @@ from pathlib import Path
 
 from preuve.judge.catalogue import load_catalogue
 from preuve.report.coverage import check_evidence, coverage, element_ids, evidenced_checks, requirements, totals
+from preuve.report.exports import ciso_rows
 from preuve.report.html import checks_run, render, run_coverage
 
 DATA = Path(__file__).resolve().parents[1] / "preuve" / "data" / "secnumcloud-3.2.yaml"
@@ -71,7 +72,8 @@ def test_mappings_that_claimed_more_than_the_check_shows_are_gone():
 def _result(check_id: str, target: str, status: str) -> dict:
     info = load_catalogue()[check_id]
     return {"check_id": check_id, "target": {"name": target, "kind": info.spec.target}, "status": status,
-            "requirements": list(info.spec.requirements)}
+            "requirements": list(info.spec.requirements), "finding_id": f"F-{check_id}",
+            "message": {"fr": "m", "en": "m"}}
 
 
 def test_a_run_counts_a_requirement_only_through_results_that_judged_something():
@@ -97,6 +99,11 @@ def test_a_run_counts_a_requirement_only_through_results_that_judged_something()
     assert split["nothing_judged"] == ["K8S-AUDIT-LOG", "S3-BACKUP-VERSIONING"]
     assert "BACKUP-RESTORE-DRILL" in split["no_target"] and "K8S-VELERO-BACKUPS" in split["no_target"]
     assert totals(list(rows.values()))["automated"] == 1
+    csv = {r["ref_id"]: r for r in ciso_rows(results, list(rows.values()))}
+    left = csv["10.2.c"]["observations"].split("left to the auditor: ", 1)[1]
+    assert "10.2.c#2" in left and "10.2.c#5" in left and "10.2.c#1" not in left  # only TLS-VERSIONS (#1) ran
+    assert csv["10.2.c"]["compliance_result"] == ""  # a pass on one element never makes the requirement compliant
+    assert csv["12.5.a"]["requirement_progress"] == "to_do"  # no backup in this inventory: not assessed
 
 
 def test_the_report_lists_only_checks_that_judged_and_the_elements_left(tmp_path):

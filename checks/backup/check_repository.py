@@ -74,7 +74,7 @@ def check_transport(backup_repo, params, judge):
 
 
 @check("BACKUP-SITE", requirements={
-    "12.5.d#1": "the repository's site differs from the host's site",
+    "12.5.d#1": "the repository's site is not the primary site",
     "12.5.d#3": "the repository's site is in an allowed (EU) country",
     "19.2.b#1": "backed-up customer data is stored in an allowed (EU) country",
 }, target="backup_repo", severity="critical",

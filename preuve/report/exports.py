@@ -97,7 +97,8 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
                 f["remarks"] = w["justification"]
             findings.append(f)
     plan = _uuid(rid, "plan")
-    reviewed = sorted({q for r in results for q in r["requirements"]})
+    # controls some result judged (pass, fail, waived): an error or a not-applicable reviewed nothing
+    reviewed = sorted({q for r in results if r["status"] in ("pass", "fail", "waived") for q in r["requirements"]})
     p = run["profile"]
     result: dict[str, Any] = {
         "uuid": _uuid(rid, "result"),
@@ -158,6 +159,7 @@ def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str
         for q in r["requirements"]:
             by_req.setdefault(q, []).append(r)
     level = {c.requirement.id: c.level for c in coverage}
+    left = {c.requirement.id: c.left for c in coverage if c.level == "partial"}
     rows = []
     for req in requirements().values():
         rs = by_req.get(req.id, [])
@@ -180,6 +182,8 @@ def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str
             result, progress = "compliant", "done"
         if lvl == "manual" and not rs:
             notes.append("preuve: manual requirement, not assessed automatically")
+        if req.id in left:  # what no result of this run evidences: the auditor's part
+            notes.append("preuve: left to the auditor: " + "; ".join(f"{e.id} {e.text}" for e in left[req.id]))
         rows.append({
             "urn": CSV_URN.format(req.id.lower()),
             "ref_id": req.id,
