@@ -125,3 +125,24 @@ def test_the_report_lists_only_checks_that_judged_and_the_elements_left(tmp_path
     no_target = html[html.index('id="checks-no-target"'):]
     assert "BACKUP-RESTORE-DRILL" in no_target[: no_target.index("</p>")]
     assert "10.2.c#5" in html  # the element of the partial requirement left to the auditor
+
+
+def test_junit_names_a_signal_check_without_a_requirement(tmp_path):
+    """A check mapped to no requirement still gets a unique case, in its own class and suite (no crash)."""
+    import xml.etree.ElementTree as ET
+
+    from preuve.report.junit import NO_REQUIREMENT, write_junit
+    from preuve.results.model import Result
+
+    def res(check_id: str, reqs: list[str]) -> Result:
+        return Result(finding_id="PV-1", check_id=check_id, title={"fr": "t", "en": "t"}, requirements=reqs,
+                      rule="r", severity="low", target={"name": "s3", "kind": "s3_endpoint", "address": "198.18.4.50"},
+                      status="pass",
+                      expected={}, observed={}, expectations=[], message={"fr": "m", "en": "m"}, evidence=[])
+
+    run = {"profile": {"id": "p", "version": "1", "sha256": "0"}, "run_id": "r", "tool": {"version": "0"},
+           "inventory": {"sha256": "0"}, "started_at": "2026-12-04T00:00:00Z", "scanner": {"hostname": "h"}}
+    write_junit([res("S3-ENDPOINT-IP-COUNTRY", []), res("S3-ENDPOINT-LOCATION", ["19.2.b"])], tmp_path / "j.xml", run)
+    cases = {c.get("name"): c.get("classname") for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
+    assert cases == {"S3-ENDPOINT-IP-COUNTRY[s3]": f"secnumcloud.{NO_REQUIREMENT}",
+                     "S3-ENDPOINT-LOCATION[s3]": "secnumcloud.19.2.b"}

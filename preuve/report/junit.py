@@ -71,7 +71,8 @@ def _case(r: Result) -> ET.Element:
         ET.SubElement(case, "skipped", {"message": msg}).text = msg
     out = [
         f"{r.status.upper()} {r.check_id} sur {r.target['name']} : {fr}",
-        f"Exigences SecNumCloud : {', '.join(r.requirements)} ; règle : {r.rule} ; sévérité : {r.severity}",
+        f"Exigences SecNumCloud : {', '.join(r.requirements) or 'aucune (signal)'} ; règle : {r.rule} ; "
+        f"sévérité : {r.severity}",
     ]
     props = {
         "finding.id": r.finding_id,
