@@ -159,8 +159,13 @@ flows:
          ("not an IP address",)),
         (INVENTORY.replace("address: 198.18.1.20", "address: 999.1.1.1"), None, ("inventory.yaml", 9),
          ("IP address",)),
+        (INVENTORY + "log_stores:\n  - {name: loki, kind: loki, url: 'https://logs.example:70000'}\n", None,
+         ("inventory.yaml", 18), ("1-65535",)),
+        (INVENTORY + "log_stores:\n  - {name: loki, kind: loki, url: 'https://logs.example:0'}\n", None,
+         ("inventory.yaml", 18), ("1-65535",)),
     ],
-    ids=["flows-as-mapping", "non-matrix-file", "sentinel-ports", "probe-host-not-ip", "address-999"],
+    ids=["flows-as-mapping", "non-matrix-file", "sentinel-ports", "probe-host-not-ip", "address-999", "url-port-70000",
+         "url-port-0"],
 )
 def test_nonsense_is_a_lint_error(tmp_path, inventory, matrix, where, words):
     if matrix is not None:
@@ -428,4 +433,77 @@ def test_a_hostile_ssh_server_cannot_break_the_reports(tmp_path):
     assert any(r["check_id"] == "SSH-KEX" and r["status"] == "fail" for r in results), results
     ET.parse(out / "junit.xml")
     for text in (proc.stdout, proc.stderr, (out / "report.html").read_text()):
+        assert not any(c in text for c in "\x1b\x07\uffff"), repr(text[:3000])
+
+
+def test_a_hostile_certificate_subject_cannot_break_the_reports(tmp_path):
+    """A TLS server on 127.0.0.1 whose certificate's organisation carries an OSC title sequence, a colour escape
+    and U+FFFF (the TLS checks quote subjects): junit.xml stayed unparseable before; now every writer escapes."""
+    import ipaddress
+    import socket
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "evil\x1b]0;pwned\x07\x1b[31m\uffff"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    done = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        try:
+            with ctx.wrap_socket(conn, server_side=True) as s:
+                s.settimeout(1)
+                s.recv(1024)
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    out = tmp_path / "run"
+    try:
+        inv = tmp_path / "inventory.yaml"
+        port = server.getsockname()[1]
+        inv.write_text(f"version: 1\nname: t\ntls_endpoints:\n  - {{name: evil, address: 127.0.0.1, port: {port}}}\n")
+        proc = preuve("run", "-i", inv, "-p", FULL_PROFILE, "-o", out, "--select", "TLS-*")
+    finally:
+        done.set()
+        thread.join(2)
+        server.close()
+    assert proc.returncode in (Exit.NON_COMPLIANT, Exit.INCOMPLETE), proc.stdout + proc.stderr
+    assert "evil" in (out / "results.jsonl").read_text()  # the subject reached the verdicts
+    ET.parse(out / "junit.xml")
+    assert "\\uffff" in (out / "junit.xml").read_text()  # U+FFFF shown as an escape, not dropped
+    for text in (proc.stdout, proc.stderr, (out / "report.html").read_text(), (out / "ciso-assistant.csv").read_text()):
         assert not any(c in text for c in "\x1b\x07\uffff"), repr(text[:3000])

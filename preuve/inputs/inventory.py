@@ -58,6 +58,15 @@ def _no_url_credentials(value: object, *, user_allowed: bool = False) -> object:
     if isinstance(value, str) and credentials_in_url(value, user_allowed=user_allowed):
         raise ValueError("credentials inside a URL are inline secrets: remove them and reference the secret "
                          "({env: VAR} or {file: /path}) in the field made for it")
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        try:
+            port = urlsplit(value).port
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError("the URL's port is outside 1-65535")
     return value
 
 
