@@ -35,6 +35,15 @@ EXPECTED = {
     ("S3-DEFAULT-ENCRYPTION", "pv-logs-unencrypted"): ("fail", "observed none"),
     ("S3-TLS-ONLY", "pv-customer-paris"): ("pass", "observed true"),
     ("S3-TLS-ONLY", "pv-logs-unencrypted"): ("fail", "observed false"),
+    # issue 12: the policy text denies clear text, yet the bucket answered a signed read over plain http:// (the
+    # scanner's own access): the policy alone used to pass it
+    ("S3-TLS-ONLY", "pv-customer-us"): ("fail", '"http://198.18.4.20:5000": "HTTP 200: answered over plain HTTP"'),
+    ("S3-TLS-ONLY", "pv-customer-london"): ("fail", "the scanner's own access to this bucket was UNENCRYPTED"),
+    ("S3-TLS-ONLY", "pv-own-minio"): ("pass", '"http://198.18.4.50:80": "refused: EndpointConnectionError'),
+    # a self-hosted S3 (provider own, site paris-1) reporting MinIO's default region us-east-1: located by its site
+    ("S3-BUCKET-LOCATION", "pv-own-minio"): ("pass", "observed FR"),
+    ("S3-KMS-LOCATION", "pv-own-minio"): ("pass", "observed FR"),
+    ("S3-ENDPOINT-LOCATION", "lab-s3-own"): ("pass", "observed FR"),
     ("S3-BACKUP-VERSIONING", "pv-backup-locked"): ("pass", "observed Enabled"),
     ("S3-BACKUP-VERSIONING", "pv-backup-plain"): ("fail", "observed Never enabled"),
     ("S3-BACKUP-OBJECT-LOCK", "pv-backup-locked"): ("pass", "observed true"),
@@ -43,7 +52,7 @@ EXPECTED = {
     ("S3-ENDPOINT-LOCATION", "lab-s3-london"): ("fail", "observed GB"),
     ("S3-KEY-PER-CUSTOMER", "lab-s3"): ("pass", "arn:aws:kms:eu-west-3"),
     ("S3-KEY-PER-CUSTOMER", "lab-s3-london"): ("fail", '["delta", "zeta"]'),
-    ("S3-ENDPOINT-IP-COUNTRY", "lab-s3"): ("not_applicable", "198.18.4.20"),
+    ("S3-ENDPOINT-IP-COUNTRY", "lab-s3"): ("not_applicable", "198.18.4.50"),
     ("BACKUP-FRESHNESS", "restic-fresh"): ("pass", "expected: <= 26.0"),
     # The stale repositories were made 72 h old when the lab first built them; they only get older.
     ("BACKUP-FRESHNESS", "restic-stale"): ("fail", STALE),

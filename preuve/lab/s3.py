@@ -25,6 +25,10 @@ from .topology import SERVICES
 
 NAME = "s3"
 ACCOUNT = "123456789012"
+TLS_ADDRESS, TLS_PORT = "198.18.4.50", 443
+"""The same S3 over TLS only: nothing listens in clear on this address (plain HTTP to :80 is refused, to :443 gets
+a TLS error). The moto backend is the process's own, so both listeners serve the same buckets; the plain listener
+(:5000 on 198.18.4.20) is the lab's naive S3, which does not enforce aws:SecureTransport (as moto does not)."""
 
 
 def _kms(region: str, key: str) -> str:
@@ -67,6 +71,9 @@ BUCKETS: dict[str, dict[str, Any]] = {
     "pv-customer-london": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
     "pv-customer-sharedkey": dict(region="eu-west-2", sse=_kms("eu-west-2", "delta"), tls=True),
     "pv-restic-offsite": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), versioning=True),
+    # a self-hosted S3 (inventory provider `own`, site paris-1) answering MinIO's default region us-east-1, with a
+    # key of its own KMS (a bare key id): located by its site, not by the region name it reports
+    "pv-own-minio": dict(region="us-east-1", sse="theta-minio-key", tls=True),
     **{name: dict(region="eu-west-3", sse=_kms("eu-west-3", "logs"), tls=True) for name in LOG_LIFECYCLE},
 }  # fmt: skip
 OFFSITE = "pv-restic-offsite"  # a restic repository kept in S3, reached over plain http (BACKUP-TRANSPORT fails)
@@ -85,6 +92,30 @@ def credentials_dir(paths: LabPaths) -> Path:
 def url() -> str:
     svc = SERVICES[NAME]
     return f"http://{svc.address}:{svc.port}"
+
+
+def tls_dir(paths: LabPaths) -> Path:
+    """cert.pem (self-signed, SAN 198.18.4.50: the inventory's ca_file) and key.pem of the TLS-only listener."""
+    return credentials_dir(paths) / "tls"
+
+
+def _serve_tls(paths: LabPaths) -> Any:
+    """The TLS-only listener on TLS_ADDRESS:TLS_PORT, sharing this process's moto backend; returns the server."""
+    import ssl
+
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from .https_standin import self_signed
+
+    self_signed(tls_dir(paths), "s3-tls.lab", TLS_ADDRESS)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(tls_dir(paths) / "cert.pem", tls_dir(paths) / "key.pem")
+    server = make_server(TLS_ADDRESS, TLS_PORT, DomainDispatcherApplication(create_backend_app), True,
+                         request_handler=MotoRequestHandler, ssl_context=ctx)  # fmt: skip
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def write_config(paths: LabPaths) -> None:
@@ -139,7 +170,7 @@ def seed(s3: Any) -> None:
             )
         sse = spec.get("sse")
         if sse:
-            kms = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": sse}
+            kms = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": sse}  # an ARN, or a bare key id (pv-own-minio)
             default = {"SSEAlgorithm": "AES256"} if sse == "AES256" else kms
             rules = [{"ApplyServerSideEncryptionByDefault": default}]
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
@@ -215,10 +246,12 @@ def serve(root: Path) -> None:
     _restic_offsite(paths)
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # from now on every request is signed by a known IAM user
     ActionAuthenticatorMixin.request_count = 0
+    tls = _serve_tls(paths)
     paths.pid_file(NAME).write_text(f"{os.getpid()}\n")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
+    tls.shutdown()
     server.stop()
 
 

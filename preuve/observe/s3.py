@@ -13,6 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from preuve.observe.errors import ObservationError
 
@@ -115,9 +116,11 @@ def encryption(s3: Any, bucket: str) -> dict[str, Any]:
 
 
 def collect_bucket(
-    s3: Any, bucket: str, with_backup: bool, parts: tuple[str, ...] = ("location", "protection")
+    s3: Any, bucket: str, with_backup: bool, parts: tuple[str, ...] = ("location", "protection"),
+    endpoint: Endpoint | None = None, timeout: float = 5.0,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Facts of one bucket, by part (only the calls the selected checks need), and the raw answers."""
+    """Facts of one bucket, by part (only the calls the selected checks need), and the raw answers. With the
+    endpoint, `protection` also says how the scanner itself reached the bucket and what plain HTTP gets."""
     raw: dict[str, Any] = {}
     facts: dict[str, Any] = {}
     region, source = bucket_region(s3, bucket)
@@ -148,9 +151,56 @@ def collect_bucket(
                 "enabled": conf.get("ObjectLockEnabled") == "Enabled",
                 "default_retention": conf.get("Rule", {}).get("DefaultRetention"),
             }
+        if endpoint is not None:
+            prot["transport"] = {"scanner_url": endpoint.url, "scanner_scheme": urlsplit(endpoint.url).scheme,
+                                 "plain_http": plain_http_probe(endpoint, bucket, timeout)}  # fmt: skip
         facts["protection"] = prot
         raw["policy"] = pol.get("Policy") if pol else None
     return facts, raw
+
+
+def plain_http_urls(url: str) -> list[str]:
+    """Where a plain-HTTP request for this endpoint goes: the endpoint itself when it is http://; for https, the
+    standard port 80 of the same host, and the endpoint's own port when it is not 443 (an S3-compatible server
+    listening on one port for both)."""
+    parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    if parts.scheme == "http":
+        return [f"http://{host}:{parts.port or 80}"]
+    out = [f"http://{host}:80"]
+    if parts.port not in (None, 443, 80):
+        out.append(f"http://{host}:{parts.port}")
+    return out
+
+
+def plain_http_probe(ep: Endpoint, bucket: str, timeout: float) -> list[dict[str, Any]]:
+    """One signed GetBucketLocation of `bucket` over plain HTTP to each of `plain_http_urls`, once, no retry:
+    accepted (2xx) or refused (an S3 error such as the policy's 403 AccessDenied, a refused, reset or silent
+    connection, a TLS port answering with an HTTP error). The request carries the access key id and a SigV4
+    signature valid for that one read, never the secret key."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    out = []
+    for url in plain_http_urls(ep.url):
+        client = boto3.session.Session().client(
+            "s3", endpoint_url=url, region_name=ep.signing_region, aws_access_key_id=ep.access_key,
+            aws_secret_access_key=ep.secret_key,
+            config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1},
+                          s3={"addressing_style": "path"}))  # fmt: skip
+        try:
+            answer = client.get_bucket_location(Bucket=bucket)
+            status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            out.append({"url": url, "accepted": True, "answer": f"HTTP {status}: answered over plain HTTP"})
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            out.append({"url": url, "accepted": False,
+                        "answer": f"refused: HTTP {status} {err.get('Code', '')} {err.get('Message', '')}".strip()})
+        except BotoCoreError as exc:  # refused, reset, closed or silent connection: nothing served in clear
+            out.append({"url": url, "accepted": False, "answer": f"refused: {type(exc).__name__}: {exc}"})
+    return out
 
 
 def collect_endpoint(

@@ -19,17 +19,22 @@ Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]
 
 
 
-def _s3_client(ep: Any, timeout: float) -> Any:
+def _s3_endpoint_of(ep: Any) -> Any:
     from preuve.observe import s3
 
-    endpoint = s3.Endpoint(
+    return s3.Endpoint(
         url=ep.url.rstrip("/"),
         signing_region=ep.region,
         access_key=reveal(ep.access_key, f"access key of endpoint {ep.name}"),
         secret_key=reveal(ep.secret_key, f"secret key of endpoint {ep.name}"),
         ca_file=ep.ca_file,
     )
-    return s3.client(endpoint, timeout)
+
+
+def _s3_client(ep: Any, timeout: float) -> Any:
+    from preuve.observe import s3
+
+    return s3.client(_s3_endpoint_of(ep), timeout)
 
 
 def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -43,10 +48,14 @@ def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: di
         calls += ["GetBucketReplication", "HeadBucket (each destination)"]
     if "protection" in parts:
         calls += ["GetBucketPolicy"] + (["GetBucketVersioning", "GetObjectLockConfiguration"] if backup else [])
+        calls += [f"GetBucketLocation over plain HTTP ({u})" for u in s3.plain_http_urls(ep.url.rstrip("/"))]
     query = {"endpoint": ep.url, "bucket": bucket.name, "facts": list(parts), "calls": calls}
-    found, raw = s3.collect_bucket(_s3_client(ep, timeout), bucket.name, backup, parts)
+    endpoint = _s3_endpoint_of(ep)
+    found, raw = s3.collect_bucket(s3.client(endpoint, timeout), bucket.name, backup, parts, endpoint, timeout)
+    sites = dict(target.spec.site_countries)
     for part in found.values():
-        part.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name)
+        part.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name,
+                    site=ep.site, site_country=sites.get(ep.site) if ep.site else None)  # fmt: skip
     return query, found, raw, tool("boto3")
 
 
