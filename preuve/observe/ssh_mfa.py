@@ -7,7 +7,9 @@ something is asked, not that it is checked: a PAM stack of `pam_permit` asks key
 answer (or none) in. So after partial success the probe answers the second method on fresh connections:
 
 1. when the canary's TOTP seed is given: the right code (a step this scanner has not used yet, see
-   canary_ledger), which must open the session; this comes first because a success clears the lockout tally;
+   canary_ledger), which must open the session; this comes first because a success clears the lockout tally.
+   A refusal is retried once on a later step (another login may have just spent the step: pam_oath refuses a
+   replay); refused twice, nothing wrong is sent and the result is an error;
 2. a WRONG code (six random digits valid for no step within ±20 of now), which must be refused;
 3. an EMPTY answer, which must be refused.
 
@@ -33,6 +35,7 @@ from preuve.observe import canary_ledger, ssh_host
 from preuve.observe.errors import ObservationError
 
 VALID, WRONG, EMPTY = "valid TOTP", "wrong code (6 digits)", "empty"
+VALID_LATER = "valid TOTP (a later step)"
 STEP = 30
 ANSWERABLE = ("keyboard-interactive", "password")  # second methods the probe can answer with a code
 
@@ -144,7 +147,7 @@ def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, meth
             attempts.append(a)
             if a["outcome"] == "refused":
                 canary_ledger.failed(record)
-            elif a["outcome"] == "accepted" and sent == VALID:
+            elif a["outcome"] == "accepted" and sent in (VALID, VALID_LATER):
                 canary_ledger.cleared(record)
             return a["outcome"]
 
@@ -153,10 +156,12 @@ def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, meth
                 out["valid_code"] = f"not tried: after the key the server wants {method}, not a code"
             else:
                 out["valid_code"] = send(VALID, fresh_code(probe.seed, record, probe.lookahead, deadline))
+                if out["valid_code"] == "refused":  # its step may have just been used by another login: one later
+                    out["valid_code"] = send(VALID_LATER, fresh_code(probe.seed, record, probe.lookahead, deadline))
                 if out["valid_code"] != "accepted":
                     out.update(run=False, reason=(
-                        f"the right TOTP code was refused ({out['valid_code']}): wrong seed, a step already used by "
-                        "another login, or a locked canary; refusals would prove nothing, so no wrong answer was sent"))
+                        f"the right TOTP code was refused on two steps ({out['valid_code']}): wrong seed, clock "
+                        "skew or a locked canary; refusals would prove nothing, so no wrong answer was sent"))
                     return out
         pending = canary_ledger.pending(record, probe.interval_s)
         out["budget"]["scanner_failures_pending"] = pending

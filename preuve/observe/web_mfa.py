@@ -2,9 +2,10 @@
 
 1. the admin URL without credentials: it must answer 401/403 or redirect (to the login page or the IdP) before any
    content; 2. when the TOTP seed is given: password + the right code (a step this scanner has not used yet, see
-   canary_ledger), which must give a session (else the refusals below prove nothing); it comes first because a
-   success clears the application's failure count; 3. the password alone, 4. password + a WRONG code (six digits
-   valid for no step within ±20 of now) and 5. password + an EMPTY code field: none may give a session.
+   canary_ledger), which must give a session (else the refusals below prove nothing; retried once on a later
+   step); it comes first because a success clears the application's failure count; 3. the password alone,
+   4. password + a WRONG code (six digits valid for no step within ±20 of now) and 5. password + an EMPTY code
+   field: none may give a session.
 
 Lockout budget: 3-5 are three failures an application's lockout may count; they are sent only when this scanner's
 own uncleared failures on the canary plus these three stay below the profile's `access.faillock_max_deny` (else
@@ -27,6 +28,7 @@ from preuve.observe.ssh_mfa import STEP, FactorProbe, fresh_code, wrong_code
 
 PASSWORD_ONLY, VALID, WRONG, EMPTY = ("password only", "password + valid TOTP", "password + wrong code (6 digits)",
                                       "password + empty code")  # fmt: skip
+VALID_LATER = "password + valid TOTP (a later step)"
 
 
 def _admin(session: requests.Session, url: str, verify: str | bool, timeout: float) -> dict:
@@ -69,6 +71,10 @@ def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -
             if probe.seed is not None:
                 code = fresh_code(probe.seed, record, probe.lookahead, deadline)
                 facts["password_totp"] = login(VALID, {**user_pw, f["otp"]: code})
+                if not facts["password_totp"]["session"]:  # a step just spent by another login: one later step
+                    canary_ledger.failed(record)
+                    code = fresh_code(probe.seed, record, probe.lookahead, deadline)
+                    facts["password_totp"] = login(VALID_LATER, {**user_pw, f["otp"]: code})
                 if facts["password_totp"]["session"]:
                     canary_ledger.cleared(record)
                 else:
