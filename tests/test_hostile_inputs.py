@@ -507,3 +507,14 @@ def test_a_hostile_certificate_subject_cannot_break_the_reports(tmp_path):
     assert "\\uffff" in (out / "junit.xml").read_text()  # U+FFFF shown as an escape, not dropped
     for text in (proc.stdout, proc.stderr, (out / "report.html").read_text(), (out / "ciso-assistant.csv").read_text()):
         assert not any(c in text for c in "\x1b\x07\uffff"), repr(text[:3000])
+
+
+@pytest.mark.lab
+def test_lab_secrets_are_long_enough_to_be_masked(lab):
+    """With the lab up every secret reference of lab.yaml is readable, so lint measures each one."""
+    from tests.conftest import LAB_INVENTORY
+
+    assert Path("/var/tmp/preuve-lab/keys/web-admin.password").is_file()
+    proc = preuve("lint", "-i", LAB_INVENTORY, "-p", FULL_PROFILE)
+    assert proc.returncode == Exit.COMPLIANT, proc.stderr
+    assert "shorter than" not in proc.stderr
