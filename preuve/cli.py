@@ -118,27 +118,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     refused = prepare_run(a)  # --replay-of: recorded inputs, pinned profile, same sample
     if refused is not None:
         return refused
-    _prefetch_tls(a)
-    try:
-        return _pytest(_pytest_args(a))
-    finally:
-        from preuve.observe import prefetch
-
-        prefetch.stop()
-
-
-def _prefetch_tls(a: argparse.Namespace) -> None:
-    """For a small, unrestricted run whose profile selects TLS checks, start its TLS handshakes now, while
-    pytest starts (see preuve.observe.prefetch). Any doubt: no prefetch, the run collects as usual."""
-    restricting = ("shard", "only", "targets_file", "select", "replay_of", "sample")
-    if any(getattr(a, k, None) for k in restricting):
-        return
-    from preuve.observe import prefetch
-
-    try:
-        prefetch.start(prefetch.plan(a.inventory, a.profile, a.timeout, a.netns))
-    except Exception:  # unreadable inputs are reported by the run itself, precisely
-        return
+    return _pytest(_pytest_args(a))
 
 
 def cmd_judge(a: argparse.Namespace) -> int:

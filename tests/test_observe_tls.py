@@ -173,24 +173,35 @@ def test_facts_and_raw_are_json_deterministic_and_small(
     facts, raw = compliant_obs
     assert json.loads(json.dumps(facts)) == facts
     assert len(json.dumps(raw)) < 60_000  # trimmed: no trust-store PEMs, no rejected-suite lists
-    assert raw["sslyze"]["tls_1_2_cipher_suites"]["status"] == "COMPLETED"
-    assert "BEGIN CERTIFICATE" in json.dumps(raw["sslyze"]["certificate_info"])  # the leaf, for auditors
-    assert raw["http"]["hops"][0]["strict_transport_security"] == [HSTS_VALUE]
+    assert "BEGIN CERTIFICATE" in raw["chain_pem"][0]  # the chain as presented, for auditors
+    assert raw["side_requests"]["session"]["hops"][0]["strict_transport_security"] == [HSTS_VALUE]
     again, _ = tls.collect(LOOPBACK, compliant.port, sni=SNI, timeout=3)
     assert again == facts
 
 
 @nginx_test
-def test_version_pruning_never_changes_facts(
-    weak_obs: tuple[dict, dict], weak: TlsServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Skipping the suite enumeration of refused versions is an optimisation, not a shortcut."""
-    assert weak_obs[1]["version_probe"]["TLSv1.3"]["outcome"] == "rejected"
-    assert "tls_1_3_cipher_suites" not in weak_obs[1]["scan_commands"]
-    monkeypatch.setattr(tls, "PRUNE_UNSUPPORTED_VERSIONS", False)
-    full, raw = tls.collect(LOOPBACK, weak.port, sni=SNI, timeout=3)
-    assert "tls_1_3_cipher_suites" in raw["scan_commands"]
-    assert full == weak_obs[0]
+def test_elimination_costs_one_handshake_per_accepted_suite_plus_one(weak_obs: tuple[dict, dict]) -> None:
+    """Suites by elimination: n accepted suites of a version cost n + 1 handshakes, one more tells whether the
+    server imposes its order; groups likewise; the whole weak server in a few dozen handshakes, not hundreds."""
+    facts, raw = weak_obs
+    probes = [p["probe"] for p in raw["probes"]]
+    for version in ("TLSv1.0", "TLSv1.1", "TLSv1.2"):
+        assert sum(p.startswith(f"{version} suites") for p in probes) == 4 + 1, version
+        assert f"{version} preference" in probes
+    assert sum(p.startswith("TLSv1.3 suites") for p in probes) == 1  # refused at once
+    assert sum(p.startswith("TLSv1.2 groups") for p in probes) == len(facts["groups"]["supported"]) + 1
+    assert raw["handshakes"] == len(raw["probes"]) < 40
+    # nginx without ssl_prefer_server_ciphers follows the client's order
+    assert facts["preference"]["TLSv1.2"]["server_order"] is False
+
+
+@nginx_test
+def test_server_preference_is_observed(compliant_obs: tuple[dict, dict]) -> None:
+    """ssl_prefer_server_ciphers on + COMPLIANT_CIPHERS: the picks follow nginx's list, not ours."""
+    facts, _raw = compliant_obs
+    assert facts["preference"]["TLSv1.2"] == {"server_order": True, "order": [
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"]}
 
 
 @nginx_test
@@ -247,7 +258,7 @@ def test_tls_server_refusing_every_version_is_an_observation() -> None:
         facts, raw = tls.collect(LOOPBACK, port, timeout=2)
     assert facts["versions"] == dict.fromkeys(VERSIONS, False)
     assert facts["cipher_suites"] == {} and facts["certificate"] is None
-    assert raw["preflight"]["speaks_tls"] is True
+    assert raw["preflight"] == "alert 40"
 
 
 def test_unresolvable_host_is_an_error() -> None:
@@ -256,7 +267,8 @@ def test_unresolvable_host_is_an_error() -> None:
 
 
 def test_module_import_does_not_load_sslyze() -> None:
-    code = "import sys, preuve.observe.tls; assert not {'sslyze', 'nassl'} & set(sys.modules)"
+    """sslyze is the tests' referee, never loaded by a run; nassl only when a full handshake is needed."""
+    code = "import sys, preuve.observe.tls; assert not {'sslyze', 'nassl', 'cryptography'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=_repo())
 
 
@@ -264,10 +276,19 @@ def test_module_import_does_not_load_sslyze() -> None:
 
 
 def test_every_suite_sslyze_knows_parses() -> None:
+    """... and every suite the prober offers, with the key size sslyze gives it."""
     from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
     from sslyze.server_connectivity import TlsVersionEnum
 
-    names = {s.name for v in TlsVersionEnum for s in CipherSuitesRepository.get_all_cipher_suites(v)}
+    from preuve.observe.tls.facts import suite_key_size
+    from preuve.observe.tls.suites import LEGACY, SSL2, TLS13
+
+    known = {s.name: s.key_size for v in TlsVersionEnum for s in CipherSuitesRepository.get_all_cipher_suites(v)}
+    # sslyze's own table is wrong on two suites (ARIA_128 is 128 bits, AES_256_CCM_8 is 256): the name decides
+    known |= {"TLS_DHE_RSA_WITH_ARIA_128_GCM_SHA256": 128, "TLS_RSA_WITH_AES_256_CCM_8": 256}
+    for name, size in known.items():
+        assert suite_key_size(tls.parse_suite_name(name)["encryption"]) == size, name
+    names = set(known) | set(LEGACY.values()) | set(TLS13.values()) | set(SSL2.values())
     for name in names:
         parsed = tls.parse_suite_name(name)
         assert parsed["encryption"], name

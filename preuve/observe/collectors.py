@@ -20,22 +20,15 @@ Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]  # query, facts, raw, 
 
 
 def _tls(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import prefetch, tls
+    from preuve.observe import tls
 
     spec = target.spec
     sni = spec.sni
     query = {"host": target.address, "port": target.port, "sni": sni, "http_path": "/" if spec.http else None}
-    ahead = prefetch.active()
-    hit = ahead.take(target.address, target.port or 443, sni, query["http_path"], timeout) if ahead else None
-    if hit is not None:
-        if not hit["ok"]:
-            raise ObservationError(hit["error"])
-        timing = {"started_at": hit["started_at"], "duration_ms": hit["duration_ms"]}
-        return query, hit["facts"], hit["raw"], tool("sslyze"), timing  # type: ignore[return-value]
     found, raw = tls.collect(
         target.address, target.port or 443, sni=sni, timeout=timeout, http_path=query["http_path"]
     )
-    return query, found, raw, tool("sslyze")
+    return query, found, raw, tool("nassl")  # the prober is preuve's own; nassl completes full handshakes
 
 
 def _ssh_protocol(

@@ -37,9 +37,7 @@ def _observe_one(req: Request, timeout: float, hosts: dict[str, Target]) -> Obse
     try:
         outcome = COLLECTORS[req.collector](req.target, req.facts, timeout, hosts)
         query, facts, raw, tool = outcome[:4]
-        # A prefetched observation (preuve.observe.prefetch) carries its own start time and duration.
-        timing = outcome[4] if len(outcome) > 4 else {"started_at": started,
-                                                      "duration_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        timing = {"started_at": started, "duration_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return Observation(
             collector=req.collector,
             target=req.target.name,
