@@ -18,8 +18,8 @@ def verdict(account: dict, params) -> tuple[bool, str]:
     if scheme in params.hygiene.hash_schemes_allowed:
         return True, scheme
     if scheme in params.hygiene.hash_schemes_warned:
-        return True, f"{scheme} rounds={account.get('rounds')} (accepted with a warning)"
-    return False, f"{scheme} (not in hygiene.hash_schemes_allowed nor hygiene.hash_schemes_warned)"
+        return True, f"{scheme} rounds={account.get('rounds')} (scheme accepted with a warning, rounds judged apart)"
+    return False, scheme
 
 
 @check("HYG-PASSWORD-HASHES", requirements={
@@ -34,7 +34,7 @@ def check_password_hashes(shadow, params, judge):
     if not verdicts:
         judge.not_applicable("no account holds a password hash (all locked or key-only)")
     judge.each("hygiene.password_hashes", {u: ok for u, (ok, _) in verdicts.items()},
-               observed={u: what for u, (_, what) in verdicts.items()})
+               observed={u: what for u, (_, what) in verdicts.items()}, param="hygiene.hash_schemes_allowed")
     warned = {a["user"]: a.get("rounds") for a in hashed(shadow) if a["scheme"] in params.hygiene.hash_schemes_warned}
     if warned:  # sha512crypt: accepted only with enough rounds
         minimum = params.hygiene.sha512crypt_min_rounds

@@ -35,4 +35,4 @@ def check_velero_backups(k8s_velero, target, params, now, judge):
     judge.each("k8s.velero.newest_backups",
                {n: s["phase"] == "Completed" and not s["errors"] and s["age_hours"] is not None
                 and s["age_hours"] <= limit for n, s in seen.items()},
-               observed=seen)
+               observed=seen, at_most=limit)

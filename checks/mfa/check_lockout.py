@@ -32,4 +32,4 @@ def check_faillock(faillock, params, judge):
     observed = {"pam_faillock in sshd auth stack": sorted(modes), "deny": deny}
     judge.each("lock.faillock", {"preauth": "preauth" in modes, "authfail": "authfail" in modes,
                                  "deny bounded": deny is not None and 0 < deny <= params.access.faillock_max_deny},
-               observed=observed)  # fmt: skip
+               observed=observed, at_most=params.access.faillock_max_deny)  # fmt: skip

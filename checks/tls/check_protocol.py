@@ -76,7 +76,8 @@ def check_groups(tls, params, judge):
         for s, d in sorted(tls["suite_details"].items())
         if d.get("ephemeral_key") and d["ephemeral_key"]["type"] == "DH"
     }
-    judge.each("tls.dh_sizes", {s: size >= params.tls.min_dh_bits for s, size in dh.items()}, observed=dh)
+    judge.each("tls.dh_sizes", {s: size >= params.tls.min_dh_bits for s, size in dh.items()}, observed=dh,
+               at_least=params.tls.min_dh_bits)
 
 
 @check(
