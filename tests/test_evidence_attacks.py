@@ -488,3 +488,20 @@ def test_no_traceback_when_verifying_nonsense(tmp_path):
         v = verify(*args)
         assert v.returncode in (Exit.INVALID_INPUT, Exit.INTEGRITY) and "Traceback" not in v.stderr, v.stderr
     assert os.path.exists(tmp_path)
+
+
+@pytest.mark.parametrize("garbage", [
+    ("results.jsonl", b'{"target": {"name": "weak"}, "evidence": ["x", 3, null]}\n'),
+    ("results.jsonl", b"\xff\xfe\n"),
+    ("run.json", b"[1, 2]"),
+    ("run.json", b'{"judging": "yes", "chain": "../ledger.jsonl", "signer": "me"}'),
+], ids=["evidence-not-objects", "results-not-utf8", "run-json-list", "run-json-wrong-types"])
+def test_garbage_in_a_resealed_run_is_an_integrity_failure_never_a_traceback(scope, keys, garbage):
+    name, data = garbage
+    run = scope / "r1"
+    (run / name).write_bytes(data)
+    reseal(run, keys["key"])
+    v = pinned(run, keys)
+    assert v.returncode == Exit.INTEGRITY and "Traceback" not in v.stderr, v.stdout + v.stderr
+    j = preuve("judge", run, "-o", scope / "j", "-q")
+    assert j.returncode in (Exit.INTEGRITY, Exit.INVALID_INPUT) and "Traceback" not in j.stderr, j.stderr

@@ -68,7 +68,10 @@ def evidence_problems(run: Path, listed: dict[str, str], rows: list, *, content:
         t = r["target"]
         who = f"results.jsonl:{n}: {r.get('check_id')}[{t.get('name')}]"
         for e in r["evidence"]:
-            path, digest = (e or {}).get("path"), (e or {}).get("sha256")
+            if not isinstance(e, dict):
+                problems.append(f"{who} cites a malformed evidence entry ({type(e).__name__})")
+                continue
+            path, digest = e.get("path"), e.get("sha256")
             if not isinstance(path, str) or path not in listed:
                 problems.append(f"{who} cites {path!r}, which the manifest does not list")
                 continue
@@ -112,7 +115,10 @@ def admit_for_judging(run: Path) -> tuple[dict[str, str], list[str]]:
     problems = verify_manifest(run)
     listed, _ = read_manifest(run)
     rows, row_problems = _results(run) if "results.jsonl" in listed else ([], ["results.jsonl: not in the run"])
-    admitted, ev_problems = evidence_problems(run, listed, rows, content=False)
+    try:
+        admitted, ev_problems = evidence_problems(run, listed, rows, content=False)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        admitted, ev_problems = {}, [f"results.jsonl: not results preuve wrote ({type(exc).__name__})"]
     return admitted, problems + row_problems + ev_problems
 
 

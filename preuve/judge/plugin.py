@@ -72,7 +72,10 @@ def _options(config: pytest.Config) -> Options | None:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 pytest.exit(f"preuve judge: {src}/run.json names no profile ({type(exc).__name__})",
                             returncode=int(Exit.INTEGRITY))
-            profile = src / "inputs" / "profile" / str(leaf)
+            if not isinstance(leaf, str) or "/" in leaf or "\\" in leaf or leaf.startswith("."):
+                pytest.exit(f"preuve judge: {src}/run.json names a profile file outside inputs/profile/",
+                            returncode=int(Exit.INTEGRITY))
+            profile = src / "inputs" / "profile" / leaf
     if not profile:
         raise pytest.UsageError("--preuve-profile is required")
     out = opt("--preuve-out") or f"reports/run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
@@ -137,6 +140,8 @@ def _admit_recorded(src: Path) -> dict[str, str]:
     sha256. Anything else refuses the re-judging (exit 5) before a run directory is created."""
     from preuve.evidence.verify import admit_for_judging
 
+    if not Path(src).is_dir():
+        pytest.exit(f"preuve judge: {src}: not a run directory", returncode=int(Exit.INVALID_INPUT))
     admitted, problems = admit_for_judging(Path(src))
     if problems:
         sys.stderr.write(f"preuve judge: {src} cannot be re-judged: its evidence is not what it recorded:\n")

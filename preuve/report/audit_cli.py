@@ -100,17 +100,27 @@ def cmd_keygen(a: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_one(run: Path, trusted: list | None, ledger: Path | None, no_chain: bool) -> object:
+    """A run whose files are not what preuve writes fails verification with a message, never a traceback."""
+    from preuve.evidence.verify import Verdict, verify_run
+
+    try:
+        return verify_run(run, trusted, ledger, no_chain)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return Verdict(run, [f"not a run preuve wrote: {type(exc).__name__}: {str(exc)[:200]}"], [])
+
+
 def cmd_verify(a: argparse.Namespace) -> int:
     """Every run named: what is proven and what is not, on stdout; each problem on stderr. Exit 5 on any
     integrity problem, 3 on a bad argument (key, trust store, ledger), 0 otherwise."""
-    from preuve.evidence.verify import VerifyInputError, load_trust, verify_run
+    from preuve.evidence.verify import VerifyInputError, load_trust
 
     try:
         trusted = load_trust(a.key or [], a.trust or [])
         ledger = Path(a.ledger) if a.ledger else None
         if ledger is not None and not ledger.is_file():
             raise VerifyInputError(f"--ledger {ledger}: not found")
-        verdicts = [verify_run(Path(r), trusted, ledger, a.no_chain) for r in a.run]
+        verdicts = [_verify_one(Path(r), trusted, ledger, a.no_chain) for r in a.run]
     except VerifyInputError as exc:
         print(f"preuve verify: {exc}", file=sys.stderr)
         return int(Exit.INVALID_INPUT)
