@@ -481,6 +481,11 @@ def test_diff_and_trend_compare_runs_of_the_same_profile(scope, inventory, tmp_p
     assert Path(r3["previous"]).name == "r1"  # ci-quick's previous ci-quick run, not r2
     d = preuve("diff", scope / "r1", scope / "r2", "--lang", "en")
     assert "PROFILES DIFFER" in d.stdout and "ci-quick" in d.stdout and "ssh-only" in d.stdout, d.stdout
+    assert "Première exécution de ce profil" in (scope / "r2" / "report.html").read_text()
+    forced = _run(scope / "r4", inventory, None, "--previous", scope / "r1", profile=other)  # asked for: said loudly
+    assert forced.returncode == Exit.NON_COMPLIANT, forced.stderr
+    assert "PROFILS DIFFÉRENTS" in (scope / "r4" / "report.html").read_text()
+    assert json.loads((scope / "r4" / "diff.json").read_text())["profiles_differ"]["before"]["id"] == "ci-quick"
 
 
 def test_no_traceback_when_verifying_nonsense(tmp_path):
