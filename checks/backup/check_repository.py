@@ -19,11 +19,22 @@ def _age_hours(latest: str | None, now: dt.datetime) -> float | None:
     return round((now - when).total_seconds() / 3600, 2)
 
 
+def absent(backup_repo: dict, judge) -> bool:
+    """No repository where the inventory says the backups are (the tool reached the location and said so): an
+    observed absence, so every property of the backups fails, quoting the tool (a wrong password stays `error`)."""
+    if backup_repo.get("absent"):
+        judge.equals("backup.repository", f"absent: {backup_repo['absent']}", "a repository at the declared location")
+        return True
+    return False
+
+
 @check("BACKUP-FRESHNESS", requirements={
     "12.5.a#2": "the repository's latest snapshot is younger than the profile's limit (26 h)",
 }, target="backup_repo", severity="high",
        rule="SecNumCloud 12.5.a (sauvegarde quotidienne)")  # fmt: skip
 def check_freshness(backup_repo, params, now, judge):
+    if absent(backup_repo, judge):
+        return
     judge.at_most("backup.latest_age_hours", _age_hours(backup_repo["snapshots"]["latest"], now),
                   params.backup.max_age_hours)  # fmt: skip
 
@@ -34,6 +45,8 @@ def check_freshness(backup_repo, params, now, judge):
 }, target="backup_repo", severity="high",
        rule="SecNumCloud 10.1.d (supports de sauvegarde chiffrés)")  # fmt: skip
 def check_encrypted(backup_repo, judge):
+    if absent(backup_repo, judge):
+        return
     judge.equals("backup.encryption", backup_repo["encryption"]["mode"] if not backup_repo["encryption"]["encrypted"]
                  else "encrypted", "encrypted")  # fmt: skip
 
@@ -44,6 +57,11 @@ def check_encrypted(backup_repo, judge):
        rule="SecNumCloud 12.5.c (test de restauration)")  # fmt: skip
 def check_restore_drill(backup_repo, judge):
     drill = backup_repo["drill"]
+    if absent(backup_repo, judge):
+        return
+    if not drill["performed"] and drill["reason"] in ("no snapshot", "no archive"):  # nothing to restore: a finding
+        judge.equals("backup.drill.snapshot", f"{drill['reason']} in the repository: nothing to restore", "a snapshot")
+        return
     if not drill["performed"]:
         judge.not_applicable(f"no restore drill: {drill['reason']}")
     judge.equals("backup.drill.restore_exit_code", drill["restore_exit_code"], 0)
@@ -57,6 +75,8 @@ def check_restore_drill(backup_repo, judge):
 }, target="backup_repo", severity="high",
        rule="vérification partielle tournante des données (restic check --read-data-subset, borg check)")  # fmt: skip
 def check_data(backup_repo, judge):
+    if absent(backup_repo, judge):
+        return
     dc = backup_repo["data_check"]
     if dc["ok"] is None:  # another client held the repository lock throughout: nothing was checked
         raise ObservationUnavailable(f"{dc['tool_command']}: repository locked by another client ({dc['message']})")

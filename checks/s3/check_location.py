@@ -18,11 +18,21 @@ def located(facts: dict, region: str | None) -> str:
     return country_of(facts["provider"], region)
 
 
+def absent(facts: dict, judge) -> bool:
+    """The endpoint answered that the declared bucket does not exist (HeadBucket 404): a finding, not an error."""
+    if facts.get("absent"):
+        judge.equals("s3.bucket.exists", f"absent: {facts['absent']}", "the declared bucket exists")
+        return True
+    return False
+
+
 @check("S3-BUCKET-LOCATION", requirements={
     "19.2.b#1": "the bucket's region is in an allowed (EU) country",
 }, target="s3_bucket", severity="critical",
        rule="SecNumCloud 19.2.b (données stockées dans l'UE)")  # fmt: skip
 def check_bucket_location(s3_bucket, params, judge):
+    if absent(s3_bucket, judge):
+        return
     allowed = allowed_set(params.location.allowed_countries)
     judge.one_of("s3.bucket.country", located(s3_bucket, s3_bucket["region"]), allowed)
 
@@ -32,6 +42,8 @@ def check_bucket_location(s3_bucket, params, judge):
 }, target="s3_bucket", severity="critical",
        rule="SecNumCloud 19.2.b (réplicas dans l'UE)")  # fmt: skip
 def check_replication_location(s3_bucket, params, judge):
+    if absent(s3_bucket, judge):
+        return
     destinations = s3_bucket["replication"]
     if not destinations:
         judge.not_applicable("no replication configured on this bucket")
@@ -45,6 +57,8 @@ def check_replication_location(s3_bucket, params, judge):
 }, target="s3_bucket", severity="high",
        rule="SecNumCloud 19.2.d (clés de chiffrement dans l'UE)")  # fmt: skip
 def check_kms_location(s3_bucket, params, judge):
+    if absent(s3_bucket, judge):
+        return
     enc = s3_bucket["encryption"]
     if not enc["kms_key"]:
         judge.not_applicable(f"no KMS key (default encryption: {enc['algorithm'] or 'none'})")

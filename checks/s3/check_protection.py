@@ -16,12 +16,22 @@ def denies_insecure_transport(policy: dict | None) -> bool:
     return False
 
 
+def absent(facts: dict, judge) -> bool:
+    """The endpoint answered that the declared bucket does not exist (HeadBucket 404): a finding, not an error."""
+    if facts.get("absent"):
+        judge.equals("s3.bucket.exists", f"absent: {facts['absent']}", "the declared bucket exists")
+        return True
+    return False
+
+
 @check("S3-DEFAULT-ENCRYPTION", requirements={
     "10.1.a#1": "the bucket encrypts new objects by default",
     "10.1.b#1": "its algorithm is one the profile allows (AES-256, KMS)",
 }, target="s3_bucket", severity="high",
        rule="SecNumCloud 10.1.a (chiffrement des données stockées)")  # fmt: skip
 def check_default_encryption(s3_protection, params, judge):
+    if absent(s3_protection, judge):
+        return
     algorithm = s3_protection["encryption"]["algorithm"] or "none"
     judge.one_of("s3.encryption.algorithm", algorithm, params.location.s3_encryption_allowed)
 
@@ -32,6 +42,8 @@ def check_default_encryption(s3_protection, params, judge):
        rule="politique de bucket refusant aws:SecureTransport=false, ET une requête en HTTP clair refusée ; "
             "accès du scanner lui-même en HTTPS")  # fmt: skip
 def check_tls_only(s3_protection, judge):
+    if absent(s3_protection, judge):
+        return
     """Policy and behaviour: the policy's text is not enough (a server may not enforce it, or serve another
     port in clear), so a signed plain-HTTP read must be refused too. When preuve itself read the bucket over
     http://, the result says so: every call of the scan went unencrypted, and it was answered."""
@@ -52,6 +64,8 @@ def check_tls_only(s3_protection, judge):
 }, target="s3_bucket", severity="high",
        rule="SecNumCloud 12.5.b (protection des sauvegardes)")  # fmt: skip
 def check_backup_versioning(s3_protection, judge):
+    if absent(s3_protection, judge):
+        return
     if s3_protection["role"] != "backup":
         judge.not_applicable(f"role {s3_protection['role']}: versioning is required on backup buckets")
     judge.equals("s3.versioning", s3_protection["versioning"], "Enabled")
@@ -62,6 +76,8 @@ def check_backup_versioning(s3_protection, judge):
 }, target="s3_bucket", severity="high",
        rule="SecNumCloud 12.5.b (sauvegardes non effaçables)")  # fmt: skip
 def check_backup_object_lock(s3_protection, judge):
+    if absent(s3_protection, judge):
+        return
     if s3_protection["role"] != "backup":
         judge.not_applicable(f"role {s3_protection['role']}: object lock is required on backup buckets")
     judge.equals("s3.object_lock.enabled", s3_protection["object_lock"]["enabled"], True)

@@ -165,8 +165,28 @@ def _rotation(fraction: float, salt: str) -> tuple[int, int]:
 # --- restic -------------------------------------------------------------------------------------------------
 
 
+# What restic 0.14 / borg 1.2 say when there is no repository at the location (the tool reached it): a fact.
+ABSENT = re.compile(r"Is there a repository at the following location\?|Repository .* does not exist\.|"
+                    r"unable to open config file: .*(no such file or directory|does not exist)", re.I)
+
+
+class RepositoryAbsent(Exception):
+    """The tool reached the location and found no repository there (observed absence, not a failure to observe)."""
+
+
+def _opened(run: Runner, argv: list[str]) -> subprocess.CompletedProcess:
+    """The first command that opens the repository: its absence raises RepositoryAbsent, any other failure
+    (wrong password, unreachable backend) stays an ObservationError."""
+    proc = run(argv, check=False)
+    if proc.returncode != 0 and ABSENT.search(proc.stderr):
+        raise RepositoryAbsent(" ".join(line.strip() for line in proc.stderr.strip().splitlines()[:2]))
+    if proc.returncode != 0:
+        raise ObservationError(f"{' '.join(argv[:2])} failed (exit {proc.returncode}): {_last_line(proc.stderr)}")
+    return proc
+
+
 def _restic_snapshots(run: Runner) -> list[dict[str, Any]]:
-    proc = run(["restic", "snapshots", "--json", "--no-lock", "--no-cache"])
+    proc = _opened(run, ["restic", "snapshots", "--json", "--no-lock", "--no-cache"])
     snaps = json.loads(proc.stdout or "[]")
     return sorted(snaps, key=lambda s: _utc(s["time"]))
 
@@ -236,7 +256,7 @@ def _restic_check(run: Runner, job: Job) -> dict[str, Any]:
 
 
 def _borg_list(run: Runner, job: Job) -> dict[str, Any]:
-    return json.loads(run(["borg", "list", "--json", job.repository]).stdout)
+    return json.loads(_opened(run, ["borg", "list", "--json", job.repository]).stdout)
 
 
 def _borg_files(run: Runner, job: Job, archive: str) -> list[tuple[str, int]]:
@@ -335,6 +355,20 @@ def collect(job: Job, remote: Any = None) -> tuple[dict[str, Any], dict[str, Any
         return _collect(job, remote)
 
 
+def _query(job: Job, run: Runner, remote: Any) -> dict[str, Any]:
+    query = {
+        "repository": public_repository(job.repository),
+        "tool": job.tool,
+        "commands": [" ".join(c["argv"]) for c in run.log],
+        "drill_sample_size": job.sample_size,
+        "data_check_fraction": job.data_check_fraction,
+        "data_check_seconds": job.data_check_seconds,
+    }
+    if remote is not None:
+        query["ssh"] = f"{remote.user}@{remote.host}:{remote.port}"
+    return query
+
+
 def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     home = tempfile.mkdtemp(prefix="preuve-backup-home-")
     run: Runner | None = None
@@ -349,8 +383,17 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
         facts: dict[str, Any] = {"tool": job.tool, "tool_version": version.split(" compiled")[0],
                                  "repository": public_repository(job.repository),
                                  "transport": transport(job.tool, job.repository)}  # fmt: skip
+        try:
+            opened = _restic_snapshots(run) if job.tool == "restic" else _borg_list(run, job)
+        except RepositoryAbsent as exc:  # observed: no repository where the inventory says the backups are
+            facts.update(absent=str(exc), encryption={"encrypted": False, "mode": "no repository"},
+                         snapshots={"count": 0, "latest": None, "latest_id": None},
+                         drill={"performed": False, "reason": f"no repository: {exc}"},
+                         data_check={"ok": False, "tool_command": f"{job.tool} check",
+                                     "message": f"no repository: {exc}"})  # fmt: skip
+            return facts, {"commands": run.log}, _query(job, run, remote)
         if job.tool == "restic":
-            snaps = _restic_snapshots(run)
+            snaps = opened
             facts["encryption"] = _restic_encryption(job, remote is None)
             latest = snaps[-1] if snaps else None
             facts["snapshots"] = {"count": len(snaps), "latest": _utc(latest["time"]) if latest else None,
@@ -360,7 +403,7 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
                                                                                   "reason": "no snapshot"}
             facts["data_check"] = _restic_check(run, job)
         else:
-            listing = _borg_list(run, job)
+            listing = opened
             archives = sorted(listing.get("archives", []), key=lambda a: _utc(a.get("time") or a["start"]))
             mode = listing.get("encryption", {}).get("mode", "unknown")
             facts["encryption"] = {"encrypted": mode not in ("none", "unknown"), "mode": mode}
@@ -372,17 +415,7 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
             facts["drill"] = drill(run, job, latest["name"], files) if latest else {"performed": False,
                                                                                     "reason": "no archive"}
             facts["data_check"] = _borg_check(run, job)
-        query = {
-            "repository": public_repository(job.repository),
-            "tool": job.tool,
-            "commands": [" ".join(c["argv"]) for c in run.log],
-            "drill_sample_size": job.sample_size,
-            "data_check_fraction": job.data_check_fraction,
-            "data_check_seconds": job.data_check_seconds,
-        }
-        if remote is not None:
-            query["ssh"] = f"{remote.user}@{remote.host}:{remote.port}"
-        return facts, {"commands": run.log}, query
+        return facts, {"commands": run.log}, _query(job, run, remote)
     finally:
         if run is not None:
             run.close()

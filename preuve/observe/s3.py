@@ -82,11 +82,23 @@ def _call(fn: Any, what: str, **kw: Any) -> dict | None:
         raise ObservationError(f"{what}: {type(exc).__name__}: {exc}") from None
 
 
+class BucketAbsent(Exception):
+    """HeadBucket answered 404: the endpoint says there is no such bucket (observed absence, not a failure)."""
+
+
 def bucket_region(s3: Any, bucket: str) -> tuple[str, str]:
     """Region from HeadBucket (x-amz-bucket-region), else GetBucketLocation normalised; and which one said it."""
+    from botocore.exceptions import ClientError
+
     from preuve.location import normalise_s3_location
 
-    head = _call(s3.head_bucket, f"HeadBucket {bucket}", Bucket=bucket) or {}
+    try:
+        head = s3.head_bucket(Bucket=bucket) or {}
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
+            raise BucketAbsent(f"HeadBucket {bucket}: HTTP 404, no such bucket on this endpoint") from None
+        head = _call(s3.head_bucket, f"HeadBucket {bucket}", Bucket=bucket) or {}  # the error, worded as usual
     region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
         "x-amz-bucket-region"
     )
@@ -123,7 +135,10 @@ def collect_bucket(
     endpoint, `protection` also says how the scanner itself reached the bucket and what plain HTTP gets."""
     raw: dict[str, Any] = {}
     facts: dict[str, Any] = {}
-    region, source = bucket_region(s3, bucket)
+    try:
+        region, source = bucket_region(s3, bucket)
+    except BucketAbsent as exc:  # every selected part says so: the checks fail, quoting the endpoint's answer
+        return {part: {"bucket": bucket, "absent": str(exc)} for part in parts}, {"absent": str(exc)}
     enc = encryption(s3, bucket)
     key_region, key_source = kms_key_region(enc["kms_key"], region)
     encryption_facts = {**enc, "kms_key_region": key_region, "kms_key_region_source": key_source}
@@ -132,7 +147,10 @@ def collect_bucket(
         destinations = []
         for rule in (repl or {}).get("ReplicationConfiguration", {}).get("Rules", []):
             name = rule.get("Destination", {}).get("Bucket", "").split(":::")[-1]
-            dest_region, _ = bucket_region(s3, name)
+            try:
+                dest_region, _ = bucket_region(s3, name)
+            except BucketAbsent:
+                dest_region = f"none: destination bucket {name} does not exist"
             destinations.append({"bucket": name, "region": dest_region, "status": rule.get("Status")})
         facts["location"] = {"bucket": bucket, "region": region, "region_source": source,
                              "encryption": encryption_facts, "replication": destinations}  # fmt: skip
@@ -216,11 +234,14 @@ def collect_endpoint(
         addresses = sorted({i[4][0] for i in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
     except OSError as exc:
         raise ObservationError(f"cannot resolve {host}: {exc}") from None
-    if not buckets:
-        raise ObservationError(f"no bucket of the inventory is on endpoint {host}: nothing to observe")
-    keys = {}
+    keys = {}  # no bucket declared on this endpoint: its location is still judged, its keys are not applicable
     for name, owner in buckets:
-        enc = encryption(s3, name)
+        try:
+            enc = encryption(s3, name)
+        except ObservationError as exc:
+            if "HTTP 404" not in str(exc):
+                raise
+            enc = {"algorithm": "none (no such bucket on this endpoint)", "kms_key": None}
         keys[name] = {"owner": owner, **enc}
     facts = {
         "host": host,
