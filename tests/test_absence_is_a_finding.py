@@ -202,3 +202,46 @@ def test_endpoint_without_declared_buckets_is_still_located(moto_endpoint):
     assert facts["bucket_keys"] == {} and facts["addresses"] == ["127.0.0.1"]
     with pytest.raises(NotApplicable):
         check_key_per_customer(s3_endpoint=facts, judge=Judge())
+
+
+# --- journald and logrotate not installed: staged by hiding the binaries in a private mount namespace ------------
+
+
+def _without(paths_to_hide: list[str], tmpfs: list[str], script: str, tmp_path: Path) -> dict:
+    blank = tmp_path / "not-an-executable"
+    blank.write_text("")
+    blank.chmod(0o644)
+    steps = [f"mount --bind {blank} {p}" for p in paths_to_hide if Path(p).exists()]
+    steps += [f"mount -t tmpfs tmpfs {d}" for d in tmpfs]
+    sh = "set -e; " + "; ".join(steps) + "; set +e; " + script
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", sh],
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+
+
+@pytest.mark.skipif(not ROOT, reason="a private mount namespace needs root")
+def test_host_without_journald_is_not_applicable_not_an_error(tmp_path):
+    """Before: "systemd-analyze: not found" -> LOG-JOURNALD-RETENTION `error`. Observed: no journald at all."""
+    from checks.logs.check_retention import check_journald_retention
+    from preuve.inputs.params import Params
+    from preuve.judge.verdicts import NotApplicable
+    from preuve.observe import journal_facts
+
+    hide = ["/usr/bin/systemd-analyze", "/usr/bin/journalctl"]
+    journald = ssh_host._fact_value("journald", _without(hide, ["/usr/lib/systemd"], baseline_facts.JOURNALD, tmp_path))
+    journal = ssh_host._fact_value("journal", _without(hide, ["/usr/lib/systemd"], journal_facts.JOURNAL, tmp_path))
+    assert journald["absent"].startswith("journald absent") and journal["absent"], (journald, journal)
+    with pytest.raises(NotApplicable, match="journald absent"):
+        check_journald_retention(journald=journald, journal=journal, params=Params(), judge=Judge())
+
+
+@pytest.mark.skipif(not ROOT, reason="a private mount namespace needs root")
+def test_host_without_logrotate_is_not_applicable_not_an_error(tmp_path):
+    from checks.logs.check_retention import check_logrotate_retention
+    from preuve.inputs.params import Params
+    from preuve.judge.verdicts import NotApplicable
+
+    fact = ssh_host._fact_value("logrotate", _without([], ["/usr/sbin"], baseline_facts.LOGROTATE, tmp_path))
+    assert fact.get("absent") == "logrotate is not installed", fact
+    with pytest.raises(NotApplicable, match="logrotate is not installed"):
+        check_logrotate_retention(logrotate=fact, params=Params(), judge=Judge())

@@ -172,9 +172,9 @@ def test_ilm_policy_without_delete_keeps_indices():
     assert s.days is None
 
 
-def test_ilm_nothing_to_judge_is_an_error():
-    with pytest.raises(ObservationError, match="no index matches"):
-        ilm_scopes({}, {})
+def test_ilm_no_index_is_a_finding_an_unknown_policy_an_error():
+    [s] = ilm_scopes({}, {})  # the store answered: no index under the patterns (issue 12: was an error)
+    assert s.days == 0.0 and "no index matches" in s.scope and "no log is kept there" in s.how
     with pytest.raises(ObservationError, match="not in GET _ilm/policy"):
         ilm_scopes({}, {"logs-1": {"managed": True, "policy": "gone"}})
 
@@ -214,8 +214,8 @@ def test_ism_scopes_by_policy_id_from_explain():
                "logs-2": {"index.plugins.index_state_management.policy_id": None}, "total_managed_indices": 1}
     found = {s.scope: s.days for s in ism_scopes([policy], explain)}
     assert found == {"policy p (1 index: logs-1)": 200, "unmanaged (1 index: logs-2)": None}
-    with pytest.raises(ObservationError):
-        ism_scopes([], {"total_managed_indices": 0})
+    [none] = ism_scopes([], {"total_managed_indices": 0})  # no index under the patterns: a finding (0 d)
+    assert none.days == 0.0
 
 
 # --- inventory -------------------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ EXPECTED = {
     "s3-logs-none": ("pass", "unbounded (no lifecycle configuration)"),
     "s3-locked": ("pass", "unbounded (no lifecycle configuration; object lock COMPLIANCE 30 d by default)"),
     "es-wrong-password": ("error", "HTTP 401"),
-    "es-no-index": ("error", "no index matches"),
+    "es-no-index": ("fail", "no index matches the log index patterns"),  # observed absence: a finding
     "loki-closed-port": ("error", "GET /config"),
 }
 SHORT_DAYS = {"s3-logs-short": 90, "loki-short": 31, "es-logs-short": 30, "os-logs-short": 30}

@@ -25,6 +25,8 @@ from preuve.observe.journal_facts import measure
        rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée ; mesure : plafond de taille atteint "
             "avant la durée")
 def check_journald_retention(journald, journal, params, judge):
+    if journald.get("absent"):  # observed: no journald on this host; its text logs are LOG-LOGROTATE-RETENTION's
+        judge.not_applicable(f"{journald['absent']}: local logs are judged by LOG-LOGROTATE-RETENTION")
     settings = journald["settings"]
     storage = settings.get("Storage", "auto")
     effective = "persistent" if storage == "auto" and journald["var_log_journal"] else storage
@@ -80,6 +82,8 @@ def judged_days(entry: dict, files: list[dict]) -> tuple[float | None, str]:
 }, target="baseline_host", severity="high",
        rule="logrotate -d : rotations x période, maxage ; rotation par taille mesurée sur le plus vieux fichier")
 def check_logrotate_retention(logrotate, params, judge):
+    if logrotate.get("absent"):  # observed: nothing rotates, so nothing deletes the text logs (the journal: apart)
+        judge.not_applicable(f"{logrotate['absent']}: no rotation deletes the local log files")
     ignored = params.logs.logrotate_ignored
     entries = [e for e in logrotate["patterns"]
                if not any(fnmatch.fnmatchcase(w, g) for w in e["pattern"].split() for g in ignored)]

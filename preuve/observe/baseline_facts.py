@@ -60,11 +60,14 @@ PASSWORD_HASHING = (
     '/etc/pam.d/password-auth; do [ -r "$f" ] && grep -hE "^[[:space:]]*password.*pam_unix\\.so" "$f"; done; true'
 )
 
-JOURNALD = _PATH + "systemd-analyze cat-config systemd/journald.conf && { [ -d /var/log/journal ] " \
+JOURNALD = _PATH + "if ! command -v systemd-analyze >/dev/null && ! command -v journalctl >/dev/null && " \
+    "! [ -e /lib/systemd/systemd-journald ] && ! [ -e /usr/lib/systemd/systemd-journald ]; then " \
+    "echo '#preuve: journald absent (no systemd-analyze, journalctl nor systemd-journald)'; exit 0; fi; " \
+    "systemd-analyze cat-config systemd/journald.conf && { [ -d /var/log/journal ] " \
     '&& echo "#preuve: /var/log/journal exists" || echo "#preuve: /var/log/journal absent"; }'
 
 LOGROTATE = (
-    _PATH + 'command -v logrotate >/dev/null || { echo "logrotate is not installed" >&2; exit 127; }; '
+    _PATH + "command -v logrotate >/dev/null || { echo '== absent logrotate is not installed'; exit 0; }; "
     "logrotate -d /etc/logrotate.conf 2>&1; echo '== config'; "
     "cat /etc/logrotate.conf /etc/logrotate.d/* 2>/dev/null; echo '== rotated'; date +%s; "
     "find /var/log -type f -regextype posix-extended -regex '.*([.-][0-9]+)(\\.(gz|xz|bz2|zst))?$' "
@@ -174,6 +177,8 @@ def parse_journald(text: str) -> dict:
     journal_dir = None
     for line in text.splitlines():
         s = line.strip()
+        if s.startswith("#preuve: journald absent"):  # observed: not installed (a fact, not an error)
+            return {"absent": s.removeprefix("#preuve: "), "settings": {}, "files": [], "var_log_journal": None}
         if s.startswith("#preuve: /var/log/journal"):
             journal_dir = s.endswith("exists")
         elif s.startswith("# /"):
@@ -214,6 +219,8 @@ def _maxages(config: str) -> dict[str, int]:
 
 def parse_logrotate(text: str) -> dict:
     """Per rotated pattern: period, rotations, size, maxage; plus rotated files with their age in days."""
+    if text.startswith("== absent "):  # observed: logrotate is not installed
+        return {"absent": text.removeprefix("== absent ").strip(), "patterns": [], "errors": [], "rotated_files": []}
     debug, _, rest = text.partition("\n== config\n")
     config, _, rotated = rest.partition("\n== rotated\n")
     maxages = _maxages(config)

@@ -205,8 +205,9 @@ def _grouped(by_policy: dict[str | None, list[str]]) -> list[tuple[str | None, s
 def _per_policy(policy_of: dict[str, str | None], known: Any, engine: str, listing: str,
                 retention: Callable[[str], tuple[float | None, str]]) -> list[Scope]:  # fmt: skip
     """One scope per lifecycle policy in use (and one for the unmanaged indices), each judged by `retention`."""
-    if not policy_of:
-        raise ObservationError("no index matches the log index patterns: nothing to judge")
+    if not policy_of:  # the store answered and holds no log index there: no log is kept (absence is a finding)
+        return [Scope("no index matches the log index patterns", 0.0,
+                      f"{engine} answered: the store holds no index under these patterns, so no log is kept there")]
     by_policy: dict[str | None, list[str]] = {}
     for index, policy in policy_of.items():
         by_policy.setdefault(policy, []).append(index)
