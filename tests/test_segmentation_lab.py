@@ -21,8 +21,10 @@ VANTAGES = {"admin-ns", "prod-ns", "prod-ssh", "dmz-ns", "sup-ns", "pub-ns"}
 DRIFT = {
     ("pub-ns", "production", "tcp/5432", "open", None),  # forbidden flow opened
     ("dmz-ns", "production", "tcp/8080", "silent", "F-DMZ-01"),  # allowed flow blocked
-    ("pub-ns", "admin", "tcp/22", "closed", None),  # REJECT with tcp-reset: the path reaches the host
+    ("pub-ns", "admin", "tcp/22", "closed", None),  # let through to a closed port: the host's own reset
+    ("pub-ns", "dmz", "udp/623", "closed", None),  # let through: the host's own ICMP port-unreachable
 }
+GUARDED = "198.18.3.70"  # preuve.lab.firewall.RESET_GUARDED: the router rejects pub -> it with a TCP reset
 
 
 @pytest.fixture
@@ -97,9 +99,35 @@ def test_drift_lab_reports_exactly_the_deliberate_deviations(compliant, tmp_path
     opened = offending(failed[("NET-FLOW-DENIED", "pub-ns")])
     assert "pub-ns (public) -> ssh-good 198.18.2.10 (production) tcp/5432: observed open (syn-ack)" in opened
     assert "default deny (no matrix flow)" in opened
-    assert "pub-ns (public) -> 198.18.1.10 198.18.1.10 (admin) tcp/22: observed closed (reset)" in opened
-    assert "tcp/22: observed closed (reset)" in offending(failed[("NET-ADMIN-PUBLIC", "pub-ns")])
-    assert "observed closed (reset)" in failed[("NET-ADMIN-PUBLIC", "pub-ns")]["message"]["en"]
+    own_reset = ("observed closed (reset from the destination: RST TTL 63 (1 hop(s)); a SYN with TTL 2 to tcp/22 "
+                 "drew a reset again (nothing forwards it further))")
+    assert f"pub-ns (public) -> 198.18.1.10 198.18.1.10 (admin) tcp/22: {own_reset}" in opened
+    assert f"tcp/22: {own_reset}" in offending(failed[("NET-ADMIN-PUBLIC", "pub-ns")])
+    assert "observed closed (reset from the destination" in failed[("NET-ADMIN-PUBLIC", "pub-ns")]["message"]["en"]
+    assert (f"-> {GUARDED} {GUARDED} (dmz) udp/623: observed closed (icmp port-unreachable from {GUARDED})"
+            in opened)
+
+
+def test_firewall_reset_on_a_denied_flow_is_blocked_and_says_which_signal_decided(compliant, tmp_path):
+    """The router rejects pub -> 198.18.3.70 with a TCP reset / ICMP port-unreachable in the host's name: the
+    probes see that the answer came from a hop before the destination, so the denied flows pass."""
+    run = net_scan(tmp_path, select="NET-FLOW-DENIED")
+    assert run.result("NET-FLOW-DENIED", "pub-ns")["status"] == "pass", run.result("NET-FLOW-DENIED", "pub-ns")
+    rows = [p for p in probes(run)["pub-ns"] if p["dst"] == GUARDED]
+    tcp = [p for p in rows if p["proto"] == "tcp"]
+    udp = [p for p in rows if p["proto"] == "udp"]
+    assert len(tcp) > 20 and len(udp) == 4
+    for p in tcp:
+        assert p["state"] == "filtered" and p["verdict"] == "ok", p
+        assert p["reason"].startswith("reset from a middlebox: RST TTL 64 (0 hop(s)); a SYN with TTL 1 to tcp/"), p
+        assert p["reason"].endswith(f"got ICMP time-exceeded from 198.18.5.1, a router before {GUARDED}"), p
+    for p in udp:
+        assert (p["state"], p["reason"]) == ("filtered", f"icmp port-unreachable from 198.18.5.1, not from {GUARDED}: "
+                                                         "a filter rejected it"), p
+    # the admin zone may reach it: there the host's own resets are told by its echo reply's TTL
+    admin = [p for p in probes(run)["admin-ns"] if p["dst"] == GUARDED and p["proto"] == "tcp"]
+    assert admin and all(p["reason"].startswith("reset from the destination: RST TTL 63 (1 hop(s)), as its ICMP "
+                                                "echo reply (TTL 63, 1 hop(s))") for p in admin), admin
 
 
 INVENTORY = """\

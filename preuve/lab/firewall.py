@@ -2,8 +2,10 @@
 
 ``inventories/lab-flows.yaml`` is the single source: each flow becomes one accept rule in pv-rtr's forward
 chain (comment = flow id), everything else is denied: traffic from the public zone is rejected with ICMP
-admin-prohibited (a *filtered* probe), the rest is dropped (a *silent* probe). The black-hole drop stays first
-so that no rule can make 198.18.2.99 answer. ``drift=True`` adds exactly three deliberate deviations (see
+admin-prohibited (a *filtered* probe), except towards RESET_GUARDED, where it is rejected as many firewalls do,
+TCP with a reset and UDP with an ICMP port-unreachable sent in the destination's name (a middlebox's answer the
+probes must tell from the host's own); the rest is dropped (a *silent* probe). The black-hole drop stays first
+so that no rule can make 198.18.2.99 answer. ``drift=True`` adds exactly four deliberate deviations (see
 DRIFT_RULES) so that the segmentation checks can be shown to catch them.
 """
 
@@ -23,10 +25,14 @@ LAB_FLOWS = REPO / "inventories" / "lab-flows.yaml"
 
 # (comment, rule body without the verdict's comment): the drift variant's deliberate deviations, inserted
 # before the matrix so they win. Addresses are the lab's (topology.ZONES).
+# DRIFT-RESET and DRIFT-UDP let a forbidden flow through to a port nothing listens on: the destination's own
+# reset / port-unreachable proves the packet reached the host (a firewall's would not be a deviation).
+RESET_GUARDED = "198.18.3.70"  # a dmz address whose public-zone rejects come as a TCP reset / port-unreachable
 DRIFT_RULES = (
     ("DRIFT-OPEN", "ip saddr 198.18.5.0/24 ip daddr 198.18.2.0/24 tcp dport 5432 accept"),
     ("DRIFT-BLOCKED", "ip saddr 198.18.3.0/24 ip daddr 198.18.2.0/24 tcp dport 8080 drop"),
-    ("DRIFT-RESET", "ip saddr 198.18.5.0/24 ip daddr 198.18.1.0/24 tcp dport 22 reject with tcp reset"),
+    ("DRIFT-RESET", "ip saddr 198.18.5.0/24 ip daddr 198.18.1.0/24 tcp dport 22 accept"),
+    ("DRIFT-UDP", f"ip saddr 198.18.5.0/24 ip daddr {RESET_GUARDED} udp dport 623 accept"),
 )
 
 
@@ -55,6 +61,10 @@ def matrix_rules(flows_path: Path = LAB_FLOWS, inventory_path: Path = LAB_INVENT
     public = [c for z in yaml.safe_load(inventory_path.read_text())["zones"] if z["kind"] == "public"
               for c in z["cidrs"]]  # fmt: skip
     if public:
+        rules.append(f"ip saddr {_set(public)} ip daddr {RESET_GUARDED} meta l4proto tcp counter "
+                     'reject with tcp reset comment "deny public (tcp reset)"')
+        rules.append(f"ip saddr {_set(public)} ip daddr {RESET_GUARDED} meta l4proto udp counter "
+                     'reject with icmpx port-unreachable comment "deny public (port-unreachable)"')
         rules.append(f'ip saddr {_set(public)} counter reject with icmpx admin-prohibited comment "deny public"')
     rules.append('counter drop comment "default deny"')
     return rules

@@ -54,6 +54,7 @@ def status(paths: LabPaths | None = None) -> dict[str, Any]:
     router = {
         "forwarding": router_ok and network.forwarding_enabled(),
         "ruleset_loaded": router_ok and firewall.ruleset_loaded(),
+        "addresses": network.addresses_present(),  # a lab built before an address was added is rebuilt
     }
     healthy = (
         paths.lab_json.is_file()

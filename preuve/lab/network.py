@@ -46,3 +46,18 @@ def forwarding_enabled() -> bool:
             return fh.read().strip() == "1"
     except FileNotFoundError:
         return False
+
+
+def addresses_present() -> bool:
+    """Every zone address of the topology is up in its namespace (a lab built before one was added is stale)."""
+    import subprocess
+
+    for zone in ZONES.values():
+        if not netns.exists(zone.ns):
+            return False
+        proc = subprocess.run(["ip", "-n", zone.ns, "-4", "-o", "addr", "show", "dev", ZONE_IFACE],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        held = {f.split("/")[0] for line in proc.stdout.splitlines() for f in line.split() if "/" in f}
+        if not set(zone.addresses) <= held:
+            return False
+    return True

@@ -3,13 +3,17 @@
 Reads {"probes": [{"id", "dst", "proto", "port"}], "timeout", "retries", "workers", "rate"} as JSON on stdin and
 prints {"results": [{"id", "state", "reason", "tries"}]}. No raw sockets here (no root assumed), so the
 states come from connect(2) errors, which Linux maps from what came back:
-  TCP  connected -> open; ECONNREFUSED -> closed (a reset; an ICMP port-unreachable reads the same);
+  TCP  connected -> open; ECONNREFUSED -> closed (a reset; an ICMP port-unreachable reads the same; whether
+       a firewall sent the reset cannot be seen without raw sockets: it is taken as the host's, and said so);
        EHOSTUNREACH / ENETUNREACH / EACCES -> filtered (ICMP host or admin prohibited); timeout -> silent.
-  UDP  an answer -> open; ECONNREFUSED -> closed (ICMP port-unreachable); EHOSTUNREACH -> filtered; else silent.
+  UDP  an answer -> open; ECONNREFUSED -> closed (ICMP port-unreachable from the destination itself) or filtered
+       when another address sent it (a firewall's `reject`: IP_RECVERR gives the offender); EHOSTUNREACH /
+       ENETUNREACH (ICMP 3/9, 3/10, 3/13: administratively prohibited) -> filtered; else silent.
   ICMP echo reply -> open (ping socket, needs net.ipv4.ping_group_range or root); none -> silent.
 Keep this file free of non-stdlib imports: it is shipped as-is to the remote host.
 """
 
+import contextlib
 import errno
 import json
 import os
@@ -23,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 FILTERED = {errno.EHOSTUNREACH: "icmp host-unreachable/admin-prohibited", errno.ENETUNREACH: "icmp net-unreachable",
             errno.EACCES: "icmp admin-prohibited (EACCES)", errno.EPERM: "local firewall (EPERM)"}  # fmt: skip
 TIMEOUTS = {errno.EAGAIN, errno.ETIMEDOUT, errno.EINPROGRESS}
+IP_RECVERR = 11  # linux/in.h; socket.IP_RECVERR is missing from older Pythons
 
 # Payloads that make a UDP service answer (else silence is ambiguous): DNS, NTP mode 3, SNMP v1 get.
 UDP_PAYLOADS = {
@@ -46,7 +51,7 @@ def tcp(dst, port, timeout):
     if err == 0:
         return "open", "connected (syn-ack)"
     if err == errno.ECONNREFUSED:
-        return "closed", "connection refused (reset)"
+        return "closed", "connection refused (reset; origin not measurable by connect(), taken as the host's)"
     if err in FILTERED:
         return "filtered", FILTERED[err]
     if err in TIMEOUTS:
@@ -54,9 +59,25 @@ def tcp(dst, port, timeout):
     return "error", f"connect: {os.strerror(err)}"
 
 
+def offender(s):
+    """(ICMP type, code, address that sent it) of the error queued on a socket with IP_RECVERR, or None."""
+    try:
+        _, anc, _, _ = s.recvmsg(64, 256, socket.MSG_ERRQUEUE)
+    except OSError:
+        return None
+    for level, kind, data in anc:
+        if level == socket.IPPROTO_IP and kind == IP_RECVERR and len(data) >= 24:
+            # struct sock_extended_err (16 bytes: errno, origin, type, code, pad, info, data), then sockaddr_in
+            itype, code = data[5], data[6]
+            return itype, code, socket.inet_ntoa(data[20:24])
+    return None
+
+
 def udp(dst, port, timeout):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(timeout)
+    with contextlib.suppress(OSError):  # not Linux: no offender, the errno alone decides
+        s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
     try:
         s.connect((dst, port))
         s.send(UDP_PAYLOADS.get(port, b"preuve-probe\n"))
@@ -65,7 +86,10 @@ def udp(dst, port, timeout):
     except (TimeoutError, socket.timeout):  # noqa: UP041 (remote Pythons older than 3.10)
         return "silent", "no response (open|filtered)"
     except ConnectionRefusedError:
-        return "closed", "icmp port-unreachable"
+        who = offender(s)
+        if who and who[2] != dst:
+            return "filtered", f"icmp port-unreachable from {who[2]}, not from {dst}: a filter rejected it"
+        return "closed", f"icmp port-unreachable from {who[2] if who else 'the destination'}"
     except OSError as exc:
         if exc.errno in FILTERED:
             return "filtered", FILTERED[exc.errno]
