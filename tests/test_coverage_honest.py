@@ -4,13 +4,17 @@ requirement only through results that judged a target."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
+
+import pytest
 
 from preuve.judge.catalogue import load_catalogue
 from preuve.report.coverage import check_evidence, coverage, element_ids, evidenced_checks, requirements, totals
 from preuve.report.exports import ciso_rows
 from preuve.report.html import checks_run, render, run_coverage
+from tests.conftest import preuve
 
 DATA = Path(__file__).resolve().parents[1] / "preuve" / "data" / "secnumcloud-3.2.yaml"
 
@@ -99,11 +103,11 @@ def test_a_run_counts_a_requirement_only_through_results_that_judged_something()
     assert split["nothing_judged"] == ["K8S-AUDIT-LOG", "S3-BACKUP-VERSIONING"]
     assert "BACKUP-RESTORE-DRILL" in split["no_target"] and "K8S-VELERO-BACKUPS" in split["no_target"]
     assert totals(list(rows.values()))["automated"] == 1
-    csv = {r["ref_id"]: r for r in ciso_rows(results, list(rows.values()))}
-    left = csv["10.2.c"]["observations"].split("left to the auditor: ", 1)[1]
+    by_ref = {r["ref_id"]: r for r in ciso_rows(results, list(rows.values()))}
+    left = by_ref["10.2.c"]["observations"].split("left to the auditor: ", 1)[1]
     assert "10.2.c#2" in left and "10.2.c#5" in left and "10.2.c#1" not in left  # only TLS-VERSIONS (#1) ran
-    assert csv["10.2.c"]["compliance_result"] == ""  # a pass on one element never makes the requirement compliant
-    assert csv["12.5.a"]["requirement_progress"] == "to_do"  # no backup in this inventory: not assessed
+    assert by_ref["10.2.c"]["compliance_result"] == ""  # a pass on one element never makes the requirement compliant
+    assert by_ref["12.5.a"]["requirement_progress"] == "to_do"  # no backup in this inventory: not assessed
 
 
 def test_the_report_lists_only_checks_that_judged_and_the_elements_left(tmp_path):
@@ -146,3 +150,30 @@ def test_junit_names_a_signal_check_without_a_requirement(tmp_path):
     cases = {c.get("name"): c.get("classname") for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
     assert cases == {"S3-ENDPOINT-IP-COUNTRY[s3]": f"secnumcloud.{NO_REQUIREMENT}",
                      "S3-ENDPOINT-LOCATION[s3]": "secnumcloud.19.2.b"}
+
+
+@pytest.mark.lab
+def test_a_real_run_without_backups_or_clusters_does_not_count_them(lab_run, tmp_path):
+    """The lab's own scan re-judged offline on its TLS endpoints only: the full profile still selects BACKUP-*,
+    K8S-* and LOC-K8S-*, which then have no target; the run's report, CSV and OSCAL count none of their requirements."""
+    out = tmp_path / "tls-only"
+    proc = preuve("judge", lab_run.out, "--only", "tls-good", "tls-weak", "-o", out, "-q")
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines() if x.strip()]
+    assert results and {r["check_id"].split("-")[0] for r in results} == {"TLS"}
+    run = json.loads((out / "run.json").read_text())
+    assert "BACKUP-RESTORE-DRILL" in run["checks_selected"]  # selected, yet nothing stands behind it
+    rows = {c.requirement.id: c for c in run_coverage(run, results)}
+    for rid in ("12.5.a", "12.5.c", "12.5.d", "9.7.a", "9.3.c", "10.5.c", "19.2.b", "12.6.c"):
+        assert rows[rid].level == "manual" and rows[rid].checks == [], rid
+    assert rows["10.2.c"].level == "partial"
+    with (out / "ciso-assistant.csv").open(newline="") as fh:
+        rows_csv = {r["ref_id"]: r for r in csv.DictReader(fh, delimiter=";")}
+    assert rows_csv["12.5.a"]["requirement_progress"] == "to_do" and rows_csv["12.5.a"]["compliance_result"] == ""
+    html = (out / "report.html").read_text()
+    judged = html[html.index('id="checks-judged"'):]
+    assert "BACKUP-" not in judged[: judged.index("</p>")] and "K8S-" not in judged[: judged.index("</p>")]
+    doc = json.loads((out / "oscal-assessment-results.json").read_text())
+    reviewed = doc["assessment-results"]["results"][0]["reviewed-controls"]["control-selections"][0]
+    assert {c["control-id"] for c in reviewed["include-controls"]} <= {"snc-10.2.a", "snc-10.2.c", "snc-9.6.e",
+                                                                       "snc-10.6.a"}
