@@ -1,7 +1,10 @@
 """The network behaves as the flow matrix says, seen from every vantage point.
 
 Each probe was planned from the matrix (positive: the flow must work; negative: default deny) and classified from
-what came back. A reset on a forbidden port is a finding: the packet crossed every filter and reached the host.
+what came back. The destination's own reset on a forbidden port is a finding: the packet crossed every filter and
+reached the host (the matrix asks the network to block the flow, not the host to have nothing listening). A reset a
+firewall sent in the destination's name (fewer hops than the destination's replies, or a router still between them)
+is classified `filtered` by the prober, a block; the probe's reason says which signal decided.
 """
 
 from preuve.judge import check

@@ -6,7 +6,9 @@ destination host of another zone, on every matrix port and sentinel port the mat
 (every TCP port in full-range mode), plus an ICMP echo. Each probe carries what the matrix expects:
   open       a narrow allowed flow: the service must answer;
   reachable  a wide allowed range (e.g. 1-65535), sampled: the path must be open (open, or a reset from the host);
-  blocked    not in the matrix: filtered (ICMP prohibited) or silent. A reset means the packet reached the host.
+  blocked    not in the matrix: filtered (ICMP prohibited, or a reset / port-unreachable a middlebox sent in the
+             destination's name: synscan tells it by TTL) or silent. The destination's own reset means the packet
+             reached the host: the network did not block it.
 Execution: from a lab namespace with raw SYN/ICMP (root) or connect() (no root); from an SSH vantage with the
 stdlib prober (probe_remote.py) shipped over the connection. A vantage that cannot be reached raises
 ObservationError, so its checks are `error`, never `pass`.
