@@ -110,7 +110,8 @@ def test_up_again_returns_quickly_without_restarting(built):
 
 def test_known_hosts_hold_the_true_host_keys(paths):
     scan = lab.run_in(
-        ADMIN_NS, ["ssh-keyscan", "-t", "rsa,dsa,ecdsa,ed25519", "198.18.2.10", "198.18.2.11"], timeout=20
+        ADMIN_NS, ["ssh-keyscan", "-t", "rsa,dsa,ecdsa,ed25519", "198.18.2.10", "198.18.2.11", "198.18.2.40"],
+        timeout=20,
     )
     scanned = {line for line in scan.stdout.splitlines() if line and not line.startswith("#")}
     known = set(paths.known_hosts.read_text().splitlines())
@@ -119,6 +120,7 @@ def test_known_hosts_hold_the_true_host_keys(paths):
     assert types == {
         ("198.18.2.10", "ecdsa-sha2-nistp256"), ("198.18.2.10", "ssh-ed25519"),
         ("198.18.2.11", "ssh-rsa"), ("198.18.2.11", "ssh-dss"), ("198.18.2.11", "ssh-ed25519"),
+        ("198.18.2.40", "ecdsa-sha2-nistp256"), ("198.18.2.40", "ssh-ed25519"),  # ssh-match: ssh-good's keys
     }  # fmt: skip
     wrong = set(paths.known_hosts_wrong.read_text().splitlines())
     assert {ln for ln in wrong if ln.startswith("198.18.2.11 ")} == {

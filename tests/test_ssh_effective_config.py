@@ -263,3 +263,93 @@ def test_openssh_none_reply_is_recorded_on_the_facts_connection(tmp_path):
     assert fact["offered"]["methods"][:2] == ["publickey", "password"]
     j = judge(ssh_checks.check_password_auth, fact)
     assert j.failed and "yes [user=root,addr=127.0.0.1" in message(j)
+
+
+# --- MFA-SSH-CONFIG: administrators are root, the admin groups and every sudo rule (issue 12, point 5) --------
+
+from checks.mfa.check_ssh_mfa import check_ssh_mfa_config  # noqa: E402
+from preuve.judge.verdicts import NotApplicable  # noqa: E402
+
+ROOT_ALLOWED = COMPLIANT.replace("AllowUsers auditor", "AllowUsers auditor root")
+MFA = ROOT_ALLOWED.replace("PermitRootLogin no", "PermitRootLogin yes").replace(
+    "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes")
+
+
+def mfa_verdict(fact: dict) -> tuple[str, dict]:
+    j = Judge()
+    try:
+        check_ssh_mfa_config(sshd_admin=fact, params=Params(), judge=j)
+    except NotApplicable as e:
+        return "not_applicable", {"reason": str(e)}
+    e = j.expectations[0]
+    return ("fail" if j.failed else "pass"), {"observed": e.observed, "offending": e.offending}
+
+
+def admins(cfg: Path) -> dict:
+    facts, raw = host_facts_locally(["sshd_admin"], cfg, {"PREUVE_SSH_ADDRS": "10.9.9.9"})
+    assert raw["sshd_admin"]["rc"] == 0, raw["sshd_admin"]["stderr"]
+    return facts["sshd_admin"]
+
+
+def test_root_with_a_key_alone_is_an_administrator_without_mfa(tmp_path, hostkey):
+    """The false not_applicable of issue 12: no member of sudo/wheel/admin, but root may log in with a key."""
+    fact = admins(write_config(tmp_path, hostkey, ROOT_ALLOWED.replace("PermitRootLogin no",
+                                                                       "PermitRootLogin prohibit-password")))
+    root = fact["root"]
+    assert "root" in root["why"] and "sudo-rule" in root["why"]  # read through sudo's own policy (sudo -l -U)
+    assert [c["addr"] for c in root["contexts"]] == ["198.51.100.7"]  # no Match Address: the scanner's context only
+    root["groups"] = [g for g in root["groups"] if g not in ("sudo", "wheel", "admin")]  # root as a plain account
+    status, detail = mfa_verdict({"root": root})
+    assert status == "fail" and detail["offending"] == ["root"], detail
+    # both ways: two methods required for everyone passes...
+    ok = admins(write_config(tmp_path, hostkey, MFA + "AuthenticationMethods publickey,keyboard-interactive\n"))
+    assert mfa_verdict({"root": ok["root"]})[0] == "pass"
+    # ...and root that cannot log in is not concerned, said so
+    no = admins(write_config(tmp_path, hostkey, ROOT_ALLOWED))
+    status, detail = mfa_verdict({"root": no["root"]})
+    assert status == "not_applicable" and "PermitRootLogin no" in detail["reason"], detail
+
+
+def test_admin_contexts_follow_match_address(tmp_path, hostkey):
+    """An admin compliant from the scanner's network but single-factor from a zone fails, naming the address."""
+    body = MFA + (
+        "AuthenticationMethods publickey,keyboard-interactive\nMatch Address 10.9.0.0/16\n"
+        "    AuthenticationMethods publickey\n")
+    root = admins(write_config(tmp_path, hostkey, body))["root"]
+    assert [c["addr"] for c in root["contexts"]] == ["198.51.100.7", "10.9.9.9"]
+    status, detail = mfa_verdict({"root": root})
+    assert status == "fail" and detail["observed"]["root"] == "publickey [addr=10.9.9.9]", detail
+
+
+def _account(why: list[str], groups: list[str], rules: list[str], scanning: bool = False) -> dict:
+    ctx = {"addr": "198.51.100.7", "authenticationmethods": ["any"], "permitrootlogin": ["no"]}
+    return {"why": why, "groups": groups, "sudo_rules": rules, "scanning_account": scanning, "contexts": [ctx], **ctx}
+
+
+def test_an_account_with_a_sudo_rule_counts_whatever_its_groups():
+    status, detail = mfa_verdict({"ops": _account(["sudo-rule"], ["ops"], ["(root) /usr/bin/systemctl restart nginx"])})
+    assert status == "fail" and detail["offending"] == ["ops"]
+    assert mfa_verdict({"ops": _account([], ["ops"], [])})[0] == "not_applicable"  # no rule, no group: not an admin
+
+
+def test_the_scanning_account_is_exempt_only_with_named_commands():
+    limited = _account(["sudo-rule"], ["auditor"], ["(root) NOPASSWD: /usr/sbin/sshd -T *"], scanning=True)
+    status, detail = mfa_verdict({"auditor": limited})
+    assert status == "not_applicable" and "scanning account" in detail["reason"]
+    full = _account(["sudo-rule"], ["auditor"], ["(ALL : ALL) NOPASSWD: ALL"], scanning=True)
+    assert mfa_verdict({"auditor": full})[0] == "fail"
+
+
+def test_sudo_that_cannot_list_is_an_error_not_a_narrower_set(tmp_path, hostkey):
+    """As a non-root account without the sudoers `list` privilege, the fact fails (-> error), naming the rule."""
+    cfg = write_config(tmp_path, hostkey, COMPLIANT)
+    cfg.parent.chmod(0o755)
+    from preuve.observe import ssh_host as sh
+
+    script = sh.build_script(["sshd_admin"], "0123456789abcdef", str(cfg), {})
+    proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-s"],
+                          input=script.encode(), capture_output=True, timeout=60, check=False, cwd="/",
+                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": "192.0.2.1 1 127.0.0.1 22"})
+    result = sh.parse_framed(proc.stdout, "0123456789abcdef")["sshd_admin"]
+    value = sh._fact_value("sshd_admin", result)
+    assert result["rc"] != 0 and "list" in value["error"], result

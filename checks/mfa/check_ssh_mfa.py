@@ -61,10 +61,56 @@ def single_factor_lists(cfg: dict) -> list[str]:
 }, target="baseline_host", severity="high",
        rule="sshd -T -C par administrateur : AuthenticationMethods à deux méthodes")
 def check_ssh_mfa_config(sshd_admin, params, judge):
-    admins = {u: c for u, c in sshd_admin.items() if set(c["groups"]) & set(params.access.admin_groups)}
-    concerned = {u: c for u, c in admins.items() if allowed(u, c["groups"], c)}
-    if not concerned:
-        judge.not_applicable(f"no administrator may log in over SSH (admins: {sorted(admins) or 'none'})")
-    observed = {u: " ".join(c.get("authenticationmethods", ["any"])) for u, c in concerned.items()}
-    judge.each("mfa.ssh.authenticationmethods", {u: not single_factor_lists(c) for u, c in concerned.items()},
-               observed=observed)
+    """Administrators are root, the members of `access.admin_groups` and every account with a sudo rule (sudo's
+    own `sudo -l -U`); each is judged in every context evaluated (the scanner's connection, each zone and vantage
+    address). An admin who cannot log in in any context (AllowUsers/DenyUsers..., PermitRootLogin no for root) is
+    not concerned, and said so. The scanning account is not judged when it is not root and its sudo rules name
+    commands only (preuve's own read-only access); its rules are quoted in the evidence."""
+    admin_groups = set(params.access.admin_groups)
+    items: dict[str, bool] = {}
+    observed: dict[str, str] = {}
+    for user, cfg in sorted(sshd_admin.items()):
+        reasons = [w for w in cfg.get("why", []) if w in ("root", "sudo-rule")]
+        reasons += [f"group {g}" for g in cfg["groups"] if g in admin_groups]
+        if not reasons:
+            continue
+        if cfg.get("scanning_account") and user != "root" and not full_sudo(cfg.get("sudo_rules", [])):
+            observed[user] = "scanning account, not judged (sudo limited to named commands)"
+            continue
+        contexts = cfg.get("contexts") or [cfg]
+        open_ = [c for c in contexts if may_log_in(user, cfg["groups"], c)]
+        if not open_:
+            observed[user] = f"cannot log in: {refusal(user, contexts[0])} ({', '.join(reasons)})"
+            continue
+        bad = [c for c in open_ if single_factor_lists(c)]
+        worst = bad[0] if bad else open_[0]
+        methods = " ".join(worst.get("authenticationmethods", ["any"]))
+        same = len({" ".join(c.get("authenticationmethods", ["any"])) for c in open_}) == 1
+        observed[user] = methods if same else f"{methods} [addr={worst.get('addr')}]"
+        items[user] = not bad
+    if not items:
+        judge.not_applicable(f"no administrator may log in over SSH ({observed or 'no administrator found'})")
+    judge.each("mfa.ssh.authenticationmethods", items, observed=observed)
+
+
+def may_log_in(user: str, groups: list[str], cfg: dict) -> bool:
+    """Allowed by the allow/deny lists and, for root, by PermitRootLogin (anything but "no" lets a key in)."""
+    if user == "root" and (cfg.get("permitrootlogin") or ["prohibit-password"])[0] == "no":
+        return False
+    return allowed(user, groups, cfg)
+
+
+def refusal(user: str, cfg: dict) -> str:
+    if user == "root" and (cfg.get("permitrootlogin") or [""])[0] == "no":
+        return "PermitRootLogin no"
+    return "refused by the Allow/Deny lists"
+
+
+def full_sudo(rules: list[str]) -> bool:
+    """A sudo rule whose command list is ALL: a full administrator, whatever else it is."""
+    for rule in rules:
+        commands = rule.split(")", 1)[-1]
+        words = [w.strip() for w in commands.split(",")]
+        if any(w.split(":")[-1].strip() == "ALL" for w in words):
+            return True
+    return False

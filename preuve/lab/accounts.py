@@ -32,6 +32,9 @@ root ALL=(ALL:ALL) ALL
 auditor ALL=(root) NOPASSWD: /usr/sbin/sshd -T *
 # read-only use: the scanner reads the host firewall (checks/network NET-HOST-FIREWALL)
 auditor ALL=(root) NOPASSWD: /usr/sbin/nft -j list ruleset
+# read-only use: the scanner lists who holds a sudo rule, through sudo's own policy (`sudo -n -l -U user`;
+# MFA-SSH-CONFIG counts every such account as an administrator)
+auditor ALL=(ALL) NOPASSWD: list
 """
 
 

@@ -43,6 +43,8 @@ EXTRA_SUDOERS = """\
 auditor ALL=(root) NOPASSWD: /usr/bin/cat /etc/shadow
 auditor ALL=(root) NOPASSWD: /usr/bin/chronyc -n -c tracking, /usr/bin/chronyc -n -c sources
 auditor ALL=(root) NOPASSWD: /usr/bin/ss -tnpH state established
+# an operator outside every admin group, with one sudo rule: an administrator all the same (MFA-SSH-CONFIG)
+alice ALL=(root) /usr/bin/systemctl restart nginx
 """
 
 

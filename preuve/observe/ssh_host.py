@@ -65,9 +65,17 @@ FACT_COMMANDS: dict[str, str] = {
     "faillock": baseline_facts.FAILLOCK,
     "log_timestamps": baseline_facts.LOG_TIMESTAMPS,
     "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
-    "nft_ruleset": ('PATH="$PATH:/usr/sbin:/sbin"; '
-                    'if [ "$(id -u)" -eq 0 ]; then nft -j list ruleset; else sudo -n nft -j list ruleset; fi'),
+    # nft first; a host without it may filter with iptables (legacy); neither installed is a finding, not an error
+    "nft_ruleset": ('PATH="$PATH:/usr/sbin:/sbin"; as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; '
+                    'else sudo -n "$@"; fi; }; if command -v nft >/dev/null 2>&1; then as_root nft -j list ruleset; '
+                    'elif command -v iptables-save >/dev/null 2>&1; then echo "# iptables-save"; '
+                    'as_root iptables-save -t filter; else echo \'{"preuve_absent": "neither nft nor iptables-save '
+                    'is installed on the host"}\'; fi'),
 }
+
+# Facts that run one privileged process per connection context (sudo + sshd -T, dozens on a host with Match
+# blocks): the script gets three times the timeout when it carries one of them.
+MANY_PROCESSES = frozenset({"sshd_effective", "sshd_admin"})
 
 # sshd -T keywords whose single value is a comma-separated algorithm list.
 _COMMA_LISTS = frozenset(
@@ -518,6 +526,8 @@ def _run_facts(
 ) -> dict[str, dict]:
     """Send the script to `sh -s` on stdin (no login-shell quoting, no ARG_MAX) and read it back."""
     nonce = secrets.token_hex(8)
+    if set(names) & MANY_PROCESSES:
+        timeout *= 3
     deadline = time.monotonic() + timeout
     try:
         channel = transport.open_session(timeout=timeout)

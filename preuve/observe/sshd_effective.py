@@ -26,9 +26,35 @@ import ipaddress
 import re
 from typing import Any
 
+# The configuration files sshd reads (the main one, then every Include, read without sudo) and the criteria their
+# Match blocks use ($crit; an unreadable file counts as using them all). `walk yes` also prints each file.
+WALK = r"""walk() {
+files=${PREUVE_SSHD_CONFIG:-/etc/ssh/sshd_config}; seen=; n=0; crit=
+while [ -n "$files" ] && [ $n -lt 8 ]; do
+  n=$((n+1)); next=
+  for f in $files; do
+    case " $seen " in *" $f "*) continue;; esac
+    seen="$seen $f"
+    if [ -r "$f" ] && [ -f "$f" ]; then
+      [ "$1" = yes ] && { printf '== file %s\n' "$f"; cat "$f"; printf '\n== endfile\n'; }
+      for g in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' "$f"); do
+        case $g in /*) ;; *) g="/etc/ssh/$g";; esac
+        for h in $g; do [ -e "$h" ] && next="$next $h"; done
+      done
+      crit="$crit $(awk 'tolower($1)=="match"{for(i=2;i<=NF;i+=2)printf "%s ", tolower($i)}' "$f")"
+    else
+      [ "$1" = yes ] && printf '== unreadable %s\n' "$f"
+      crit="$crit user group address host localaddress localport"
+    fi
+  done
+  files=$next
+done
+}
+"""
+
 # Inputs arrive as shell variables set once at the top of the script: PREUVE_SSHD_CONFIG (path or empty),
 # PREUVE_SSH_ADDRS (source addresses to try), PREUVE_SSH_USERS (declared accounts to try).
-SNIPPET = r"""PATH="$PATH:/usr/sbin:/sbin"
+SNIPPET = WALK + r"""PATH="$PATH:/usr/sbin:/sbin"
 asroot() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
 cf=${PREUVE_SSHD_CONFIG:-/etc/ssh/sshd_config}
 set -- $SSH_CONNECTION; sa=${1:-127.0.0.1}; sla=${3:-127.0.0.1}; slp=${4:-22}
@@ -44,29 +70,11 @@ if grep -qx 'usedns yes' "$d/base"; then
   dns=yes; ctx "$me" "$sa" "$sla" "$slp" >"$d/base" 2>"$d/err" || { cat "$d/err" >&2; exit 1; }
 fi
 printf '== base %s %s %s %s\n' "$me" "$sa" "$sla" "$slp"; cat "$d/base"
-files=$cf; seen=; n=0; crit=
-while [ -n "$files" ] && [ $n -lt 8 ]; do
-  n=$((n+1)); next=
-  for f in $files; do
-    case " $seen " in *" $f "*) continue;; esac
-    seen="$seen $f"
-    if [ -r "$f" ] && [ -f "$f" ]; then
-      printf '== file %s\n' "$f"; cat "$f"; printf '\n== endfile\n'
-      for g in $(awk 'tolower($1)=="include"{for(i=2;i<=NF;i++)print $i}' "$f"); do
-        case $g in /*) ;; *) g="/etc/ssh/$g";; esac
-        for h in $g; do [ -e "$h" ] && next="$next $h"; done
-      done
-      crit="$crit $(awk 'tolower($1)=="match"{for(i=2;i<=NF;i+=2)printf "%s ", tolower($i)}' "$f")"
-    else
-      printf '== unreadable %s\n' "$f"; crit="$crit user group address host localaddress localport"
-    fi
-  done
-  files=$next
-done
+walk yes
 has() { case " $crit " in *" $1 "*) return 0;; esac; return 1; }
 U=$me; A=$sa; L="$sla $slp"
 if has user || has group; then
-  U="$me root $PREUVE_SSH_USERS $(getent group sudo wheel admin | cut -d: -f4 | tr ',' ' ')"
+  U="$me root $PREUVE_SSH_USERS $(getent group ${PREUVE_ADMIN_GROUPS:-sudo wheel admin} | cut -d: -f4 | tr ',' ' ')"
 fi
 if has address || has host; then A="$sa $PREUVE_SSH_ADDRS"; fi
 if has localaddress || has localport; then
@@ -78,18 +86,26 @@ printf '== matrix criteria=%s\n' "$(echo $crit | tr ' ' '\n' | sort -u | tr '\n'
 U=$(printf '%s\n' $U | awk 'NF && !s[$0]++')
 A=$(printf '%s\n' $A | awk 'NF && !s[$0]++')
 printf '%s\n' "$L" | awk 'NF==2 && !s[$0]++' >"$d/l"
+# Evaluate the contexts four at a time (each is a sudo + sshd -T process pair), then diff them all in one awk.
+i=0
 for u in $U; do for a in $A; do while read -r la lp; do
   case $la in 0.0.0.0|::|'') la=$sla;; esac
   [ "$u $a $la $lp" = "$me $sa $sla $slp" ] && continue
-  if ctx "$u" "$a" "$la" "$lp" </dev/null >"$d/c" 2>"$d/err"; then
+  i=$((i+1)); printf '%s %s %s %s %s\n' "$i" "$u" "$a" "$la" "$lp" >>"$d/todo"
+  { ctx "$u" "$a" "$la" "$lp" </dev/null >"$d/c.$i" 2>"$d/e.$i" || echo "$?" >"$d/r.$i"; } &
+  [ $((i % 4)) -eq 0 ] && wait
+done <"$d/l"; done; done
+wait
+[ -f "$d/todo" ] && while read -r i u a la lp; do
+  if [ -f "$d/r.$i" ]; then
+    printf '== ctxerror %s %s %s %s %s\n' "$u" "$a" "$la" "$lp" "$(head -n 1 "$d/e.$i")"
+  else
     printf '== ctx %s %s %s %s\n' "$u" "$a" "$la" "$lp"
     awk 'NR==FNR{b[$0]=1;next} {c[FNR]=$0; l[$0]=1; if(!($0 in b)) k[$1]=1; n=FNR}
          END{for(x in b) if(!(x in l)){split(x,p," "); k[p[1]]=1}
-             for(i=1;i<=n;i++){split(c[i],p," "); if(p[1] in k) print c[i]}}' "$d/base" "$d/c"
-  else
-    printf '== ctxerror %s %s %s %s %s\n' "$u" "$a" "$la" "$lp" "$(head -n 1 "$d/err")"
+             for(j=1;j<=n;j++){split(c[j],p," "); if(p[1] in k) print c[j]}}' "$d/base" "$d/c.$i"
   fi
-done <"$d/l"; done; done
+done <"$d/todo"
 true"""
 
 _COMMA_LISTS = frozenset({"ciphers", "macs", "kexalgorithms", "hostkeyalgorithms", "pubkeyacceptedalgorithms",
@@ -193,11 +209,14 @@ def sources(inventory: Any, target: Any, limit: int = 32) -> tuple[list[tuple[st
     return list(seen.items())[:limit], list(users.items())
 
 
-def shell_env(addrs: list[tuple[str, str]], users: list[tuple[str, str]]) -> dict[str, str]:
-    """The script variables (addresses and account names only; both validated as plain tokens)."""
+def shell_env(
+    addrs: list[tuple[str, str]], users: list[tuple[str, str]], admin_groups: list[str]
+) -> dict[str, str]:
+    """The script variables (addresses, account and group names only; all validated as plain tokens)."""
     ok = re.compile(r"^[A-Za-z0-9_.:%-]+$")
     return {"PREUVE_SSH_ADDRS": " ".join(a for a, _ in addrs if ok.match(a)),
-            "PREUVE_SSH_USERS": " ".join(u for u, _ in users if ok.match(u))}
+            "PREUVE_SSH_USERS": " ".join(u for u, _ in users if ok.match(u)),
+            "PREUVE_ADMIN_GROUPS": " ".join(g for g in admin_groups if ok.match(g))}
 
 
 _INVENTORY: Any = None
