@@ -518,3 +518,24 @@ def test_lab_secrets_are_long_enough_to_be_masked(lab):
     proc = preuve("lint", "-i", LAB_INVENTORY, "-p", FULL_PROFILE)
     assert proc.returncode == Exit.COMPLIANT, proc.stderr
     assert "shorter than" not in proc.stderr
+
+
+def test_what_a_server_shows_everyone_is_never_masked():
+    """Registered secrets are masked wherever preuve's own exchanges could carry them, but a TLS certificate or
+    an SSH banner is what the server shows any anonymous client: masking there rewrote a fact (the CN)."""
+    from preuve.evidence.redact import Redactor
+
+    r = Redactor()
+    secret = "usca-lab-key-2026"
+    r.register(secret)
+    pem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"
+    cert = {"subject": f"CN=tls-{secret}.lab.test", "pem": pem}
+    tls = {"collector": "tls", "target": "t", "query": {"host": secret}, "facts": {"certificate": cert},
+           "raw": {"chain": [cert["subject"]]}}
+    out = r.value(tls)
+    assert out["facts"]["certificate"]["subject"] == f"CN=tls-{secret}.lab.test"
+    assert out["raw"]["chain"] == [f"CN=tls-{secret}.lab.test"]
+    assert "abc" not in out["facts"]["certificate"]["pem"]  # secret shapes are still masked
+    assert secret not in json.dumps(out["query"])  # what preuve asked may carry its own secrets
+    host = {**tls, "collector": "ssh_host"}
+    assert secret not in json.dumps(r.value(host))

@@ -13,6 +13,9 @@ from typing import Any
 
 MASK = "«redacted»"
 MIN_SECRET_CHARS = 12  # see preuve.inputs.inventory.MIN_SECRET_CHARS
+# Collectors that send no credential and record only what the target shows every anonymous client (TLS
+# handshakes and certificates, SSH banners, KEXINIT and host keys).
+PUBLIC_COLLECTORS = frozenset({"tls", "ssh_protocol"})
 _PATTERNS = [
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
     re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"),
@@ -41,8 +44,24 @@ class Redactor:
             s = pat.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, s)
         return s
 
+    def shapes(self, v: Any) -> Any:
+        """Only the secret shapes (private key blocks...), recursively: for data no registered secret can be in."""
+        if isinstance(v, str):
+            for pat in _PATTERNS:
+                v = pat.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, v)
+            return v
+        if isinstance(v, dict):
+            return {self.shapes(str(k)): self.shapes(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [self.shapes(x) for x in v]
+        return v
+
     def value(self, v: Any) -> Any:
-        """Redact recursively inside JSON-like values (keys included)."""
+        """Redact recursively inside JSON-like values (keys included). The facts and raw answer of a public
+        collector (PUBLIC_COLLECTORS) are what the server shows any anonymous client: no secret preuve holds is
+        sent there, so they are never rewritten (a certificate's CN stays what the certificate says)."""
+        if isinstance(v, dict) and v.get("collector") in PUBLIC_COLLECTORS and {"facts", "raw"} <= v.keys():
+            return {k: self.shapes(x) if k in ("facts", "raw") else self.value(x) for k, x in v.items()}
         if isinstance(v, str):
             return self.text(v)
         if isinstance(v, dict):
