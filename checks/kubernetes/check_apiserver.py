@@ -73,7 +73,7 @@ def check_static_tokens(k8s_apiserver, judge):
 
 
 @check("K8S-AUDIT-LOG", requirements={
-    "12.6.c#1": "the API audit log is kept at least the profile's retention (--audit-log-maxage)",
+    "12.6.c#1": "a file sink keeps the API audit log the profile's retention (a webhook's is the store's)",
     "12.6.b#1": "API actions are audited (--audit-policy-file and a log or webhook sink)",
 }, target="k8s_cluster", severity="high",
        rule="CIS Kubernetes 1.2.16-1.2.19")

@@ -196,7 +196,7 @@ def check_forwarding(sshd, judge):
     "SSH-LOG-LEVEL",
     requirements={
         "12.6.b#1": "SSH logins are logged with the account and, at VERBOSE, the key used",
-        "10.2.e#2": "LogLevel is INFO or VERBOSE",
+        "10.2.e#2": "LogLevel is one the profile allows (VERBOSE, INFO), in every connection context",
     },
     target="host",
     severity="medium",
