@@ -18,8 +18,9 @@ from preuve.inputs.targets import Target
 from preuve.observe.collectors import COLLECTORS
 from preuve.observe.errors import ObservationError
 
-# Per collector family: how many may run at once (TLS scans are CPU-heavy; SSH logins are mostly waiting).
-FAMILY_LIMITS = {"tls": 4, "ssh_protocol": 16, "ssh_host": 16, "kubernetes": 8, "ssh_mfa": 8, "web_mfa": 8, "oidc": 8,
+# Per collector family: how many may run at once. A TLS observation holds at most
+# preuve.observe.tls.prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
+FAMILY_LIMITS = {"tls": 16, "ssh_protocol": 16, "ssh_host": 16, "kubernetes": 8, "ssh_mfa": 8, "web_mfa": 8, "oidc": 8,
                 "segmentation": 6, "flow_matrix": 2, "s3_bucket": 32, "s3_endpoint": 4, "backup": 8,
                 "ssh_lockout": 4, "log_store": 8}
 

@@ -115,6 +115,49 @@ def make_self_signed(
     return CertFiles(cert=cert_path, key=key_path, certificate=certificate)
 
 
+def make_ca(directory: Path, name: str, country: str) -> tuple[CertFiles, ec.EllipticCurvePrivateKey]:
+    """A self-signed CA (EC P-256, SHA-256) whose subject says C=``country``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+                         x509.NameAttribute(NameOID.COMMON_NAME, f"{name} Root CA")])
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path = directory / f"{name}-ca.crt"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return CertFiles(cert=path, key=path, certificate=cert), key
+
+
+def make_leaf(
+    directory: Path, name: str, ca: tuple[CertFiles, ec.EllipticCurvePrivateKey], *,
+    dns_names: tuple[str, ...] = ("localhost",), not_before_days: int = -1, not_after_days: int = 365,
+    country: str = "FR",
+) -> CertFiles:
+    """A leaf (EC P-256) issued by ``ca``; the PEM file holds the chain as nginx presents it (leaf, then CA)."""
+    ca_files, ca_key = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0])]))
+            .issuer_name(ca_files.certificate.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now + dt.timedelta(days=not_before_days))
+            .not_valid_after(now + dt.timedelta(days=not_after_days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns_names]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + ca_files.cert.read_bytes())
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return CertFiles(cert=cert_path, key=key_path, certificate=cert)
+
+
 _ALGID_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
 _ALGID_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
 

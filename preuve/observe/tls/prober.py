@@ -235,24 +235,35 @@ async def _ssl2(p: _Probe) -> list[str]:
 
 
 async def _groups(p: _Probe, highest: str) -> dict:
-    """Curves by elimination at the highest version (as sslyze: tested there only)."""
-    remaining = list(H.GROUPS)
+    """Curves at the highest version (as sslyze: tested there only).
+
+    TLS 1.3, by elimination: offer every remaining curve with an empty key share; the HelloRetryRequest names
+    the one the server wants; remove it, repeat. TLS <= 1.2, one probe per curve offered alone with the ECDHE
+    suites: elimination would be wrong there, because an ECDSA certificate's curve must be among the client's
+    (RFC 8422 5.1): once P-256 is eliminated, an ECDSA P-256 server refuses everything and the curves it ranks
+    lower would be missed. Offered alone, a curve other than the certificate's is refused by such a server,
+    exactly as sslyze reports it."""
     supported: list[str] = []
     if highest == "TLSv1.3":
-        suites, kw = list(TLS13), {"key_share": False}
+        remaining = list(H.GROUPS)
+        while remaining:
+            flight = await p.exchange(f"{highest} groups, {len(remaining)} offered",
+                                      _hello(p.ep, highest, list(TLS13), groups=remaining, key_share=False))
+            group = flight.group()
+            if not flight.hello or group not in remaining:
+                break
+            supported.append(H.GROUPS[group])
+            remaining.remove(group)
     else:
-        suites, kw = _ECDHE_SUITES, {}
-    while remaining:
-        flight = await p.exchange(f"{highest} groups, {len(remaining)} offered",
-                                  _hello(p.ep, highest, suites, groups=remaining, **kw))
-        group = flight.group() if highest == "TLSv1.3" else (
-            H.ske_group(flight.key_exchange) if flight.key_exchange else None)
-        if not flight.hello or group not in remaining:
-            break
-        supported.append(H.GROUPS[group])
-        remaining.remove(group)
-    return {"supported": sorted(supported), "rejected": sorted(H.GROUPS[g] for g in remaining),
-            "ecdh_supported": bool(supported), "preference": supported}
+        async def alone(group: int) -> bool:
+            flight = await p.exchange(f"{highest} group {H.GROUPS[group]}",
+                                      _hello(p.ep, highest, _ECDHE_SUITES, groups=[group]))
+            return bool(flight.hello and flight.key_exchange and H.ske_group(flight.key_exchange) == group)
+
+        accepted = await asyncio.gather(*(alone(g) for g in H.GROUPS))
+        supported = [H.GROUPS[g] for g, ok in zip(H.GROUPS, accepted, strict=True) if ok]
+    return {"supported": sorted(supported), "rejected": sorted(set(H.GROUPS.values()) - set(supported)),
+            "ecdh_supported": bool(supported), "preference": supported if highest == "TLSv1.3" else None}
 
 
 async def _fallback(p: _Probe, accepted: list[str]) -> bool | None:
@@ -318,7 +329,7 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
 
     facts["cipher_suites"], facts["suite_details"], facts["preference"] = _suites(results, ssl2_specs)
     facts["groups"] = {k: v for k, v in groups.items() if k != "preference"} if groups else None
-    if groups:
+    if groups and groups["preference"] is not None:
         facts["groups_preference"] = groups["preference"]
     hello12 = results[below13[-1]]["picks"][0] if below13 else None
     chain_der = _chain_from_flights(results, below13) or done.get("session", {}).get("chain_der") or []
