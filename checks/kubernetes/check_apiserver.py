@@ -94,16 +94,25 @@ def check_audit_log(k8s_apiserver, params, judge):
 }, target="k8s_cluster", severity="high",
        rule="CIS Kubernetes 1.2.27-1.2.28 (KMS provider)")
 def check_secrets_encryption(k8s_apiserver, params, judge):
-    f = flags(k8s_apiserver)
-    judge.non_empty("k8s.encryption.config",
-                    [f["encryption-provider-config"]] if f.get("encryption-provider-config") else [])
+    # Each half judges on its own evidence: a missing --encryption-provider-config or an `identity` write seen in
+    # /metrics is a finding even when the other half cannot be read; `error` only when nothing failed.
+    unseen = []
+    try:
+        f = flags(k8s_apiserver)
+        judge.non_empty("k8s.encryption.config",
+                        [f["encryption-provider-config"]] if f.get("encryption-provider-config") else [])
+    except ObservationUnavailable as exc:
+        unseen.append(str(exc))
     if k8s_apiserver.get("transformations") is None:
-        raise ObservationUnavailable(k8s_apiserver.get("metrics_error") or "/metrics was not read")
-    writes = sorted({t.get("transformer_prefix", "") for t in k8s_apiserver["transformations"]
-                     if t.get("transformation_type") == "to_storage" and t.get("resource", "secrets") == "secrets"})
-    judge.non_empty("k8s.encryption.writes_observed", writes)
-    allowed = params.kubernetes.encryption_prefixes_allowed
-    judge.each("k8s.encryption.kms", {p: any(p.startswith(a) for a in allowed) for p in writes}, observed=writes)
+        unseen.append(k8s_apiserver.get("metrics_error") or "/metrics was not read")
+    else:
+        writes = sorted({t.get("transformer_prefix", "") for t in k8s_apiserver["transformations"]
+                         if t.get("transformation_type") == "to_storage" and t.get("resource", "secrets") == "secrets"})
+        judge.non_empty("k8s.encryption.writes_observed", writes)
+        allowed = params.kubernetes.encryption_prefixes_allowed
+        judge.each("k8s.encryption.kms", {p: any(p.startswith(a) for a in allowed) for p in writes}, observed=writes)
+    if unseen and not judge.failed:
+        raise ObservationUnavailable("; ".join(unseen))
 
 
 @check("K8S-POD-SECURITY", requirements={
@@ -111,12 +120,19 @@ def check_secrets_encryption(k8s_apiserver, params, judge):
 }, target="k8s_cluster", severity="high",
        rule="Pod Security Standards (enforce restricted/baseline)")
 def check_pod_security(k8s_apiserver, k8s_tenants, target, params, judge):
-    f = flags(k8s_apiserver)
-    disabled = [p.strip() for p in f.get("disable-admission-plugins", "").split(",") if p.strip()]
-    judge.excludes("k8s.admission.disabled", disabled, ["PodSecurity"])
+    # The namespace labels are read through the API whatever the control plane: an unlabelled tenant namespace
+    # fails even when the kube-apiserver flags are not visible (managed control plane); `error` only otherwise.
     labels = {n["metadata"]["name"]: (n["metadata"].get("labels") or {}) for n in k8s_tenants["namespaces"]}
     levels = {ns: labels.get(ns, {}).get("pod-security.kubernetes.io/enforce")
               for t in target.spec.tenants for ns in t.namespaces}
     judge.each("k8s.tenants.pod_security",
                {ns: lvl in params.kubernetes.pod_security_levels_allowed for ns, lvl in levels.items()},
                observed=levels)
+    try:
+        f = flags(k8s_apiserver)
+    except ObservationUnavailable:
+        if judge.failed:
+            return
+        raise
+    disabled = [p.strip() for p in f.get("disable-admission-plugins", "").split(",") if p.strip()]
+    judge.excludes("k8s.admission.disabled", disabled, ["PodSecurity"])

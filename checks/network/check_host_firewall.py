@@ -15,4 +15,7 @@ def filtering_chains(host_firewall: dict) -> list[str]:
 }, target="baseline_host", severity="medium",
        rule="pare-feu local présent sur chaque hôte")  # fmt: skip
 def check_host_firewall(host_firewall, judge):
+    # No nft and no iptables-save on an observed host is a finding (nothing filters), not an unobservable host.
+    if host_firewall.get("absent"):
+        judge.equals("network.host_firewall_tool", host_firewall["absent"], "nft or iptables-save installed")
     judge.non_empty("network.host_firewall", filtering_chains(host_firewall))

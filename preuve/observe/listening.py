@@ -27,7 +27,11 @@ def parse_nft(text: str) -> dict:
     """
     import json
 
+    if text.startswith("# iptables-save"):
+        return parse_iptables(text)
     data = json.loads(text)
+    if isinstance(data, dict) and "preuve_absent" in data:  # observed: no firewall tool at all on the host
+        return {"chains": [], "absent": data["preuve_absent"]}
     chains: dict[tuple, dict] = {}
     for item in data.get("nftables", []):
         if "chain" in item and item["chain"].get("hook"):
@@ -44,3 +48,19 @@ def parse_nft(text: str) -> dict:
                 verdicts = {k for e in r.get("expr", []) if isinstance(e, dict) for k in e}
                 chain["denies"] += bool(verdicts & {"drop", "reject"})
     return {"chains": sorted(chains.values(), key=lambda c: (c["family"], c["table"], c["chain"]))}
+
+
+def parse_iptables(text: str) -> dict:
+    """`iptables-save -t filter` (a host without nft) -> the same shape as parse_nft: the INPUT chain, its policy
+    and how many of its rules DROP or REJECT."""
+    chains: dict[str, dict] = {}
+    for line in text.splitlines():
+        cols = line.split()
+        if line.startswith(":") and len(cols) >= 2 and cols[0][1:] in ("INPUT", "FORWARD"):
+            chains[cols[0][1:]] = {"family": "ip (iptables)", "table": "filter", "chain": cols[0][1:],
+                                   "hook": cols[0][1:].lower(), "policy": cols[1].lower(), "rules": 0, "denies": 0}
+        elif line.startswith("-A ") and len(cols) >= 2 and cols[1] in chains:
+            chains[cols[1]]["rules"] += 1
+            verdict = cols[cols.index("-j") + 1] if "-j" in cols[:-1] else ""
+            chains[cols[1]]["denies"] += verdict in ("DROP", "REJECT")
+    return {"chains": sorted(chains.values(), key=lambda c: c["chain"]), "tool": "iptables-save"}
