@@ -316,6 +316,10 @@ def test_verify_states_signature_pin_and_chain_for_every_run(scope, keys, invent
     assert v.returncode == 0 and "NOT SIGNED" in v.stdout, v.stdout
     v = verify(unsigned, "--key", keys["pub"])
     assert v.returncode == Exit.INTEGRITY and "not signed" in v.stderr
+    both = verify(run, unsigned)  # several runs: each gets its own statement of what was proven
+    assert both.returncode == 0 and both.stdout.count("VERIFIED") == 2, both.stdout
+    assert f"{run}: signature: MANIFEST.sha256 signed by" in both.stdout and f"{unsigned}: signature: NOT SIGNED" \
+        in both.stdout and f"{unsigned}: chain: checked" in both.stdout
 
 
 def test_a_trust_store_accepts_its_signers_and_refuses_others(scope, keys, tmp_path):
@@ -510,3 +514,31 @@ def test_garbage_in_a_resealed_run_is_an_integrity_failure_never_a_traceback(sco
     assert v.returncode == Exit.INTEGRITY and "Traceback" not in v.stderr, v.stdout + v.stderr
     j = preuve("judge", run, "-o", scope / "j", "-q")
     assert j.returncode in (Exit.INTEGRITY, Exit.INVALID_INPUT) and "Traceback" not in j.stderr, j.stderr
+
+
+def test_an_observation_serves_only_the_target_it_records(tmp_path):
+    """Whatever lint lets through: evidence recorded for one target is never served to another with the same
+    name (other address or port, other kind), and a collector shared by two kinds serves the same machine."""
+    from preuve.evidence.record import Observation
+    from preuve.evidence.store import EvidenceMismatch, EvidenceStore, collector_kinds
+    from preuve.inputs.targets import Target
+
+    def target(kind, port, address="127.0.0.1"):
+        return Target(kind, "twin", address, port, None, None, (), None)
+
+    store = EvidenceStore(tmp_path)
+    obs = Observation(collector="ssh_protocol", target="twin", query={}, started_at="t", duration_ms=1, ok=True)
+    ref = store.put(obs, target("ssh_endpoint", 2222))
+    assert store.find("ssh_protocol", target("ssh_endpoint", 2222))[1] == ref
+    for other in (target("ssh_endpoint", 2223), target("ssh_endpoint", 2222, "127.0.0.2"), target("host", 2222)):
+        with pytest.raises(EvidenceMismatch) as exc:
+            store.find("ssh_protocol", other, collector_kinds("ssh_protocol"))
+        assert exc.value.ref == ref and "twin" in str(exc.value)
+    # a second target with the same name never overwrites the first one's file
+    assert store.put(obs, target("ssh_endpoint", 2223)) == ref
+    assert json.loads((tmp_path / ref.path).read_text())["identity"]["port"] == 2222
+    host = Observation(collector="ssh_host", target="m", query={}, started_at="t", duration_ms=1, ok=True)
+    store.put(host, Target("host", "m", "10.0.0.1", 22, None, None, (), None))
+    assert {"host", "baseline_host"} <= collector_kinds("ssh_host")
+    assert store.find("ssh_host", Target("baseline_host", "m", "10.0.0.1", 22, None, None, (), None),
+                      collector_kinds("ssh_host")) is not None

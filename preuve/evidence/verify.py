@@ -202,8 +202,8 @@ def _signature(v: Verdict, info: dict[str, Any], trusted: list[tuple[str, bytes,
             bad(f"run.json names signer {claimed} but {SIG} is missing: the signature was stripped")
             say("signature: FAILED (stripped)")
         else:
-            say("signature: NOT SIGNED: nothing proves who produced this run or that it was not rewritten "
-                "(sign with `preuve run --sign-key`, verify with --key or --trust)")
+            say("signature: NOT SIGNED (so no key, pinned or not): nothing proves who produced this run or that it "
+                "was not rewritten (sign with `preuve run --sign-key`, verify with --key or --trust)")
         return
     pem_path = run / PUB
     if not pem_path.is_file():

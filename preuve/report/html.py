@@ -53,8 +53,9 @@ T = {
         "chapter": "Chapitre",
         "pass": "conforme", "fail": "non conforme", "error": "erreur", "not_applicable": "non applicable",
         "waived": "dérogation", "manual": "non évalué (manuel)",
-        "trend": "Évolution depuis l'exécution précédente", "no_previous": "Première exécution de ce profil dans ce périmètre : "
-        "pas de comparaison.", "previous": "Exécution précédente", "current": "Cette exécution",
+        "trend": "Évolution depuis l'exécution précédente",
+        "no_previous": "Première exécution de ce profil dans ce périmètre : pas de comparaison.",
+        "previous": "Exécution précédente", "current": "Cette exécution",
         "new_failures": "nouvelles non-conformités", "fixed": "corrigées", "persisting": "persistantes",
         "changed_observed": "valeurs observées modifiées", "new_errors": "nouvelles erreurs",
         "regressions": "régressions", "profile_changed": "Le profil a changé (les écarts qu'il explique ne sont "
@@ -90,7 +91,8 @@ T = {
         "chapter": "Chapter",
         "pass": "compliant", "fail": "non-compliant", "error": "error", "not_applicable": "not applicable",
         "waived": "waived", "manual": "not assessed (manual)",
-        "trend": "Trend since the previous run", "no_previous": "First run of this profile in this scope: nothing to compare.",
+        "trend": "Trend since the previous run",
+        "no_previous": "First run of this profile in this scope: nothing to compare.",
         "previous": "Previous run", "current": "This run",
         "new_failures": "new non-conformities", "fixed": "fixed", "persisting": "persisting",
         "changed_observed": "changed observed values", "new_errors": "new errors", "regressions": "regressions",
