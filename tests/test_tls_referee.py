@@ -124,11 +124,16 @@ def sslyze_scan(targets: list[tuple[str, int, str | None, bool]]) -> dict:
             scan_commands=commands)
         requests.append(request)
         keys[request.uuid] = (host, port, sni)
-    scanner = Scanner(per_server_concurrent_connections_limit=5, concurrent_server_scans_limit=len(requests))
+    # one connection at a time per server: the renegotiating openssl s_server serves connections one by one
+    scanner = Scanner(per_server_concurrent_connections_limit=1, concurrent_server_scans_limit=len(requests))
     scanner.queue_scans(requests)
     out = {}
     for result in scanner.get_results():
-        assert result.scan_result is not None, f"sslyze could not scan {keys[result.server_location]}"
+        assert result.scan_result is not None, f"sslyze could not scan {keys[result.uuid]}"
+        failed = {name: (attempt.error_reason, attempt.error_trace and list(attempt.error_trace.format())[-1])
+                  for name in vars(result.scan_result) if (attempt := getattr(result.scan_result, name))
+                  and getattr(attempt, "status", None) is not None and attempt.status.value == "ERROR"}
+        assert not failed, f"sslyze failed on {keys[result.uuid]}: {failed}"  # the referee must have answered
         out[keys[result.uuid]] = result
     return out
 
