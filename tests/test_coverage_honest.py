@@ -177,3 +177,10 @@ def test_a_real_run_without_backups_or_clusters_does_not_count_them(lab_run, tmp
     reviewed = doc["assessment-results"]["results"][0]["reviewed-controls"]["control-selections"][0]
     assert {c["control-id"] for c in reviewed["include-controls"]} <= {"snc-10.2.a", "snc-10.2.c", "snc-9.6.e",
                                                                        "snc-10.6.a"}
+    props: dict[str, set[str]] = {}
+    for f in doc["assessment-results"]["results"][0]["findings"]:
+        if f["target"]["target-id"] == "snc-10.2.c":
+            for p in f["props"]:
+                props.setdefault(p["name"], set()).add(p["value"])
+    assert props["requirement-coverage"] == {"partial"}  # a satisfied finding speaks for its elements only
+    assert {"10.2.c#1", "10.2.c#2", "10.2.c#3"} <= props["evidences-element"]

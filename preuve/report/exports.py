@@ -41,6 +41,14 @@ def control_id(req: str) -> str:
 def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Coverage], lang: str = "fr") -> dict:
     rid = run["run_id"]
     tool = _uuid(rid, "tool")
+    # (check, requirement) -> the elements of the requirement that check evidences, with the coverage level: a
+    # "satisfied" finding is about those elements only, never the whole requirement unless it is automated
+    shows: dict[tuple[str, str], list[str]] = {}
+    level = {c.requirement.id: c.level for c in coverage}
+    for c in coverage:
+        for element, by in c.evidenced.items():
+            for check_id, _why in by:
+                shows.setdefault((check_id, c.requirement.id), []).append(element)
     items: dict[str, str] = {}
     observations, findings, resources = [], [], []
     evidence_uuid: dict[str, str] = {}
@@ -86,7 +94,9 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
                 "uuid": _uuid(rid, "finding", r["finding_id"], req),
                 "title": f"{r['finding_id']} {req} {r['title'][lang]}",
                 "description": r["message"][lang],
-                "props": [_prop("finding-id", r["finding_id"]), _prop("severity", r["severity"])],
+                "props": [_prop("finding-id", r["finding_id"]), _prop("severity", r["severity"]),
+                          _prop("requirement-coverage", level.get(req, "manual")),
+                          *[_prop("evidences-element", e) for e in shows.get((r["check_id"], req), [])]],
                 "target": {"type": "objective-id", "target-id": control_id(req),
                            "status": {"state": state, "reason": r["status"]}},
                 "related-observations": [{"observation-uuid": obs_id}],
