@@ -542,3 +542,10 @@ def test_an_observation_serves_only_the_target_it_records(tmp_path):
     assert {"host", "baseline_host"} <= collector_kinds("ssh_host")
     assert store.find("ssh_host", Target("baseline_host", "m", "10.0.0.1", 22, None, None, (), None),
                       collector_kinds("ssh_host")) is not None
+
+
+def test_a_value_with_unsortable_keys_is_still_rendered():
+    """messages.show sorted the keys of what it quotes: a None flow key among strings crashed the judge."""
+    from preuve.results.messages import show
+
+    assert "None" in show({None: "flow", "ssh": 22})

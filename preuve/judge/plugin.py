@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from preuve.evidence.canonical import dumps
 from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
@@ -408,6 +409,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     collected = [(t, d) for _, t, d in stash if t is not None]
     try:
         result = build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc)
+        dumps(result.model_dump(mode="json"))  # results.jsonl must be able to hold it (e.g. no None among keys)
     except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
         detail = f"{type(crash).__name__}: {crash}"
         result = _error_result(state, info, target, refs, collected,

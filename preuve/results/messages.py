@@ -22,7 +22,10 @@ _EXPECTED = {
 def show(v: Any) -> str:
     if isinstance(v, str):
         return v
-    text = json.dumps(v, ensure_ascii=False, sort_keys=True)
+    try:
+        text = json.dumps(v, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):  # keys that cannot be sorted (None among strings) or encoded: still say it
+        text = repr(v)
     return text if len(text) <= 300 else text[:297] + "..."
 
 
