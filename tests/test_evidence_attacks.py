@@ -462,6 +462,8 @@ def test_a_selection_that_selects_nothing_adds_no_ledger_entry(scope, inventory)
     assert proc.returncode == Exit.INCOMPLETE, proc.stderr
     assert [e["path"] for e in _ledger(scope)] == ["r1"]
     assert json.loads((scope / "typo" / "run.json").read_text())["chain"]["ledger"] is None
+    v = verify(scope / "typo")
+    assert "NOTHING WAS JUDGED" in v.stdout and "chain: NOT CHECKED" in v.stdout, v.stdout + v.stderr
 
 
 def test_verifying_run_n_checks_the_chain_up_to_n(scope, inventory, keys):

@@ -160,6 +160,9 @@ def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: 
     elif not judging.get("complete") or judging.get("planned") != len(rows):
         bad(f"the run did not finish judging ({judging.get('reason') or 'incomplete'}): {len(rows)} results for "
             f"{judging.get('planned')} planned check × target pairs")
+    elif not rows:
+        say("judging: NOTHING WAS JUDGED (0 planned check × target pairs): this run proves nothing about the "
+            "infrastructure")
     else:
         say(f"judging: complete ({len(rows)} results for {judging['planned']} planned check × target pairs)")
     # results -> evidence
