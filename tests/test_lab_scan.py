@@ -161,3 +161,10 @@ def test_ssh_match_is_compliant_outside_its_match_blocks(lab_run):
     assert (merged["passwordauthentication"], merged["maxauthtries"], merged["permitrootlogin"]) == (
         ["no"], ["2"], ["no"])
     assert lab_run.result("SSH-PASSWORD-AUTH", "ssh-good")["status"] == "pass"
+    # the `none` request from the namespace vantage points: the admin zone (Match Address) is offered passwords,
+    # the production zone is not, the zones the router keeps out are unreachable (not errors)
+    replies = {r["vantage"]: r for r in fact["offered_from_vantages"]}
+    assert "password" in replies["admin-ns"]["methods"] and replies["prod-ns"]["methods"] == ["publickey"]
+    assert "unreachable" in replies["pub-ns"] and "error" not in replies["pub-ns"]
+    offered = lab_run.result("SSH-PASSWORD-AUTH", "ssh-match")["observed"]["ssh.auth_offered"]
+    assert "password (offered from vantage admin-ns)" in offered

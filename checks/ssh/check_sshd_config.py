@@ -107,6 +107,11 @@ def check_password_auth(sshd, judge):
             for m in offered["methods"]]
     if offered.get("none_accepted"):
         seen.append("none (accepted: no authentication at all)")
+    for reply in sshd.get("offered_from_vantages") or []:  # the same request from each namespace vantage point
+        if "password" in reply.get("methods", []):
+            seen.append(f"password (offered from vantage {reply['vantage']})")
+        if reply.get("none_accepted"):
+            seen.append(f"none (accepted from vantage {reply['vantage']})")
     forbidden = [m for m in seen if m.startswith(("password", "none")) or " (sshd -T -C" in m]
     judge.excludes("ssh.auth_offered", seen, forbidden or ["password"])
     warn_shadowed(judge, sshd, "passwordauthentication", lambda v: v.lower() != "no")

@@ -95,11 +95,20 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
                                   "admin_groups": env["PREUVE_ADMIN_GROUPS"].split(),
                                   "also": "the scanner's own connection ($SSH_CONNECTION), root, admin group members, "
                                           "every ListenAddress (only for the criteria Match blocks use)"}
+    ssh = ssh_target(target, hosts)
     found, raw = ssh_host.collect(
-        ssh_target(target, hosts), sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env
+        ssh, sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env
     )
-    if env is not None and isinstance(found.get("sshd_effective"), dict):
-        sshd_effective.annotate(found["sshd_effective"], addrs, users)
+    effective = found.get("sshd_effective")
+    if env is not None and isinstance(effective, dict) and "base" in effective:
+        sshd_effective.annotate(effective, addrs, users)
+        inv = sshd_effective.current_inventory()
+        vantages = [(v.name, v.netns) for v in inv.vantage_points if v.netns] if inv is not None else []
+        # The `none` request from each namespace vantage point, when Match blocks make the offer depend on the
+        # source address (the user is the same): a client of that zone sees what sshd -T -C computed for it.
+        if vantages and {"address", "host"} & set(effective.get("criteria", [])):
+            query["none_from_vantages"] = [name for name, _ in vantages]
+            effective["offered_from_vantages"] = ssh_host.none_from_vantages(ssh, vantages, min(timeout, 1.0))
     return query, found, raw, tool("paramiko")
 
 

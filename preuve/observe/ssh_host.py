@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import paramiko
 
@@ -219,6 +219,41 @@ def _connect(
     if not transport.is_authenticated():
         _authenticate(target, transport)
     return transport, host_key
+
+
+def none_from_vantages(target: SshTarget, vantages: list[tuple[str, str]], timeout: float) -> list[dict]:
+    """The same RFC 4252 `none` request sent from each (name, network namespace) vantage point, in parallel: what
+    the server offers a client of that zone. The host key is checked against known_hosts (no trust on first use);
+    a vantage the firewall keeps out is recorded as unreachable, not as an error of the host."""
+    from preuve.observe import netns
+
+    results: list[dict] = [{"vantage": name, "netns": ns, "error": "no answer"} for name, ns in vantages]
+    direct = replace(target, jump=None, trust_on_first_use=False)
+
+    def probe(i: int, ns: str) -> None:
+        transports: list[paramiko.Transport] = []
+        out = {"vantage": vantages[i][0], "netns": ns}
+        try:
+            with netns.enter(ns):
+                transport, _ = handshake(direct, timeout, transports, f"{_where(target)} from {ns}")
+            out.update(auth_none(transport, target.user, target.port))
+        except ObservationError as e:
+            key = "unreachable" if "connect" in str(e) or "refused" in str(e) else "error"
+            out[key] = str(e)
+        except (OSError, paramiko.SSHException, EOFError) as e:
+            out["error"] = _reason(e)
+        finally:
+            for t in transports:
+                t.close()
+        results[i] = out
+
+    threads = [threading.Thread(target=probe, args=(i, ns), daemon=True, name="preuve-none-probe")
+               for i, (_, ns) in enumerate(vantages)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout * 3 + 1)
+    return results
 
 
 def auth_none(transport: paramiko.Transport, user: str, port: int) -> dict:
