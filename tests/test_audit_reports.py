@@ -120,19 +120,18 @@ def test_oscal_assessment_results_validate_against_the_schema(lab_run):
 
 def test_ciso_assistant_csv(lab_run):
     with (lab_run.out / "ciso-assistant.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter=";"))
-    assert list(rows[0]) == ["urn", "ref_id", "name", "description", "compliance_result", "requirement_progress",
-                             "score", "observations"]
+        rows = list(csv.DictReader(fh))  # commas: CISO Assistant's importer reads no other delimiter
+    assert list(rows[0]) == ["urn", "ref_id", "assessable", "name", "description", "compliance_result",
+                             "requirement_progress", "observations"]
     by_id = {r["ref_id"]: r for r in rows}
     tls = by_id["10.2.c"]
-    assert tls["urn"] == "urn:intuitem:risk:req_node:secnumcloud-3.2:10.2.c"
+    assert tls["urn"] == "urn:intuitem:risk:req_node:secnumcloud-3.2:10.2.c" and tls["assessable"] == "True"
     assert tls["compliance_result"] == "non_compliant"  # tls-weak fails
     assert lab_run.result("TLS-VERSIONS", "tls-weak")["finding_id"] in tls["observations"]
-    manual = by_id["7.1.a"]  # background checks of staff: no machine verifies that
-    assert manual["compliance_result"] == "" and manual["requirement_progress"] == "to_do"
-    assert "manual" in manual["observations"]
-    assert {r["compliance_result"] for r in rows} <= {"", "compliant", "non_compliant", "not_applicable",
-                                                       "partially_compliant"}
+    assert "7.1.a" not in by_id  # manual, no result: no row, so an import never overwrites the auditor's work
+    mfa = next(r for r in rows if r["urn"].endswith(":node214"))  # 9.6.f's assessable item, no ref_id of its own
+    assert mfa["ref_id"] == "" and mfa["compliance_result"] == "non_compliant"
+    assert {r["compliance_result"] for r in rows} <= {"", "compliant", "non_compliant", "not_applicable"}
 
 
 def test_coverage_matrix_is_honest():
@@ -185,5 +184,5 @@ def test_a_waived_finding_is_shown_with_its_waiver_everywhere(lab_run, tmp_path)
     assert any(p["name"] == "waiver" and "DER-2026-007" in p["value"] for p in f["props"])
     assert not list(_oscal_validator().iter_errors(doc))
     with (out / "ciso-assistant.csv").open(newline="") as fh:
-        row = next(x for x in csv.DictReader(fh, delimiter=";") if x["ref_id"] == "10.2.c")
-    assert row["compliance_result"] == "non_compliant"
+        row = next(x for x in csv.DictReader(fh) if x["ref_id"] == "10.2.c")
+    assert row["compliance_result"] == "non_compliant" and "waived DER-2026-007" in row["observations"]

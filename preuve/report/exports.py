@@ -8,10 +8,12 @@ import csv
 import io
 import json
 import uuid
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from preuve import __version__
+from preuve import __version__, yamlio
 from preuve.report.coverage import Coverage, requirements
 from preuve.report.textsafe import deep
 
@@ -20,7 +22,7 @@ OSCAL_FILE = "oscal-assessment-results.json"
 CSV_FILE = "ciso-assistant.csv"
 NS = "https://github.com/preuve/preuve/ns/oscal"  # our own props live in our namespace, not NIST's
 CSV_URN = "urn:intuitem:risk:req_node:secnumcloud-3.2:{}"
-CSV_COLUMNS = ["urn", "ref_id", "name", "description", "compliance_result", "requirement_progress", "score",
+CSV_COLUMNS = ["urn", "ref_id", "assessable", "name", "description", "compliance_result", "requirement_progress",
                "observations"]
 
 
@@ -162,54 +164,94 @@ def write_oscal(path: Path, results: list[dict], run: dict, coverage: list[Cover
         fh.write("\n")
 
 
+def _ciso_verdict(rs: list[dict[str, Any]], automated: bool, lang: str) -> tuple[str, str, list[str]]:
+    """(compliance_result, requirement_progress, notes) for the results that bear on one assessable node.
+
+    `waived` is a non-conformity whose risk an approver accepted: non_compliant, the waiver named in the notes
+    (the same mapping as OSCAL's not-satisfied/waived and SARIF's accepted suppression). Never `compliant` without
+    a pass for every part of the node; an error or a not-applicable alone sets no result."""
+    statuses = {r["status"] for r in rs}
+    failing = [r for r in rs if r["status"] in ("fail", "waived")]
+    notes = []
+    for r in failing:
+        w = r.get("waiver")
+        waived = f" [waived {w['id']}, {w['approver']}, until {w['expires']}]" if w else ""
+        notes.append(f"{r['finding_id']} {r['check_id']}[{r['target']['name']}]{waived}: {r['message'][lang]}")
+    if failing:
+        return "non_compliant", "done", notes
+    if statuses <= {"error"}:  # not observed: never a pass without evidence, and the auditor's status is kept
+        return "", "", [f"{r['check_id']}[{r['target']['name']}] error: {r['message'][lang]}" for r in rs]
+    if statuses <= {"not_applicable"}:
+        return "not_applicable", "done", notes
+    passes = sum(r["status"] == "pass" for r in rs)
+    if "error" in statuses or not automated:  # what was tested passes, the rest needs an auditor
+        notes += [f"{r['check_id']}[{r['target']['name']}] error: {r['message'][lang]}" for r in rs
+                  if r["status"] == "error"]
+        notes.append(f"preuve: {passes} automated results pass; part of this item is left to the auditor")
+        return "", "in_review", notes
+    return "compliant", "done", notes
+
+
+@lru_cache(maxsize=1)
+def ciso_library() -> dict[str, Any]:
+    """Where CISO Assistant's secnumcloud-3.2 library puts the items its own node does not let one assess."""
+    text = resources.files("preuve").joinpath("data", "ciso-assistant-secnumcloud-3.2.yaml").read_text("utf-8")
+    return yamlio.load(text)
+
+
 def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str = "fr") -> list[dict[str, str]]:
-    """One row per requirement of the referential, as CISO Assistant's audit import expects."""
+    """The rows CISO Assistant's data wizard imports into a `secnumcloud-3.2` audit (ComplianceAssessment).
+
+    Its importer (backend/data_wizard/views.py, `_reconcile_compliance_requirements`) reads a comma CSV, skips
+    every row whose `assessable` cell is falsy, finds the node by `ref_id` first, then `urn`, and writes only the
+    cells that are not empty. So: one row per *assessable* node of each requirement some result bears on; the 10
+    items whose library node is a non-assessable parent (9.6.f among them) get one row per assessable child, with
+    an empty ref_id (the children have none, and the parent's ref_id would win); a requirement no result bears
+    on gets no row, so importing into an existing audit never overwrites what the auditor assessed by hand.
+    """
     by_req: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         for q in r["requirements"]:
             by_req.setdefault(q, []).append(r)
-    level = {c.requirement.id: c.level for c in coverage}
-    left = {c.requirement.id: c.left for c in coverage if c.level == "partial"}
+    cov = {c.requirement.id: c for c in coverage}
+    split = ciso_library()["split"]
     rows = []
     for req in requirements().values():
         rs = by_req.get(req.id, [])
-        statuses = {r["status"] for r in rs}
-        lvl = level.get(req.id, "manual")
-        failing = [r for r in rs if r["status"] in ("fail", "waived")]
-        notes = [f"{r['finding_id']} {r['check_id']}[{r['target']['name']}]: {r['message'][lang]}" for r in failing]
-        if failing:
-            result, progress = "non_compliant", "done"
-        elif not rs or statuses <= {"error"}:
-            result, progress = "", "to_do"  # not assessed: never a pass without evidence
-            if "error" in statuses:
-                notes = [f"{r['check_id']}[{r['target']['name']}]: {r['message'][lang]}" for r in rs]
-        elif statuses <= {"not_applicable"}:
-            result, progress = "not_applicable", "done"
-        elif "error" in statuses or lvl != "automated":
-            result, progress = "", "in_review"  # what was tested passes, the rest needs an auditor
-            notes.append(f"preuve: {lvl}; {sum(r['status'] == 'pass' for r in rs)} automated checks pass")
-        else:
-            result, progress = "compliant", "done"
-        if lvl == "manual" and not rs:
-            notes.append("preuve: manual requirement, not assessed automatically")
-        if req.id in left:  # what no result of this run evidences: the auditor's part
-            notes.append("preuve: left to the auditor: " + "; ".join(f"{e.id} {e.text}" for e in left[req.id]))
-        rows.append({
-            "urn": CSV_URN.format(req.id.lower()),
-            "ref_id": req.id,
-            "name": req.title,
-            "description": req.text,
-            "compliance_result": result,
-            "requirement_progress": progress,
-            "score": "",
-            "observations": "\n".join(notes),
-        })
+        if not rs:
+            continue
+        c = cov.get(req.id)
+        evidenced = c.evidenced if c else {}
+        nodes = split.get(req.id) or [{"urn": CSV_URN.format(req.id.lower()), "ref_id": req.id, "text": ""}]
+        for n, node in enumerate(nodes, 1):
+            node_rs, els = rs, node.get("elements")
+            if els:  # the results of checks that evidence one of this node's elements
+                by = {check for e in els for check, _why in evidenced.get(e, [])}
+                node_rs = [r for r in rs if r["check_id"] in by or r["status"] == "error"]
+                automated = all(e in evidenced for e in els)
+            else:
+                automated = bool(c) and c.level == "automated"
+            if not node_rs:
+                continue
+            result, progress, notes = _ciso_verdict(node_rs, automated, lang)
+            if c and c.left and not els:
+                notes.append("preuve: left to the auditor: " + "; ".join(f"{e.id} {e.text}" for e in c.left))
+            rows.append({
+                "urn": node["urn"],
+                "ref_id": node.get("ref_id", ""),
+                "assessable": "True",
+                "name": req.id if len(nodes) == 1 else f"{req.id} ({n}/{len(nodes)})",
+                "description": node["text"] or req.text,
+                "compliance_result": result,
+                "requirement_progress": progress,
+                "observations": "\n".join(notes),
+            })
     return rows
 
 
 def write_ciso_csv(path: Path, results: list[dict], coverage: list[Coverage], lang: str) -> None:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, delimiter=";", lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")  # commas: its importer reads no other
     w.writeheader()
     w.writerows(deep(ciso_rows(results, coverage, lang)))  # control characters from targets made visible
     path.write_text(buf.getvalue(), encoding="utf-8")
