@@ -200,7 +200,7 @@ def _hello(ep: Endpoint, version: str, suites: list[int], **kw: Any) -> bytes:
 async def _preflight(p: _Probe) -> H.Flight:
     hello = H.client_hello(H.TLS12, [*TLS13, *LEGACY], server_name=p.ep.sni_sent,
                            supported_versions=(H.TLS13, H.TLS12, H.TLS11, H.TLS10))
-    flight = await p.exchange("preflight (TLS 1.0 to 1.3, every suite)", hello, want_flight=False)
+    flight = await p.exchange("preflight (TLS 1.0 to 1.3, every suite)", hello)
     if flight.not_tls is not None:
         raise ObservationError(f"{p.ep.label}: the server does not speak TLS (non-TLS answer to a ClientHello)")
     return flight
@@ -234,22 +234,24 @@ async def _ssl2(p: _Probe) -> list[str]:
     return sorted(SSL2[s] for s in specs if s in SSL2)
 
 
-async def _groups(p: _Probe, highest: str) -> dict:
+async def _groups(p: _Probe, highest: str, ecdsa: bool) -> dict:
     """Curves at the highest version (as sslyze: tested there only).
 
-    TLS 1.3, by elimination: offer every remaining curve with an empty key share; the HelloRetryRequest names
-    the one the server wants; remove it, repeat. TLS <= 1.2, one probe per curve offered alone with the ECDHE
-    suites: elimination would be wrong there, because an ECDSA certificate's curve must be among the client's
-    (RFC 8422 5.1): once P-256 is eliminated, an ECDSA P-256 server refuses everything and the curves it ranks
-    lower would be missed. Offered alone, a curve other than the certificate's is refused by such a server,
-    exactly as sslyze reports it."""
+    By elimination: offer every remaining curve (TLS 1.3: with an empty key share, the HelloRetryRequest names
+    the one the server wants; TLS <= 1.2: with the ECDHE suites, the ServerKeyExchange names it), remove it,
+    repeat. Except at TLS <= 1.2 with an ECDSA certificate: its curve must be among the client's (RFC 8422
+    5.1), so once it is eliminated the server refuses everything and the curves it ranks lower would be
+    missed; there, one probe per curve offered alone (a curve other than the certificate's is then refused,
+    exactly as sslyze reports it)."""
     supported: list[str] = []
-    if highest == "TLSv1.3":
+    if highest == "TLSv1.3" or not ecdsa:
         remaining = list(H.GROUPS)
+        tls13 = highest == "TLSv1.3"
         while remaining:
-            flight = await p.exchange(f"{highest} groups, {len(remaining)} offered",
-                                      _hello(p.ep, highest, list(TLS13), groups=remaining, key_share=False))
-            group = flight.group()
+            hello = _hello(p.ep, highest, list(TLS13), groups=remaining, key_share=False) if tls13 else _hello(
+                p.ep, highest, _ECDHE_SUITES, groups=remaining)
+            flight = await p.exchange(f"{highest} groups, {len(remaining)} offered", hello)
+            group = flight.group() if tls13 else (H.ske_group(flight.key_exchange) if flight.key_exchange else None)
             if not flight.hello or group not in remaining:
                 break
             supported.append(H.GROUPS[group])
@@ -263,7 +265,21 @@ async def _groups(p: _Probe, highest: str) -> dict:
         accepted = await asyncio.gather(*(alone(g) for g in H.GROUPS))
         supported = [H.GROUPS[g] for g, ok in zip(H.GROUPS, accepted, strict=True) if ok]
     return {"supported": sorted(supported), "rejected": sorted(set(H.GROUPS.values()) - set(supported)),
-            "ecdh_supported": bool(supported), "preference": supported if highest == "TLSv1.3" else None}
+            "ecdh_supported": bool(supported), "preference": None if ecdsa and highest != "TLSv1.3" else supported}
+
+
+def _ecdsa(flight: H.Flight) -> bool:
+    """Does the (TLS <= 1.2) flight present an EC certificate? Unknown counts as yes: the safe, slower path."""
+    if not flight.certificates:
+        return True
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        key = x509.load_der_x509_certificate(flight.certificates[0]).public_key()
+        return isinstance(key, ec.EllipticCurvePublicKey)
+    except ValueError:
+        return True
 
 
 async def _fallback(p: _Probe, accepted: list[str]) -> bool | None:
@@ -293,7 +309,7 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     enumerations = [asyncio.ensure_future(_enumerate(p, v)) for v in legacy_versions]
     ssl2 = asyncio.ensure_future(_ssl2(p))
     highest = H.VERSION_NAMES.get(preflight.version or 0) if preflight.hello else None
-    groups_task = asyncio.ensure_future(_groups(p, highest)) if highest else None
+    groups_task = asyncio.ensure_future(_groups(p, highest, _ecdsa(preflight))) if highest else None
     try:
         results = dict(zip(legacy_versions, await asyncio.gather(*enumerations), strict=True))
         ssl2_specs = await ssl2
@@ -314,7 +330,8 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
         raw.update(handshakes=len(p.log), probes=p.log)
         return facts, raw
     if groups is None:  # preflight failed but some version answered (e.g. SSLv3 only): probe there
-        groups = await _groups(p, [v for v in accepted if v != "SSLv2"][-1]) if accepted != ["SSLv2"] else None
+        below = [v for v in accepted if v != "SSLv2"]
+        groups = await _groups(p, below[-1], _ecdsa(results[below[-1]]["picks"][0])) if below else None
 
     # side requests: fallback, renegotiation, HTTP and (TLS 1.3 only) the chain, concurrently
     below13 = [v for v in accepted if v not in ("SSLv2", "TLSv1.3")]
