@@ -3,6 +3,8 @@ and the schemas and resolution rules of the other consumers. No lab: the writers
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from preuve.report.exports import write_ciso_csv
@@ -63,3 +65,247 @@ def test_the_old_semicolon_csv_is_what_the_importer_drops(tmp_path):
     nodes = ciso.library()
     ciso.reconcile(ciso.load_records(parent.encode()), nodes)
     assert [n.assessable for n in nodes if n.assessment] == [False]  # lands on the non-assessable parent
+
+
+# --- JUnit: where GitLab and Jenkins look for attachments, and the inventory line ---------------------------------
+
+def junit_xsd_with_extensions(tmp: Path) -> Path:
+    """Jenkins' junit-10.xsd plus the three attributes preuve adds: `file` and `line` on <testcase> (GitLab's
+    parser, mikepenz/action-junit-report, Testmo) and `skipped` on <testsuites> (GitLab, Testmo)."""
+    text = (FIXTURES / "junit-10.xsd").read_text()
+    case = '<xs:attribute name="group" type="xs:string"/>'
+    errors = '<xs:attribute name="errors" type="xs:string" />'
+    root = text.rindex(errors)  # the last one is <testsuites>' own
+    assert case in text and text.index('<xs:element name="testsuites">') < root
+    text = text[:root] + errors + '<xs:attribute name="skipped" type="xs:string" />' + text[root + len(errors):]
+    text = text.replace(case, case + '<xs:attribute name="file" type="xs:string"/>'
+                                     '<xs:attribute name="line" type="xs:string"/>')
+    out = tmp / "junit-10-extended.xsd"
+    out.write_text(text)
+    return out
+
+
+def _attachments(case: ET.Element) -> list[str]:
+    text = (case.findtext("system-out") or "")
+    return [line[len("[[ATTACHMENT|"):-2] for line in text.splitlines() if line.startswith("[[ATTACHMENT|")]
+
+
+def _gitlab_resolves(project: Path, case: ET.Element) -> bool:
+    """GitLab (lib/gitlab/ci/parsers/test/junit.rb): the first [[ATTACHMENT|…]] of system-out only, a path
+    relative to the project directory, shown as a job artifact link."""
+    found = _attachments(case)
+    return bool(found) and not found[0].startswith("/") and (project / found[0]).is_file()
+
+
+def _jenkins_resolves(workspace: Path, case: ET.Element) -> bool:
+    """Jenkins junit-attachments: every [[ATTACHMENT|…]], relative to the workspace (or absolute)."""
+    found = _attachments(case)
+    return bool(found) and all((workspace / p).is_file() for p in found)
+
+
+def test_junit_attachments_resolve_from_the_ci_project_root(tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET_
+
+    from preuve.report.junit import write_junit
+    from preuve.results.model import Result
+
+    project = tmp_path / "project"
+    run = synthetic_run.run_dir(project)
+    monkeypatch.chdir(project)  # preuve runs in the CI project directory
+    results = [Result.model_validate(json.loads(x)) for x in (run / "results.jsonl").read_text().splitlines()]
+    info = json.loads((run / "run.json").read_text())
+    write_junit(results, run / "junit.xml", info)
+    cases = [c for c in ET_.parse(run / "junit.xml").getroot().iter("testcase")]
+    assert cases and all(_gitlab_resolves(project, c) and _jenkins_resolves(project, c) for c in cases)
+    assert _attachments(cases[0])[0].startswith("reports/run-1/observations/")
+    # the defect: paths relative to the run directory resolve from neither project root
+    write_junit(results, tmp_path / "old.xml", info, prefix="", run_dir=run)
+    old = list(ET_.parse(tmp_path / "old.xml").getroot().iter("testcase"))
+    assert not any(_gitlab_resolves(project, c) or _jenkins_resolves(project, c) for c in old)
+    # an explicit prefix, for a run moved as an artifact to another folder
+    write_junit(results, tmp_path / "moved.xml", info, prefix="artifacts/preuve/", run_dir=run)
+    moved = next(ET_.parse(tmp_path / "moved.xml").getroot().iter("testcase"))
+    assert _attachments(moved)[0].startswith("artifacts/preuve/observations/")
+
+
+def test_junit_cases_point_at_the_inventory_line_and_times_match_the_run(tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET_
+
+    import xmlschema
+
+    from preuve.report.junit import write_junit
+    from preuve.results.model import Result
+
+    run = synthetic_run.run_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    results = [Result.model_validate(json.loads(x)) for x in (run / "results.jsonl").read_text().splitlines()]
+    info = json.loads((run / "run.json").read_text())
+    write_junit(results, run / "junit.xml", info)
+    root = ET_.parse(run / "junit.xml").getroot()
+    for case in root.iter("testcase"):
+        target = case.get("name").split("[", 1)[1][:-1]
+        assert (case.get("file"), case.get("line")) == ("inventories/prod.yaml", str(synthetic_run.LINES[target]))
+    lines = synthetic_run.INVENTORY.splitlines()
+    assert lines[synthetic_run.LINES["beta"] - 1] == "  - name: beta"
+    assert root.get("skipped") == str(sum(r.status in ("waived", "not_applicable") for r in results))
+    assert float(root.get("time")) == 42.0  # ended_at - started_at of run.json
+    suites = list(root.iter("testsuite"))
+    assert all(0 <= float(s.get("time")) <= 42.0 for s in suites)  # concurrent checks: a span, not a sum
+    assert sum(float(c.get("time")) for c in root.iter("testcase")) > 42.0  # …which the sum would exceed
+    xmlschema.XMLSchema(junit_xsd_with_extensions(tmp_path)).validate(run / "junit.xml")
+    write_junit(results, tmp_path / "strict.xml", info, run_dir=run, strict=True)
+    xmlschema.XMLSchema(FIXTURES / "junit-10.xsd").validate(tmp_path / "strict.xml")
+
+
+# --- SARIF ----------------------------------------------------------------------------------------------------------
+
+def test_sarif_validates_and_points_at_the_inventory_line(tmp_path):
+    from jsonschema import Draft4Validator
+
+    from preuve.report.sarif import sarif
+
+    run = synthetic_run.run_dir(tmp_path)
+    results = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    doc = sarif(results, json.loads((run / "run.json").read_text()), run, "en", all_results=True)
+    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+    validator = Draft4Validator(schema)
+    assert [e.message for e in validator.iter_errors(doc)] == []
+    bad = json.loads(json.dumps(doc))
+    bad["runs"][0]["results"][0]["kind"] = "waived"  # the validator does catch a wrong document
+    assert list(validator.iter_errors(bad))
+    out = doc["runs"][0]["results"]
+    assert len(out) == len(results)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    for res in out:
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"] and rules[res["ruleIndex"]]["help"]["text"]
+        loc = res["locations"][0]["physicalLocation"]
+        target = res["locations"][0]["logicalLocations"][0]["name"]
+        assert loc["artifactLocation"] == {"uri": "inventories/prod.yaml", "uriBaseId": "%SRCROOT%"}
+        assert loc["region"]["startLine"] == synthetic_run.LINES[target]
+        status = res["properties"]["status"]
+        assert res["kind"] == {"fail": "fail", "waived": "fail", "error": "open", "pass": "pass",
+                               "not_applicable": "notApplicable"}[status]
+        assert (res["level"] != "none") == (status in ("fail", "waived"))
+        assert ("suppressions" in res) == (status == "waived")  # waived: not met, risk accepted by its waiver
+    default = sarif(results, json.loads((run / "run.json").read_text()), run, "en")["runs"][0]["results"]
+    assert {r["properties"]["status"] for r in default} == {"fail", "waived", "error"}
+
+
+# --- OSCAL 1.1.3 ----------------------------------------------------------------------------------------------------
+
+def oscal_validator():
+    import regex
+    from jsonschema import Draft7Validator, FormatChecker, validators
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator, patrn, instance, schema):  # OSCAL's token pattern uses \p{L}: Python's re lacks it
+        if validator.is_type(instance, "string") and not regex.search(patrn, instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    schema = json.loads((FIXTURES / "oscal-1.1.3_assessment-results_schema.json").read_text())
+    cls = validators.extend(Draft7Validator, {"pattern": pattern})
+    return cls(schema, format_checker=FormatChecker())
+
+
+def _oscal_doc(tmp_path: Path) -> tuple[dict, list[dict], Path]:
+    from preuve.report.exports import oscal
+
+    run = synthetic_run.run_dir(tmp_path)
+    results = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    info = json.loads((run / "run.json").read_text())
+    return oscal(results, info, run_coverage(info, results)), results, run
+
+
+def test_oscal_1_1_3_one_finding_per_control_and_import_ap_resolves(tmp_path):
+    doc, results, run = _oscal_doc(tmp_path)
+    assert [f"{e.json_path}: {e.message[:200]}" for e in oscal_validator().iter_errors(doc)] == []
+    ar = doc["assessment-results"]
+    assert ar["metadata"]["oscal-version"] == "1.1.3"
+    findings = ar["results"][0]["findings"]
+    controls = [f["target"]["target-id"] for f in findings]
+    assert len(controls) == len(set(controls))  # one per control: never satisfied and not-satisfied at once
+    judged = {q for r in results if r["status"] in ("pass", "fail", "waived") for q in r["requirements"]}
+    assert set(controls) == {f"snc-{q}" for q in judged}
+    for f in findings:
+        q = f["target"]["target-id"][4:]
+        statuses = {r["status"] for r in results if q in r["requirements"]}
+        failing = statuses & {"fail", "waived"}
+        assert (f["target"]["status"]["state"] == "not-satisfied") == bool(failing)
+        if failing == {"waived"}:
+            assert f["target"]["status"]["reason"] == "waived"
+    obs = {o["uuid"] for o in ar["results"][0]["observations"]}
+    assert all(o["observation-uuid"] in obs for f in findings for o in f["related-observations"])
+    # import-ap: a reference inside the document, to a resource whose links are files of the run
+    href = ar["import-ap"]["href"]
+    res = next(r for r in ar["back-matter"]["resources"] if f"#{r['uuid']}" == href)
+    inv = next(link for link in res["rlinks"] if link["href"] == "inputs/inventory.yaml")
+    assert (run / inv["href"]).is_file()
+
+
+def test_oscal_loads_with_compliance_trestle(tmp_path):
+    """compliance-trestle pins paramiko==5.0.0 and jinja2==3.1.6 exactly, so it is not in the dev extra (it
+    would choose preuve's SSH library); give it its own interpreter: PREUVE_TRESTLE_PYTHON=/path/to/python."""
+    import os
+    import subprocess
+
+    import pytest
+
+    python = os.environ.get("PREUVE_TRESTLE_PYTHON")
+    if not python:
+        pytest.skip("PREUVE_TRESTLE_PYTHON names no interpreter with compliance-trestle installed")
+    doc, _, _ = _oscal_doc(tmp_path)
+    path = tmp_path / "ar.json"
+    path.write_text(json.dumps(doc))
+    code = ("import pathlib, sys; from trestle.oscal.assessment_results import AssessmentResults; "
+            "ar = AssessmentResults.oscal_read(pathlib.Path(sys.argv[1])); "
+            "print(len(ar.results[0].findings), ar.metadata.oscal_version.root.root)")
+    proc = subprocess.run([python, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    count, version = proc.stdout.split()
+    assert int(count) == len(doc["assessment-results"]["results"][0]["findings"]) and version == "1.1.3"
+
+
+# --- Prowler --------------------------------------------------------------------------------------------------------
+
+def test_prowler_crosswalk_lands_on_prowler_ids(tmp_path):
+    import yaml
+
+    from preuve.report.prowler import crosswalk, prowler_id
+
+    ids = set((FIXTURES / "prowler" / "secnumcloud_3.2_ids.txt").read_text().split())
+    ours = [q["id"] for q in yaml.safe_load((Path(__file__).parent.parent / "preuve" / "data" /
+                                             "secnumcloud-3.2.yaml").read_text())["requirements"]]
+    assert {prowler_id(q) for q in ours} == ids  # every preuve item has a Prowler section, every section an item
+    assert prowler_id("11.2.1.a") == prowler_id("11.2.2.j") == "11.2" and prowler_id("18.2.1.b") == "18.2"
+    results = synthetic_run.results()
+    rows = {r["Id"]: r for r in crosswalk(results)["Requirements"]}
+    assert set(rows) <= ids
+    mfa = [r for r in results if "9.6.f" in r["requirements"]]
+    assert rows["9.6"]["Status"] == ("FAIL" if any(r["status"] in ("fail", "waived") for r in mfa) else "PASS")
+    assert "9.6.f" in rows["9.6"]["PreuveRequirements"]
+
+
+# --- diff -----------------------------------------------------------------------------------------------------------
+
+def test_diff_names_error_to_fail_newly_observed_not_a_regression(tmp_path):
+    from preuve.results.diff import diff_runs, summary_lines
+    from tests.conftest import preuve
+
+    a = synthetic_run.run_dir(tmp_path / "a")
+    b = synthetic_run.run_dir(tmp_path / "b")
+    rs = [json.loads(x) for x in (a / "results.jsonl").read_text().splitlines()]
+    seen = next(r for r in rs if r["status"] == "error")
+    rs_b = [{**r, "status": "fail"} if r is seen else r for r in rs]
+    (b / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rs_b))
+    d = diff_runs(a, b)
+    key = (seen["check_id"], seen["target"]["name"])
+    assert [(r["check_id"], r["target"]) for r in d["newly_observed"]] == [key]
+    assert d["new_failures"] == [] and d["counts"]["regressions"] == 0
+    assert any("NEWLY OBSERVED" in line for line in summary_lines(d, "en"))
+    assert preuve("diff", a, b).returncode == 0  # no regression: the probe changed, not the target
+    # the same target going pass -> fail is a regression (exit 1)
+    ok = next(r for r in rs if r["status"] == "pass")
+    rs_c = [{**r, "status": "fail"} if r is ok else r for r in rs]
+    (b / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rs_c))
+    assert diff_runs(a, b)["counts"]["regressions"] == 1
+    assert preuve("diff", a, b).returncode == 1

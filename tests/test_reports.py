@@ -16,10 +16,19 @@ pytestmark = pytest.mark.lab
 XSD = Path(__file__).parent / "fixtures" / "junit-10.xsd"
 
 
-def test_junit_validates_against_jenkins_xsd(lab_run):
+def test_junit_validates_against_jenkins_xsd(lab_run, tmp_path):
+    """junit.xml adds what GitLab and mikepenz read (`file`/`line` on cases, `skipped` on the root) to what
+    junit-10.xsd allows, nothing else; `preuve export --strict` leaves them out for Jenkins' xunit plugin."""
     import xmlschema
 
-    xmlschema.XMLSchema(XSD).validate(lab_run.out / "junit.xml")
+    from tests.test_outputs_consumers import junit_xsd_with_extensions
+
+    xmlschema.XMLSchema(junit_xsd_with_extensions(tmp_path)).validate(lab_run.out / "junit.xml")
+    strict = tmp_path / "strict.xml"
+    proc = preuve("export", lab_run.out, "--format", "junit", "--strict", "-o", strict)
+    assert proc.returncode == 0, proc.stderr
+    xmlschema.XMLSchema(XSD).validate(strict)
+    assert not xmlschema.XMLSchema(XSD).is_valid(lab_run.out / "junit.xml")  # the extensions are real
 
 
 def test_junit_cases_are_unique_and_carry_the_verdict(lab_run):
@@ -33,7 +42,7 @@ def test_junit_cases_are_unique_and_carry_the_verdict(lab_run):
     failure = case.find("failure")
     assert failure is not None and "observé" in failure.text and "attendu" in failure.text
     out = case.find("system-out").text
-    assert "[[ATTACHMENT|observations/tls/tls-weak.json]]" in out
+    assert "observations/tls/tls-weak.json]]" in out and "[[ATTACHMENT|" in out  # prefixed: see test_outputs_*
     r = lab_run.result("TLS-VERSIONS", "tls-weak")
     assert r["evidence"][0]["sha256"] in out
     assert int(root.get("failures")) == sum(r["status"] == "fail" for r in lab_run.results)

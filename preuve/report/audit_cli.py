@@ -174,6 +174,52 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+EXPORTS = ("junit", "sarif", "oscal", "ciso", "prowler")
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    """One output regenerated from a run, outside it (the run and its manifest stay as sealed): another path
+    prefix for JUnit attachments, SARIF with every result, another language."""
+    run_dir = Path(a.run)
+    if not (run_dir / "results.jsonl").is_file() or not (run_dir / "run.json").is_file():
+        print(f"preuve export: {run_dir}: not a run directory (no results.jsonl or run.json)", file=sys.stderr)
+        return int(Exit.USAGE)
+    out = Path(a.out)
+    try:
+        lines = (run_dir / "results.jsonl").read_text().splitlines()
+        results = [json.loads(x) for x in lines if x.strip()]
+        run = json.loads((run_dir / "run.json").read_text())
+        if a.format == "junit":
+            from preuve.report.junit import write_junit
+            from preuve.results.model import Result
+
+            write_junit([Result.model_validate(r) for r in results], out, run, prefix=a.attachment_prefix,
+                        run_dir=run_dir, inventory_uri=a.inventory_uri, strict=a.strict)
+        elif a.format == "sarif":
+            from preuve.report.sarif import write_sarif
+
+            write_sarif(out, run_dir, a.lang, a.all_results, a.inventory_uri)
+        elif a.format == "prowler":
+            from preuve.report.prowler import write_prowler
+
+            write_prowler(out, results)
+        else:
+            from preuve.report.exports import write_ciso_csv, write_oscal
+            from preuve.report.html import run_coverage
+
+            cov = run_coverage(run, results)
+            if a.format == "oscal":
+                write_oscal(out, results, run, cov, a.lang)
+            else:
+                write_ciso_csv(out, results, cov, a.lang)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        print(f"preuve export: {run_dir} is not readable as preuve wrote it ({type(exc).__name__}: "
+              f"{str(exc)[:200]}); check it with `preuve verify`", file=sys.stderr)
+        return int(Exit.INTEGRITY)
+    print(out)
+    return 0
+
+
 def cmd_coverage(a: argparse.Namespace) -> int:
     """Every requirement of the referential (278), its level computed from the elements the profile's checks
     evidence, and for a partial one the elements left to the auditor."""
@@ -245,6 +291,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("-o", "--out", help="output file (default: <run>-report.<lang>.html next to the run)")
     r.add_argument("--lang", default="fr", choices=["fr", "en"])
     r.set_defaults(func=cmd_report)
+
+    e = sub.add_parser("export", help="regenerate one output of a run elsewhere: junit, sarif, oscal, ciso, prowler")
+    e.add_argument("run")
+    e.add_argument("--format", required=True, choices=EXPORTS)
+    e.add_argument("-o", "--out", required=True, help="file to write (outside the run: its manifest stays valid)")
+    e.add_argument("--lang", default="fr", choices=["fr", "en"])
+    e.add_argument("--attachment-prefix", metavar="P",
+                   help="junit: put P before evidence paths (default: the run directory relative to the current "
+                        "directory; '' for paths relative to the run)")
+    e.add_argument("--inventory-uri", metavar="PATH",
+                   help="junit/sarif: the inventory's path in the repository (default: as given to preuve run)")
+    e.add_argument("--strict", action="store_true",
+                   help="junit: only what Jenkins' junit-10.xsd allows (no file/line, no skipped on the root)")
+    e.add_argument("--all-results", action="store_true", help="sarif: passes and not-applicable too")
+    e.set_defaults(func=cmd_export)
 
     c = sub.add_parser("coverage", help="which SecNumCloud 3.2 requirements a profile automates, partly or not")
     c.add_argument("profile")

@@ -64,9 +64,12 @@ class Trail:
         self.run = run
 
     def write_derived(self) -> None:
-        """diff.json (against the previous run), report.html, OSCAL assessment-results, CISO Assistant CSV."""
+        """diff.json (against the previous run), report.html, OSCAL assessment-results, CISO Assistant CSV, SARIF,
+        the Prowler crosswalk."""
         from preuve.report.exports import CSV_FILE, OSCAL_FILE, write_ciso_csv, write_oscal
         from preuve.report.html import run_coverage, write_report
+        from preuve.report.prowler import PROWLER_FILE, write_prowler
+        from preuve.report.sarif import SARIF_FILE, write_sarif
         from preuve.results.diff import diff_runs
 
         if self.previous is not None and (self.previous / "results.jsonl").is_file():
@@ -82,6 +85,8 @@ class Trail:
         write_report(self.out, self.lang)
         write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
         write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
+        write_sarif(self.out / SARIF_FILE, self.out, self.lang)
+        write_prowler(self.out / PROWLER_FILE, results)
 
     def seal(self) -> None:
         """After MANIFEST.sha256: sign it (optional), then append the run to the scope's ledger."""

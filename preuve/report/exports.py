@@ -17,7 +17,7 @@ from preuve import __version__, yamlio
 from preuve.report.coverage import Coverage, requirements
 from preuve.report.textsafe import deep
 
-OSCAL_VERSION = "1.0.4"  # the version of the vendored schema tests/fixtures/oscal_assessment-results_schema.json
+OSCAL_VERSION = "1.1.3"  # the vendored schema tests/fixtures/oscal-1.1.3_assessment-results_schema.json
 OSCAL_FILE = "oscal-assessment-results.json"
 CSV_FILE = "ciso-assistant.csv"
 NS = "https://github.com/preuve/preuve/ns/oscal"  # our own props live in our namespace, not NIST's
@@ -40,6 +40,61 @@ def control_id(req: str) -> str:
     return f"snc-{req}"
 
 
+JUDGED = ("pass", "fail", "waived")
+
+
+def _finding(rid: str, req: str, pairs: list[tuple[dict[str, Any], str]], level: dict[str, str],
+             shows: dict[tuple[str, str], list[str]], left: dict[str, list[str]], lang: str) -> dict[str, Any]:
+    """One finding per control per run, aggregating every result that bears on it (never a satisfied and a
+    not-satisfied finding for the same control). not-satisfied when any result fails or is waived (reason
+    `waived` when every failing result is: a waiver accepts the risk, it does not meet the control); satisfied
+    otherwise, with reason `partial` when the checks show only some elements of the requirement (listed, with
+    those left to the auditor) or some result is an error."""
+    rs = [r for r, _ in pairs]
+    failing = [r for r in rs if r["status"] in ("fail", "waived")]
+    errors = [r for r in rs if r["status"] == "error"]
+    lvl = level.get(req, "manual")
+    if failing:
+        state = "not-satisfied"
+        reason = "waived" if all(r["status"] == "waived" for r in failing) else "fail"
+    else:
+        state = "satisfied"
+        reason = "automated" if lvl == "automated" and not errors else "partial"
+    shown = sorted({e for r in rs if r["status"] in JUDGED for e in shows.get((r["check_id"], req), [])})
+    counts = {k: sum(r["status"] == k for r in rs) for k in ("pass", "fail", "waived", "error", "not_applicable")}
+    props = [_prop("requirement-coverage", lvl),
+             *[_prop(f"results-{k.replace('_', '-')}", v) for k, v in counts.items() if v],
+             *[_prop("evidences-element", e) for e in shown],
+             *[_prop("left-to-auditor", e) for e in left.get(req, [])],
+             *[_prop("finding-id", r["finding_id"]) for r in failing]]
+    for r in failing:
+        if r.get("waiver"):
+            w = r["waiver"]
+            props.append(_prop("waiver", f"{w['id']} ({w['approver']}, {w['expires']}) {r['finding_id']}"))
+    worst = failing or errors or [r for r in rs if r["status"] in JUDGED]
+    desc = "\n".join(f"{r['finding_id']} {r['status']} {r['check_id']}[{r['target']['name']}]: {r['message'][lang]}"
+                     for r in worst[:50])
+    if len(worst) > 50:
+        desc += f"\n… {len(worst) - 50} more (see the observations)"
+    f: dict[str, Any] = {
+        "uuid": _uuid(rid, "finding", req),
+        "title": f"{req} {requirement_title(req)}".strip(),
+        "description": desc,
+        "props": props,
+        "target": {"type": "objective-id", "target-id": control_id(req), "status": {"state": state, "reason": reason}},
+        "related-observations": [{"observation-uuid": o} for _, o in pairs],
+    }
+    if any(r.get("waiver") for r in failing):
+        f["remarks"] = "\n".join(f"{r['waiver']['id']}: {r['waiver']['justification']}" for r in failing
+                                 if r.get("waiver"))
+    return f
+
+
+def requirement_title(req: str) -> str:
+    q = requirements().get(req)
+    return q.title if q else ""
+
+
 def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Coverage], lang: str = "fr") -> dict:
     rid = run["run_id"]
     tool = _uuid(rid, "tool")
@@ -51,8 +106,10 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
         for element, by in c.evidenced.items():
             for check_id, _why in by:
                 shows.setdefault((check_id, c.requirement.id), []).append(element)
+    left = {c.requirement.id: [e.id for e in c.left] for c in coverage}
+    by_control: dict[str, list[tuple[dict[str, Any], str]]] = {}
     items: dict[str, str] = {}
-    observations, findings, resources = [], [], []
+    observations, resources = [], []
     evidence_uuid: dict[str, str] = {}
     for r in results:
         t = r["target"]
@@ -88,26 +145,10 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
                 for ev in r["evidence"]
             ]
         observations.append(obs)
-        if r["status"] not in ("pass", "fail", "waived"):  # error / not applicable: an observation, no finding
-            continue
-        state = "satisfied" if r["status"] == "pass" else "not-satisfied"
         for req in r["requirements"]:
-            f = {
-                "uuid": _uuid(rid, "finding", r["finding_id"], req),
-                "title": f"{r['finding_id']} {req} {r['title'][lang]}",
-                "description": r["message"][lang],
-                "props": [_prop("finding-id", r["finding_id"]), _prop("severity", r["severity"]),
-                          _prop("requirement-coverage", level.get(req, "manual")),
-                          *[_prop("evidences-element", e) for e in shows.get((r["check_id"], req), [])]],
-                "target": {"type": "objective-id", "target-id": control_id(req),
-                           "status": {"state": state, "reason": r["status"]}},
-                "related-observations": [{"observation-uuid": obs_id}],
-            }
-            if r.get("waiver"):
-                w = r["waiver"]
-                f["props"].append(_prop("waiver", f"{w['id']} ({w['approver']}, {w['expires']})"))
-                f["remarks"] = w["justification"]
-            findings.append(f)
+            by_control.setdefault(req, []).append((r, obs_id))
+    findings = [_finding(rid, req, pairs, level, shows, left, lang) for req, pairs in by_control.items()
+                if any(r["status"] in JUDGED for r, _ in pairs)]  # an error or a not-applicable alone: no finding
     plan = _uuid(rid, "plan")
     # controls some result judged (pass, fail, waived): an error or a not-applicable reviewed nothing
     reviewed = sorted({q for r in results if r["status"] in ("pass", "fail", "waived") for q in r["requirements"]})
@@ -140,6 +181,11 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
     resources.append({
         "uuid": plan,
         "title": "Assessment plan: continuous assessment, no separate plan document",
+        "rlinks": [  # the plan's two inputs, as copied into the run directory (resolvable, hashed)
+            {"href": "inputs/inventory.yaml", "media-type": "application/yaml",
+             "hashes": [{"algorithm": "SHA-256", "value": run["inventory"]["sha256"]}]},
+            *([{"href": f"inputs/profile/{p['file']}", "media-type": "application/yaml"}] if p.get("file") else []),
+        ],
         "description": f"The plan is the profile {p['id']} {p['version']} (sha256 {p['sha256']}) and the inventory "
                        f"(sha256 {run['inventory']['sha256']}), both copied under inputs/ in the run directory.",
     })

@@ -54,6 +54,13 @@ T = {
         "pass": "conforme", "fail": "non conforme", "error": "erreur", "not_applicable": "non applicable",
         "waived": "dérogation", "manual": "non évalué (manuel)",
         "trend": "Évolution depuis l'exécution précédente",
+        "posture": "Posture par chapitre (résultats)",
+        "trend_chart": "Tendance des exécutions du registre (même profil)",
+        "filters": "Filtrer", "all": "tout", "by_status": "statut", "by_chapter": "chapitre", "by_target": "cible",
+        "count_note": "Chaque résultat est compté une fois, dans le chapitre de sa première exigence (celle de sa "
+        "suite JUnit) ; un résultat qui sert plusieurs exigences les cite toutes. Les lignes s'additionnent au total.",
+        "newly_observed": "nouvellement observées (erreur → échec)",
+        "fr_only": "Texte du référentiel, publié en français.",
         "no_previous": "Première exécution de ce profil dans ce périmètre : pas de comparaison.",
         "previous": "Exécution précédente", "current": "Cette exécution",
         "new_failures": "nouvelles non-conformités", "fixed": "corrigées", "persisting": "persistantes",
@@ -98,6 +105,12 @@ T = {
         "changed_observed": "changed observed values", "new_errors": "new errors", "regressions": "regressions",
         "profile_changed": "The profile changed (differences it explains are not regressions):",
         "critical": "Non-conformities, most critical first", "none": "None.",
+        "posture": "Posture per chapter (results)", "trend_chart": "Trend across the runs of the ledger (same profile)",
+        "filters": "Filter", "all": "all", "by_status": "status", "by_chapter": "chapter", "by_target": "target",
+        "count_note": "Each result is counted once, in the chapter of its first requirement (the one naming its JUnit "
+        "suite); a result serving several requirements lists them all. The rows add up to the total.",
+        "newly_observed": "newly observed (error → fail)",
+        "fr_only": "Text of the referential, published in French.",
         "sheets": "Finding sheets", "finding": "Finding", "requirement": "Requirement", "target": "Target",
         "observed": "Observed", "expected": "Expected", "evidence": "Evidence", "severity": "Severity",
         "remediation": "Remediation", "waiver": "Waiver", "status": "Status", "check": "Check",
@@ -155,13 +168,22 @@ def checks_run(run: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, 
 
 
 def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[str, Any]]:
+    """Counts per chapter that add up to the run's total: each result once, in the chapter of its first
+    requirement (see preuve/report/charts.py); results of a signal check with no requirement in a row of their own."""
+    from preuve.report.charts import NO_CHAPTER, chapter_of
+
     rows: dict[str, dict[str, Any]] = {
         ch: {"id": ch, "title": names, **{s: 0 for s in SHOWN}, "manual": 0} for ch, names in CHAPTERS.items()
     }
     for r in results:
-        for ch in sorted({q.split(".")[0] for q in r["requirements"]}):
-            if ch in rows and r["status"] in SHOWN:
-                rows[ch][r["status"]] += 1
+        ch = chapter_of(r)
+        if ch not in rows:
+            rows[ch] = {"id": ch, "title": ("sans exigence (signal)", "no requirement (signal)"),
+                        **{s: 0 for s in SHOWN}, "manual": 0}
+        if r["status"] in SHOWN:
+            rows[ch][r["status"]] += 1
+    if NO_CHAPTER in rows:
+        rows[NO_CHAPTER] = rows.pop(NO_CHAPTER)  # last
     for c in cov:
         if c.level == "manual" and c.requirement.chapter in rows:
             rows[c.requirement.chapter]["manual"] += 1
@@ -182,9 +204,18 @@ def render(run_dir: Path, lang: str = "fr") -> str:
     ))
     template = _template()
     cov_sorted = sorted(cov, key=lambda c: chapter_key(c.requirement.id))
+    from preuve.report import charts
+
+    chapters = _chapters(results, cov)
+    li = 0 if lang == "fr" else 1
+    names = {ch["id"]: ch["title"][li] for ch in chapters}
+    labels = {**{s: T[lang][s] for s in SHOWN}, "posture": T[lang]["posture"], "trend_chart": T[lang]["trend_chart"]}
+    trend_points = charts.ledger_points(run_dir, run)
     return xml_text(template.render(  # no control character from a target reaches the browser
         t=T[lang], lang=lang, li=0 if lang == "fr" else 1, run=run, results=results, diff=diff,
-        chapters=_chapters(results, cov), shown=SHOWN, problems=problems,
+        chapters=chapters, shown=SHOWN, problems=problems,
+        posture_svg=charts.posture_svg(chapters, names, labels), trend_svg=charts.trend_svg(trend_points, labels),
+        trend_points=trend_points, filters=charts.filters(results),
         fails=[r for r in problems if r["status"] == "fail"], reqs=reqs, coverage=cov_sorted,
         cov_totals=totals(cov), levels=LEVELS, checks_run=checks_run(run, results),
         json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),

@@ -10,12 +10,14 @@ Written with ElementTree rather than junit-xml: junit-xml 1.9 is unmaintained an
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from preuve.judge.catalogue import requirement_chapter
+from preuve.report.locate import Locator, Where, run_prefix
 from preuve.report.textsafe import xml_text
 from preuve.results.model import Result
 
@@ -47,7 +49,7 @@ def _first(r: Result) -> str:
 NO_REQUIREMENT = "hors-exigence"
 
 
-def _case(r: Result) -> ET.Element:
+def _case(r: Result, prefix: str = "", where: Where | None = None) -> ET.Element:
     case = ET.Element(
         "testcase",
         {
@@ -56,6 +58,9 @@ def _case(r: Result) -> ET.Element:
             "time": f"{(r.duration_ms or 0) / 1000:.3f}",
         },
     )
+    if where:  # the inventory line that declared the target (GitLab, mikepenz/action-junit-report read them)
+        case.set("file", where.file)
+        case.set("line", str(where.line))
     fr, en = r.message["fr"], r.message["en"]
     if r.status == "fail":
         el = ET.SubElement(case, "failure", {"type": "NonConformite", "message": fr})
@@ -64,8 +69,9 @@ def _case(r: Result) -> ET.Element:
         el = ET.SubElement(case, "error", {"type": "ObservationImpossible", "message": fr})
         el.text = f"{fr}\n{en}"
     elif r.status in ("not_applicable", "waived", "manual"):
-        if r.status == "waived" and r.waiver:
-            msg = f"DEROGATION {r.waiver.id} (exp. {r.waiver.expires}, {r.waiver.approver}): {fr}"
+        if r.status == "waived" and r.waiver:  # a non-conformity whose risk is accepted: not met, not a failure
+            msg = (f"DEROGATION {r.waiver.id} (exp. {r.waiver.expires}, {r.waiver.approver}) : non-conformité "
+                   f"acceptée : {fr}")
         else:
             msg = f"{'NA' if r.status == 'not_applicable' else 'MANUEL'}: {fr}"
         ET.SubElement(case, "skipped", {"message": msg}).text = msg
@@ -88,8 +94,10 @@ def _case(r: Result) -> ET.Element:
     if r.waiver:
         props["waiver.id"] = r.waiver.id
     out += [f"[[PROPERTY|{k}={v}]]" for k, v in props.items()]
+    # GitLab keeps the first attachment only, resolved against the project directory; Jenkins' junit-attachments
+    # resolves against the workspace: both need the run directory in the path (`prefix`)
     for ev in r.evidence:
-        out += [f"[[ATTACHMENT|{ev.path}]]", f"[[PROPERTY|evidence.sha256={ev.path}:{ev.sha256}]]"]
+        out += [f"[[ATTACHMENT|{prefix}{ev.path}]]", f"[[PROPERTY|evidence.sha256={ev.path}:{ev.sha256}]]"]
     ET.SubElement(case, "system-out").text = "\n".join(out)
     return case
 
@@ -103,12 +111,42 @@ def _xml_safe(root: ET.Element) -> None:
             el.attrib[k] = xml_text(v)
 
 
-def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
+def _instant(s: str | None) -> float | None:
+    if not s:
+        return None
+    try:
+        return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _span(cases: list[Result], start: float | None, end: float | None) -> float:
+    """Wall-clock seconds from the first case's observation to the last one's end, within the run: checks run
+    concurrently, so the sum of case times can exceed the run's duration, a suite's span cannot."""
+    if start is None or end is None:
+        return sum((r.duration_ms or 0) for r in cases) / 1000
+    spans = [(b, b + (r.duration_ms or 0) / 1000) for r in cases if (b := _instant(r.collected_at)) is not None]
+    if not spans:
+        return 0.0
+    return max(0.0, min(max(e for _, e in spans), end) - max(min(b for b, _ in spans), start))
+
+
+def write_junit(results: list[Result], path: Path, run: dict[str, Any], *, prefix: str | None = None,
+                run_dir: Path | None = None, inventory_uri: str | None = None, strict: bool = False) -> None:
+    """`prefix` goes before each evidence path of [[ATTACHMENT|…]] (default: the run directory relative to the
+    current directory, the CI project root). `strict`: only what Jenkins' junit-10.xsd allows (its xunit plugin
+    validates against it), so no `file`/`line` on cases and no `skipped` on the root."""
+    run_dir = run_dir or path.parent
+    prefix = run_prefix(run_dir) if prefix is None else prefix
+    where = None if strict else Locator(run_dir, run, inventory_uri)
+    start, end = _instant(run.get("started_at")), _instant(run.get("ended_at"))
     by_chapter: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         by_chapter[requirement_chapter(_first(r))].append(r)
     root = ET.Element("testsuites", {"name": f"preuve {run['profile']['id']} {run['profile']['version']}"})
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    if start is not None and end is not None:
+        root.set("time", f"{max(0.0, end - start):.3f}")  # the run's own duration, as run.json records it
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     waived = sum(r.status == "waived" for r in results)
     for chapter in sorted(by_chapter, key=lambda c: int(c) if c.isdigit() else 99):
         cases = by_chapter[chapter]
@@ -124,7 +162,7 @@ def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
             {
                 "name": f"SecNumCloud 3.2 — {chapter}. {CHAPTERS.get(chapter, '')}".strip(),
                 **{k: str(v) for k, v in counts.items()},
-                "time": f"{sum((r.duration_ms or 0) for r in cases) / 1000:.3f}",
+                "time": f"{_span(cases, start, end):.3f}",
                 "timestamp": run["started_at"],
                 "hostname": run["scanner"]["hostname"],
                 "id": chapter,
@@ -143,11 +181,12 @@ def write_junit(results: list[Result], path: Path, run: dict[str, Any]) -> None:
         ):
             ET.SubElement(props, "property", {"name": k, "value": str(v)})
         for r in cases:
-            suite.append(_case(r))
+            suite.append(_case(r, prefix, where(r.target["kind"], r.target["name"]) if where else None))
         for k in totals:
             totals[k] += counts[k]
     for k, v in totals.items():
-        root.set(k, str(v))
+        if k != "skipped" or not strict:
+            root.set(k, str(v))
     _xml_safe(root)
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

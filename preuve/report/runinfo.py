@@ -32,6 +32,13 @@ def _commit() -> str | None:
         return None
 
 
+def _inventory_file(state: RunState) -> str:
+    """The inventory as given, relative to the current directory (the CI project root) when below it."""
+    from preuve.report.locate import _rel
+
+    return _rel(Path(state.inventory_src.path))
+
+
 def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, Any]:
     p, inv = state.profile, state.inventory
     return {
@@ -57,6 +64,7 @@ def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, An
         "inventory": {
             "name": inv.name,
             "sha256": state.inventory_src.sha256,
+            "file": _inventory_file(state),  # SARIF and JUnit point at its lines
             "targets": {k: len(v) for k, v in state.targets.items()},
         },
         "waivers": {

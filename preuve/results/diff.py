@@ -3,7 +3,10 @@ which observed values changed, what can no longer be observed, and what entered 
 
 A verdict that changed because the profile changed (a check newly selected, a threshold tightened) is listed
 with the profile change instead of as a regression, so nightly alerts fire on the infrastructure, not the ruler.
-Exit code of `preuve diff`: 1 when there is at least one regression, else 0.
+A target that went from `error` to `fail` is *newly observed*: the check could not see it before and now sees a
+non-conformity that was most likely already there; it is listed apart, never counted as a regression.
+Exit code of `preuve diff`: 1 when there is at least one regression (a new failure or a new error the profile does
+not explain), else 0, newly observed failures included (the run's own exit code still reports them).
 """
 
 from __future__ import annotations
@@ -109,13 +112,16 @@ def diff_runs(a: Path, b: Path) -> dict[str, Any]:
     checks_a, checks_b = {k[0] for k in xa}, {k[0] for k in xb}
     targets_a, targets_b = {k[1] for k in xa}, {k[1] for k in xb}
     out: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("new_failures", "fixed", "persisting", "changed_observed", "new_errors", "now_waived")
+        k: [] for k in ("new_failures", "newly_observed", "fixed", "persisting", "changed_observed", "new_errors",
+                        "now_waived")
     }
     for key in sorted(set(xa) | set(xb)):
         ra_, rb_ = xa.get(key), xb.get(key)
         sa, sb = (ra_ or {}).get("status"), (rb_ or {}).get("status")
         row = _row(key, ra_, rb_, change)
-        if sb == "fail" and sa != "fail":
+        if sb == "fail" and sa == "error":  # the probe changed, not (as far as anyone can tell) the target
+            out["newly_observed"].append(row)
+        elif sb == "fail" and sa != "fail":
             out["new_failures"].append(row)
         elif sa == "fail" and sb in ("pass", "not_applicable"):
             out["fixed"].append(row)
@@ -153,6 +159,7 @@ _WORDS = {
         "differ": "ATTENTION, PROFILS DIFFÉRENTS (PROFILES DIFFER) : {b} → {a} ; les deux exécutions ne mesurent pas "
         "la même chose, les écarts ci-dessous ne sont pas une tendance",
         "new_failures": "nouvelles non-conformités",
+        "newly_observed": "nouvellement observées (erreur → échec, pas une régression)",
         "fixed": "corrigées",
         "persisting": "persistantes",
         "changed_observed": "valeurs observées modifiées",
@@ -168,6 +175,7 @@ _WORDS = {
         "differ": "WARNING, PROFILES DIFFER: {b} → {a}; the two runs do not measure the same thing, the changes "
         "below are not a trend",
         "new_failures": "new non-conformities",
+        "newly_observed": "newly observed (error → fail, not a regression)",
         "fixed": "fixed",
         "persisting": "persisting",
         "changed_observed": "changed observed values",
@@ -188,11 +196,14 @@ def summary_lines(d: dict[str, Any], lang: str = "fr") -> list[str]:
     if differ:
         name = lambda p: f"{p['id']} {p['version']}"  # noqa: E731
         lines.insert(0, w["differ"].format(b=name(differ["before"]), a=name(differ["after"])))
-    for k in ("regressions", "new_failures", "fixed", "persisting", "changed_observed", "new_errors", "now_waived"):
-        lines.append(f"  {w[k]}: {d['counts'][k]}")
+    for k in ("regressions", "new_failures", "newly_observed", "fixed", "persisting", "changed_observed", "new_errors",
+              "now_waived"):
+        lines.append(f"  {w[k]}: {d['counts'].get(k, 0)}")
     for r in d["new_failures"] + d["new_errors"]:
         tag = f" {w['by_profile']}" if r["due_to_profile"] else ""
         lines.append(f"    {r['after'].upper():5} {r['check_id']}[{r['target']}] ({r['before']} → {r['after']}){tag}")
+    for r in d.get("newly_observed", []):
+        lines.append(f"    NEWLY OBSERVED {r['check_id']}[{r['target']}] (error → fail)")
     for r in d["fixed"]:
         lines.append(f"    FIXED {r['check_id']}[{r['target']}]")
     c = d["profile_change"]

@@ -4,6 +4,8 @@ preuve/report are pure functions of results.jsonl and run.json, so their consume
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 STATUSES = ("fail", "pass", "waived", "error", "not_applicable")
@@ -46,3 +48,34 @@ def run(**extra: Any) -> dict[str, Any]:
         "scanner": {"hostname": "ci", "netns": None, "operator": "ci"},
         "stats": {}, "exit_code": 1, **extra,
     }
+
+
+INVENTORY = """\
+# a synthetic inventory: the targets' names are declared on known lines
+version: 1
+name: synthetic
+hosts:
+  - name: alpha
+    address: 198.18.2.10
+  - name: beta
+    address: 198.18.2.11
+"""
+LINES = {"alpha": 5, "beta": 7}
+
+
+def run_dir(root: Path, inventory_file: str = "inventories/prod.yaml", **run_extra: Any) -> Path:
+    """A run directory as preuve writes one (results.jsonl, run.json, inputs/, the observation files the results
+    cite), under `root`; the inventory was given as `inventory_file`."""
+    d = root / "reports" / "run-1"
+    (d / "inputs").mkdir(parents=True)
+    (d / "inputs" / "inventory.yaml").write_text(INVENTORY)
+    rs = results()
+    for r in rs:
+        for ev in r["evidence"]:
+            (d / ev["path"]).parent.mkdir(parents=True, exist_ok=True)
+            (d / ev["path"]).write_text("{}")
+    (d / "results.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rs))
+    info = run(**run_extra)
+    info["inventory"]["file"] = inventory_file
+    (d / "run.json").write_text(json.dumps(info))
+    return d
