@@ -60,6 +60,8 @@ def _pytest_args(a: argparse.Namespace) -> list[str]:
         args += ["--preuve-select", sel]
     if a.quiet:
         args.append("--preuve-quiet")
+    if getattr(a, "progress", None):
+        args += ["--preuve-progress", a.progress]
     from preuve.report.audit_cli import audit_args
 
     return args + _scope_args(a) + audit_args(a)
@@ -248,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--concurrency", type=int, default=32, help="observations in flight (default 32)")
     r.add_argument("--timeout", type=float, help="seconds per network operation (default: profile)")
     r.add_argument("--netns", help="run the scan from this network namespace")
+    r.add_argument("--progress", choices=["auto", "bar", "plain", "none"],
+                   help="observation progress on stderr: auto (bar on a terminal, plain lines otherwise, none with -q)")
     r.set_defaults(func=cmd_run)
     audit_cli.add_run_audit_options(r)
 

@@ -46,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--preuve-lang", default="fr", choices=["fr", "en"], help="language of the terminal summary")
     g.addoption("--preuve-select", action="append", default=[], help="only these check ids (globs)")
     g.addoption("--preuve-quiet", action="store_true", help="no progress display")
+    g.addoption("--preuve-progress", choices=["auto", "bar", "plain", "none"],
+                help="progress on stderr: bar on a terminal, plain lines in CI logs (auto)")
     g.addoption("--preuve-shard", help="judge only shard i of n (i/n, 1-based; stable hash of the target name)")
     g.addoption("--preuve-only", action="append", default=None, help="only targets with this name (glob)")
     g.addoption("--preuve-targets-file", help="only the targets named in this file (one per line)")
@@ -95,6 +97,7 @@ def _options(config: pytest.Config) -> Options | None:
         lang=opt("--preuve-lang"),
         select=opt("--preuve-select"),
         quiet=opt("--preuve-quiet"),
+        progress=opt("--preuve-progress"),
         argv=list(config.invocation_params.args),
     )
 

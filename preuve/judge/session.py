@@ -32,6 +32,7 @@ class Options:
     lang: str = "fr"
     select: list[str] = field(default_factory=list)
     quiet: bool = False
+    progress: str | None = None  # auto | bar | plain | none (preuve.report.progress)
     argv: list[str] = field(default_factory=list)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from typing import Any
 
 from preuve.evidence.record import Observation
@@ -50,9 +49,22 @@ def run_observations(state: RunState, requests: list[Any]) -> None:
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)
     preload({r.collector for r in requests})
-    show = not state.options.quiet and sys.stderr.isatty()
+    from preuve.report.progress import PlainProgress, resolve_mode
+
+    mode = resolve_mode(getattr(state.options, "progress", None), quiet=state.options.quiet)
     with _vantage(state.options.netns):
-        if not show:
+        if mode == "plain":
+            with PlainProgress(r.target.name for r in requests) as plain:
+                observe(
+                    requests,
+                    state.store,
+                    timeout=state.timeout,
+                    concurrency=state.options.concurrency,
+                    hosts=hosts,
+                    on_done=lambda obs: plain.observed(obs.target, obs.ok),
+                )
+            return
+        if mode == "none":
             observe(
                 requests,
                 state.store,
