@@ -40,8 +40,8 @@ def posture_svg(rows: list[dict[str, Any]], names: dict[str, str], labels: dict[
         x += 18 + 7 * len(labels[s])
     for i, r in enumerate(shown):
         y = 24 + i * (bar_h + gap)
-        out.append(f'<text x="0" y="{y + 13}" font-size="11">{escape(r["id"])}. '
-                   f'{escape(names.get(r["id"], "")[:44])}</text>')
+        num = f'{escape(r["id"])}. ' if r["id"] != NO_CHAPTER else ""
+        out.append(f'<text x="0" y="{y + 13}" font-size="11">{num}{escape(names.get(r["id"], "")[:44])}</text>')
         x = float(label_w)
         for s in STATUSES:
             if r[s]:

@@ -31,7 +31,8 @@ def results(statuses: tuple[str, ...] = STATUSES) -> list[dict[str, Any]]:
                 "target": {"address": "198.18.2.10", "kind": info.spec.target, "name": target, "port": None,
                            "site": None, "zone": None},
                 "title": {"fr": info.title.get("fr", cid), "en": info.title.get("en", cid)},
-                "waiver": ({"id": "DER-1", "approver": "RSSI", "expires": "2027-01-01", "justification": "legacy"}
+                "waiver": ({"id": "DER-1", "approver": "RSSI", "expires": "2027-01-01", "justification": "legacy",
+                            "expired": False}
                            if status == "waived" else None),
             })
     return out
