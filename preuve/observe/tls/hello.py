@@ -67,7 +67,7 @@ def _vec(body: bytes, width: int = 2) -> bytes:
 
 
 def _u16s(values: Sequence[int]) -> bytes:
-    return b"".join(struct.pack("!H", v) for v in values)
+    return struct.pack(f"!{len(values)}H", *values)
 
 
 def client_hello(
