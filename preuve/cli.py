@@ -200,20 +200,6 @@ def cmd_verify(a: argparse.Namespace) -> int:
     return verify(a)
 
 
-def cmd_checks(a: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from preuve.judge.catalogue import load_catalogue
-
-    table = Table("id", "requirements", "target", "severity", "rule", "title")
-    for info in sorted(load_catalogue().values(), key=lambda i: i.id):
-        s = info.spec
-        table.add_row(s.id, ", ".join(s.requirements), s.target, s.severity, s.rule, info.title[a.lang])
-    Console().print(table)
-    return 0
-
-
 def cmd_lab(a: argparse.Namespace) -> int:
     from preuve.lab.cli import main as lab_main
 
@@ -272,9 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_verify)
     audit_cli.add_verify_options(v)
 
-    c = sub.add_parser("checks", help="list the catalogue of checks")
-    c.add_argument("--lang", default="fr", choices=["fr", "en"])
-    c.set_defaults(func=cmd_checks)
+    from preuve.report import checks_listing
+
+    checks_listing.add_parser(sub)  # list with filters, JSON, describe ID
 
     lab = sub.add_parser("lab", help="the local lab (network namespaces with real sshd and nginx)")
     lab.add_argument("action", choices=["up", "down", "status", "inventory"])
