@@ -38,6 +38,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# compliance-trestle (tests/test_outputs_consumers.py loads our OSCAL with it) in a venv of its own: it pins
+# paramiko==5.0.0 and jinja2==3.1.6 exactly, which must not choose preuve's own SSH library in .venv.
+TRESTLE_VERSION=5.2.0
+if ! .venv-trestle/bin/python -c "import trestle, sys; sys.exit(trestle.__version__ != '$TRESTLE_VERSION')" 2>/dev/null
+then
+  echo "setup: installing compliance-trestle $TRESTLE_VERSION into .venv-trestle"
+  "$PY" -m venv .venv-trestle
+  .venv-trestle/bin/pip install -q "compliance-trestle==$TRESTLE_VERSION"
+fi
+
 # syslog-ng beside rsyslog: syslog-ng-core Conflicts with rsyslog (both provide system-log-daemon), so its .deb is
 # extracted into a private directory (its libraries above are installed normally) and run through a wrapper that
 # points it at its private libraries and modules. The lab hosts use it (preuve/lab/syslog_ng.py).

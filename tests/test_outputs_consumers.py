@@ -244,15 +244,17 @@ def test_oscal_1_1_3_one_finding_per_control_and_import_ap_resolves(tmp_path):
 
 def test_oscal_loads_with_compliance_trestle(tmp_path):
     """compliance-trestle pins paramiko==5.0.0 and jinja2==3.1.6 exactly, so it is not in the dev extra (it
-    would choose preuve's SSH library); give it its own interpreter: PREUVE_TRESTLE_PYTHON=/path/to/python."""
+    would choose preuve's SSH library): ci/setup.sh installs it in .venv-trestle, or PREUVE_TRESTLE_PYTHON names
+    another interpreter that has it."""
     import os
     import subprocess
 
     import pytest
 
-    python = os.environ.get("PREUVE_TRESTLE_PYTHON")
+    default = Path(__file__).parent.parent / ".venv-trestle" / "bin" / "python"
+    python = os.environ.get("PREUVE_TRESTLE_PYTHON") or (str(default) if default.exists() else "")
     if not python:
-        pytest.skip("PREUVE_TRESTLE_PYTHON names no interpreter with compliance-trestle installed")
+        pytest.skip("no compliance-trestle: run ci/setup.sh (.venv-trestle) or set PREUVE_TRESTLE_PYTHON")
     doc, _, _ = _oscal_doc(tmp_path)
     path = tmp_path / "ar.json"
     path.write_text(json.dumps(doc))
