@@ -378,3 +378,21 @@ def test_report_charts_render_in_headless_chromium_without_network(tmp_path):
     assert page.count('<rect class="col s-fail"') == 2  # one column per run of the ledger, this one included
     assert 'id="filter-status"' in page and 'id="filter-chapter"' in page and 'id="filter-target"' in page
     assert "net::ERR_" not in dom.stderr
+
+
+def test_preuve_export_regenerates_each_output_outside_the_run(tmp_path):
+    from preuve.exitcodes import Exit
+    from tests.conftest import preuve
+
+    run = synthetic_run.run_dir(tmp_path)
+    before = sorted(p.name for p in run.iterdir())
+    for fmt in ("junit", "sarif", "oscal", "ciso", "prowler"):
+        out = tmp_path / f"out.{fmt}"
+        proc = preuve("export", run, "--format", fmt, "-o", out, "--lang", "en")
+        assert proc.returncode == 0 and out.stat().st_size > 0, (fmt, proc.stderr)
+    assert sorted(p.name for p in run.iterdir()) == before  # nothing written inside the run
+    junit = (tmp_path / "out.junit").read_text()
+    assert 'file="inventories/prod.yaml"' in junit
+    proc = preuve("export", run, "--format", "junit", "--attachment-prefix", "ci/run/", "-o", tmp_path / "p.xml")
+    assert proc.returncode == 0 and "[[ATTACHMENT|ci/run/observations/" in (tmp_path / "p.xml").read_text()
+    assert preuve("export", tmp_path, "--format", "sarif", "-o", tmp_path / "x").returncode == Exit.USAGE
