@@ -258,7 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_verify)
     audit_cli.add_verify_options(v)
 
+    from preuve.inputs import ansible
     from preuve.report import checks_listing
+
+    ansible.add_parser(sub)  # preuve import ansible|kubeconfig
 
     checks_listing.add_parser(sub)  # list with filters, JSON, describe ID
 
