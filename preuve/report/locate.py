@@ -44,6 +44,7 @@ class Locator:
 
         self.file = uri or run.get("inventory", {}).get("file") or _rel(run_dir / "inputs" / "inventory.yaml")
         self.first: dict[str, int] = {}
+        self._seen: dict[tuple[str, str], Where] = {}
         self.lines: dict[tuple, int] = {}
         try:
             located = load_yaml(run_dir / "inputs" / "inventory.yaml")
@@ -54,6 +55,12 @@ class Locator:
             self.first.setdefault(name, located.line_of(path) or 1)
 
     def __call__(self, kind: str, name: str) -> Where:
+        key = (kind, name)
+        if key not in self._seen:  # one lookup per target, however many results it has (500 hosts, 40k results)
+            self._seen[key] = self._find(kind, name)
+        return self._seen[key]
+
+    def _find(self, kind: str, name: str) -> Where:
         if name in self.first:
             return Where(self.file, self.first[name])
         if kind == "flow_matrix" and ("flow_matrix",) in self.lines:

@@ -121,4 +121,5 @@ def write_sarif(path: Path, run_dir: Path, lang: str = "fr", all_results: bool =
     results = [json.loads(x) for x in (run_dir / "results.jsonl").read_text().splitlines() if x.strip()]
     run = json.loads((run_dir / "run.json").read_text())
     doc = sarif(results, run, run_dir, lang, all_results, inventory_uri)
-    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # compact, one dumps: json's C encoder (indent or dump() would use the pure-Python one, 5x slower at 40k results)
+    path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
