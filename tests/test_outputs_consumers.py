@@ -396,3 +396,14 @@ def test_preuve_export_regenerates_each_output_outside_the_run(tmp_path):
     proc = preuve("export", run, "--format", "junit", "--attachment-prefix", "ci/run/", "-o", tmp_path / "p.xml")
     assert proc.returncode == 0 and "[[ATTACHMENT|ci/run/observations/" in (tmp_path / "p.xml").read_text()
     assert preuve("export", tmp_path, "--format", "sarif", "-o", tmp_path / "x").returncode == Exit.USAGE
+
+
+def test_report_in_english_translates_what_has_a_translation_and_marks_the_french_referential(tmp_path):
+    from preuve.report.html import render
+
+    run = synthetic_run.run_dir(tmp_path)
+    html = render(run, "en")
+    assert '<html lang="en">' in html and "Posture per chapter" in html and "Summary by SecNumCloud chapter" in html
+    assert "\\_" not in html  # no markdown escape leaks from the referential's text
+    assert "Text of the referential, published in French." in html and '<span lang="fr">' in html
+    assert ">non conforme<" not in html and ">dérogation<" not in html  # status labels are English

@@ -78,5 +78,6 @@ def run_dir(root: Path, inventory_file: str = "inventories/prod.yaml", **run_ext
     (d / "results.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rs))
     info = run(**run_extra)
     info["inventory"]["file"] = inventory_file
+    info["stats"] = {s: sum(r["status"] == s for r in rs) for s in (*STATUSES, "manual")}
     (d / "run.json").write_text(json.dumps(info))
     return d
