@@ -282,7 +282,7 @@ EXPECTED = {
     "es-no-index": ("fail", "no index matches the log index patterns"),  # observed absence: a finding
     "loki-closed-port": ("error", "GET /config"),
 }
-SHORT_DAYS = {"s3-logs-short": 90, "loki-short": 31, "es-logs-short": 30, "os-logs-short": 30}
+SHORT_DAYS = {"s3-logs-short": 90, "loki-short": 31, "es-logs-short": 30, "os-logs-short": 30, "es-no-index": 0}
 
 
 @pytest.fixture(scope="module")
