@@ -245,3 +245,33 @@ def test_host_without_logrotate_is_not_applicable_not_an_error(tmp_path):
     assert fact.get("absent") == "logrotate is not installed", fact
     with pytest.raises(NotApplicable, match="logrotate is not installed"):
         check_logrotate_retention(logrotate=fact, params=Params(), judge=Judge())
+
+
+# --- forwarding and hashing: recorded facts of a host with nothing configured -------------------------------------
+
+
+def test_host_with_no_log_daemon_fails_forwarding_not_error():
+    """No rsyslogd, no syslog-ng running and no configuration: nothing forwards, a finding for both checks."""
+    from checks.logs.check_forwarding import check_forwarding_config, check_forwarding_live
+    from preuve.inputs.params import Params
+
+    rsyslog = {"forwarders": [], "config_present": False, "established": [], "tls_verify": {}, "addresses": []}
+    syslog_ng = {"running": [], "present": False, "config_path": "/etc/syslog-ng/syslog-ng.conf", "merge": None,
+                 "forwarders": [], "daemons": [], "unresolved_includes": []}  # fmt: skip
+    j = Judge()
+    check_forwarding_config(rsyslog=rsyslog, syslog_ng=syslog_ng, params=Params(), judge=j)
+    assert "logs.forwarding.daemons" in _failed(j) and "logs.forwarding.actions" in _failed(j)
+    j = Judge()
+    check_forwarding_live(rsyslog=rsyslog, syslog_ng=syslog_ng, judge=j)
+    assert "logs.forwarding.tls_targets" in _failed(j)
+
+
+def test_login_defs_without_encrypt_method_is_des_and_fails():
+    """login.defs absent or silent: shadow-utils falls back to DES, a finding (not an unknown)."""
+    from checks.hygiene.check_password_hashes import check_hashing_method
+    from preuve.inputs.params import Params
+
+    fact = baseline_facts.parse_password_hashing("== pam\n")
+    j = Judge()
+    check_hashing_method(password_hashing=fact, params=Params(), judge=j)
+    assert "DES" in _failed(j)

@@ -72,3 +72,25 @@ def test_missing_namespace_is_an_input_error_with_its_line(tmp_path, where):
         assert proc.returncode == Exit.INVALID_INPUT, (proc.returncode, proc.stderr[-2000:])
         assert f"{inv}:{line}: {field}: network namespace {missing!r} does not exist" in proc.stderr, proc.stderr
     assert not (tmp_path / "run" / "results.jsonl").exists()  # nothing was scanned
+
+
+def test_vantage_probes_run_inside_any_existing_namespace(foreign_ns):
+    """The segmentation engine enters a vantage namespace not named like the lab's (before: ValueError)."""
+    import socket
+
+    from preuve.inputs.flows import Probing
+    from preuve.observe.netns import enter
+    from preuve.observe.segmentation import Probe, probe_in_netns
+
+    with enter(foreign_ns):  # a listener on the namespace's own loopback, unseen from the host's
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+    port = server.getsockname()[1]
+    try:
+        probes = [Probe(1, "127.0.0.1", "lo", "x", "tcp", port, "open", None, None),
+                  Probe(2, "127.0.0.1", "lo", "x", "tcp", 9, "closed", None, None)]  # fmt: skip
+        found, _ = probe_in_netns(foreign_ns, probes, Probing(timeout=1.0, retries=0))
+    finally:
+        server.close()
+    assert found[1]["state"] == "open" and found[2]["state"] == "closed", found
