@@ -376,6 +376,13 @@ def test_report_charts_render_in_headless_chromium_without_network(tmp_path):
                                                                     for r in rs_b if r["status"] == "fail"
                                                                     and r["requirements"]))
     assert page.count('<rect class="col s-fail"') == 2  # one column per run of the ledger, this one included
+    # regenerated later, once a third run is in the ledger: the trend stops at this run (its chain seq)
+    info_a = json.loads((scope / "run-a" / "run.json").read_text())
+    info_a["chain"] = {"ledger": "../ledger.jsonl", "seq": 1, "prev_manifest_sha256": None}
+    (scope / "run-a" / "run.json").write_text(json.dumps(info_a))
+    later = {**entry, "seq": 2, "run_id": "run-b", "path": "run-b"}
+    (scope / "ledger.jsonl").write_text(json.dumps(entry) + "\n" + json.dumps(later) + "\n")
+    assert write_report(scope / "run-a", "fr").read_text().count('<rect class="col s-fail"') == 0  # alone: no trend
     assert 'id="filter-status"' in page and 'id="filter-chapter"' in page and 'id="filter-target"' in page
     assert "net::ERR_" not in dom.stderr
 

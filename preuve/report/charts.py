@@ -68,9 +68,10 @@ def ledger_points(run_dir: Path, run: dict[str, Any], limit: int = 30) -> list[d
     except (LedgerError, OSError):
         entries = []
     here = run_dir.resolve()
+    seq = chain.get("seq")
     for _, e in entries:
         p = (ledger.parent / e["path"]).resolve()
-        if p == here:
+        if p == here or (isinstance(seq, int) and e["seq"] >= seq):  # a report regenerated later: no later run
             continue
         try:
             other = json.loads((p / "run.json").read_text())
