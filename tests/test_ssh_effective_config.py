@@ -50,9 +50,11 @@ AllowUsers auditor
 """
 
 
-def write_config(tmp: Path, hostkey: Path, body: str, listen: tuple[str, ...] = ("127.0.0.1:22",)) -> Path:
+def write_config(
+    tmp: Path, hostkey: Path, body: str, listen: tuple[str, ...] = ("127.0.0.1:22",), pam: str = "no"
+) -> Path:
     cfg = tmp / "sshd_config"
-    head = [f"HostKey {hostkey}", *(f"ListenAddress {a}" for a in listen), "PidFile none", "UsePAM no"]
+    head = [f"HostKey {hostkey}", *(f"ListenAddress {a}" for a in listen), "PidFile none", f"UsePAM {pam}"]
     cfg.write_text("\n".join(head) + "\n" + body)
     check = subprocess.run([SSHD, "-t", "-f", str(cfg)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr  # sshd itself accepts the file
@@ -140,6 +142,23 @@ def test_root_login_judged_for_root_only(tmp_path, hostkey):
     body = COMPLIANT + "Match User nobody\n    PermitRootLogin yes\n"
     inert = effective(write_config(tmp_path, hostkey, body), users="nobody")
     assert not judge(ssh_checks.check_root_login, inert).failed
+
+
+@pytest.mark.skipif(not os.path.exists("/etc/pam.d/sshd"), reason="needs sshd's PAM configuration")
+def test_keyboard_interactive_through_pam_unix_is_a_password_login(tmp_path, hostkey):
+    """PasswordAuthentication no, but UsePAM + keyboard-interactive + pam_unix in sshd's PAM auth stack (Debian's
+    own /etc/pam.d/sshd, through @include common-auth): a password alone gets in. A key before it does not."""
+    kbd = COMPLIANT.replace("KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes")
+    fact = effective(write_config(tmp_path, hostkey, kbd, pam="yes"))
+    assert any("pam_unix.so" in line for line in fact["pam_auth"]), fact["pam_auth"]
+    assert fact["base"]["config"]["passwordauthentication"] == ["no"]
+    j = judge(ssh_checks.check_password_auth, fact)
+    assert j.failed and "pam_unix.so" in message(j), message(j)
+    # both ways: the same stack as a second factor after a key, or no keyboard-interactive, passes
+    two = kbd + "AuthenticationMethods publickey,keyboard-interactive\n"
+    assert not judge(ssh_checks.check_password_auth, effective(write_config(tmp_path, hostkey, two, pam="yes"))).failed
+    assert not judge(ssh_checks.check_password_auth, effective(write_config(tmp_path, hostkey, COMPLIANT,
+                                                                            pam="yes"))).failed
 
 
 def test_a_context_sshd_cannot_evaluate_is_an_error_not_a_pass(tmp_path, hostkey):
@@ -353,3 +372,25 @@ def test_sudo_that_cannot_list_is_an_error_not_a_narrower_set(tmp_path, hostkey)
     result = sh.parse_framed(proc.stdout, "0123456789abcdef")["sshd_admin"]
     value = sh._fact_value("sshd_admin", result)
     assert result["rc"] != 0 and "list" in value["error"], result
+
+
+@pytest.mark.parametrize("patterns", ["10.1.0.0/16", "10.1.*", "!10.1.2.0/24,10.1.0.0/16", "10.1.0.?,192.0.2.9"])
+def test_addresses_every_match_pattern_treats_alike_are_evaluated_once(tmp_path, hostkey, patterns):
+    """Zones and vantage points can name dozens of addresses; only one per class of addresses the Match patterns
+    cannot tell apart is evaluated. The oracle: sshd -T -C run for EVERY address gives its representative's
+    configuration."""
+    cfg = write_config(tmp_path, hostkey, COMPLIANT + f"Match Address {patterns}\n    PasswordAuthentication yes\n")
+    addrs = ["10.1.0.1", "10.1.0.2", "10.1.2.3", "10.1.9.9", "192.0.2.9", "198.51.100.8", "10.2.0.1"]
+    fact = effective(cfg, addrs=" ".join(addrs))
+    evaluated = {fact["base"]["addr"]} | {c["addr"] for c in fact["contexts"]}
+    assert set(fact["same_as"]) | evaluated == {fact["base"]["addr"], *addrs}
+    assert len(evaluated) < len(addrs)  # something was merged
+
+    def direct(addr: str) -> str:
+        out = subprocess.run([SSHD, "-T", "-f", str(cfg), "-C", f"user=root,host={addr},addr={addr},"
+                              "laddr=127.0.0.1,lport=22"], capture_output=True, text=True, check=True).stdout
+        return next(line for line in out.splitlines() if line.startswith("passwordauthentication"))
+
+    for addr, rep in fact["same_as"].items():
+        assert direct(addr) == direct(rep), (addr, rep)
+    assert {direct(a) for a in evaluated} == {"passwordauthentication yes", "passwordauthentication no"}

@@ -58,6 +58,28 @@ def warn_shadowed(judge: Any, sshd: dict, keyword: str, bad: Callable[[str], boo
         judge.each("sshd.shadowed_lines", {}, observed=lines)
 
 
+def password_by_pam(ctx: dict, pam_auth: list[str] | None) -> str:
+    """"no", or how a password ALONE gets in through keyboard-interactive: with UsePAM, keyboard-interactive asks
+    whatever sshd's PAM auth stack asks, and pam_unix asks the account's password; that is a password login
+    whatever PasswordAuthentication says, unless AuthenticationMethods puts another method before or after it."""
+    if one(ctx, "usepam") != "yes" or one(ctx, "kbdinteractiveauthentication") != "yes":
+        return "no"
+    lists = " ".join(ctx["config"].get("authenticationmethods") or ["any"]).split()
+    alone = [m for m in lists if m == "any" or all(
+        x.split(":")[0] in ("keyboard-interactive", "password") for x in m.split(","))]
+    if not alone:
+        return "no"
+    if pam_auth is None:
+        raise ObservationError("UsePAM yes but sshd's PAM auth stack was not read")
+    unreadable = [line for line in pam_auth if line.startswith("#unreadable")]
+    if unreadable:
+        raise ObservationError(f"sshd's PAM auth stack could not be read: {unreadable[0][12:]}")
+    unix = [line for line in pam_auth if "pam_unix.so" in line]
+    if not unix:
+        return "no"
+    return f"yes (AuthenticationMethods {' '.join(alone)}; PAM: {unix[0]})"
+
+
 def offered_but_disabled(sshd: dict) -> dict[str, str]:
     """Methods the server offered the scanner after `none` although its own context's configuration disables
     them: {method: the configuration keyword and value}."""
@@ -99,6 +121,8 @@ def check_root_login(sshd, judge):
 def check_password_auth(sshd, judge):
     worst(judge, "sshd.passwordauthentication", "equals", "no", contexts(sshd),
           lambda c: one(c, "passwordauthentication"), lambda v: v == "no")
+    worst(judge, "sshd.kbdinteractive_password", "equals", "no", contexts(sshd),
+          lambda c: password_by_pam(c, sshd.get("pam_auth")), lambda v: v == "no")
     offered = sshd.get("offered") or {}
     if "methods" not in offered:
         raise ObservationError(f"the server's answer to a `none` request was not recorded: {offered.get('error')}")

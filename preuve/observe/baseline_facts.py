@@ -46,7 +46,7 @@ SSHD_ADMIN = (
     'printf "== %s %s %s\\n" "$u" "${why#,}" "$(id -Gn "$u" | tr " " ,)"; '
     '[ "$u" = "$me" ] && echo "#scanning-account"; '
     'printf "%s\\n" "$rules" | sed -n "s/^[[:space:]]*\\(..*\\)/#sudo \\1/p"; '
-    'S=$a; case " $crit " in *" address "*|*" host "*) S="$a $PREUVE_SSH_ADDRS";; esac; for s in $S; do '
+    'S=$a; case " $crit " in *" address "*|*" host "*) S=$(distinct $a $PREUVE_SSH_ADDRS);; esac; for s in $S; do '
     'out=$(asroot sshd -T ${cf:+-f "$cf"} -C "user=$u,host=$s,addr=$s,laddr=$la,lport=$lp" 2>&1 </dev/null) '
     '|| { printf "%s\\n" "$out" >&2; exit 1; }; printf "=> %s\\n" "$s"; printf "%s\\n" "$out" | grep -Ei '
     '"^(authenticationmethods|pubkeyauthentication|passwordauthentication|kbdinteractiveauthentication|'

@@ -108,7 +108,7 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
         # source address (the user is the same): a client of that zone sees what sshd -T -C computed for it.
         if vantages and {"address", "host"} & set(effective.get("criteria", [])):
             query["none_from_vantages"] = [name for name, _ in vantages]
-            effective["offered_from_vantages"] = ssh_host.none_from_vantages(ssh, vantages, min(timeout, 1.0))
+            effective["offered_from_vantages"] = ssh_host.none_from_vantages(ssh, vantages, timeout, min(timeout, 1.0))
     return query, found, raw, tool("paramiko")
 
 
@@ -220,6 +220,24 @@ def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[st
              "requests": ["GET issuer/.well-known/openid-configuration", "POST token_endpoint grant_type=password"]}
     found, raw = oidc.collect(client.issuer, client.client_id, secret, spec.user, password, scope=client.scope,
                               ca_file=ca_file, timeout=timeout)  # fmt: skip
+    found["login_flow"] = {"run": False, "reason": "no oidc.redirect_uri in the inventory: the browser login's "
+                           "second factor is not probed"}  # fmt: skip
+    if client.redirect_uri:
+        from preuve.observe.profile_params import current
+        from preuve.observe.ssh_mfa import FactorProbe
+
+        access = current().access
+        seed = reveal(spec.totp, f"canary TOTP seed of {spec.name}") if spec.totp is not None else None
+        probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
+        query["requests"].append("GET authorization_endpoint, POST login form, POST code form (per attempt: "
+                                 + ("valid TOTP, " if seed else "") + "wrong code (6 digits), empty); no code redeemed")
+        try:
+            found["login_flow"] = oidc.collect_login_flow(client.issuer, client.client_id, client.redirect_uri,
+                                                          spec.fields, spec.user, password, probe, ca_file=ca_file,
+                                                          timeout=timeout)  # fmt: skip
+        except ObservationError as e:
+            found["login_flow"] = {"run": False, "error": str(e)}
+        raw["login_flow_attempts"] = found["login_flow"].get("attempts", [])
     return query, found, raw, tool("requests")
 
 
@@ -249,6 +267,12 @@ def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
     return query, found, raw, tool("paramiko")
 
 
+def _host_commands(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe import testinfra_host  # check packs' `host` fixture: testinfra over one SSH connection
+
+    return testinfra_host.collect(target, facts, timeout, hosts)
+
+
 Collector = Callable[[Target, tuple[str, ...], float, dict[str, Target]], Outcome]
 COLLECTORS: dict[str, Collector] = {
     "tls": _tls,
@@ -263,4 +287,5 @@ COLLECTORS: dict[str, Collector] = {
     "flow_matrix": _flow_matrix,
     **STORAGE_COLLECTORS,  # s3_bucket, s3_endpoint, backup
     "log_store": log_store_collector,
+    "host_commands": _host_commands,
 }

@@ -221,7 +221,9 @@ def _connect(
     return transport, host_key
 
 
-def none_from_vantages(target: SshTarget, vantages: list[tuple[str, str]], timeout: float) -> list[dict]:
+def none_from_vantages(
+    target: SshTarget, vantages: list[tuple[str, str]], timeout: float, connect_timeout: float = 1.0
+) -> list[dict]:
     """The same RFC 4252 `none` request sent from each (name, network namespace) vantage point, in parallel: what
     the server offers a client of that zone. The host key is checked against known_hosts (no trust on first use);
     a vantage the firewall keeps out is recorded as unreachable, not as an error of the host."""
@@ -233,19 +235,30 @@ def none_from_vantages(target: SshTarget, vantages: list[tuple[str, str]], timeo
     def probe(i: int, ns: str) -> None:
         transports: list[paramiko.Transport] = []
         out = {"vantage": vantages[i][0], "netns": ns}
+        where = f"{_where(target)} from {ns}"
         try:
-            with netns.enter(ns):
-                transport, _ = handshake(direct, timeout, transports, f"{_where(target)} from {ns}")
+            with netns.enter(ns):  # the socket stays in the namespace it was made in
+                try:
+                    sock = socket.create_connection((target.host, target.port), timeout=connect_timeout)
+                except OSError as e:
+                    out["unreachable"] = f"{where}: {e.strerror or _reason(e)}"
+                    return
+            transport = paramiko.Transport(_low_latency(sock))
+            transports.append(transport)
+            transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
+            entries = _load_known_hosts(direct).lookup(_known_hosts_name(direct))
+            _prefer_known_key_types(transport, entries)
+            transport.start_client(timeout=timeout)
+            _verify_host_key(direct, transport.get_remote_server_key(), entries)
             out.update(auth_none(transport, target.user, target.port))
-        except ObservationError as e:
-            key = "unreachable" if "connect" in str(e) or "refused" in str(e) else "error"
-            out[key] = str(e)
+        except ObservationError as e:  # host key unknown or changed, seen from this zone
+            out["error"] = str(e)
         except (OSError, paramiko.SSHException, EOFError) as e:
-            out["error"] = _reason(e)
+            out["error"] = f"{where}: {_reason(e)}"
         finally:
             for t in transports:
                 t.close()
-        results[i] = out
+            results[i] = out
 
     threads = [threading.Thread(target=probe, args=(i, ns), daemon=True, name="preuve-none-probe")
                for i, (_, ns) in enumerate(vantages)]

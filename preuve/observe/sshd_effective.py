@@ -29,7 +29,7 @@ from typing import Any
 # The configuration files sshd reads (the main one, then every Include, read without sudo) and the criteria their
 # Match blocks use ($crit; an unreadable file counts as using them all). `walk yes` also prints each file.
 WALK = r"""walk() {
-files=${PREUVE_SSHD_CONFIG:-/etc/ssh/sshd_config}; seen=; n=0; crit=
+files=${PREUVE_SSHD_CONFIG:-/etc/ssh/sshd_config}; seen=; n=0; crit=; : >"$d/pats"
 while [ -n "$files" ] && [ $n -lt 8 ]; do
   n=$((n+1)); next=
   for f in $files; do
@@ -42,13 +42,34 @@ while [ -n "$files" ] && [ $n -lt 8 ]; do
         for h in $g; do [ -e "$h" ] && next="$next $h"; done
       done
       crit="$crit $(awk 'tolower($1)=="match"{for(i=2;i<=NF;i+=2)printf "%s ", tolower($i)}' "$f")"
+      awk 'tolower($1)=="match"{for(i=2;i<NF;i+=2) if(tolower($i)=="address"||tolower($i)=="host"){
+             n=split($(i+1),e,","); for(j=1;j<=n;j++){x=e[j]; sub(/^!/,"",x); print x}}}' "$f" >>"$d/pats"
     else
       [ "$1" = yes ] && printf '== unreadable %s\n' "$f"
-      crit="$crit user group address host localaddress localport"
+      crit="$crit user group address host localaddress localport"; echo '?unreadable' >>"$d/pats"
     fi
   done
   files=$next
 done
+}
+# The source addresses worth evaluating: one per class of addresses that every Address/Host pattern of the Match
+# blocks treats alike (IPv4 addresses against IPv4 CIDRs and wildcards; anything else is kept as its own class).
+# Merged addresses are listed in $d/same ("address representative").
+distinct() {
+  : >"$d/same"
+  printf '%s\n' "$@" | awk -v pats="$d/pats" -v same="$d/same" '
+    function n4(a,  p, i) { if (split(a, p, ".") != 4) return -1
+      for (i = 1; i <= 4; i++) if (p[i] !~ /^[0-9]+$/ || p[i] + 0 > 255) return -1
+      return ((p[1] * 256 + p[2]) * 256 + p[3]) * 256 + p[4] }
+    function m(a, pat,  q, x, y, b, r) {
+      if (pat ~ /^[0-9.]+\/[0-9]+$/) { split(pat, q, "/"); x = n4(a); y = n4(q[1])
+        if (x < 0 || y < 0 || q[2] + 0 > 32) return "?"; b = 2 ^ (32 - q[2]); return (int(x / b) == int(y / b)) }
+      if (pat ~ /^[0-9.*?]+$/) { if (n4(a) < 0) return "?"; r = pat; gsub(/\./, "[.]", r); gsub(/\*/, "[0-9.]*", r)
+        gsub(/\?/, "[0-9.]", r); return (a ~ ("^" r "$")) }
+      return "?" }
+    BEGIN { while ((getline l < pats) > 0) if (l != "") P[++np] = l }
+    NF { sig = ""; for (k = 1; k <= np; k++) { v = m($1, P[k]); if (v == "?") { sig = "?" $1; break } sig = sig v }
+         if (sig in rep) print $1, rep[sig] > same; else { rep[sig] = $1; print $1 } }'
 }
 """
 
@@ -70,13 +91,30 @@ if grep -qx 'usedns yes' "$d/base"; then
   dns=yes; ctx "$me" "$sa" "$sla" "$slp" >"$d/base" 2>"$d/err" || { cat "$d/err" >&2; exit 1; }
 fi
 printf '== base %s %s %s %s\n' "$me" "$sa" "$sla" "$slp"; cat "$d/base"
+# With UsePAM, keyboard-interactive is whatever sshd's PAM auth stack asks: its auth lines, includes expanded.
+if grep -qx 'usepam yes' "$d/base"; then
+  printf '== pam\n'
+  awk 'function x(f, depth,   l, w) {
+         if (depth > 4) return
+         if ((getline l < f) < 0) { print "#unreadable " f; return }
+         do { split(l, w, " ")
+              if (w[1] == "@include") x("/etc/pam.d/" w[2], depth + 1)
+              else if (w[1] == "auth" && (w[2] == "include" || w[2] == "substack")) x("/etc/pam.d/" w[3], depth + 1)
+              else if (w[1] == "auth" || w[1] == "-auth") print l
+         } while ((getline l < f) > 0)
+         close(f) }
+       BEGIN { x("/etc/pam.d/sshd", 0) }' </dev/null
+fi
 walk yes
 has() { case " $crit " in *" $1 "*) return 0;; esac; return 1; }
 U=$me; A=$sa; L="$sla $slp"
 if has user || has group; then
   U="$me root $PREUVE_SSH_USERS $(getent group ${PREUVE_ADMIN_GROUPS:-sudo wheel admin} | cut -d: -f4 | tr ',' ' ')"
 fi
-if has address || has host; then A="$sa $PREUVE_SSH_ADDRS"; fi
+if has address || has host; then
+  [ "$dns" = yes ] && echo '?usedns' >>"$d/pats"  # Host then matches a reverse name: no merging
+  A=$(distinct $sa $PREUVE_SSH_ADDRS); sed 's/^/== same /' "$d/same"
+fi
 if has localaddress || has localport; then
   L=$(awk '$1=="listenaddress"{a=$2; p=a; sub(/:[0-9]+$/,"",a); sub(/.*:/,"",p); gsub(/[][]/,"",a);
       print a, p}' "$d/base")
@@ -87,7 +125,7 @@ U=$(printf '%s\n' $U | awk 'NF && !s[$0]++')
 A=$(printf '%s\n' $A | awk 'NF && !s[$0]++')
 printf '%s\n' "$L" | awk 'NF==2 && !s[$0]++' >"$d/l"
 # Evaluate the contexts four at a time (each is a sudo + sshd -T process pair), then diff them all in one awk.
-i=0
+i=0; : >"$d/todo"
 for u in $U; do for a in $A; do while read -r la lp; do
   case $la in 0.0.0.0|::|'') la=$sla;; esac
   [ "$u $a $la $lp" = "$me $sa $sla $slp" ] && continue
@@ -136,6 +174,8 @@ def parse(text: str) -> dict[str, Any]:
     files: list[dict[str, Any]] = []
     errors: list[str] = []
     criteria: list[str] = []
+    pam: list[str] | None = None
+    same: dict[str, str] = {}
     current: list[str] | None = None
     in_file: dict[str, Any] | None = None
     for line in text.splitlines():
@@ -166,6 +206,11 @@ def parse(text: str) -> dict[str, Any]:
             files.append(in_file)
         elif head[0] == "unreadable":
             files.append({"path": " ".join(head[1:]), "unreadable": True})
+        elif head[0] == "pam":
+            pam = []
+            current = pam
+        elif head[0] == "same" and len(head) == 3:
+            same[head[1]] = head[2]
         elif head[0] == "matrix":
             criteria = [c for c in line.partition("criteria=")[2].split(",") if c]
     if base is None:
@@ -175,7 +220,11 @@ def parse(text: str) -> dict[str, Any]:
     for f in files:  # the snippet adds one newline after each file's text
         if f.get("lines") and f["lines"][-1] == "":
             f["lines"].pop()
-    return {"base": base, "contexts": contexts, "files": files, "criteria": criteria, "errors": errors}
+    out = {"base": base, "contexts": contexts, "files": files, "criteria": criteria, "errors": errors,
+           "same_as": same}
+    if pam is not None:
+        out["pam_auth"] = [line.strip() for line in pam if line.strip() and not line.lstrip().startswith("# ")]
+    return out
 
 
 # --- the contexts to try, from the inventory --------------------------------------------------------------
@@ -243,9 +292,14 @@ def annotate(fact: dict[str, Any], addrs: list[tuple[str, str]], users: list[tup
     why_addr[base["addr"]] = "the scanner's own connection"
     why_user[base["user"]] = "the scanning account"
     why_user.setdefault("root", "root")
+    also: dict[str, list[str]] = {}  # merged addresses: every Address/Host pattern of the Match blocks treats
+    for addr, rep in (fact.get("same_as") or {}).items():  # them as it treats their representative
+        also.setdefault(rep, []).append(f"{addr} ({why_addr.get(addr, '?')})")
     for ctx in [base, *fact["contexts"]]:
-        ctx["why"] = {"user": why_user.get(ctx["user"], "member of sudo/wheel/admin"),
+        ctx["why"] = {"user": why_user.get(ctx["user"], "member of an admin group"),
                       "addr": why_addr.get(ctx["addr"], "?")}
+        if ctx["addr"] in also:
+            ctx["why"]["stands_for"] = also[ctx["addr"]]
         if (ctx["laddr"], ctx["lport"]) != (base["laddr"], base["lport"]):
             ctx["why"]["listener"] = f"ListenAddress {ctx['laddr']}:{ctx['lport']}"
     return fact
