@@ -285,6 +285,8 @@ def test_prowler_crosswalk_lands_on_prowler_ids(tmp_path):
     mfa = [r for r in results if "9.6.f" in r["requirements"]]
     assert rows["9.6"]["Status"] == ("FAIL" if any(r["status"] in ("fail", "waived") for r in mfa) else "PASS")
     assert "9.6.f" in rows["9.6"]["PreuveRequirements"]
+    in_96 = {r["finding_id"]: r for r in results if any(q.startswith("9.6.") for q in r["requirements"])}
+    assert sum(rows["9.6"]["Counts"].values()) == len(in_96)  # each result once per section
 
 
 # --- diff -----------------------------------------------------------------------------------------------------------

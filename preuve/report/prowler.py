@@ -31,8 +31,9 @@ def crosswalk(results: list[dict[str, Any]]) -> dict[str, Any]:
     rows = []
     for sid in sorted(sections, key=lambda s: tuple(int(x) for x in s.split("."))):
         pairs = sections[sid]
-        st = [r["status"] for _, r in pairs]
-        failing = [r for _, r in pairs if r["status"] in ("fail", "waived")]
+        once = list({r["finding_id"]: r for _, r in pairs}.values())  # a result serving 9.6.d and 9.6.h: once
+        st = [r["status"] for r in once]
+        failing = [r for r in once if r["status"] in ("fail", "waived")]
         status = "FAIL" if failing else "PASS" if "pass" in st else "MANUAL"
         rows.append({
             "Id": sid,
