@@ -124,6 +124,9 @@ def test_firewall_reset_on_a_denied_flow_is_blocked_and_says_which_signal_decide
     for p in udp:
         assert (p["state"], p["reason"]) == ("filtered", f"icmp port-unreachable from 198.18.5.1, not from {GUARDED}: "
                                                          "a filter rejected it"), p
+    prohibited = [p for p in probes(run)["pub-ns"] if p["dst"] == "198.18.2.10" and p["proto"] == "udp"]
+    assert prohibited and all(p["reason"] == "icmp admin-prohibited (type 3 code 13) from 198.18.5.1"
+                              for p in prohibited), prohibited
     # the admin zone may reach it: there the host's own resets are told by its echo reply's TTL
     admin = [p for p in probes(run)["admin-ns"] if p["dst"] == GUARDED and p["proto"] == "tcp"]
     assert admin and all(p["reason"].startswith("reset from the destination: RST TTL 63 (1 hop(s)), as its ICMP "

@@ -28,6 +28,8 @@ FILTERED = {errno.EHOSTUNREACH: "icmp host-unreachable/admin-prohibited", errno.
             errno.EACCES: "icmp admin-prohibited (EACCES)", errno.EPERM: "local firewall (EPERM)"}  # fmt: skip
 TIMEOUTS = {errno.EAGAIN, errno.ETIMEDOUT, errno.EINPROGRESS}
 IP_RECVERR = 11  # linux/in.h; socket.IP_RECVERR is missing from older Pythons
+UNREACH_CODES = {0: "net-unreachable", 1: "host-unreachable", 9: "net-prohibited", 10: "host-prohibited",
+                 13: "admin-prohibited"}  # fmt: skip
 
 # Payloads that make a UDP service answer (else silence is ambiguous): DNS, NTP mode 3, SNMP v1 get.
 UDP_PAYLOADS = {
@@ -92,6 +94,10 @@ def udp(dst, port, timeout):
         return "closed", f"icmp port-unreachable from {who[2] if who else 'the destination'}"
     except OSError as exc:
         if exc.errno in FILTERED:
+            who = offender(s)
+            if who and who[0] == 3:  # the ICMP itself: 3/9, 3/10, 3/13 are the administratively prohibited ones
+                name = UNREACH_CODES.get(who[1], "unreachable")
+                return "filtered", f"icmp {name} (type 3 code {who[1]}) from {who[2]}"
             return "filtered", FILTERED[exc.errno]
         return "error", f"udp: {exc.strerror}"
     finally:
