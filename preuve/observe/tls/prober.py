@@ -192,13 +192,16 @@ def _ephemeral(f: H.Flight) -> dict | None:
 
 
 def _hello(ep: Endpoint, version: str, suites: list[int], **kw: Any) -> bytes:
+    """TLS 1.3 hellos carry an empty key share: the server answers with a HelloRetryRequest naming its suite and
+    group, without computing a key exchange or signing anything (a cheap probe for the server, too)."""
     if version == "TLSv1.3":
+        kw.setdefault("key_share", False)
         return H.client_hello(H.TLS12, suites, server_name=ep.sni_sent, supported_versions=(H.TLS13,), **kw)
     return H.client_hello(H.VERSION_CODES[version], suites, server_name=ep.sni_sent, **kw)
 
 
 async def _preflight(p: _Probe) -> H.Flight:
-    hello = H.client_hello(H.TLS12, [*TLS13, *LEGACY], server_name=p.ep.sni_sent,
+    hello = H.client_hello(H.TLS12, [*TLS13, *LEGACY], server_name=p.ep.sni_sent, key_share=False,
                            supported_versions=(H.TLS13, H.TLS12, H.TLS11, H.TLS10))
     flight = await p.exchange("preflight (TLS 1.0 to 1.3, every suite)", hello)
     if flight.not_tls is not None:
