@@ -32,6 +32,7 @@ MATRIX = [
     ("MFA-WEB-ENFORCED", "web-admin-mfa", "web-admin-otp-empty", "code vide : observé true"),
     ("MFA-WEB-ENFORCED", "web-admin-mfa", "web-admin-otp-digits", "code faux (6 chiffres) : observé true"),
     ("MFA-OIDC-PASSWORD-GRANT", "web-admin-mfa-oidc", "web-admin-password-only-oidc", '"access_token"'),
+    ("MFA-OIDC-FACTOR", "web-admin-mfa-oidc", "web-admin-otp-any-oidc", "code vide après le mot de passe : observé"),
     ("LOCK-FAILLOCK", "ssh-mfa", "ssh-key-only", '"pam_faillock in sshd auth stack": []'),
     ("LOCK-ACTIVE", "ssh-mfa-lockout", "ssh-key-only-lockout", "not locked (correct login accepted) after 5"),
     ("HYG-PASSWORD-HASHES", "ssh-mfa", "ssh-key-only", '"alice": "md5crypt"'),

@@ -77,6 +77,27 @@ def test_web_factor_that_takes_any_code_fails():
     assert status == "error" and "right TOTP code gave no session" in why
 
 
+def test_idp_login_whose_code_step_takes_anything_fails():
+    from checks.mfa.check_oidc import check_oidc_factor
+
+    def judged(flow: dict) -> tuple[str, list[str], str]:
+        judge = Judge()
+        try:
+            check_oidc_factor({"login_flow": flow}, judge)
+        except ObservationError as e:
+            return "error", [], str(e)
+        return ("fail" if judge.failed else "pass"), [e.label for e in judge.failed], ""
+
+    code = {"sent": ssh_mfa.WRONG, "outcome": "code issued", "stage": "after the code"}
+    flow = {"run": True, "attempts": [code], "wrong_code": "code issued", "empty_code": "refused",
+            "valid_code": "code issued"}  # fmt: skip
+    assert judged(flow)[:2] == ("fail", ["mfa.oidc.wrong_code"])
+    alone = {**code, "stage": "after the password alone: no code was asked"}
+    assert "mfa.oidc.code_after_password_alone" in judged({**flow, "attempts": [alone]})[1]
+    assert judged({**flow, "wrong_code": "refused"})[0] == "pass"
+    assert judged({"run": False, "error": "no login form"})[0] == "error"
+
+
 class _FakeServer:
     """Stands in for the connections: records what the probe sends, answers as told."""
 
@@ -183,14 +204,19 @@ def test_accept_anything_factors_fail_and_totp_passes(lab_run):
         assert r["status"] == "fail" and f"mfa.web.{want}_session" in [e["label"] for e in r["expectations"]
                                                                          if not e["ok"]], r["message"]
     assert lab_run.result("MFA-WEB-ENFORCED", "web-admin-mfa")["status"] == "pass"
+    assert lab_run.result("MFA-OIDC-FACTOR", "web-admin-mfa-oidc")["status"] == "pass"
+    r = lab_run.result("MFA-OIDC-FACTOR", "web-admin-otp-any-oidc")
+    assert r["status"] == "fail" and {e["label"] for e in r["expectations"] if not e["ok"]} == {
+        "mfa.oidc.wrong_code", "mfa.oidc.empty_code"}, r["message"]
 
 
 @pytest.mark.lab
 def test_evidence_says_what_was_sent_never_the_code(lab_run):
-    for kind in ("ssh_mfa", "web_mfa"):
+    for kind in ("ssh_mfa", "web_mfa", "oidc"):
         for f in (lab_run.out / "observations" / kind).glob("*.json"):
             obs = json.loads(f.read_text())
-            attempts = obs["raw"].get("factor_attempts") or obs["raw"].get("attempts") or []
+            raw = obs["raw"]
+            attempts = raw.get("factor_attempts") or raw.get("attempts") or raw.get("login_flow_attempts") or []
             assert {a["sent"] for a in attempts} <= SENT, f
             assert not re.search(r'"\d{6}"', json.dumps(obs["raw"])), f  # no six-digit code anywhere
 

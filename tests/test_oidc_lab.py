@@ -28,6 +28,12 @@ GOOD, WEAK = "web-admin-mfa-oidc", "web-admin-password-only-oidc"
 EXPECTED = {
     ("MFA-OIDC-PASSWORD-GRANT", GOOD): ("pass", "observé unauthorized_client"),
     ("MFA-OIDC-PASSWORD-GRANT", WEAK): ("fail", 'observé ["access_token", "id_token", "refresh_token"] ; attendu : []'),
+    # issue 12: the browser login's code step (:10446 takes any code; its password grant is refused)
+    ("MFA-OIDC-PASSWORD-GRANT", "web-admin-otp-any-oidc"): ("pass", "observé unauthorized_client"),
+    ("MFA-OIDC-FACTOR", GOOD): ("pass", "code faux (6 chiffres) après le mot de passe : observé refused"),
+    ("MFA-OIDC-FACTOR", WEAK): ("pass", "code vide après le mot de passe : observé refused"),
+    ("MFA-OIDC-FACTOR", "web-admin-otp-any-oidc"): ("fail", "(6 chiffres) après le mot de passe : observé code issued "
+                                                            "; attendu : refused"),
 }
 
 

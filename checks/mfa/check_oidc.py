@@ -47,3 +47,24 @@ def check_oidc_password_grant(oidc_client, params, judge):
                                f"(the IdP {advertised} it in its discovery document)")
     judge.equals("mfa.oidc.password_grant_tokens", tokens, [])
     judge.one_of("mfa.oidc.password_grant_error", grant["error"], params.access.oidc_refusal_errors)
+
+
+@check("MFA-OIDC-FACTOR", requirements=["9.6.f", "9.6.h"], target="oidc_client", severity="critical",
+       rule="9.6.f : connexion par navigateur à l'IdP — code faux ou vide refusé, bon code TOTP accepté")
+def check_oidc_factor(oidc_client, judge):
+    """The IdP's own login (authorization code flow) must ask a code after the password and refuse a wrong or an
+    empty one: an OTP step that takes anything is no second factor. Probed only when the inventory gives the admin
+    client's registered redirect_uri (the code is never redeemed)."""
+    flow = oidc_client.get("login_flow") or {"run": False, "reason": "no login flow in this observation"}
+    if not flow["run"]:
+        if "error" in flow:
+            raise ObservationError(f"browser login not probed: {flow['error']}")
+        if "no oidc.redirect_uri" in flow["reason"]:
+            judge.not_applicable(flow["reason"])
+        raise ObservationError(f"second factor not probed: {flow['reason']}")
+    alone = [a["sent"] for a in flow["attempts"] if a.get("stage", "").startswith("after the password alone")]
+    judge.equals("mfa.oidc.code_after_password_alone", alone, [])
+    judge.equals("mfa.oidc.wrong_code", flow["wrong_code"], "refused")
+    judge.equals("mfa.oidc.empty_code", flow["empty_code"], "refused")
+    if flow["valid_code"] == "code issued":  # else "not tried: no TOTP seed given" (in the evidence)
+        judge.equals("mfa.oidc.valid_code", flow["valid_code"], "code issued")

@@ -287,6 +287,8 @@ class OidcAdminClient(Strict):
     client_secret: SecretRef | None = Field(None, description="for a confidential client, by reference")
     ca_file: str | None = Field(None, description="CA bundle to verify the IdP (default: the web admin's ca_file)")
     scope: str = Field("openid", description="scope requested with the password grant")
+    redirect_uri: str | None = Field(None, pattern=r"^https://[^?#\s]+$", description="the client's registered "
+                                     "redirect URI: when given, the browser login's code step is probed")
 
     @field_validator("client_secret", mode="before")
     @classmethod

@@ -54,8 +54,8 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         entry.update(cert=str(webadmin.cert_file(paths)), ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT,
                                                                   *webadmin.FACTOR_TWINS])
     elif svc.kind == "idp":
-        entry.update(cert=str(webadmin.cert_file(paths)), issuers=[idp.issuer(svc.address, p) for p in
-                                                                   (idp.GOOD_PORT, idp.WEAK_PORT)])  # fmt: skip
+        ports = (idp.GOOD_PORT, idp.WEAK_PORT, idp.OTP_ANY_PORT)
+        entry.update(cert=str(webadmin.cert_file(paths)), issuers=[idp.issuer(svc.address, p) for p in ports])
     elif svc.kind == "labsup":
         entry.update({"config": str(logsup.root(paths) / "rsyslog.conf"), "tls": str(logsup.tls_dir(paths))})
     elif svc.kind == "kubeapi":

@@ -18,6 +18,13 @@ Invalid client credentials", an unknown client 401 ``invalid_client``, a wrong u
 last issued are kept in ``idp/last-issued.json`` (0600), with those revoked since, so that a test can prove none
 of them reached a report and that the scanner revoked them.
 
+The browser login (authorization code flow, the one admins use; issue 12): ``GET .../auth`` shows a login form,
+its POST (username, password) an OTP form, whose POST redirects to the client's registered redirect URI with
+``code`` and ``state`` only after the right TOTP code (the canary's web seed, pyotp); a wrong one shows the OTP
+form again with Keycloak's "Invalid authenticator code." (forms shaped like Keycloak's ``kc-form-login`` and
+``kc-otp-login-form``, one-use session codes in their actions). ``:10446`` is the same IdP whose OTP step takes
+any answer (its password grant is refused): it passes MFA-OIDC-PASSWORD-GRANT and must fail MFA-OIDC-FACTOR.
+
 Run as ``python -m preuve.lab.idp --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
 """
 
@@ -38,6 +45,8 @@ from .paths import LabPaths
 
 NAME = "idp"
 GOOD_PORT, WEAK_PORT = 8444, 9444
+OTP_ANY_PORT = 10446
+REDIRECT_URI = "https://198.18.3.12:8443/oidc/callback"  # the admin console's registered callback
 REALM = "admin"
 CLIENT_ID = "admin-console"
 GRANTS = ["authorization_code", "implicit", "refresh_token", "password", "client_credentials",
@@ -87,9 +96,23 @@ def _token(kind: str) -> str:
     return f"{head}.{secrets.token_urlsafe(48)}.{secrets.token_urlsafe(32)}"
 
 
+LOGIN_PAGE = ('<!doctype html><title>Sign in to admin</title><form id="kc-form-login" method="post" action="{action}">'
+              '<input id="username" name="username" type="text"><input id="password" name="password" '
+              'type="password"><input type="hidden" name="credentialId" value=""><input type="submit" '
+              'name="login" value="Sign In"></form>{error}')
+OTP_PAGE = ('<!doctype html><title>Sign in to admin</title><form id="kc-otp-login-form" method="post" '
+            'action="{action}"><input id="otp" name="otp" autocomplete="off" type="text">'
+            '<input type="submit" name="login" value="Sign In"></form>{error}')
+
+
 def handler(direct_grants: bool, iss: str, user: str, password: str, client_secret: str,
-            last_issued: Path) -> type[BaseHTTPRequestHandler]:  # fmt: skip
+            last_issued: Path, seed: str = "", otp_any: bool = False) -> type[BaseHTTPRequestHandler]:  # fmt: skip
+    import pyotp
+
     token_path = f"/realms/{REALM}/protocol/openid-connect/token"
+    auth_path = f"/realms/{REALM}/protocol/openid-connect/auth"
+    action_path = f"/realms/{REALM}/login-actions/authenticate"
+    flows: dict[str, dict] = {}  # session_code -> {"stage": "password"|"otp", "redirect_uri", "state"}
     revoke_path = f"/realms/{REALM}/protocol/openid-connect/revoke"
     lock = threading.Lock()
     record: dict = {}  # the tokens last issued, and which of them were revoked (RFC 7009)
@@ -116,8 +139,56 @@ def handler(direct_grants: bool, iss: str, user: str, password: str, client_secr
         def do_GET(self) -> None:
             if self.path == f"/realms/{REALM}/.well-known/openid-configuration":
                 self._json(200, discovery(iss))
+            elif self.path.startswith(auth_path + "?"):
+                q = {k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()}
+                if q.get("client_id") != CLIENT_ID or q.get("response_type") != "code":
+                    self._html(400, "<p>Client not found or invalid response type.</p>")
+                elif q.get("redirect_uri") != REDIRECT_URI:
+                    self._html(400, "<p>Invalid parameter: redirect_uri</p>")
+                else:
+                    self._page(LOGIN_PAGE, {"stage": "password", "redirect_uri": REDIRECT_URI,
+                                            "state": q.get("state", "")}, "")  # fmt: skip
             else:
                 self._error(404, "not_found", "Not Found")
+
+        def _html(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+            data = body.encode()
+            self.send_response(status)
+            for k, v in {"Content-Type": "text/html;charset=utf-8", **(headers or {})}.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _page(self, page: str, flow: dict, error: str) -> None:
+            code = secrets.token_urlsafe(16)  # one use: each page gets a fresh session code
+            with lock:
+                flows[code] = flow
+            action = f"{action_path}?session_code={code}&client_id={CLIENT_ID}&tab_id={secrets.token_urlsafe(6)}"
+            self._html(200, page.format(action=action, error=error))
+
+        def _login_action(self) -> None:
+            query = parse_qs(self.path.split("?", 1)[1]) if "?" in self.path else {}
+            with lock:
+                flow = flows.pop(query.get("session_code", [""])[0], None)
+            length = min(int(self.headers.get("Content-Length", "0") or 0), 8192)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode(errors="replace"),
+                                                 keep_blank_values=True).items()}  # fmt: skip
+            if flow is None:
+                self._html(400, "<p>Your login attempt timed out. Login will start from the beginning.</p>")
+            elif flow["stage"] == "password":
+                if form.get("username") == user and hmac.compare_digest(form.get("password", ""), password):
+                    self._page(OTP_PAGE, {**flow, "stage": "otp"}, "")
+                else:
+                    self._page(LOGIN_PAGE, flow, '<span id="input-error">Invalid username or password.</span>')
+            else:
+                otp = form.get("otp")
+                if otp is not None and (otp_any or pyotp.TOTP(seed).verify(otp, valid_window=1)):
+                    where = f"{flow['redirect_uri']}?state={flow['state']}&session_state={secrets.token_hex(8)}" \
+                            f"&code={secrets.token_urlsafe(32)}"  # fmt: skip
+                    self._html(302, "", {"Location": where})
+                else:
+                    self._page(OTP_PAGE, flow, '<span id="input-error-otp-code">Invalid authenticator code.</span>')
 
         def _client(self, form: dict[str, str]) -> tuple[str | None, str | None]:
             auth = self.headers.get("Authorization", "")
@@ -130,6 +201,9 @@ def handler(direct_grants: bool, iss: str, user: str, password: str, client_secr
             return form.get("client_id"), form.get("client_secret")
 
         def do_POST(self) -> None:
+            if self.path.startswith(action_path + "?"):
+                self._login_action()
+                return
             if self.path not in (token_path, revoke_path):
                 self._error(404, "not_found", "Not Found")
                 return
@@ -188,9 +262,11 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = webadmin.password_file(paths).read_text().strip()
     client_secret = client_secret_file(paths).read_text().strip()
+    seed = webadmin.totp_file(paths).read_text().strip()
     handlers = {port: handler(direct_grants, issuer(address, port), webadmin.USER, password, client_secret,
-                              last_issued_file(paths))
-                for port, direct_grants in ((GOOD_PORT, False), (WEAK_PORT, True))}  # fmt: skip
+                              last_issued_file(paths), seed, otp_any)
+                for port, direct_grants, otp_any in ((GOOD_PORT, False, False), (WEAK_PORT, True, False),
+                                                     (OTP_ANY_PORT, False, True))}  # fmt: skip
     https_standin.serve_tls(address, webadmin.cert_file(paths), webadmin.root(paths) / "key.pem", handlers, pid_file)
 
 

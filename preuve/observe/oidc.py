@@ -18,8 +18,13 @@ anything is recorded). An unreachable IdP, a non-JSON or non-OAuth answer is an 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
+import time
+from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
 
 import requests
 
@@ -147,3 +152,138 @@ def collect(issuer: str, client_id: str, client_secret: str | None, user: str, p
     raw = {"discovery": doc, "token_response": {"status": t.status_code, "content_type": t.headers.get("Content-Type"),
                                                 "body": withheld(body)}}  # fmt: skip
     return facts, raw
+
+
+# --- the browser login (authorization code flow): does its second factor refuse anything? (issue 12) -----------
+
+
+class _Forms(HTMLParser):
+    """Every <form> of a page: action, method and its <input> fields (name, type, value)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get").lower(), "inputs": []})
+        elif tag == "input" and self.forms and a.get("name"):
+            self.forms[-1]["inputs"].append((a["name"], a.get("type", "text").lower(), a.get("value", "")))
+
+
+def _form_with(html: str, field: str) -> dict[str, Any] | None:
+    parser = _Forms()
+    parser.feed(html)
+    return next((f for f in parser.forms if f["method"] == "post" and any(n == field for n, _, _ in f["inputs"])),
+                None)  # fmt: skip
+
+
+def _post(s: requests.Session, page: requests.Response, form: dict[str, Any], values: dict[str, str],
+          verify: str | bool, timeout: float) -> requests.Response:  # fmt: skip
+    data = {n: v for n, t, v in form["inputs"] if t == "hidden"} | values
+    return s.post(urljoin(page.url, form["action"]), data=data, allow_redirects=False, verify=verify, timeout=timeout)
+
+
+def _redirected_with_code(r: requests.Response, redirect_uri: str) -> bool:
+    where = r.headers.get("Location", "")
+    if not (300 <= r.status_code < 400 and where.startswith(redirect_uri)):
+        return False
+    code = parse_qs(urlsplit(where).query).get("code", [""])[0]
+    if code:
+        REDACTOR.register(code)  # an authorization code is a credential until it expires
+    return bool(code)
+
+
+def login_attempt(endpoint: str, client_id: str, redirect_uri: str, fields: dict[str, str], user: str, password: str,
+                  sent: str, otp: str, verify: str | bool, timeout: float) -> dict[str, Any]:  # fmt: skip
+    """One browser login on a fresh session: the login form (user + password), then the code form with `otp`.
+    Outcome: "code issued" (redirected to redirect_uri with ?code=), "refused" (no code), and where it stopped."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": "openid",
+              "state": secrets.token_urlsafe(12), "nonce": secrets.token_urlsafe(12), "code_challenge": challenge,
+              "code_challenge_method": "S256"}  # fmt: skip
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {"sent": sent, "statuses": []}
+    with requests.Session() as s:
+        page = s.get(endpoint, params=params, allow_redirects=False, verify=verify, timeout=timeout)
+        out["statuses"].append(page.status_code)
+        login = _form_with(page.text, fields["password"]) if page.status_code == 200 else None
+        if login is None:
+            raise ObservationError(f"authorization endpoint {endpoint} answered HTTP {page.status_code} with no login "
+                                   f"form (no POST form with a {fields['password']!r} field)")
+        r = _post(s, page, login, {fields["user"]: user, fields["password"]: password}, verify, timeout)
+        out["statuses"].append(r.status_code)
+        if _redirected_with_code(r, redirect_uri):
+            out.update(outcome="code issued", stage="after the password alone: no code was asked")
+        elif (second := _form_with(r.text, fields["otp"]) if r.status_code == 200 else None) is None:
+            raise ObservationError(f"after the password the IdP answered HTTP {r.status_code} with no form asking "
+                                   f"{fields['otp']!r}: wrong canary password, or a factor the probe cannot answer")
+        else:
+            r = _post(s, r, second, {fields["otp"]: otp}, verify, timeout)
+            out["statuses"].append(r.status_code)
+            out.update(outcome="code issued" if _redirected_with_code(r, redirect_uri) else "refused",
+                       stage="after the code")  # fmt: skip
+    out["ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out
+
+
+def collect_login_flow(issuer: str, client_id: str, redirect_uri: str, fields: dict[str, str], user: str,
+                       password: str, probe: Any, *, ca_file: str | None = None,
+                       timeout: float = 10.0) -> dict[str, Any]:  # fmt: skip
+    """Right code (when seeded), then a wrong and an empty code, each on a fresh browser session, within the
+    lockout budget of preuve/observe/canary_ledger.py; the code is never exchanged for tokens (no session is used)."""
+    from preuve.observe import canary_ledger
+    from preuve.observe.ssh_mfa import EMPTY, STEP, VALID, VALID_LATER, WRONG, fresh_code, wrong_code
+
+    verify: str | bool = ca_file or True
+    deadline = time.monotonic() + timeout + 2 * STEP
+    attempts: list[dict[str, Any]] = []
+    out: dict[str, Any] = {"run": True, "reason": None, "redirect_uri": redirect_uri, "attempts": attempts,
+                           "valid_code": "not tried: no TOTP seed given" if probe.seed is None else None,
+                           "wrong_code": None, "empty_code": None}  # fmt: skip
+    try:
+        with requests.Session() as s:
+            d = s.get(discovery_url(issuer), allow_redirects=False, verify=verify, timeout=timeout)
+            doc = _json(d, f"discovery at {discovery_url(issuer)}")
+        endpoint = doc.get("authorization_endpoint") if isinstance(doc, dict) else None
+        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme != "https":
+            raise ObservationError(f"discovery at {discovery_url(issuer)} names no https authorization_endpoint")
+        with canary_ledger.entry("oidc", issuer, user) as record:
+            out["budget"] = {"access.faillock_max_deny": probe.max_deny,
+                             "access.faillock_fail_interval_s": probe.interval_s,
+                             "scanner_failures_pending_before": canary_ledger.pending(record, probe.interval_s)}
+
+            def send(sent: str, otp: str) -> str:
+                a = login_attempt(endpoint, client_id, redirect_uri, fields, user, password, sent, otp, verify,
+                                  timeout)  # fmt: skip
+                attempts.append(a)
+                if a["outcome"] == "refused":
+                    canary_ledger.failed(record)
+                elif sent in (VALID, VALID_LATER):
+                    canary_ledger.cleared(record)
+                return a["outcome"]
+
+            if probe.seed is not None:
+                out["valid_code"] = send(VALID, fresh_code(probe.seed, record, probe.lookahead, deadline))
+                if out["valid_code"] == "refused":
+                    out["valid_code"] = send(VALID_LATER, fresh_code(probe.seed, record, probe.lookahead, deadline))
+                if out["valid_code"] != "code issued":
+                    out.update(run=False, reason="the right TOTP code got no authorization code on two steps: wrong "
+                               "seed or clock skew; refusals would prove nothing, so no wrong code was sent")
+                    return out
+            pending = out["budget"]["scanner_failures_pending"] = canary_ledger.pending(record, probe.interval_s)
+            if pending + 2 >= probe.max_deny:
+                out.update(run=False, reason=(
+                    f"a wrong and an empty code would bring this scanner's failures on the canary to {pending + 2} "
+                    f"within {probe.interval_s:g} s, reaching access.faillock_max_deny={probe.max_deny}: nothing "
+                    "wrong was sent"))
+                return out
+            out["wrong_code"] = send(WRONG, wrong_code(probe.seed))
+            out["empty_code"] = send(EMPTY, "")
+    except requests.exceptions.SSLError as e:
+        raise ObservationError(f"{issuer}: TLS certificate not verified: {type(e).__name__}") from None
+    except requests.RequestException as e:
+        raise ObservationError(f"{issuer}: {type(e).__name__}: {e.__class__.__doc__ or ''}".strip()) from None
+    return out
