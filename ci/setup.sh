@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo util-linux procps
-              python3 python3-venv python3-pip nmap testssl.sh openssl ca-certificates restic borgbackup
+              python3 python3-venv python3-pip nmap testssl.sh sslscan openssl ca-certificates restic borgbackup
               libpam-oath oathtool logrotate systemd chrony rsyslog rsyslog-gnutls systemd-journal-remote
               libivykis0 libnet1 libwrap0
               chromium)
