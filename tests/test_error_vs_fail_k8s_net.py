@@ -70,7 +70,8 @@ def test_anonymous_grant_fails_even_when_the_anonymous_state_is_unknown():
     rbac = {"clusterroles": [], "roles": [], "rolebindings": [], "anonymous_flags": {"error": "HTTP 403"},
             "clusterrolebindings": [{"metadata": {"name": "anon"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
                                      "subjects": [{"kind": "Group", "name": "system:unauthenticated"}]}]}
-    j = run(check_rbac.check_rbac_anonymous, k8s_rbac=rbac, k8s_probe={}, params=PARAMS)
+    j = run(check_rbac.check_rbac_anonymous, k8s_rbac={**rbac, "anonymous_probe": {"error": "TLS refused"}},
+            params=PARAMS)
     assert j.failed and "anonymous auth state unknown" in j.failed[0].observed["ClusterRoleBinding/anon -> view"]
 
 
@@ -123,3 +124,13 @@ def test_a_deviation_fails_even_when_other_probes_could_not_be_sent():
     seg["probes"] = [_probe("blocked", "error", "error", 22)]
     with pytest.raises(ObservationError, match="could not be sent"):
         run(check_segmentation.check_denied_flows, segmentation=seg)
+
+
+def test_anonymous_probe_fails_on_any_decision_but_401_and_is_an_error_on_a_server_error():
+    def probe(code, reason, message=None):
+        return {"resource": {"path": "/api/v1/namespaces", "code": code, "reason": reason, "message": message}}
+
+    assert not run(check_apiserver.check_anonymous_probe, k8s_probe=probe(401, "Unauthorized")).failed
+    assert run(check_apiserver.check_anonymous_probe, k8s_probe=probe(200, None)).failed  # served to anyone
+    with pytest.raises(ObservationUnavailable, match="503 ServiceUnavailable"):
+        run(check_apiserver.check_anonymous_probe, k8s_probe=probe(503, "ServiceUnavailable", "etcd down"))

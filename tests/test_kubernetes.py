@@ -225,7 +225,8 @@ def test_anonymous_grant_judged_with_the_anonymous_state():
 
     def judge(rbac=rbac, probe=refused, flags=flag_off):
         j = Judge()
-        check_rbac_anonymous(k8s_rbac={**rbac, "anonymous_flags": flags}, k8s_probe=probe, params=Params(), judge=j)
+        check_rbac_anonymous(k8s_rbac={**rbac, "anonymous_flags": flags, "anonymous_probe": probe}, params=Params(),
+                             judge=j)
         return j
 
     assert not judge().failed

@@ -34,7 +34,10 @@ def answer(probe: dict) -> str:
 }, target="k8s_cluster", severity="critical",
        rule="CIS Kubernetes 1.2.1 (by behaviour)")
 def check_anonymous_probe(k8s_probe, judge):
-    judge.equals("k8s.probe.unauthenticated", answer(k8s_probe["resource"]), "401 Unauthorized")
+    res = k8s_probe["resource"]
+    if res["code"] == 429 or res["code"] >= 500:  # the server did not decide about the request: nothing to judge
+        raise ObservationUnavailable(f"the unauthenticated probe got {answer(res)}, not an authentication decision")
+    judge.equals("k8s.probe.unauthenticated", answer(res), "401 Unauthorized")
 
 
 @check("K8S-ANONYMOUS-AUTH", requirements={

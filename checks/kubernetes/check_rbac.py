@@ -39,6 +39,8 @@ def bindings(k8s_rbac: dict):
 def anonymous_requests(probe: dict, flags: dict) -> tuple[bool | None, list[str]]:
     """(True: anonymous requests are authenticated as system:anonymous, False: refused, None: unknown; signals)."""
     on, off, signals = False, False, []
+    if "error" in probe:
+        signals.append(f"unauthenticated probe failed ({probe['error']})")
     res = probe.get("resource") or {}
     if res.get("code") == 401:
         off = True
@@ -85,8 +87,8 @@ def is_kubeadm_cluster_info(b: dict, roles: list[dict]) -> bool:
     "9.6.h#1": "no role binding grants anonymous or unauthenticated users more than public info",
 }, target="k8s_cluster", severity="critical",
        rule="CIS Kubernetes 5.1.1 / no grant to system:anonymous")
-def check_rbac_anonymous(k8s_rbac, k8s_probe, params, judge):
-    state, signals = anonymous_requests(k8s_probe, k8s_rbac.get("anonymous_flags") or {})
+def check_rbac_anonymous(k8s_rbac, params, judge):
+    state, signals = anonymous_requests(k8s_rbac.get("anonymous_probe") or {}, k8s_rbac.get("anonymous_flags") or {})
     said = "; ".join(signals)
     allowed = params.kubernetes.anonymous_bindings_allowed
     grants: dict[str, bool] = {}

@@ -6,8 +6,9 @@ One observation per cluster gathers every list the selected checks need, grouped
 - `probe`: what an *unauthenticated* client gets (401 when anonymous auth is off; 403 naming system:anonymous
   when it is on), on a resource path, on /version and on kubeadm's public kube-public/cluster-info ConfigMap
   (status only: its body, public by design, is not recorded);
-- `rbac`: ClusterRoles, ClusterRoleBindings, Roles, RoleBindings, and the `--anonymous-auth` /
-  `--authentication-config` flags of the kube-apiserver pods (an anonymous grant is judged with them);
+- `rbac`: ClusterRoles, ClusterRoleBindings, Roles, RoleBindings, the `--anonymous-auth` /
+  `--authentication-config` flags of the kube-apiserver pods and the unauthenticated probe (an anonymous grant is
+  judged with them; either one failing leaves the grants judgeable);
 - `tenants`: Namespaces, NetworkPolicies, ResourceQuotas, RoleBindings;
 - `location`: Nodes, PersistentVolumes, StorageClasses, Velero BackupStorageLocations and VolumeSnapshotLocations;
 - `velero`: Velero Schedules and Backups.
@@ -217,6 +218,18 @@ def _probe(conn: Connection, timeout: float) -> dict[str, Any]:
     return out
 
 
+def _probe_once(conn: Connection, timeout: float, cache: dict[str, Any]) -> dict[str, Any]:
+    """The unauthenticated probe, sent once per observation (the probe and rbac facts share it)."""
+    if "probe" not in cache:
+        try:
+            cache["probe"] = _probe(conn, timeout)
+        except ObservationError as exc:
+            cache["probe"] = exc
+    if isinstance(cache["probe"], ObservationError):
+        raise cache["probe"]
+    return cache["probe"]
+
+
 def _velero(api: _Api, ns: str, kinds: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {"namespace": ns}
     for plural in kinds:
@@ -246,13 +259,17 @@ def _fact(api: _Api, conn: Connection, fact: str, timeout: float, cache: dict[st
     if fact == "apiserver":
         return _apiserver(api, cache)
     if fact == "probe":
-        return _probe(conn, timeout)
+        return _probe_once(conn, timeout, cache)
     if fact in PATHS:
         found: dict[str, Any] = {plural: _items(api.get(path)) for plural, path in PATHS[fact].items()}
         if fact == "location":
             found["velero"] = _velero(api, conn.velero_namespace, ("backupstoragelocations", "volumesnapshotlocations"))
-        if fact == "rbac":
+        if fact == "rbac":  # anonymous grants are judged with both (K8S-RBAC-ANONYMOUS), whatever else is selected
             found["anonymous_flags"] = _anonymous_flags(api, cache)
+            try:
+                found["anonymous_probe"] = _probe_once(conn, timeout, cache)
+            except ObservationError as exc:
+                found["anonymous_probe"] = {"error": str(exc)}
         return found
     if fact == "velero":
         return _velero(api, conn.velero_namespace, ("schedules", "backups"))
