@@ -314,11 +314,20 @@ def _observation_span(run_dir: Path) -> dict:
 
 
 def startup(runs: int) -> dict:
-    """preuve's own start-up, no target: `preuve --version` (imports) and `preuve run` of an empty selection."""
-    out = {}
-    for name, argv in {"preuve --help": [str(VENV_BIN / "preuve"), "--help"],
-                       "python -c pass": [sys.executable, "-c", "pass"]}.items():
-        out[name] = statistics.median(timed(argv, False)["wall_s"] for _ in range(runs))
+    """preuve's start-up with nothing to observe: the interpreter alone, `preuve --help` (CLI imports), and
+    `preuve run --select NO-SUCH-*` (imports, pytest start, plugin, collecting every check, empty reports)."""
+    root = Path(tempfile.mkdtemp(prefix="tls-fleet-startup-"))
+    inv, prof = write_inputs(root, [{"name": "ep-0000-good", "port": BASE_PORT}])
+    argvs = {"python -c pass": [sys.executable, "-c", "pass"],
+             "preuve --help": [str(VENV_BIN / "preuve"), "--help"]}
+    out = {name: statistics.median(timed(argv, False)["wall_s"] for _ in range(runs)) for name, argv in argvs.items()}
+    walls = []
+    for i in range(runs):
+        argv = [str(VENV_BIN / "preuve"), "run", "-i", str(inv), "-p", str(prof), "-o", str(root / f"r{i}"), "-q",
+                "--select", "NO-SUCH-*"]
+        walls.append(timed(argv, False)["wall_s"])
+    out["preuve run, empty selection"] = statistics.median(walls)
+    shutil.rmtree(root, ignore_errors=True)
     return out
 
 
