@@ -27,10 +27,17 @@ UNUSED_PYTEST_PLUGINS = ("doctest", "junitxml", "pastebin", "unittest", "stepwis
 
 def _pytest_args(a: argparse.Namespace) -> list[str]:
     from preuve.judge.catalogue import checks_dir
+    from preuve.judge.packs import PackError, pack_dirs, use
 
+    use(getattr(a, "checks_dir", None))
     root = checks_dir()
+    try:
+        packs = [str(d) for d in pack_dirs()]
+    except PackError:
+        packs = []  # the catalogue reports it (a collection error naming the pack)
     args = [
         str(root),
+        *packs,
         "-c",
         str(root / "pytest.ini"),
         "--rootdir",
@@ -164,6 +171,9 @@ def cmd_lint(a: argparse.Namespace) -> int:
 
         problems += [str(p) for p in justification_problems(a.inventory)]
     catalogue: dict = {}
+    from preuve.judge.packs import use
+
+    use(a.checks_dir)
     try:
         catalogue = load_catalogue()
     except CatalogueError as exc:
@@ -229,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--select", action="append", help="only these check ids (glob, repeatable)")
         sp.add_argument("--lang", default="fr", choices=["fr", "en"])
         sp.add_argument("-q", "--quiet", action="store_true")
+        sp.add_argument("--checks-dir", action="append", metavar="DIR",
+                        help="a check pack of your own (folder with check_*.py and catalogue.yaml; repeatable)")
         add_scope_options(sp)
 
     r = sub.add_parser("run", help="observe the inventory and judge it against a profile")
@@ -251,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("-i", "--inventory")
     lint.add_argument("-p", "--profile")
     lint.add_argument("-w", "--waivers")
+    lint.add_argument("--checks-dir", action="append", metavar="DIR", help="a check pack of your own (repeatable)")
     lint.set_defaults(func=cmd_lint)
 
     v = sub.add_parser("verify", help="what a run directory proves: manifest, evidence, signature, hash chain")

@@ -72,12 +72,35 @@ def load_catalogue_of(domain: Path) -> list[CheckSpec]:
     return specs
 
 
-@lru_cache(maxsize=4)
 def load_catalogue(root: Path | None = None) -> dict[str, CheckInfo]:
-    """Import every check module and join it with its catalogue.yaml; inconsistencies are errors."""
-    root = root or checks_dir()
+    """Import every check module and join it with its catalogue.yaml; inconsistencies are errors. Without
+    `root`: the shipped checks plus the check packs in use (preuve.judge.packs)."""
+    from preuve.judge.packs import PackError, pack_dirs
+
+    if root is not None:
+        return _load((root,), ())
+    try:
+        packs = tuple(pack_dirs())
+    except PackError as exc:
+        raise CatalogueError(str(exc)) from None
+    return _load((checks_dir(),), packs)
+
+
+def _pack_domains(packs: tuple[Path, ...]) -> list[tuple[Path, Path]]:
+    from preuve.judge.packs import PackError, domains
+
+    try:
+        return [(d, pack.parent) for pack in packs for d in domains(pack)]
+    except PackError as exc:
+        raise CatalogueError(str(exc)) from None
+
+
+@lru_cache(maxsize=4)
+def _load(roots: tuple[Path, ...], packs: tuple[Path, ...]) -> dict[str, CheckInfo]:
     out: dict[str, CheckInfo] = {}
-    for domain in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+    found = [(p, root.parent) for root in roots
+             for p in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))]
+    for domain, base in found + _pack_domains(packs):
         meta_file = domain / "catalogue.yaml"
         meta = yamlio.load(meta_file.read_text()) if meta_file.exists() else {}
         labels = meta.get("labels", {}) or {}
@@ -97,10 +120,10 @@ def load_catalogue(root: Path | None = None) -> dict[str, CheckInfo]:
                     title=text["title"],
                     rationale=text["rationale"],
                     remediation=text["remediation"],
-                    path=str(path.relative_to(root.parent)),
+                    path=str(path.relative_to(base)),
                     labels=labels,
                 )
-        missing = set(prose) - {i for i, c in out.items() if Path(c.path).parent.name == domain.name}
+        missing = set(prose) - {i for i, c in out.items() if Path(c.path).parent == domain.relative_to(base)}
         if missing:
             raise CatalogueError(f"{meta_file} describes checks that do not exist: {sorted(missing)}")
     return out

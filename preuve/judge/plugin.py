@@ -263,6 +263,12 @@ def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
             facts.setdefault(key, set())
             if src.fact:
                 facts[key].add(src.fact)
+            if src.collector == "host_commands":  # check packs' `host`: the collector replays these checks' commands
+                from preuve.observe.testinfra_host import FUNCTIONS
+
+                spec = item.function.__preuve_check__  # type: ignore[attr-defined]
+                FUNCTIONS[spec.id] = item.function  # type: ignore[attr-defined]
+                facts[key].add(spec.id)
     return [Request(c, targets[(c, n)], tuple(sorted(facts[(c, n)]))) for (c, n) in sorted(targets)]
 
 
@@ -350,6 +356,17 @@ def _source_fixture(name: str) -> Any:
 # One fixture per evidence source (`tls`, `ssh`, `sshd`, ...), generated from the SOURCES registry.
 for _name in SOURCES:
     globals()[f"preuve_source_{_name}"] = _source_fixture(_name)
+
+
+@pytest.fixture(name="host")
+def preuve_source_host(request: pytest.FixtureRequest) -> Any:
+    """testinfra's `host` (file, package, service, run...) answering from the recorded `host_commands`
+    observation of this target (preuve.observe.testinfra_host): judging never touches the network."""
+    from preuve.observe.testinfra_host import Replay, make_host
+
+    facts = _evidence(request, "host")
+    name = request.getfixturevalue("target").name
+    return make_host(Replay(facts, name), name)
 
 
 @pytest.fixture

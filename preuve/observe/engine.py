@@ -22,7 +22,7 @@ from preuve.observe.errors import ObservationError
 # preuve.observe.tls.prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
 FAMILY_LIMITS = {"tls": 16, "ssh_protocol": 16, "ssh_host": 16, "kubernetes": 8, "ssh_mfa": 8, "web_mfa": 8, "oidc": 8,
                 "segmentation": 6, "flow_matrix": 2, "s3_bucket": 32, "s3_endpoint": 4, "backup": 8,
-                "ssh_lockout": 4, "log_store": 8}
+                "ssh_lockout": 4, "log_store": 8, "host_commands": 16}
 
 
 @dataclass(frozen=True)

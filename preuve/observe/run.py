@@ -9,6 +9,7 @@ from preuve.evidence.record import Observation
 from preuve.judge.session import RunState
 from preuve.observe.engine import observe
 from preuve.observe.profile_params import set_params
+from preuve.observe.reveal import register_inventory
 from preuve.observe.sshd_effective import set_inventory
 
 # Packages the collectors import, loaded here on the main thread before the pool starts. CPython 3.11's import
@@ -26,6 +27,7 @@ PRELOAD = {
     "ssh_host": ("paramiko",),
     "ssh_mfa": ("paramiko",),
     "ssh_lockout": ("paramiko",),
+    "host_commands": ("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.testinfra_host"),
 }
 
 
@@ -48,6 +50,7 @@ def run_observations(state: RunState, requests: list[Any]) -> None:
     hosts = {t.name: t for t in state.targets["host"]}
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)
+    register_inventory(state.inventory)  # every secret known before the first observation is stored
     preload({r.collector for r in requests})
     from preuve.report.progress import PlainProgress, resolve_mode
 

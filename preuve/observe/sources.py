@@ -75,6 +75,9 @@ SOURCES: dict[str, Source] = {
                doc="S3 endpoint: host, resolved addresses and their registry country, each bucket's key and owner"),
         Source("log_store", "log_store", "log_store",
                doc="central log store retention: S3 lifecycle, Loki /config + /runtime_config, ILM or ISM policies"),
+        Source("host", "host_commands", "host",
+               doc="out-of-tree checks: testinfra's `host` (file, package, service, run), each command it sent "
+                   "and the answer, over one SSH connection (preuve.observe.testinfra_host)"),
         Source("backup_repo", "backup", "backup_repo",
                doc="restic/borg repository: snapshots, encryption, restore drill, partial data check"),
     )

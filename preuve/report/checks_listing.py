@@ -141,7 +141,9 @@ def cmd_checks(a: argparse.Namespace) -> int:
 def _checks(a: argparse.Namespace) -> int:
     from preuve.exitcodes import Exit
     from preuve.judge.catalogue import CatalogueError, load_catalogue
+    from preuve.judge.packs import use
 
+    use(a.checks_dir)
     try:
         catalogue = load_catalogue()
     except CatalogueError as exc:
@@ -184,4 +186,5 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--tag", action="append", help="exact tag (repeatable)")
     c.add_argument("--severity", choices=SEVERITIES, help="this severity or worse")
     c.add_argument("--domain", action="append", help="checks folder: ssh, tls, ... (repeatable)")
+    c.add_argument("--checks-dir", action="append", metavar="DIR", help="include a check pack of your own")
     c.set_defaults(func=cmd_checks)
