@@ -24,6 +24,7 @@ from support.tls_servers import (
     TlsServer,
     canned_reply_server,
     closed_port,
+    hello_size_limiting_proxy,
     silent_server,
 )
 
@@ -225,6 +226,18 @@ def test_collect_many_keys_results_and_errors(compliant: TlsServer, weak: TlsSer
     assert results[tls.endpoint_key(LOOPBACK, compliant.port, SNI)][0]["versions"]["TLSv1.3"] is True
     assert results[tls.endpoint_key(LOOPBACK, weak.port, SNI)][0]["hsts"] is None
     assert isinstance(results[(LOOPBACK, dead, None)], ObservationError)
+
+
+@nginx_test
+def test_server_resetting_big_hellos_is_enumerated_in_chunks(weak: TlsServer, weak_obs: tuple[dict, dict]) -> None:
+    """A reset is not a refusal: behind a box that resets ClientHellos over 600 bytes (every suite offered at
+    once is ~900), the weak server's TLS 1.0-1.2 and their suites are still found (a naive prober would report
+    "no TLS 1.0" and pass TLS-VERSIONS)."""
+    with hello_size_limiting_proxy(weak.port) as port:
+        facts, raw = tls.collect(LOOPBACK, port, sni=SNI, timeout=3, http_path=None)
+    assert facts["versions"] == weak_obs[0]["versions"]
+    assert facts["cipher_suites"] == weak_obs[0]["cipher_suites"]
+    assert any(p["answer"] == "reset" for p in raw["probes"])
 
 
 # --- failures ---------------------------------------------------------------------------------

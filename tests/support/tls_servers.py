@@ -259,6 +259,59 @@ def canned_reply_server(reply: bytes) -> Iterator[int]:
         thread.join(timeout=2)
 
 
+@contextlib.contextmanager
+def hello_size_limiting_proxy(upstream_port: int, max_record: int = 600) -> Iterator[int]:
+    """A TCP proxy to 127.0.0.1:``upstream_port`` that resets every connection whose first TLS record is longer
+    than ``max_record`` bytes, without an alert (what some load balancers do to big ClientHellos)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(64)
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def handle(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(5)
+            head = b""
+            while len(head) < 5:
+                chunk = conn.recv(5 - len(head))
+                if not chunk:
+                    return
+                head += chunk
+            if int.from_bytes(head[3:5], "big") > max_record:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                return  # close with RST
+            with socket.create_connection((LOOPBACK, upstream_port), timeout=5) as up:
+                up.sendall(head)
+                back = threading.Thread(target=pipe, args=(up, conn), daemon=True)
+                back.start()
+                pipe(conn, up)
+                back.join(timeout=5)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=2)
+
+
 # A fatal handshake_failure alert: what a TLS stack sends when it accepts nothing offered.
 TLS_HANDSHAKE_FAILURE_ALERT = bytes.fromhex("15030300020228")
 

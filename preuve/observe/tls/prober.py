@@ -209,26 +209,42 @@ async def _preflight(p: _Probe) -> H.Flight:
     return flight
 
 
+# A hang-up without an alert proves nothing (some stacks and middleboxes reset ClientHellos past a size): the
+# candidates are then offered in chunks of this many suites, as nmap does.
+CHUNK = 64
+
+
 async def _enumerate(p: _Probe, version: str) -> dict:
     """Accepted suites of ``version`` in the order the server picked them, each with its handshake."""
     candidates = list(TLS13 if version == "TLSv1.3" else LEGACY)
     code = H.TLS13 if version == "TLSv1.3" else H.VERSION_CODES[version]
     picks: list[H.Flight] = []
-    last = H.Flight()
-    while candidates:
-        last = await p.exchange(f"{version} suites, {len(candidates)} offered", _hello(p.ep, version, candidates))
-        if not last.hello or last.version != code or last.suite not in candidates:
-            break
-        picks.append(last)
-        candidates.remove(last.suite)
-    out: dict[str, Any] = {"picks": picks, "end": last}
-    if len(picks) > 1:  # does the server impose its order? offer its picks reversed
+    last = await _eliminate(p, version, code, candidates, picks)
+    chunked = not picks and last.closed is not None and len(candidates) > CHUNK
+    if chunked:
+        for i in range(0, len(candidates), CHUNK):
+            last = await _eliminate(p, version, code, candidates[i:i + CHUNK], picks)
+    out: dict[str, Any] = {"picks": picks, "end": last, "chunked": chunked}
+    if len(picks) > 1 and not chunked:  # does the server impose its order? offer its picks reversed
         reversed_codes = [f.suite for f in reversed(picks)]
         check = await p.exchange(f"{version} preference", _hello(p.ep, version, reversed_codes))
         out["server_order"] = bool(check.hello and check.suite == picks[0].suite)
     elif picks:
-        out["server_order"] = None
+        out["server_order"] = None  # one suite, or picks across chunks (no order to compare)
     return out
+
+
+async def _eliminate(p: _Probe, version: str, code: int, offered: list[int], picks: list[H.Flight]) -> H.Flight:
+    """Offer ``offered``, remove what the server picks, repeat until it refuses; the picks go to ``picks``."""
+    offered = list(offered)
+    last = H.Flight()
+    while offered:
+        last = await p.exchange(f"{version} suites, {len(offered)} offered", _hello(p.ep, version, offered))
+        if not last.hello or last.version != code or last.suite not in offered:
+            break
+        picks.append(last)
+        offered.remove(last.suite)
+    return last
 
 
 async def _ssl2(p: _Probe) -> list[str]:
