@@ -117,7 +117,8 @@ def check_rbac_anonymous(k8s_rbac, params, judge):
                 "inert while anonymous requests are refused, live as soon as anonymous auth is on" if state is False
                 else "anonymous auth state unknown")
             notes[key] = f"grants {b['roleRef'].get('kind')} {b['roleRef']['name']} to {', '.join(who)} ({live})"
-    judge.each("k8s.rbac.anonymous_grants", grants, observed=notes or {"-": f"no anonymous grant ({said})"})
+    judge.each("k8s.rbac.anonymous_grants", grants, observed=notes or {"-": f"no anonymous grant ({said})"},
+               param="kubernetes.anonymous_bindings_allowed")
     if unknown and not judge.failed:
         raise ObservationUnavailable(f"kubeadm's cluster-info binding cannot be judged: {said}")
 
