@@ -275,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
     from preuve.report import checks_listing
 
     ansible.add_parser(sub)  # preuve import ansible|kubeconfig
+    from preuve import init_inputs, schemas, shell_completion
+
+    init_inputs.add_parser(sub)  # preuve init: a commented starter inventory
+    schemas.add_parser(sub)  # preuve schema: JSON Schema of the inputs
+    shell_completion.add_parser(sub)  # preuve completion bash|zsh
 
     checks_listing.add_parser(sub)  # list with filters, JSON, describe ID
 

@@ -613,7 +613,7 @@ def dump(imported: Imported, source: str) -> str:
     import yaml
 
     head = (f"# Imported by `preuve import` from {source}. Check it with:\n"
-            "#   preuve lint -i THIS_FILE -p secnumcloud-3.2\n"
+            "#   preuve lint -i THIS_FILE -p PROFILE\n"
             "# Passwords are never imported: give them by reference (ssh.password: {env: VAR}).\n")
     return head + yaml.safe_dump(imported.data, sort_keys=False, allow_unicode=True, width=120)
 
