@@ -10,6 +10,7 @@ is what nmap's ssl-enum-ciphers and sslscan do. Pure functions: no socket here.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ def group_key(code: int) -> dict | None:
     name = GROUPS.get(code)
     if name is None:
         return None
-    size = {"X25519": 253, "X448": 448}.get(name) or int("".join(c for c in name[4:8] if c.isdigit()))
+    size = {"X25519": 253, "X448": 448}.get(name) or int(re.search(r"\d+", name).group())  # type: ignore[union-attr]
     return {"type": "ECDH", "size": size, "curve": name}
 
 
