@@ -626,7 +626,9 @@ def _fact_value(name: str, result: dict) -> object:
         reason = (
             _first_line(result["stderr"]) or _first_line(result["stdout"]) or f"exit status {result['rc']}"
         )
-        return {"error": reason}
+        from preuve.observe.privileged import explain_refusal  # a refused sudo names the rule to add
+
+        return {"error": explain_refusal(name, reason)}
     return PARSERS.get(name, str.strip)(result["stdout"])
 
 
