@@ -275,6 +275,15 @@ def test_tls_server_refusing_every_version_is_an_observation() -> None:
     assert raw["preflight"] == "alert 40"
 
 
+def test_server_ignoring_the_offer_is_an_error() -> None:
+    """A stack answering the same suite whatever is offered cannot be enumerated: error, never a short list."""
+    body = bytes.fromhex("0303") + bytes(32) + b"\x00" + bytes.fromhex("c02f00") + b"\x00\x00"
+    hello = b"\x02" + len(body).to_bytes(3, "big") + body + b"\x0e\x00\x00\x00"
+    reply = bytes.fromhex("160303") + len(hello).to_bytes(2, "big") + hello
+    with canned_reply_server(reply) as port, pytest.raises(ObservationError, match="was not offered"):
+        tls.collect(LOOPBACK, port, timeout=2, http_path=None)
+
+
 def test_unresolvable_host_is_an_error() -> None:
     with pytest.raises(ObservationError, match="cannot resolve"):
         tls.collect("no-such-host.invalid", 443, timeout=1)

@@ -101,3 +101,9 @@ def test_ssl2_server_hello() -> None:
     assert H.parse_ssl2_server_hello(bytes.fromhex("15030300020228")) is None
     hello = H.ssl2_client_hello([0x010080])
     assert hello[2] == 1 and struct.unpack("!H", hello[3:5])[0] == 2
+
+
+def test_truncated_server_hello_is_malformed_not_a_crash() -> None:
+    parser = H.FlightParser()
+    parser.feed(_record(H.HANDSHAKE, _handshake(H.SERVER_HELLO, b"\x03\x03" + bytes(10))))
+    assert parser.done and parser.flight.malformed

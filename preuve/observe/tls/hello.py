@@ -158,6 +158,7 @@ class Flight:
     alert: tuple[int, int] | None = None
     closed: str | None = None  # "eof" or "reset": the server hung up without an alert
     not_tls: bytes | None = None  # first bytes, when they are not a TLS record
+    malformed: bool = False  # a message that does not parse: the observation cannot be trusted
 
     @property
     def hello(self) -> bool:
@@ -187,6 +188,13 @@ class FlightParser:
         self._handshake = b""
 
     def feed(self, data: bytes) -> None:
+        try:
+            self._feed(data)
+        except (struct.error, IndexError, ValueError):
+            self.flight.malformed = True
+            self.done = True
+
+    def _feed(self, data: bytes) -> None:
         self._buffer += data
         while not self.done and len(self._buffer) >= 5:
             kind, record_version, length = struct.unpack("!BHH", self._buffer[:5])

@@ -111,6 +111,8 @@ class _Probe:
                 parser.feed(data)
         finally:
             writer.transport.abort()
+        if parser.flight.malformed:
+            raise ObservationError(f"{ep.label}: malformed TLS answer (a handshake message that does not parse)")
         return parser.flight
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -240,7 +242,10 @@ async def _eliminate(p: _Probe, version: str, code: int, offered: list[int], pic
     last = H.Flight()
     while offered:
         last = await p.exchange(f"{version} suites, {len(offered)} offered", _hello(p.ep, version, offered))
-        if not last.hello or last.version != code or last.suite not in offered:
+        if last.hello and last.version == code and last.suite not in offered:
+            raise ObservationError(f"{p.ep.label}: the server chose {_suite_name(last.suite)} at {version}, which "
+                                   "was not offered (a broken TLS stack: its suites cannot be enumerated)")
+        if not last.hello or last.version != code:
             break
         picks.append(last)
         offered.remove(last.suite)
