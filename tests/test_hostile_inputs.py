@@ -532,10 +532,10 @@ def test_what_a_server_shows_everyone_is_never_masked():
     cert = {"subject": f"CN=tls-{secret}.lab.test", "pem": pem}
     tls = {"collector": "tls", "target": "t", "query": {"host": secret}, "facts": {"certificate": cert},
            "raw": {"chain": [cert["subject"]]}}
-    out = r.value(tls)
+    out = r.observation(tls)
     assert out["facts"]["certificate"]["subject"] == f"CN=tls-{secret}.lab.test"
     assert out["raw"]["chain"] == [f"CN=tls-{secret}.lab.test"]
     assert "abc" not in out["facts"]["certificate"]["pem"]  # secret shapes are still masked
     assert secret not in json.dumps(out["query"])  # what preuve asked may carry its own secrets
     host = {**tls, "collector": "ssh_host"}
-    assert secret not in json.dumps(r.value(host))
+    assert secret not in json.dumps(r.observation(host))  # withheld as an error (tests/test_redaction_keeps_facts.py)

@@ -1,8 +1,17 @@
-"""Keep secrets out of evidence, reports and logs.
+"""Keep secrets out of evidence, reports and logs without ever rewriting a fact.
 
-Two nets: every secret value preuve itself resolved (passwords, tokens from env vars or files) is registered
-and replaced wherever it appears; and well-known secret shapes (private key blocks) are masked whatever
-their origin, since a command's raw output may contain them.
+Three rules (README, "Secrets and evidence"):
+- preuve's own side of an observation (`query`: what it asked; `error`: its message, which may quote a command
+  line or a URL it built) is masked in place: every registered secret there becomes «redacted». Each collector
+  also masks the secret-bearing positions of its transcripts itself (a request body or header it sent, URL
+  userinfo, a command line carrying a password): it knows where it put the secret.
+- the target's side (`facts`, `raw`) is never rewritten by value. If a registered secret still appears there,
+  the observation is not recorded: it becomes an error naming the position and the secret's reference (never
+  the value), so the check reports `error` loudly instead of judging a rewritten fact or leaking the secret.
+- well-known secret shapes (private key blocks, `aws_secret_access_key = ...`) are masked wherever they appear,
+  whatever their origin: no check judges a private key's body.
+The facts and raw answer of a public collector (PUBLIC_COLLECTORS) are what the server shows any anonymous client
+and carry nothing preuve sent: they are kept as they are (a certificate's CN stays what the certificate says).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from typing import Any
 
 MASK = "«redacted»"
 MIN_SECRET_CHARS = 12  # see preuve.inputs.inventory.MIN_SECRET_CHARS
+SECRET_IN_FACT = "SecretInFact"  # error_kind of an observation withheld by the safety net
 # Collectors that send no credential and record only what the target shows every anonymous client (TLS
 # handshakes and certificates, SSH banners, KEXINIT and host keys).
 PUBLIC_COLLECTORS = frozenset({"tls", "ssh_protocol"})
@@ -22,34 +32,41 @@ _PATTERNS = [
 ]
 
 
+def _path(base: str, key: Any) -> str:
+    return f"{base}[{key}]" if isinstance(key, int) else f"{base}.{key}" if base else str(key)
+
+
 class Redactor:
     def __init__(self) -> None:
-        self._secrets: set[str] = set()
+        self._secrets: dict[str, str] = {}  # value -> what it is (a reference's description, never the value)
 
-    def register(self, secret: str) -> bool:
-        """Remember a secret, to be masked wherever it appears. A value shorter than MIN_SECRET_CHARS is not
-        registered (False): it also occurs by chance in ordinary text, and masking it there would rewrite a fact
-        that a check judges and an auditor reads (a 7-letter key id inside a certificate's CN). Inventory secrets
+    def register(self, secret: str, what: str = "a registered secret") -> bool:
+        """Remember a secret, to be masked in preuve's own words and refused in facts. A value shorter than
+        MIN_SECRET_CHARS is not registered (False): it also occurs by chance in ordinary text. Inventory secrets
         that short are refused before anything runs (lint, and `reveal` at run time); short values a server
         returns (tokens) are never written to evidence in the first place."""
         if secret and len(secret) >= MIN_SECRET_CHARS:
-            self._secrets.add(secret)
+            self._secrets.setdefault(secret, what)
             return True
         return False
 
     def text(self, s: str) -> str:
+        """Mask every registered secret and secret shape in `s`: for preuve's own words (logs, messages, the
+        requests it built), never for what a target returned."""
         for secret in sorted(self._secrets, key=len, reverse=True):
             s = s.replace(secret, MASK)
+        return self._shape_text(s)
+
+    @staticmethod
+    def _shape_text(s: str) -> str:
         for pat in _PATTERNS:
             s = pat.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, s)
         return s
 
     def shapes(self, v: Any) -> Any:
-        """Only the secret shapes (private key blocks...), recursively: for data no registered secret can be in."""
+        """Only the secret shapes (private key blocks...), recursively (keys included)."""
         if isinstance(v, str):
-            for pat in _PATTERNS:
-                v = pat.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, v)
-            return v
+            return self._shape_text(v)
         if isinstance(v, dict):
             return {self.shapes(str(k)): self.shapes(x) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
@@ -57,11 +74,7 @@ class Redactor:
         return v
 
     def value(self, v: Any) -> Any:
-        """Redact recursively inside JSON-like values (keys included). The facts and raw answer of a public
-        collector (PUBLIC_COLLECTORS) are what the server shows any anonymous client: no secret preuve holds is
-        sent there, so they are never rewritten (a certificate's CN stays what the certificate says)."""
-        if isinstance(v, dict) and v.get("collector") in PUBLIC_COLLECTORS and {"facts", "raw"} <= v.keys():
-            return {k: self.shapes(x) if k in ("facts", "raw") else self.value(x) for k, x in v.items()}
+        """Mask recursively inside JSON-like values (keys included): preuve's own side of an observation."""
         if isinstance(v, str):
             return self.text(v)
         if isinstance(v, dict):
@@ -69,6 +82,36 @@ class Redactor:
         if isinstance(v, (list, tuple)):
             return [self.value(x) for x in v]
         return v
+
+    def found(self, v: Any, where: str = "") -> list[tuple[str, str]]:
+        """(position, what) for every registered secret inside `v` (keys included), the value never quoted."""
+        hits: list[tuple[str, str]] = []
+        if isinstance(v, str):
+            hits += [(where or "(value)", what) for s, what in self._secrets.items() if s in v]
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                hits += [(_path(where, "<key>"), what) for s, what in self._secrets.items() if s in str(k)]
+                hits += self.found(x, _path(where, k))
+        elif isinstance(v, (list, tuple)):
+            for i, x in enumerate(v):
+                hits += self.found(x, _path(where, i))
+        return hits
+
+    def observation(self, obs: dict[str, Any]) -> dict[str, Any]:
+        """The observation as it may be stored. `query` and `error` are masked in place; `facts` and `raw` get
+        only the shapes, and a registered secret still in them withholds the observation (an error saying where
+        and which secret, facts and raw not recorded) rather than rewrite a fact or leak the secret."""
+        out = {k: (self.value(x) if k in ("query", "error") else self.shapes(x)) for k, x in obs.items()}
+        if obs.get("collector") in PUBLIC_COLLECTORS:  # what any anonymous client sees: kept as the server says
+            return out
+        hits = self.found({k: x for k, x in out.items() if k not in ("query", "error")})
+        if not hits:
+            return out
+        where = "; ".join(sorted({f"{what} in {pos}" for pos, what in hits})[:5])
+        return {**out, "ok": False, "facts": {}, "raw": None, "error_kind": SECRET_IN_FACT,
+                "error": (f"a secret appeared in a fact position ({where}): not recorded. Masking it would rewrite "
+                          "what the target returned and judging it would leak the secret; if the target really "
+                          "shows this value, the secret is disclosed there: rotate it")}  # fmt: skip
 
 
 REDACTOR = Redactor()

@@ -82,11 +82,13 @@ class EvidenceStore:
         self._lock = threading.Lock()
 
     def put(self, obs: Observation, target: Any = None) -> EvidenceRef:
-        """Redact, serialise canonically, write atomically, remember the digest. The first target recorded at
+        """Redact (preuve's own side masked; a secret in a fact withholds the observation as an error, never
+        rewrites it: see preuve.evidence.redact), serialise canonically, write atomically, remember the digest.
+        Checks judge what was stored, so re-judging the run gives the same verdicts. The first target recorded at
         a path keeps it: a second target with the same name never overwrites (nor borrows) its evidence."""
         if target is not None:
             obs = obs.model_copy(update={"identity": identity_of(target)})
-        clean = Observation.model_validate(REDACTOR.value(obs.model_dump()))
+        clean = Observation.model_validate(REDACTOR.observation(obs.model_dump()))
         data = dumps(clean.model_dump()) + b"\n"
         with self._lock:
             held = self._obs.get(clean.relpath)

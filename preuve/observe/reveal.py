@@ -3,6 +3,8 @@ moment it is read, never echoed in an error) and naming the tool that produced a
 
 from __future__ import annotations
 
+from typing import Any
+
 from preuve import __version__
 from preuve.evidence.redact import MIN_SECRET_CHARS, REDACTOR
 from preuve.inputs.inventory import SecretRef
@@ -15,7 +17,7 @@ def reveal(ref: SecretRef, what: str) -> str:
         value = ref.resolve()
     except (KeyError, OSError) as exc:
         raise ObservationError(f"{what} reference cannot be read: {exc}") from None
-    if value and not REDACTOR.register(value) and "PRIVATE KEY" not in value:
+    if value and not REDACTOR.register(value, what) and "PRIVATE KEY" not in value:
         raise ObservationError(f"{what}: the referenced secret is shorter than {MIN_SECRET_CHARS} characters, too "
                                "short to be masked safely in evidence (preuve lint says which reference)")
     return value
@@ -29,3 +31,25 @@ def tool(dist: str) -> str:
         return f"preuve {__version__} + {dist} {version(dist)}"
     except PackageNotFoundError:
         return f"preuve {__version__} + {dist}"
+
+
+def register_inventory(inventory: Any) -> int:
+    """Register every readable secret of the inventory before the first observation is stored, so the evidence
+    store's safety net (preuve.evidence.redact) sees one target's secret in another target's facts whichever is
+    observed first. A reference unreadable here is left to its collector (an error for that target only).
+    Returns how many values were registered."""
+    from preuve.inputs.inventory import _secret_refs
+
+    count = 0
+    for loc, ref in _secret_refs(inventory, ()):
+        try:
+            value = ref.resolve()
+        except (KeyError, OSError, UnicodeDecodeError):
+            continue
+        what = f"the secret of {'.'.join(map(str, loc))} ({f'env {ref.env}' if ref.env else f'file {ref.file}'})"
+        if "PRIVATE KEY" in value:  # a key file: its body's lines, as the collectors register them
+            count += sum(REDACTOR.register(line, f"a line of {what}") for line in value.splitlines()
+                         if len(line) >= 16 and "PRIVATE KEY" not in line)  # fmt: skip
+        else:
+            count += REDACTOR.register(value, what)
+    return count
