@@ -168,3 +168,15 @@ def test_ssh_match_is_compliant_outside_its_match_blocks(lab_run):
     assert "unreachable" in replies["pub-ns"] and "error" not in replies["pub-ns"]
     offered = lab_run.result("SSH-PASSWORD-AUTH", "ssh-match")["observed"]["ssh.auth_offered"]
     assert "password (offered from vantage admin-ns)" in offered
+
+
+def test_mfa_ssh_config_counts_root_and_sudo_rule_holders(lab_run):
+    """Administrators are not only sudo/wheel/admin members: root and alice (one sudo rule, no admin group, read
+    through `sudo -l -U` with the scanning account's `list` privilege) are counted, and said unable to log in."""
+    for host, status in (("ssh-mfa", "pass"), ("ssh-key-only", "fail")):
+        r = lab_run.result("MFA-SSH-CONFIG", host)
+        observed = r["observed"]["mfa.ssh.authenticationmethods"]
+        assert r["status"] == status
+        assert observed["alice"] == "cannot log in: refused by the Allow/Deny lists (sudo-rule)"
+        assert observed["root"] == "cannot log in: PermitRootLogin no (root, sudo-rule)"
+        assert observed["auditor"].startswith("scanning account, not judged")

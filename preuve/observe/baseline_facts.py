@@ -35,7 +35,7 @@ SSHD_ADMIN = (
     'case "$gids" in *" $gid "*) why="$why,primary-group";; esac; '
     'case "$members" in *" $u "*) why="$why,admin-group";; esac; '
     'case "$shell" in */nologin|*/false|*/sync|*/shutdown|*/halt) [ -z "$why" ] && continue;; esac; '
-    'rules=; if [ "$hs" = yes ]; then r=$(sudo -n -l -U "$u" 2>&1 </dev/null); '
+    'rules=; if [ "$hs" = yes ]; then r=$(LC_ALL=C sudo -n -l -U "$u" 2>&1 </dev/null); '
     'case "$r" in *"may run the following commands"*) why="$why,sudo-rule"; '
     'rules=$(printf "%s\\n" "$r" | sed -n "/may run the following commands/,\\$p" | sed 1d);; '
     '*"is not allowed to run sudo"*) ;; '
