@@ -68,6 +68,28 @@ def test_ssh_1_99_banner_fails_protocol_check(lab_up, tmp_path):
     assert r["status"] == "fail" and "observé 1.99" in r["message"]["fr"], r["message"]
 
 
+def _reseal(run, rel: str) -> None:
+    """Make results.jsonl and MANIFEST.sha256 cite the file's new content, as if the run had recorded it."""
+    import hashlib
+
+    digest = hashlib.sha256((run / rel).read_bytes()).hexdigest()
+    lines = []
+    for line in (run / "results.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        for ev in record.get("evidence") or []:
+            if ev.get("path") == rel:
+                ev["sha256"] = digest
+        lines.append(json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    (run / "results.jsonl").write_text("\n".join(lines) + "\n")
+    manifest = []
+    for line in (run / "MANIFEST.sha256").read_text().splitlines():
+        name = line.split("  ", 1)[1]
+        if name in (rel, "results.jsonl"):
+            line = f"{hashlib.sha256((run / name).read_bytes()).hexdigest()}  {name}"
+        manifest.append(line)
+    (run / "MANIFEST.sha256").write_text("\n".join(manifest) + "\n")
+
+
 @pytest.mark.parametrize(
     ("check", "path", "value", "quoted"),
     [
@@ -88,6 +110,11 @@ def test_judge_fails_on_altered_evidence(lab_run, tmp_path, check, path, value, 
         node = node[key]
     node[path[-1]] = value  # what a misbehaving server would have shown
     obs_file.write_text(json.dumps(obs))
+    # Altered behind the run's back: judge refuses the evidence before judging anything.
+    refused = preuve("judge", copy, "-o", tmp_path / "refused", "--select", check, "-q")
+    assert refused.returncode == Exit.INTEGRITY, refused.stderr
+    # Recorded as such by the run (results and manifest cite this content): judged on what it says.
+    _reseal(copy, "observations/tls/tls-good.json")
     proc = preuve("judge", copy, "-o", tmp_path / "j", "--select", check, "-q")
     assert proc.returncode == Exit.NON_COMPLIANT, proc.stderr
     r = _results(tmp_path / "j")[(check, "tls-good")]
