@@ -94,3 +94,21 @@ def test_vantage_probes_run_inside_any_existing_namespace(foreign_ns):
     finally:
         server.close()
     assert found[1]["state"] == "open" and found[2]["state"] == "closed", found
+
+
+def test_the_engine_imports_nothing_from_the_lab():
+    """Entering a namespace, observing and judging never import preuve.lab (the lab is a separate part)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "preuve"
+    offenders = []
+    for package in ("observe", "judge", "inputs", "evidence", "results"):
+        for f in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(f.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [f"{node.module}"] if isinstance(node, ast.ImportFrom) and node.module else [])  # fmt: skip
+                if isinstance(node, ast.ImportFrom) and node.module == "preuve":
+                    names = [f"preuve.{a.name}" for a in node.names]
+                offenders += [f"{f.relative_to(root)}: {n}" for n in names if n.startswith("preuve.lab")]
+    assert offenders == []
