@@ -131,3 +131,18 @@ def test_a_check_asking_an_unrecorded_command_is_an_error_not_a_guess(pack_run, 
     r = again.result("SITE-SCANNER-UNPRIVILEGED", "ssh-good")
     assert r["status"] == "error" and "command not recorded while observing" in r["message"]["en"], r["message"]
     assert Path(again.out / "results.jsonl").exists()
+
+
+def test_installing_preuve_leaves_testinfra_suites_alone(tmp_path):
+    """Both pytest plugins autoloaded, as in a team's own environment: testinfra's `host` is the one their
+    tests get (preuve's is registered only when preuve runs)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_local.py").write_text(
+        "def test_local(host):\n    assert type(host.backend).__name__ == 'LocalBackend'\n"
+        "    assert host.run('echo hi').stdout == 'hi\\n'\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hosts=local://",
+                           str(tmp_path / "test_local.py"), "--rootdir", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr

@@ -134,6 +134,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _configure_scope(config, state)
     state.extra["admitted_evidence"] = admitted
     config.stash[STATE] = state
+    from preuve.judge import host_fixture
+
+    config.pluginmanager.register(host_fixture, "preuve-host-fixture")  # after testinfra's plugin: ours wins
     config.option.tbstyle = "line"  # verdicts carry their own messages: skip the AST-parsed tracebacks (~30 ms each)
     _terminate_as_interrupt()
 
@@ -358,15 +361,9 @@ for _name in SOURCES:
     globals()[f"preuve_source_{_name}"] = _source_fixture(_name)
 
 
-@pytest.fixture(name="host")
-def preuve_source_host(request: pytest.FixtureRequest) -> Any:
-    """testinfra's `host` (file, package, service, run...) answering from the recorded `host_commands`
-    observation of this target (preuve.observe.testinfra_host): judging never touches the network."""
-    from preuve.observe.testinfra_host import Replay, make_host
-
-    facts = _evidence(request, "host")
-    name = request.getfixturevalue("target").name
-    return make_host(Replay(facts, name), name)
+# `host` (check packs' testinfra fixture) is registered only when preuve runs (preuve.judge.host_fixture): a
+# global `host` here would shadow pytest-testinfra's own in every other test suite of the environment.
+del globals()["preuve_source_host"]
 
 
 @pytest.fixture
