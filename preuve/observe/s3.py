@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ NOT_CONFIGURED = {
 }
 KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d*:(key|alias)/.+$")
 _clients: dict[tuple, Any] = {}
+_unreachable: dict[str, tuple[float, str]] = {}  # plain-HTTP URL -> (when, connection-level refusal)
 _lock = threading.Lock()
 
 
@@ -202,6 +204,11 @@ def plain_http_probe(ep: Endpoint, bucket: str, timeout: float) -> list[dict[str
 
     out = []
     for url in plain_http_urls(ep.url):
+        with _lock:
+            known = _unreachable.get(url)
+        if known is not None and time.monotonic() - known[0] < 60.0:  # same port, same run: not asked again
+            out.append({"url": url, "accepted": False, "answer": known[1]})  # the same words: runs compare
+            continue
         client = boto3.session.Session().client(
             "s3", endpoint_url=url, region_name=ep.signing_region, aws_access_key_id=ep.access_key,
             aws_secret_access_key=ep.secret_key,
@@ -217,7 +224,10 @@ def plain_http_probe(ep: Endpoint, bucket: str, timeout: float) -> list[dict[str
             out.append({"url": url, "accepted": False,
                         "answer": f"refused: HTTP {status} {err.get('Code', '')} {err.get('Message', '')}".strip()})
         except BotoCoreError as exc:  # refused, reset, closed or silent connection: nothing served in clear
-            out.append({"url": url, "accepted": False, "answer": f"refused: {type(exc).__name__}: {exc}"})
+            answer = f"refused: {type(exc).__name__}: {exc}"
+            with _lock:  # a port that does not speak HTTP does so for every bucket: a silent one costs one timeout
+                _unreachable[url] = (time.monotonic(), answer)
+            out.append({"url": url, "accepted": False, "answer": answer})
     return out
 
 
