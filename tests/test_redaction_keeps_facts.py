@@ -135,3 +135,29 @@ def test_rejudging_the_run_gives_the_same_verdicts(two_runs, tmp_path):
     proc = preuve("judge", clash.out, "-o", again, "-q")
     assert proc.returncode in (Exit.COMPLIANT, Exit.NON_COMPLIANT), proc.stdout + proc.stderr
     assert _statuses(again) == _statuses(clash.out)
+
+
+@pytest.mark.lab
+def test_no_secret_the_lab_inventory_references_is_in_the_full_scan(lab_run):
+    """Every secret reference of the lab inventory (S3 keys, backup passwords and backend keys, the cluster
+    token, log store passwords, canary passwords, seeds and keys: beyond the keys/ folder that
+    test_issue5_matrix greps), resolved as the run resolves it: in no file of the run, and no observation of
+    the demo's scan withheld (the collectors keep them out by construction, the safety net never fired)."""
+    from preuve.inputs.inventory import _secret_refs, load_inventory
+    from tests.conftest import LAB_INVENTORY
+
+    inv, _ = load_inventory(LAB_INVENTORY)
+    secrets: dict[str, str] = {}
+    for loc, ref in _secret_refs(inv, ()):
+        value = ref.resolve()
+        lines = [ln for ln in value.splitlines() if len(ln) >= 16 and "PRIVATE KEY" not in ln]
+        for i, v in enumerate(lines if "PRIVATE KEY" in value else [value]):
+            secrets[f"{'.'.join(map(str, loc))} #{i}"] = v
+    kinds = {k.split(".")[0] for k in secrets}
+    assert {"s3", "backups", "log_stores", "baseline", "kubernetes"} <= kinds and len(secrets) >= 40, sorted(secrets)
+    texts = {"stdout": lab_run.proc.stdout, "stderr": lab_run.proc.stderr}
+    texts |= {str(p): p.read_bytes().decode("utf-8", "replace") for p in lab_run.out.rglob("*") if p.is_file()}
+    leaks = [(name, where) for name, s in secrets.items() for where, t in texts.items() if s in t]
+    assert not leaks, leaks
+    withheld = [p.name for p in (lab_run.out / "observations").glob("*/*.json") if SECRET_IN_FACT in p.read_text()]
+    assert not withheld, withheld
