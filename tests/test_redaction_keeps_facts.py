@@ -161,3 +161,25 @@ def test_no_secret_the_lab_inventory_references_is_in_the_full_scan(lab_run):
     assert not leaks, leaks
     withheld = [p.name for p in (lab_run.out / "observations").glob("*/*.json") if SECRET_IN_FACT in p.read_text()]
     assert not withheld, withheld
+
+
+def test_a_secret_written_in_clear_in_the_inventory_is_refused_by_reference(tmp_path):
+    """A secret equal to a name the inventory writes in clear (here the endpoint's own name) would be copied into
+    every run's inputs/ and name evidence files: lint refuses it with the reference, never the value."""
+    from tests.test_inputs import INVENTORY
+
+    secret = "s3-paris-endpoint-2026"
+    text = INVENTORY + (
+        f"s3:\n  endpoints:\n    - {{name: {secret}, provider: ovh, url: 'https://s3.example',\n"
+        "       access_key: {env: PV_TEST_S3_ID}, secret_key: {env: PV_TEST_S3_SECRET}}\n"
+    )
+    (tmp_path / "inventory.yaml").write_text(text)
+    env = {"PV_TEST_S3_ID": "an-access-key-id-2026", "PV_TEST_S3_SECRET": secret}
+    proc = preuve("lint", "-i", tmp_path / "inventory.yaml", env=env)
+    assert proc.returncode == Exit.INVALID_INPUT, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "s3.endpoints[0].secret_key" in out and "env PV_TEST_S3_SECRET" in out and "in clear" in out, out
+    assert "access_key" not in out.replace("secret_key", ""), out  # the other reference is fine
+    assert secret not in out, out
+    proc = preuve("lint", "-i", tmp_path / "inventory.yaml", env={**env, "PV_TEST_S3_SECRET": "another-secret-2026"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -597,9 +597,12 @@ def _secret_refs(value: object, here: tuple) -> list[tuple[tuple, SecretRef]]:
     return []
 
 
-def _short_secrets(inv: Inventory, add: Callable[[tuple, str], None]) -> None:
+def _short_secrets(inv: Inventory, add: Callable[[tuple, str], None], written: str = "") -> None:
     """A secret shorter than MIN_SECRET_CHARS cannot be masked safely (see there): refused, naming its reference,
-    never its value. A reference that cannot be read here (a CI job without the secret) is checked at run time."""
+    never its value. So is a secret also written in clear in the inventory (`written`, its text: a target name, a
+    user, a comment): the inventory is copied into every run's inputs/ and names its evidence files, so it would
+    leak there whatever the redactor does. A reference that cannot be read here (a CI job without the secret) is
+    checked at run time (its length only)."""
     for loc, ref in _secret_refs(inv, ()):
         try:
             value = ref.resolve()
@@ -611,6 +614,10 @@ def _short_secrets(inv: Inventory, add: Callable[[tuple, str], None]) -> None:
             source = f"env {ref.env}" if ref.env is not None else f"file {ref.file}"
             add(loc, f"the secret in {source} is shorter than {MIN_SECRET_CHARS} characters: too short to be "
                      "masked safely in evidence (it would also mask ordinary text); use a longer one")
+        elif value and value in written:
+            source = f"env {ref.env}" if ref.env is not None else f"file {ref.file}"
+            add(loc, f"the secret in {source} is also written in clear in this inventory (a name, a user, a URL or "
+                     "a comment): it would be copied into every run's inputs/; it is no secret, use another")
 
 
 def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:
@@ -740,7 +747,7 @@ def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
     def add(loc: tuple, msg: str) -> None:
         problems.append(InputProblem(located.path, located.line_of(loc), field_path(loc), msg))
 
-    _short_secrets(inv, add)  # after `file:` references are made absolute
+    _short_secrets(inv, add, located.path.read_text(errors="replace"))  # after `file:` references are absolute
     if problems:
         raise InputError(problems)
     return inv, located
