@@ -139,7 +139,7 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     key_text = reveal(spec.private_key, f"canary key of {target.name}")
     for line in key_text.splitlines():
         if len(line) >= 16 and "PRIVATE KEY" not in line:
-            REDACTOR.register(line)
+            REDACTOR.register(line, f"a line of the canary key of {target.name}")
     from preuve.observe.profile_params import current
     from preuve.observe.ssh_host import SshTarget
 
@@ -258,7 +258,7 @@ def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
     key_text = reveal(spec.private_key, f"lockout canary key of {target.name}")
     for line in key_text.splitlines():
         if len(line) >= 16 and "PRIVATE KEY" not in line:
-            REDACTOR.register(line)
+            REDACTOR.register(line, f"a line of the lockout canary key of {target.name}")
     seed = reveal(spec.totp, f"lockout canary TOTP seed of {target.name}") if spec.totp else None
     admin = ssh_target(hosts[spec.host], hosts)
     canary = ssh_lockout.Canary(replace(admin, user=spec.user, key_file=None, password_env=None),

@@ -73,7 +73,7 @@ def register_tokens(body: Any) -> None:
     if isinstance(body, dict):
         for key in TOKEN_KEYS:
             if isinstance(body.get(key), str) and body[key]:
-                REDACTOR.register(body[key])
+                REDACTOR.register(body[key], f"the {key} the token endpoint returned")
 
 
 def parse_token_response(status: int, body: Any) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def _redirected_with_code(r: requests.Response, redirect_uri: str) -> bool:
         return False
     code = parse_qs(urlsplit(where).query).get("code", [""])[0]
     if code:
-        REDACTOR.register(code)  # an authorization code is a credential until it expires
+        REDACTOR.register(code, "an authorization code the IdP issued")  # a credential until it expires
     return bool(code)
 
 
