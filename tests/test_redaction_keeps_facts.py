@@ -183,3 +183,34 @@ def test_a_secret_written_in_clear_in_the_inventory_is_refused_by_reference(tmp_
     assert secret not in out, out
     proc = preuve("lint", "-i", tmp_path / "inventory.yaml", env={**env, "PV_TEST_S3_SECRET": "another-secret-2026"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_inventory_secrets_are_registered_before_observing_in_every_spelling(tmp_path, monkeypatch):
+    """register_inventory (called before the first observation is stored) knows each secret with its reference,
+    a TOTP seed in hex and base32, a log store password as its basic-auth header: the safety net catches each."""
+    import base64
+
+    from preuve.inputs.inventory import load_inventory
+    from preuve.observe.reveal import register_inventory
+    from tests.test_inputs import INVENTORY
+
+    fresh = Redactor()
+    monkeypatch.setattr("preuve.observe.reveal.REDACTOR", fresh)
+    monkeypatch.setenv("PV_T_ES", "es-password-value-2026")
+    text = INVENTORY + (
+        "log_stores:\n  - {name: es1, kind: elasticsearch, url: 'https://198.18.4.21:9200', indices: ['logs-*'],\n"
+        "     user: auditor, password: {env: PV_T_ES}}\n"
+    )
+    (tmp_path / "inventory.yaml").write_text(text)
+    inv, _ = load_inventory(tmp_path / "inventory.yaml")
+    assert register_inventory(inv) == 2
+    header = base64.b64encode(b"auditor:es-password-value-2026").decode()
+    out = fresh.observation(_web({"echo": f"Authorization: Basic {header}"}, None))
+    assert out["error_kind"] == SECRET_IN_FACT and "basic-auth header of the secret of log_stores.0.password" in \
+        out["error"] and "(env PV_T_ES)" in out["error"] and header not in json.dumps(out)  # fmt: skip
+    seed_hex = "3132333435363738393031323334353637383930"
+    seed_b32 = base64.b32encode(bytes.fromhex(seed_hex)).decode().rstrip("=")
+    from preuve.observe.reveal import _forms
+
+    assert _forms(inv, ("baseline", "web_admins", 0, "totp"), seed_hex) == [("base32 form", seed_b32)]
+    assert _forms(inv, ("baseline", "web_admins", 0, "totp"), seed_b32) == [("hex form", seed_hex)]

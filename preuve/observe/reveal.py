@@ -52,4 +52,29 @@ def register_inventory(inventory: Any) -> int:
                          if len(line) >= 16 and "PRIVATE KEY" not in line)  # fmt: skip
         else:
             count += REDACTOR.register(value, what)
+            count += sum(REDACTOR.register(form, f"{how} of {what}") for how, form in _forms(inventory, loc, value))
     return count
+
+
+def _forms(inventory: Any, loc: tuple, value: str) -> list[tuple[str, str]]:
+    """The other spellings a secret travels in: a TOTP seed as hex and as base32 (pam_oath, authenticator apps),
+    a password with its user as the basic-auth header value."""
+    import base64
+    import binascii
+    import contextlib
+
+    forms: list[tuple[str, str]] = []
+    if loc and loc[-1] == "totp":
+        try:
+            forms.append(("base32 form", base64.b32encode(bytes.fromhex(value)).decode().rstrip("=")))
+        except ValueError:
+            with contextlib.suppress(binascii.Error, ValueError):
+                forms.append(("hex form", base64.b32decode(value.upper() + "=" * (-len(value) % 8)).hex()))
+    if loc and loc[-1] == "password":
+        parent = inventory
+        for step in loc[:-1]:
+            parent = parent[step] if isinstance(step, int) or isinstance(parent, dict) else getattr(parent, step)
+        user = getattr(parent, "user", None)
+        if isinstance(user, str) and user:
+            forms.append(("basic-auth header", base64.b64encode(f"{user}:{value}".encode()).decode()))
+    return forms
