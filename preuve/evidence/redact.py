@@ -1,10 +1,10 @@
 """Keep secrets out of evidence, reports and logs without ever rewriting a fact.
 
-Three rules (README, "Secrets and evidence"):
+Three rules (README, "Secrets in evidence"):
 - preuve's own side of an observation (`query`: what it asked; `error`: its message, which may quote a command
-  line or a URL it built) is masked in place: every registered secret there becomes «redacted». Each collector
-  also masks the secret-bearing positions of its transcripts itself (a request body or header it sent, URL
-  userinfo, a command line carrying a password): it knows where it put the secret.
+  line or a URL it built) is masked in place: every registered secret there becomes «redacted». The collectors
+  keep secrets out of what they record by construction: they name what they sent ("password + valid TOTP"),
+  never a request body, header, OTP or URL userinfo; passwords go to tools through the environment, not argv.
 - the target's side (`facts`, `raw`) is never rewritten by value. If a registered secret still appears there,
   the observation is not recorded: it becomes an error naming the position and the secret's reference (never
   the value), so the check reports `error` loudly instead of judging a rewritten fact or leaking the secret.
