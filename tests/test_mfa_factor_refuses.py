@@ -107,7 +107,7 @@ class _FakeServer:
     def attempt(self, target, user, key, method, sent, answer, timeout):
         self.sent.append(sent)
         assert sent != ssh_mfa.EMPTY or answer == ""
-        return {"sent": sent, "method": method, "info_requests": 1, "prompts": ["Code:"], "ms": 1.0,
+        return {"sent": sent, "method": method, "info_requests": 1, "prompts": ["Code:"], "messages": [], "ms": 1.0,
                 "outcome": self.answers[sent]}  # fmt: skip
 
 
@@ -295,3 +295,34 @@ def test_no_canary_is_ever_locked_by_runs_in_a_row(lab, tmp_path):
     assert "access.faillock_max_deny=5" in results[-1]["message"]["en"]
     assert _valid_login_works("198.18.2.12"), "the canary must not be locked"
     assert mfa_factors.tally(paths, "ssh-mfa") == 0
+
+
+@pytest.mark.lab
+def test_a_locked_canary_gets_nothing_more(lab, tmp_path, monkeypatch):
+    """Locked by someone else (five wrong codes), the canary is not pushed further: the right code is refused once,
+    the server's lock message is recorded and quoted, no retry and no wrong answer follow; then it is unlocked."""
+    from preuve.lab import hosts, mfa_factors, netns
+    from preuve.lab.paths import LabPaths
+    from preuve.observe.ssh_host import SshTarget
+
+    monkeypatch.setenv("PREUVE_STATE_DIR", str(tmp_path / "state"))
+    paths = LabPaths.current()
+    tally_dir = LAB / "hosts" / "ssh-mfa" / "log" / "faillock"
+    target = SshTarget(host="198.18.2.12", port=22, user="pvadmin", known_hosts=str(LAB / "hosts" / "known_hosts"))
+    key = (LAB / "keys" / "canary").read_text()
+    seed = (LAB / "keys" / "canary.totp.base32").read_text().strip()
+    probe = ssh_mfa.FactorProbe(seed, lookahead=2, max_deny=5, interval_s=900)
+    try:
+        with netns.enter("pv-admin"):
+            k = ssh_mfa.load_key(key, "lab")
+            for _ in range(5):
+                assert ssh_mfa._attempt(target, "pvadmin", k, "keyboard-interactive", "wrong", "000000" if seed else "",
+                                        5)["outcome"] == "refused"  # fmt: skip
+            assert mfa_factors.tally(paths, "ssh-mfa") == 5
+            facts, _ = ssh_mfa.collect(target, "pvadmin", key, probe=probe, timeout=5)
+        factor = facts["factor_probe"]
+        assert not factor["run"] and [a["sent"] for a in factor["attempts"]] == [ssh_mfa.VALID]
+        assert "locked due to 5 failed logins" in factor["reason"] and mfa_factors.tally(paths, "ssh-mfa") == 5
+    finally:
+        subprocess.run(["faillock", "--dir", str(tally_dir), "--user", "pvadmin", "--reset"], check=True)
+        hosts.reset_oath(paths)

@@ -95,6 +95,7 @@ def _attempt(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: 
     """One connection: the key (partial success again), then `answer` to every prompt of the second method."""
     where = f"{user}@{target.host}:{target.port}"
     prompts: list[str] = []
+    messages: list[str] = []  # what the server said besides prompts (pam_faillock: "The account is locked ...")
     rounds = 0
     t0 = time.perf_counter()
 
@@ -102,6 +103,7 @@ def _attempt(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: 
         nonlocal rounds
         rounds += 1
         prompts.extend(q.strip() for q, _ in questions)
+        messages.extend(m.strip()[:200] for m in (title, instructions) if m and m.strip())
         return [answer for _ in questions]
 
     transports: list[paramiko.Transport] = []
@@ -123,8 +125,8 @@ def _attempt(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: 
     finally:
         for t in reversed(transports):
             t.close()  # a session that opened is closed at once, before any channel
-    return {"sent": sent, "method": method, "info_requests": rounds, "prompts": prompts, "outcome": outcome,
-            "ms": round((time.perf_counter() - t0) * 1000, 1)}
+    return {"sent": sent, "method": method, "info_requests": rounds, "prompts": prompts, "messages": messages,
+            "outcome": outcome, "ms": round((time.perf_counter() - t0) * 1000, 1)}
 
 
 def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, probe: FactorProbe,
@@ -156,8 +158,14 @@ def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, meth
                 out["valid_code"] = f"not tried: after the key the server wants {method}, not a code"
             else:
                 out["valid_code"] = send(VALID, fresh_code(probe.seed, record, probe.lookahead, deadline))
-                if out["valid_code"] == "refused":  # its step may have just been used by another login: one later
+                said = [ln.strip() for m in attempts[-1]["messages"] + attempts[-1]["prompts"] for ln in m.splitlines()]
+                locked = [ln for ln in said if "locked" in ln.lower()]  # pam_faillock's preauth says so before asking
+                if out["valid_code"] == "refused" and not locked:  # its step may have just been spent: one later
                     out["valid_code"] = send(VALID_LATER, fresh_code(probe.seed, record, probe.lookahead, deadline))
+                if locked:
+                    out.update(run=False, reason=f"the server says the canary is locked ({locked[0]!r}): nothing "
+                                                 "more was sent; unlock it (faillock --reset) and keep it for preuve")
+                    return out
                 if out["valid_code"] != "accepted":
                     out.update(run=False, reason=(
                         f"the right TOTP code was refused on two steps ({out['valid_code']}): wrong seed, clock "
