@@ -49,7 +49,9 @@ def check_oidc_password_grant(oidc_client, params, judge):
     judge.one_of("mfa.oidc.password_grant_error", grant["error"], params.access.oidc_refusal_errors)
 
 
-@check("MFA-OIDC-FACTOR", requirements=["9.6.f", "9.6.h"], target="oidc_client", severity="critical",
+@check("MFA-OIDC-FACTOR", requirements={
+    "9.6.f#1": "the IdP's admin login refuses a wrong or empty code after the password: the factor is checked",
+}, target="oidc_client", severity="critical",
        rule="9.6.f : connexion par navigateur à l'IdP — code faux ou vide refusé, bon code TOTP accepté")
 def check_oidc_factor(oidc_client, judge):
     """The IdP's own login (authorization code flow) must ask a code after the password and refuse a wrong or an

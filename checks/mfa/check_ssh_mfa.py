@@ -12,7 +12,7 @@ from preuve.observe.errors import ObservationError
 
 
 @check("MFA-SSH-ENFORCED", requirements={
-    "9.6.f#1": "the canary admin's key alone gets partial success: a second factor is required",
+    "9.6.f#1": "the canary admin's key alone gets partial success, and the second factor refuses wrong/empty codes",
     "9.5.a#3": "multi-factor authentication is in place for SSH administration",
 }, target="ssh_canary", severity="critical",
        rule="SecNumCloud 9.6.f (authentification multifacteur des administrateurs)")

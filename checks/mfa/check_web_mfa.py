@@ -20,7 +20,7 @@ def check_web_unauthenticated(web_admin, judge):
 
 
 @check("MFA-WEB-ENFORCED", requirements={
-    "9.6.f#1": "the canary's password alone opens no session; password + TOTP opens one",
+    "9.6.f#1": "password alone, or with a wrong or empty code, opens no session; password + TOTP opens one",
     "9.5.a#3": "multi-factor authentication is in place for the web console",
 }, target="web_admin", severity="critical",
        rule="9.6.f : mot de passe seul, code faux ou vide sans session ; mot de passe + TOTP ouvre une session")
