@@ -434,12 +434,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     collected = [(t, d) for _, t, d in stash if t is not None]
     try:
         result = build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc)
-        dumps(result.model_dump(mode="json"))  # results.jsonl must be able to hold it (e.g. no None among keys)
+        line = dumps(result.model_dump(mode="json"))  # results.jsonl must be able to hold it (no None among keys)
     except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
         detail = f"{type(crash).__name__}: {crash}"
         result = _error_result(state, info, target, refs, collected,
                                f"le verdict n'a pas pu être établi : {detail}",
                                f"the verdict could not be built: {detail}")
+    else:  # written as is into results.jsonl (the result is frozen): each record is serialised once, not twice
+        state.extra.setdefault("result_lines", {})[id(result)] = line
     state.results.append(result)
     return report
 

@@ -39,7 +39,7 @@ def finish_run(state: RunState, interrupted: bool = False) -> Exit:
     code = gate(exit_code(counts(results)), results, state.extra.get("fail_on"))
     if interrupted and code == Exit.COMPLIANT:
         code = Exit.INCOMPLETE
-    write_results(results, out / "results.jsonl")
+    write_results(results, out / "results.jsonl", state.extra.get("result_lines"))
     run = run_info(state, int(code), interrupted)
     with audit_trail(state, run) as trail:  # chain link, sampling, previous run: recorded in run.json
         write_atomic(
