@@ -6,21 +6,16 @@ own network namespace or on someone else's.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
+
+from preuve.observe import netns as engine_netns
 
 from .topology import NS_PREFIX
 
-NETNS_DIR = Path("/run/netns")
-CLONE_NEWNET = 0x40000000
-
-_libc = ctypes.CDLL(None, use_errno=True)
+NETNS_DIR = engine_netns.NETNS_DIR
 
 
 def check_name(ns: str) -> str:
@@ -83,54 +78,25 @@ def ip_batch(ns: str, commands: list[str]) -> None:
         raise RuntimeError(f"ip -n {ns} -batch failed: {proc.stderr.strip()}")
 
 
-def _setns(fd: int) -> None:
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"setns: {os.strerror(err)}")
-
-
-def _open_ns(ns: str) -> int:
-    path = NETNS_DIR / check_name(ns)
-    try:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"network namespace {ns} absent: run `preuve lab up`") from None
+def _checked(ns: str) -> str:
+    """A lab namespace that exists, with the lab's own hint when it does not."""
+    if not (NETNS_DIR / check_name(ns)).exists():
+        raise FileNotFoundError(f"network namespace {ns} absent: run `preuve lab up`")
+    return ns
 
 
 @contextmanager
 def enter(ns: str) -> Iterator[None]:
-    """Move the calling thread into ``ns`` for the block, then back.
+    """Move the calling thread into lab namespace ``ns`` for the block, then back (the engine's setns wrapper).
 
-    setns(2) on a network namespace affects only the calling thread, so other
-    threads keep the host view. Sockets, threads and subprocesses created in
-    the block live in ``ns``. ``/sys`` is not remounted: use sockets or
+    setns(2) on a network namespace affects only the calling thread, so other threads keep the host view. Sockets,
+    threads and subprocesses created in the block live in ``ns``. ``/sys`` is not remounted: use sockets or
     ``/proc/sys/net`` (per thread), not ``/sys/class/net``.
     """
-    target = _open_ns(ns)
-    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        try:
-            _setns(target)
-        finally:
-            os.close(target)
-        try:
-            yield
-        finally:
-            _setns(orig)
-    finally:
-        os.close(orig)
+    with engine_netns.enter(_checked(ns)):
+        yield
 
 
 def enter_process(ns: str) -> None:
-    """Move the calling thread into ``ns`` for good (no restore).
-
-    Meant for a CLI that runs wholly inside the lab: call it from the main
-    thread before starting any other thread, so that everything inherits it.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        raise RuntimeError("enter_process() must be called from the main thread")
-    target = _open_ns(ns)
-    try:
-        _setns(target)
-    finally:
-        os.close(target)
+    """Move the calling thread into lab namespace ``ns`` for good (no restore), before any other thread starts."""
+    engine_netns.enter_process(_checked(ns))
