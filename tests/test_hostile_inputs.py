@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import pytest
 
 from preuve.exitcodes import Exit
 from tests.conftest import FULL_PROFILE, REPO, preuve
+from tests.support.keys import throwaway_private_key
 from tests.test_inputs import INVENTORY, PROFILE
 
 HOSTILE = "ev\x1b]0;pwned\x07il\x1b[2J\uffff\x00\u202e"  # OSC title, clear screen, U+FFFF, NUL, bidi override
@@ -282,9 +284,8 @@ def test_parent_profile_is_named_by_id_only(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        (".env", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n"),
-        ("id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n"
-                       "-----END OPENSSH PRIVATE KEY-----\n"),
+        (".env", f"AWS_SECRET_ACCESS_KEY={secrets.token_urlsafe(30)}\n"),
+        ("id_ed25519", throwaway_private_key("openssh")),
         ("shadow", "root:$y$j9T$Wb0z3Zp4Qx$SuperSecretHashValue1234567890:19700:0:99999:7:::\n"),
     ],
 )
@@ -536,14 +537,15 @@ def test_what_a_server_shows_everyone_is_never_masked():
     r = Redactor()
     secret = "usca-lab-key-2026"
     r.register(secret)
-    pem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"
+    pem = throwaway_private_key("pkcs8")
+    body = pem.splitlines()[1]
     cert = {"subject": f"CN=tls-{secret}.lab.test", "pem": pem}
     tls = {"collector": "tls", "target": "t", "query": {"host": secret}, "facts": {"certificate": cert},
            "raw": {"chain": [cert["subject"]]}}
     out = r.observation(tls)
     assert out["facts"]["certificate"]["subject"] == f"CN=tls-{secret}.lab.test"
     assert out["raw"]["chain"] == [f"CN=tls-{secret}.lab.test"]
-    assert "abc" not in out["facts"]["certificate"]["pem"]  # secret shapes are still masked
+    assert body not in out["facts"]["certificate"]["pem"]  # secret shapes are still masked
     assert secret not in json.dumps(out["query"])  # what preuve asked may carry its own secrets
     host = {**tls, "collector": "ssh_host"}
     assert secret not in json.dumps(r.observation(host))  # withheld as an error (tests/test_redaction_keeps_facts.py)

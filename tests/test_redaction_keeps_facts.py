@@ -18,6 +18,7 @@ import pytest
 from preuve.evidence.redact import MASK, SECRET_IN_FACT, Redactor
 from preuve.exitcodes import Exit
 from tests.conftest import lab_inventory, preuve, scan
+from tests.support.keys import throwaway_private_key
 
 SECRET = "administrator-2026"  # dictionary-like, long enough to be accepted
 
@@ -60,7 +61,7 @@ def test_facts_without_the_secret_are_kept_verbatim_and_preuve_side_is_masked():
 def test_private_key_shapes_are_masked_everywhere_and_public_collectors_keep_their_facts():
     r = Redactor()
     r.register(SECRET)
-    pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAbody\n-----END OPENSSH PRIVATE KEY-----"
+    pem = throwaway_private_key("openssh").strip()
     out = r.observation(_web({"file": pem}, None))
     assert out["ok"] is True and out["facts"] == {"file": MASK}  # no check judges a private key's body
     tls = {**_web({"certificate": {"subject": f"CN={SECRET}.lab.test"}}, None), "collector": "tls"}
