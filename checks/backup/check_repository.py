@@ -22,10 +22,7 @@ def _age_hours(latest: str | None, now: dt.datetime) -> float | None:
 def absent(backup_repo: dict, judge) -> bool:
     """No repository where the inventory says the backups are (the tool reached the location and said so): an
     observed absence, so every property of the backups fails, quoting the tool (a wrong password stays `error`)."""
-    if backup_repo.get("absent"):
-        judge.equals("backup.repository", f"absent: {backup_repo['absent']}", "a repository at the declared location")
-        return True
-    return False
+    return judge.absent("backup.repository", backup_repo.get("absent"), "a repository at the declared location")
 
 
 @check("BACKUP-FRESHNESS", requirements={

@@ -20,10 +20,7 @@ def located(facts: dict, region: str | None) -> str:
 
 def absent(facts: dict, judge) -> bool:
     """The endpoint answered that the declared bucket does not exist (HeadBucket 404): a finding, not an error."""
-    if facts.get("absent"):
-        judge.equals("s3.bucket.exists", f"absent: {facts['absent']}", "the declared bucket exists")
-        return True
-    return False
+    return judge.absent("s3.bucket.exists", facts.get("absent"), "the declared bucket exists")
 
 
 @check("S3-BUCKET-LOCATION", requirements={

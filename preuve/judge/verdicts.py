@@ -186,6 +186,15 @@ class Judge:
     def at_most(self, label: str, observed: float | None, maximum: float) -> bool:
         return self._add(label, "at_most", maximum, observed, observed is not None and observed <= maximum)
 
+    def absent(self, label: str, why: str | None, expected: str) -> bool:
+        """An observed absence (the target said the thing is not there): a failure quoting the target, not an error.
+
+        Returns True when `why` is set, so a check stops there: `if judge.absent(...): return`."""
+        if why:
+            self.equals(label, f"absent: {why}", expected)
+            return True
+        return False
+
     def non_empty(self, label: str, observed: Iterable[Any]) -> bool:
         obs = list(observed)
         return self._add(label, "non_empty", "non-empty", obs, bool(obs))

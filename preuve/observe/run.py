@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from preuve.evidence.record import Observation
@@ -55,26 +56,18 @@ def run_observations(state: RunState, requests: list[Any]) -> None:
     from preuve.report.progress import PlainProgress, resolve_mode
 
     mode = resolve_mode(getattr(state.options, "progress", None), quiet=state.options.quiet)
+
+    def run(on_done: Callable[[Observation], None] | None = None) -> None:
+        observe(requests, state.store, timeout=state.timeout, concurrency=state.options.concurrency, hosts=hosts,
+                on_done=on_done)
+
     with _vantage(state.options.netns):
         if mode == "plain":
             with PlainProgress(r.target.name for r in requests) as plain:
-                observe(
-                    requests,
-                    state.store,
-                    timeout=state.timeout,
-                    concurrency=state.options.concurrency,
-                    hosts=hosts,
-                    on_done=lambda obs: plain.observed(obs.target, obs.ok),
-                )
+                run(lambda obs: plain.observed(obs.target, obs.ok))
             return
         if mode == "none":
-            observe(
-                requests,
-                state.store,
-                timeout=state.timeout,
-                concurrency=state.options.concurrency,
-                hosts=hosts,
-            )
+            run()
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -92,11 +85,4 @@ def run_observations(state: RunState, requests: list[Any]) -> None:
                 mark = "ok" if obs.ok else f"[red]error[/] {obs.error_kind}"
                 progress.update(task, advance=1, description=f"{obs.collector} {obs.target}: {mark}")
 
-            observe(
-                requests,
-                state.store,
-                timeout=state.timeout,
-                concurrency=state.options.concurrency,
-                hosts=hosts,
-                on_done=done,
-            )
+            run(done)
