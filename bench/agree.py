@@ -28,16 +28,28 @@ from typing import Any
 
 VERSIONS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 _SSLYZE_VERSION = {
-    "SSLv2": "ssl_2_0", "SSLv3": "ssl_3_0", "TLSv1.0": "tls_1_0",
-    "TLSv1.1": "tls_1_1", "TLSv1.2": "tls_1_2", "TLSv1.3": "tls_1_3",
+    "SSLv2": "ssl_2_0",
+    "SSLv3": "ssl_3_0",
+    "TLSv1.0": "tls_1_0",
+    "TLSv1.1": "tls_1_1",
+    "TLSv1.2": "tls_1_2",
+    "TLSv1.3": "tls_1_3",
 }
 _TESTSSL_VERSION = {
-    "SSLv2": "SSLv2", "SSLv3": "SSLv3", "TLSv1.0": "TLS1",
-    "TLSv1.1": "TLS1_1", "TLSv1.2": "TLS1_2", "TLSv1.3": "TLS1_3",
+    "SSLv2": "SSLv2",
+    "SSLv3": "SSLv3",
+    "TLSv1.0": "TLS1",
+    "TLSv1.1": "TLS1_1",
+    "TLSv1.2": "TLS1_2",
+    "TLSv1.3": "TLS1_3",
 }
 _SSLYZE_KEY_TYPE = {
-    "RSAPublicKey": "RSA", "EllipticCurvePublicKey": "EC", "ECPublicKey": "EC", "DSAPublicKey": "DSA",
-    "Ed25519PublicKey": "Ed25519", "Ed448PublicKey": "Ed448",
+    "RSAPublicKey": "RSA",
+    "EllipticCurvePublicKey": "EC",
+    "ECPublicKey": "EC",
+    "DSAPublicKey": "DSA",
+    "Ed25519PublicKey": "Ed25519",
+    "Ed448PublicKey": "Ed448",
 }
 _TESTSSL_KEY_TYPE = {"ECDSA": "EC", "EC": "EC", "RSA": "RSA", "DSA": "DSA", "EdDSA": "Ed25519"}
 
@@ -64,8 +76,12 @@ class Agreement:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "item": self.item, "peer": self.peer, "status": self.status,
-            "preuve": self.preuve, "peer_value": self.other, "detail": self.detail,
+            "item": self.item,
+            "peer": self.peer,
+            "status": self.status,
+            "preuve": self.preuve,
+            "peer_value": self.other,
+            "detail": self.detail,
         }
 
 
@@ -84,7 +100,8 @@ def describe_difference(ours: Any, theirs: Any, peer: str) -> str:
         keys = sorted(set(ours) | set(theirs))
         return " | ".join(
             f"{k}: {describe_difference(ours.get(k), theirs.get(k), peer)}"
-            for k in keys if ours.get(k) != theirs.get(k)
+            for k in keys
+            if ours.get(k) != theirs.get(k)
         )
     return f"preuve {ours!r}, {peer} {theirs!r}"
 
@@ -105,9 +122,7 @@ def compare_item(item: str, peer: str, ours: Any, theirs: Any) -> Agreement:
     return Agreement(item, peer, "differ", ours, theirs, describe_difference(ours, theirs, peer))
 
 
-def compare_views(
-    ours: dict[str, Any], theirs: dict[str, Any], peer: str, items: list[str]
-) -> list[Agreement]:
+def compare_views(ours: dict[str, Any], theirs: dict[str, Any], peer: str, items: list[str]) -> list[Agreement]:
     """Compare ``items`` of two views. ``suites`` falls back to ``suites_any`` when the peer has no split."""
     out = []
     for item in items:
@@ -237,8 +252,14 @@ def _testssl_offered(finding: str | None) -> bool:
 
 def _testssl_per_version(per_version: dict[str, set[str]]) -> dict[str, list[str]]:
     """testssl -E protocol tags (ssl2, ssl3, tls1, tls1_1 ...) mapped to preuve's version names."""
-    tags = {"ssl2": "SSLv2", "ssl3": "SSLv3", "tls1": "TLSv1.0", "tls1_1": "TLSv1.1",
-            "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3"}
+    tags = {
+        "ssl2": "SSLv2",
+        "ssl3": "SSLv3",
+        "tls1": "TLSv1.0",
+        "tls1_1": "TLSv1.1",
+        "tls1_2": "TLSv1.2",
+        "tls1_3": "TLSv1.3",
+    }
     return {tags.get(k, k): sorted(v) for k, v in per_version.items()}
 
 

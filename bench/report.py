@@ -175,9 +175,7 @@ def _observation_lines(observation_ms: dict[str, float | None], rest_s: float | 
 
 def target_lines(found: list[Target]) -> list[str]:
     mark = {True: "HOLDS", False: "FAILS", None: "NOT MEASURED"}
-    return ["acceptance targets"] + [
-        f"  [{mark[t.holds]:^12}] {t.endpoint}: {t.name}: {t.detail}" for t in found
-    ]
+    return ["acceptance targets"] + [f"  [{mark[t.holds]:^12}] {t.endpoint}: {t.name}: {t.detail}" for t in found]
 
 
 def agreement_lines(results: list[EndpointResult]) -> list[str]:
@@ -203,6 +201,4 @@ def render(results: list[EndpointResult], meta: dict[str, Any]) -> str:
     if max(meta["host"]["loadavg_start"][0], meta["host"]["loadavg_end"][0]) > meta["host"]["cpus"]:
         head.append("WARNING: the machine was busy (load average above its CPU count): times are inflated")
     body = [line for r in results for line in ["", *endpoint_table(r)]]
-    return "\n".join(
-        [*head, *body, "", *target_lines(targets(results)), "", *agreement_lines(results)]
-    )
+    return "\n".join([*head, *body, "", *target_lines(targets(results)), "", *agreement_lines(results)])

@@ -26,11 +26,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="timed runs per tool and endpoint (median; default 3)")
     p.add_argument("--testssl-runs", type=int, default=1, help="timed runs of testssl.sh (default 1)")
     p.add_argument("--quick", action="store_true", help="skip testssl.sh")
-    p.add_argument("--testssl-dns", action="store_true",
-                   help="let testssl.sh do its DNS lookups (they time out in the lab: see README)")
+    p.add_argument(
+        "--testssl-dns",
+        action="store_true",
+        help="let testssl.sh do its DNS lookups (they time out in the lab: see README)",
+    )
     p.add_argument("--only", action="append", help="only this endpoint (repeatable): tls-good, ssh-weak...")
-    p.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results.json",
-                   help="machine-readable results (default bench/results.json)")
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results.json",
+        help="machine-readable results (default bench/results.json)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the tools' outputs (path in results.json)")
     a = p.parse_args(argv)
     if a.runs < 1 or a.testssl_runs < 1:
@@ -106,8 +113,14 @@ class Bench:
     def sample(self, tool: Tool, run: int) -> Sample:
         """One timed run of ``tool`` (retried if the lab moved under it), with a progress line."""
         s = sample(
-            tool.argv, tool.output, tool.validate, timeout=tool.timeout, state_dir=self.lab.state_dir(),
-            ensure_lab=self.ensure_lab, capture_stdout=tool.capture_stdout, retries=tool.retries,
+            tool.argv,
+            tool.output,
+            tool.validate,
+            timeout=tool.timeout,
+            state_dir=self.lab.state_dir(),
+            ensure_lab=self.ensure_lab,
+            capture_stdout=tool.capture_stdout,
+            retries=tool.retries,
         )
         print(f"  run {run}: {tool.name:<28} {s.wall_s:8.3f} s  {'ok' if s.ok else s.note}", flush=True)
         return s

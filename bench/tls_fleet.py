@@ -54,8 +54,9 @@ def start_fleet(root: Path, n: int) -> tuple[subprocess.Popen, list[dict]]:
 
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     good = make_self_signed(root, "good", ec.generate_private_key(ec.SECP256R1()), hashes.SHA256(), days=365)
-    weak = make_self_signed(root, "weak", rsa.generate_private_key(public_exponent=65537, key_size=1024),
-                            hashes.SHA1(), days=3650)
+    weak = make_self_signed(
+        root, "weak", rsa.generate_private_key(public_exponent=65537, key_size=1024), hashes.SHA1(), days=3650
+    )
     dh = write_dhparam_1024(root / "dh1024.pem")
     endpoints, blocks = [], []
     for i in range(n):
@@ -89,8 +90,11 @@ http {{
 {"".join(blocks)}
 }}
 """)
-    proc = subprocess.Popen([NGINX, "-p", str(root), "-c", str(conf), "-g", f"daemon off; pid {root}/nginx.pid;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [NGINX, "-p", str(root), "-c", str(conf), "-g", f"daemon off; pid {root}/nginx.pid;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import socket
 
     deadline = time.monotonic() + 20
@@ -113,9 +117,14 @@ def write_inputs(root: Path, endpoints: list[dict]) -> tuple[Path, Path]:
     inventory["scanner"] = {"zone": lab["scanner"]["zone"]}
     inventory["tls_endpoints"] = [
         {"name": e["name"], "address": LOOPBACK, "port": e["port"], "sni": SNI, "zone": "dmz", "site": "paris-1"}
-        for e in endpoints]
-    profile = {"id": "bench-tls", "version": "0.1.0", "title": {"fr": "banc TLS", "en": "TLS bench"},
-               "select": {"checks": ["TLS-*"]}}
+        for e in endpoints
+    ]
+    profile = {
+        "id": "bench-tls",
+        "version": "0.1.0",
+        "title": {"fr": "banc TLS", "en": "TLS bench"},
+        "select": {"checks": ["TLS-*"]},
+    }
     inv, prof = root / "inventory.yaml", root / "profile.yaml"
     inv.write_text(yaml.safe_dump(inventory, sort_keys=False))
     prof.write_text(yaml.safe_dump(profile, sort_keys=False, allow_unicode=True))
@@ -125,9 +134,7 @@ def write_inputs(root: Path, endpoints: list[dict]) -> tuple[Path, Path]:
 # --- tools ----------------------------------------------------------------------------------------
 
 
-def commands(
-    root: Path, endpoints: list[dict], inv: Path, prof: Path, run: int
-) -> dict[str, tuple[list[str], Path]]:
+def commands(root: Path, endpoints: list[dict], inv: Path, prof: Path, run: int) -> dict[str, tuple[list[str], Path]]:
     out = root / f"run-{run}"
     out.mkdir(exist_ok=True)
     ports = ",".join(str(e["port"]) for e in endpoints)
@@ -136,14 +143,41 @@ def commands(
     sslscan_targets = root / "sslscan-targets.txt"
     sslscan_targets.write_text("".join(f"{LOOPBACK}:{e['port']}\n" for e in endpoints))
     return {
-        "preuve": ([str(VENV_BIN / "preuve"), "run", "-i", str(inv), "-p", str(prof), "-o", str(out / "preuve"),
-                    "-q"], out / "preuve"),
-        "nmap": (["nmap", "-Pn", "-n", "-sT", "--script", "ssl-enum-ciphers", "-p", ports, LOOPBACK,
-                  "-oX", str(out / "nmap.xml")], out / "nmap.xml"),
-        "sslyze": ([str(VENV_BIN / "sslyze"), "--quiet", f"--targets_in={targets}",
-                    f"--json_out={out / 'sslyze.json'}"], out / "sslyze.json"),
-        "sslscan": (["sslscan", "--no-colour", "--no-heartbleed", f"--sni-name={SNI}",
-                     f"--targets={sslscan_targets}", f"--xml={out / 'sslscan.xml'}"], out / "sslscan.xml"),
+        "preuve": (
+            [str(VENV_BIN / "preuve"), "run", "-i", str(inv), "-p", str(prof), "-o", str(out / "preuve"), "-q"],
+            out / "preuve",
+        ),
+        "nmap": (
+            [
+                "nmap",
+                "-Pn",
+                "-n",
+                "-sT",
+                "--script",
+                "ssl-enum-ciphers",
+                "-p",
+                ports,
+                LOOPBACK,
+                "-oX",
+                str(out / "nmap.xml"),
+            ],
+            out / "nmap.xml",
+        ),
+        "sslyze": (
+            [str(VENV_BIN / "sslyze"), "--quiet", f"--targets_in={targets}", f"--json_out={out / 'sslyze.json'}"],
+            out / "sslyze.json",
+        ),
+        "sslscan": (
+            [
+                "sslscan",
+                "--no-colour",
+                "--no-heartbleed",
+                f"--sni-name={SNI}",
+                f"--targets={sslscan_targets}",
+                f"--xml={out / 'sslscan.xml'}",
+            ],
+            out / "sslscan.xml",
+        ),
     }
 
 
@@ -151,8 +185,9 @@ def timed(argv: list[str], sample_fds: bool) -> dict:
     """Run under /usr/bin/time -v: wall, CPU (user + system), peak RSS; optionally the peak of open fds."""
     report = Path(tempfile.mktemp(prefix="time-", suffix=".txt"))
     started = time.perf_counter()
-    proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", str(report), *argv],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-v", "-o", str(report), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak_fds = 0
     if sample_fds:
         while proc.poll() is None:
@@ -166,8 +201,14 @@ def timed(argv: list[str], sample_fds: bool) -> dict:
     system = float(re.search(r"System time \(seconds\): ([\d.]+)", text).group(1))
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
     code = int(re.search(r"Exit status: (\d+)", text).group(1))
-    return {"wall_s": round(wall, 3), "cpu_s": round(user + system, 3), "peak_rss_mb": round(rss_kb / 1024, 1),
-            "exit": code, "peak_fds": peak_fds if sample_fds else None, "stderr": stderr.decode()[-500:]}
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(user + system, 3),
+        "peak_rss_mb": round(rss_kb / 1024, 1),
+        "exit": code,
+        "peak_fds": peak_fds if sample_fds else None,
+        "stderr": stderr.decode()[-500:],
+    }
 
 
 def _fds_of_children(pid: int) -> int:
@@ -205,16 +246,23 @@ def nmap_findings(xml_path: Path) -> dict[int, dict]:
             version = names.get(table.get("key"))
             ciphers = table.find("table[@key='ciphers']")
             if version and ciphers is not None:
-                found[version] = sorted(t.findtext("elem[@key='name']").replace("TLS_AKE_WITH_", "TLS_")
-                                        for t in ciphers.findall("table"))
+                found[version] = sorted(
+                    t.findtext("elem[@key='name']").replace("TLS_AKE_WITH_", "TLS_") for t in ciphers.findall("table")
+                )
         out[int(port.get("portid"))] = found
     return out
 
 
 def sslyze_findings(json_path: Path) -> dict[int, dict]:
     out = {}
-    keys = {"ssl_2_0": "SSLv2", "ssl_3_0": "SSLv3", "tls_1_0": "TLSv1.0", "tls_1_1": "TLSv1.1", "tls_1_2": "TLSv1.2",
-            "tls_1_3": "TLSv1.3"}
+    keys = {
+        "ssl_2_0": "SSLv2",
+        "ssl_3_0": "SSLv3",
+        "tls_1_0": "TLSv1.0",
+        "tls_1_1": "TLSv1.1",
+        "tls_1_2": "TLSv1.2",
+        "tls_1_3": "TLSv1.3",
+    }
     for server in json.loads(json_path.read_text())["server_scan_results"]:
         found = {}
         for key, version in keys.items():
@@ -275,17 +323,21 @@ def bench_size(n: int, runs: int, peer_runs: dict[str, int], tools: list[str]) -
                 samples[tool].append(sample)
                 if output.exists():
                     last[tool] = output
-                print(f"  n={n} run {run + 1}/{runs} {tool}: {sample['wall_s']} s, {sample['peak_rss_mb']} MB",
-                      file=sys.stderr)
+                print(
+                    f"  n={n} run {run + 1}/{runs} {tool}: {sample['wall_s']} s, {sample['peak_rss_mb']} MB",
+                    file=sys.stderr,
+                )
         ours = preuve_findings(last["preuve"], endpoints) if "preuve" in last else {}
         result: dict[str, Any] = {"endpoints": n, "tools": {}}
         for tool in tools:
             s = samples[tool]
             entry: dict[str, Any] = {
-                "runs": len(s), "wall_s": statistics.median(x["wall_s"] for x in s),
+                "runs": len(s),
+                "wall_s": statistics.median(x["wall_s"] for x in s),
                 "cpu_s": statistics.median(x["cpu_s"] for x in s),
                 "peak_rss_mb": statistics.median(x["peak_rss_mb"] for x in s),
-                "walls": [x["wall_s"] for x in s], "exits": sorted({x["exit"] for x in s}),
+                "walls": [x["wall_s"] for x in s],
+                "exits": sorted({x["exit"] for x in s}),
             }
             if tool == "preuve":
                 entry["peak_fds"] = max(x["peak_fds"] for x in s)
@@ -309,8 +361,11 @@ def _observation_span(run_dir: Path) -> dict:
     starts = [dt.datetime.fromisoformat(o["started_at"].replace("Z", "+00:00")) for o in obs]
     ends = [s + dt.timedelta(milliseconds=o["duration_ms"]) for s, o in zip(starts, obs, strict=True)]
     durations = sorted(o["duration_ms"] for o in obs)
-    return {"span_s": round((max(ends) - min(starts)).total_seconds(), 3),
-            "median_ms": statistics.median(durations), "max_ms": durations[-1]}
+    return {
+        "span_s": round((max(ends) - min(starts)).total_seconds(), 3),
+        "median_ms": statistics.median(durations),
+        "max_ms": durations[-1],
+    }
 
 
 def startup(runs: int) -> dict:
@@ -318,13 +373,23 @@ def startup(runs: int) -> dict:
     `preuve run --select NO-SUCH-*` (imports, pytest start, plugin, collecting every check, empty reports)."""
     root = Path(tempfile.mkdtemp(prefix="tls-fleet-startup-"))
     inv, prof = write_inputs(root, [{"name": "ep-0000-good", "port": BASE_PORT}])
-    argvs = {"python -c pass": [sys.executable, "-c", "pass"],
-             "preuve --help": [str(VENV_BIN / "preuve"), "--help"]}
+    argvs = {"python -c pass": [sys.executable, "-c", "pass"], "preuve --help": [str(VENV_BIN / "preuve"), "--help"]}
     out = {name: statistics.median(timed(argv, False)["wall_s"] for _ in range(runs)) for name, argv in argvs.items()}
     walls = []
     for i in range(runs):
-        argv = [str(VENV_BIN / "preuve"), "run", "-i", str(inv), "-p", str(prof), "-o", str(root / f"r{i}"), "-q",
-                "--select", "NO-SUCH-*"]
+        argv = [
+            str(VENV_BIN / "preuve"),
+            "run",
+            "-i",
+            str(inv),
+            "-p",
+            str(prof),
+            "-o",
+            str(root / f"r{i}"),
+            "-q",
+            "--select",
+            "NO-SUCH-*",
+        ]
         walls.append(timed(argv, False)["wall_s"])
     out["preuve run, empty selection"] = statistics.median(walls)
     shutil.rmtree(root, ignore_errors=True)
@@ -346,13 +411,21 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 100, 500])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tools", nargs="+", default=["preuve", "nmap", "sslyze", "sslscan"])
-    parser.add_argument("--peer-runs-above-100", type=int, default=1,
-                        help="runs of sslyze and sslscan past 100 endpoints (minutes each)")
+    parser.add_argument(
+        "--peer-runs-above-100",
+        type=int,
+        default=1,
+        help="runs of sslyze and sslscan past 100 endpoints (minutes each)",
+    )
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "tls_fleet.json")
     a = parser.parse_args()
     compile_bytecode()
-    results = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_before": os.getloadavg(),
-               "startup": startup(a.runs), "sizes": []}
+    results = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_before": os.getloadavg(),
+        "startup": startup(a.runs),
+        "sizes": [],
+    }
     for n in a.sizes:
         slow = {"sslyze": a.peer_runs_above_100, "sslscan": a.peer_runs_above_100} if n > 100 else {}
         results["sizes"].append(bench_size(n, a.runs, slow, a.tools))

@@ -51,8 +51,19 @@ def testssl_bin() -> str | None:
 
 
 def preuve(inventory: Path, profile: Path, out: Path) -> Tool:
-    argv = [_bin("preuve"), "run", "-i", str(inventory), "-p", str(profile), "-o", str(out), "-q",
-            "--netns", ADMIN_NETNS]
+    argv = [
+        _bin("preuve"),
+        "run",
+        "-i",
+        str(inventory),
+        "-p",
+        str(profile),
+        "-o",
+        str(out),
+        "-q",
+        "--netns",
+        ADMIN_NETNS,
+    ]
     return Tool("preuve", argv, out, validate_preuve)
 
 
@@ -97,8 +108,11 @@ def observation_times(run_dir: Path, endpoint: Endpoint) -> dict[str, float | No
 
 def sslyze(endpoint: Endpoint, out: Path) -> Tool:
     """sslyze's CLI default scan; ``name:port{ip}`` sends the SNI preuve sends, to the lab address."""
-    target = f"{endpoint.sni}:{endpoint.port}{{{endpoint.address}}}" if endpoint.sni else \
-        f"{endpoint.address}:{endpoint.port}"
+    target = (
+        f"{endpoint.sni}:{endpoint.port}{{{endpoint.address}}}"
+        if endpoint.sni
+        else f"{endpoint.address}:{endpoint.port}"
+    )
     argv = in_admin_netns([_bin("sslyze"), "--quiet", f"--json_out={out}", target])
     return Tool("sslyze", argv, out, validate_sslyze)
 

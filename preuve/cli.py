@@ -20,9 +20,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(int(Exit.USAGE), f"{self.prog}: error: {message}\n")
 
 
-UNUSED_PYTEST_PLUGINS = ("doctest", "junitxml", "pastebin", "unittest", "stepwise", "setuponly", "setupplan",
-                         "legacypath", "recwarn", "tmpdir", "monkeypatch", "faulthandler", "debugging", "logging",
-                         "unraisableexception", "threadexception")
+UNUSED_PYTEST_PLUGINS = (
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "unittest",
+    "stepwise",
+    "setuponly",
+    "setupplan",
+    "legacypath",
+    "recwarn",
+    "tmpdir",
+    "monkeypatch",
+    "faulthandler",
+    "debugging",
+    "logging",
+    "unraisableexception",
+    "threadexception",
+)
 
 
 def _pytest_args(a: argparse.Namespace) -> list[str]:
@@ -154,8 +169,11 @@ def cmd_lint(a: argparse.Namespace) -> int:
         profile = loaded.get("profile")
         return load_waivers(path, profile.params.waivers.max_days if profile else 365)  # type: ignore[attr-defined]
 
-    for key, loader, path in (("inventory", load_inventory, a.inventory), ("profile", load_profile, a.profile),
-                              ("waivers", waivers_of, a.waivers)):  # fmt: skip
+    for key, loader, path in (
+        ("inventory", load_inventory, a.inventory),
+        ("profile", load_profile, a.profile),
+        ("waivers", waivers_of, a.waivers),
+    ):
         if path is None:
             continue
         try:
@@ -181,11 +199,19 @@ def cmd_lint(a: argparse.Namespace) -> int:
         problems.append(f"checks catalogue: {terminal_line(str(exc))}")
     if "profile" in loaded and catalogue:
         profile = loaded["profile"]
-        if not any(profile.selected(i.id, list(i.spec.tags), list(i.spec.requirements))  # type: ignore[attr-defined]
-                   for i in catalogue.values()):  # fmt: skip
+        if not any(
+            profile.selected(i.id, list(i.spec.tags), list(i.spec.requirements))  # type: ignore[attr-defined]
+            for i in catalogue.values()
+        ):
             path = profile.files[-1]  # type: ignore[attr-defined]
-            warnings.append(InputProblem(Path(path), 1, "select", "warning: this profile selects no check of the "
-                                         "catalogue: a run would judge nothing"))
+            warnings.append(
+                InputProblem(
+                    Path(path),
+                    1,
+                    "select",
+                    "warning: this profile selects no check of the catalogue: a run would judge nothing",
+                )
+            )
     if "waivers" in loaded and loaded["waivers"][1] is not None:  # type: ignore[index]
         from preuve.inputs.targets import targets
 
@@ -214,9 +240,16 @@ def cmd_verify(a: argparse.Namespace) -> int:
 def cmd_lab(a: argparse.Namespace) -> int:
     from preuve.lab.cli import main as lab_main
 
-    return int(lab_main([a.action, *(["--hosts", str(a.hosts)] if a.hosts else []),
-                         *(["--drift"] if getattr(a, "drift", False) else []),
-                         *(["--force"] if getattr(a, "force", False) else [])]))  # fmt: skip
+    return int(
+        lab_main(
+            [
+                a.action,
+                *(["--hosts", str(a.hosts)] if a.hosts else []),
+                *(["--drift"] if getattr(a, "drift", False) else []),
+                *(["--force"] if getattr(a, "force", False) else []),
+            ]
+        )
+    )
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -227,6 +260,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from preuve.report import audit_cli
+
     p = Parser(prog="preuve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"preuve {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -240,8 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--select", action="append", help="only these check ids (glob, repeatable)")
         sp.add_argument("--lang", default="fr", choices=["fr", "en"])
         sp.add_argument("-q", "--quiet", action="store_true")
-        sp.add_argument("--checks-dir", action="append", metavar="DIR",
-                        help="a check pack of your own (folder with check_*.py and catalogue.yaml; repeatable)")
+        sp.add_argument(
+            "--checks-dir",
+            action="append",
+            metavar="DIR",
+            help="a check pack of your own (folder with check_*.py and catalogue.yaml; repeatable)",
+        )
         add_scope_options(sp)
 
     r = sub.add_parser("run", help="observe the inventory and judge it against a profile")
@@ -249,8 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--concurrency", type=int, default=32, help="observations in flight (default 32)")
     r.add_argument("--timeout", type=float, help="seconds per network operation (default: profile)")
     r.add_argument("--netns", help="run the scan from this network namespace")
-    r.add_argument("--progress", choices=["auto", "bar", "plain", "none"],
-                   help="observation progress on stderr: auto (bar on a terminal, plain lines otherwise, none with -q)")
+    r.add_argument(
+        "--progress",
+        choices=["auto", "bar", "plain", "none"],
+        help="observation progress on stderr: auto (bar on a terminal, plain lines otherwise, none with -q)",
+    )
     r.set_defaults(func=cmd_run)
     audit_cli.add_run_audit_options(r)
 

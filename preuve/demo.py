@@ -40,9 +40,7 @@ def demo(a: argparse.Namespace) -> int:
     )
     code = cmd_run(run)
     if code in (Exit.COMPLIANT, Exit.NON_COMPLIANT, Exit.INCOMPLETE):
-        print(
-            f"\nThe lab has weak targets on purpose: findings are expected (exit code {code})."
-        )
+        print(f"\nThe lab has weak targets on purpose: findings are expected (exit code {code}).")
         print(
             f"Reports: {out.resolve()}/report.html, junit.xml, results.jsonl, run.json, MANIFEST.sha256 "
             f"(check: cd {out} && sha256sum -c MANIFEST.sha256)"

@@ -40,16 +40,22 @@ def schema(kind: str) -> dict[str, Any]:
         out.setdefault("$defs", {}).update(params.pop("$defs", {}))
         params.pop("required", None)
         out["$defs"]["Params"] = params
-        out["properties"]["params"] = {"$ref": "#/$defs/Params", "description": "overrides of the default "
-                                       "parameters (`preuve checks describe ID` names those a check reads)"}
+        out["properties"]["params"] = {
+            "$ref": "#/$defs/Params",
+            "description": "overrides of the default "
+            "parameters (`preuve checks describe ID` names those a check reads)",
+        }
     if kind == "waivers":  # the validator also takes a date alone (the end of that day, UTC)
         out["$defs"]["Waiver"]["properties"]["expires"] = {
             "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
             "description": "a date (end of that day, UTC) or a date-time with its UTC offset",
-            "title": "Expires"}
-    head = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"{BASE}:{__version__}:{kind}",
-            "title": f"preuve {kind} ({__version__})"}
+            "title": "Expires",
+        }
+    head = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{BASE}:{__version__}:{kind}",
+        "title": f"preuve {kind} ({__version__})",
+    }
     return {**head, **{k: v for k, v in out.items() if k != "title"}}
 
 

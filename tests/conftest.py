@@ -38,9 +38,7 @@ class Run:
         return {r["check_id"]: r["status"] for r in self.results if r["target"]["name"] == target}
 
 
-def preuve(
-    *args: str | os.PathLike, env: dict | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess:
+def preuve(*args: str | os.PathLike, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the real `preuve` command line (a separate process, as users do)."""
     return subprocess.run(
         [sys.executable, "-m", "preuve", *map(str, args)],

@@ -30,8 +30,9 @@ def _in_private_logs(tmp_path: Path, script: str, var_log: Path | None, run_log:
     for where, src in (("/var/log", var_log), ("/run/log", run_log)):
         binds.append(f"mount -t tmpfs tmpfs {where}" if src is None else f"mount --bind {src} {where}")
     sh = "set -e; " + "; ".join(binds) + "; set +e; " + script
-    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", sh],
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", sh], capture_output=True, text=True, timeout=30
+    )
     return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
 
 
@@ -48,8 +49,9 @@ def test_journald_only_host_is_judged_on_its_journal(tmp_path):
     run_log.mkdir()
     res = _in_private_logs(tmp_path, baseline_facts.LOG_TIMESTAMPS, tmp_path / "log", run_log)
     fact = ssh_host._fact_value("log_timestamps", res)
-    assert fact == {"/var/log/journal": {"timestamp": baseline_facts.JOURNAL_STAMP, "year_and_zone": True,
-                                         "kind": "journal"}}, res  # fmt: skip
+    assert fact == {
+        "/var/log/journal": {"timestamp": baseline_facts.JOURNAL_STAMP, "year_and_zone": True, "kind": "journal"}
+    }, res
     j = Judge()
     check_log_timestamps(fact, j)
     assert j.expectations and not j.failed
@@ -85,9 +87,18 @@ def test_traditional_syslog_beside_a_journal_still_fails():
 def _job(tool: str, repository: str, password: str | None = "not-a-secret-0001") -> object:
     from preuve.observe.backup import Job
 
-    return Job(tool=tool, repository=repository, password=password, password_file=None,
-               canary=("/etc/hostname", "0" * 64), scratch_dir=None, sample_size=1, data_check_fraction=0.1,
-               data_check_seconds=10, timeout=60)  # fmt: skip
+    return Job(
+        tool=tool,
+        repository=repository,
+        password=password,
+        password_file=None,
+        canary=("/etc/hostname", "0" * 64),
+        scratch_dir=None,
+        sample_size=1,
+        data_check_fraction=0.1,
+        data_check_seconds=10,
+        timeout=60,
+    )
 
 
 def _judge_backup(facts: dict) -> dict[str, tuple[bool, str]]:
@@ -97,8 +108,12 @@ def _judge_backup(facts: dict) -> dict[str, tuple[bool, str]]:
     from preuve.inputs.params import Params
 
     out = {}
-    for name, fn in (("freshness", c.check_freshness), ("encrypted", c.check_encrypted),
-                     ("drill", c.check_restore_drill), ("data", c.check_data)):  # fmt: skip
+    for name, fn in (
+        ("freshness", c.check_freshness),
+        ("encrypted", c.check_encrypted),
+        ("drill", c.check_restore_drill),
+        ("data", c.check_data),
+    ):
         j = Judge()
         kwargs = {"backup_repo": facts, "judge": j}
         if name == "freshness":
@@ -159,8 +174,12 @@ def moto_endpoint():
         port = sock.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    ep = s3.Endpoint(url=f"http://127.0.0.1:{port}", signing_region="eu-west-3", access_key="testing-key-0001",
-                     secret_key="testing-secret-0001")  # fmt: skip
+    ep = s3.Endpoint(
+        url=f"http://127.0.0.1:{port}",
+        signing_region="eu-west-3",
+        access_key="testing-key-0001",
+        secret_key="testing-secret-0001",
+    )
     client = s3.client(ep, 5.0)
     client.create_bucket(Bucket="present", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     yield ep, client
@@ -178,13 +197,18 @@ def test_declared_bucket_that_does_not_exist_fails_every_bucket_check(moto_endpo
     ep, client = moto_endpoint
     facts, raw = s3.collect_bucket(client, "missing", True, ("location", "protection"), ep, 2.0)
     assert "no such bucket" in raw["absent"]
-    for fn, part in ((loc.check_bucket_location, "location"), (loc.check_replication_location, "location"),
-                     (loc.check_kms_location, "location"), (prot.check_default_encryption, "protection"),
-                     (prot.check_tls_only, "protection"), (prot.check_backup_versioning, "protection"),
-                     (prot.check_backup_object_lock, "protection")):  # fmt: skip
+    for fn, part in (
+        (loc.check_bucket_location, "location"),
+        (loc.check_replication_location, "location"),
+        (loc.check_kms_location, "location"),
+        (prot.check_default_encryption, "protection"),
+        (prot.check_tls_only, "protection"),
+        (prot.check_backup_versioning, "protection"),
+        (prot.check_backup_object_lock, "protection"),
+    ):
         j = Judge()
         kwargs = {("s3_bucket" if part == "location" else "s3_protection"): facts[part], "judge": j}
-        if "params" in fn.__code__.co_varnames[:fn.__code__.co_argcount]:
+        if "params" in fn.__code__.co_varnames[: fn.__code__.co_argcount]:
             kwargs["params"] = Params()
         fn(**kwargs)
         assert "absent: HeadBucket missing: HTTP 404, no such bucket" in _failed(j), fn.__name__
@@ -214,8 +238,9 @@ def _without(paths_to_hide: list[str], tmpfs: list[str], script: str, tmp_path: 
     steps = [f"mount --bind {blank} {p}" for p in paths_to_hide if Path(p).exists()]
     steps += [f"mount -t tmpfs tmpfs {d}" for d in tmpfs]
     sh = "set -e; " + "; ".join(steps) + "; set +e; " + script
-    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", sh],
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", sh], capture_output=True, text=True, timeout=30
+    )
     return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
 
 
@@ -256,8 +281,15 @@ def test_host_with_no_log_daemon_fails_forwarding_not_error():
     from preuve.inputs.params import Params
 
     rsyslog = {"forwarders": [], "config_present": False, "established": [], "tls_verify": {}, "addresses": []}
-    syslog_ng = {"running": [], "present": False, "config_path": "/etc/syslog-ng/syslog-ng.conf", "merge": None,
-                 "forwarders": [], "daemons": [], "unresolved_includes": []}  # fmt: skip
+    syslog_ng = {
+        "running": [],
+        "present": False,
+        "config_path": "/etc/syslog-ng/syslog-ng.conf",
+        "merge": None,
+        "forwarders": [],
+        "daemons": [],
+        "unresolved_includes": [],
+    }
     j = Judge()
     check_forwarding_config(rsyslog=rsyslog, syslog_ng=syslog_ng, params=Params(), judge=j)
     assert "logs.forwarding.daemons" in _failed(j) and "logs.forwarding.actions" in _failed(j)

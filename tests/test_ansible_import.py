@@ -27,10 +27,19 @@ def test_three_groups_ten_hosts_import_and_lint_clean(tmp_path, source):
     inv, out = _import(tmp_path, FIX / source)
     hosts = {h["name"]: h for h in inv["hosts"]}
     assert len(hosts) == 10
-    assert {g for h in hosts.values() for g in h["tags"] if g in ("web", "db", "monitoring")} == {"web", "db",
-                                                                                                  "monitoring"}
-    assert hosts["web05"] == {"name": "web05", "address": "192.0.2.15", "zone": "dmz", "site": "paris-dc2",
-                              "tags": ["internet-facing", "web"], "ssh": {"port": 2222}}, "host var beats group var"
+    assert {g for h in hosts.values() for g in h["tags"] if g in ("web", "db", "monitoring")} == {
+        "web",
+        "db",
+        "monitoring",
+    }
+    assert hosts["web05"] == {
+        "name": "web05",
+        "address": "192.0.2.15",
+        "zone": "dmz",
+        "site": "paris-dc2",
+        "tags": ["internet-facing", "web"],
+        "ssh": {"port": 2222},
+    }, "host var beats group var"
     assert hosts["web03"]["ssh"] == {"user": "deploy", "port": 22}
     assert hosts["db-b.acme.internal"]["ssh"] == {"user": "dba", "port": 2200, "key_file": "~/.ssh/db_ed25519"}
     assert hosts["mon1"]["zone"] == "supervision", "no rule gives a zone: the zone whose CIDR holds the address"
@@ -64,8 +73,9 @@ def test_ranges():
 
 def test_passwords_are_never_imported_and_local_connections_skipped(tmp_path):
     src = tmp_path / "inv.ini"
-    src.write_text("[web]\nweb1 ansible_host=192.0.2.1 ansible_password=hunter2-secret\n"
-                   "localhost ansible_connection=local\n")
+    src.write_text(
+        "[web]\nweb1 ansible_host=192.0.2.1 ansible_password=hunter2-secret\nlocalhost ansible_connection=local\n"
+    )
     out = tmp_path / "out.yaml"
     proc = preuve("import", "ansible", src, "--rules", RULES, "-o", out)
     assert proc.returncode == 0, proc.stderr
@@ -83,18 +93,44 @@ MALFORMED = [
     ("kv.ini", "[web]\nweb1 ansible_host\n", None, 2, "expected key=value host variable, got 'ansible_host'"),
     ("vars.ini", "[web]\nweb1\n[web:vars]\nansible_user\n", None, 4, "[web:vars]: expected key=value"),
     ("address.ini", "[db]\n\ndb1 ansible_host=10.0.0.999\n", None, 3, "'10.0.0.999' is not an address"),
-    ("bigport.yaml", "all:\n  children:\n    web:\n      vars:\n        ansible_port: 70000\n      hosts:\n"
-                     "        web1:\n", None, 5, "port 70000 is outside 1-65535"),
+    (
+        "bigport.yaml",
+        "all:\n  children:\n    web:\n      vars:\n        ansible_port: 70000\n      hosts:\n        web1:\n",
+        None,
+        5,
+        "port 70000 is outside 1-65535",
+    ),
     ("list.yaml", "all:\n  children:\n    web:\n      hosts:\n        - web1\n", None, 4, "hosts is a mapping"),
-    ("syntax.json", '{\n  "all": {"children": ["web"]},\n  "web": {"hosts": ["a",]}\n}\n', None, 3,
-     "JSON syntax error"),
-    ("zone.ini", "[web]\nweb1 ansible_host=192.0.2.1\n", "groups:\n  web: {zone: dmz}\n", 2,
-     "zone 'dmz' is not declared in the rules' zones"),
-    ("conflict.ini", "[web]\nweb1 ansible_host=192.0.2.1\n[db]\nweb1\n", "zones:\n"
-     "  - {name: dmz, kind: dmz, cidrs: [192.0.2.0/24]}\n  - {name: prod, kind: production, cidrs: [10.0.0.0/8]}\n"
-     "groups:\n  web: {zone: dmz}\n  db: {zone: prod}\n", 2, "rules.yaml:5 (web)) and prod ("),
-    ("badname.ini", "[web]\nweb1 ansible_host=192.0.2.1\n'web two' ansible_host=192.0.2.2\n", None, 3,
-     "host name 'web two'"),
+    (
+        "syntax.json",
+        '{\n  "all": {"children": ["web"]},\n  "web": {"hosts": ["a",]}\n}\n',
+        None,
+        3,
+        "JSON syntax error",
+    ),
+    (
+        "zone.ini",
+        "[web]\nweb1 ansible_host=192.0.2.1\n",
+        "groups:\n  web: {zone: dmz}\n",
+        2,
+        "zone 'dmz' is not declared in the rules' zones",
+    ),
+    (
+        "conflict.ini",
+        "[web]\nweb1 ansible_host=192.0.2.1\n[db]\nweb1\n",
+        "zones:\n"
+        "  - {name: dmz, kind: dmz, cidrs: [192.0.2.0/24]}\n  - {name: prod, kind: production, cidrs: [10.0.0.0/8]}\n"
+        "groups:\n  web: {zone: dmz}\n  db: {zone: prod}\n",
+        2,
+        "rules.yaml:5 (web)) and prod (",
+    ),
+    (
+        "badname.ini",
+        "[web]\nweb1 ansible_host=192.0.2.1\n'web two' ansible_host=192.0.2.2\n",
+        None,
+        3,
+        "host name 'web two'",
+    ),
     ("rules-key.ini", "[web]\nweb1 ansible_host=192.0.2.1\n", "name: x\ngroup:\n  web: {}\n", 2, "group"),
 ]
 
@@ -136,17 +172,33 @@ def cluster(tmp_path_factory):
     nodes = [o for o in data["objects"] if o["kind"] == "Node"]
     for i, node in enumerate(nodes):  # the seed has no addresses: give all but the last one an InternalIP
         if i < len(nodes) - 1:
-            node["status"]["addresses"] = [{"type": "InternalIP", "address": f"10.20.0.{10 + i}"},
-                                           {"type": "Hostname", "address": node["metadata"]["name"]}]
+            node["status"]["addresses"] = [
+                {"type": "InternalIP", "address": f"10.20.0.{10 + i}"},
+                {"type": "Hostname", "address": node["metadata"]["name"]},
+            ]
     nodes[0]["metadata"]["labels"]["node-role.kubernetes.io/control-plane"] = ""
     server = serve_in_thread(Cluster(data), cert=cert, key=key)
     kubeconfig = d / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "lab",
-        "clusters": [{"name": "lab", "cluster": {"server": f"https://127.0.0.1:{server.server_address[1]}",
-                                                   "certificate-authority": str(ca)}}],
-        "users": [{"name": "scanner", "user": {"token": tokens["scanner"]}}],
-        "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "scanner"}}]}))
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "lab",
+                "clusters": [
+                    {
+                        "name": "lab",
+                        "cluster": {
+                            "server": f"https://127.0.0.1:{server.server_address[1]}",
+                            "certificate-authority": str(ca),
+                        },
+                    }
+                ],
+                "users": [{"name": "scanner", "user": {"token": tokens["scanner"]}}],
+                "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "scanner"}}],
+            }
+        )
+    )
     yield {"kubeconfig": kubeconfig, "nodes": nodes, "dir": d}
     server.shutdown()
     server.server_close()
@@ -154,14 +206,24 @@ def cluster(tmp_path_factory):
 
 def test_kubeconfig_nodes_become_hosts_that_lint(cluster, tmp_path):
     rules = tmp_path / "rules.yaml"
-    rules.write_text(yaml.safe_dump({
-        "name": "caas", "defaults": {"ssh": {"user": "preuve-audit"}},
-        "sites": [{"name": "paris", "country": "FR"}],
-        "zones": [{"name": "admin", "kind": "admin", "cidrs": ["10.10.0.0/24"]},
-                  {"name": "production", "kind": "production", "cidrs": ["10.20.0.0/16"]}],
-        "kubernetes": {"zone": "production", "site": "paris",
-                       "labels": {"node-role.kubernetes.io/control-plane": {"zone": "admin",
-                                                                           "tags": ["control-plane"]}}}}))
+    rules.write_text(
+        yaml.safe_dump(
+            {
+                "name": "caas",
+                "defaults": {"ssh": {"user": "preuve-audit"}},
+                "sites": [{"name": "paris", "country": "FR"}],
+                "zones": [
+                    {"name": "admin", "kind": "admin", "cidrs": ["10.10.0.0/24"]},
+                    {"name": "production", "kind": "production", "cidrs": ["10.20.0.0/16"]},
+                ],
+                "kubernetes": {
+                    "zone": "production",
+                    "site": "paris",
+                    "labels": {"node-role.kubernetes.io/control-plane": {"zone": "admin", "tags": ["control-plane"]}},
+                },
+            }
+        )
+    )
     out = tmp_path / "nodes.yaml"
     proc = preuve("import", "kubeconfig", cluster["kubeconfig"], "--rules", rules, "-o", out)
     assert proc.returncode == 0, proc.stderr

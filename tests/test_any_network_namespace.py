@@ -41,12 +41,25 @@ def _inventory(tmp_path, **sections) -> str:
 def test_scan_runs_inside_any_existing_namespace(foreign_ns, tmp_path):
     from preuve.observe.netns import enter
 
-    algorithms = [["curve25519-sha256"], ["ssh-ed25519"], ["aes256-gcm@openssh.com"], ["aes256-gcm@openssh.com"],
-                  ["hmac-sha2-512-etm@openssh.com"], ["hmac-sha2-512-etm@openssh.com"], ["none"], ["none"], [], []]
+    algorithms = [
+        ["curve25519-sha256"],
+        ["ssh-ed25519"],
+        ["aes256-gcm@openssh.com"],
+        ["aes256-gcm@openssh.com"],
+        ["hmac-sha2-512-etm@openssh.com"],
+        ["hmac-sha2-512-etm@openssh.com"],
+        ["none"],
+        ["none"],
+        [],
+        [],
+    ]
     payload = b"SSH-2.0-Scripted_1.0\r\n" + kexinit_packet(algorithms)
     with enter(foreign_ns), scripted_server(payload) as port:  # on the namespace's own loopback only
-        inv = _inventory(tmp_path, scanner={"netns": foreign_ns},
-                         ssh_endpoints=[{"name": "inside", "address": "127.0.0.1", "port": port}])
+        inv = _inventory(
+            tmp_path,
+            scanner={"netns": foreign_ns},
+            ssh_endpoints=[{"name": "inside", "address": "127.0.0.1", "port": port}],
+        )
         lint = preuve("lint", "-i", inv)
         assert lint.returncode == Exit.COMPLIANT, lint.stderr
         run = scan(tmp_path / "run", "--select", "SSH-PROTOCOL", inventory=inv)
@@ -88,8 +101,10 @@ def test_vantage_probes_run_inside_any_existing_namespace(foreign_ns):
         server.listen(4)
     port = server.getsockname()[1]
     try:
-        probes = [Probe(1, "127.0.0.1", "lo", "x", "tcp", port, "open", None, None),
-                  Probe(2, "127.0.0.1", "lo", "x", "tcp", 9, "closed", None, None)]  # fmt: skip
+        probes = [
+            Probe(1, "127.0.0.1", "lo", "x", "tcp", port, "open", None, None),
+            Probe(2, "127.0.0.1", "lo", "x", "tcp", 9, "closed", None, None),
+        ]
         found, _ = probe_in_netns(foreign_ns, probes, Probing(timeout=1.0, retries=0))
     finally:
         server.close()
@@ -106,8 +121,13 @@ def test_the_engine_imports_nothing_from_the_lab():
     for package in ("observe", "judge", "inputs", "evidence", "results"):
         for f in (root / package).rglob("*.py"):
             for node in ast.walk(ast.parse(f.read_text())):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                         [f"{node.module}"] if isinstance(node, ast.ImportFrom) and node.module else [])  # fmt: skip
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [f"{node.module}"]
+                    if isinstance(node, ast.ImportFrom) and node.module
+                    else []
+                )
                 if isinstance(node, ast.ImportFrom) and node.module == "preuve":
                     names = [f"preuve.{a.name}" for a in node.names]
                 offenders += [f"{f.relative_to(root)}: {n}" for n in names if n.startswith("preuve.lab")]

@@ -52,7 +52,7 @@ def test_infrastructure_regression_is_reported_and_exits_1(lab_run, degraded, tm
     own = json.loads((degraded.out / "diff.json").read_text())
     assert own["counts"] == d["counts"]
     html = (degraded.out / "report.html").read_text()
-    trend = html[html.index('id="trend"'): html.index('id="critical"')]
+    trend = html[html.index('id="trend"') : html.index('id="critical"')]
     assert "TLS-VERSIONS [tls-good] (pass → fail)" in trend
 
 

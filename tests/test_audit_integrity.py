@@ -70,9 +70,23 @@ def test_an_auditor_verifies_without_preuve(scope, key):
     assert ok.returncode == 0, ok.stdout + ok.stderr
     pub = key.with_name("operator.pub.pem")
     sig = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", "MANIFEST.sha256",
-         "-sigfile", "MANIFEST.sha256.sig"],
-        cwd=run, capture_output=True, text=True, timeout=30,
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            pub,
+            "-rawin",
+            "-in",
+            "MANIFEST.sha256",
+            "-sigfile",
+            "MANIFEST.sha256.sig",
+        ],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert sig.returncode == 0 and "Signature Verified Successfully" in sig.stdout, sig.stdout + sig.stderr
     import hashlib

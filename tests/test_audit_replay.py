@@ -21,8 +21,7 @@ def test_offline_judge_in_a_namespace_without_network_is_byte_identical(lab_run,
         "ip -o link; ip -o addr; "  # the proof that nothing is reachable: only lo, and it is down
         f"exec {sys.executable} -m preuve judge {lab_run.out} -o {out} -q"
     )
-    proc = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, timeout=300,
-                          cwd=REPO)
+    proc = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, timeout=300, cwd=REPO)
     links = [line for line in proc.stdout.splitlines() if ": " in line and "link/" in line]
     assert len(links) == 1 and " lo:" in links[0] and "state DOWN" in links[0], proc.stdout
     assert "inet" not in proc.stdout  # no address at all, not even 127.0.0.1
@@ -47,8 +46,17 @@ def test_replay_of_refuses_a_changed_profile_unless_told(lab_run, tmp_path):
     assert proc.returncode == Exit.INVALID_INPUT
     assert "sha256" in proc.stderr and "--allow-profile-change" in proc.stderr
     assert not out.exists()  # nothing scanned
-    told = preuve("run", "--replay-of", lab_run.out, "-p", _strict(tmp_path), "--allow-profile-change",
-                  "-o", tmp_path / "told", "-q")
+    told = preuve(
+        "run",
+        "--replay-of",
+        lab_run.out,
+        "-p",
+        _strict(tmp_path),
+        "--allow-profile-change",
+        "-o",
+        tmp_path / "told",
+        "-q",
+    )
     assert told.returncode == Exit.NON_COMPLIANT, told.stderr
     run = json.loads((tmp_path / "told" / "run.json").read_text())
     assert run["profile"]["id"] == "strict" and run["replay_of"]["mode"] == "live"
@@ -86,6 +94,16 @@ def test_sample_fraction_and_bad_sizes(lab, tmp_path):
     s = json.loads((ok.out / "run.json").read_text())["sampling"]
     assert s["mode"] == "fraction"
     assert len(s["groups"]["tls_endpoint"]["selected"]) == -(-s["groups"]["tls_endpoint"]["population"] // 2)
-    bad = preuve("run", "-i", LAB_INVENTORY, "-p", REPO / "profiles" / "secnumcloud-3.2.yaml", "-o",
-                 tmp_path / "bad", "-q", "--sample", "1.5")
+    bad = preuve(
+        "run",
+        "-i",
+        LAB_INVENTORY,
+        "-p",
+        REPO / "profiles" / "secnumcloud-3.2.yaml",
+        "-o",
+        tmp_path / "bad",
+        "-q",
+        "--sample",
+        "1.5",
+    )
     assert bad.returncode == Exit.USAGE and "sample size" in bad.stderr

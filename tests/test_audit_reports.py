@@ -22,8 +22,15 @@ pytestmark = pytest.mark.lab
 FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # The machine notes' flags: no sandbox (root in a container), no GPU, nothing phoning home.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
@@ -37,7 +44,7 @@ def test_report_is_french_self_contained_and_sheets_every_finding(lab_run):
     assert '<html lang="fr">' in html and "Synthèse par chapitre SecNumCloud" in html
     assert "src=" not in html and 'href="http' not in html and "<script" not in html  # works air-gapped
     r = lab_run.result("TLS-VERSIONS", "tls-weak")
-    sheet = html[html.index(f'id="{r["finding_id"]}"'):]
+    sheet = html[html.index(f'id="{r["finding_id"]}"') :]
     sheet = sheet[: sheet.index("</div>")]
     assert "Si le protocole TLS est mis en œuvre" in sheet  # the requirement's text from the referential
     assert r["evidence"][0]["path"] in sheet and r["evidence"][0]["sha256"] in sheet
@@ -46,7 +53,7 @@ def test_report_is_french_self_contained_and_sheets_every_finding(lab_run):
     fails = [x for x in lab_run.results if x["status"] == "fail"]
     assert html.count('class="sheet st-fail"') == len(fails)
     # critical findings first in the non-conformity table
-    table = html[html.index('id="critical"'): html.index('id="sheets"')]
+    table = html[html.index('id="critical"') : html.index('id="sheets"')]
     first_critical = table.index("sev-critical") if "sev-critical" in table else 0
     assert first_critical <= table.index("sev-high")
     assert 'id="coverage"' in html and "automatisée" in html  # the coverage matrix is in the methods annex
@@ -125,8 +132,16 @@ def test_oscal_assessment_results_validate_against_the_schema(lab_run):
 def test_ciso_assistant_csv(lab_run):
     with (lab_run.out / "ciso-assistant.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))  # commas: CISO Assistant's importer reads no other delimiter
-    assert list(rows[0]) == ["urn", "ref_id", "assessable", "name", "description", "compliance_result",
-                             "requirement_progress", "observations"]
+    assert list(rows[0]) == [
+        "urn",
+        "ref_id",
+        "assessable",
+        "name",
+        "description",
+        "compliance_result",
+        "requirement_progress",
+        "observations",
+    ]
     by_id = {r["ref_id"]: r for r in rows}
     tls = by_id["10.2.c"]
     assert tls["urn"] == "urn:intuitem:risk:req_node:secnumcloud-3.2:10.2.c" and tls["assessable"] == "True"
@@ -186,18 +201,20 @@ def test_a_waived_finding_is_shown_with_its_waiver_everywhere(lab_run, tmp_path)
     out = tmp_path / "waived"
     proc = preuve("judge", lab_run.out, "-w", waivers, "--previous", lab_run.out, "-o", out, "-q")
     assert proc.returncode in (Exit.NON_COMPLIANT, Exit.INCOMPLETE), proc.stderr
-    r = next(json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()
-             if '"TLS-VERSIONS"' in x and '"tls-weak"' in x)
+    r = next(
+        json.loads(x)
+        for x in (out / "results.jsonl").read_text().splitlines()
+        if '"TLS-VERSIONS"' in x and '"tls-weak"' in x
+    )
     assert r["status"] == "waived"
     html = (out / "report.html").read_text()
     start = html.rindex("<div", 0, html.index(f'id="{r["finding_id"]}"'))
-    sheet = html[start: html.index("</div>", start)]
+    sheet = html[start : html.index("</div>", start)]
     assert "st-waived" in sheet and "DER-2026-007" in sheet and "RSSI Jeanne Martin" in sheet
     diff = json.loads((out / "diff.json").read_text())
     assert {(x["check_id"], x["target"]) for x in diff["now_waived"]} == {("TLS-VERSIONS", "tls-weak")}
     doc = json.loads((out / "oscal-assessment-results.json").read_text())
-    f = next(f for f in doc["assessment-results"]["results"][0]["findings"]
-             if f["target"]["target-id"] == "snc-10.2.c")
+    f = next(f for f in doc["assessment-results"]["results"][0]["findings"] if f["target"]["target-id"] == "snc-10.2.c")
     assert f["target"]["status"]["state"] == "not-satisfied"  # tls-weak's other failures on 10.2.c stand
     assert any(p["name"] == "waiver" and "DER-2026-007" in p["value"] for p in f["props"])
     assert not list(_oscal_validator().iter_errors(doc))

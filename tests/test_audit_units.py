@@ -74,8 +74,10 @@ def test_the_catalogue_has_every_requirement_of_the_referential_once():
     assert {r.chapter for r in reqs.values()} == {str(c) for c in range(5, 20)}
     assert reqs["12.6.a"].kind == "requirement" and "journalis" in reqs["12.6.a"].title.lower()
     assert reqs["6.3.a"].kind == "recommendation"
-    rows = {c.requirement.id: c for c in coverage({"X-1": {"12.8.b#1": "timestamps"}, "X-2": {"12.8.a#2": "sync"},
-                                                   "X-3": ["12.6.a"]})}
+    rows = {
+        c.requirement.id: c
+        for c in coverage({"X-1": {"12.8.b#1": "timestamps"}, "X-2": {"12.8.a#2": "sync"}, "X-3": ["12.6.a"]})
+    }
     assert rows["12.8.b"].level == "automated" and rows["12.8.a"].level == "partial"
     assert rows["12.6.a"].level == "manual" and rows["12.6.a"].unjustified == ["X-3"]  # named, not justified
     assert rows["5.1.a"].level == "manual"

@@ -80,9 +80,13 @@ EXTRA_QUOTES = {  # further proof that each failure is for the right reason
     ("LOG-FORWARDING-LIVE", "ssh-key-only"): ['"established": false', "unable to get local issuer certificate"],
 }
 PASS_QUOTES = {  # what a pass must show it measured
-    ("LOG-FORWARDING-LIVE", "ssh-mfa"): ['"certificate_verified": true', '"established": true', "collector.lab",
-                                         '"syslog-ng d_collector": {"ca": "/etc/preuve-lab-tls/ca.pem", '
-                                         '"certificate_verified": true, "established": true'],
+    ("LOG-FORWARDING-LIVE", "ssh-mfa"): [
+        '"certificate_verified": true',
+        '"established": true',
+        "collector.lab",
+        '"syslog-ng d_collector": {"ca": "/etc/preuve-lab-tls/ca.pem", '
+        '"certificate_verified": true, "established": true',
+    ],
     ("LOG-LOGROTATE-RETENTION", "ssh-mfa"): ["measured: oldest rotated file 200"],
     ("MFA-SSH-ENFORCED", "ssh-mfa-admin"): ['["keyboard-interactive"]'],
 }
@@ -170,8 +174,9 @@ JUDGED_ELSEWHERE = {"MFA-OIDC-PASSWORD-GRANT", "MFA-OIDC-FACTOR"}  # matched by 
 
 
 def test_every_baseline_check_is_listed(baseline_run):
-    judged = {(r["check_id"], r["target"]["name"]) for r in baseline_run.results
-              if r["target"]["kind"] != "log_store"}  # central log stores: tests/test_log_stores.py
+    judged = {
+        (r["check_id"], r["target"]["name"]) for r in baseline_run.results if r["target"]["kind"] != "log_store"
+    }  # central log stores: tests/test_log_stores.py
     judged = {(c, t) for c, t in judged if c not in JUDGED_ELSEWHERE}
     assert judged == set(EXPECTED)
 
@@ -206,8 +211,7 @@ def test_tls_forwarding_delivers_to_the_collector(lab):
 
     pid = (LAB / "hosts" / "ssh-mfa" / "log" / "rsyslogd.pid").read_text().strip()
     marker = f"preuve-{uuid.uuid4().hex}"
-    subprocess.run(["nsenter", "-t", pid, "-m", "logger", "-u", "/var/log/lab-log.sock", marker], check=True,
-                   timeout=5)
+    subprocess.run(["nsenter", "-t", pid, "-m", "logger", "-u", "/var/log/lab-log.sock", marker], check=True, timeout=5)
     received = LAB / "logsup" / "received.log"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -225,8 +229,9 @@ def _web_login(port: int, otp: str | None) -> tuple[int, int]:
     if otp is not None:
         form["otp"] = otp
     with requests.Session() as s:
-        login = s.post(f"https://198.18.3.12:{port}/login", data=form, allow_redirects=False, verify=str(WEB_CA),
-                       timeout=5)
+        login = s.post(
+            f"https://198.18.3.12:{port}/login", data=form, allow_redirects=False, verify=str(WEB_CA), timeout=5
+        )
         admin = s.get(f"https://198.18.3.12:{port}/admin/", allow_redirects=False, verify=str(WEB_CA), timeout=5)
     return login.status_code, admin.status_code
 
@@ -244,8 +249,9 @@ def test_refused_shadow_read_is_an_error_not_an_empty_list(lab):
     """On ssh-good the auditor may not read /etc/shadow: the fact is an error (the checks then say error)."""
     from preuve.observe import ssh_host
 
-    target = ssh_host.SshTarget(host="198.18.2.10", user="auditor", key_file=str(LAB / "keys" / "auditor"),
-                                known_hosts=str(LAB / "known_hosts"))
+    target = ssh_host.SshTarget(
+        host="198.18.2.10", user="auditor", key_file=str(LAB / "keys" / "auditor"), known_hosts=str(LAB / "known_hosts")
+    )
     ssh_host.forget()
     facts, raw = _in_admin(lambda: ssh_host.collect(target, ["shadow"], timeout=10))
     assert set(facts["shadow"]) == {"error"} and raw["shadow"]["rc"] != 0

@@ -12,8 +12,7 @@ if str(REPO) not in sys.path:
 from bench import agree  # noqa: E402
 
 PREUVE_TLS = {
-    "versions": {"SSLv2": False, "SSLv3": False, "TLSv1.0": True, "TLSv1.1": False, "TLSv1.2": True,
-                 "TLSv1.3": False},
+    "versions": {"SSLv2": False, "SSLv3": False, "TLSv1.0": True, "TLSv1.1": False, "TLSv1.2": True, "TLSv1.3": False},
     "cipher_suites": {
         "TLSv1.0": ["TLS_RSA_WITH_AES_128_CBC_SHA"],
         "TLSv1.2": ["TLS_DHE_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"],
@@ -32,17 +31,38 @@ def _sslyze_suite(name: str, dh: int | None = None) -> dict:
 
 
 SSLYZE = {
-    "server_scan_results": [{"scan_result": {
-        "tls_1_0_cipher_suites": {"result": {"accepted_cipher_suites": [
-            _sslyze_suite("TLS_RSA_WITH_AES_128_CBC_SHA")]}},
-        "tls_1_2_cipher_suites": {"result": {"accepted_cipher_suites": [
-            _sslyze_suite("TLS_RSA_WITH_AES_128_CBC_SHA"),
-            _sslyze_suite("TLS_DHE_RSA_WITH_AES_128_CBC_SHA", dh=1024)]}},
-        "tls_1_3_cipher_suites": {"result": {"accepted_cipher_suites": []}},
-        "certificate_info": {"result": {"certificate_deployments": [{"received_certificate_chain": [
-            {"public_key": {"algorithm": "RSAPublicKey", "key_size": 1024},
-             "signature_hash_algorithm": {"name": "sha1"}}]}]}},
-    }}],
+    "server_scan_results": [
+        {
+            "scan_result": {
+                "tls_1_0_cipher_suites": {
+                    "result": {"accepted_cipher_suites": [_sslyze_suite("TLS_RSA_WITH_AES_128_CBC_SHA")]}
+                },
+                "tls_1_2_cipher_suites": {
+                    "result": {
+                        "accepted_cipher_suites": [
+                            _sslyze_suite("TLS_RSA_WITH_AES_128_CBC_SHA"),
+                            _sslyze_suite("TLS_DHE_RSA_WITH_AES_128_CBC_SHA", dh=1024),
+                        ]
+                    }
+                },
+                "tls_1_3_cipher_suites": {"result": {"accepted_cipher_suites": []}},
+                "certificate_info": {
+                    "result": {
+                        "certificate_deployments": [
+                            {
+                                "received_certificate_chain": [
+                                    {
+                                        "public_key": {"algorithm": "RSAPublicKey", "key_size": 1024},
+                                        "signature_hash_algorithm": {"name": "sha1"},
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                },
+            }
+        }
+    ],
 }
 
 TESTSSL = [
@@ -51,8 +71,10 @@ TESTSSL = [
     {"id": "TLS1_2", "finding": "offered"},
     {"id": "TLS1_3", "finding": "not offered + downgraded to weaker protocol"},
     {"id": "cipher_x2f", "finding": "x2f  AES128-SHA  RSA  AES  128  TLS_RSA_WITH_AES_128_CBC_SHA"},
-    {"id": "cipher_x33",
-     "finding": "x33     DHE-RSA-AES128-SHA     DH 1024    AES    128      TLS_DHE_RSA_WITH_AES_128_CBC_SHA"},
+    {
+        "id": "cipher_x33",
+        "finding": "x33     DHE-RSA-AES128-SHA     DH 1024    AES    128      TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+    },
     {"id": "cipher_order_TLSv1.2", "finding": "ECDHE-RSA-AES128-SHA at TLSv1.2"},
     {"id": "cert_keySize", "finding": "RSA 1024 bits"},
     {"id": "cert_signatureAlgorithm", "finding": "SHA1 with RSA"},
@@ -78,8 +100,11 @@ def test_testssl_has_no_per_version_split_so_suites_compare_as_a_union():
 
 
 def test_differences_are_named_exactly():
-    other = [*TESTSSL[:5], {"id": "cert_keySize", "finding": "EC 256 bits"},
-             {"id": "cert_signatureAlgorithm", "finding": "ECDSA with SHA256"}]
+    other = [
+        *TESTSSL[:5],
+        {"id": "cert_keySize", "finding": "EC 256 bits"},
+        {"id": "cert_signatureAlgorithm", "finding": "ECDSA with SHA256"},
+    ]
     found = _tls("testssl.sh", agree.testssl_tls_view(other))
     assert found["suites (any version)"].detail == "only preuve: TLS_DHE_RSA_WITH_AES_128_CBC_SHA"
     assert found["cert_key"].detail == "preuve 'RSA 1024', testssl.sh 'EC 256'"
@@ -97,18 +122,26 @@ def test_per_version_suite_differences():
 
 PREUVE_SSH = {
     "kex": ["curve25519-sha256", "diffie-hellman-group1-sha1", "kex-strict-s-v00@openssh.com"],
-    "ciphers_c2s": ["aes128-ctr", "3des-cbc"], "ciphers_s2c": ["aes128-ctr", "3des-cbc"],
-    "macs_c2s": ["hmac-sha1"], "macs_s2c": ["hmac-sha1"],
+    "ciphers_c2s": ["aes128-ctr", "3des-cbc"],
+    "ciphers_s2c": ["aes128-ctr", "3des-cbc"],
+    "macs_c2s": ["hmac-sha1"],
+    "macs_s2c": ["hmac-sha1"],
     "host_key_algorithms": ["rsa-sha2-512", "ssh-rsa", "ssh-ed25519"],
     "host_keys": [{"type": "ssh-rsa", "bits": 1024}, {"type": "ssh-ed25519", "bits": 256}],
 }
 SSH_AUDIT = {
-    "kex": [{"algorithm": "curve25519-sha256"}, {"algorithm": "diffie-hellman-group1-sha1"},
-            {"algorithm": "kex-strict-s-v00@openssh.com"}],
+    "kex": [
+        {"algorithm": "curve25519-sha256"},
+        {"algorithm": "diffie-hellman-group1-sha1"},
+        {"algorithm": "kex-strict-s-v00@openssh.com"},
+    ],
     "enc": [{"algorithm": "3des-cbc"}, {"algorithm": "aes128-ctr"}],
     "mac": [{"algorithm": "hmac-sha1"}],
-    "key": [{"algorithm": "rsa-sha2-512", "keysize": 1024}, {"algorithm": "ssh-rsa", "keysize": 1024},
-            {"algorithm": "ssh-ed25519"}],
+    "key": [
+        {"algorithm": "rsa-sha2-512", "keysize": 1024},
+        {"algorithm": "ssh-rsa", "keysize": 1024},
+        {"algorithm": "ssh-ed25519"},
+    ],
 }
 
 
@@ -119,8 +152,11 @@ def test_ssh_views_agree_and_unsized_key_types_are_named():
 
 
 def test_ssh_difference_and_unreported_item():
-    audit = {**SSH_AUDIT, "mac": [{"algorithm": "hmac-sha1"}, {"algorithm": "hmac-md5"}],
-             "key": [{"algorithm": "ssh-ed25519"}]}
+    audit = {
+        **SSH_AUDIT,
+        "mac": [{"algorithm": "hmac-sha1"}, {"algorithm": "hmac-md5"}],
+        "key": [{"algorithm": "ssh-ed25519"}],
+    }
     ours = agree.preuve_ssh_view(PREUVE_SSH)
     found = {a.item: a for a in agree.compare_ssh(ours, agree.ssh_audit_view(audit))}
     assert found["macs"].detail == "only ssh-audit: hmac-md5"

@@ -42,8 +42,10 @@ def test_certificate_name_mismatch_fails(lab_up, tmp_path):
 
 def test_certificate_expiring_within_the_horizon_fails(lab_run, tmp_path):
     profile = tmp_path / "horizon.yaml"
-    profile.write_text('id: horizon\nversion: "1.0"\ntitle: {fr: h, en: h}\nselect: {checks: [TLS-CERT-VALIDITY]}\n'
-                       "params: {tls: {cert_min_days_left: 4000}}\n")
+    profile.write_text(
+        'id: horizon\nversion: "1.0"\ntitle: {fr: h, en: h}\nselect: {checks: [TLS-CERT-VALIDITY]}\n'
+        "params: {tls: {cert_min_days_left: 4000}}\n"
+    )
     proc = preuve("judge", lab_run.out, "-p", profile, "-o", tmp_path / "j", "-q")
     assert proc.returncode == Exit.NON_COMPLIANT, proc.stderr
     r = _results(tmp_path / "j")[("TLS-CERT-VALIDITY", "tls-good")]
@@ -54,8 +56,18 @@ def test_certificate_expiring_within_the_horizon_fails(lab_run, tmp_path):
 def test_ssh_1_99_banner_fails_protocol_check(lab_up, tmp_path):
     from preuve import lab
 
-    algorithms = [["curve25519-sha256"], ["ssh-ed25519"], ["aes128-ctr"], ["aes128-ctr"], ["hmac-sha2-256"],
-                  ["hmac-sha2-256"], ["none"], ["none"], [], []]
+    algorithms = [
+        ["curve25519-sha256"],
+        ["ssh-ed25519"],
+        ["aes128-ctr"],
+        ["aes128-ctr"],
+        ["hmac-sha2-256"],
+        ["hmac-sha2-256"],
+        ["none"],
+        ["none"],
+        [],
+        [],
+    ]
     payload = b"SSH-1.99-LegacyServer_1.0\r\n" + kexinit_packet(algorithms)
     with lab.enter("pv-admin"), scripted_server(payload) as port:  # listens on pv-admin's own loopback
 

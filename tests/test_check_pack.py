@@ -24,11 +24,15 @@ IDS = {"SITE-SSHD-ALLOW-LIST", "SITE-SSHD-CONFIG-OWNER", "SITE-OPENSSH-PACKAGE",
 
 
 def test_replayed_host_answers_from_the_record_and_refuses_anything_else():
-    facts = {"commands": [{"command": "uname -s", "rc": 0, "stdout": "Linux\n", "stderr": ""},
-                          {"command": "cat /etc/os-release", "rc": 0, "stdout": "ID=debian\n", "stderr": ""},
-                          {"command": "uname -m", "rc": 0, "stdout": "x86_64\n", "stderr": ""},
-                          {"command": "test -e /etc/motd", "rc": 1, "stdout": "", "stderr": ""},
-                          {"command": "id -u", "rc": 0, "stdout": "1000\n", "stderr": ""}]}
+    facts = {
+        "commands": [
+            {"command": "uname -s", "rc": 0, "stdout": "Linux\n", "stderr": ""},
+            {"command": "cat /etc/os-release", "rc": 0, "stdout": "ID=debian\n", "stderr": ""},
+            {"command": "uname -m", "rc": 0, "stdout": "x86_64\n", "stderr": ""},
+            {"command": "test -e /etc/motd", "rc": 1, "stdout": "", "stderr": ""},
+            {"command": "id -u", "rc": 0, "stdout": "1000\n", "stderr": ""},
+        ]
+    }
     host = make_host(Replay(facts, "web1"), "web1")
     assert host.file("/etc/motd").exists is False
     assert host.run("id -u").stdout == "1000\n"
@@ -41,8 +45,11 @@ def test_pack_checks_join_the_catalogue_only_when_asked():
     assert {c["id"] for c in listed} >= IDS
     plain = json.loads(preuve("checks", "--format", "json").stdout)
     assert not IDS & {c["id"] for c in plain}
-    d = json.loads(preuve("checks", "describe", "SITE-SSHD-ALLOW-LIST", "--format", "json", "--checks-dir", PACK,
-                          "--lang", "en").stdout)[0]
+    d = json.loads(
+        preuve(
+            "checks", "describe", "SITE-SSHD-ALLOW-LIST", "--format", "json", "--checks-dir", PACK, "--lang", "en"
+        ).stdout
+    )[0]
     assert d["title"] == "SSH logins restricted to named accounts" and d["path"] == "check-pack/check_site.py"
 
 
@@ -53,11 +60,14 @@ def test_pack_errors_are_named(tmp_path):
     assert proc.returncode == 3 and f"check pack {empty}: no catalogue.yaml" in proc.stderr
     clash = tmp_path / "clash"
     clash.mkdir()
-    (clash / "catalogue.yaml").write_text("checks:\n  SSH-KEX:\n    title: {fr: x, en: x}\n"
-                                          "    rationale: {fr: x, en: x}\n    remediation: {fr: x, en: x}\n")
+    (clash / "catalogue.yaml").write_text(
+        "checks:\n  SSH-KEX:\n    title: {fr: x, en: x}\n"
+        "    rationale: {fr: x, en: x}\n    remediation: {fr: x, en: x}\n"
+    )
     (clash / "check_clash.py").write_text(
         "from preuve.judge import check\n\n\n@check('SSH-KEX', requirements=['10.2.e'], target='host', "
-        "severity='low', rule='x')\ndef check_kex(host, judge):\n    judge.equals('x', 1, 1)\n")
+        "severity='low', rule='x')\ndef check_kex(host, judge):\n    judge.equals('x', 1, 1)\n"
+    )
     proc = preuve("checks", "--checks-dir", clash)
     assert proc.returncode == 3 and "check id SSH-KEX declared twice" in proc.stderr, "a pack cannot shadow"
     proc = preuve("lint", "--checks-dir", clash)
@@ -76,8 +86,22 @@ def pack_run(lab_module, tmp_path_factory) -> Run:
     tmp = tmp_path_factory.mktemp("pack")
     inv = lab_inventory(tmp, _core, keep=("hosts",))
     out = tmp / "run"
-    proc = preuve("run", "-i", inv, "-p", FULL_PROFILE, "-o", out, "-q", "--checks-dir", PACK, "--select", "SITE-*",
-                  "--lang", "en")
+    proc = preuve(
+        "run",
+        "-i",
+        inv,
+        "-p",
+        FULL_PROFILE,
+        "-o",
+        out,
+        "-q",
+        "--checks-dir",
+        PACK,
+        "--select",
+        "SITE-*",
+        "--lang",
+        "en",
+    )
     return Run(proc, out)
 
 
@@ -125,8 +149,19 @@ def test_a_check_asking_an_unrecorded_command_is_an_error_not_a_guess(pack_run, 
     (other / "catalogue.yaml").write_text((PACK / "catalogue.yaml").read_text())
     source = (PACK / "check_site.py").read_text().replace('host.run("id -u")', 'host.run("id -u -n")')
     (other / "check_site.py").write_text(source)
-    j = preuve("judge", pack_run.out, "--checks-dir", other, "--select", "SITE-SCANNER-*", "-o", tmp_path / "j",
-               "-q", "--lang", "en")
+    j = preuve(
+        "judge",
+        pack_run.out,
+        "--checks-dir",
+        other,
+        "--select",
+        "SITE-SCANNER-*",
+        "-o",
+        tmp_path / "j",
+        "-q",
+        "--lang",
+        "en",
+    )
     again = Run(j, tmp_path / "j")
     r = again.result("SITE-SCANNER-UNPRIVILEGED", "ssh-good")
     assert r["status"] == "error" and "command not recorded while observing" in r["message"]["en"], r["message"]
@@ -141,8 +176,24 @@ def test_installing_preuve_leaves_testinfra_suites_alone(tmp_path):
 
     (tmp_path / "test_local.py").write_text(
         "def test_local(host):\n    assert type(host.backend).__name__ == 'LocalBackend'\n"
-        "    assert host.run('echo hi').stdout == 'hi\\n'\n")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hosts=local://",
-                           str(tmp_path / "test_local.py"), "--rootdir", str(tmp_path)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        "    assert host.run('echo hi').stdout == 'hi\\n'\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--hosts=local://",
+            str(tmp_path / "test_local.py"),
+            "--rootdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr

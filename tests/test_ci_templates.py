@@ -27,9 +27,16 @@ SCALARS = {"str": str, "int": int, "bool": bool, "float": (int, float)}
 
 def test_templates_exist():
     names = {p.relative_to(CI).as_posix() for p in TEMPLATES}
-    assert {"kubernetes/sweep-job.yaml", "kubernetes/sweep-cronjob.yaml", "kubernetes/merge-job.yaml",
-            "gitlab/preuve.gitlab-ci.yml", "github/preuve.yml", "jenkins/Jenkinsfile",
-            "systemd/preuve-sweep.service", "systemd/preuve-sweep.timer"} <= names  # fmt: skip
+    assert {
+        "kubernetes/sweep-job.yaml",
+        "kubernetes/sweep-cronjob.yaml",
+        "kubernetes/merge-job.yaml",
+        "gitlab/preuve.gitlab-ci.yml",
+        "github/preuve.yml",
+        "jenkins/Jenkinsfile",
+        "systemd/preuve-sweep.service",
+        "systemd/preuve-sweep.timer",
+    } <= names
 
 
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: p.relative_to(CI).as_posix())
@@ -114,8 +121,10 @@ def test_sample_inputs_in_the_configmap_load(tmp_path):
 def test_ci_files_validate_against_their_schemas(path, schema):
     proc = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(CI / path)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -151,8 +160,9 @@ def test_jenkinsfile_structure():
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
 def test_systemd_units_verify():
     units = sorted((CI / "systemd").glob("preuve-sweep.*"))
-    proc = subprocess.run(["systemd-analyze", "verify", "--man=no", *map(str, units)],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *map(str, units)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0 and "preuve-sweep" not in proc.stderr, proc.stderr
 
 

@@ -31,8 +31,11 @@ def test_containerfile_runs_unprivileged_with_the_tools_the_checks_need():
 
 
 def test_templates_run_the_image_or_install_from_a_checkout_never_from_pypi():
-    offenders = [p.relative_to(REPO).as_posix() for p in (REPO / "ci").rglob("*")
-                 if p.is_file() and re.search(r"pip install preuve\b", p.read_text())]
+    offenders = [
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "ci").rglob("*")
+        if p.is_file() and re.search(r"pip install preuve\b", p.read_text())
+    ]
     assert not offenders, f"preuve is not on PyPI: {offenders}"
 
 
@@ -67,13 +70,17 @@ def test_image_builds_and_runs_as_non_root(tmp_path, request):
     if tool is None:
         pytest.skip("no running docker or podman daemon on this machine")
     tag = f"preuve-test:{__version__}"
-    build = subprocess.run([tool, "build", "-f", str(CONTAINERFILE), "-t", tag, str(REPO)], capture_output=True,
-                           text=True, timeout=1800)
+    build = subprocess.run(
+        [tool, "build", "-f", str(CONTAINERFILE), "-t", tag, str(REPO)], capture_output=True, text=True, timeout=1800
+    )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     version = subprocess.run([tool, "run", "--rm", tag, "--version"], capture_output=True, text=True, timeout=120)
     assert version.stdout.strip() == f"preuve {__version__}", version.stderr
     who = subprocess.run([tool, "run", "--rm", "--entrypoint", "id", tag, "-u"], capture_output=True, text=True)
     assert who.stdout.strip() not in ("", "0")
-    tools = subprocess.run([tool, "run", "--rm", "--entrypoint", "sh", tag, "-c",
-                            "ssh -V && restic version && borg --version"], capture_output=True, text=True)
+    tools = subprocess.run(
+        [tool, "run", "--rm", "--entrypoint", "sh", tag, "-c", "ssh -V && restic version && borg --version"],
+        capture_output=True,
+        text=True,
+    )
     assert tools.returncode == 0, tools.stderr

@@ -62,22 +62,43 @@ def test_levels_come_from_elements():
 def test_mappings_that_claimed_more_than_the_check_shows_are_gone():
     cat = load_catalogue()
     reqs = {cid: set(info.spec.requirements) for cid, info in cat.items()}
-    for cid, req in [("SSH-ALLOW-LIST", "9.3.a"), ("K8S-RBAC-WILDCARDS", "9.3.b"), ("K8S-RBAC-ANONYMOUS", "9.3.b"),
-                     ("BACKUP-RESTORE-DRILL", "17.6.a"), ("S3-ENDPOINT-IP-COUNTRY", "19.2.a"),
-                     ("SSH-PASSWORD-AUTH", "9.6.f"), ("SSH-MAX-AUTH-TRIES", "9.5.b"), ("S3-KMS-LOCATION", "10.1.a"),
-                     ("SSH-ROOT-LOGIN", "9.2.b"), ("K8S-RBAC-CLUSTER-ADMIN", "9.3.d"), ("SSH-LOG-LEVEL", "12.6.a"),
-                     ("K8S-AUDIT-LOG", "12.6.a"), ("K8S-VELERO-BACKUPS", "12.5.c"), ("TLS-CERT-KEY", "10.5.a")]:
+    for cid, req in [
+        ("SSH-ALLOW-LIST", "9.3.a"),
+        ("K8S-RBAC-WILDCARDS", "9.3.b"),
+        ("K8S-RBAC-ANONYMOUS", "9.3.b"),
+        ("BACKUP-RESTORE-DRILL", "17.6.a"),
+        ("S3-ENDPOINT-IP-COUNTRY", "19.2.a"),
+        ("SSH-PASSWORD-AUTH", "9.6.f"),
+        ("SSH-MAX-AUTH-TRIES", "9.5.b"),
+        ("S3-KMS-LOCATION", "10.1.a"),
+        ("SSH-ROOT-LOGIN", "9.2.b"),
+        ("K8S-RBAC-CLUSTER-ADMIN", "9.3.d"),
+        ("SSH-LOG-LEVEL", "12.6.a"),
+        ("K8S-AUDIT-LOG", "12.6.a"),
+        ("K8S-VELERO-BACKUPS", "12.5.c"),
+        ("TLS-CERT-KEY", "10.5.a"),
+    ]:
         assert req not in reqs[cid], (cid, req)
-    for cid, element in [("K8S-SECRETS-ENCRYPTION", "10.5.c#1"), ("SSH-ROOT-LOGIN", "9.5.d#1"),
-                         ("SSH-LOG-LEVEL", "12.6.b#1"), ("K8S-AUDIT-LOG", "12.6.b#1"), ("NET-FLOW-DENIED", "9.7.c#1")]:
+    for cid, element in [
+        ("K8S-SECRETS-ENCRYPTION", "10.5.c#1"),
+        ("SSH-ROOT-LOGIN", "9.5.d#1"),
+        ("SSH-LOG-LEVEL", "12.6.b#1"),
+        ("K8S-AUDIT-LOG", "12.6.b#1"),
+        ("NET-FLOW-DENIED", "9.7.c#1"),
+    ]:
         assert element in dict(cat[cid].spec.evidences), (cid, element)
 
 
 def _result(check_id: str, target: str, status: str) -> dict:
     info = load_catalogue()[check_id]
-    return {"check_id": check_id, "target": {"name": target, "kind": info.spec.target}, "status": status,
-            "requirements": list(info.spec.requirements), "finding_id": f"F-{check_id}",
-            "message": {"fr": "m", "en": "m"}}
+    return {
+        "check_id": check_id,
+        "target": {"name": target, "kind": info.spec.target},
+        "status": status,
+        "requirements": list(info.spec.requirements),
+        "finding_id": f"F-{check_id}",
+        "message": {"fr": "m", "en": "m"},
+    }
 
 
 def test_a_run_counts_a_requirement_only_through_results_that_judged_something():
@@ -113,20 +134,38 @@ def test_a_run_counts_a_requirement_only_through_results_that_judged_something()
 def test_the_report_lists_only_checks_that_judged_and_the_elements_left(tmp_path):
     cat = load_catalogue()
     stats = dict.fromkeys(("pass", "fail", "error", "waived", "not_applicable", "total"), 0) | {"pass": 1, "total": 1}
-    run = {"run_id": "r1", "checks_selected": sorted(cat), "started_at": "2026-12-04T00:00:00Z",
-           "ended_at": "2026-12-04T00:00:01Z", "stats": stats,
-           "tool": {"name": "preuve", "version": "0", "commit": "", "python": "3.11"},
-           "profile": {"id": "p", "version": "1", "chain": ["p"], "sha256": "0" * 64},
-           "inventory": {"name": "inv.yaml", "sha256": "0" * 64}, "scanner": {"hostname": "h"}}
-    results = [{**_result("TLS-VERSIONS", "tls-good", "pass"), "finding_id": "F-1", "severity": "high",
-                "title": {"fr": "t", "en": "t"}, "message": {"fr": "m", "en": "m"}, "evidence": [], "rule": "R3",
-                "expected": [], "observed": [], "remediation": {"fr": "", "en": ""}, "waiver": None}]
+    run = {
+        "run_id": "r1",
+        "checks_selected": sorted(cat),
+        "started_at": "2026-12-04T00:00:00Z",
+        "ended_at": "2026-12-04T00:00:01Z",
+        "stats": stats,
+        "tool": {"name": "preuve", "version": "0", "commit": "", "python": "3.11"},
+        "profile": {"id": "p", "version": "1", "chain": ["p"], "sha256": "0" * 64},
+        "inventory": {"name": "inv.yaml", "sha256": "0" * 64},
+        "scanner": {"hostname": "h"},
+    }
+    results = [
+        {
+            **_result("TLS-VERSIONS", "tls-good", "pass"),
+            "finding_id": "F-1",
+            "severity": "high",
+            "title": {"fr": "t", "en": "t"},
+            "message": {"fr": "m", "en": "m"},
+            "evidence": [],
+            "rule": "R3",
+            "expected": [],
+            "observed": [],
+            "remediation": {"fr": "", "en": ""},
+            "waiver": None,
+        }
+    ]
     (tmp_path / "run.json").write_text(json.dumps(run))
     (tmp_path / "results.jsonl").write_text(json.dumps(results[0]) + "\n")
     html = render(tmp_path, "en")
-    judged = html[html.index('id="checks-judged"'):]
+    judged = html[html.index('id="checks-judged"') :]
     assert judged[: judged.index("</p>")].endswith(">TLS-VERSIONS")
-    no_target = html[html.index('id="checks-no-target"'):]
+    no_target = html[html.index('id="checks-no-target"') :]
     assert "BACKUP-RESTORE-DRILL" in no_target[: no_target.index("</p>")]
     assert "10.2.c#5" in html  # the element of the partial requirement left to the auditor
 
@@ -139,17 +178,36 @@ def test_junit_names_a_signal_check_without_a_requirement(tmp_path):
     from preuve.results.model import Result
 
     def res(check_id: str, reqs: list[str]) -> Result:
-        return Result(finding_id="PV-1", check_id=check_id, title={"fr": "t", "en": "t"}, requirements=reqs,
-                      rule="r", severity="low", target={"name": "s3", "kind": "s3_endpoint", "address": "198.18.4.50"},
-                      status="pass",
-                      expected={}, observed={}, expectations=[], message={"fr": "m", "en": "m"}, evidence=[])
+        return Result(
+            finding_id="PV-1",
+            check_id=check_id,
+            title={"fr": "t", "en": "t"},
+            requirements=reqs,
+            rule="r",
+            severity="low",
+            target={"name": "s3", "kind": "s3_endpoint", "address": "198.18.4.50"},
+            status="pass",
+            expected={},
+            observed={},
+            expectations=[],
+            message={"fr": "m", "en": "m"},
+            evidence=[],
+        )
 
-    run = {"profile": {"id": "p", "version": "1", "sha256": "0"}, "run_id": "r", "tool": {"version": "0"},
-           "inventory": {"sha256": "0"}, "started_at": "2026-12-04T00:00:00Z", "scanner": {"hostname": "h"}}
+    run = {
+        "profile": {"id": "p", "version": "1", "sha256": "0"},
+        "run_id": "r",
+        "tool": {"version": "0"},
+        "inventory": {"sha256": "0"},
+        "started_at": "2026-12-04T00:00:00Z",
+        "scanner": {"hostname": "h"},
+    }
     write_junit([res("S3-ENDPOINT-IP-COUNTRY", []), res("S3-ENDPOINT-LOCATION", ["19.2.b"])], tmp_path / "j.xml", run)
     cases = {c.get("name"): c.get("classname") for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
-    assert cases == {"S3-ENDPOINT-IP-COUNTRY[s3]": f"secnumcloud.{NO_REQUIREMENT}",
-                     "S3-ENDPOINT-LOCATION[s3]": "secnumcloud.19.2.b"}
+    assert cases == {
+        "S3-ENDPOINT-IP-COUNTRY[s3]": f"secnumcloud.{NO_REQUIREMENT}",
+        "S3-ENDPOINT-LOCATION[s3]": "secnumcloud.19.2.b",
+    }
 
 
 @pytest.mark.lab
@@ -171,12 +229,16 @@ def test_a_real_run_without_backups_or_clusters_does_not_count_them(lab_run, tmp
         rows_csv = {r["ref_id"]: r for r in csv.DictReader(fh)}
     assert "12.5.a" not in rows_csv  # not assessed: no row, an import leaves the auditor's assessment alone
     html = (out / "report.html").read_text()
-    judged = html[html.index('id="checks-judged"'):]
+    judged = html[html.index('id="checks-judged"') :]
     assert "BACKUP-" not in judged[: judged.index("</p>")] and "K8S-" not in judged[: judged.index("</p>")]
     doc = json.loads((out / "oscal-assessment-results.json").read_text())
     reviewed = doc["assessment-results"]["results"][0]["reviewed-controls"]["control-selections"][0]
-    assert {c["control-id"] for c in reviewed["include-controls"]} <= {"snc-10.2.a", "snc-10.2.c", "snc-9.6.e",
-                                                                       "snc-10.6.a"}
+    assert {c["control-id"] for c in reviewed["include-controls"]} <= {
+        "snc-10.2.a",
+        "snc-10.2.c",
+        "snc-9.6.e",
+        "snc-10.6.a",
+    }
     props: dict[str, set[str]] = {}
     for f in doc["assessment-results"]["results"][0]["findings"]:
         if f["target"]["target-id"] == "snc-10.2.c":

@@ -20,8 +20,11 @@ from preuve.observe.errors import ObservationError
 from preuve.observe.listening import parse_iptables, parse_nft
 
 PARAMS = Params()
-TARGET = SimpleNamespace(spec=SimpleNamespace(tenants=[SimpleNamespace(name="acme", namespaces=["acme"])],
-                                              velero=True, provider="aws", admins=[]))
+TARGET = SimpleNamespace(
+    spec=SimpleNamespace(
+        tenants=[SimpleNamespace(name="acme", namespaces=["acme"])], velero=True, provider="aws", admins=[]
+    )
+)
 POD = {"pod": "kube-apiserver-cp-1", "flags": {"anonymous-auth": "false"}}
 METRICS_DOWN = {"transformations": None, "metrics_error": "GET /metrics refused: HTTP 403"}
 
@@ -38,8 +41,12 @@ def test_missing_encryption_config_fails_even_when_metrics_are_unreadable():
 
 
 def test_identity_writes_fail_even_when_the_flags_are_not_visible():
-    seen = {"pods": [], "transformations": [{"resource": "secrets", "transformation_type": "to_storage",
-                                             "transformer_prefix": "identity"}]}
+    seen = {
+        "pods": [],
+        "transformations": [
+            {"resource": "secrets", "transformation_type": "to_storage", "transformer_prefix": "identity"}
+        ],
+    }
     j = run(check_apiserver.check_secrets_encryption, k8s_apiserver=seen, params=PARAMS)
     assert [e.label for e in j.failed] == ["k8s.encryption.kms"]
 
@@ -51,14 +58,25 @@ def test_encryption_with_nothing_observable_is_still_an_error():
 
 def test_unlabelled_tenant_namespace_fails_on_a_managed_control_plane():
     tenants = {"namespaces": [{"metadata": {"name": "acme", "labels": {}}}]}
-    j = run(check_apiserver.check_pod_security, k8s_apiserver={"pods": []}, k8s_tenants=tenants, target=TARGET,
-            params=PARAMS)
+    j = run(
+        check_apiserver.check_pod_security,
+        k8s_apiserver={"pods": []},
+        k8s_tenants=tenants,
+        target=TARGET,
+        params=PARAMS,
+    )
     assert [e.label for e in j.failed] == ["k8s.tenants.pod_security"]
-    labelled = {"namespaces": [{"metadata": {"name": "acme",
-                                             "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}]}
+    labelled = {
+        "namespaces": [{"metadata": {"name": "acme", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}]
+    }
     with pytest.raises(ObservationUnavailable, match="no kube-apiserver pod visible"):
-        run(check_apiserver.check_pod_security, k8s_apiserver={"pods": []}, k8s_tenants=labelled, target=TARGET,
-            params=PARAMS)
+        run(
+            check_apiserver.check_pod_security,
+            k8s_apiserver={"pods": []},
+            k8s_tenants=labelled,
+            target=TARGET,
+            params=PARAMS,
+        )
 
 
 def test_missing_audit_flags_fail():
@@ -67,17 +85,32 @@ def test_missing_audit_flags_fail():
 
 
 def test_anonymous_grant_fails_even_when_the_anonymous_state_is_unknown():
-    rbac = {"clusterroles": [], "roles": [], "rolebindings": [], "anonymous_flags": {"error": "HTTP 403"},
-            "clusterrolebindings": [{"metadata": {"name": "anon"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
-                                     "subjects": [{"kind": "Group", "name": "system:unauthenticated"}]}]}
-    j = run(check_rbac.check_rbac_anonymous, k8s_rbac={**rbac, "anonymous_probe": {"error": "TLS refused"}},
-            params=PARAMS)
+    rbac = {
+        "clusterroles": [],
+        "roles": [],
+        "rolebindings": [],
+        "anonymous_flags": {"error": "HTTP 403"},
+        "clusterrolebindings": [
+            {
+                "metadata": {"name": "anon"},
+                "roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "Group", "name": "system:unauthenticated"}],
+            }
+        ],
+    }
+    j = run(
+        check_rbac.check_rbac_anonymous, k8s_rbac={**rbac, "anonymous_probe": {"error": "TLS refused"}}, params=PARAMS
+    )
     assert j.failed and "anonymous auth state unknown" in j.failed[0].observed["ClusterRoleBinding/anon -> view"]
 
 
 def test_declared_tenant_namespace_missing_from_the_cluster_fails():
-    j = run(check_tenants.check_default_deny, k8s_tenants={"namespaces": [], "networkpolicies": []}, target=TARGET,
-            params=PARAMS)
+    j = run(
+        check_tenants.check_default_deny,
+        k8s_tenants={"namespaces": [], "networkpolicies": []},
+        target=TARGET,
+        params=PARAMS,
+    )
     assert j.failed and j.failed[0].observed == {"acme": "namespace missing"}
     j = run(check_tenants.check_quota, k8s_tenants={"resourcequotas": []}, target=TARGET)
     assert j.failed
@@ -104,21 +137,37 @@ def test_host_without_any_firewall_tool_fails():
 
 
 def test_iptables_only_host_is_judged_from_iptables_save():
-    dropping = parse_nft("# iptables-save\n*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-                         "-A INPUT -p tcp -m tcp --dport 22 -s 198.18.1.0/24 -j ACCEPT\nCOMMIT\n")
+    dropping = parse_nft(
+        "# iptables-save\n*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -s 198.18.1.0/24 -j ACCEPT\nCOMMIT\n"
+    )
     assert not run(check_host_firewall.check_host_firewall, host_firewall=dropping).failed
     empty = parse_iptables("# iptables-save\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n")
     assert run(check_host_firewall.check_host_firewall, host_firewall=empty).failed
 
 
 def _probe(expect: str, state: str, verdict: str, port: int) -> dict:
-    return {"dst": "198.18.2.10", "dst_name": "ssh-good", "dst_zone": "production", "proto": "tcp", "port": port,
-            "expect": expect, "flow": None, "line": None, "state": state, "reason": state, "verdict": verdict}
+    return {
+        "dst": "198.18.2.10",
+        "dst_name": "ssh-good",
+        "dst_zone": "production",
+        "proto": "tcp",
+        "port": port,
+        "expect": expect,
+        "flow": None,
+        "line": None,
+        "state": state,
+        "reason": state,
+        "verdict": verdict,
+    }
 
 
 def test_a_deviation_fails_even_when_other_probes_could_not_be_sent():
-    seg = {"vantage": "pub-ns", "zone": "public",
-           "probes": [_probe("blocked", "open", "deviation", 5432), _probe("blocked", "error", "error", 22)]}
+    seg = {
+        "vantage": "pub-ns",
+        "zone": "public",
+        "probes": [_probe("blocked", "open", "deviation", 5432), _probe("blocked", "error", "error", 22)],
+    }
     j = run(check_segmentation.check_denied_flows, segmentation=seg)
     assert j.failed and "tcp/5432: observed open" in j.failed[0].offending[0]
     seg["probes"] = [_probe("blocked", "error", "error", 22)]

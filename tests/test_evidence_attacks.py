@@ -39,15 +39,28 @@ def servers(tmp_path_factory):
 def inventory(servers, tmp_path_factory) -> Path:
     good, weak = servers
     path = tmp_path_factory.mktemp("inv") / "inventory.yaml"
-    path.write_text(yaml.safe_dump(_inventory([{"name": "good", "address": "127.0.0.1", "port": good.port},
-                                               {"name": "weak", "address": "127.0.0.1", "port": weak.port}])))
+    path.write_text(
+        yaml.safe_dump(
+            _inventory(
+                [
+                    {"name": "good", "address": "127.0.0.1", "port": good.port},
+                    {"name": "weak", "address": "127.0.0.1", "port": weak.port},
+                ]
+            )
+        )
+    )
     return path
 
 
 def _inventory(endpoints: list[dict], hosts: list[dict] | None = None) -> dict:
-    return {"version": 1, "name": "loopback", "sites": [{"name": "p1", "country": "FR", "provider": "test"}],
-            "zones": [{"name": "lo", "kind": "production", "cidrs": ["127.0.0.0/8"]}],
-            "ssh_endpoints": endpoints, "hosts": hosts or []}
+    return {
+        "version": 1,
+        "name": "loopback",
+        "sites": [{"name": "p1", "country": "FR", "provider": "test"}],
+        "zones": [{"name": "lo", "kind": "production", "cidrs": ["127.0.0.0/8"]}],
+        "ssh_endpoints": endpoints,
+        "hosts": hosts or [],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +68,13 @@ def keys(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("keys")
     for name in ("operator", "other"):
         assert preuve("keygen", d / f"{name}.pem").returncode == 0
-    return {"key": d / "operator.pem", "pub": d / "operator.pub.pem", "other": d / "other.pem",
-            "other_pub": d / "other.pub.pem", "dir": d}
+    return {
+        "key": d / "operator.pem",
+        "pub": d / "operator.pub.pem",
+        "other": d / "other.pem",
+        "other_pub": d / "other.pub.pem",
+        "dir": d,
+    }
 
 
 def _run(out: Path, inventory: Path, key: Path | None, *extra, profile: Path = CI_QUICK, env=None):
@@ -188,6 +206,7 @@ def test_an_evidence_file_is_what_its_path_names(scope, keys, tmp_path):
         for e in r["evidence"]:
             if e["path"].endswith("/weak.json"):
                 e["sha256"] = digest
+
     _edit_results(run, point)
     reseal(run, keys["key"])
     out = tmp_path / "j"
@@ -218,8 +237,13 @@ def test_two_targets_with_one_name_never_share_evidence(servers, tmp_path):
     junit.xml has no duplicate case."""
     good, weak = servers
     inv = tmp_path / "inv.yaml"
-    host = {"name": "twin", "address": "127.0.0.1", "zone": "lo", "site": "p1",
-            "ssh": {"user": "nobody", "key_file": str(tmp_path / "k"), "port": good.port}}
+    host = {
+        "name": "twin",
+        "address": "127.0.0.1",
+        "zone": "lo",
+        "site": "p1",
+        "ssh": {"user": "nobody", "key_file": str(tmp_path / "k"), "port": good.port},
+    }
     (tmp_path / "k").write_text("unused\n")
     inv.write_text(yaml.safe_dump(_inventory([{"name": "twin", "address": "127.0.0.1", "port": weak.port}], [host])))
     out = tmp_path / "r"
@@ -250,8 +274,12 @@ def test_two_targets_with_one_name_never_share_evidence(servers, tmp_path):
 
 def test_a_check_crash_is_an_error_for_its_pairs_and_the_run_goes_on(inventory, keys, tmp_path):
     out = tmp_path / "scope" / "r"
-    proc = _run(out, inventory, keys["key"], env={"PYTEST_PLUGINS": "tests.support.judge_crash",
-                                                   "PREUVE_TEST_CRASH": "check:SSH-KEX"})
+    proc = _run(
+        out,
+        inventory,
+        keys["key"],
+        env={"PYTEST_PLUGINS": "tests.support.judge_crash", "PREUVE_TEST_CRASH": "check:SSH-KEX"},
+    )
     rows = _results(out)
     assert len(rows) == PLANNED, proc.stderr
     kex = [r for r in rows if r["check_id"] == "SSH-KEX"]
@@ -264,8 +292,12 @@ def test_a_check_crash_is_an_error_for_its_pairs_and_the_run_goes_on(inventory, 
 
 def test_an_internal_error_seals_every_pair_and_fails_verify(inventory, keys, tmp_path):
     out = tmp_path / "scope" / "r"
-    proc = _run(out, inventory, keys["key"], env={"PYTEST_PLUGINS": "tests.support.judge_crash",
-                                                   "PREUVE_TEST_CRASH": "internal:3"})
+    proc = _run(
+        out,
+        inventory,
+        keys["key"],
+        env={"PYTEST_PLUGINS": "tests.support.judge_crash", "PREUVE_TEST_CRASH": "internal:3"},
+    )
     assert proc.returncode not in (0, 1, 2), proc.stderr  # not a verdict on the infrastructure
     rows = _results(out)
     assert len(rows) == PLANNED, (len(rows), proc.stderr)
@@ -290,6 +322,7 @@ def test_a_corrupt_observation_is_an_error_not_an_empty_run(scope, keys, tmp_pat
         for e in r["evidence"]:
             if e["path"].endswith("/weak.json"):
                 e["sha256"] = digest
+
     _edit_results(run, point)
     reseal(run, keys["key"])
     out = tmp_path / "j"
@@ -318,8 +351,11 @@ def test_verify_states_signature_pin_and_chain_for_every_run(scope, keys, invent
     assert v.returncode == Exit.INTEGRITY and "not signed" in v.stderr
     both = verify(run, unsigned)  # several runs: each gets its own statement of what was proven
     assert both.returncode == 0 and both.stdout.count("VERIFIED") == 2, both.stdout
-    assert f"{run}: signature: MANIFEST.sha256 signed by" in both.stdout and f"{unsigned}: signature: NOT SIGNED" \
-        in both.stdout and f"{unsigned}: chain: checked" in both.stdout
+    assert (
+        f"{run}: signature: MANIFEST.sha256 signed by" in both.stdout
+        and f"{unsigned}: signature: NOT SIGNED" in both.stdout
+        and f"{unsigned}: chain: checked" in both.stdout
+    )
 
 
 def test_a_trust_store_accepts_its_signers_and_refuses_others(scope, keys, tmp_path):
@@ -397,6 +433,7 @@ def test_a_result_citing_another_targets_evidence_fails(scope, keys):
         if r["target"]["name"] == "weak" and r["check_id"] == "SSH-KEX":
             r["evidence"] = [{"path": "observations/ssh_protocol/good.json", "sha256": digest}]
             r["status"] = "pass"
+
     _edit_results(run, point)
     reseal(run, keys["key"])
     v = pinned(run, keys)
@@ -409,6 +446,7 @@ def test_a_result_citing_a_sha256_that_matches_nothing_fails(scope, keys):
     def point(r):
         if r["target"]["name"] == "weak":
             r["evidence"][0]["sha256"] = "0" * 64
+
     _edit_results(run, point)
     reseal(run, keys["key"])
     v = pinned(run, keys)
@@ -476,8 +514,10 @@ def test_verifying_run_n_checks_the_chain_up_to_n(scope, inventory, keys):
 
 def test_diff_and_trend_compare_runs_of_the_same_profile(scope, inventory, tmp_path):
     other = tmp_path / "ssh-only.yaml"
-    other.write_text('id: ssh-only\nversion: "1.0"\ntitle: {fr: ssh, en: ssh}\nextends: secnumcloud-3.2\n'
-                     'select: {checks: ["SSH-KEX", "SSH-MACS"]}\n')
+    other.write_text(
+        'id: ssh-only\nversion: "1.0"\ntitle: {fr: ssh, en: ssh}\nextends: secnumcloud-3.2\n'
+        'select: {checks: ["SSH-KEX", "SSH-MACS"]}\n'
+    )
     shutil.copy(REPO / "profiles" / "secnumcloud-3.2.yaml", tmp_path)
     assert _run(scope / "r2", inventory, None, profile=other).returncode == Exit.NON_COMPLIANT
     assert _run(scope / "r3", inventory, None).returncode == Exit.NON_COMPLIANT
@@ -501,12 +541,16 @@ def test_no_traceback_when_verifying_nonsense(tmp_path):
     assert os.path.exists(tmp_path)
 
 
-@pytest.mark.parametrize("garbage", [
-    ("results.jsonl", b'{"target": {"name": "weak"}, "evidence": ["x", 3, null]}\n'),
-    ("results.jsonl", b"\xff\xfe\n"),
-    ("run.json", b"[1, 2]"),
-    ("run.json", b'{"judging": "yes", "chain": "../ledger.jsonl", "signer": "me"}'),
-], ids=["evidence-not-objects", "results-not-utf8", "run-json-list", "run-json-wrong-types"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        ("results.jsonl", b'{"target": {"name": "weak"}, "evidence": ["x", 3, null]}\n'),
+        ("results.jsonl", b"\xff\xfe\n"),
+        ("run.json", b"[1, 2]"),
+        ("run.json", b'{"judging": "yes", "chain": "../ledger.jsonl", "signer": "me"}'),
+    ],
+    ids=["evidence-not-objects", "results-not-utf8", "run-json-list", "run-json-wrong-types"],
+)
 def test_garbage_in_a_resealed_run_is_an_integrity_failure_never_a_traceback(scope, keys, garbage):
     name, data = garbage
     run = scope / "r1"
@@ -542,8 +586,12 @@ def test_an_observation_serves_only_the_target_it_records(tmp_path):
     host = Observation(collector="ssh_host", target="m", query={}, started_at="t", duration_ms=1, ok=True)
     store.put(host, Target("host", "m", "10.0.0.1", 22, None, None, (), None))
     assert {"host", "baseline_host"} <= collector_kinds("ssh_host")
-    assert store.find("ssh_host", Target("baseline_host", "m", "10.0.0.1", 22, None, None, (), None),
-                      collector_kinds("ssh_host")) is not None
+    assert (
+        store.find(
+            "ssh_host", Target("baseline_host", "m", "10.0.0.1", 22, None, None, (), None), collector_kinds("ssh_host")
+        )
+        is not None
+    )
 
 
 def test_a_value_with_unsortable_keys_is_still_rendered():

@@ -40,7 +40,7 @@ def _call_text(text: str, start: int) -> str:
     for i in range(start, len(text)):
         depth += {"(": 1, ")": -1}.get(text[i], 0)
         if depth == 0:
-            return text[start:i + 1]
+            return text[start : i + 1]
     return text[start:]
 
 
@@ -84,8 +84,12 @@ def test_each_threshold_failure_names_its_limit_and_parameter(lab_run):
 def test_tracked_parameters_name_the_limit_in_both_languages():
     j = Judge()
     params = TrackedParams(Params(), j.reads)
-    j.each("logs.logrotate.retention_days", {"/var/log/syslog": False}, observed={"/var/log/syslog": "120 d"},
-           at_least=params.logs.retention_days)
+    j.each(
+        "logs.logrotate.retention_days",
+        {"/var/log/syslog": False},
+        observed={"/var/log/syslog": "120 d"},
+        at_least=params.logs.retention_days,
+    )
     j.at_most("time.offset_ms", 250.0, params.time.max_offset_ms)
     fr = [sentence(e, e.label, "fr") for e in j.failed]
     en = [sentence(e, e.label, "en") for e in j.failed]

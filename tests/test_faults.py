@@ -24,9 +24,7 @@ def test_black_holed_target_is_error_within_timeout(lab_up, tmp_path):
     def edit(inv):
         inv["defaults"]["timeout"] = 2
         inv["hosts"] = [{"name": "ghost", "address": "198.18.2.99", "zone": "production"}]
-        inv["tls_endpoints"] = [
-            {"name": "ghost-tls", "address": "198.18.2.99", "port": 443, "zone": "production"}
-        ]
+        inv["tls_endpoints"] = [{"name": "ghost-tls", "address": "198.18.2.99", "port": 443, "zone": "production"}]
 
     t0 = time.monotonic()
     run = scan(tmp_path / "run", inventory=_inventory(tmp_path, edit))

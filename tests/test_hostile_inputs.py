@@ -48,6 +48,7 @@ def _assert_refused(proc: subprocess.CompletedProcess, where: str, *words: str) 
 
 # --- 6. YAML alias bombs -------------------------------------------------------------------------------------
 
+
 def _bomb(levels: int = 9, width: int = 9) -> str:
     rows = ["a0: &a0 [" + ", ".join(['"lol"'] * width) + "]"]
     rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
@@ -100,25 +101,52 @@ _CSV_HEAD = "id,src,dst,proto,ports,justification\n"
 
 BATTERY = [
     # (name, files, where relative to tmp (file, line), words)
-    ("huge integer", {"inventory": INVENTORY.replace("port: 22", "port: 1" + "0" * 5000)},
-     ("inventory.yaml", 14), ("integer",)),
+    (
+        "huge integer",
+        {"inventory": INVENTORY.replace("port: 22", "port: 1" + "0" * 5000)},
+        ("inventory.yaml", 14),
+        ("integer",),
+    ),
     ("huge float", {"inventory": INVENTORY.replace("port: 22", "port: 1e999")}, ("inventory.yaml", 14), ()),
     ("complex key", {"inventory": INVENTORY + "? [a, b]\n: c\n"}, ("inventory.yaml", 17), ("key",)),
-    ("impossible date", {"waivers": "waivers:\n  - {id: W, check: TLS-VERSIONS, target: web, approver: RSSI,\n"
-                                    "     justification: legacy client until migration, expires: 2027-02-30}\n"},
-     ("waivers.yaml", 3), ("date",)),
-    ("deep nesting", {"inventory": INVENTORY + "tags_extra: " + "[" * 500 + "]" * 500 + "\n"},
-     ("inventory.yaml", 17), ("nested",)),
+    (
+        "impossible date",
+        {
+            "waivers": "waivers:\n  - {id: W, check: TLS-VERSIONS, target: web, approver: RSSI,\n"
+            "     justification: legacy client until migration, expires: 2027-02-30}\n"
+        },
+        ("waivers.yaml", 3),
+        ("date",),
+    ),
+    (
+        "deep nesting",
+        {"inventory": INVENTORY + "tags_extra: " + "[" * 500 + "]" * 500 + "\n"},
+        ("inventory.yaml", 17),
+        ("nested",),
+    ),
     ("recursive alias", {"inventory": INVENTORY + "loop: &l [*l]\n"}, ("inventory.yaml", 17), ("alias",)),
-    ("not UTF-8", {"inventory": INVENTORY.replace("name: t", "name: t\xe9").encode("latin-1").decode("utf-8",
-                                                                                                  "surrogateescape")},
-     ("inventory.yaml", None), ("UTF-8",)),
-    ("control character in a name", {"inventory": INVENTORY.replace("name: h1", 'name: "h1\\e[31m"')},
-     ("inventory.yaml", 8), ("U+001B",)),
-    ("U+FFFF in a waiver", {"waivers": "waivers:\n  - {id: W, check: TLS-VERSIONS, target: web, approver: "
-                                       f'"RSSI\\uffff", justification: legacy client until migration, '
-                                       f"expires: {SOON}}}\n"},
-     ("waivers.yaml", 2), ("U+FFFF",)),
+    (
+        "not UTF-8",
+        {"inventory": INVENTORY.replace("name: t", "name: t\xe9").encode("latin-1").decode("utf-8", "surrogateescape")},
+        ("inventory.yaml", None),
+        ("UTF-8",),
+    ),
+    (
+        "control character in a name",
+        {"inventory": INVENTORY.replace("name: h1", 'name: "h1\\e[31m"')},
+        ("inventory.yaml", 8),
+        ("U+001B",),
+    ),
+    (
+        "U+FFFF in a waiver",
+        {
+            "waivers": "waivers:\n  - {id: W, check: TLS-VERSIONS, target: web, approver: "
+            f'"RSSI\\uffff", justification: legacy client until migration, '
+            f"expires: {SOON}}}\n"
+        },
+        ("waivers.yaml", 2),
+        ("U+FFFF",),
+    ),
 ]
 
 
@@ -126,8 +154,12 @@ BATTERY = [
 def test_hostile_input_is_exit_3_with_file_and_line(tmp_path, files, where, words):
     for kind, text in files.items():  # surrogateescape: write the bytes as they are (not-UTF-8 case)
         (tmp_path / f"{kind}.yaml").write_bytes(text.encode("utf-8", "surrogateescape"))
-    args = [x for k, f in (("inventory", "-i"), ("profile", "-p"), ("waivers", "-w")) if k in files
-            for x in (f, tmp_path / f"{k}.yaml")]
+    args = [
+        x
+        for k, f in (("inventory", "-i"), ("profile", "-p"), ("waivers", "-w"))
+        if k in files
+        for x in (f, tmp_path / f"{k}.yaml")
+    ]
     proc = preuve("lint", *args)
     name, line = where
     _assert_refused(proc, f"{tmp_path / name}:{line}:" if line else f"{tmp_path / name}:", *words)
@@ -158,24 +190,48 @@ flows:
 @pytest.mark.parametrize(
     ("inventory", "matrix", "where", "words"),
     [
-        (INVENTORY + "flow_matrix: m.yaml\n",
-         "version: 1\nflows:\n  F1: {src: admin, dst: admin, proto: tcp, ports: [22]}\n", ("m.yaml", 2),
-         ("list of flows",)),
+        (
+            INVENTORY + "flow_matrix: m.yaml\n",
+            "version: 1\nflows:\n  F1: {src: admin, dst: admin, proto: tcp, ports: [22]}\n",
+            ("m.yaml", 2),
+            ("list of flows",),
+        ),
         (INVENTORY + "flow_matrix: m.yaml\n", "just some text, not a matrix\n", ("m.yaml", 1), ("not a flow matrix",)),
-        (INVENTORY + "flow_matrix: m.yaml\n", MATRIX.replace("version: 1\n", "version: 1\nsentinel_ports: "
-                                                             "{tcp: [0, 70000], udp: [-5]}\n"),
-         ("m.yaml", 2), ("65535",)),
-        (INVENTORY + "flow_matrix: m.yaml\n", MATRIX.replace("[198.18.1.9]", "[not-an-ip]"), ("m.yaml", 2),
-         ("not an IP address",)),
-        (INVENTORY.replace("address: 198.18.1.20", "address: 999.1.1.1"), None, ("inventory.yaml", 9),
-         ("IP address",)),
-        (INVENTORY + "log_stores:\n  - {name: loki, kind: loki, url: 'https://logs.example:70000'}\n", None,
-         ("inventory.yaml", 18), ("1-65535",)),
-        (INVENTORY + "log_stores:\n  - {name: loki, kind: loki, url: 'https://logs.example:0'}\n", None,
-         ("inventory.yaml", 18), ("1-65535",)),
+        (
+            INVENTORY + "flow_matrix: m.yaml\n",
+            MATRIX.replace("version: 1\n", "version: 1\nsentinel_ports: {tcp: [0, 70000], udp: [-5]}\n"),
+            ("m.yaml", 2),
+            ("65535",),
+        ),
+        (
+            INVENTORY + "flow_matrix: m.yaml\n",
+            MATRIX.replace("[198.18.1.9]", "[not-an-ip]"),
+            ("m.yaml", 2),
+            ("not an IP address",),
+        ),
+        (INVENTORY.replace("address: 198.18.1.20", "address: 999.1.1.1"), None, ("inventory.yaml", 9), ("IP address",)),
+        (
+            INVENTORY + "log_stores:\n  - {name: loki, kind: loki, url: 'https://logs.example:70000'}\n",
+            None,
+            ("inventory.yaml", 18),
+            ("1-65535",),
+        ),
+        (
+            INVENTORY + "log_stores:\n  - {name: loki, kind: loki, url: 'https://logs.example:0'}\n",
+            None,
+            ("inventory.yaml", 18),
+            ("1-65535",),
+        ),
     ],
-    ids=["flows-as-mapping", "non-matrix-file", "sentinel-ports", "probe-host-not-ip", "address-999", "url-port-70000",
-         "url-port-0"],
+    ids=[
+        "flows-as-mapping",
+        "non-matrix-file",
+        "sentinel-ports",
+        "probe-host-not-ip",
+        "address-999",
+        "url-port-70000",
+        "url-port-0",
+    ],
 )
 def test_nonsense_is_a_lint_error(tmp_path, inventory, matrix, where, words):
     if matrix is not None:
@@ -191,6 +247,7 @@ def test_a_profile_selecting_no_check_is_a_warning(tmp_path):
 
 
 # --- 2. target names are unique across the inventory ---------------------------------------------------------
+
 
 def test_target_names_are_unique_across_sections(tmp_path):
     """A host is also judged as an ssh_endpoint under its own name: an ssh_endpoint of that name elsewhere
@@ -219,8 +276,9 @@ SECTIONS = (
 )
 
 
-@pytest.mark.parametrize("section", SECTIONS[1:], ids=["s3-url", "log-store-url", "backup-repo", "kube-server",
-                                                       "token-in-query"])
+@pytest.mark.parametrize(
+    "section", SECTIONS[1:], ids=["s3-url", "log-store-url", "backup-repo", "kube-server", "token-in-query"]
+)
 def test_credentials_in_a_url_are_an_inline_secret(tmp_path, section):
     text = INVENTORY.replace("sites:\n  - {name: par, country: FR}\n", SECTIONS[0]) + section
     proc = _lint(tmp_path, inventory=text)
@@ -230,8 +288,10 @@ def test_credentials_in_a_url_are_an_inline_secret(tmp_path, section):
 
 
 def test_a_user_name_alone_in_a_backup_url_is_no_secret(tmp_path):
-    section = ("backups:\n  - {name: b1, tool: borg, repository: 'ssh://borg@backup.example:22/./repo', "
-               "site: lyo, primary_site: par}\n")
+    section = (
+        "backups:\n  - {name: b1, tool: borg, repository: 'ssh://borg@backup.example:22/./repo', "
+        "site: lyo, primary_site: par}\n"
+    )
     text = INVENTORY.replace("sites:\n  - {name: par, country: FR}\n", SECTIONS[0]) + section
     proc = _lint(tmp_path, inventory=text)
     assert proc.returncode == Exit.COMPLIANT, proc.stderr
@@ -239,9 +299,12 @@ def test_a_user_name_alone_in_a_backup_url_is_no_secret(tmp_path):
 
 # --- 8. blanket and everlasting waivers -----------------------------------------------------------------------
 
+
 def _waiver(check: str = "TLS-VERSIONS", target: str = "web", expires: str = SOON) -> str:
-    return (f"waivers:\n  - {{id: W-1, check: '{check}', target: '{target}', approver: RSSI,\n"
-            f"     justification: legacy client until migration, expires: '{expires}'}}\n")
+    return (
+        f"waivers:\n  - {{id: W-1, check: '{check}', target: '{target}', approver: RSSI,\n"
+        f"     justification: legacy client until migration, expires: '{expires}'}}\n"
+    )
 
 
 def test_blanket_and_everlasting_waivers_are_refused(tmp_path):
@@ -264,11 +327,14 @@ def test_expired_and_unmatched_waivers_are_warned_about(tmp_path):
     ):
         proc = _lint(tmp_path, inventory=INVENTORY, profile=PROFILE, waivers=waiver)
         assert proc.returncode == Exit.COMPLIANT, proc.stderr
-        assert any(ln.startswith(f"{tmp_path / 'waivers.yaml'}:2:") and "warning" in ln and words in ln
-                   for ln in proc.stderr.splitlines()), proc.stderr
+        assert any(
+            ln.startswith(f"{tmp_path / 'waivers.yaml'}:2:") and "warning" in ln and words in ln
+            for ln in proc.stderr.splitlines()
+        ), proc.stderr
 
 
 # --- 11. paths: no copy outside the run, no collision, no echo ------------------------------------------------
+
 
 def test_parent_profile_is_named_by_id_only(tmp_path):
     """`extends: ../std/base` let a child named base.yaml overwrite its parent's copy in inputs/profile/."""
@@ -315,8 +381,10 @@ def test_flow_matrix_outside_the_inventory_folder_is_copied_inside_the_run(tmp_p
     inv_dir.mkdir(parents=True)
     (tmp_path / "x.yaml").write_text(MATRIX)
     inv = inv_dir / "inventory.yaml"
-    inv.write_text("version: 1\nname: t\nzones:\n  - {name: admin, kind: admin, cidrs: [198.18.1.0/24]}\n"
-                   "flow_matrix: ../../x.yaml\n")
+    inv.write_text(
+        "version: 1\nname: t\nzones:\n  - {name: admin, kind: admin, cidrs: [198.18.1.0/24]}\n"
+        "flow_matrix: ../../x.yaml\n"
+    )
     out = tmp_path / "runs" / "r1" / "run"
     out.parent.mkdir(parents=True)
     before = {p for p in tmp_path.rglob("*")}
@@ -332,12 +400,14 @@ def test_flow_matrix_outside_the_inventory_folder_is_copied_inside_the_run(tmp_p
     proc = preuve("judge", out, "-o", again, "-q")
     assert proc.returncode in (Exit.COMPLIANT, Exit.NON_COMPLIANT), proc.stdout + proc.stderr
     first = {(r["check_id"], r["target"]["name"], r["status"]) for r in map(json.loads, (out / "results.jsonl").open())}
-    second = {(r["check_id"], r["target"]["name"], r["status"])
-              for r in map(json.loads, (again / "results.jsonl").open())}
+    second = {
+        (r["check_id"], r["target"]["name"], r["status"]) for r in map(json.loads, (again / "results.jsonl").open())
+    }
     assert first == second and first
 
 
 # --- 12. redaction never rewrites a fact ----------------------------------------------------------------------
+
 
 def test_a_short_secret_is_refused_by_reference_and_never_masks_a_fact(tmp_path, monkeypatch):
     from preuve.evidence.redact import Redactor
@@ -355,8 +425,9 @@ def test_a_short_secret_is_refused_by_reference_and_never_masks_a_fact(tmp_path,
     )
     (tmp_path / "inventory.yaml").write_text(text)
     proc = preuve("lint", "-i", tmp_path / "inventory.yaml", env={"PV_TEST_S3_SECRET": "a-long-enough-secret-value"})
-    _assert_refused(proc, f"{tmp_path / 'inventory.yaml'}:20:", "s3.endpoints[0].access_key", str(key_file),
-                    "shorter than 12")
+    _assert_refused(
+        proc, f"{tmp_path / 'inventory.yaml'}:20:", "s3.endpoints[0].access_key", str(key_file), "shorter than 12"
+    )
     assert short not in proc.stdout + proc.stderr
     with pytest.raises(ObservationError, match="shorter than 12") as exc:
         reveal(SecretRef(file=str(key_file)), "access key of s3a")
@@ -371,21 +442,39 @@ def test_a_short_secret_is_refused_by_reference_and_never_masks_a_fact(tmp_path,
 
 # --- 5. output the target controls ----------------------------------------------------------------------------
 
+
 def _hostile_result() -> object:
     from preuve.results.model import Result
 
-    return Result.model_validate({
-        "finding_id": "PV-0", "check_id": "SSH-KEX", "title": {"fr": f"t{HOSTILE}", "en": "t"},
-        "requirements": ["10.2.e"], "rule": f"r{HOSTILE}", "severity": "high", "status": "waived",
-        "target": {"name": f"t{HOSTILE}", "kind": "ssh_endpoint", "address": f"a{HOSTILE}", "port": 22},
-        "expected": {"kex": [f"e{HOSTILE}"]}, "observed": {"kex": [f"o{HOSTILE}"]}, "expectations": [],
-        "message": {"fr": f"observé {HOSTILE} [bold red]markup[/]", "en": f"observed {HOSTILE} [bold red]markup[/]"},
-        "remediation": {"fr": f"r{HOSTILE}", "en": "r"},
-        "evidence": [{"path": f"observations/ssh/t{HOSTILE}.json", "sha256": "0" * 64}],
-        "collected_at": "2026-01-01T00:00:00Z", "duration_ms": 1.0,
-        "waiver": {"id": f"W{HOSTILE}", "approver": f"RSSI{HOSTILE}", "expires": "2027-01-01",
-                   "justification": f"j{HOSTILE}"},
-    })
+    return Result.model_validate(
+        {
+            "finding_id": "PV-0",
+            "check_id": "SSH-KEX",
+            "title": {"fr": f"t{HOSTILE}", "en": "t"},
+            "requirements": ["10.2.e"],
+            "rule": f"r{HOSTILE}",
+            "severity": "high",
+            "status": "waived",
+            "target": {"name": f"t{HOSTILE}", "kind": "ssh_endpoint", "address": f"a{HOSTILE}", "port": 22},
+            "expected": {"kex": [f"e{HOSTILE}"]},
+            "observed": {"kex": [f"o{HOSTILE}"]},
+            "expectations": [],
+            "message": {
+                "fr": f"observé {HOSTILE} [bold red]markup[/]",
+                "en": f"observed {HOSTILE} [bold red]markup[/]",
+            },
+            "remediation": {"fr": f"r{HOSTILE}", "en": "r"},
+            "evidence": [{"path": f"observations/ssh/t{HOSTILE}.json", "sha256": "0" * 64}],
+            "collected_at": "2026-01-01T00:00:00Z",
+            "duration_ms": 1.0,
+            "waiver": {
+                "id": f"W{HOSTILE}",
+                "approver": f"RSSI{HOSTILE}",
+                "expires": "2027-01-01",
+                "justification": f"j{HOSTILE}",
+            },
+        }
+    )
 
 
 def test_every_writer_escapes_what_a_target_controls(tmp_path):
@@ -400,9 +489,15 @@ def test_every_writer_escapes_what_a_target_controls(tmp_path):
 
     r = _hostile_result()
     bad = r.model_copy(update={"status": "fail"})
-    run = {"run_id": "r", "tool": {"version": "0"}, "profile": {"id": f"p{HOSTILE}", "version": "1", "sha256": "0"},
-           "inventory": {"sha256": "0"}, "started_at": "2026-01-01T00:00:00Z", "scanner": {"hostname": "h"},
-           "stats": {"fail": 1, "waived": 1}}
+    run = {
+        "run_id": "r",
+        "tool": {"version": "0"},
+        "profile": {"id": f"p{HOSTILE}", "version": "1", "sha256": "0"},
+        "inventory": {"sha256": "0"},
+        "started_at": "2026-01-01T00:00:00Z",
+        "scanner": {"hostname": "h"},
+        "stats": {"fail": 1, "waived": 1},
+    }
     path = tmp_path / "junit.xml"
     write_junit([r, bad], path, run)
     root = ET.parse(path).getroot()  # expat refuses any character XML 1.0 forbids
@@ -428,9 +523,18 @@ def test_a_hostile_ssh_server_cannot_break_the_reports(tmp_path):
     from tests.support.sshd_servers import kexinit_packet, scripted_server
 
     evil = "evil-kex\x1b]0;pwned\x07\x1b[31m\uffff"
-    lists = [["curve25519-sha256", evil], ["ssh-ed25519", "ssh-rsa\x1b[2J"], ["aes256-gcm@openssh.com"],
-             ["aes256-gcm@openssh.com"], ["hmac-sha2-256-etm@openssh.com"], ["hmac-sha2-256-etm@openssh.com"],
-             ["none"], ["none"], [], []]
+    lists = [
+        ["curve25519-sha256", evil],
+        ["ssh-ed25519", "ssh-rsa\x1b[2J"],
+        ["aes256-gcm@openssh.com"],
+        ["aes256-gcm@openssh.com"],
+        ["hmac-sha2-256-etm@openssh.com"],
+        ["hmac-sha2-256-etm@openssh.com"],
+        ["none"],
+        ["none"],
+        [],
+        [],
+    ]
     payload = "SSH-2.0-Fake\x1b[31mRED\uffff\r\n".encode() + kexinit_packet(lists)
     out = tmp_path / "run"
     with scripted_server(payload) as port:
@@ -459,20 +563,32 @@ def test_a_hostile_certificate_subject_cannot_break_the_reports(tmp_path):
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "evil\x1b]0;pwned\x07\x1b[31m\uffff"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "evil\x1b]0;pwned\x07\x1b[31m\uffff"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+        ]
+    )
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
     server = socket.socket()
@@ -540,8 +656,13 @@ def test_what_a_server_shows_everyone_is_never_masked():
     pem = throwaway_private_key("pkcs8")
     body = pem.splitlines()[1]
     cert = {"subject": f"CN=tls-{secret}.lab.test", "pem": pem}
-    tls = {"collector": "tls", "target": "t", "query": {"host": secret}, "facts": {"certificate": cert},
-           "raw": {"chain": [cert["subject"]]}}
+    tls = {
+        "collector": "tls",
+        "target": "t",
+        "query": {"host": secret},
+        "facts": {"certificate": cert},
+        "raw": {"chain": [cert["subject"]]},
+    }
     out = r.observation(tls)
     assert out["facts"]["certificate"]["subject"] == f"CN=tls-{secret}.lab.test"
     assert out["raw"]["chain"] == [f"CN=tls-{secret}.lab.test"]

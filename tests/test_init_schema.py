@@ -14,21 +14,27 @@ import yaml
 from preuve.schemas import schema
 from tests.conftest import FULL_PROFILE, REPO, preuve
 
-EXAMPLES = {"inventory": [REPO / "inventories" / "example.yaml", REPO / "inventories" / "lab.yaml"],
-            "profile": sorted((REPO / "profiles").glob("*.yaml")),
-            "waivers": [REPO / "inventories" / "waivers.example.yaml"]}
+EXAMPLES = {
+    "inventory": [REPO / "inventories" / "example.yaml", REPO / "inventories" / "lab.yaml"],
+    "profile": sorted((REPO / "profiles").glob("*.yaml")),
+    "waivers": [REPO / "inventories" / "waivers.example.yaml"],
+}
 
 
 def _plain(path: Path) -> object:
     """YAML as a JSON document would hold it (dates as ISO strings)."""
+
     def iso(v: object) -> str:
         return v.isoformat() if isinstance(v, dt.date | dt.datetime) else str(v)
 
     return json.loads(json.dumps(yaml.safe_load(path.read_text()), default=iso))
 
 
-@pytest.mark.parametrize(("kind", "path"), [(k, p) for k, ps in EXAMPLES.items() for p in ps],
-                         ids=lambda x: x.name if isinstance(x, Path) else x)
+@pytest.mark.parametrize(
+    ("kind", "path"),
+    [(k, p) for k, ps in EXAMPLES.items() for p in ps],
+    ids=lambda x: x.name if isinstance(x, Path) else x,
+)
 def test_shipped_inputs_validate_against_the_published_schema(kind, path):
     s = schema(kind)
     jsonschema.Draft202012Validator.check_schema(s)
@@ -37,13 +43,28 @@ def test_shipped_inputs_validate_against_the_published_schema(kind, path):
 
 def test_schema_refuses_what_lint_refuses():
     v = jsonschema.Draft202012Validator(schema("inventory"))
-    errors = list(v.iter_errors({"version": 1, "name": "x", "hosts": [{"name": "a", "address": "192.0.2.1",
-                                                                        "ssh": {"port": 70000, "pasword": "x"}}]}))
+    errors = list(
+        v.iter_errors(
+            {
+                "version": 1,
+                "name": "x",
+                "hosts": [{"name": "a", "address": "192.0.2.1", "ssh": {"port": 70000, "pasword": "x"}}],
+            }
+        )
+    )
     messages = " ".join(e.message for e in errors)
     assert "70000" in messages and "pasword" in messages
     p = jsonschema.Draft202012Validator(schema("profile"))
-    assert list(p.iter_errors({"id": "x", "version": "1.0", "title": {"fr": "x", "en": "x"},
-                               "params": {"ssh": {"max_auth_tries": "many"}}})), "params are typed, not free"
+    assert list(
+        p.iter_errors(
+            {
+                "id": "x",
+                "version": "1.0",
+                "title": {"fr": "x", "en": "x"},
+                "params": {"ssh": {"max_auth_tries": "many"}},
+            }
+        )
+    ), "params are typed, not free"
 
 
 def test_schema_command_writes_the_three_files(tmp_path):
@@ -52,9 +73,18 @@ def test_schema_command_writes_the_three_files(tmp_path):
     for kind in ("inventory", "profile", "waivers"):
         s = json.loads((tmp_path / f"{kind}.schema.json").read_text())
         assert s["$schema"].endswith("2020-12/schema") and kind in s["$id"]
-    assert subprocess.run([str(REPO / ".venv" / "bin" / "check-jsonschema"), "--schemafile",
-                           tmp_path / "waivers.schema.json", REPO / "inventories" / "waivers.example.yaml"],
-                          capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [
+                str(REPO / ".venv" / "bin" / "check-jsonschema"),
+                "--schemafile",
+                tmp_path / "waivers.schema.json",
+                REPO / "inventories" / "waivers.example.yaml",
+            ],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
 
 
 def test_init_writes_a_commented_inventory_that_lints_and_never_overwrites(tmp_path):
@@ -77,8 +107,15 @@ def test_packaged_templates_are_the_repository_examples():
 
 
 def test_waivers_example_lints_clean_and_names_real_checks_and_targets():
-    proc = preuve("lint", "-i", REPO / "inventories" / "example.yaml", "-p", FULL_PROFILE, "-w",
-                  REPO / "inventories" / "waivers.example.yaml")
+    proc = preuve(
+        "lint",
+        "-i",
+        REPO / "inventories" / "example.yaml",
+        "-p",
+        FULL_PROFILE,
+        "-w",
+        REPO / "inventories" / "waivers.example.yaml",
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "inputs are valid", proc.stdout + proc.stderr
 
 
@@ -90,8 +127,10 @@ def test_bash_completion_completes_commands_options_and_choices(tmp_path):
 
     def complete(*words: str) -> list[str]:
         line = " ".join(["preuve", *words])
-        cmd = (f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words)}; "
-               '_preuve; printf "%s\\n" "${COMPREPLY[@]}"')
+        cmd = (
+            f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words)}; "
+            '_preuve; printf "%s\\n" "${COMPREPLY[@]}"'
+        )
         return subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=tmp_path).stdout.split()
 
     assert {"run", "lint", "checks", "import", "init", "schema", "completion"} <= set(complete(""))

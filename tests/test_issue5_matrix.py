@@ -92,8 +92,11 @@ def _lab_secrets() -> dict[str, str]:
             continue
         text = f.read_text().strip()
         if "PRIVATE KEY" in text:
-            found |= {f"{f.name} line {i}": ln for i, ln in enumerate(text.splitlines()) if len(ln) > 20
-                      and "PRIVATE KEY" not in ln}  # fmt: skip
+            found |= {
+                f"{f.name} line {i}": ln
+                for i, ln in enumerate(text.splitlines())
+                if len(ln) > 20 and "PRIVATE KEY" not in ln
+            }
             continue
         found[f.name] = text
         if f.name.endswith(".totp"):  # a seed also travels as hex (pam_oath) or base32 (authenticator apps)

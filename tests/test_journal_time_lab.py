@@ -30,19 +30,26 @@ pytestmark = pytest.mark.lab
 HOSTS = ("ssh-mfa", "ssh-key-only")
 # (check, target) -> expected status, and what the message must quote.
 EXPECTED = {
-    ("LOG-JOURNALD-RETENTION", "ssh-mfa"): ("pass", ["measured: oldest entry 200 d in /var/log/journal",
-                                                     "8.0 MiB used of SystemMaxUse 20.0 GiB"]),
-    ("LOG-JOURNALD-RETENTION", "ssh-key-only"): ("fail", [
-        "observé volatile", "observé 30.4",
-        "measured: oldest entry 20 d in /run/log/journal, at its size cap (8.0 MiB used of RuntimeMaxUse 8.0 MiB)",
-        "the size cap evicts before retention"]),
+    ("LOG-JOURNALD-RETENTION", "ssh-mfa"): (
+        "pass",
+        ["measured: oldest entry 200 d in /var/log/journal", "8.0 MiB used of SystemMaxUse 20.0 GiB"],
+    ),
+    ("LOG-JOURNALD-RETENTION", "ssh-key-only"): (
+        "fail",
+        [
+            "observé volatile",
+            "observé 30.4",
+            "measured: oldest entry 20 d in /run/log/journal, at its size cap (8.0 MiB used of RuntimeMaxUse 8.0 MiB)",
+            "the size cap evicts before retention",
+        ],
+    ),
     ("TIME-SYNC", "ssh-mfa"): ("pass", ['["198.18.4.3"]']),
     ("TIME-SYNC", "ssh-key-only"): ("fail", ["observé Not synchronised"]),
     ("TIME-OFFSET", "ssh-mfa"): ("pass", []),
     ("TIME-OFFSET", "ssh-key-only"): ("fail", ["observé null"]),
     ("TIME-SOURCES-INTERNAL", "ssh-mfa"): ("pass", ["server 198.18.4.3"]),
     ("TIME-SOURCES-INTERNAL", "ssh-key-only"): ("fail", ["pool 2.debian.pool.ntp.org"]),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +92,10 @@ def test_clock_daemon_detected_from_the_process_table(run):
 def test_timesyncd_config_read_from_the_host_and_judged(run):
     """The config half of timesyncd, on real hosts: what would be judged if timesyncd ran there."""
     confs = {h: facts(run, h)["facts"]["timesync"]["timesyncd_config"] for h in HOSTS}
-    assert confs["ssh-mfa"]["files"] == ["/etc/systemd/timesyncd.conf",
-                                         "/etc/systemd/timesyncd.conf.d/50-preuve-lab.conf"]  # fmt: skip
+    assert confs["ssh-mfa"]["files"] == [
+        "/etc/systemd/timesyncd.conf",
+        "/etc/systemd/timesyncd.conf.d/50-preuve-lab.conf",
+    ]
     assert (confs["ssh-mfa"]["ntp"], confs["ssh-mfa"]["fallback"]) == (["198.18.4.3"], [])
     assert confs["ssh-key-only"]["fallback_default"] is True
     verdicts = {}

@@ -17,8 +17,11 @@ from preuve.observe import journal_facts as jf
 from preuve.results.messages import sentence
 
 MIB = 1024**2
-YEAR_CONFIG = {"settings": {"Storage": "persistent", "MaxRetentionSec": "1y", "SystemMaxUse": "8M"},
-               "files": [], "var_log_journal": True}  # fmt: skip
+YEAR_CONFIG = {
+    "settings": {"Storage": "persistent", "MaxRetentionSec": "1y", "SystemMaxUse": "8M"},
+    "files": [],
+    "var_log_journal": True,
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +33,27 @@ def seeded(tmp_path_factory) -> dict[str, Path]:
 
 def header_text(journal_file: Path, store: str, usage: int, fs=(100 * 1024**3, 50 * 1024**3), now=None) -> str:
     """The JOURNAL snippet's output for one store, its header lines from the real `journalctl --header`."""
-    out = subprocess.run(["journalctl", "--header", "--no-pager", "--file", str(journal_file)],
-                         capture_output=True, text=True, check=True, timeout=20).stdout  # fmt: skip
-    lines = [ln.replace(str(journal_file), f"{store}/m/system.journal") for ln in out.splitlines()
-             if ln.startswith(("File path:", "Head realtime timestamp:"))]  # fmt: skip
+    out = subprocess.run(
+        ["journalctl", "--header", "--no-pager", "--file", str(journal_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    ).stdout
+    lines = [
+        ln.replace(str(journal_file), f"{store}/m/system.journal")
+        for ln in out.splitlines()
+        if ln.startswith(("File path:", "Head realtime timestamp:"))
+    ]
     now = now if now is not None else int(subprocess.run(["date", "+%s"], capture_output=True, text=True).stdout)
     return f"{now}\n== store {store} {usage} {fs[0]} {fs[1]}\n== header\n" + "\n".join(lines) + "\n"
 
 
 def judged(journald: dict, journal_text: str, params: Params | None = None) -> tuple[Judge, str]:
     j = Judge()
-    check_journald_retention(journald=journald, journal=jf.parse_journal(journal_text), params=params or Params(),
-                             judge=j)  # fmt: skip
+    check_journald_retention(
+        journald=journald, journal=jf.parse_journal(journal_text), params=params or Params(), judge=j
+    )
     return j, "; ".join(sentence(e, e.label, "en") for e in j.failed)
 
 
@@ -68,8 +80,10 @@ def test_young_journal_not_at_cap_is_judged_on_config(seeded):
     measured = next(e for e in j.expectations if e.label == "logs.journald.measured")
     assert measured.observed.startswith("measured: oldest entry 20 d, not at cap (8.0 MiB used of SystemMaxUse 20.0")
     assert measured.observed.endswith("judged on config")
-    j, msg = judged({**config, "settings": {**config["settings"], "MaxRetentionSec": "1month"}},
-                    header_text(seeded["ssh-key-only"], "/var/log/journal", 8 * MIB))  # fmt: skip
+    j, msg = judged(
+        {**config, "settings": {**config["settings"], "MaxRetentionSec": "1month"}},
+        header_text(seeded["ssh-key-only"], "/var/log/journal", 8 * MIB),
+    )
     assert [e.label for e in j.failed] == ["logs.journald.max_retention_days"] and "observed 30.4" in msg
 
 
@@ -89,11 +103,17 @@ def test_filesystem_down_to_keep_free_is_at_cap(seeded):
 
 
 def test_volatile_store_is_measured_against_runtime_max_use(seeded):
-    config = {"settings": {"Storage": "volatile", "MaxRetentionSec": "1month", "RuntimeMaxUse": "8M"},
-              "files": [], "var_log_journal": False}  # fmt: skip
+    config = {
+        "settings": {"Storage": "volatile", "MaxRetentionSec": "1month", "RuntimeMaxUse": "8M"},
+        "files": [],
+        "var_log_journal": False,
+    }
     j, msg = judged(config, header_text(seeded["ssh-key-only"], "/run/log/journal", 8 * MIB + 8192))
-    assert {e.label for e in j.failed} == {"logs.journald.storage", "logs.journald.max_retention_days",
-                                           "logs.journald.measured"}  # fmt: skip
+    assert {e.label for e in j.failed} == {
+        "logs.journald.storage",
+        "logs.journald.max_retention_days",
+        "logs.journald.measured",
+    }
     assert "RuntimeMaxUse 8.0 MiB" in msg
 
 
@@ -107,8 +127,15 @@ def test_default_cap_is_ten_percent_capped_at_4g():
     assert jf.measure({}, "volatile", journal, 0.85) is None  # no such store on the host
 
 
-SIZES = [("8M", 8 * MIB), ("20G", 20 * 1024**3), ("512K", 512 * 1024), ("4096", 4096), ("1.5G", int(1.5 * 1024**3)),
-         ("", None), ("10%", None)]
+SIZES = [
+    ("8M", 8 * MIB),
+    ("20G", 20 * 1024**3),
+    ("512K", 512 * 1024),
+    ("4096", 4096),
+    ("1.5G", int(1.5 * 1024**3)),
+    ("", None),
+    ("10%", None),
+]
 
 
 @pytest.mark.parametrize(("text", "n"), SIZES)
@@ -121,14 +148,19 @@ def _in_private_mounts(store: Path, script: str, as_nobody: bool) -> subprocess.
     empty = store.parent / "empty-run"
     empty.mkdir(exist_ok=True)
     run = 'setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "$0"' if as_nobody else 'sh -c "$0"'
-    wrapper = f'mount --bind {store} /var/log/journal && mount --bind {empty} /run/log/journal && {run}'
-    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", wrapper, script],
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    wrapper = f"mount --bind {store} /var/log/journal && mount --bind {empty} /run/log/journal && {run}"
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", wrapper, script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 needs_root_mounts = pytest.mark.skipif(
     os.geteuid() != 0 or not (Path("/var/log/journal").is_dir() and Path("/run/log/journal").is_dir()),
-    reason="needs root and the /var/log/journal, /run/log/journal mount points")
+    reason="needs root and the /var/log/journal, /run/log/journal mount points",
+)
 
 
 @needs_root_mounts
@@ -162,8 +194,11 @@ def test_unset_max_retention_is_unbounded_like_a_log_store(seeded):
     config = next(e for e in j.expectations if e.label == "logs.journald.max_retention_days")
     assert config.observed.startswith("unbounded: MaxRetentionSec= (unset or 0), nothing deletes by age")
     store = Judge()
-    check_log_store_retention(log_store={"kind": "s3", "prefix": "logs/", "lifecycle_rules": None, "versioning": None},
-                              params=Params(), judge=store)  # fmt: skip
+    check_log_store_retention(
+        log_store={"kind": "s3", "prefix": "logs/", "lifecycle_rules": None, "versioning": None},
+        params=Params(),
+        judge=store,
+    )
     assert not store.failed and "unbounded" in str(store.expectations[0].observed)
 
 

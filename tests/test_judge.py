@@ -101,9 +101,23 @@ def test_waivers_are_reported_and_expire(lab_run, tmp_path):
 def test_plain_pytest_runs_the_checks(lab_up, tmp_path):
     out = tmp_path / "plain"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(REPO / "checks"), "--preuve-inventory", str(LAB_INVENTORY),
-         "--preuve-profile", str(FULL_PROFILE.parent / "ci-quick.yaml"), "--preuve-out", str(out), "-q"],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(REPO / "checks"),
+            "--preuve-inventory",
+            str(LAB_INVENTORY),
+            "--preuve-profile",
+            str(FULL_PROFILE.parent / "ci-quick.yaml"),
+            "--preuve-out",
+            str(out),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
     )
     assert proc.returncode == Exit.NON_COMPLIANT, proc.stdout + proc.stderr
     results = [json.loads(x) for x in (out / "results.jsonl").open()]

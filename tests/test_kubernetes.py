@@ -51,8 +51,10 @@ def standins(tmp_path_factory):
     d = tmp_path_factory.mktemp("kube")
     ca, cert, key = write_pki(d, ["127.0.0.1"])
     tokens = write_tokens(d)
-    servers = {p: serve_in_thread(Cluster(seed(p, tokens["scanner"], tokens["noaccess"])), cert=cert, key=key)
-               for p in ("good", "weak")}
+    servers = {
+        p: serve_in_thread(Cluster(seed(p, tokens["scanner"], tokens["noaccess"])), cert=cert, key=key)
+        for p in ("good", "weak")
+    }
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)  # the kernel completes the handshake; nobody ever reads: a timeout, not a refusal
@@ -60,8 +62,13 @@ def standins(tmp_path_factory):
     closed.bind(("127.0.0.1", 0))
     down = closed.getsockname()[1]
     closed.close()  # nothing listens there any more: connection refused, the API is down
-    yield {"dir": d, "ca": ca, "ports": {p: s.server_address[1] for p, s in servers.items()},
-           "silent": silent.getsockname()[1], "down": down}
+    yield {
+        "dir": d,
+        "ca": ca,
+        "ports": {p: s.server_address[1] for p, s in servers.items()},
+        "silent": silent.getsockname()[1],
+        "down": down,
+    }
     for s in servers.values():
         s.shutdown()
         s.server_close()
@@ -69,34 +76,61 @@ def standins(tmp_path_factory):
 
 
 def _cluster(name: str, port: int, token_file: Path, ca: Path) -> dict:
-    return {"name": name, "server": f"https://127.0.0.1:{port}", "ca_file": str(ca),
-            "token": {"file": str(token_file)}, "provider": "aws",
-            "admins": ["Group:system:masters", "Group:oidc:platform-admins"],
-            "tenants": [{"name": "acme", "namespaces": ["acme"]}, {"name": "globex", "namespaces": ["globex"]}]}
+    return {
+        "name": name,
+        "server": f"https://127.0.0.1:{port}",
+        "ca_file": str(ca),
+        "token": {"file": str(token_file)},
+        "provider": "aws",
+        "admins": ["Group:system:masters", "Group:oidc:platform-admins"],
+        "tenants": [{"name": "acme", "namespaces": ["acme"]}, {"name": "globex", "namespaces": ["globex"]}],
+    }
 
 
 @pytest.fixture(scope="module")
 def k8s_run(standins, tmp_path_factory) -> Run:
     d, ca, ports = standins["dir"], standins["ca"], standins["ports"]
-    inv = {"version": 1, "name": "k8s-loopback", "defaults": {"timeout": 2},
-           "kubernetes": {"clusters": [
-               _cluster("k8s-good", ports["good"], d / "scanner.token", ca),
-               _cluster("k8s-weak", ports["weak"], d / "scanner.token", ca),
-               _cluster("k8s-refused", ports["good"], d / "wrong.token", ca),
-               _cluster("k8s-noaccess", ports["good"], d / "noaccess.token", ca),
-               _cluster("k8s-silent", standins["silent"], d / "scanner.token", ca),
-               _cluster("k8s-down", standins["down"], d / "scanner.token", ca),
-           ]}}
+    inv = {
+        "version": 1,
+        "name": "k8s-loopback",
+        "defaults": {"timeout": 2},
+        "kubernetes": {
+            "clusters": [
+                _cluster("k8s-good", ports["good"], d / "scanner.token", ca),
+                _cluster("k8s-weak", ports["weak"], d / "scanner.token", ca),
+                _cluster("k8s-refused", ports["good"], d / "wrong.token", ca),
+                _cluster("k8s-noaccess", ports["good"], d / "noaccess.token", ca),
+                _cluster("k8s-silent", standins["silent"], d / "scanner.token", ca),
+                _cluster("k8s-down", standins["down"], d / "scanner.token", ca),
+            ]
+        },
+    }
     kubeconfig = d / "kubeconfig"  # the kubeconfig route (as `realcluster` uses) to the same good cluster
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "good",
-        "clusters": [{"name": "good", "cluster": {"server": f"https://127.0.0.1:{ports['good']}",
-                                                  "certificate-authority": str(ca)}}],
-        "users": [{"name": "scanner", "user": {"token": (d / "scanner.token").read_text().strip()}}],
-        "contexts": [{"name": "good", "context": {"cluster": "good", "user": "scanner"}}]}))
-    inv["kubernetes"]["clusters"].append({**{k: v for k, v in _cluster("k8s-kubeconfig", 0, d, ca).items()
-                                             if k not in ("server", "ca_file", "token")},
-                                          "kubeconfig": str(kubeconfig)})
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "good",
+                "clusters": [
+                    {
+                        "name": "good",
+                        "cluster": {"server": f"https://127.0.0.1:{ports['good']}", "certificate-authority": str(ca)},
+                    }
+                ],
+                "users": [{"name": "scanner", "user": {"token": (d / "scanner.token").read_text().strip()}}],
+                "contexts": [{"name": "good", "context": {"cluster": "good", "user": "scanner"}}],
+            }
+        )
+    )
+    inv["kubernetes"]["clusters"].append(
+        {
+            **{
+                k: v for k, v in _cluster("k8s-kubeconfig", 0, d, ca).items() if k not in ("server", "ca_file", "token")
+            },
+            "kubeconfig": str(kubeconfig),
+        }
+    )
     path = d / "inventory.yaml"
     path.write_text(yaml.safe_dump(inv, sort_keys=False))
     run = scan(tmp_path_factory.mktemp("k8s") / "run", *SELECT, "--timeout", "2", inventory=path, profile=CAAS)
@@ -121,10 +155,15 @@ def test_each_check_both_ways(k8s_run, check_id):
     assert weak["evidence"][0]["path"] == "observations/kubernetes/k8s-weak.json"
 
 
-@pytest.mark.parametrize(("cluster", "reason"), [("k8s-refused", "HTTP 401 Unauthorized"),
-                                                 ("k8s-noaccess", "HTTP 403 Forbidden"),
-                                                 ("k8s-silent", "timeout"),
-                                                 ("k8s-down", "Connection refused")])
+@pytest.mark.parametrize(
+    ("cluster", "reason"),
+    [
+        ("k8s-refused", "HTTP 401 Unauthorized"),
+        ("k8s-noaccess", "HTTP 403 Forbidden"),
+        ("k8s-silent", "timeout"),
+        ("k8s-down", "Connection refused"),
+    ],
+)
 def test_refused_or_silent_cluster_is_error_never_pass(k8s_run, cluster, reason):
     results = [r for r in k8s_run.results if r["target"]["name"] == cluster]
     assert len(results) == len(EXPECTED_FAILURES)
@@ -142,8 +181,10 @@ def test_kubeconfig_route_judges_like_server_route(k8s_run):
 
 def test_one_observation_per_cluster_and_no_token_in_evidence(k8s_run, standins):
     files = sorted(p.name for p in (k8s_run.out / "observations" / "kubernetes").iterdir())
-    assert files == sorted(f"{c}.json" for c in ("k8s-good", "k8s-weak", "k8s-refused", "k8s-noaccess",
-                                                 "k8s-silent", "k8s-down", "k8s-kubeconfig"))
+    assert files == sorted(
+        f"{c}.json"
+        for c in ("k8s-good", "k8s-weak", "k8s-refused", "k8s-noaccess", "k8s-silent", "k8s-down", "k8s-kubeconfig")
+    )
     token = (standins["dir"] / "scanner.token").read_text().strip()
     for p in (k8s_run.out / "observations" / "kubernetes").iterdir():
         assert token not in p.read_text()
@@ -166,20 +207,30 @@ def test_standin_answers_like_an_apiserver(standins):
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
-    assert get("/api/v1/namespaces") == (401, b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
-                                               b'"message":"Unauthorized","reason":"Unauthorized","code":401}')
+    assert get("/api/v1/namespaces") == (
+        401,
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"Unauthorized","reason":"Unauthorized","code":401}',
+    )
     token = (standins["dir"] / "scanner.token").read_text().strip()
     code, body = get("/api/v1/nodes/nope", token)
-    assert (code, body) == (404, b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":'
-                                 b'"nodes \\"nope\\" not found","reason":"NotFound","details":{"name":"nope",'
-                                 b'"kind":"nodes"},"code":404}')
+    assert (code, body) == (
+        404,
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":'
+        b'"nodes \\"nope\\" not found","reason":"NotFound","details":{"name":"nope",'
+        b'"kind":"nodes"},"code":404}',
+    )
     assert get("/apis/example.com/v1/things", token) == (404, b"404 page not found\n")
     nobody = (standins["dir"] / "noaccess.token").read_text().strip()
-    assert get("/apis/rbac.authorization.k8s.io/v1/clusterroles", nobody) == (403, (
-        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"clusterroles.rbac.'
-        b'authorization.k8s.io is forbidden: User \\"system:serviceaccount:preuve:nobody\\" cannot list resource '
-        b'\\"clusterroles\\" in API group \\"rbac.authorization.k8s.io\\" at the cluster scope","reason":"Forbidden",'
-        b'"details":{"group":"rbac.authorization.k8s.io","kind":"clusterroles"},"code":403}'))
+    assert get("/apis/rbac.authorization.k8s.io/v1/clusterroles", nobody) == (
+        403,
+        (
+            b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"clusterroles.rbac.'
+            b'authorization.k8s.io is forbidden: User \\"system:serviceaccount:preuve:nobody\\" cannot list resource '
+            b'\\"clusterroles\\" in API group \\"rbac.authorization.k8s.io\\" at the cluster scope",'
+            b'"reason":"Forbidden","details":{"group":"rbac.authorization.k8s.io","kind":"clusterroles"},"code":403}'
+        ),
+    )
 
 
 KUBEADM_BINDING = "RoleBinding/kube-public/kubeadm:bootstrap-signer-clusterinfo -> kubeadm:bootstrap-signer-clusterinfo"
@@ -216,31 +267,46 @@ def test_anonymous_grant_judged_with_the_anonymous_state():
 
     cluster = seed("good", "t", "n")
     objs = cluster["objects"]
-    rbac = {"clusterroles": [o for o in objs if o["kind"] == "ClusterRole"],
-            "clusterrolebindings": [o for o in objs if o["kind"] == "ClusterRoleBinding"],
-            "roles": [o for o in objs if o["kind"] == "Role"],
-            "rolebindings": [o for o in objs if o["kind"] == "RoleBinding"]}
+    rbac = {
+        "clusterroles": [o for o in objs if o["kind"] == "ClusterRole"],
+        "clusterrolebindings": [o for o in objs if o["kind"] == "ClusterRoleBinding"],
+        "roles": [o for o in objs if o["kind"] == "Role"],
+        "rolebindings": [o for o in objs if o["kind"] == "RoleBinding"],
+    }
     refused = {"resource": {"path": "/api/v1/namespaces", "code": 401}}
     flag_off = {"pods": [{"pod": "kube-apiserver-cp-1", "anonymous-auth": "false"}]}
 
     def judge(rbac=rbac, probe=refused, flags=flag_off):
         j = Judge()
-        check_rbac_anonymous(k8s_rbac={**rbac, "anonymous_flags": flags, "anonymous_probe": probe}, params=Params(),
-                             judge=j)
+        check_rbac_anonymous(
+            k8s_rbac={**rbac, "anonymous_flags": flags, "anonymous_probe": probe}, params=Params(), judge=j
+        )
         return j
 
     assert not judge().failed
     assert judge(flags={"pods": [{"pod": "p", "anonymous-auth": None}]}).failed  # unset = true: on
-    on = {"resource": {"path": "/api/v1/namespaces", "code": 403,
-                       "message": 'namespaces is forbidden: User "system:anonymous" cannot list'}}
+    on = {
+        "resource": {
+            "path": "/api/v1/namespaces",
+            "code": 403,
+            "message": 'namespaces is forbidden: User "system:anonymous" cannot list',
+        }
+    }
     assert judge(probe=on).failed  # the behaviour says on, whatever the flag says
     with pytest.raises(ObservationUnavailable, match="cannot be judged"):
         judge(probe={}, flags={"error": "HTTP 403"})
-    wide = [{**r, "rules": [{"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "list"]}]}
-            if r["metadata"]["name"] == "kubeadm:bootstrap-signer-clusterinfo" else r for r in rbac["roles"]]
+    wide = [
+        {**r, "rules": [{"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "list"]}]}
+        if r["metadata"]["name"] == "kubeadm:bootstrap-signer-clusterinfo"
+        else r
+        for r in rbac["roles"]
+    ]
     j = judge(rbac={**rbac, "roles": wide})
-    assert j.failed and "grants Role kubeadm:bootstrap-signer-clusterinfo to User:system:anonymous (inert while" in (
-        j.failed[0].observed[KUBEADM_BINDING])
+    assert (
+        j.failed
+        and "grants Role kubeadm:bootstrap-signer-clusterinfo to User:system:anonymous (inert while"
+        in (j.failed[0].observed[KUBEADM_BINDING])
+    )
 
 
 def test_star_on_star_clusterrole_counts_as_cluster_admin(k8s_run):
@@ -250,17 +316,24 @@ def test_star_on_star_clusterrole_counts_as_cluster_admin(k8s_run):
     assert "Group:oidc:ops-contractors" in r["expectations"][0]["offending"]
     grants = r["observed"]["k8s.rbac.cluster_admin_grants"]
     assert grants["ClusterRoleBinding/ops-contractors -> ops-everything (verbs * on resources * in apiGroups *)"] == [
-        "Group:oidc:ops-contractors"]
+        "Group:oidc:ops-contractors"
+    ]
     good = k8s_run.result("K8S-RBAC-CLUSTER-ADMIN", "k8s-good")
     assert good["status"] == "pass" and good["observed"]["k8s.rbac.cluster_admins"] == [
-        "Group:oidc:platform-admins", "Group:system:masters"]
+        "Group:oidc:platform-admins",
+        "Group:system:masters",
+    ]
 
 
 def test_nonresource_star_role_counts_as_cluster_admin():
     from checks.kubernetes.check_rbac import admin_roles
 
-    rbac = {"clusterroles": [{"metadata": {"name": "urls"}, "rules": [{"nonResourceURLs": ["*"], "verbs": ["*"]}]},
-                             {"metadata": {"name": "reader"}, "rules": [{"nonResourceURLs": ["*"], "verbs": ["get"]}]}]}
+    rbac = {
+        "clusterroles": [
+            {"metadata": {"name": "urls"}, "rules": [{"nonResourceURLs": ["*"], "verbs": ["*"]}]},
+            {"metadata": {"name": "reader"}, "rules": [{"nonResourceURLs": ["*"], "verbs": ["get"]}]},
+        ]
+    }
     assert admin_roles(rbac) == {"cluster-admin": "cluster-admin", "urls": "verbs * on nonResourceURLs *"}
 
 
@@ -268,7 +341,11 @@ def test_flag_parsing():
     from preuve.observe.kubernetes import parse_flags
 
     assert parse_flags(["kube-apiserver", "--a=1", "--b", "2", "--c", "--d=x=y"]) == {
-        "a": "1", "b": "2", "c": "true", "d": "x=y"}
+        "a": "1",
+        "b": "2",
+        "c": "true",
+        "d": "x=y",
+    }
 
 
 @pytest.mark.realcluster
@@ -277,9 +354,13 @@ def test_realcluster(tmp_path, request):
     kubeconfig = os.environ.get("KUBECONFIG")
     if not kubeconfig or "realcluster" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("opt-in: set KUBECONFIG and run with -m realcluster")
-    cluster = {"name": "real", "kubeconfig": kubeconfig,
-               "provider": os.environ.get("PREUVE_KUBE_PROVIDER", "aws"), "velero": False,
-               "tenants": [{"name": "default", "namespaces": ["default"]}]}
+    cluster = {
+        "name": "real",
+        "kubeconfig": kubeconfig,
+        "provider": os.environ.get("PREUVE_KUBE_PROVIDER", "aws"),
+        "velero": False,
+        "tenants": [{"name": "default", "namespaces": ["default"]}],
+    }
     if os.environ.get("PREUVE_KUBE_CONTEXT"):
         cluster["context"] = os.environ["PREUVE_KUBE_CONTEXT"]
     inv = tmp_path / "inventory.yaml"
@@ -297,17 +378,21 @@ def test_inventory_errors_name_the_line(tmp_path):
     from conftest import preuve
 
     inv = tmp_path / "inventory.yaml"
-    inv.write_text("version: 1\nname: bad\nkubernetes:\n  clusters:\n"
-                   "    - {name: a, server: 'https://10.0.0.1:6443', token: inline-secret}\n"
-                   "    - {name: b, kubeconfig: /k, token: {env: T}}\n")
+    inv.write_text(
+        "version: 1\nname: bad\nkubernetes:\n  clusters:\n"
+        "    - {name: a, server: 'https://10.0.0.1:6443', token: inline-secret}\n"
+        "    - {name: b, kubeconfig: /k, token: {env: T}}\n"
+    )
     proc = preuve("lint", "-i", inv, "-p", CAAS)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 3
     assert "inventory.yaml:5: kubernetes.clusters[0].token" in out and "never inlined" in out
     assert "inventory.yaml:6: kubernetes.clusters[1]" in out and "'token' and 'ca_file' go with 'server'" in out
-    inv.write_text("version: 1\nname: bad\nkubernetes:\n  clusters:\n"
-                   "    - {name: c, server: 'https://10.0.0.2:6443', admins: [root],\n"
-                   "       tenants: [{name: x, namespaces: [n]}, {name: y, namespaces: [n]}]}\n")
+    inv.write_text(
+        "version: 1\nname: bad\nkubernetes:\n  clusters:\n"
+        "    - {name: c, server: 'https://10.0.0.2:6443', admins: [root],\n"
+        "       tenants: [{name: x, namespaces: [n]}, {name: y, namespaces: [n]}]}\n"
+    )
     proc = preuve("lint", "-i", inv, "-p", CAAS)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 3

@@ -56,8 +56,15 @@ def test_api_endpoint_tls_judged_by_the_tls_checks(lab, tmp_path):
     inv = yaml.safe_load(LAB_INVENTORY.read_text())
     api = [t for t in inv["tls_endpoints"] if t["name"] == "k8s-good-api"]
     assert api and api[0]["address"] == "198.18.2.30" and api[0]["port"] == 6443
-    small = {"version": 1, "name": "k8s-api-tls", "scanner": inv["scanner"], "sites": inv["sites"],
-             "zones": inv["zones"], "tls_endpoints": api, "defaults": {"timeout": 5}}
+    small = {
+        "version": 1,
+        "name": "k8s-api-tls",
+        "scanner": inv["scanner"],
+        "sites": inv["sites"],
+        "zones": inv["zones"],
+        "tls_endpoints": api,
+        "defaults": {"timeout": 5},
+    }
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(small))
     run = scan(tmp_path / "run", "--select", "TLS-*", inventory=path)

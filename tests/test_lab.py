@@ -35,9 +35,7 @@ TOOLS = ("ip", "nft", "unshare", "sudo", "ssh", "ssh-keyscan", "openssl", "/usr/
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
-    pytest.mark.skipif(
-        any(shutil.which(t) is None for t in TOOLS), reason=f"the lab needs {', '.join(TOOLS)}"
-    ),
+    pytest.mark.skipif(any(shutil.which(t) is None for t in TOOLS), reason=f"the lab needs {', '.join(TOOLS)}"),
 ]
 
 
@@ -73,11 +71,26 @@ def paths(built) -> lab.LabPaths:
 
 def ssh_admin(paths: lab.LabPaths, host: str, command: str, known_hosts: Path, user: str = "auditor"):
     argv = [
-        "ssh", "-F", "/dev/null", "-i", str(paths.auditor_key), "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=5",
-        "-o", f"UserKnownHostsFile={known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
-        f"{user}@{host}", command,
-    ]  # fmt: skip
+        "ssh",
+        "-F",
+        "/dev/null",
+        "-i",
+        str(paths.auditor_key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "ConnectTimeout=5",
+        "-o",
+        f"UserKnownHostsFile={known_hosts}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        f"{user}@{host}",
+        command,
+    ]
     return lab.run_in(ADMIN_NS, argv, timeout=20)
 
 
@@ -93,9 +106,15 @@ def test_up_is_fast_and_healthy(built, paths):
         assert procs.alive(svc["pid"]), name
         assert svc["address"] == SERVICES[name].address
     for contract in (
-        paths.auditor_key, paths.auditor_pub, paths.known_hosts, paths.known_hosts_wrong,
-        paths.ca_fr, paths.ca_us, paths.sshd_config("good"), paths.sshd_config("weak"),
-    ):  # fmt: skip
+        paths.auditor_key,
+        paths.auditor_pub,
+        paths.known_hosts,
+        paths.known_hosts_wrong,
+        paths.ca_fr,
+        paths.ca_us,
+        paths.sshd_config("good"),
+        paths.sshd_config("weak"),
+    ):
         assert contract.is_file(), contract
     assert paths.auditor_key.stat().st_mode & 0o777 == 0o600
 
@@ -110,7 +129,8 @@ def test_up_again_returns_quickly_without_restarting(built):
 
 def test_known_hosts_hold_the_true_host_keys(paths):
     scan = lab.run_in(
-        ADMIN_NS, ["ssh-keyscan", "-t", "rsa,dsa,ecdsa,ed25519", "198.18.2.10", "198.18.2.11", "198.18.2.40"],
+        ADMIN_NS,
+        ["ssh-keyscan", "-t", "rsa,dsa,ecdsa,ed25519", "198.18.2.10", "198.18.2.11", "198.18.2.40"],
         timeout=20,
     )
     scanned = {line for line in scan.stdout.splitlines() if line and not line.startswith("#")}
@@ -118,10 +138,14 @@ def test_known_hosts_hold_the_true_host_keys(paths):
     assert scanned == known
     types = {tuple(line.split()[:2]) for line in known}
     assert types == {
-        ("198.18.2.10", "ecdsa-sha2-nistp256"), ("198.18.2.10", "ssh-ed25519"),
-        ("198.18.2.11", "ssh-rsa"), ("198.18.2.11", "ssh-dss"), ("198.18.2.11", "ssh-ed25519"),
-        ("198.18.2.40", "ecdsa-sha2-nistp256"), ("198.18.2.40", "ssh-ed25519"),  # ssh-match: ssh-good's keys
-    }  # fmt: skip
+        ("198.18.2.10", "ecdsa-sha2-nistp256"),
+        ("198.18.2.10", "ssh-ed25519"),
+        ("198.18.2.11", "ssh-rsa"),
+        ("198.18.2.11", "ssh-dss"),
+        ("198.18.2.11", "ssh-ed25519"),
+        ("198.18.2.40", "ecdsa-sha2-nistp256"),
+        ("198.18.2.40", "ssh-ed25519"),  # ssh-match: ssh-good's keys
+    }
     wrong = set(paths.known_hosts_wrong.read_text().splitlines())
     assert {ln for ln in wrong if ln.startswith("198.18.2.11 ")} == {
         ln for ln in known if ln.startswith("198.18.2.11 ")
@@ -129,10 +153,13 @@ def test_known_hosts_hold_the_true_host_keys(paths):
     assert not {ln for ln in wrong if ln.startswith("198.18.2.10 ")} & known
 
 
-@pytest.mark.parametrize(("host", "profile", "expected"), [
-    ("198.18.2.10", "good", "permitrootlogin no"),
-    ("198.18.2.11", "weak", "permitrootlogin yes"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("host", "profile", "expected"),
+    [
+        ("198.18.2.10", "good", "permitrootlogin no"),
+        ("198.18.2.11", "weak", "permitrootlogin yes"),
+    ],
+)
 def test_auditor_reads_effective_sshd_config(paths, host, profile, expected):
     cfg = paths.sshd_config(profile)
     proc = ssh_admin(paths, host, f"id -un; sudo -n /usr/sbin/sshd -T -f {cfg}", paths.known_hosts)

@@ -57,8 +57,7 @@ EXPECTED_FAILURES = {
         "TLS-CERT-SIGNATURE",
         "TLS-CA-EU",
     },
-    "ssh-weak": {"SSH-KEX", "SSH-CIPHERS", "SSH-MACS", "SSH-HOSTKEY-ALGORITHMS", "SSH-HOSTKEYS"}
-    | SSHD_CHECKS,
+    "ssh-weak": {"SSH-KEX", "SSH-CIPHERS", "SSH-MACS", "SSH-HOSTKEY-ALGORITHMS", "SSH-HOSTKEYS"} | SSHD_CHECKS,
     "tls-good": set(),
     "ssh-good": set(),
     # issue 12: compliant globally, weakened by Match blocks only (scanner's network, root, port 2222)
@@ -159,7 +158,10 @@ def test_ssh_match_is_compliant_outside_its_match_blocks(lab_run):
     other = next(c for c in fact["contexts"] if (c["user"], c["addr"], c["lport"]) == ("auditor", "198.18.2.1", "22"))
     merged = {**base, **other["config"]}
     assert (merged["passwordauthentication"], merged["maxauthtries"], merged["permitrootlogin"]) == (
-        ["no"], ["2"], ["no"])
+        ["no"],
+        ["2"],
+        ["no"],
+    )
     assert lab_run.result("SSH-PASSWORD-AUTH", "ssh-good")["status"] == "pass"
     # the `none` request from the namespace vantage points: the admin zone (Match Address) is offered passwords,
     # the production zone is not, the zones the router keeps out are unreachable (not errors)

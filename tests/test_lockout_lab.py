@@ -84,8 +84,13 @@ def _inventory(tmp_path: Path, **canary: object) -> Path:
 
 def _profile(tmp_path: Path, probe: bool) -> Path:
     p = tmp_path / f"lockout-{probe}.yaml"
-    profile = {"id": "lockout-test", "version": "1.0", "title": {"fr": "t", "en": "t"},
-               "select": {"checks": ["LOCK-ACTIVE"]}, "params": {"access": {"lockout_probe": probe}}}
+    profile = {
+        "id": "lockout-test",
+        "version": "1.0",
+        "title": {"fr": "t", "en": "t"},
+        "select": {"checks": ["LOCK-ACTIVE"]},
+        "params": {"access": {"lockout_probe": probe}},
+    }
     p.write_text(yaml.safe_dump(profile))
     return p
 
@@ -108,8 +113,12 @@ def test_pam_faillock_host_is_locked_then_reset(lockout_run):
     assert r["evidence"] and len(r["evidence"][0]["sha256"]) == 64
     obs = __import__("json").loads((lockout_run.out / r["evidence"][0]["path"]).read_text())
     kinds = [(a["kind"], a["outcome"]) for a in obs["raw"]["attempts"]]
-    assert kinds == [("correct", "accepted"), *[("wrong:totp", "refused")] * 5, ("correct", "refused"),
-                     ("correct", "accepted")], kinds
+    assert kinds == [
+        ("correct", "accepted"),
+        *[("wrong:totp", "refused")] * 5,
+        ("correct", "refused"),
+        ("correct", "accepted"),
+    ], kinds
 
 
 def test_host_without_faillock_fails_with_the_observed_value(lockout_run):
@@ -178,12 +187,15 @@ def test_wrong_seed_is_an_error_not_a_lock(lab_up, tmp_path):
     assert _tally_rows() == []
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"host": "nowhere"}, "unknown host 'nowhere'"),
-    ({"user": "auditor"}, "is the scanning account of 'ssh-mfa'"),
-    ({"user": "pvadmin"}, "is also the MFA canary 'ssh-mfa-admin'"),
-    ({"private_key": "inline-secret"}, "secrets are referenced, never inlined"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"host": "nowhere"}, "unknown host 'nowhere'"),
+        ({"user": "auditor"}, "is the scanning account of 'ssh-mfa'"),
+        ({"user": "pvadmin"}, "is also the MFA canary 'ssh-mfa-admin'"),
+        ({"private_key": "inline-secret"}, "secrets are referenced, never inlined"),
+    ],
+)
 def test_inventory_errors(tmp_path, change, message):
     from tests.conftest import preuve
 

@@ -32,8 +32,10 @@ PASSWORD = LAB / "keys" / "log-stores.password"
 # --- durations -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "days"), [("744h", 31), ("4440h", 185), ("1y", 365), ("4w3d", 31), ("0s", 0),
-                                            ("0", 0), ("185d", 185), ("36h30m", 1.521)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("744h", 31), ("4440h", 185), ("1y", 365), ("4w3d", 31), ("0s", 0), ("0", 0), ("185d", 185), ("36h30m", 1.521)],
+)
 def test_loki_durations(text, days):
     assert prom_duration_days(text) == days
 
@@ -78,15 +80,22 @@ def test_s3_rule_on_the_whole_bucket_or_a_sub_prefix_counts():
 
 
 def test_s3_and_filter_with_tags_counts_and_is_described():
-    rule = {"ID": "tagged", "Status": "Enabled", "Expiration": {"Days": 20},
-            "Filter": {"And": {"Prefix": "logs/", "Tags": [{"Key": "tier", "Value": "debug"}]}}}  # fmt: skip
+    rule = {
+        "ID": "tagged",
+        "Status": "Enabled",
+        "Expiration": {"Days": 20},
+        "Filter": {"And": {"Prefix": "logs/", "Tags": [{"Key": "tier", "Value": "debug"}]}},
+    }
     [s] = s3_scopes([rule], "logs/", None)
     assert s.days == 20 and "tag tier=debug" in s.scope
 
 
 def test_s3_expiration_date_deletes_everything_then():
-    [s] = s3_scopes([{"ID": "d", "Status": "Enabled", "Prefix": "logs/",
-                      "Expiration": {"Date": "2027-01-01T00:00:00+00:00"}}], "logs/", None)  # fmt: skip
+    [s] = s3_scopes(
+        [{"ID": "d", "Status": "Enabled", "Prefix": "logs/", "Expiration": {"Date": "2027-01-01T00:00:00+00:00"}}],
+        "logs/",
+        None,
+    )
     assert s.days == 0 and "2027-01-01" in s.how
 
 
@@ -108,9 +117,11 @@ def test_s3_transition_keeps_the_data():
 
 
 def _loki(enabled=True, period="185d", streams=(), table=None):
-    return {"compactor": {"retention_enabled": enabled},
-            "limits_config": {"retention_period": period, "retention_stream": list(streams)},
-            "table_manager": table or {"retention_deletes_enabled": False, "retention_period": "0s"}}  # fmt: skip
+    return {
+        "compactor": {"retention_enabled": enabled},
+        "limits_config": {"retention_period": period, "retention_stream": list(streams)},
+        "table_manager": table or {"retention_deletes_enabled": False, "retention_period": "0s"},
+    }
 
 
 def test_loki_without_compactor_retention_deletes_nothing():
@@ -131,17 +142,23 @@ def test_loki_missing_period_is_the_documented_744h_default():
 
 def test_loki_streams_and_tenant_overrides_all_count():
     streams = [{"selector": '{namespace="dev"}', "priority": 1, "period": "24h"}]
-    overrides = {"acme": {"retention_period": "168h"}, "globex": {"retention_stream": [
-        {"selector": '{app="nginx"}', "priority": 1, "period": "1y"}]}}  # fmt: skip
+    overrides = {
+        "acme": {"retention_period": "168h"},
+        "globex": {"retention_stream": [{"selector": '{app="nginx"}', "priority": 1, "period": "1y"}]},
+    }
     found = {s.scope: s.days for s in loki_scopes(_loki(streams=streams), overrides)}
-    assert found == {"every tenant without override: limits_config": 185,
-                     'global: stream {namespace="dev"} (priority 1)': 1,
-                     "tenant acme: override": 7, 'tenant globex: stream {app="nginx"} (priority 1)': 365}  # fmt: skip
+    assert found == {
+        "every tenant without override: limits_config": 185,
+        'global: stream {namespace="dev"} (priority 1)': 1,
+        "tenant acme: override": 7,
+        'tenant globex: stream {app="nginx"} (priority 1)': 365,
+    }
 
 
 def test_loki_one_tenant_with_its_own_period_ignores_the_global_one():
-    found = loki_scopes(_loki(period="24h"), {"acme": {"retention_period": "1y"}, "other": {"retention_period": "1d"}},
-                        tenant="acme")  # fmt: skip
+    found = loki_scopes(
+        _loki(period="24h"), {"acme": {"retention_period": "1y"}, "other": {"retention_period": "1d"}}, tenant="acme"
+    )
     assert [(s.scope, s.days) for s in found] == [("tenant acme: override", 365)]
 
 
@@ -161,8 +178,11 @@ def _ilm(delete_min_age="200d", with_delete=True):
 
 
 def test_ilm_delete_phase_min_age_and_unmanaged_indices():
-    explain = {"logs-1": {"managed": True, "policy": "p"}, "logs-2": {"managed": True, "policy": "p"},
-               "raw-1": {"managed": False}}  # fmt: skip
+    explain = {
+        "logs-1": {"managed": True, "policy": "p"},
+        "logs-2": {"managed": True, "policy": "p"},
+        "raw-1": {"managed": False},
+    }
     found = {s.scope: s.days for s in ilm_scopes({"p": _ilm("30d")}, explain)}
     assert found == {"policy p (2 indices: logs-1, logs-2)": 30, "unmanaged (1 index: raw-1)": None}
 
@@ -184,34 +204,51 @@ def _ism(*states, default="hot"):
 
 
 def _state(name, *transitions, delete=False):
-    return {"name": name, "actions": [{"delete": {}}] if delete else [],
-            "transitions": [{"state_name": to, "conditions": cond} for to, cond in transitions]}  # fmt: skip
+    return {
+        "name": name,
+        "actions": [{"delete": {}}] if delete else [],
+        "transitions": [{"state_name": to, "conditions": cond} for to, cond in transitions],
+    }
 
 
 def test_ism_age_along_the_path_to_the_delete_state():
-    policy = _ism(_state("hot", ("warm", {"min_index_age": "7d"})),
-                  _state("warm", ("delete", {"min_index_age": "30d"})), _state("delete", delete=True))  # fmt: skip
+    policy = _ism(
+        _state("hot", ("warm", {"min_index_age": "7d"})),
+        _state("warm", ("delete", {"min_index_age": "30d"})),
+        _state("delete", delete=True),
+    )
     assert ism_delete_age(policy)[0] == 30
 
 
 def test_ism_shortest_path_wins_and_size_conditions_are_not_time():
-    policy = _ism(_state("hot", ("delete", {"min_index_age": "400d"}), ("purge", {"min_size": "50gb"})),
-                  _state("purge", ("delete", {})), _state("delete", delete=True))  # fmt: skip
+    policy = _ism(
+        _state("hot", ("delete", {"min_index_age": "400d"}), ("purge", {"min_size": "50gb"})),
+        _state("purge", ("delete", {})),
+        _state("delete", delete=True),
+    )
     days, why = ism_delete_age(policy)
     assert days == 0 and "min_size" in why
 
 
 def test_ism_cycle_and_unreachable_delete():
-    policy = _ism(_state("hot", ("warm", {"min_index_age": "1d"})), _state("warm", ("hot", {"cron": {}})),
-                  _state("delete", delete=True))  # fmt: skip
+    policy = _ism(
+        _state("hot", ("warm", {"min_index_age": "1d"})),
+        _state("warm", ("hot", {"cron": {}})),
+        _state("delete", delete=True),
+    )
     assert ism_delete_age(policy)[0] is None
 
 
 def test_ism_scopes_by_policy_id_from_explain():
-    policy = {"_id": "p", "policy": _ism(_state("hot", ("delete", {"min_index_age": "200d"})),
-                                         _state("delete", delete=True))}  # fmt: skip
-    explain = {"logs-1": {"index.plugins.index_state_management.policy_id": "p"},
-               "logs-2": {"index.plugins.index_state_management.policy_id": None}, "total_managed_indices": 1}
+    policy = {
+        "_id": "p",
+        "policy": _ism(_state("hot", ("delete", {"min_index_age": "200d"})), _state("delete", delete=True)),
+    }
+    explain = {
+        "logs-1": {"index.plugins.index_state_management.policy_id": "p"},
+        "logs-2": {"index.plugins.index_state_management.policy_id": None},
+        "total_managed_indices": 1,
+    }
     found = {s.scope: s.days for s in ism_scopes([policy], explain)}
     assert found == {"policy p (1 index: logs-1)": 200, "unmanaged (1 index: logs-2)": None}
     [none] = ism_scopes([], {"total_managed_indices": 0})  # no index under the patterns: a finding (0 d)
@@ -236,11 +273,14 @@ def _load(tmp_path, entries: str):
 
 
 def test_inventory_accepts_each_kind(tmp_path):
-    inv, _ = _load(tmp_path, """  - {name: a, kind: s3, endpoint: ep, bucket: logs-bucket, prefix: logs/}
+    inv, _ = _load(
+        tmp_path,
+        """  - {name: a, kind: s3, endpoint: ep, bucket: logs-bucket, prefix: logs/}
   - {name: b, kind: loki, url: "https://loki:3100", tenant: acme}
   - {name: c, kind: elasticsearch, url: "https://es:9200", indices: [logs-*], user: u, password: {env: P}}
   - {name: d, kind: opensearch, url: "https://os:9200", indices: [logs-*], api_key: {file: /k}}
-""")
+""",
+    )
     assert [s.kind for s in inv.log_stores] == ["s3", "loki", "elasticsearch", "opensearch"]
     from preuve.inputs.targets import targets
 
@@ -248,16 +288,22 @@ def test_inventory_accepts_each_kind(tmp_path):
     assert found == {"a": ("127.0.0.1", 9), "b": ("loki", 3100), "c": ("es", 9200), "d": ("os", 9200)}
 
 
-@pytest.mark.parametrize(("entry", "line", "says"), [
-    ("  - {name: a, kind: s3, endpoint: ep}\n", 7, "needs bucket"),
-    ("  - {name: a, kind: s3, endpoint: nope, bucket: logs-bucket}\n", 7, "unknown S3 endpoint 'nope'"),
-    ("  - {name: a, kind: elasticsearch, url: 'https://es:9200'}\n", 7, "needs indices"),
-    ("  - {name: a, kind: loki, url: 'https://l:3100', indices: [x]}\n", 7, "not used by kind loki"),
-    ("  - {name: a, kind: loki, url: 'https://l:3100', user: u, password: inline}\n", 7, "never inlined"),
-    ("  - {name: a, kind: loki, url: 'https://l:3100', colour: red}\n", 7, "colour"),
-    ("  - {name: a, kind: loki, url: 'https://l:3100'}\n  - {name: a, kind: loki, url: 'https://m:3100'}\n", 8,
-     "duplicate log store name"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("entry", "line", "says"),
+    [
+        ("  - {name: a, kind: s3, endpoint: ep}\n", 7, "needs bucket"),
+        ("  - {name: a, kind: s3, endpoint: nope, bucket: logs-bucket}\n", 7, "unknown S3 endpoint 'nope'"),
+        ("  - {name: a, kind: elasticsearch, url: 'https://es:9200'}\n", 7, "needs indices"),
+        ("  - {name: a, kind: loki, url: 'https://l:3100', indices: [x]}\n", 7, "not used by kind loki"),
+        ("  - {name: a, kind: loki, url: 'https://l:3100', user: u, password: inline}\n", 7, "never inlined"),
+        ("  - {name: a, kind: loki, url: 'https://l:3100', colour: red}\n", 7, "colour"),
+        (
+            "  - {name: a, kind: loki, url: 'https://l:3100'}\n  - {name: a, kind: loki, url: 'https://m:3100'}\n",
+            8,
+            "duplicate log store name",
+        ),
+    ],
+)
 def test_inventory_errors_name_file_line_and_field(tmp_path, entry, line, says):
     with pytest.raises(InputError) as err:
         _load(tmp_path, entry)
@@ -360,8 +406,9 @@ def test_stand_ins_refuse_anonymous_clients(lab_up):
 
     with netns.enter("pv-admin"):
         for port in (9201, 9211):
-            r = requests.get(f"https://198.18.4.21:{port}/_ilm/policy", verify=str(LAB / "logstores" / "cert.pem"),
-                             timeout=5)  # fmt: skip
+            r = requests.get(
+                f"https://198.18.4.21:{port}/_ilm/policy", verify=str(LAB / "logstores" / "cert.pem"), timeout=5
+            )
             assert r.status_code == 401 and r.json()["error"]["type"] == "security_exception"
 
 
@@ -375,8 +422,11 @@ def test_lab_inventory_lists_the_stores():
 @pytest.mark.lab
 def test_full_lab_scan_judges_the_stores(lab_run):
     """The full profile (the demo's) selects LOG-STORE-RETENTION and reaches the same verdicts on the lab."""
-    lab_stores = {n: v for n, v in EXPECTED.items() if n.startswith(("s3-logs-good", "s3-logs-short", "loki-good",
-                                                                      "loki-short", "es-logs", "os-logs"))}  # fmt: skip
+    lab_stores = {
+        n: v
+        for n, v in EXPECTED.items()
+        if n.startswith(("s3-logs-good", "s3-logs-short", "loki-good", "loki-short", "es-logs", "os-logs"))
+    }
     assert len(lab_stores) == 8
     for name, (status, quote) in lab_stores.items():
         r = lab_run.result("LOG-STORE-RETENTION", name)
@@ -391,7 +441,7 @@ def test_real_log_store(tmp_path, request):
     pytest -m reallogstore tests/test_log_stores.py. The store must be judged (pass or fail), never left in error."""
     import os
 
-    env = {k[len("PREUVE_LOGSTORE_"):].lower(): v for k, v in os.environ.items() if k.startswith("PREUVE_LOGSTORE_")}
+    env = {k[len("PREUVE_LOGSTORE_") :].lower(): v for k, v in os.environ.items() if k.startswith("PREUVE_LOGSTORE_")}
     if not {"kind", "url"} <= set(env) or "reallogstore" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("opt-in: set PREUVE_LOGSTORE_KIND and PREUVE_LOGSTORE_URL and run with -m reallogstore")
     store = {"name": "real", "kind": env["kind"], "url": env["url"]}

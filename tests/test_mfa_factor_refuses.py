@@ -27,10 +27,22 @@ from preuve.observe.errors import ObservationError
 from tests.conftest import LAB_INVENTORY, scan
 
 LAB = Path("/var/tmp/preuve-lab")
-FACTORS = {"ssh-factor-permit-admin": "198.18.2.50", "ssh-factor-empty-admin": "198.18.2.51",
-           "ssh-factor-digits-admin": "198.18.2.52"}  # fmt: skip
-SENT = {ssh_mfa.VALID, ssh_mfa.VALID_LATER, ssh_mfa.WRONG, ssh_mfa.EMPTY, web_mfa.VALID, web_mfa.VALID_LATER,
-        web_mfa.PASSWORD_ONLY, web_mfa.WRONG, web_mfa.EMPTY}  # fmt: skip
+FACTORS = {
+    "ssh-factor-permit-admin": "198.18.2.50",
+    "ssh-factor-empty-admin": "198.18.2.51",
+    "ssh-factor-digits-admin": "198.18.2.52",
+}
+SENT = {
+    ssh_mfa.VALID,
+    ssh_mfa.VALID_LATER,
+    ssh_mfa.WRONG,
+    ssh_mfa.EMPTY,
+    web_mfa.VALID,
+    web_mfa.VALID_LATER,
+    web_mfa.PASSWORD_ONLY,
+    web_mfa.WRONG,
+    web_mfa.EMPTY,
+}
 
 
 # --- judgement and budget, without a network ------------------------------------------------------------------
@@ -46,31 +58,45 @@ def _judge(check, facts: dict) -> tuple[str, Judge, str]:
 
 
 def _ssh_facts(factor: dict) -> dict:
-    return {"key_alone_authenticated": False, "methods_still_required": ["keyboard-interactive"],
-            "factor_probe": factor}  # fmt: skip
+    return {
+        "key_alone_authenticated": False,
+        "methods_still_required": ["keyboard-interactive"],
+        "factor_probe": factor,
+    }
 
 
 def test_partial_success_alone_is_not_a_pass():
     """The defect: a server that asks a second method but was never seen refusing anything."""
     status, _, why = _judge(check_ssh_mfa_enforced, _ssh_facts({"run": False, "reason": "not asked"}))
     assert status == "error" and "not asked" in why
-    status, judge, _ = _judge(check_ssh_mfa_enforced, _ssh_facts(
-        {"run": True, "wrong_code": "accepted", "empty_answer": "not sent", "valid_code": "accepted"}))
+    status, judge, _ = _judge(
+        check_ssh_mfa_enforced,
+        _ssh_facts({"run": True, "wrong_code": "accepted", "empty_answer": "not sent", "valid_code": "accepted"}),
+    )
     assert status == "fail" and [e.label for e in judge.failed] == ["mfa.ssh.wrong_code"]
-    status, judge, _ = _judge(check_ssh_mfa_enforced, _ssh_facts(
-        {"run": True, "wrong_code": "refused", "empty_answer": "accepted", "valid_code": "accepted"}))
+    status, judge, _ = _judge(
+        check_ssh_mfa_enforced,
+        _ssh_facts({"run": True, "wrong_code": "refused", "empty_answer": "accepted", "valid_code": "accepted"}),
+    )
     assert status == "fail" and [e.label for e in judge.failed] == ["mfa.ssh.empty_answer"]
-    status, _, _ = _judge(check_ssh_mfa_enforced, _ssh_facts(
-        {"run": True, "wrong_code": "refused", "empty_answer": "refused", "valid_code": "accepted"}))
+    status, _, _ = _judge(
+        check_ssh_mfa_enforced,
+        _ssh_facts({"run": True, "wrong_code": "refused", "empty_answer": "refused", "valid_code": "accepted"}),
+    )
     assert status == "pass"
 
 
 def test_web_factor_that_takes_any_code_fails():
     login = {"login_status": 303, "cookies_set": ["session"], "admin_status_after": 200}
     refused = {**login, "login_status": 401, "cookies_set": [], "admin_status_after": 302, "session": False}
-    facts = {"anonymous": {}, "factor_probe": {"run": True}, "password_only": refused,
-             "password_totp": {**login, "session": True}, "wrong_otp": {**login, "session": True},
-             "empty_otp": refused}  # fmt: skip
+    facts = {
+        "anonymous": {},
+        "factor_probe": {"run": True},
+        "password_only": refused,
+        "password_totp": {**login, "session": True},
+        "wrong_otp": {**login, "session": True},
+        "empty_otp": refused,
+    }
     status, judge, _ = _judge(check_web_mfa, facts)
     assert status == "fail" and [e.label for e in judge.failed] == ["mfa.web.wrong_otp_session"]
     status, _, why = _judge(check_web_mfa, {**facts, "password_totp": refused})
@@ -89,8 +115,13 @@ def test_idp_login_whose_code_step_takes_anything_fails():
         return ("fail" if judge.failed else "pass"), [e.label for e in judge.failed], ""
 
     code = {"sent": ssh_mfa.WRONG, "outcome": "code issued", "stage": "after the code"}
-    flow = {"run": True, "attempts": [code], "wrong_code": "code issued", "empty_code": "refused",
-            "valid_code": "code issued"}  # fmt: skip
+    flow = {
+        "run": True,
+        "attempts": [code],
+        "wrong_code": "code issued",
+        "empty_code": "refused",
+        "valid_code": "code issued",
+    }
     assert judged(flow)[:2] == ("fail", ["mfa.oidc.wrong_code"])
     alone = {**code, "stage": "after the password alone: no code was asked"}
     assert "mfa.oidc.code_after_password_alone" in judged({**flow, "attempts": [alone]})[1]
@@ -107,8 +138,15 @@ class _FakeServer:
     def attempt(self, target, user, key, method, sent, answer, timeout):
         self.sent.append(sent)
         assert sent != ssh_mfa.EMPTY or answer == ""
-        return {"sent": sent, "method": method, "info_requests": 1, "prompts": ["Code:"], "messages": [], "ms": 1.0,
-                "outcome": self.answers[sent]}  # fmt: skip
+        return {
+            "sent": sent,
+            "method": method,
+            "info_requests": 1,
+            "prompts": ["Code:"],
+            "messages": [],
+            "ms": 1.0,
+            "outcome": self.answers[sent],
+        }
 
 
 @pytest.fixture
@@ -189,8 +227,11 @@ def test_accept_anything_factors_fail_and_totp_passes(lab_run):
     good = lab_run.result("MFA-SSH-ENFORCED", "ssh-mfa-admin")
     assert good["status"] == "pass", good["message"]
     assert {e["label"]: e["observed"] for e in good["expectations"]}["mfa.ssh.valid_code"] == "accepted"
-    wants = {"ssh-factor-permit-admin": "wrong_code", "ssh-factor-empty-admin": "empty_answer",
-             "ssh-factor-digits-admin": "wrong_code"}  # fmt: skip
+    wants = {
+        "ssh-factor-permit-admin": "wrong_code",
+        "ssh-factor-empty-admin": "empty_answer",
+        "ssh-factor-digits-admin": "wrong_code",
+    }
     for name, label in wants.items():
         r = lab_run.result("MFA-SSH-ENFORCED", name)
         assert r["status"] == "fail", r["message"]
@@ -198,16 +239,22 @@ def test_accept_anything_factors_fail_and_totp_passes(lab_run):
     permit = json.loads((lab_run.out / "observations" / "ssh_mfa" / "ssh-factor-permit-admin.json").read_text())
     attempts = permit["facts"]["factor_probe"]["attempts"]
     assert attempts[-1]["sent"] == ssh_mfa.WRONG and attempts[-1]["prompts"] == []  # asked nothing, let it in
-    for name, want in (("web-admin-otp-any", "wrong_otp"), ("web-admin-otp-empty", "empty_otp"),
-                       ("web-admin-otp-digits", "wrong_otp")):  # fmt: skip
+    for name, want in (
+        ("web-admin-otp-any", "wrong_otp"),
+        ("web-admin-otp-empty", "empty_otp"),
+        ("web-admin-otp-digits", "wrong_otp"),
+    ):
         r = lab_run.result("MFA-WEB-ENFORCED", name)
-        assert r["status"] == "fail" and f"mfa.web.{want}_session" in [e["label"] for e in r["expectations"]
-                                                                         if not e["ok"]], r["message"]
+        assert r["status"] == "fail" and f"mfa.web.{want}_session" in [
+            e["label"] for e in r["expectations"] if not e["ok"]
+        ], r["message"]
     assert lab_run.result("MFA-WEB-ENFORCED", "web-admin-mfa")["status"] == "pass"
     assert lab_run.result("MFA-OIDC-FACTOR", "web-admin-mfa-oidc")["status"] == "pass"
     r = lab_run.result("MFA-OIDC-FACTOR", "web-admin-otp-any-oidc")
     assert r["status"] == "fail" and {e["label"] for e in r["expectations"] if not e["ok"]} == {
-        "mfa.oidc.wrong_code", "mfa.oidc.empty_code"}, r["message"]
+        "mfa.oidc.wrong_code",
+        "mfa.oidc.empty_code",
+    }, r["message"]
 
 
 @pytest.mark.lab
@@ -277,8 +324,9 @@ def test_no_canary_is_ever_locked_by_runs_in_a_row(lab, tmp_path):
     reset()
     env = {"PREUVE_STATE_DIR": str(tmp_path / "state")}
     for i in range(3):
-        run = scan(tmp_path / f"seeds-{i}", "--select", "MFA-SSH-ENFORCED", inventory=_mfa_inventory(tmp_path, True),
-                   env=env)  # fmt: skip
+        run = scan(
+            tmp_path / f"seeds-{i}", "--select", "MFA-SSH-ENFORCED", inventory=_mfa_inventory(tmp_path, True), env=env
+        )
         assert run.statuses("ssh-mfa-admin") == {"MFA-SSH-ENFORCED": "pass"}, run.proc.stderr
         assert mfa_factors.tally(paths, "ssh-mfa") == 2  # the wrong and the empty answer, cleared next run
         for name in FACTORS:
@@ -287,8 +335,13 @@ def test_no_canary_is_ever_locked_by_runs_in_a_row(lab, tmp_path):
     env = {"PREUVE_STATE_DIR": str(tmp_path / "state-no-seed")}
     results = []
     for i in range(3):
-        run = scan(tmp_path / f"no-seeds-{i}", "--select", "MFA-SSH-ENFORCED",
-                   inventory=_mfa_inventory(tmp_path, False), env=env)  # fmt: skip
+        run = scan(
+            tmp_path / f"no-seeds-{i}",
+            "--select",
+            "MFA-SSH-ENFORCED",
+            inventory=_mfa_inventory(tmp_path, False),
+            env=env,
+        )
         results.append(run.result("MFA-SSH-ENFORCED", "ssh-mfa-admin"))
         assert mfa_factors.tally(paths, "ssh-mfa") == min(2 * (i + 1), 4)
     assert [r["status"] for r in results] == ["pass", "pass", "error"], results[-1]["message"]
@@ -316,8 +369,12 @@ def test_a_locked_canary_gets_nothing_more(lab, tmp_path, monkeypatch):
         with netns.enter("pv-admin"):
             k = ssh_mfa.load_key(key, "lab")
             for _ in range(5):
-                assert ssh_mfa._attempt(target, "pvadmin", k, "keyboard-interactive", "wrong", "000000" if seed else "",
-                                        5)["outcome"] == "refused"  # fmt: skip
+                assert (
+                    ssh_mfa._attempt(
+                        target, "pvadmin", k, "keyboard-interactive", "wrong", "000000" if seed else "", 5
+                    )["outcome"]
+                    == "refused"
+                )
             assert mfa_factors.tally(paths, "ssh-mfa") == 5
             facts, _ = ssh_mfa.collect(target, "pvadmin", key, probe=probe, timeout=5)
         factor = facts["factor_probe"]

@@ -90,10 +90,7 @@ def known_hosts_file(tmp_path: Path, text: str) -> Path:
 
 def expected_host_keys(server: SshdServer) -> list[dict]:
     return sorted(
-        (
-            {"type": kind, "bits": bits, "fingerprint_sha256": fp}
-            for kind, (bits, fp) in server.fingerprints().items()
-        ),
+        ({"type": kind, "bits": bits, "fingerprint_sha256": fp} for kind, (bits, fp) in server.fingerprints().items()),
         key=lambda k: k["type"],
     )
 
@@ -224,9 +221,7 @@ def test_host_facts_in_one_connection_and_one_exec(lab: SshdLab, good: SshdServe
     assert (facts["host_key"]["type"], facts["host_key"]["fingerprint_sha256"]) in [
         (kind, fp) for kind, (_, fp) in good.fingerprints().items()
     ]
-    assert {f: r["rc"] for f, r in raw.items()} == dict.fromkeys(
-        ["sshd_config", "os_release", "uname", "id"], 0
-    )
+    assert {f: r["rc"] for f, r in raw.items()} == dict.fromkeys(["sshd_config", "os_release", "uname", "id"], 0)
     assert json.loads(json.dumps(facts)) == facts
 
     again, _ = ssh_host.collect(target(lab, good, kh), ["id", "uname"], sshd_config_path=str(good.config))
@@ -234,13 +229,9 @@ def test_host_facts_in_one_connection_and_one_exec(lab: SshdLab, good: SshdServe
     assert ssh_host.counters["connections"] - before["connections"] == 1  # memoized
 
 
-def test_failing_sshd_T_is_a_fact_error_not_a_host_error(
-    lab: SshdLab, good: SshdServer, tmp_path: Path
-) -> None:
+def test_failing_sshd_T_is_a_fact_error_not_a_host_error(lab: SshdLab, good: SshdServer, tmp_path: Path) -> None:
     kh = known_hosts_file(tmp_path, good.known_hosts_lines())
-    facts, raw = ssh_host.collect(
-        target(lab, good, kh), ["sshd_config", "id"], sshd_config_path="/nonexistent/cfg"
-    )
+    facts, raw = ssh_host.collect(target(lab, good, kh), ["sshd_config", "id"], sshd_config_path="/nonexistent/cfg")
     assert "/nonexistent/cfg" in facts["sshd_config"]["error"]
     assert raw["sshd_config"]["rc"] != 0
     assert facts["id"].startswith("uid=0")

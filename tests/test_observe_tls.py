@@ -38,6 +38,7 @@ def nginx_test(fn):
     """Real nginx servers on loopback (no root needed)."""
     return pytest.mark.lab(_requires_nginx(fn))
 
+
 SNI = "localhost"
 VERSIONS = ["SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 WEAK_SUITES = [
@@ -96,9 +97,18 @@ def test_compliant_versions_and_suites(compliant_obs: tuple[dict, dict]) -> None
         assert detail["key_exchange"] == "ECDHE" and detail["forward_secrecy"], name
         assert detail["ephemeral_key"]["type"] == "ECDH", name
     assert facts["suite_details"]["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"] | {"ephemeral_key": None} == {
-        "key_exchange": "ECDHE", "authentication": "ECDSA", "encryption": "AES_256_GCM", "mac": "SHA384",
-        "aead": True, "cbc": False, "export": False, "null_encryption": False, "anonymous": False,
-        "forward_secrecy": True, "key_size": 256, "ephemeral_key": None,
+        "key_exchange": "ECDHE",
+        "authentication": "ECDSA",
+        "encryption": "AES_256_GCM",
+        "mac": "SHA384",
+        "aead": True,
+        "cbc": False,
+        "export": False,
+        "null_encryption": False,
+        "anonymous": False,
+        "forward_secrecy": True,
+        "key_size": 256,
+        "ephemeral_key": None,
     }
 
 
@@ -119,10 +129,19 @@ def test_compliant_groups_certificate_hsts(compliant_obs: tuple[dict, dict], com
     assert cert["hostname_matches"] is True
     assert cert["trusted_by_system"] is False and cert["trusted_by"] == []  # self-signed
 
-    assert facts["hsts"] == {"header": HSTS_VALUE, "max_age": HSTS_MAX_AGE, "include_subdomains": True,
-                             "preload": False, "http_status": 200, "path": "/"}
-    assert facts["renegotiation"] == {"secure": True, "client_initiated_accepted": False,
-                                      "client_initiated_successes": 0}
+    assert facts["hsts"] == {
+        "header": HSTS_VALUE,
+        "max_age": HSTS_MAX_AGE,
+        "include_subdomains": True,
+        "preload": False,
+        "http_status": 200,
+        "path": "/",
+    }
+    assert facts["renegotiation"] == {
+        "secure": True,
+        "client_initiated_accepted": False,
+        "client_initiated_successes": 0,
+    }
     assert facts["compression"] is False
     assert facts["extended_master_secret"] is True  # checked over TLS 1.2, not assumed from TLS 1.3
     assert facts["fallback_scsv"] is True
@@ -156,8 +175,14 @@ def test_weak_certificate_and_headers(weak_obs: tuple[dict, dict], compliant_obs
     assert leaf["signature_algorithm"] == "sha1WithRSAEncryption"
     validity = _parse(leaf["not_after"]) - _parse(leaf["not_before"])
     assert dt.timedelta(days=3649) < validity < dt.timedelta(days=3651)
-    assert facts["hsts"] == {"header": None, "max_age": None, "include_subdomains": False, "preload": False,
-                             "http_status": 200, "path": "/"}
+    assert facts["hsts"] == {
+        "header": None,
+        "max_age": None,
+        "include_subdomains": False,
+        "preload": False,
+        "http_status": 200,
+        "path": "/",
+    }
     assert facts["renegotiation"]["secure"] is True
     assert facts["compression"] is False
     # static RSA exists on the weak server only
@@ -168,9 +193,7 @@ def test_weak_certificate_and_headers(weak_obs: tuple[dict, dict], compliant_obs
 
 
 @nginx_test
-def test_facts_and_raw_are_json_deterministic_and_small(
-    compliant_obs: tuple[dict, dict], compliant: TlsServer
-) -> None:
+def test_facts_and_raw_are_json_deterministic_and_small(compliant_obs: tuple[dict, dict], compliant: TlsServer) -> None:
     facts, raw = compliant_obs
     assert json.loads(json.dumps(facts)) == facts
     assert len(json.dumps(raw)) < 60_000  # trimmed: no trust-store PEMs, no rejected-suite lists
@@ -201,9 +224,14 @@ def test_elimination_costs_one_handshake_per_accepted_suite_plus_one(weak_obs: t
 def test_server_preference_is_observed(compliant_obs: tuple[dict, dict]) -> None:
     """ssl_prefer_server_ciphers on + COMPLIANT_CIPHERS: the picks follow nginx's list, not ours."""
     facts, _raw = compliant_obs
-    assert facts["preference"]["TLSv1.2"] == {"server_order": True, "order": [
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"]}
+    assert facts["preference"]["TLSv1.2"] == {
+        "server_order": True,
+        "order": [
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        ],
+    }
 
 
 @nginx_test
@@ -218,9 +246,11 @@ def test_sni_mismatch_and_no_http(compliant: TlsServer) -> None:
 def test_collect_many_keys_results_and_errors(compliant: TlsServer, weak: TlsServer) -> None:
     dead = closed_port()
     results = tls.collect_many(
-        [{"host": LOOPBACK, "port": compliant.port, "sni": SNI},
-         {"host": LOOPBACK, "port": weak.port, "sni": SNI, "http_path": None},
-         {"host": LOOPBACK, "port": dead}],
+        [
+            {"host": LOOPBACK, "port": compliant.port, "sni": SNI},
+            {"host": LOOPBACK, "port": weak.port, "sni": SNI, "http_path": None},
+            {"host": LOOPBACK, "port": dead},
+        ],
         timeout=3,
     )
     assert results[tls.endpoint_key(LOOPBACK, compliant.port, SNI)][0]["versions"]["TLSv1.3"] is True
@@ -319,8 +349,16 @@ def test_every_suite_sslyze_knows_parses() -> None:
         assert not (parsed["aead"] and parsed["cbc"]), name
     assert tls.parse_suite_name("TLS_DH_anon_WITH_AES_128_CBC_SHA")["anonymous"] is True
     assert tls.parse_suite_name("TLS_RSA_EXPORT_WITH_RC4_40_MD5") == {
-        "key_exchange": "RSA", "authentication": "RSA", "encryption": "RC4_40", "mac": "MD5", "aead": False,
-        "cbc": False, "export": True, "null_encryption": False, "anonymous": False, "forward_secrecy": False,
+        "key_exchange": "RSA",
+        "authentication": "RSA",
+        "encryption": "RC4_40",
+        "mac": "MD5",
+        "aead": False,
+        "cbc": False,
+        "export": True,
+        "null_encryption": False,
+        "anonymous": False,
+        "forward_secrecy": False,
     }
     assert tls.parse_suite_name("TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8")["mac"] is None
     assert tls.parse_suite_name("TLS_AES_128_CCM_8_SHA256")["aead"] is True

@@ -32,8 +32,10 @@ EXPECTED = {
     ("MFA-OIDC-PASSWORD-GRANT", "web-admin-otp-any-oidc"): ("pass", "observé unauthorized_client"),
     ("MFA-OIDC-FACTOR", GOOD): ("pass", "code faux (6 chiffres) après le mot de passe : observé refused"),
     ("MFA-OIDC-FACTOR", WEAK): ("pass", "code vide après le mot de passe : observé refused"),
-    ("MFA-OIDC-FACTOR", "web-admin-otp-any-oidc"): ("fail", "(6 chiffres) après le mot de passe : observé code issued "
-                                                            "; attendu : refused"),
+    ("MFA-OIDC-FACTOR", "web-admin-otp-any-oidc"): (
+        "fail",
+        "(6 chiffres) après le mot de passe : observé code issued ; attendu : refused",
+    ),
 }
 
 
@@ -48,17 +50,28 @@ def _password_grant(port: int) -> tuple[int, dict]:
     """A real password grant on the lab IdP, from pv-admin, certificate verified, confidential client."""
     import requests
 
-    form = {"grant_type": "password", "username": "webadmin", "password": PASSWORD.read_text().strip(),
-            "scope": "openid"}
-    r = requests.post(f"https://198.18.3.12:{port}/realms/admin/protocol/openid-connect/token", data=form,
-                      auth=("admin-console", CLIENT_SECRET.read_text().strip()), verify=str(CA), timeout=5)
+    form = {
+        "grant_type": "password",
+        "username": "webadmin",
+        "password": PASSWORD.read_text().strip(),
+        "scope": "openid",
+    }
+    r = requests.post(
+        f"https://198.18.3.12:{port}/realms/admin/protocol/openid-connect/token",
+        data=form,
+        auth=("admin-console", CLIENT_SECRET.read_text().strip()),
+        verify=str(CA),
+        timeout=5,
+    )
     return r.status_code, r.json()
 
 
 def test_lab_idps_answer_like_keycloak(lab_up):
     status, body = _in_admin(lambda: _password_grant(8444))
-    assert (status, body) == (400, {"error": "unauthorized_client",
-                                    "error_description": "Client not allowed for direct access grants"})
+    assert (status, body) == (
+        400,
+        {"error": "unauthorized_client", "error_description": "Client not allowed for direct access grants"},
+    )
     status, body = _in_admin(lambda: _password_grant(9444))
     assert status == 200 and body["token_type"] == "Bearer"
     assert {"access_token", "refresh_token", "id_token"} <= set(body)

@@ -36,15 +36,21 @@ def _cert(tmp: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))  # fmt: skip
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return tmp / "cert.pem", tmp / "key.pem"
 
 
@@ -92,7 +98,10 @@ def test_compliant_idp_refuses_like_keycloak_and_passes(idps):
     facts, raw = _collect(idps, "good")
     g = facts["password_grant"]
     assert (g["status"], g["error"], g["error_description"]) == (
-        400, "unauthorized_client", "Client not allowed for direct access grants")
+        400,
+        "unauthorized_client",
+        "Client not allowed for direct access grants",
+    )
     assert not any(g[f"{t}_returned"] for t in oidc.TOKEN_KEYS) and g["token_type"] is None
     assert facts["revocation"] is None, "nothing issued, nothing to revoke"
     assert facts["advertises_password_grant"] is True and facts["client_authentication"] == "client_secret_basic"
@@ -117,7 +126,8 @@ def test_weak_idp_issues_tokens_the_check_fails_and_no_token_is_recorded(idps):
     assert status == "fail"
     assert [(e.label, e.observed) for e in judge.failed] == [
         ("mfa.oidc.password_grant_tokens", ["access_token", "id_token", "refresh_token"]),
-        ("mfa.oidc.password_grant_error", None)]
+        ("mfa.oidc.password_grant_error", None),
+    ]
 
 
 def test_wrong_canary_password_is_an_error_not_a_pass(idps):
@@ -127,8 +137,10 @@ def test_wrong_canary_password_is_an_error_not_a_pass(idps):
     assert status == "error" and "Invalid user credentials" in message and "does not show whether" in message
 
 
-@pytest.mark.parametrize(("secret", "client", "error"), [("wrong", "admin-console", "unauthorized_client"),
-                                                         (SECRET, "someone-else", "invalid_client")])
+@pytest.mark.parametrize(
+    ("secret", "client", "error"),
+    [("wrong", "admin-console", "unauthorized_client"), (SECRET, "someone-else", "invalid_client")],
+)
 def test_wrong_client_credentials_are_an_error_not_a_pass(idps, secret, client, error):
     """Keycloak says unauthorized_client "Invalid client or Invalid client credentials" for a bad secret."""
     facts, _ = _collect(idps, "good", secret=secret, client=client)
@@ -164,8 +176,9 @@ def test_non_json_discovery_is_an_observation_error(tmp_path):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
         with pytest.raises(ObservationError, match=r"no JSON \(text/html"):
-            oidc.collect(f"https://127.0.0.1:{srv.server_address[1]}/r", "c", None, "u", "p", ca_file=str(cert),
-                         timeout=5)
+            oidc.collect(
+                f"https://127.0.0.1:{srv.server_address[1]}/r", "c", None, "u", "p", ca_file=str(cert), timeout=5
+            )
     finally:
         srv.shutdown()
         srv.server_close()
@@ -202,28 +215,38 @@ def test_token_answer_parser_keeps_no_token_and_bounds_the_description():
     g = oidc.parse_token_response(400, {"error": "unsupported_grant_type", "error_description": "x" * 500})
     assert g["error"] == "unsupported_grant_type" and len(g["error_description"]) == oidc.MAX_DESCRIPTION
     assert oidc.withheld({"access_token": "abc", "token_type": "Bearer"}) == {
-        "access_token": "<withheld: 3 chars>", "token_type": "Bearer"}
+        "access_token": "<withheld: 3 chars>",
+        "token_type": "Bearer",
+    }
 
 
 def _facts(status: int, error: str | None, description: str | None = None, tokens: tuple[str, ...] = ()) -> dict:
-    grant = {"status": status, "error": error, "error_description": description, "token_type": None,
-             **{f"{t}_returned": t in tokens for t in oidc.TOKEN_KEYS}}
+    grant = {
+        "status": status,
+        "error": error,
+        "error_description": description,
+        "token_type": None,
+        **{f"{t}_returned": t in tokens for t in oidc.TOKEN_KEYS},
+    }
     return {"advertises_password_grant": True, "password_grant": grant}
 
 
-@pytest.mark.parametrize(("facts", "status"), [
-    (_facts(400, "unauthorized_client", "Client not allowed for direct access grants"), "pass"),
-    (_facts(400, "unsupported_grant_type", "Unsupported grant_type"), "pass"),
-    (_facts(401, "unauthorized_client", "Invalid client or Invalid client credentials"), "error"),
-    (_facts(401, "invalid_client"), "error"),
-    (_facts(401, "invalid_grant", "Invalid user credentials"), "error"),
-    (_facts(400, "invalid_request", "Missing form parameter: grant_type"), "error"),
-    (_facts(400, "invalid_scope"), "error"),
-    (_facts(503, "temporarily_unavailable"), "error"),
-    (_facts(403, "access_denied", "not for you"), "fail"),
-    (_facts(200, None, tokens=("access_token",)), "fail"),
-    (_facts(400, "invalid_grant", tokens=("access_token",)), "fail"),  # a token is a token, whatever else it says
-])
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        (_facts(400, "unauthorized_client", "Client not allowed for direct access grants"), "pass"),
+        (_facts(400, "unsupported_grant_type", "Unsupported grant_type"), "pass"),
+        (_facts(401, "unauthorized_client", "Invalid client or Invalid client credentials"), "error"),
+        (_facts(401, "invalid_client"), "error"),
+        (_facts(401, "invalid_grant", "Invalid user credentials"), "error"),
+        (_facts(400, "invalid_request", "Missing form parameter: grant_type"), "error"),
+        (_facts(400, "invalid_scope"), "error"),
+        (_facts(503, "temporarily_unavailable"), "error"),
+        (_facts(403, "access_denied", "not for you"), "fail"),
+        (_facts(200, None, tokens=("access_token",)), "fail"),
+        (_facts(400, "invalid_grant", tokens=("access_token",)), "fail"),  # a token is a token, whatever else it says
+    ],
+)
 def test_decision(facts, status):
     assert _judge(facts)[0] == status
     if status != "fail":
@@ -239,26 +262,38 @@ def test_refusal_errors_come_from_the_profile():
 
 def _inventory(tmp_path: Path, oidc_block: str) -> Path:
     inv = tmp_path / "inv.yaml"
-    inv.write_text("version: 1\nname: t\nbaseline:\n  web_admins:\n"
-                   "    - name: w\n      url: https://x/admin\n      login_url: https://x/login\n      user: u\n"
-                   "      password: {env: PW}\n      ca_file: ca.pem\n" + oidc_block)
+    inv.write_text(
+        "version: 1\nname: t\nbaseline:\n  web_admins:\n"
+        "    - name: w\n      url: https://x/admin\n      login_url: https://x/login\n      user: u\n"
+        "      password: {env: PW}\n      ca_file: ca.pem\n" + oidc_block
+    )
     return inv
 
 
 def test_inventory_oidc_block_builds_one_target(tmp_path):
-    inv, _ = load_inventory(_inventory(tmp_path, "      oidc:\n        issuer: https://idp.example:8444/realms/a\n"
-                                                 "        client_id: admin\n        client_secret: {env: CS}\n"))
+    inv, _ = load_inventory(
+        _inventory(
+            tmp_path,
+            "      oidc:\n        issuer: https://idp.example:8444/realms/a\n"
+            "        client_id: admin\n        client_secret: {env: CS}\n",
+        )
+    )
     [t] = BUILDERS["oidc_client"](inv)
     assert (t.name, t.address, t.port, t.spec.oidc.client_id) == ("w-oidc", "idp.example", 8444, "admin")
     assert t.spec.oidc.scope == "openid" and t.spec.oidc.ca_file is None
 
 
-@pytest.mark.parametrize(("block", "says"), [
-    ("      oidc:\n        issuer: https://i/r\n        client_id: a\n        client_secret: s3cr3t-inline\n",
-     "referenced, never inlined"),
-    ("      oidc:\n        issuer: http://i/r\n        client_id: a\n", "https"),
-    ("      oidc:\n        issuer: https://i/r\n        client_id: a\n        grant: password\n", "grant"),
-])
+@pytest.mark.parametrize(
+    ("block", "says"),
+    [
+        (
+            "      oidc:\n        issuer: https://i/r\n        client_id: a\n        client_secret: s3cr3t-inline\n",
+            "referenced, never inlined",
+        ),
+        ("      oidc:\n        issuer: http://i/r\n        client_id: a\n", "https"),
+        ("      oidc:\n        issuer: https://i/r\n        client_id: a\n        grant: password\n", "grant"),
+    ],
+)
 def test_inventory_oidc_block_errors_name_the_line(tmp_path, block, says):
     with pytest.raises(InputError) as exc:
         load_inventory(_inventory(tmp_path, block))

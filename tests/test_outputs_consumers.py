@@ -69,6 +69,7 @@ def test_the_old_semicolon_csv_is_what_the_importer_drops(tmp_path):
 
 # --- JUnit: where GitLab and Jenkins look for attachments, and the inventory line ---------------------------------
 
+
 def junit_xsd_with_extensions(tmp: Path) -> Path:
     """Jenkins' junit-10.xsd plus the three attributes preuve adds: `file` and `line` on <testcase> (GitLab's
     parser, mikepenz/action-junit-report, Testmo) and `skipped` on <testsuites> (GitLab, Testmo)."""
@@ -77,17 +78,18 @@ def junit_xsd_with_extensions(tmp: Path) -> Path:
     errors = '<xs:attribute name="errors" type="xs:string" />'
     root = text.rindex(errors)  # the last one is <testsuites>' own
     assert case in text and text.index('<xs:element name="testsuites">') < root
-    text = text[:root] + errors + '<xs:attribute name="skipped" type="xs:string" />' + text[root + len(errors):]
-    text = text.replace(case, case + '<xs:attribute name="file" type="xs:string"/>'
-                                     '<xs:attribute name="line" type="xs:string"/>')
+    text = text[:root] + errors + '<xs:attribute name="skipped" type="xs:string" />' + text[root + len(errors) :]
+    text = text.replace(
+        case, case + '<xs:attribute name="file" type="xs:string"/><xs:attribute name="line" type="xs:string"/>'
+    )
     out = tmp / "junit-10-extended.xsd"
     out.write_text(text)
     return out
 
 
 def _attachments(case: ET.Element) -> list[str]:
-    text = (case.findtext("system-out") or "")
-    return [line[len("[[ATTACHMENT|"):-2] for line in text.splitlines() if line.startswith("[[ATTACHMENT|")]
+    text = case.findtext("system-out") or ""
+    return [line[len("[[ATTACHMENT|") : -2] for line in text.splitlines() if line.startswith("[[ATTACHMENT|")]
 
 
 def _gitlab_resolves(project: Path, case: ET.Element) -> bool:
@@ -159,6 +161,7 @@ def test_junit_cases_point_at_the_inventory_line_and_times_match_the_run(tmp_pat
 
 # --- SARIF ----------------------------------------------------------------------------------------------------------
 
+
 def test_sarif_validates_and_points_at_the_inventory_line(tmp_path):
     from jsonschema import Draft4Validator
 
@@ -183,8 +186,12 @@ def test_sarif_validates_and_points_at_the_inventory_line(tmp_path):
         assert loc["artifactLocation"] == {"uri": "inventories/prod.yaml", "uriBaseId": "%SRCROOT%"}
         assert loc["region"]["startLine"] == synthetic_run.LINES[target]
         status = res["properties"]["status"]
-        assert res["kind"] == {"fail": "fail", "waived": "fail", "error": "open", "pass": "pass",
-                               "not_applicable": "notApplicable"}[status]
+        assert (
+            res["kind"]
+            == {"fail": "fail", "waived": "fail", "error": "open", "pass": "pass", "not_applicable": "notApplicable"}[
+                status
+            ]
+        )
         assert (res["level"] != "none") == (status in ("fail", "waived"))
         assert ("suppressions" in res) == (status == "waived")  # waived: not met, risk accepted by its waiver
     default = sarif(results, json.loads((run / "run.json").read_text()), run, "en")["runs"][0]["results"]
@@ -192,6 +199,7 @@ def test_sarif_validates_and_points_at_the_inventory_line(tmp_path):
 
 
 # --- OSCAL 1.1.3 ----------------------------------------------------------------------------------------------------
+
 
 def oscal_validator():
     import regex
@@ -258,9 +266,11 @@ def test_oscal_loads_with_compliance_trestle(tmp_path):
     doc, _, _ = _oscal_doc(tmp_path)
     path = tmp_path / "ar.json"
     path.write_text(json.dumps(doc))
-    code = ("import pathlib, sys; from trestle.oscal.assessment_results import AssessmentResults; "
-            "ar = AssessmentResults.oscal_read(pathlib.Path(sys.argv[1])); "
-            "print(len(ar.results[0].findings), ar.metadata.oscal_version.root.root)")
+    code = (
+        "import pathlib, sys; from trestle.oscal.assessment_results import AssessmentResults; "
+        "ar = AssessmentResults.oscal_read(pathlib.Path(sys.argv[1])); "
+        "print(len(ar.results[0].findings), ar.metadata.oscal_version.root.root)"
+    )
     proc = subprocess.run([python, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     count, version = proc.stdout.split()
@@ -269,14 +279,19 @@ def test_oscal_loads_with_compliance_trestle(tmp_path):
 
 # --- Prowler --------------------------------------------------------------------------------------------------------
 
+
 def test_prowler_crosswalk_lands_on_prowler_ids(tmp_path):
     import yaml
 
     from preuve.report.prowler import crosswalk, prowler_id
 
     ids = set((FIXTURES / "prowler" / "secnumcloud_3.2_ids.txt").read_text().split())
-    ours = [q["id"] for q in yaml.safe_load((Path(__file__).parent.parent / "preuve" / "data" /
-                                             "secnumcloud-3.2.yaml").read_text())["requirements"]]
+    ours = [
+        q["id"]
+        for q in yaml.safe_load(
+            (Path(__file__).parent.parent / "preuve" / "data" / "secnumcloud-3.2.yaml").read_text()
+        )["requirements"]
+    ]
     assert {prowler_id(q) for q in ours} == ids  # every preuve item has a Prowler section, every section an item
     assert prowler_id("11.2.1.a") == prowler_id("11.2.2.j") == "11.2" and prowler_id("18.2.1.b") == "18.2"
     results = synthetic_run.results()
@@ -290,6 +305,7 @@ def test_prowler_crosswalk_lands_on_prowler_ids(tmp_path):
 
 
 # --- diff -----------------------------------------------------------------------------------------------------------
+
 
 def test_diff_names_error_to_fail_newly_observed_not_a_regression(tmp_path):
     from preuve.results.diff import diff_runs, summary_lines
@@ -317,6 +333,7 @@ def test_diff_names_error_to_fail_newly_observed_not_a_regression(tmp_path):
 
 # --- report.html: charts that render offline ------------------------------------------------------------------------
 
+
 def test_report_charts_render_in_headless_chromium_without_network(tmp_path):
     """Two runs of the same profile in one scope: the second report draws the posture per chapter and the trend of
     both, with filters, in Chromium inside a network namespace with no interface up (no network at all)."""
@@ -340,30 +357,50 @@ def test_report_charts_render_in_headless_chromium_without_network(tmp_path):
         shutil.move(d, scope / name)
         info = json.loads((scope / name / "run.json").read_text())
         rs = [json.loads(x) for x in (scope / name / "results.jsonl").read_text().splitlines()]
-        info["stats"] = {s: sum(r["status"] == s for r in rs) for s in ("pass", "fail", "error", "waived",
-                                                                         "not_applicable")}
+        info["stats"] = {
+            s: sum(r["status"] == s for r in rs) for s in ("pass", "fail", "error", "waived", "not_applicable")
+        }
         info["stats"]["fail"] = fails or info["stats"]["fail"]
         info["run_id"] = name
         (scope / name / "run.json").write_text(json.dumps(info))
         runs.append((name, info, rs))
-    entry = {"seq": 1, "run_id": "run-a", "path": "run-a", "manifest_sha256": "0" * 64,
-             "prev_manifest_sha256": None, "prev_entry_sha256": None}
+    entry = {
+        "seq": 1,
+        "run_id": "run-a",
+        "path": "run-a",
+        "manifest_sha256": "0" * 64,
+        "prev_manifest_sha256": None,
+        "prev_entry_sha256": None,
+    }
     (scope / "ledger.jsonl").write_text(json.dumps(entry) + "\n")
     report = write_report(scope / "run-b", "fr")
     html = report.read_text()
     assert "<script" not in html and "src=" not in html and 'href="http' not in html
     # the summary rows add up to the total, each result counted once
     rs_b = runs[1][2]
-    table = html[html.index('<table class="summary">'): html.index("</table>", html.index('<table class="summary">'))]
+    table = html[html.index('<table class="summary">') : html.index("</table>", html.index('<table class="summary">'))]
     fails = [int(x) for x in re.findall(r'<td class="n fail">(\d+)</td>', table)]
     assert sum(fails) == sum(r["status"] == "fail" for r in rs_b)
 
     def run_chromium(*args: str) -> subprocess.CompletedProcess:
         profile = tmp_path / f"chrome-{len(args)}"
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"]
-        return subprocess.run(["unshare", "-n", chromium, *flags, *args], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, "HOME": str(profile)})
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+        ]
+        return subprocess.run(
+            ["unshare", "-n", chromium, *flags, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "HOME": str(profile)},
+        )
 
     shot = tmp_path / "report.png"
     proc = run_chromium("--window-size=1280,1400", f"--screenshot={shot}", report.as_uri())
@@ -374,9 +411,9 @@ def test_report_charts_render_in_headless_chromium_without_network(tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     page = dom.stdout
     assert 'id="posture-chart"' in page and 'id="trend-chart"' in page
-    assert page.count('class="bar s-fail"') == sum(1 for ch in set(r["requirements"][0].split(".")[0]
-                                                                    for r in rs_b if r["status"] == "fail"
-                                                                    and r["requirements"]))
+    assert page.count('class="bar s-fail"') == sum(
+        1 for ch in set(r["requirements"][0].split(".")[0] for r in rs_b if r["status"] == "fail" and r["requirements"])
+    )
     assert page.count('<rect class="col s-fail"') == 2  # one column per run of the ledger, this one included
     # regenerated later, once a third run is in the ledger: the trend stops at this run (its chain seq)
     info_a = json.loads((scope / "run-a" / "run.json").read_text())

@@ -76,8 +76,19 @@ def test_ci_log_shows_progress_lines_during_a_200_host_sweep(lab, tmp_path):
     from preuve.lab import fleet
 
     info = fleet.up(FLEET)
-    proc = preuve("run", "-i", info["inventory"], "-p", FULL_PROFILE, "-o", tmp_path / "run", "--select", "SSH-*",
-                  env={"PREUVE_PROGRESS_SECONDS": "5", "PREUVE_PROGRESS_PERCENT": "10"}, timeout=600)
+    proc = preuve(
+        "run",
+        "-i",
+        info["inventory"],
+        "-p",
+        FULL_PROFILE,
+        "-o",
+        tmp_path / "run",
+        "--select",
+        "SSH-*",
+        env={"PREUVE_PROGRESS_SECONDS": "5", "PREUVE_PROGRESS_PERCENT": "10"},
+        timeout=600,
+    )
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     lines = [x for x in proc.stderr.splitlines() if x.startswith("preuve: observed")]
     assert f"preuve: observing {FLEET} targets" in proc.stderr

@@ -24,9 +24,20 @@ SECRET = "administrator-2026"  # dictionary-like, long enough to be accepted
 
 
 def _web(facts: dict, raw: object, query: dict | None = None, error: str | None = None) -> dict:
-    return {"collector": "web_mfa", "target": "w", "identity": None, "query": query or {"user": "webadmin"},
-            "started_at": "2026-12-04T00:00:00.000Z", "duration_ms": 1.0, "ok": error is None, "error": error,
-            "error_kind": None, "facts": facts, "raw": raw, "tool": "t"}  # fmt: skip
+    return {
+        "collector": "web_mfa",
+        "target": "w",
+        "identity": None,
+        "query": query or {"user": "webadmin"},
+        "started_at": "2026-12-04T00:00:00.000Z",
+        "duration_ms": 1.0,
+        "ok": error is None,
+        "error": error,
+        "error_kind": None,
+        "facts": facts,
+        "raw": raw,
+        "tool": "t",
+    }
 
 
 def test_a_secret_echoed_in_a_fact_withholds_the_observation_instead_of_rewriting_it():
@@ -71,8 +82,11 @@ def test_private_key_shapes_are_masked_everywhere_and_public_collectors_keep_the
 # --- on the lab: real S3 (moto) and Loki stand-in, the judge and a re-judge --------------------------------------
 
 KMS_ARN_TAIL = "123456789012:key/delta"  # inside the KMS key ARN of delta's buckets (pv-customer-london, -sharedkey)
-WITHHELD = {("s3_bucket", "pv-customer-london"), ("s3_bucket", "pv-customer-sharedkey"),
-            ("s3_endpoint", "lab-s3-london")}  # fmt: skip
+WITHHELD = {
+    ("s3_bucket", "pv-customer-london"),
+    ("s3_bucket", "pv-customer-sharedkey"),
+    ("s3_endpoint", "lab-s3-london"),
+}
 
 
 def _inventory(tmp: Path, api_key_env: str) -> Path:
@@ -207,8 +221,12 @@ def test_inventory_secrets_are_registered_before_observing_in_every_spelling(tmp
     assert register_inventory(inv) == 2
     header = base64.b64encode(b"auditor:es-password-value-2026").decode()
     out = fresh.observation(_web({"echo": f"Authorization: Basic {header}"}, None))
-    assert out["error_kind"] == SECRET_IN_FACT and "basic-auth header of the secret of log_stores.0.password" in \
-        out["error"] and "(env PV_T_ES)" in out["error"] and header not in json.dumps(out)  # fmt: skip
+    assert (
+        out["error_kind"] == SECRET_IN_FACT
+        and "basic-auth header of the secret of log_stores.0.password" in out["error"]
+        and "(env PV_T_ES)" in out["error"]
+        and header not in json.dumps(out)
+    )
     seed_hex = "3132333435363738393031323334353637383930"
     seed_b32 = base64.b32encode(bytes.fromhex(seed_hex)).decode().rstrip("=")
     from preuve.observe.reveal import _forms

@@ -89,6 +89,7 @@ def test_regenerating_the_data_file_changes_nothing():
         pytest.skip(f"the referential's text is not at {ref} (set PREUVE_SNC_REFERENCE)")
     raw = ref.read_bytes()
     current = tool.DATA.read_text(encoding="utf-8")
-    regenerated = tool.render(tool.parse(raw.decode("utf-8")), tool.elements_section(current),
-                              hashlib.sha256(raw).hexdigest())
+    regenerated = tool.render(
+        tool.parse(raw.decode("utf-8")), tool.elements_section(current), hashlib.sha256(raw).hexdigest()
+    )
     assert regenerated == current

@@ -53,9 +53,7 @@ def test_manifest_checks_with_plain_sha256sum_and_catches_one_byte(lab_run, tmp_
 
     copy = tmp_path / "run"
     shutil.copytree(lab_run.out, copy)
-    ok = subprocess.run(
-        ["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=copy, capture_output=True, text=True
-    )
+    ok = subprocess.run(["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=copy, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert preuve("verify", copy, "--no-chain").returncode == 0  # handed over without its scope's ledger
 
@@ -63,9 +61,7 @@ def test_manifest_checks_with_plain_sha256sum_and_catches_one_byte(lab_run, tmp_
     data = bytearray(evidence.read_bytes())
     data[10] ^= 0x01
     evidence.write_bytes(bytes(data))
-    bad = subprocess.run(
-        ["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=copy, capture_output=True, text=True
-    )
+    bad = subprocess.run(["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=copy, capture_output=True, text=True)
     assert bad.returncode != 0 and "observations/tls/tls-weak.json" in bad.stdout
     verify = preuve("verify", copy, "--no-chain")
     assert verify.returncode == Exit.INTEGRITY

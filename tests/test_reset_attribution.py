@@ -23,15 +23,20 @@ def _attribute(done: dict[int, Outcome], todo: dict[int, tuple]) -> dict[int, Ou
 
 def test_a_reset_closer_than_the_destinations_syn_ack_is_a_middlebox():
     todo = {1: ("192.0.2.5", "tcp", 443), 2: ("192.0.2.5", "tcp", 8080), 3: ("192.0.2.5", "tcp", 9)}
-    done = {1: Outcome("open", "syn-ack", 1, 61), 2: Outcome("closed", "reset", 1, 63),
-            3: Outcome("closed", "reset", 1, 61)}
+    done = {
+        1: Outcome("open", "syn-ack", 1, 61),
+        2: Outcome("closed", "reset", 1, 63),
+        3: Outcome("closed", "reset", 1, 61),
+    }
     out = _attribute(done, todo)
     assert out[2].state == "filtered"
-    assert out[2].reason == ("reset from a middlebox: RST TTL 63 (1 hop(s)), fewer than its SYN-ACK on tcp/443 "
-                             "(TTL 61, 3 hop(s))")
+    assert out[2].reason == (
+        "reset from a middlebox: RST TTL 63 (1 hop(s)), fewer than its SYN-ACK on tcp/443 (TTL 61, 3 hop(s))"
+    )
     assert out[3].state == "closed"
-    assert out[3].reason == ("reset from the destination: RST TTL 61 (3 hop(s)), as its SYN-ACK on tcp/443 "
-                             "(TTL 61, 3 hop(s))")
+    assert out[3].reason == (
+        "reset from the destination: RST TTL 61 (3 hop(s)), as its SYN-ACK on tcp/443 (TTL 61, 3 hop(s))"
+    )
 
 
 def test_a_windows_destination_is_measured_against_its_own_initial_ttl():
@@ -43,8 +48,17 @@ def test_a_windows_destination_is_measured_against_its_own_initial_ttl():
 def test_no_reference_and_no_answer_is_taken_as_the_hosts_reset_and_said_so():
     todo = {1: ("192.0.2.7", "tcp", 22)}
     done = {1: Outcome("closed", "reset", 1, 64)}
-    _attribute_resets(todo, done, {}, {"192.0.2.7": socket.inet_aton("192.0.2.1")}, 40001, 0.0, 0,
-                      lambda _t: None, send=lambda *_a: None)
+    _attribute_resets(
+        todo,
+        done,
+        {},
+        {"192.0.2.7": socket.inet_aton("192.0.2.1")},
+        40001,
+        0.0,
+        0,
+        lambda _t: None,
+        send=lambda *_a: None,
+    )
     assert done[1].state == "closed"
     assert done[1].reason.startswith("reset of undetermined origin, taken as the host's: RST TTL 64 (0 hop(s))")
 

@@ -18,8 +18,11 @@ from preuve.observe.s3 import plain_http_urls
 from preuve.results.messages import sentence
 from tests.conftest import preuve
 
-DENY = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}  # fmt: skip
+DENY = {
+    "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    ]
+}
 
 
 def _failed(j: Judge) -> str:
@@ -27,16 +30,24 @@ def _failed(j: Judge) -> str:
 
 
 def _protection(url: str, probes: list[tuple[str, bool, str]], policy=DENY) -> dict:
-    return {"policy": policy, "transport": {"scanner_url": url, "scanner_scheme": url.split(":", 1)[0],
-                                            "plain_http": [{"url": u, "accepted": a, "answer": t}
-                                                           for u, a, t in probes]}}  # fmt: skip
+    return {
+        "policy": policy,
+        "transport": {
+            "scanner_url": url,
+            "scanner_scheme": url.split(":", 1)[0],
+            "plain_http": [{"url": u, "accepted": a, "answer": t} for u, a, t in probes],
+        },
+    }
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://s3.eu-west-3.amazonaws.com", ["http://s3.eu-west-3.amazonaws.com:80"]),
-    ("https://minio.corp.example:9000", ["http://minio.corp.example:80", "http://minio.corp.example:9000"]),
-    ("http://198.18.4.20:5000", ["http://198.18.4.20:5000"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://s3.eu-west-3.amazonaws.com", ["http://s3.eu-west-3.amazonaws.com:80"]),
+        ("https://minio.corp.example:9000", ["http://minio.corp.example:80", "http://minio.corp.example:9000"]),
+        ("http://198.18.4.20:5000", ["http://198.18.4.20:5000"]),
+    ],
+)
 def test_where_plain_http_is_tried(url, expected):
     assert plain_http_urls(url) == expected
 
@@ -65,8 +76,13 @@ def test_refused_plain_http_without_policy_still_fails_on_the_policy():
 
 def test_https_endpoint_that_also_answers_in_clear_fails():
     j = Judge()
-    check_tls_only(_protection("https://minio.lab:9000", [("http://minio.lab:80", False, "refused"),
-                                                         ("http://minio.lab:9000", True, "HTTP 200")]), j)
+    check_tls_only(
+        _protection(
+            "https://minio.lab:9000",
+            [("http://minio.lab:80", False, "refused"), ("http://minio.lab:9000", True, "HTTP 200")],
+        ),
+        j,
+    )
     assert [e.label for e in j.failed] == ["s3.plain_http_refused"] and "http://minio.lab:9000" in _failed(j)
 
 
@@ -75,11 +91,22 @@ def test_no_probe_recorded_is_an_error_not_a_pass():
         check_tls_only({"policy": DENY}, Judge())
 
 
-def _bucket(provider: str, region: str, site_country: str | None, kms: str | None = None,
-            source: str = "bare key id (bucket region)") -> dict:  # fmt: skip
-    return {"provider": provider, "region": region, "site": "dc-1", "site_country": site_country, "endpoint": "minio",
-            "replication": [{"bucket": "replica", "region": region, "status": "Enabled"}],
-            "encryption": {"kms_key": kms, "kms_key_region": region if kms else None, "kms_key_region_source": source}}
+def _bucket(
+    provider: str,
+    region: str,
+    site_country: str | None,
+    kms: str | None = None,
+    source: str = "bare key id (bucket region)",
+) -> dict:
+    return {
+        "provider": provider,
+        "region": region,
+        "site": "dc-1",
+        "site_country": site_country,
+        "endpoint": "minio",
+        "replication": [{"bucket": "replica", "region": region, "status": "Enabled"}],
+        "encryption": {"kms_key": kms, "kms_key_region": region if kms else None, "kms_key_region_source": source},
+    }
 
 
 @pytest.mark.parametrize(("site", "ok"), [("FR", True), ("GB", False)])
@@ -112,8 +139,13 @@ def test_own_provider_needs_a_site_with_file_and_line(tmp_path):
     proc = preuve("lint", "-i", inv)
     assert proc.returncode == Exit.INVALID_INPUT and f"{inv}:7: s3.endpoints[0].provider" in proc.stderr
     assert "'own'" in proc.stderr, proc.stderr  # the message lists the accepted values
-    inv.write_text(head + "    - {name: minio, provider: own, url: 'https://minio.corp.example:9000',\n" + keys
-                   + "    - {name: garage, provider: own, url: 'https://garage.corp.example', site: dc-9,\n" + keys)
+    inv.write_text(
+        head
+        + "    - {name: minio, provider: own, url: 'https://minio.corp.example:9000',\n"
+        + keys
+        + "    - {name: garage, provider: own, url: 'https://garage.corp.example', site: dc-9,\n"
+        + keys
+    )
     proc = preuve("lint", "-i", inv)
     assert proc.returncode == Exit.INVALID_INPUT, proc.stderr
     assert f"{inv}:7: s3.endpoints[0].provider: provider 'own' (a self-hosted S3) needs 'site'" in proc.stderr

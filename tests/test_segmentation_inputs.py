@@ -145,8 +145,13 @@ def test_plan_positive_negative_and_sentinels(tmp_path):
     assert probes[("198.18.2.10", "tcp", 443)].expect == "open"
     assert probes[("198.18.2.10", "tcp", 443)].flow == "F-1"
     # negative: sentinels and matrix ports not allowed for the pair, plus ICMP, to every other zone's host
-    for key in [("198.18.2.10", "tcp", 22), ("198.18.2.10", "tcp", 5432), ("198.18.2.10", "udp", 161),
-                ("198.18.1.10", "tcp", 443), ("198.18.1.10", "icmp", None)]:  # fmt: skip
+    for key in [
+        ("198.18.2.10", "tcp", 22),
+        ("198.18.2.10", "tcp", 5432),
+        ("198.18.2.10", "udp", 161),
+        ("198.18.1.10", "tcp", 443),
+        ("198.18.1.10", "icmp", None),
+    ]:
         assert probes[key].expect == "blocked" and probes[key].flow is None, key
     # the admin zone's wide range is sampled on the inventory's services, not enumerated
     admin = {(p.dst, p.proto, p.port): p for p in plan(inv, m, "admin")}
@@ -164,8 +169,18 @@ def test_run_fails_a_flow_without_justification(tmp_path):
     flows = "flows:\n  - {id: F-9, src: pub, dst: prod, proto: tcp, ports: [443]}\n"
     inv = write(tmp_path, flows)
     out = tmp_path / "run"
-    proc = preuve("run", "-i", inv, "-p", REPO / "profiles" / "secnumcloud-3.2.yaml", "-o", out, "-q",
-                  "--select", "NET-FLOW-JUSTIFIED")  # fmt: skip
+    proc = preuve(
+        "run",
+        "-i",
+        inv,
+        "-p",
+        REPO / "profiles" / "secnumcloud-3.2.yaml",
+        "-o",
+        out,
+        "-q",
+        "--select",
+        "NET-FLOW-JUSTIFIED",
+    )
     assert proc.returncode == Exit.NON_COMPLIANT, proc.stderr
     import json
 
@@ -176,8 +191,10 @@ def test_run_fails_a_flow_without_justification(tmp_path):
 def test_ss_parser_and_wildcard_listeners():
     from checks.network.check_host_listen import on_every_interface
 
-    text = ("LISTEN 0 128 198.18.2.10:22 0.0.0.0:*\nLISTEN 0 128 0.0.0.0:6443 0.0.0.0:*\n"
-            "LISTEN 0 128 [::]:22 [::]:*\nLISTEN 0 511 127.0.0.1:8080 0.0.0.0:*\n")  # fmt: skip
+    text = (
+        "LISTEN 0 128 198.18.2.10:22 0.0.0.0:*\nLISTEN 0 128 0.0.0.0:6443 0.0.0.0:*\n"
+        "LISTEN 0 128 [::]:22 [::]:*\nLISTEN 0 511 127.0.0.1:8080 0.0.0.0:*\n"
+    )
     socks = parse_ss(text)
     assert {"address": "::", "port": 22} in socks and {"address": "198.18.2.10", "port": 22} in socks
     assert on_every_interface(socks, [22, 6443]) == ["0.0.0.0:6443", ":::22"]

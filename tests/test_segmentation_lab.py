@@ -91,21 +91,25 @@ def test_drift_lab_reports_exactly_the_deliberate_deviations(compliant, tmp_path
     assert run.code == Exit.NON_COMPLIANT, run.proc.stderr
     assert deviations(run) == DRIFT
     failed = {(r["check_id"], r["target"]["name"]): r for r in run.results if r["status"] == "fail"}
-    assert set(failed) == {("NET-FLOW-DENIED", "pub-ns"), ("NET-FLOW-ALLOWED", "dmz-ns"),
-                           ("NET-ADMIN-PUBLIC", "pub-ns")}  # fmt: skip
+    assert set(failed) == {
+        ("NET-FLOW-DENIED", "pub-ns"),
+        ("NET-FLOW-ALLOWED", "dmz-ns"),
+        ("NET-ADMIN-PUBLIC", "pub-ns"),
+    }
     blocked = offending(failed[("NET-FLOW-ALLOWED", "dmz-ns")])
     assert "dmz-ns (dmz) -> ssh-good 198.18.2.10 (production) tcp/8080: observed silent (no-response)" in blocked
     assert "expected open by F-DMZ-01 (lab-flows.yaml:" in blocked
     opened = offending(failed[("NET-FLOW-DENIED", "pub-ns")])
     assert "pub-ns (public) -> ssh-good 198.18.2.10 (production) tcp/5432: observed open (syn-ack)" in opened
     assert "default deny (no matrix flow)" in opened
-    own_reset = ("observed closed (reset from the destination: RST TTL 63 (1 hop(s)); a SYN with TTL 2 to tcp/22 "
-                 "drew a reset again (nothing forwards it further))")
+    own_reset = (
+        "observed closed (reset from the destination: RST TTL 63 (1 hop(s)); a SYN with TTL 2 to tcp/22 "
+        "drew a reset again (nothing forwards it further))"
+    )
     assert f"pub-ns (public) -> 198.18.1.10 198.18.1.10 (admin) tcp/22: {own_reset}" in opened
     assert f"tcp/22: {own_reset}" in offending(failed[("NET-ADMIN-PUBLIC", "pub-ns")])
     assert "observed closed (reset from the destination" in failed[("NET-ADMIN-PUBLIC", "pub-ns")]["message"]["en"]
-    assert (f"-> {GUARDED} {GUARDED} (dmz) udp/623: observed closed (icmp port-unreachable from {GUARDED})"
-            in opened)
+    assert f"-> {GUARDED} {GUARDED} (dmz) udp/623: observed closed (icmp port-unreachable from {GUARDED})" in opened
 
 
 def test_firewall_reset_on_a_denied_flow_is_blocked_and_says_which_signal_decided(compliant, tmp_path):
@@ -122,15 +126,22 @@ def test_firewall_reset_on_a_denied_flow_is_blocked_and_says_which_signal_decide
         assert p["reason"].startswith("reset from a middlebox: RST TTL 64 (0 hop(s)); a SYN with TTL 1 to tcp/"), p
         assert p["reason"].endswith(f"got ICMP time-exceeded from 198.18.5.1, a router before {GUARDED}"), p
     for p in udp:
-        assert (p["state"], p["reason"]) == ("filtered", f"icmp port-unreachable from 198.18.5.1, not from {GUARDED}: "
-                                                         "a filter rejected it"), p
+        assert (p["state"], p["reason"]) == (
+            "filtered",
+            f"icmp port-unreachable from 198.18.5.1, not from {GUARDED}: a filter rejected it",
+        ), p
     prohibited = [p for p in probes(run)["pub-ns"] if p["dst"] == "198.18.2.10" and p["proto"] == "udp"]
-    assert prohibited and all(p["reason"] == "icmp admin-prohibited (type 3 code 13) from 198.18.5.1"
-                              for p in prohibited), prohibited
+    assert prohibited and all(
+        p["reason"] == "icmp admin-prohibited (type 3 code 13) from 198.18.5.1" for p in prohibited
+    ), prohibited
     # the admin zone may reach it: there the host's own resets are told by its echo reply's TTL
     admin = [p for p in probes(run)["admin-ns"] if p["dst"] == GUARDED and p["proto"] == "tcp"]
-    assert admin and all(p["reason"].startswith("reset from the destination: RST TTL 63 (1 hop(s)), as its ICMP "
-                                                "echo reply (TTL 63, 1 hop(s))") for p in admin), admin
+    assert admin and all(
+        p["reason"].startswith(
+            "reset from the destination: RST TTL 63 (1 hop(s)), as its ICMP echo reply (TTL 63, 1 hop(s))"
+        )
+        for p in admin
+    ), admin
 
 
 INVENTORY = """\
@@ -178,8 +189,13 @@ def test_ground_truth_misclassification_rate_is_zero(compliant):
     with groundtruth.installed(fate, LabPaths.current().root) as gt, enter("pv-admin"):
         raw = synscan.scan([(p, gt.address, "tcp", p) for p in fate], timeout=1.0, retries=1, rate=5000)
         subset = list(fate)[:300]
-        conn = probe_remote.run([{"id": p, "dst": gt.address, "proto": "tcp", "port": p} for p in subset],
-                                timeout=1.0, retries=1, workers=128, rate=2000)  # fmt: skip
+        conn = probe_remote.run(
+            [{"id": p, "dst": gt.address, "proto": "tcp", "port": p} for p in subset],
+            timeout=1.0,
+            retries=1,
+            workers=128,
+            rate=2000,
+        )
     wrong = [(p, fate[p], raw[p].state) for p in fate if raw[p].state != gt.expected(p)]
     assert len(fate) >= 2000 and {f for f in fate.values()} == set(groundtruth.EXPECTED)
     assert wrong == [], f"{len(wrong)}/{len(fate)} misclassified, e.g. {wrong[:5]}"

@@ -62,8 +62,9 @@ def write_config(
 
 
 def effective(cfg: Path, addrs: str = "", users: str = "", conn: str = "198.51.100.7 40000 127.0.0.1 22") -> dict:
-    facts, raw = host_facts_locally(["sshd_effective"], cfg, {"PREUVE_SSH_ADDRS": addrs, "PREUVE_SSH_USERS": users},
-                                    ssh_connection=conn)
+    facts, raw = host_facts_locally(
+        ["sshd_effective"], cfg, {"PREUVE_SSH_ADDRS": addrs, "PREUVE_SSH_USERS": users}, ssh_connection=conn
+    )
     fact = facts["sshd_effective"]
     assert "base" in fact, (fact, raw["sshd_effective"]["stderr"])
     fact["offered"] = {"user": "root", "port": 22, "request": "none", "none_accepted": False, "methods": ["publickey"]}
@@ -86,23 +87,63 @@ def message(j: Judge) -> str:
 # Each Match criterion sshd knows, weakening one setting for one kind of connection only; the context that
 # must be named in the failure; and the inputs (zone addresses, declared accounts, listeners) that reach it.
 CASES = {
-    "Address": ("Match Address 10.1.0.0/16\n    PasswordAuthentication yes\n", "check_password_auth",
-                {"addrs": "10.1.0.1"}, (), "addr=10.1.0.1", "PasswordAuthentication yes"),
-    "User": ("Match User nobody\n    PermitEmptyPasswords yes\n", "check_empty_passwords",
-             {"users": "nobody"}, (), "user=nobody", "PermitEmptyPasswords yes"),
-    "Group": ("Match Group nogroup\n    MaxAuthTries 10\n", "check_max_auth_tries",
-              {"users": "nobody"}, (), "user=nobody", "MaxAuthTries 10"),
-    "Host": ("Match Host 10.2.0.1\n    AllowTcpForwarding yes\n", "check_forwarding",
-             {"addrs": "10.2.0.1"}, (), "addr=10.2.0.1", "AllowTcpForwarding yes"),
-    "LocalAddress": ("Match LocalAddress 127.0.0.2\n    X11Forwarding yes\n", "check_forwarding", {},
-                     ("127.0.0.1:22", "127.0.0.2:22"), "laddr=127.0.0.2", "X11Forwarding yes"),
-    "LocalPort": ("Match LocalPort 2222\n    LogLevel QUIET\n", "check_log_level", {},
-                  ("127.0.0.1:22", "127.0.0.1:2222"), "lport=2222", "LogLevel QUIET"),
+    "Address": (
+        "Match Address 10.1.0.0/16\n    PasswordAuthentication yes\n",
+        "check_password_auth",
+        {"addrs": "10.1.0.1"},
+        (),
+        "addr=10.1.0.1",
+        "PasswordAuthentication yes",
+    ),
+    "User": (
+        "Match User nobody\n    PermitEmptyPasswords yes\n",
+        "check_empty_passwords",
+        {"users": "nobody"},
+        (),
+        "user=nobody",
+        "PermitEmptyPasswords yes",
+    ),
+    "Group": (
+        "Match Group nogroup\n    MaxAuthTries 10\n",
+        "check_max_auth_tries",
+        {"users": "nobody"},
+        (),
+        "user=nobody",
+        "MaxAuthTries 10",
+    ),
+    "Host": (
+        "Match Host 10.2.0.1\n    AllowTcpForwarding yes\n",
+        "check_forwarding",
+        {"addrs": "10.2.0.1"},
+        (),
+        "addr=10.2.0.1",
+        "AllowTcpForwarding yes",
+    ),
+    "LocalAddress": (
+        "Match LocalAddress 127.0.0.2\n    X11Forwarding yes\n",
+        "check_forwarding",
+        {},
+        ("127.0.0.1:22", "127.0.0.2:22"),
+        "laddr=127.0.0.2",
+        "X11Forwarding yes",
+    ),
+    "LocalPort": (
+        "Match LocalPort 2222\n    LogLevel QUIET\n",
+        "check_log_level",
+        {},
+        ("127.0.0.1:22", "127.0.0.1:2222"),
+        "lport=2222",
+        "LogLevel QUIET",
+    ),
 }
-COMPLIANT_VALUE = {"PasswordAuthentication yes": "PasswordAuthentication no",
-                   "PermitEmptyPasswords yes": "PermitEmptyPasswords no", "MaxAuthTries 10": "MaxAuthTries 2",
-                   "AllowTcpForwarding yes": "AllowTcpForwarding no", "X11Forwarding yes": "X11Forwarding no",
-                   "LogLevel QUIET": "LogLevel VERBOSE"}
+COMPLIANT_VALUE = {
+    "PasswordAuthentication yes": "PasswordAuthentication no",
+    "PermitEmptyPasswords yes": "PermitEmptyPasswords no",
+    "MaxAuthTries 10": "MaxAuthTries 2",
+    "AllowTcpForwarding yes": "AllowTcpForwarding no",
+    "X11Forwarding yes": "X11Forwarding no",
+    "LogLevel QUIET": "LogLevel VERBOSE",
+}
 
 
 @pytest.mark.parametrize("criterion", sorted(CASES))
@@ -135,8 +176,7 @@ def test_root_login_judged_for_root_only(tmp_path, hostkey):
     """PermitRootLogin is only read for root: a Match User root that permits it fails; the same value for
     another account is inert and does not."""
     body = COMPLIANT + "Match User root\n    PermitRootLogin yes\n"
-    fact = effective(write_config(tmp_path, hostkey, body), users="nobody",
-                     conn="198.51.100.7 40000 127.0.0.1 22")
+    fact = effective(write_config(tmp_path, hostkey, body), users="nobody", conn="198.51.100.7 40000 127.0.0.1 22")
     j = judge(ssh_checks.check_root_login, fact)
     assert j.failed and "user=root" in message(j)
     body = COMPLIANT + "Match User nobody\n    PermitRootLogin yes\n"
@@ -157,8 +197,9 @@ def test_keyboard_interactive_through_pam_unix_is_a_password_login(tmp_path, hos
     # both ways: the same stack as a second factor after a key, or no keyboard-interactive, passes
     two = kbd + "AuthenticationMethods publickey,keyboard-interactive\n"
     assert not judge(ssh_checks.check_password_auth, effective(write_config(tmp_path, hostkey, two, pam="yes"))).failed
-    assert not judge(ssh_checks.check_password_auth, effective(write_config(tmp_path, hostkey, COMPLIANT,
-                                                                            pam="yes"))).failed
+    assert not judge(
+        ssh_checks.check_password_auth, effective(write_config(tmp_path, hostkey, COMPLIANT, pam="yes"))
+    ).failed
 
 
 def test_a_context_sshd_cannot_evaluate_is_an_error_not_a_pass(tmp_path, hostkey):
@@ -172,8 +213,11 @@ def test_a_context_sshd_cannot_evaluate_is_an_error_not_a_pass(tmp_path, hostkey
 
 
 def test_disable_forwarding_overrides_the_four_keys_sshd_T_still_prints(tmp_path, hostkey):
-    body = COMPLIANT.replace("AllowTcpForwarding no", "AllowTcpForwarding yes").replace(
-        "AllowAgentForwarding no", "AllowAgentForwarding yes").replace("X11Forwarding no", "X11Forwarding yes")
+    body = (
+        COMPLIANT.replace("AllowTcpForwarding no", "AllowTcpForwarding yes")
+        .replace("AllowAgentForwarding no", "AllowAgentForwarding yes")
+        .replace("X11Forwarding no", "X11Forwarding yes")
+    )
     weak = effective(write_config(tmp_path, hostkey, body))
     assert weak["base"]["config"]["allowtcpforwarding"] == ["yes"]
     assert judge(ssh_checks.check_forwarding, weak).failed
@@ -202,8 +246,12 @@ def test_max_auth_tries_zero_is_no_policy_in_openssh(tmp_path):
 
         stop(lab_cfg.process)
         port = free_port()
-        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(lab_cfg.config), "-p", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(lab_cfg.config), "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             assert _wait_for_banner(port, proc)
             kh = tmp_path / "kh"
@@ -240,8 +288,9 @@ def test_a_shadowed_non_compliant_line_is_a_warning_on_a_passing_result(tmp_path
 
 
 def scripted_target(server: ScriptedSshServer, key: Path) -> SshTarget:
-    return SshTarget(host=LOOPBACK, port=server.port, user="root", key_file=str(key),
-                     known_hosts=str(server.known_hosts))
+    return SshTarget(
+        host=LOOPBACK, port=server.port, user="root", key_file=str(key), known_hosts=str(server.known_hosts)
+    )
 
 
 @pytest.mark.parametrize(("methods", "fails"), [("publickey,password", True), ("publickey", False)])
@@ -272,8 +321,9 @@ def test_openssh_none_reply_is_recorded_on_the_facts_connection(tmp_path):
         server = lab.start("good")  # the test sshd allows passwords (PasswordAuthentication yes)
         kh = tmp_path / "kh"
         kh.write_text(server.known_hosts_lines())
-        target = SshTarget(host=LOOPBACK, port=server.port, user="root", key_file=str(lab.client_key),
-                           known_hosts=str(kh))
+        target = SshTarget(
+            host=LOOPBACK, port=server.port, user="root", key_file=str(lab.client_key), known_hosts=str(kh)
+        )
         ssh_host.forget()
         before = dict(ssh_host.counters)
         facts, _ = ssh_host.collect(target, ["sshd_effective"], sshd_config_path=str(server.config))
@@ -291,7 +341,8 @@ from preuve.judge.verdicts import NotApplicable  # noqa: E402
 
 ROOT_ALLOWED = COMPLIANT.replace("AllowUsers auditor", "AllowUsers auditor root")
 MFA = ROOT_ALLOWED.replace("PermitRootLogin no", "PermitRootLogin yes").replace(
-    "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes")
+    "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes"
+)
 
 
 def mfa_verdict(fact: dict) -> tuple[str, dict]:
@@ -312,8 +363,9 @@ def admins(cfg: Path) -> dict:
 
 def test_root_with_a_key_alone_is_an_administrator_without_mfa(tmp_path, hostkey):
     """The false not_applicable of issue 12: no member of sudo/wheel/admin, but root may log in with a key."""
-    fact = admins(write_config(tmp_path, hostkey, ROOT_ALLOWED.replace("PermitRootLogin no",
-                                                                       "PermitRootLogin prohibit-password")))
+    fact = admins(
+        write_config(tmp_path, hostkey, ROOT_ALLOWED.replace("PermitRootLogin no", "PermitRootLogin prohibit-password"))
+    )
     root = fact["root"]
     assert "root" in root["why"] and "sudo-rule" in root["why"]  # read through sudo's own policy (sudo -l -U)
     assert [c["addr"] for c in root["contexts"]] == ["198.51.100.7"]  # no Match Address: the scanner's context only
@@ -333,7 +385,8 @@ def test_admin_contexts_follow_match_address(tmp_path, hostkey):
     """An admin compliant from the scanner's network but single-factor from a zone fails, naming the address."""
     body = MFA + (
         "AuthenticationMethods publickey,keyboard-interactive\nMatch Address 10.9.0.0/16\n"
-        "    AuthenticationMethods publickey\n")
+        "    AuthenticationMethods publickey\n"
+    )
     root = admins(write_config(tmp_path, hostkey, body))["root"]
     assert [c["addr"] for c in root["contexts"]] == ["198.51.100.7", "10.9.9.9"]
     status, detail = mfa_verdict({"root": root})
@@ -366,9 +419,15 @@ def test_sudo_that_cannot_list_is_an_error_not_a_narrower_set(tmp_path, hostkey)
     from preuve.observe import ssh_host as sh
 
     script = sh.build_script(["sshd_admin"], "0123456789abcdef", str(cfg), {})
-    proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-s"],
-                          input=script.encode(), capture_output=True, timeout=60, check=False, cwd="/",
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": "192.0.2.1 1 127.0.0.1 22"})
+    proc = subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-s"],
+        input=script.encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd="/",
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": "192.0.2.1 1 127.0.0.1 22"},
+    )
     result = sh.parse_framed(proc.stdout, "0123456789abcdef")["sshd_admin"]
     value = sh._fact_value("sshd_admin", result)
     assert result["rc"] != 0 and "list" in value["error"], result
@@ -387,8 +446,12 @@ def test_addresses_every_match_pattern_treats_alike_are_evaluated_once(tmp_path,
     assert len(evaluated) < len(addrs)  # something was merged
 
     def direct(addr: str) -> str:
-        out = subprocess.run([SSHD, "-T", "-f", str(cfg), "-C", f"user=root,host={addr},addr={addr},"
-                              "laddr=127.0.0.1,lport=22"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [SSHD, "-T", "-f", str(cfg), "-C", f"user=root,host={addr},addr={addr},laddr=127.0.0.1,lport=22"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return next(line for line in out.splitlines() if line.startswith("passwordauthentication"))
 
     for addr, rep in fact["same_as"].items():

@@ -48,8 +48,10 @@ def test_with_strict_kex_the_terrapin_algorithms_pass_and_say_why(check):
     assert "strict KEX offered" in rule(j) and "terrapin_allow_with_strict_kex = true" in rule(j)
 
 
-@pytest.mark.parametrize(("check", "algorithm"), [(check_ciphers, "chacha20-poly1305@openssh.com"),
-                                                  (check_macs, "hmac-sha2-256-etm@openssh.com")])
+@pytest.mark.parametrize(
+    ("check", "algorithm"),
+    [(check_ciphers, "chacha20-poly1305@openssh.com"), (check_macs, "hmac-sha2-256-etm@openssh.com")],
+)
 def test_without_strict_kex_they_fail_quoting_cve(check, algorithm):
     j = judged(check, observed(["curve25519-sha256", "ext-info-s"]), Params())
     terrapin = next(e for e in j.failed if e.label == "ssh.terrapin")
@@ -70,8 +72,10 @@ def test_without_terrapin_algorithms_no_rule_is_applied():
     assert not j.failed and all(e.label != "ssh.terrapin" for e in j.expectations)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists(SSHD) or not shutil.which("ssh-keyscan"),
-                    reason="needs root, sshd and ssh-keyscan")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.path.exists(SSHD) or not shutil.which("ssh-keyscan"),
+    reason="needs root, sshd and ssh-keyscan",
+)
 def test_real_openssh_with_chacha20_and_strict_kex_passes(tmp_path):
     with SshdLab(tmp_path) as lab:
         server = lab.start("good")  # offers chacha20-poly1305 and the -etm MACs

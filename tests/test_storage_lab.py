@@ -147,8 +147,9 @@ def _profile(tmp_path: Path, params: str) -> Path:
 
 def test_full_data_check_catches_the_corrupted_pack(lab, tmp_path):
     prof = _profile(tmp_path, "  backup:\n    data_check_fraction: 1.0\n")
-    run = _scan(tmp_path / "run", "--select", "BACKUP-DATA-CHECK", "--only", "restic-corrupt", "restic-fresh",
-               profile=prof)  # fmt: skip
+    run = _scan(
+        tmp_path / "run", "--select", "BACKUP-DATA-CHECK", "--only", "restic-corrupt", "restic-fresh", profile=prof
+    )
     r = run.result("BACKUP-DATA-CHECK", "restic-corrupt")
     assert r["status"] == "fail" and "read-data-subset=1/1" in _message(r), _message(r)
     assert run.result("BACKUP-DATA-CHECK", "restic-fresh")["status"] == "pass"
@@ -189,9 +190,18 @@ def test_drill_cleans_up_when_interrupted(lab, tmp_path):
     from preuve.observe.errors import ObservationError
 
     canary = LAB / "backups" / "source" / "canary" / "canary.txt"
-    job = backup.Job("restic", str(LAB / "backups" / "restic-fresh"), None, str(LAB / "backups" / "password"),
-                     (str(canary), hashlib.sha256(canary.read_bytes()).hexdigest()), str(tmp_path / "scratch"),
-                     1, 0.1, 10, 60.0)  # fmt: skip
+    job = backup.Job(
+        "restic",
+        str(LAB / "backups" / "restic-fresh"),
+        None,
+        str(LAB / "backups" / "password"),
+        (str(canary), hashlib.sha256(canary.read_bytes()).hexdigest()),
+        str(tmp_path / "scratch"),
+        1,
+        0.1,
+        10,
+        60.0,
+    )
     home = tmp_path / "home"
     home.mkdir()
     run = backup.Runner(job, str(home))

@@ -58,15 +58,18 @@ def test_every_command_run_through_sudo_is_registered():
             found.setdefault(name, set()).add(path.name)
     registered = {c.name for c in COMMANDS}
     assert found, "the scan of the collectors found nothing: the pattern is broken"
-    assert set(found) <= registered, f"run through sudo but not in preuve/observe/privileged.py: " \
-                                     f"{ {k: sorted(v) for k, v in found.items() if k not in registered} }"
+    assert set(found) <= registered, (
+        f"run through sudo but not in preuve/observe/privileged.py: "
+        f"{ {k: sorted(v) for k, v in found.items() if k not in registered} }"
+    )
     assert {"sshd", "cat", "chronyc", "ss", "nft", "list", "syslog-ng", "faillock"} <= set(found)
 
 
 def test_readme_block_is_the_generated_one_and_covers_every_command():
     block = _readme_block()
-    assert block == sudoers_block(), "regenerate: python -c 'from preuve.observe.privileged import " \
-                                     "sudoers_block; print(sudoers_block())'"
+    assert block == sudoers_block(), (
+        "regenerate: python -c 'from preuve.observe.privileged import sudoers_block; print(sudoers_block())'"
+    )
     rules = _rules(block)
     for c in COMMANDS:
         assert any(_covers(r, c.example) for r in rules), f"{c.example} is not allowed by the README block"
@@ -89,7 +92,9 @@ def test_block_is_valid_sudoers(tmp_path):
 def test_refused_sudo_names_the_rule_to_allow():
     msg = explain_refusal("sshd_effective", "sudo: a password is required")
     assert msg.startswith("sudo: a password is required") and "NOPASSWD: /usr/sbin/sshd -T *" in msg
-    msg = explain_refusal("timesync", "Sorry, user auditor is not allowed to execute '/usr/bin/chronyc -n -c "
-                                      "tracking' as root on h. (sudo)")
+    msg = explain_refusal(
+        "timesync",
+        "Sorry, user auditor is not allowed to execute '/usr/bin/chronyc -n -c tracking' as root on h. (sudo)",
+    )
     assert "/usr/bin/chronyc -n -c tracking" in msg.split("—", 1)[1]
     assert explain_refusal("sshd_effective", "sshd: no hostkeys available") == "sshd: no hostkeys available"

@@ -47,6 +47,7 @@ def lab_run(lab, tmp_path_factory) -> Run:
     assert (run.out / "results.jsonl").exists(), run.proc.stderr
     return run
 
+
 VOLATILE = ("collected_at", "duration_ms")
 
 
@@ -179,8 +180,9 @@ def test_merge_refuses_incomplete_duplicate_or_tampered_shards(lab_run, tmp_path
 def test_fail_on_gates_by_severity(lab_run, tmp_path):
     crit = preuve("judge", lab_run.out, "-o", tmp_path / "crit", "-q", "--fail-on", "critical", *SELECT)
     assert crit.returncode == Exit.NON_COMPLIANT  # ssh-weak: PermitRootLogin yes (critical)
-    tls = preuve("judge", lab_run.out, "-o", tmp_path / "tls", "-q", "--only", "tls-*", "--fail-on", "critical",
-                 *SELECT)
+    tls = preuve(
+        "judge", lab_run.out, "-o", tmp_path / "tls", "-q", "--only", "tls-*", "--fail-on", "critical", *SELECT
+    )
     assert tls.returncode == Exit.COMPLIANT, tls.stderr  # tls-weak fails only high/medium checks
     results = [json.loads(line) for line in (tmp_path / "tls" / "results.jsonl").read_text().splitlines()]
     assert any(r["status"] == "fail" for r in results), "failures stay in the reports"

@@ -51,8 +51,22 @@ def _fleet():
 
 def _start_run(out: Path, *extra: str) -> subprocess.Popen:
     inv = _fleet()["inventory"]
-    argv = [sys.executable, "-m", "preuve", "run", "-i", inv, "-p", str(FULL_PROFILE), "-o", str(out), "-q",
-            "--select", "SSH-*", *extra]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "preuve",
+        "run",
+        "-i",
+        inv,
+        "-p",
+        str(FULL_PROFILE),
+        "-o",
+        str(out),
+        "-q",
+        "--select",
+        "SSH-*",
+        *extra,
+    ]
     return subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

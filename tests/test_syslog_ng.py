@@ -43,25 +43,38 @@ def _vetted(binary: str, conf: Path) -> str:
     """syslog-ng's own verdict on the file (must accept it), then its own merge (--preprocess-into)."""
     check = subprocess.run([binary, "--syntax-only", "-f", str(conf)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
-    merged = subprocess.run([binary, "--no-caps", "--preprocess-into=/dev/stdout", "-f", str(conf)],
-                            capture_output=True, text=True, timeout=30, check=True).stdout  # fmt: skip
+    merged = subprocess.run(
+        [binary, "--no-caps", "--preprocess-into=/dev/stdout", "-f", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
     assert merged.strip()
     return merged
 
 
 def _snippet_output(conf: Path, merged: str | None, running: str = "syslog-ng") -> str:
     """What the host snippet prints: the daemons, then the merged text (or not), then every file it read."""
-    out = ["== daemons", f"{running} 4242 same {running} -f {conf}", "rsyslogd 4243 other rsyslogd",
-           f"== config {conf}", "== version syslog-ng 3 (3.38.1)"]  # fmt: skip
-    out += [f"== preprocessed {lab_sng.ON_HOST}", merged] if merged is not None else [
-        f"== preprocess-failed {lab_sng.ON_HOST}", "sudo: a password is required"]
+    out = [
+        "== daemons",
+        f"{running} 4242 same {running} -f {conf}",
+        "rsyslogd 4243 other rsyslogd",
+        f"== config {conf}",
+        "== version syslog-ng 3 (3.38.1)",
+    ]
+    out += (
+        [f"== preprocessed {lab_sng.ON_HOST}", merged]
+        if merged is not None
+        else [f"== preprocess-failed {lab_sng.ON_HOST}", "sudo: a password is required"]
+    )
     for f in sorted(conf.parent.rglob("*.conf")):
         out += [f"== file {f}", f.read_text()]
     out += [f"== dir {d}" for d in sorted({conf.parent, *(p for p in conf.parent.rglob("*") if p.is_dir())})]
     return "\n".join(out) + "\n"
 
 
-HEAD = '@version: 3.38\noptions { use-dns(no); };\nsource s_local { internal(); };\n'
+HEAD = "@version: 3.38\noptions { use-dns(no); };\nsource s_local { internal(); };\n"
 GOOD = {
     "syslog-ng.conf": HEAD + '@define collector "198.18.4.3"\n@include "@ROOT@/conf.d"\n',
     "conf.d/50-forward.conf": """\
@@ -109,15 +122,29 @@ def test_compliant_config_passes_both_merges(binary, tmp_path, merge):
     conf = _write(tmp_path, GOOD)
     merged = _vetted(binary, conf)
     facts = sng.parse(_snippet_output(conf, merged if merge == "preprocessed" else None))
-    assert facts["merge"].startswith("syslog-ng --preprocess-into" if merge == "preprocessed" else
-                                     "expanded by preuve (syslog-ng --preprocess-into failed: sudo")  # fmt: skip
+    assert facts["merge"].startswith(
+        "syslog-ng --preprocess-into"
+        if merge == "preprocessed"
+        else "expanded by preuve (syslog-ng --preprocess-into failed: sudo"
+    )
     assert facts["unresolved_includes"] == []
     (fwd,) = facts["forwarders"]
     assert fwd | {"disk_buffer_dir": None} == {
-        "destination": "d_collector", "driver": "network", "target": "198.18.4.3", "port": 6514,
-        "transport": "tls", "tls": True, "peer_verify": "required-trusted", "ca_file": f"{tmp_path}/ca.pem",
-        "ca_dir": None, "disk_buffer": True, "reliable": True, "disk_buffer_dir": None, "used": True,
-        "verify": None}  # fmt: skip
+        "destination": "d_collector",
+        "driver": "network",
+        "target": "198.18.4.3",
+        "port": 6514,
+        "transport": "tls",
+        "tls": True,
+        "peer_verify": "required-trusted",
+        "ca_file": f"{tmp_path}/ca.pem",
+        "ca_dir": None,
+        "disk_buffer": True,
+        "reliable": True,
+        "disk_buffer_dir": None,
+        "used": True,
+        "verify": None,
+    }
     assert [d["destination"] for d in facts["destinations"] if not d["used"]] == ["d_spare"]
     judge = _judge(NO_RSYSLOG, facts)
     assert not judge.failed, [e.as_dict() for e in judge.failed]
@@ -128,19 +155,28 @@ def test_udp_plaintext_and_unverified_tls_fail_for_the_right_reason(binary, tmp_
     conf = _write(tmp_path, BAD)
     merged = _vetted(binary, conf)
     facts = sng.parse(_snippet_output(conf, merged if merge == "preprocessed" else None))
-    seen = {d["destination"]: (d["transport"], d["peer_verify"], d["disk_buffer"], d["reliable"])
-            for d in facts["forwarders"]}  # fmt: skip
+    seen = {
+        d["destination"]: (d["transport"], d["peer_verify"], d["disk_buffer"], d["reliable"])
+        for d in facts["forwarders"]
+    }
     assert seen == {
-        "d_udp": ("udp", None, False, False), "d_plain": ("tcp", None, False, False),
+        "d_udp": ("udp", None, False, False),
+        "d_plain": ("tcp", None, False, False),
         "d_untrusted": ("tls", "required-untrusted", False, False),
-        "d_no": ("tls", "optional-untrusted", True, False), "(inline)": ("tcp", None, False, False)}  # fmt: skip
+        "d_no": ("tls", "optional-untrusted", True, False),
+        "(inline)": ("tcp", None, False, False),
+    }
     failed = _failed(_judge(NO_RSYSLOG, facts))
     assert set(failed) == {"logs.forwarding.transport", "logs.forwarding.disk_queue"}
     assert failed["logs.forwarding.transport"] == sorted(sng.describe(f) for f in facts["forwarders"])
-    assert "syslog-ng d_untrusted syslog(198.18.4.3:6514) transport(tls) peer-verify(required-untrusted)" in \
-        failed["logs.forwarding.transport"]
-    assert "syslog-ng d_no tcp(198.18.4.3:6514) transport(tls) peer-verify(optional-untrusted)" in \
-        failed["logs.forwarding.disk_queue"]  # a disk-buffer, but not reliable(yes)
+    assert (
+        "syslog-ng d_untrusted syslog(198.18.4.3:6514) transport(tls) peer-verify(required-untrusted)"
+        in failed["logs.forwarding.transport"]
+    )
+    assert (
+        "syslog-ng d_no tcp(198.18.4.3:6514) transport(tls) peer-verify(optional-untrusted)"
+        in failed["logs.forwarding.disk_queue"]
+    )  # a disk-buffer, but not reliable(yes)
 
 
 def test_only_running_daemons_are_judged(binary, tmp_path):
@@ -148,8 +184,20 @@ def test_only_running_daemons_are_judged(binary, tmp_path):
     conf = _write(tmp_path, GOOD)
     facts = sng.parse(_snippet_output(conf, _vetted(binary, conf), running="rsyslogd"))
     assert facts["running"] == ["rsyslogd"] and facts["forwarders"]
-    udp = {"forwarders": [{"target": "198.18.4.3", "port": 514, "protocol": "udp", "tls": False, "auth_mode": None,
-                           "permitted_peers": [], "queue_type": "Direct", "queue_file": None}]}  # fmt: skip
+    udp = {
+        "forwarders": [
+            {
+                "target": "198.18.4.3",
+                "port": 514,
+                "protocol": "udp",
+                "tls": False,
+                "auth_mode": None,
+                "permitted_peers": [],
+                "queue_type": "Direct",
+                "queue_file": None,
+            }
+        ]
+    }
     judge = _judge(udp, facts)
     assert sng.judged_daemons(udp, facts) == {"rsyslogd": "running"}
     assert _failed(judge)["logs.forwarding.transport"] == ["198.18.4.3:514 udp plaintext"]
@@ -176,12 +224,24 @@ def test_includes_resolve_as_syslog_ng_does(binary, tmp_path):
         assert (ok == 0) is accepted, include
         facts = sng.parse(_snippet_output(conf, None))
         assert facts["unresolved_includes"] == ([] if accepted else [f"{tmp_path}/{include}"])
-    rsyslog_tls = {"forwarders": [{"target": "198.18.4.3", "port": 6514, "protocol": "tcp", "tls": True,
-                                   "auth_mode": "x509/name", "permitted_peers": ["collector.lab"],
-                                   "queue_type": "LinkedList", "queue_file": "fwd"}]}  # fmt: skip
+    rsyslog_tls = {
+        "forwarders": [
+            {
+                "target": "198.18.4.3",
+                "port": 6514,
+                "protocol": "tcp",
+                "tls": True,
+                "auth_mode": "x509/name",
+                "permitted_peers": ["collector.lab"],
+                "queue_type": "LinkedList",
+                "queue_file": "fwd",
+            }
+        ]
+    }
     failed = _failed(_judge(rsyslog_tls, facts | {"running": ["rsyslogd", "syslog-ng"]}))
-    assert failed["logs.forwarding.transport"] == [f'syslog-ng @include "{tmp_path}/missing.conf" not found or '
-                                                   "unreadable"]  # fmt: skip
+    assert failed["logs.forwarding.transport"] == [
+        f'syslog-ng @include "{tmp_path}/missing.conf" not found or unreadable'
+    ]
 
 
 def test_running_syslog_ng_without_its_configuration_fails():
@@ -208,10 +268,14 @@ def test_host_snippet_merges_with_the_binary_or_expands_without(binary, tmp_path
     path = "/usr/sbin:/usr/bin:/sbin:/bin" + (f":{lab_sng.BIN_DIR}" if with_binary else "")
     facts = _host_snippet(etc, path)
     assert facts["config_path"] == "/etc/syslog-ng/syslog-ng.conf" and facts["present"]
-    assert facts["merge"] == (f"syslog-ng --preprocess-into ({lab_sng.BIN_DIR}/syslog-ng)" if with_binary
-                              else "expanded by preuve (no syslog-ng binary on the host)")  # fmt: skip
+    assert facts["merge"] == (
+        f"syslog-ng --preprocess-into ({lab_sng.BIN_DIR}/syslog-ng)"
+        if with_binary
+        else "expanded by preuve (no syslog-ng binary on the host)"
+    )
     assert [(f["destination"], f["target"], f["peer_verify"]) for f in facts["forwarders"]] == [
-        ("d_collector", "198.18.4.3", "required-trusted")]
+        ("d_collector", "198.18.4.3", "required-trusted")
+    ]
     assert all(not d["same_host"] for d in facts["daemons"])  # the lab's daemons live in other mount namespaces
     # the TLS endpoint was verified (and could not be reached here) with this destination's CA and host name, when
     # the host merged the config; preuve's own expansion substitutes `collector` but awk cannot: not observed
@@ -233,7 +297,8 @@ def test_lab_syntax_check_rejects_a_broken_config(binary, tmp_path):
 # --- LOG-FORWARDING-LIVE: syslog-ng's TLS endpoints verified from the source, its own connection -----------------
 
 LIVE = {
-    "syslog-ng.conf": HEAD + """\
+    "syslog-ng.conf": HEAD
+    + """\
 destination d_net {
     network("logs.example" port(6514) transport("tls") tls(ca-file("@ROOT@/ca.pem") peer-verify(required-trusted)));
 };
@@ -250,8 +315,9 @@ log { source(s_local); source(s_in); destination(d_net); destination(d_tcp); des
 
 def _awk_endpoints(text: str) -> set[tuple[str, ...]]:
     """The snippet's awk program, run by the system awk (mawk on Debian) on `text`."""
-    out = subprocess.run(["awk", sng.TLS_ENDPOINTS], input=text, capture_output=True, text=True, timeout=10,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["awk", sng.TLS_ENDPOINTS], input=text, capture_output=True, text=True, timeout=10, check=True
+    ).stdout
     return {tuple(line.split(" ", 3)) for line in out.splitlines()}
 
 
@@ -262,24 +328,33 @@ def test_awk_finds_the_tls_destinations_the_parser_judges(binary, tmp_path, merg
     conf = _write(tmp_path, LIVE)
     merged = _vetted(binary, conf)
     facts = sng.parse(_snippet_output(conf, merged))
-    judged = {(f["target"], str(f["port"]), f["ca_file"] or "-", f["ca_dir"] or "-") for f in facts["forwarders"]
-              if f["tls"]}  # fmt: skip
-    assert judged == {("logs.example", "6514", f"{tmp_path}/ca.pem", "-"), ("198.18.4.3", "6515", "-", str(tmp_path)),
-                      ("collector.example", "6514", f"{tmp_path}/ca.pem", "-")}  # fmt: skip
+    judged = {
+        (f["target"], str(f["port"]), f["ca_file"] or "-", f["ca_dir"] or "-") for f in facts["forwarders"] if f["tls"]
+    }
+    assert judged == {
+        ("logs.example", "6514", f"{tmp_path}/ca.pem", "-"),
+        ("198.18.4.3", "6515", "-", str(tmp_path)),
+        ("collector.example", "6514", f"{tmp_path}/ca.pem", "-"),
+    }
     assert _awk_endpoints(merged if merge == "preprocessed" else conf.read_text()) == judged
 
 
-VERIFY_OK = ("== verify-ng 198.18.4.3:6514\nca-file /etc/ca.pem\nca-dir -\nname 198.18.4.3\nCONNECTION ESTABLISHED\n"
-             "Peer certificate: CN = collector.lab\nVerification: OK\n")  # fmt: skip
-NG_CONF = ('destination d { network("198.18.4.3" transport("tls") tls(ca-file("/etc/ca.pem"))); };\n'
-           "log { destination(d); };")
+VERIFY_OK = (
+    "== verify-ng 198.18.4.3:6514\nca-file /etc/ca.pem\nca-dir -\nname 198.18.4.3\nCONNECTION ESTABLISHED\n"
+    "Peer certificate: CN = collector.lab\nVerification: OK\n"
+)
+NG_CONF = (
+    'destination d { network("198.18.4.3" transport("tls") tls(ca-file("/etc/ca.pem"))); };\nlog { destination(d); };'
+)
 
 
 def _ng(verify: str, pid_here: bool = True) -> dict:
     """syslog_ng facts of a host running syslog-ng (pid 50 here, pid 60 on another host) with `verify` sections."""
-    return sng.parse(f"== daemons\nsyslog-ng {50 if pid_here else 51} same syslog-ng\nsyslog-ng 60 other syslog-ng\n"
-                     f"== config /etc/s.conf\n== preprocessed /usr/sbin/syslog-ng\n{NG_CONF}\n"
-                     f"== file /etc/s.conf\n{NG_CONF}\n{verify}")  # fmt: skip
+    return sng.parse(
+        f"== daemons\nsyslog-ng {50 if pid_here else 51} same syslog-ng\nsyslog-ng 60 other syslog-ng\n"
+        f"== config /etc/s.conf\n== preprocessed /usr/sbin/syslog-ng\n{NG_CONF}\n"
+        f"== file /etc/s.conf\n{NG_CONF}\n{verify}"
+    )
 
 
 def _rs(first: str, again: str) -> dict:
@@ -294,14 +369,20 @@ def _live(rsyslog: dict, ng: dict) -> tuple[Judge, dict]:
     return judge, (live.observed["198.18.4.3:6514"]["forwarded_by"]["syslog-ng d"] if live else {})
 
 
-MINE = "0 0 198.18.2.12:40000 198.18.4.3:6514 users:((\"syslog-ng\",pid=50,fd=5))\n"
-OTHERS = "0 0 198.18.2.10:40001 198.18.4.3:6514 users:((\"syslog-ng\",pid=60,fd=5))\n"
+MINE = '0 0 198.18.2.12:40000 198.18.4.3:6514 users:(("syslog-ng",pid=50,fd=5))\n'
+OTHERS = '0 0 198.18.2.10:40001 198.18.4.3:6514 users:(("syslog-ng",pid=60,fd=5))\n'
 
 
 def test_verification_is_attached_to_its_destination_by_endpoint_and_ca():
     (d,) = _ng(VERIFY_OK)["forwarders"]
-    assert d["verify"] == {"endpoint": "198.18.4.3:6514", "checked_name": "198.18.4.3", "ca_file": "/etc/ca.pem",
-                           "ca_dir": None, "verified": True, "detail": "Verification: OK"}  # fmt: skip
+    assert d["verify"] == {
+        "endpoint": "198.18.4.3:6514",
+        "checked_name": "198.18.4.3",
+        "ca_file": "/etc/ca.pem",
+        "ca_dir": None,
+        "verified": True,
+        "detail": "Verification: OK",
+    }
     # verified with another CA than this destination's: not this destination's verification
     (d,) = _ng(VERIFY_OK.replace("ca-file /etc/ca.pem", "ca-file -"))["forwarders"]
     assert d["verify"] is None
@@ -310,19 +391,39 @@ def test_verification_is_attached_to_its_destination_by_endpoint_and_ca():
 def test_live_passes_on_this_hosts_lasting_verified_connection():
     judge, seen = _live(_rs(MINE, MINE), _ng(VERIFY_OK))
     assert not judge.failed, [e.as_dict() for e in judge.failed]
-    assert seen == {"established": True, "certificate_verified": True, "ca": "/etc/ca.pem",
-                    "name_checked": "198.18.4.3", "openssl": "Verification: OK"}  # fmt: skip
+    assert seen == {
+        "established": True,
+        "certificate_verified": True,
+        "ca": "/etc/ca.pem",
+        "name_checked": "198.18.4.3",
+        "openssl": "Verification: OK",
+    }
 
 
-@pytest.mark.parametrize(("case", "first", "again", "verify", "pid_here", "why"), [
-    ("another host's daemon (shared network namespace)", OTHERS, OTHERS, VERIFY_OK, True, {"established": False}),
-    ("a refused reconnect loop: new port each sample", MINE, MINE.replace("40000", "40002"), VERIFY_OK, True,
-     {"established": False}),
-    ("certificate does not verify", MINE, MINE, VERIFY_OK.replace("Verification: OK", "Verification error: "
-     "unable to get local issuer certificate"), True, {"certificate_verified": False}),
-    ("verification not observed", MINE, MINE, "", True, {"verification": "not observed"}),
-    ("a pid of this host, but not syslog-ng's", MINE, MINE, VERIFY_OK, False, {"established": False}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("case", "first", "again", "verify", "pid_here", "why"),
+    [
+        ("another host's daemon (shared network namespace)", OTHERS, OTHERS, VERIFY_OK, True, {"established": False}),
+        (
+            "a refused reconnect loop: new port each sample",
+            MINE,
+            MINE.replace("40000", "40002"),
+            VERIFY_OK,
+            True,
+            {"established": False},
+        ),
+        (
+            "certificate does not verify",
+            MINE,
+            MINE,
+            VERIFY_OK.replace("Verification: OK", "Verification error: unable to get local issuer certificate"),
+            True,
+            {"certificate_verified": False},
+        ),
+        ("verification not observed", MINE, MINE, "", True, {"verification": "not observed"}),
+        ("a pid of this host, but not syslog-ng's", MINE, MINE, VERIFY_OK, False, {"established": False}),
+    ],
+)
 def test_live_fails_for_the_right_reason(case, first, again, verify, pid_here, why):
     judge, seen = _live(_rs(first, again), _ng(verify, pid_here))
     assert [e.label for e in judge.failed] == ["logs.forwarding.live"], case
@@ -363,10 +464,13 @@ def test_lab_compliant_host_passes_with_both_daemons_judged(forwarding_run):
     r = forwarding_run.result("LOG-FORWARDING-CONFIG", "ssh-mfa")
     assert r["status"] == "pass", r["message"]
     msg = r["message"]["en"]
-    for quote in ("rsyslogd (running)", "syslog-ng (running; configuration /etc/syslog-ng/syslog-ng.conf, "
-                  "syslog-ng --preprocess-into (/usr/local/sbin/syslog-ng))",
-                  "syslog-ng d_collector network(198.18.4.3:6514) transport(tls) peer-verify(required-trusted)",
-                  "disk-buffer(reliable(yes) dir=/var/log/syslog-ng-buffer)"):  # fmt: skip
+    for quote in (
+        "rsyslogd (running)",
+        "syslog-ng (running; configuration /etc/syslog-ng/syslog-ng.conf, "
+        "syslog-ng --preprocess-into (/usr/local/sbin/syslog-ng))",
+        "syslog-ng d_collector network(198.18.4.3:6514) transport(tls) peer-verify(required-trusted)",
+        "disk-buffer(reliable(yes) dir=/var/log/syslog-ng-buffer)",
+    ):
         assert quote in msg, (quote, msg)
 
 
@@ -375,11 +479,14 @@ def test_lab_non_compliant_host_fails_with_syslog_ng_destinations_observed(forwa
     r = forwarding_run.result("LOG-FORWARDING-CONFIG", "ssh-key-only")
     assert r["status"] == "fail", r["message"]
     msg = r["message"]["en"]
-    for quote in ("syslog-ng d_udp network(198.18.4.3:514) transport(udp)",
-                  "syslog-ng d_plain tcp(198.18.4.3:601) transport(tcp)",
-                  "syslog-ng d_unverified network(198.18.4.3:6514) transport(tls) peer-verify(optional-untrusted)",
-                  '"syslog-ng d_udp network(198.18.4.3:514) transport(udp)": "no disk-buffer"',
-                  "198.18.4.3:514 udp plaintext", "expected: all compliant"):  # fmt: skip
+    for quote in (
+        "syslog-ng d_udp network(198.18.4.3:514) transport(udp)",
+        "syslog-ng d_plain tcp(198.18.4.3:601) transport(tcp)",
+        "syslog-ng d_unverified network(198.18.4.3:6514) transport(tls) peer-verify(optional-untrusted)",
+        '"syslog-ng d_udp network(198.18.4.3:514) transport(udp)": "no disk-buffer"',
+        "198.18.4.3:514 udp plaintext",
+        "expected: all compliant",
+    ):
         assert quote in msg, (quote, msg)
 
 
@@ -408,9 +515,13 @@ def test_lab_live_compliant_host_proves_both_daemons(forwarding_run):
     by = observed["198.18.4.3:6514"]["forwarded_by"]
     assert observed["198.18.4.3:6514"]["another_machine"] is True
     assert by["rsyslogd"] == {"established": True, "certificate_verified": True, "verified_name": "collector.lab"}
-    assert by["syslog-ng d_collector"] == {"established": True, "certificate_verified": True,
-                                           "ca": "/etc/preuve-lab-tls/ca.pem", "name_checked": "198.18.4.3",
-                                           "openssl": "Verification: OK"}  # fmt: skip
+    assert by["syslog-ng d_collector"] == {
+        "established": True,
+        "certificate_verified": True,
+        "ca": "/etc/preuve-lab-tls/ca.pem",
+        "name_checked": "198.18.4.3",
+        "openssl": "Verification: OK",
+    }
 
 
 @pytest.mark.lab
@@ -420,13 +531,29 @@ def test_lab_live_non_compliant_host_fails_on_its_own_syslog_ng(forwarding_run):
     shared pv-prod network namespace is ssh-mfa's syslog-ng, attributed to the other host by its pid."""
     r, observed = _live_observed(forwarding_run, "ssh-key-only")
     assert r["status"] == "fail", r["message"]
-    assert observed == {"198.18.4.3:6514": {"another_machine": True, "forwarded_by": {"syslog-ng d_unverified": {
-        "established": False, "certificate_verified": False, "ca": "none (syslog-ng trusts no CA)",
-        "name_checked": "198.18.4.3", "openssl": "verify error:num=20:unable to get local issuer certificate"}}}}
+    assert observed == {
+        "198.18.4.3:6514": {
+            "another_machine": True,
+            "forwarded_by": {
+                "syslog-ng d_unverified": {
+                    "established": False,
+                    "certificate_verified": False,
+                    "ca": "none (syslog-ng trusts no CA)",
+                    "name_checked": "198.18.4.3",
+                    "openssl": "verify error:num=20:unable to get local issuer certificate",
+                }
+            },
+        }
+    }
     facts = json.loads((forwarding_run.out / "observations" / "ssh_host" / "ssh-key-only.json").read_text())["facts"]
     others = {d["pid"] for d in facts["syslog_ng"]["daemons"] if d["name"] == "syslog-ng" and not d["same_host"]}
-    seen = [o["pid"] for c in facts["rsyslog"]["established"] if c["remote"] == "198.18.4.3:6514"
-            for o in c["owners"] if o["name"] == "syslog-ng"]  # fmt: skip
+    seen = [
+        o["pid"]
+        for c in facts["rsyslog"]["established"]
+        if c["remote"] == "198.18.4.3:6514"
+        for o in c["owners"]
+        if o["name"] == "syslog-ng"
+    ]
     assert seen and set(seen) <= others, (seen, others)
 
 
@@ -443,6 +570,10 @@ def test_lab_syslog_ng_delivers_over_verified_tls(lab_up):
         time.sleep(0.2)
     line = next(ln for ln in received.read_text(errors="replace").splitlines() if marker in ln)
     assert line
-    ss = subprocess.run(["ip", "netns", "exec", "pv-prod", "ss", "-tnpH", "state", "established"],
-                        capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+    ss = subprocess.run(
+        ["ip", "netns", "exec", "pv-prod", "ss", "-tnpH", "state", "established"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
     assert any("198.18.4.3:6514" in ln and "syslog-ng" in ln for ln in ss.splitlines()), ss

@@ -18,18 +18,38 @@ RUN = {"profile": {"id": "secnumcloud-3.2", "version": "1.0"}, "stats": {"pass":
 
 
 def _result(check: str, target: str, status: str, en: str, port: int = 22) -> Result:
-    return Result.model_validate({
-        "finding_id": f"PV-{check}-{target}", "check_id": check, "title": {"fr": "t", "en": "t"},
-        "requirements": ["10.2.e"], "rule": "r", "severity": "high", "status": status,
-        "target": {"name": target, "kind": "host", "address": "198.18.2.10", "port": port},
-        "expected": {}, "observed": {}, "expectations": [], "message": {"fr": en, "en": en}, "remediation": None,
-        "evidence": [], "collected_at": None, "duration_ms": None})
+    return Result.model_validate(
+        {
+            "finding_id": f"PV-{check}-{target}",
+            "check_id": check,
+            "title": {"fr": "t", "en": "t"},
+            "requirements": ["10.2.e"],
+            "rule": "r",
+            "severity": "high",
+            "status": status,
+            "target": {"name": target, "kind": "host", "address": "198.18.2.10", "port": port},
+            "expected": {},
+            "observed": {},
+            "expectations": [],
+            "message": {"fr": en, "en": en},
+            "remediation": None,
+            "evidence": [],
+            "collected_at": None,
+            "duration_ms": None,
+        }
+    )
 
 
 def _unknown(target: str, host: str, port: int, check: str) -> Result:
-    return _result(check, target, "error", f"could not observe: ssh auditor@{host}:{port}: host key unknown for "
-                   f"[{host}]:{port} (ssh-ed25519 SHA256:abcDEF) in known_hosts /etc/preuve/known_hosts; add it to "
-                   "known_hosts or enable trust_on_first_use", port)
+    return _result(
+        check,
+        target,
+        "error",
+        f"could not observe: ssh auditor@{host}:{port}: host key unknown for "
+        f"[{host}]:{port} (ssh-ed25519 SHA256:abcDEF) in known_hosts /etc/preuve/known_hosts; add it to "
+        "known_hosts or enable trust_on_first_use",
+        port,
+    )
 
 
 def _show(results: list[Result], out: str, width: int = 100) -> str:
@@ -70,14 +90,16 @@ def test_closing_line_names_report_html(tmp_path):
 
 def test_ci_log_width_follows_columns(tmp_path):
     """stdout is a pipe: COLUMNS sets the width (default 160)."""
-    code = ("import sys; from tests.test_terminal_summary import _result, RUN; "
-            "from preuve.report.summary import print_summary; "
-            "print_summary([_result('SSH-CIPHERS', 'web1', 'fail', 'observed ' + 'abc ' * 200)], RUN, sys.argv[1], "
-            "lang='en')")
+    code = (
+        "import sys; from tests.test_terminal_summary import _result, RUN; "
+        "from preuve.report.summary import print_summary; "
+        "print_summary([_result('SSH-CIPHERS', 'web1', 'fail', 'observed ' + 'abc ' * 200)], RUN, sys.argv[1], "
+        "lang='en')"
+    )
     for columns, limit in (("70", 70), ("", 160)):
-        env = {**os.environ, "COLUMNS": columns} if columns else {k: v for k, v in os.environ.items()
-                                                                   if k != "COLUMNS"}
-        out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env,
-                             cwd=REPO).stdout
+        env = {**os.environ, "COLUMNS": columns} if columns else {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env, cwd=REPO
+        ).stdout
         widths = [len(line) for line in out.splitlines() if line.startswith(("┏", "└"))]
         assert widths and max(widths) == limit, (columns, widths, out)

@@ -88,11 +88,14 @@ DEBIAN_MAIN = """\
 """
 
 
-def timesyncd_output(conf_drop_in: str, status: str = STATUS_SYNCED, synced: str = "yes",
-                     show_timesync: str = SHOW_TIMESYNC) -> str:  # fmt: skip
-    return (f"{M}daemon systemd-timesyncd\n{M}timesync-status\n{status}{M}show-timesync\n{show_timesync}"
-            f"{M}show\n{SHOW.format(synced=synced)}{M}timesyncd.conf\n{DEBIAN_MAIN}\n"
-            f"# /etc/systemd/timesyncd.conf.d/internal.conf\n{conf_drop_in}")  # fmt: skip
+def timesyncd_output(
+    conf_drop_in: str, status: str = STATUS_SYNCED, synced: str = "yes", show_timesync: str = SHOW_TIMESYNC
+) -> str:
+    return (
+        f"{M}daemon systemd-timesyncd\n{M}timesync-status\n{status}{M}show-timesync\n{show_timesync}"
+        f"{M}show\n{SHOW.format(synced=synced)}{M}timesyncd.conf\n{DEBIAN_MAIN}\n"
+        f"# /etc/systemd/timesyncd.conf.d/internal.conf\n{conf_drop_in}"
+    )
 
 
 INTERNAL = "[Time]\nNTP=ntp1.corp.example\nFallbackNTP=\n"
@@ -137,8 +140,9 @@ def test_fallback_default_when_the_shipped_file_is_missing():
 
 
 def test_list_settings_accumulate_and_empty_resets():
-    conf = ts.parse_timesyncd_conf("[Time]\nNTP=a.example\nNTP=b.example\nFallbackNTP=pool.ntp.org\n"
-                                   "NTP=\nNTP=c.example\nFallbackNTP=\n")  # fmt: skip
+    conf = ts.parse_timesyncd_conf(
+        "[Time]\nNTP=a.example\nNTP=b.example\nFallbackNTP=pool.ntp.org\nNTP=\nNTP=c.example\nFallbackNTP=\n"
+    )
     assert conf["ntp"] == ["c.example"] and conf["fallback"] == [] and not conf["fallback_default"]
 
 
@@ -164,16 +168,20 @@ def test_offset_over_threshold_fails():
     assert "time.offset_ms: observed 1502.0; expected: <= 100.0" in msg
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("-1.015ms", -0.001015), ("+350us", 0.00035), ("+350µs", 0.00035),
-                                               ("-1min 2.5s", -62.5), ("0", 0.0), ("", None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("-1.015ms", -0.001015), ("+350us", 0.00035), ("+350µs", 0.00035), ("-1min 2.5s", -62.5), ("0", 0.0), ("", None)],
+)
 def test_signed_span(text, seconds):
     got = ts.signed_span(text)
     assert got == pytest.approx(seconds) if seconds is not None else got is None
 
 
 def test_chronyd_output_still_judged_as_chrony():
-    chrony = ("^C,198.18.4.3,3,1795441189.1,0.000011,0.000002,0.000010,-1.2,0.0,0.1,0.000100,0.000050,64.0,Normal\n"
-              "== sources\n^,*,198.18.4.3,2,6,377,10,0.000001,0.000001,0.000010\n== config\nserver 198.18.4.3 iburst\n")
+    chrony = (
+        "^C,198.18.4.3,3,1795441189.1,0.000011,0.000002,0.000010,-1.2,0.0,0.1,0.000100,0.000050,64.0,Normal\n"
+        "== sources\n^,*,198.18.4.3,2,6,377,10,0.000001,0.000001,0.000010\n== config\nserver 198.18.4.3 iburst\n"
+    )
     fact = ts.parse_timesync(f"{M}daemon chronyd +timesyncd\n{chrony}{M}timesyncd.conf\n")
     assert fact["daemon"] == "chronyd" and fact["also_running"] == ["systemd-timesyncd"]
     for check in (check_sync, check_offset, check_internal_sources):
@@ -189,8 +197,12 @@ def _snippet_in_pid_namespace(tmp_path, fake_daemon: str | None = None) -> dict:
         shutil.copyfile(shutil.which("sleep"), exe)
         exe.chmod(0o755)
         pre = f"{exe} 30 & sleep 0.3; "  # comm is the executable's name: ps shows it as that daemon
-    proc = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", pre + ts.TIMESYNC],
-                          capture_output=True, text=True, timeout=20)  # fmt: skip
+    proc = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", pre + ts.TIMESYNC],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     return ssh_host._fact_value("timesync", {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr})
 
 

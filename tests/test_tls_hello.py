@@ -53,13 +53,17 @@ def test_flight_split_across_records_and_messages() -> None:
     boundaries, parses the same."""
     ske = b"\x03\x00\x1d\x20" + bytes(32)  # named_curve x25519
     cert = _handshake(H.CERTIFICATE, (3 + 3 + 4).to_bytes(3, "big") + (4).to_bytes(3, "big") + b"DER!" + bytes(3))
-    messages = _server_hello(H.TLS12, 0xC02F, struct.pack("!HH", H.EXT_EMS, 0)) + cert + _handshake(
-        H.SERVER_KEY_EXCHANGE, ske) + _handshake(H.SERVER_HELLO_DONE, b"")
+    messages = (
+        _server_hello(H.TLS12, 0xC02F, struct.pack("!HH", H.EXT_EMS, 0))
+        + cert
+        + _handshake(H.SERVER_KEY_EXCHANGE, ske)
+        + _handshake(H.SERVER_HELLO_DONE, b"")
+    )
     stream = _record(H.HANDSHAKE, messages[:30]) + _record(H.HANDSHAKE, messages[30:])
     for step in (1, 3, 7, len(stream)):
         parser = H.FlightParser()
         for i in range(0, len(stream), step):
-            parser.feed(stream[i:i + step])
+            parser.feed(stream[i : i + step])
         f = parser.flight
         assert parser.done and f.suite == 0xC02F and f.version == H.TLS12
         assert H.EXT_EMS in f.extensions and f.certificates[0] == b"DER!"

@@ -33,8 +33,14 @@ from preuve.observe import tls
 
 pytestmark = [pytest.mark.lab, pytest.mark.skipif(not shutil.which(NGINX), reason="needs nginx")]
 SNI = "localhost"
-_VERSIONS = {"SSL_2_0": "SSLv2", "SSL_3_0": "SSLv3", "TLS_1_0": "TLSv1.0", "TLS_1_1": "TLSv1.1",
-             "TLS_1_2": "TLSv1.2", "TLS_1_3": "TLSv1.3"}
+_VERSIONS = {
+    "SSL_2_0": "SSLv2",
+    "SSL_3_0": "SSLv3",
+    "TLS_1_0": "TLSv1.0",
+    "TLS_1_1": "TLSv1.1",
+    "TLS_1_2": "TLSv1.2",
+    "TLS_1_3": "TLSv1.3",
+}
 
 
 # --- the two views ----------------------------------------------------------------------------
@@ -46,8 +52,11 @@ def preuve_view(facts: dict, sslyze_known: dict[str, set[str]]) -> dict:
     view = {
         "versions": facts["versions"],
         "suites": {v: sorted(set(s) & sslyze_known[v]) for v, s in facts["cipher_suites"].items()},
-        "dh_sizes": {s: d["ephemeral_key"]["size"] for s, d in facts["suite_details"].items()
-                     if d["ephemeral_key"] and d["ephemeral_key"]["type"] == "DH"},
+        "dh_sizes": {
+            s: d["ephemeral_key"]["size"]
+            for s, d in facts["suite_details"].items()
+            if d["ephemeral_key"] and d["ephemeral_key"]["type"] == "DH"
+        },
         "curves": (facts["groups"] or {}).get("supported", []),
         "chain": [c["sha256"] for c in cert.get("chain", [])],
         "chain_in_order": cert.get("chain_in_order"),
@@ -79,13 +88,17 @@ def sslyze_view(result, http: bool) -> dict:
     reneg = scan.session_renegotiation.result
     highest = result.connectivity_result.highest_tls_version_supported.name
     view = {
-        "versions": versions, "suites": suites, "dh_sizes": dh,
+        "versions": versions,
+        "suites": suites,
+        "dh_sizes": dh,
         "curves": sorted(c.name for c in curves.supported_curves or []),
         "chain": [c.fingerprint(hashes.SHA256()).hex() for c in deployment.received_certificate_chain],
         "chain_in_order": deployment.received_chain_has_valid_order,
         "ocsp_stapled": deployment.ocsp_response is not None,
-        "renegotiation": {"secure": reneg.supports_secure_renegotiation,
-                          "client_initiated_accepted": reneg.client_renegotiations_success_count > 0},
+        "renegotiation": {
+            "secure": reneg.supports_secure_renegotiation,
+            "client_initiated_accepted": reneg.client_renegotiations_success_count > 0,
+        },
         "compression": scan.tls_compression.result.supports_compression,
         "fallback_scsv": scan.tls_fallback_scsv.result.supports_fallback_scsv,
         "hsts_max_age": None,
@@ -101,8 +114,9 @@ def sslyze_known() -> dict[str, set[str]]:
     from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
     from sslyze.server_connectivity import TlsVersionEnum
 
-    return {_VERSIONS[v.name]: {s.name for s in CipherSuitesRepository.get_all_cipher_suites(v)}
-            for v in TlsVersionEnum}
+    return {
+        _VERSIONS[v.name]: {s.name for s in CipherSuitesRepository.get_all_cipher_suites(v)} for v in TlsVersionEnum
+    }
 
 
 def sslyze_scan(targets: list[tuple[str, int, str | None, bool]]) -> dict:
@@ -110,18 +124,28 @@ def sslyze_scan(targets: list[tuple[str, int, str | None, bool]]) -> dict:
     from sslyze import Scanner, ServerNetworkConfiguration, ServerNetworkLocation, ServerScanRequest
     from sslyze.plugins.scan_commands import ScanCommand
 
-    commands = {ScanCommand.SSL_2_0_CIPHER_SUITES, ScanCommand.SSL_3_0_CIPHER_SUITES,
-                ScanCommand.TLS_1_0_CIPHER_SUITES, ScanCommand.TLS_1_1_CIPHER_SUITES,
-                ScanCommand.TLS_1_2_CIPHER_SUITES, ScanCommand.TLS_1_3_CIPHER_SUITES,
-                ScanCommand.ELLIPTIC_CURVES, ScanCommand.CERTIFICATE_INFO, ScanCommand.SESSION_RENEGOTIATION,
-                ScanCommand.TLS_COMPRESSION, ScanCommand.TLS_EXTENDED_MASTER_SECRET,
-                ScanCommand.TLS_FALLBACK_SCSV, ScanCommand.HTTP_HEADERS}
+    commands = {
+        ScanCommand.SSL_2_0_CIPHER_SUITES,
+        ScanCommand.SSL_3_0_CIPHER_SUITES,
+        ScanCommand.TLS_1_0_CIPHER_SUITES,
+        ScanCommand.TLS_1_1_CIPHER_SUITES,
+        ScanCommand.TLS_1_2_CIPHER_SUITES,
+        ScanCommand.TLS_1_3_CIPHER_SUITES,
+        ScanCommand.ELLIPTIC_CURVES,
+        ScanCommand.CERTIFICATE_INFO,
+        ScanCommand.SESSION_RENEGOTIATION,
+        ScanCommand.TLS_COMPRESSION,
+        ScanCommand.TLS_EXTENDED_MASTER_SECRET,
+        ScanCommand.TLS_FALLBACK_SCSV,
+        ScanCommand.HTTP_HEADERS,
+    }
     requests, keys = [], {}
     for host, port, sni, _http in targets:
         request = ServerScanRequest(
             server_location=ServerNetworkLocation(hostname=host, port=port),
             network_configuration=ServerNetworkConfiguration(tls_server_name_indication=sni or host),
-            scan_commands=commands)
+            scan_commands=commands,
+        )
         requests.append(request)
         keys[request.uuid] = (host, port, sni)
     # one connection at a time per server: the renegotiating openssl s_server serves connections one by one
@@ -130,9 +154,13 @@ def sslyze_scan(targets: list[tuple[str, int, str | None, bool]]) -> dict:
     out = {}
     for result in scanner.get_results():
         assert result.scan_result is not None, f"sslyze could not scan {keys[result.uuid]}"
-        failed = {name: (attempt.error_reason, attempt.error_trace and list(attempt.error_trace.format())[-1])
-                  for name in vars(result.scan_result) if (attempt := getattr(result.scan_result, name))
-                  and getattr(attempt, "status", None) is not None and attempt.status.value == "ERROR"}
+        failed = {
+            name: (attempt.error_reason, attempt.error_trace and list(attempt.error_trace.format())[-1])
+            for name in vars(result.scan_result)
+            if (attempt := getattr(result.scan_result, name))
+            and getattr(attempt, "status", None) is not None
+            and attempt.status.value == "ERROR"
+        }
         assert not failed, f"sslyze failed on {keys[result.uuid]}: {failed}"  # the referee must have answered
         out[keys[result.uuid]] = result
     return out
@@ -154,20 +182,36 @@ def referee(targets: list[tuple[str, int, str | None, bool]]) -> dict[tuple, tup
 EDGES = {
     # name: (certificate kind, nginx directives)
     "tls13-only": ("ec", ["ssl_protocols TLSv1.3;"]),
-    "cbc-never-preferred": ("ec", [
-        "ssl_protocols TLSv1.2;", "ssl_prefer_server_ciphers on;",
-        "ssl_ciphers 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA';"]),
-    "rsa-kex-at-the-bottom": ("rsa", [
-        "ssl_protocols TLSv1.2;", "ssl_prefer_server_ciphers on;",
-        "ssl_ciphers 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:AES128-GCM-SHA256';"]),
-    "dhe-1024": ("rsa", [
-        "ssl_protocols TLSv1.2;", "ssl_ciphers 'DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0';", "ssl_dhparam {dh};"]),
-    "legacy-only": ("rsa", [
-        "ssl_protocols TLSv1 TLSv1.1;", "ssl_ciphers 'AES128-SHA:DES-CBC3-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0';"]),
+    "cbc-never-preferred": (
+        "ec",
+        [
+            "ssl_protocols TLSv1.2;",
+            "ssl_prefer_server_ciphers on;",
+            "ssl_ciphers 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA';",
+        ],
+    ),
+    "rsa-kex-at-the-bottom": (
+        "rsa",
+        [
+            "ssl_protocols TLSv1.2;",
+            "ssl_prefer_server_ciphers on;",
+            "ssl_ciphers 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:AES128-GCM-SHA256';",
+        ],
+    ),
+    "dhe-1024": (
+        "rsa",
+        ["ssl_protocols TLSv1.2;", "ssl_ciphers 'DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0';", "ssl_dhparam {dh};"],
+    ),
+    "legacy-only": (
+        "rsa",
+        ["ssl_protocols TLSv1 TLSv1.1;", "ssl_ciphers 'AES128-SHA:DES-CBC3-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0';"],
+    ),
     "expired": ("expired", ["ssl_protocols TLSv1.2 TLSv1.3;"]),
     "wrong-name": ("wrong-name", ["ssl_protocols TLSv1.2 TLSv1.3;"]),
-    "us-issued": ("us", ["ssl_protocols TLSv1.2 TLSv1.3;",
-                         'add_header Strict-Transport-Security "max-age=300" always;']),
+    "us-issued": (
+        "us",
+        ["ssl_protocols TLSv1.2 TLSv1.3;", 'add_header Strict-Transport-Security "max-age=300" always;'],
+    ),
 }
 
 
@@ -176,12 +220,16 @@ def edges(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("referee")
     fr, us = make_ca(root, "fr", "FR"), make_ca(root, "us", "US")
     dh = write_dhparam_1024(root / "dh1024.pem")
-    rsa_cert = make_self_signed(root, "rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                                hashes.SHA256(), days=365)
-    certs = {"ec": make_leaf(root, "ec", fr), "rsa": rsa_cert,
-             "expired": make_leaf(root, "expired", fr, not_before_days=-30, not_after_days=-1),
-             "wrong-name": make_leaf(root, "wrong-name", fr, dns_names=("other.example",)),
-             "us": make_leaf(root, "us-leaf", us)}
+    rsa_cert = make_self_signed(
+        root, "rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048), hashes.SHA256(), days=365
+    )
+    certs = {
+        "ec": make_leaf(root, "ec", fr),
+        "rsa": rsa_cert,
+        "expired": make_leaf(root, "expired", fr, not_before_days=-30, not_after_days=-1),
+        "wrong-name": make_leaf(root, "wrong-name", fr, dns_names=("other.example",)),
+        "us": make_leaf(root, "us-leaf", us),
+    }
     with NginxLab(root) as lab:
         servers = {}
         for name, (kind, directives) in EDGES.items():
@@ -201,9 +249,24 @@ def _renegotiating_server(root: Path, cert):
     def run():
         port = free_port()
         proc = subprocess.Popen(
-            ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert.cert), "-key",
-             str(cert.key), "-tls1_2", "-client_renegotiation", "-www", "-quiet"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            [
+                "openssl",
+                "s_server",
+                "-accept",
+                f"{LOOPBACK}:{port}",
+                "-cert",
+                str(cert.cert),
+                "-key",
+                str(cert.key),
+                "-tls1_2",
+                "-client_renegotiation",
+                "-www",
+                "-quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             wait_for_port(port, proc=proc)
             yield TlsServer("renegotiating", LOOPBACK, port, cert)
@@ -238,8 +301,10 @@ def test_preference_of_edge_servers(edges: dict[str, TlsServer]) -> None:
     assert cbc["preference"]["TLSv1.2"]["order"][-1] == "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
     rsa_kex, _ = tls.collect(LOOPBACK, edges["rsa-kex-at-the-bottom"].port, sni=SNI, timeout=5, http_path=None)
     assert rsa_kex["preference"]["TLSv1.2"]["order"] == [
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256"]
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    ]
     us, _ = tls.collect(LOOPBACK, edges["us-issued"].port, sni=SNI, timeout=5)
     assert [c["issuer_country"] for c in us["certificate"]["chain"]] == ["US", "US"]
     assert us["hsts"]["max_age"] == 300

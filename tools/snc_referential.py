@@ -61,7 +61,7 @@ def _footnote_bullets(lines: list[str]) -> set[str]:
     out: set[str] = set()
     for i, line in enumerate(lines):
         if FOOTNOTE.match(line.strip()) and "Objectifs" in line:
-            for nxt in lines[i + 1:]:
+            for nxt in lines[i + 1 :]:
                 if not nxt.strip():
                     continue
                 m = BULLET.match(nxt)
@@ -137,11 +137,23 @@ def _q(s: str) -> str:
 
 
 def render(items: list[dict[str, str]], elements_section: str, source_sha256: str) -> str:
-    out = [HEADER, "referential:", "  name: SecNumCloud", "  version: '3.2'", "  date: '2022-03-08'",
-           "  source: secnumcloud-3.2-fr.txt", f"  source_sha256: {source_sha256}", "requirements:"]
+    out = [
+        HEADER,
+        "referential:",
+        "  name: SecNumCloud",
+        "  version: '3.2'",
+        "  date: '2022-03-08'",
+        "  source: secnumcloud-3.2-fr.txt",
+        f"  source_sha256: {source_sha256}",
+        "requirements:",
+    ]
     for it in items:
-        out += [f"- id: {it['id']}", f"  title: {_q(it['title'])}", f"  kind: {it['kind']}",
-                f"  text: {_q(it['text'])}"]
+        out += [
+            f"- id: {it['id']}",
+            f"  title: {_q(it['title'])}",
+            f"  kind: {it['kind']}",
+            f"  text: {_q(it['text'])}",
+        ]
     return "\n".join(out) + "\n" + elements_section
 
 
@@ -163,8 +175,10 @@ def main(argv: list[str]) -> int:
     tail = elements_section(DATA.read_text(encoding="utf-8")) if DATA.exists() else ""
     DATA.write_text(render(items, tail, hashlib.sha256(raw).hexdigest()), encoding="utf-8")
     kinds = {k: sum(i["kind"] == k for i in items) for k in ("requirement", "recommendation")}
-    print(f"{DATA.relative_to(ROOT)}: {len(items)} items ({kinds['requirement']} requirements, "
-          f"{kinds['recommendation']} recommendations)")
+    print(
+        f"{DATA.relative_to(ROOT)}: {len(items)} items ({kinds['requirement']} requirements, "
+        f"{kinds['recommendation']} recommendations)"
+    )
     return 0
 
 

@@ -48,14 +48,16 @@ def _sample(pid: int, peak: dict[str, int], stop: threading.Event, phase: Path |
         stop.wait(0.02)
 
 
-def measure(argv: list[str], env: dict[str, str] | None = None, timeout: float = 3600,
-            phase: Path | None = None) -> dict[str, Any]:
+def measure(
+    argv: list[str], env: dict[str, str] | None = None, timeout: float = 3600, phase: Path | None = None
+) -> dict[str, Any]:
     peak = {"rss_kb": 0, "fds": 0, "rss_before_kb": 0}
     stop = threading.Event()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})  # fmt: skip
+    proc = subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
     sampler = threading.Thread(target=_sample, args=(proc.pid, peak, stop, phase), daemon=True)
     sampler.start()
     try:
@@ -67,16 +69,37 @@ def measure(argv: list[str], env: dict[str, str] | None = None, timeout: float =
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the process and the children it waited for
     stop.set()
     sampler.join(1)
-    return {"wall_s": round(wall, 2), "rc": proc.returncode, "peak_rss_mb": round(peak["rss_kb"] / 1024, 1),
-            "peak_rss_before_reports_mb": round(peak["rss_before_kb"] / 1024, 1) if phase else None,
-            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
-            "peak_fds": peak["fds"], "stdout": out[-2000:], "stderr": err[-2000:]}  # fmt: skip
+    return {
+        "wall_s": round(wall, 2),
+        "rc": proc.returncode,
+        "peak_rss_mb": round(peak["rss_kb"] / 1024, 1),
+        "peak_rss_before_reports_mb": round(peak["rss_before_kb"] / 1024, 1) if phase else None,
+        "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "peak_fds": peak["fds"],
+        "stdout": out[-2000:],
+        "stderr": err[-2000:],
+    }
 
 
 def sweep_preuve(inventory: str, work: Path, n: int) -> dict[str, Any]:
     out = work / f"preuve-{n}"
-    argv = [sys.executable, "-m", "preuve", "run", "-i", inventory, "-p", str(PROFILE), "-o", str(out), "-q",
-            "--select", "SSH-*", "--concurrency", "32"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "preuve",
+        "run",
+        "-i",
+        inventory,
+        "-p",
+        str(PROFILE),
+        "-o",
+        str(out),
+        "-q",
+        "--select",
+        "SSH-*",
+        "--concurrency",
+        "32",
+    ]
     m = measure(argv, phase=out / "results.jsonl")
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()] if out.exists() else []
     statuses: dict[str, int] = {}
@@ -105,10 +128,29 @@ def sweep_testinfra(inventory_path: str, work: Path, n: int) -> dict[str, Any]:
     _ssh_config(inventory, config)
     hosts = ",".join(f"paramiko://{h['name']}" for h in inventory["hosts"])
     junit = work / f"testinfra-{n}.xml"
-    argv = ["ip", "netns", "exec", "pv-admin", sys.executable, "-m", "pytest", "-p", "testinfra.plugin",
-            "-p", "no:cacheprovider", "-q", "--no-header", "-o", "console_output_style=classic", str(SUITE),
-            f"--hosts={hosts}", f"--ssh-config={config}", f"--junitxml={junit}",
-            "--rootdir", str(SUITE.parent)]  # fmt: skip
+    argv = [
+        "ip",
+        "netns",
+        "exec",
+        "pv-admin",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "testinfra.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "-o",
+        "console_output_style=classic",
+        str(SUITE),
+        f"--hosts={hosts}",
+        f"--ssh-config={config}",
+        f"--junitxml={junit}",
+        "--rootdir",
+        str(SUITE.parent),
+    ]
     m = measure(argv, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     tail = [line for line in m["stdout"].splitlines() if " in " in line and ("passed" in line or "failed" in line)]
     m["summary"] = tail[-1] if tail else m["stderr"][-300:]
@@ -162,30 +204,47 @@ def _rate(n: int, m: dict[str, Any]) -> float:
 
 def _print_row(row: dict[str, Any]) -> None:
     n, pv = row["hosts"], row["preuve"]
-    print(f"N={n}: fleet up {row['fleet_up_s']} s; preuve {pv['wall_s']} s (observe {pv['observe_s']} s), "
-          f"{_rate(n, pv):.0f} hosts/min, peak RSS {pv['peak_rss_mb']} MB "
-          f"({pv['peak_rss_before_reports_mb']} MB before the derived reports), peak fds {pv['peak_fds']}, "
-          f"CPU {pv['cpu_s']} s, rc {pv['rc']}, {pv['checks']} results {pv['statuses']}", flush=True)  # fmt: skip
+    print(
+        f"N={n}: fleet up {row['fleet_up_s']} s; preuve {pv['wall_s']} s (observe {pv['observe_s']} s), "
+        f"{_rate(n, pv):.0f} hosts/min, peak RSS {pv['peak_rss_mb']} MB "
+        f"({pv['peak_rss_before_reports_mb']} MB before the derived reports), peak fds {pv['peak_fds']}, "
+        f"CPU {pv['cpu_s']} s, rc {pv['rc']}, {pv['checks']} results {pv['statuses']}",
+        flush=True,
+    )
     if "testinfra" in row:
         ti = row["testinfra"]
-        print(f"       testinfra {ti['wall_s']} s, {_rate(n, ti):.0f} hosts/min, peak RSS {ti['peak_rss_mb']} MB, "
-              f"peak fds {ti['peak_fds']}, CPU {ti['cpu_s']} s, rc {ti['rc']}: {ti['summary']}",
-              flush=True)  # fmt: skip
+        print(
+            f"       testinfra {ti['wall_s']} s, {_rate(n, ti):.0f} hosts/min, peak RSS {ti['peak_rss_mb']} MB, "
+            f"peak fds {ti['peak_fds']}, CPU {ti['cpu_s']} s, rc {ti['rc']}: {ti['summary']}",
+            flush=True,
+        )
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print()
-    print("| hosts | preuve s | preuve hosts/min | ms/host | peak RSS MB (before reports) | peak fds | testinfra s | "
-          "testinfra hosts/min | testinfra RSS MB | testinfra fds | ratio |")  # fmt: skip
+    print(
+        "| hosts | preuve s | preuve hosts/min | ms/host | peak RSS MB (before reports) | peak fds | testinfra s | "
+        "testinfra hosts/min | testinfra RSS MB | testinfra fds | ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         n, pv, ti = row["hosts"], row["preuve"], row.get("testinfra")
-        cells = [n, pv["wall_s"], f"{_rate(n, pv):.0f}", f"{pv['wall_s'] / n * 1000:.0f}",
-                 f"{pv['peak_rss_mb']} ({pv['peak_rss_before_reports_mb']})",
-                 pv["peak_fds"]]  # fmt: skip
+        cells = [
+            n,
+            pv["wall_s"],
+            f"{_rate(n, pv):.0f}",
+            f"{pv['wall_s'] / n * 1000:.0f}",
+            f"{pv['peak_rss_mb']} ({pv['peak_rss_before_reports_mb']})",
+            pv["peak_fds"],
+        ]
         if ti:
-            cells += [ti["wall_s"], f"{_rate(n, ti):.0f}", ti["peak_rss_mb"], ti["peak_fds"],
-                      f"{ti['wall_s'] / pv['wall_s']:.1f}x"]  # fmt: skip
+            cells += [
+                ti["wall_s"],
+                f"{_rate(n, ti):.0f}",
+                ti["peak_rss_mb"],
+                ti["peak_fds"],
+                f"{ti['wall_s'] / pv['wall_s']:.1f}x",
+            ]
         else:
             cells += ["-"] * 5
         print("| " + " | ".join(map(str, cells)) + " |")

@@ -17,15 +17,34 @@ CONFIG_DIR = os.environ.get("FLEET_SSHD_DIR", "/var/tmp/preuve-lab/fleet/sshd")
 INVENTORY = os.environ.get("FLEET_INVENTORY", "/var/tmp/preuve-lab/fleet/inventory.yaml")
 ENDPOINTS = {h["name"]: (h["address"], h["ssh"]["port"]) for h in yaml.safe_load(Path(INVENTORY).read_text())["hosts"]}
 ALLOWED = {
-    "ciphers": {"aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr",
-                "chacha20-poly1305@openssh.com"},
+    "ciphers": {
+        "aes256-gcm@openssh.com",
+        "aes128-gcm@openssh.com",
+        "aes256-ctr",
+        "aes192-ctr",
+        "aes128-ctr",
+        "chacha20-poly1305@openssh.com",
+    },
     "macs": {"hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512", "hmac-sha2-256"},
-    "kexalgorithms": {"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384",
-                      "ecdh-sha2-nistp521", "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",
-                      "sntrup761x25519-sha512@openssh.com"},
-    "hostkeyalgorithms": {"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-ed25519",
-                          "rsa-sha2-256", "rsa-sha2-512"},
-}  # fmt: skip
+    "kexalgorithms": {
+        "curve25519-sha256",
+        "curve25519-sha256@libssh.org",
+        "ecdh-sha2-nistp256",
+        "ecdh-sha2-nistp384",
+        "ecdh-sha2-nistp521",
+        "diffie-hellman-group16-sha512",
+        "diffie-hellman-group18-sha512",
+        "sntrup761x25519-sha512@openssh.com",
+    },
+    "hostkeyalgorithms": {
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "ssh-ed25519",
+        "rsa-sha2-256",
+        "rsa-sha2-512",
+    },
+}
 
 
 def sshd_option(host, name: str) -> str:
@@ -37,10 +56,18 @@ def sshd_option(host, name: str) -> str:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("permitrootlogin", "no"), ("passwordauthentication", "no"), ("permitemptypasswords", "no"),
-     ("x11forwarding", "no"), ("allowtcpforwarding", "no"), ("allowagentforwarding", "no"), ("permittunnel", "no"),
-     ("strictmodes", "yes"), ("permituserenvironment", "no")],
-)  # fmt: skip
+    [
+        ("permitrootlogin", "no"),
+        ("passwordauthentication", "no"),
+        ("permitemptypasswords", "no"),
+        ("x11forwarding", "no"),
+        ("allowtcpforwarding", "no"),
+        ("allowagentforwarding", "no"),
+        ("permittunnel", "no"),
+        ("strictmodes", "yes"),
+        ("permituserenvironment", "no"),
+    ],
+)
 def test_sshd_option(host, name, expected):
     assert sshd_option(host, name) == expected
 

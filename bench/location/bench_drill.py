@@ -49,8 +49,9 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="preuve-bench-drill-", dir="/var/tmp"))
     try:
         repo, pw, canary, digest = build(root, a.mb)
-        job = backup.Job("restic", str(repo), None, str(pw), (str(canary), digest), str(root / "scratch"),
-                         1, 0.1, 10, 600.0)  # fmt: skip
+        job = backup.Job(
+            "restic", str(repo), None, str(pw), (str(canary), digest), str(root / "scratch"), 1, 0.1, 10, 600.0
+        )
         home = root / "home"
         home.mkdir()
         run = backup.Runner(job, str(home))
@@ -59,8 +60,22 @@ def main() -> None:
         for i in range(a.rounds):
             target = root / f"plain-{i}"
             t0 = time.perf_counter()
-            subprocess.run(["restic", "restore", snap, "--target", str(target), "--include", str(canary),
-                            "--no-lock", "--no-cache"], env=run.env, check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                [
+                    "restic",
+                    "restore",
+                    snap,
+                    "--target",
+                    str(target),
+                    "--include",
+                    str(canary),
+                    "--no-lock",
+                    "--no-cache",
+                ],
+                env=run.env,
+                check=True,
+                capture_output=True,
+            )
             plain.append(time.perf_counter() - t0)
             shutil.rmtree(target)
             t0 = time.perf_counter()

@@ -39,8 +39,14 @@ def seed(url: str, n: int) -> dict[str, str]:
     import boto3
     from botocore.config import Config
 
-    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench",
-                      aws_secret_access_key="bench", config=Config(max_pool_connections=32))  # fmt: skip
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(max_pool_connections=32),
+    )
 
     def one(i: int) -> tuple[str, str]:
         name, region = f"bench-{i:04d}", REGIONS[i % len(REGIONS)]
@@ -48,8 +54,10 @@ def seed(url: str, n: int) -> dict[str, str]:
         s3.create_bucket(Bucket=name, **kw)
         if i % 3 == 0:
             default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": f"arn:aws:kms:{region}:123456789012:key/k{i}"}
-            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": default}]})  # fmt: skip
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]},
+            )
         return name, region
 
     with ThreadPoolExecutor(16) as pool:
@@ -77,17 +85,42 @@ def main() -> None:
         buckets = seed(url, a.buckets)
         seeded = time.perf_counter() - t0
         (root / "key").write_text(secrets.token_hex(16) + "\n")  # registered with the redactor: must be unique
-        lines = ["version: 1", "name: bench-s3", "sites: [{name: paris-1, country: FR}]", "s3:", "  endpoints:",
-                 f"    - {{name: moto, provider: aws, url: '{url}', site: paris-1,",
-                 f"       access_key: {{file: {root}/key}}, secret_key: {{file: {root}/key}}}}", "  buckets:"]
+        lines = [
+            "version: 1",
+            "name: bench-s3",
+            "sites: [{name: paris-1, country: FR}]",
+            "s3:",
+            "  endpoints:",
+            f"    - {{name: moto, provider: aws, url: '{url}', site: paris-1,",
+            f"       access_key: {{file: {root}/key}}, secret_key: {{file: {root}/key}}}}",
+            "  buckets:",
+        ]
         lines += [f"    - {{name: {b}, endpoint: moto, role: customer-data}}" for b in buckets]
         inv = root / "inventory.yaml"
         inv.write_text("\n".join(lines) + "\n")
         out = root / "run"
         profile = REPO / "profiles" / "secnumcloud-3.2.yaml"
-        argv = [sys.executable, "-m", "preuve", "run", "-i", str(inv), "-p", str(profile),
-                "-o", str(out), "-q", "--concurrency", str(a.concurrency), "--select", "S3-BUCKET-LOCATION",
-                "--select", "S3-REPLICATION-LOCATION", "--select", "S3-KMS-LOCATION"]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "preuve",
+            "run",
+            "-i",
+            str(inv),
+            "-p",
+            str(profile),
+            "-o",
+            str(out),
+            "-q",
+            "--concurrency",
+            str(a.concurrency),
+            "--select",
+            "S3-BUCKET-LOCATION",
+            "--select",
+            "S3-REPLICATION-LOCATION",
+            "--select",
+            "S3-KMS-LOCATION",
+        ]
         t0 = time.perf_counter()
         proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=os.environ.copy(), timeout=600)
         wall = time.perf_counter() - t0
@@ -98,14 +131,24 @@ def main() -> None:
         eu = sum(1 for r in buckets.values() if r in REGIONS[:3])
         loc = ("S3-BUCKET-LOCATION", "pass"), ("S3-BUCKET-LOCATION", "fail")
         ok = status[loc[0]] == eu and status[loc[1]] == len(buckets) - eu
-        print(json.dumps({
-            "buckets": len(buckets), "seed_s": round(seeded, 1), "preuve_run_wall_s": round(wall, 2),
-            "observe_s": round(run.get("observe_seconds") or 0, 2), "concurrency": a.concurrency,
-            "exit_code": proc.returncode, "results": len(results),
-            "outcomes": {f"{c} {s}": n for (c, s), n in sorted(status.items())},
-            "verdicts_match_seeded_regions": ok, "target": "under 20 s",
-            "first_error": errors[0]["message"]["en"] if errors else None,
-        }, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "buckets": len(buckets),
+                    "seed_s": round(seeded, 1),
+                    "preuve_run_wall_s": round(wall, 2),
+                    "observe_s": round(run.get("observe_seconds") or 0, 2),
+                    "concurrency": a.concurrency,
+                    "exit_code": proc.returncode,
+                    "results": len(results),
+                    "outcomes": {f"{c} {s}": n for (c, s), n in sorted(status.items())},
+                    "verdicts_match_seeded_regions": ok,
+                    "target": "under 20 s",
+                    "first_error": errors[0]["message"]["en"] if errors else None,
+                },
+                indent=2,
+            )
+        )
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)

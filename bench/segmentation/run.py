@@ -37,8 +37,24 @@ def nmap_state(state: str, reason: str) -> str:
 
 
 def run_nmap(address: str, first: int, count: int) -> tuple[dict[int, str], float, str]:
-    argv = ["ip", "netns", "exec", "pv-admin", "nmap", "-Pn", "-n", "-sS", "--reason", "-T4", "--max-retries", "1",
-            f"-p{first}-{first + count - 1}", address, "-oX", "-"]  # fmt: skip
+    argv = [
+        "ip",
+        "netns",
+        "exec",
+        "pv-admin",
+        "nmap",
+        "-Pn",
+        "-n",
+        "-sS",
+        "--reason",
+        "-T4",
+        "--max-retries",
+        "1",
+        f"-p{first}-{first + count - 1}",
+        address,
+        "-oX",
+        "-",
+    ]
     t0 = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=True)
     elapsed = time.monotonic() - t0
@@ -96,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    ok = (t_fast < 15 and t_fast <= t_nmap and result["preuve_vs_nmap_differences"] == 0
-          and wrong(preuve_fast) == 0)  # fmt: skip
+    ok = t_fast < 15 and t_fast <= t_nmap and result["preuve_vs_nmap_differences"] == 0 and wrong(preuve_fast) == 0
     return 0 if ok else 1
 
 

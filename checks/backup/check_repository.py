@@ -25,33 +25,52 @@ def absent(backup_repo: dict, judge) -> bool:
     return judge.absent("backup.repository", backup_repo.get("absent"), "a repository at the declared location")
 
 
-@check("BACKUP-FRESHNESS", requirements={
-    "12.5.a#2": "the repository's latest snapshot is younger than the profile's limit (26 h)",
-}, target="backup_repo", severity="high",
-       rule="SecNumCloud 12.5.a (sauvegarde quotidienne)")  # fmt: skip
+@check(
+    "BACKUP-FRESHNESS",
+    requirements={
+        "12.5.a#2": "the repository's latest snapshot is younger than the profile's limit (26 h)",
+    },
+    target="backup_repo",
+    severity="high",
+    rule="SecNumCloud 12.5.a (sauvegarde quotidienne)",
+)
 def check_freshness(backup_repo, params, now, judge):
     if absent(backup_repo, judge):
         return
-    judge.at_most("backup.latest_age_hours", _age_hours(backup_repo["snapshots"]["latest"], now),
-                  params.backup.max_age_hours)  # fmt: skip
+    judge.at_most(
+        "backup.latest_age_hours", _age_hours(backup_repo["snapshots"]["latest"], now), params.backup.max_age_hours
+    )
 
 
-@check("BACKUP-ENCRYPTED", requirements={
-    "10.1.d#1": "the backup repository is encrypted (restic always, borg unless --encryption none)",
-    "12.5.b#1": "backups cannot be read without the repository key",
-}, target="backup_repo", severity="high",
-       rule="SecNumCloud 10.1.d (supports de sauvegarde chiffrés)")  # fmt: skip
+@check(
+    "BACKUP-ENCRYPTED",
+    requirements={
+        "10.1.d#1": "the backup repository is encrypted (restic always, borg unless --encryption none)",
+        "12.5.b#1": "backups cannot be read without the repository key",
+    },
+    target="backup_repo",
+    severity="high",
+    rule="SecNumCloud 10.1.d (supports de sauvegarde chiffrés)",
+)
 def check_encrypted(backup_repo, judge):
     if absent(backup_repo, judge):
         return
-    judge.equals("backup.encryption", backup_repo["encryption"]["mode"] if not backup_repo["encryption"]["encrypted"]
-                 else "encrypted", "encrypted")  # fmt: skip
+    judge.equals(
+        "backup.encryption",
+        backup_repo["encryption"]["mode"] if not backup_repo["encryption"]["encrypted"] else "encrypted",
+        "encrypted",
+    )
 
 
-@check("BACKUP-RESTORE-DRILL", requirements={
-    "12.5.c#2": "a canary file is really restored and its sha256 compared, at every run",
-}, target="backup_repo", severity="critical",
-       rule="SecNumCloud 12.5.c (test de restauration)")  # fmt: skip
+@check(
+    "BACKUP-RESTORE-DRILL",
+    requirements={
+        "12.5.c#2": "a canary file is really restored and its sha256 compared, at every run",
+    },
+    target="backup_repo",
+    severity="critical",
+    rule="SecNumCloud 12.5.c (test de restauration)",
+)
 def check_restore_drill(backup_repo, judge):
     drill = backup_repo["drill"]
     if absent(backup_repo, judge):
@@ -67,10 +86,15 @@ def check_restore_drill(backup_repo, judge):
     judge.equals("backup.drill.scratch_removed", drill["scratch_removed"], True)
 
 
-@check("BACKUP-DATA-CHECK", requirements={
-    "12.5.c#2": "a rotating part of the data is read back and verified at every run",
-}, target="backup_repo", severity="high",
-       rule="vérification partielle tournante des données (restic check --read-data-subset, borg check)")  # fmt: skip
+@check(
+    "BACKUP-DATA-CHECK",
+    requirements={
+        "12.5.c#2": "a rotating part of the data is read back and verified at every run",
+    },
+    target="backup_repo",
+    severity="high",
+    rule="vérification partielle tournante des données (restic check --read-data-subset, borg check)",
+)
 def check_data(backup_repo, judge):
     if absent(backup_repo, judge):
         return
@@ -80,22 +104,32 @@ def check_data(backup_repo, judge):
     judge.equals("backup.data_check", "ok" if dc["ok"] else f"{dc['tool_command']}: {dc['message']}", "ok")
 
 
-@check("BACKUP-TRANSPORT", requirements={
-    "12.5.d#5": "the repository is reached over https, sftp or ssh, never in clear",
-}, target="backup_repo", severity="high",
-       rule="SecNumCloud 12.5.d (communications vers le site de sauvegarde chiffrées)")  # fmt: skip
+@check(
+    "BACKUP-TRANSPORT",
+    requirements={
+        "12.5.d#5": "the repository is reached over https, sftp or ssh, never in clear",
+    },
+    target="backup_repo",
+    severity="high",
+    rule="SecNumCloud 12.5.d (communications vers le site de sauvegarde chiffrées)",
+)
 def check_transport(backup_repo, params, judge):
     if backup_repo["transport"] == "local":
         judge.not_applicable("the repository is a local path where the tool runs: no transfer to judge")
     judge.one_of("backup.transport", backup_repo["transport"], params.backup.transport_schemes_allowed)
 
 
-@check("BACKUP-SITE", requirements={
-    "12.5.d#1": "the repository's site is not the primary site",
-    "12.5.d#3": "the repository's site is in an allowed (EU) country",
-    "19.2.b#1": "backed-up customer data is stored in an allowed (EU) country",
-}, target="backup_repo", severity="critical",
-       rule="SecNumCloud 12.5.d (site de sauvegarde distinct, même exigences de localisation)")  # fmt: skip
+@check(
+    "BACKUP-SITE",
+    requirements={
+        "12.5.d#1": "the repository's site is not the primary site",
+        "12.5.d#3": "the repository's site is in an allowed (EU) country",
+        "19.2.b#1": "backed-up customer data is stored in an allowed (EU) country",
+    },
+    target="backup_repo",
+    severity="critical",
+    rule="SecNumCloud 12.5.d (site de sauvegarde distinct, même exigences de localisation)",
+)
 def check_site(backup_repo, params, judge):
     site, primary = backup_repo["site"], backup_repo["primary_site"]
     allowed = sorted({normalise_country(c) for c in params.location.allowed_countries})

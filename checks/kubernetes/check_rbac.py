@@ -65,28 +65,49 @@ def anonymous_requests(probe: dict, flags: dict) -> tuple[bool | None, list[str]
         else:
             on = True
             signals.append(f"{pod['pod']}: --anonymous-auth={value or 'true (default, unset)'}")
-    return (True if on else False if off or any(p.get("anonymous-auth") == "false" for p in flags.get("pods") or [])
-            else None), signals
+    return (
+        True
+        if on
+        else False
+        if off or any(p.get("anonymous-auth") == "false" for p in flags.get("pods") or [])
+        else None
+    ), signals
 
 
 def is_kubeadm_cluster_info(b: dict, roles: list[dict]) -> bool:
     """kubeadm's public-info binding exactly as kubeadm writes it (a widened Role is no longer kubeadm's)."""
     meta, ref = b["metadata"], b["roleRef"]
     if (meta.get("namespace"), meta["name"], ref.get("kind"), ref["name"]) != (
-            "kube-public", KUBEADM_CLUSTER_INFO, "Role", KUBEADM_CLUSTER_INFO):
+        "kube-public",
+        KUBEADM_CLUSTER_INFO,
+        "Role",
+        KUBEADM_CLUSTER_INFO,
+    ):
         return False
     if [(s.get("kind"), s.get("name")) for s in b.get("subjects") or []] != [("User", "system:anonymous")]:
         return False
-    role = next((r for r in roles if (r["metadata"].get("namespace"), r["metadata"]["name"])
-                 == ("kube-public", KUBEADM_CLUSTER_INFO)), None)
+    role = next(
+        (
+            r
+            for r in roles
+            if (r["metadata"].get("namespace"), r["metadata"]["name"]) == ("kube-public", KUBEADM_CLUSTER_INFO)
+        ),
+        None,
+    )
     return role is not None and [{k: v for k, v in rule.items() if v} for rule in role.get("rules") or []] == [
-        {k: v for k, v in rule.items() if v} for rule in KUBEADM_RULES]
+        {k: v for k, v in rule.items() if v} for rule in KUBEADM_RULES
+    ]
 
 
-@check("K8S-RBAC-ANONYMOUS", requirements={
-    "9.6.h#1": "no role binding grants anonymous or unauthenticated users more than public info",
-}, target="k8s_cluster", severity="critical",
-       rule="CIS Kubernetes 5.1.1 / no grant to system:anonymous")
+@check(
+    "K8S-RBAC-ANONYMOUS",
+    requirements={
+        "9.6.h#1": "no role binding grants anonymous or unauthenticated users more than public info",
+    },
+    target="k8s_cluster",
+    severity="critical",
+    rule="CIS Kubernetes 5.1.1 / no grant to system:anonymous",
+)
 def check_rbac_anonymous(k8s_rbac, params, judge):
     state, signals = anonymous_requests(k8s_rbac.get("anonymous_probe") or {}, k8s_rbac.get("anonymous_flags") or {})
     said = "; ".join(signals)
@@ -105,20 +126,33 @@ def check_rbac_anonymous(k8s_rbac, params, judge):
             unknown = state is None
             if not unknown:
                 grants[key] = state is False
-            notes[key] = ("kubeadm's public cluster-info binding (get configmaps/cluster-info): expected; inert, "
-                          f"anonymous requests are refused ({said})" if state is False else
-                          "kubeadm's cluster-info binding: the cluster CA and API address are given to anyone, "
-                          f"anonymous requests are authenticated ({said})" if state else
-                          f"kubeadm's cluster-info binding: whether anonymous requests are authenticated is unknown "
-                          f"({said})")
+            notes[key] = (
+                "kubeadm's public cluster-info binding (get configmaps/cluster-info): expected; inert, "
+                f"anonymous requests are refused ({said})"
+                if state is False
+                else "kubeadm's cluster-info binding: the cluster CA and API address are given to anyone, "
+                f"anonymous requests are authenticated ({said})"
+                if state
+                else f"kubeadm's cluster-info binding: whether anonymous requests are authenticated is unknown ({said})"
+            )
         else:
             grants[key] = False
-            live = "live: anonymous requests are authenticated" if state else (
-                "inert while anonymous requests are refused, live as soon as anonymous auth is on" if state is False
-                else "anonymous auth state unknown")
+            live = (
+                "live: anonymous requests are authenticated"
+                if state
+                else (
+                    "inert while anonymous requests are refused, live as soon as anonymous auth is on"
+                    if state is False
+                    else "anonymous auth state unknown"
+                )
+            )
             notes[key] = f"grants {b['roleRef'].get('kind')} {b['roleRef']['name']} to {', '.join(who)} ({live})"
-    judge.each("k8s.rbac.anonymous_grants", grants, observed=notes or {"-": f"no anonymous grant ({said})"},
-               param="kubernetes.anonymous_bindings_allowed")
+    judge.each(
+        "k8s.rbac.anonymous_grants",
+        grants,
+        observed=notes or {"-": f"no anonymous grant ({said})"},
+        param="kubernetes.anonymous_bindings_allowed",
+    )
     if unknown and not judge.failed:
         raise ObservationUnavailable(f"kubeadm's cluster-info binding cannot be judged: {said}")
 
@@ -136,33 +170,61 @@ def admin_roles(k8s_rbac: dict) -> dict[str, str]:
     return out
 
 
-@check("K8S-RBAC-CLUSTER-ADMIN", requirements={
-    "9.3.c#1": "every holder of cluster-wide admin rights (cluster-admin, * on *) is a declared administrator",
-}, target="k8s_cluster", severity="high",
-       rule="inventory of administrators (9.3.c)")
+@check(
+    "K8S-RBAC-CLUSTER-ADMIN",
+    requirements={
+        "9.3.c#1": "every holder of cluster-wide admin rights (cluster-admin, * on *) is a declared administrator",
+    },
+    target="k8s_cluster",
+    severity="high",
+    rule="inventory of administrators (9.3.c)",
+)
 def check_cluster_admins(k8s_rbac, target, judge):
     roles = admin_roles(k8s_rbac)
-    admins = sorted({subject(s) for _, b in bindings(k8s_rbac)
-                     if b["roleRef"].get("kind") == "ClusterRole" and b["roleRef"]["name"] in roles
-                     for s in b.get("subjects") or []})
+    admins = sorted(
+        {
+            subject(s)
+            for _, b in bindings(k8s_rbac)
+            if b["roleRef"].get("kind") == "ClusterRole" and b["roleRef"]["name"] in roles
+            for s in b.get("subjects") or []
+        }
+    )
     judge.subset("k8s.rbac.cluster_admins", admins, target.spec.admins)
-    via = {f"{name} -> {b['roleRef']['name']} ({roles[b['roleRef']['name']]})": sorted(
-               subject(s) for s in b.get("subjects") or []) for name, b in bindings(k8s_rbac)
-           if b["roleRef"].get("kind") == "ClusterRole" and b["roleRef"]["name"] in roles}  # fmt: skip
-    judge.each("k8s.rbac.cluster_admin_grants",
-               {k: all(s in target.spec.admins for s in v) for k, v in via.items()}, observed=via)
+    via = {
+        f"{name} -> {b['roleRef']['name']} ({roles[b['roleRef']['name']]})": sorted(
+            subject(s) for s in b.get("subjects") or []
+        )
+        for name, b in bindings(k8s_rbac)
+        if b["roleRef"].get("kind") == "ClusterRole" and b["roleRef"]["name"] in roles
+    }
+    judge.each(
+        "k8s.rbac.cluster_admin_grants",
+        {k: all(s in target.spec.admins for s in v) for k, v in via.items()},
+        observed=via,
+    )
 
 
-@check("K8S-RBAC-WILDCARDS", requirements={
-    "5.1.b#2": "no custom role grants wildcard verbs, resources or API groups",
-}, target="k8s_cluster", severity="medium",
-       rule="CIS Kubernetes 5.1.3 (no wildcard in roles)")
+@check(
+    "K8S-RBAC-WILDCARDS",
+    requirements={
+        "5.1.b#2": "no custom role grants wildcard verbs, resources or API groups",
+    },
+    target="k8s_cluster",
+    severity="medium",
+    rule="CIS Kubernetes 5.1.3 (no wildcard in roles)",
+)
 def check_rbac_wildcards(k8s_rbac, judge):
     roles = [(f"ClusterRole/{r['metadata']['name']}", r) for r in k8s_rbac["clusterroles"]]
     roles += [(f"Role/{r['metadata'].get('namespace')}/{r['metadata']['name']}", r) for r in k8s_rbac["roles"]]
-    custom = [(n, r) for n, r in roles if not (r["metadata"]["name"] == "cluster-admin"
-                                                or r["metadata"]["name"].startswith("system:"))]
-    wild = {n: not any("*" in (rule.get(k) or []) for rule in r.get("rules") or []
-                       for k in ("verbs", "resources", "apiGroups"))
-            for n, r in custom}
+    custom = [
+        (n, r)
+        for n, r in roles
+        if not (r["metadata"]["name"] == "cluster-admin" or r["metadata"]["name"].startswith("system:"))
+    ]
+    wild = {
+        n: not any(
+            "*" in (rule.get(k) or []) for rule in r.get("rules") or [] for k in ("verbs", "resources", "apiGroups")
+        )
+        for n, r in custom
+    }
     judge.each("k8s.rbac.wildcard_free", wild, observed=sorted(n for n, ok in wild.items() if not ok))

@@ -20,11 +20,16 @@ def denies(policy: dict) -> set[str]:
     return {t for t in types if not spec.get(t.lower())}
 
 
-@check("K8S-TENANT-DEFAULT-DENY", requirements={
-    "9.7.a#1": "every tenant namespace has a default-deny NetworkPolicy",
-    "13.2.a#4": "flows are separated per customer namespace by default",
-}, target="k8s_cluster", severity="high",
-       rule="NetworkPolicy default-deny per tenant namespace")
+@check(
+    "K8S-TENANT-DEFAULT-DENY",
+    requirements={
+        "9.7.a#1": "every tenant namespace has a default-deny NetworkPolicy",
+        "13.2.a#4": "flows are separated per customer namespace by default",
+    },
+    target="k8s_cluster",
+    severity="high",
+    rule="NetworkPolicy default-deny per tenant namespace",
+)
 def check_default_deny(k8s_tenants, target, params, judge):
     owner = tenant_namespaces(target, judge)
     existing = {n["metadata"]["name"] for n in k8s_tenants["namespaces"]}
@@ -34,15 +39,22 @@ def check_default_deny(k8s_tenants, target, params, judge):
         if ns in covered:
             covered[ns] = sorted(set(covered[ns]) | denies(p))
     need = params.kubernetes.default_deny_policy_types
-    judge.each("k8s.tenants.default_deny",
-               {ns: ns in existing and all(t in types for t in need) for ns, types in covered.items()},
-               observed={ns: types if ns in existing else "namespace missing" for ns, types in covered.items()})
+    judge.each(
+        "k8s.tenants.default_deny",
+        {ns: ns in existing and all(t in types for t in need) for ns, types in covered.items()},
+        observed={ns: types if ns in existing else "namespace missing" for ns, types in covered.items()},
+    )
 
 
-@check("K8S-TENANT-CROSS-BINDING", requirements={
-    "9.7.a#2": "no RoleBinding gives a tenant's subject rights in another tenant's namespace",
-}, target="k8s_cluster", severity="high",
-       rule="no RoleBinding granting one tenant's identities in another tenant's namespace")
+@check(
+    "K8S-TENANT-CROSS-BINDING",
+    requirements={
+        "9.7.a#2": "no RoleBinding gives a tenant's subject rights in another tenant's namespace",
+    },
+    target="k8s_cluster",
+    severity="high",
+    rule="no RoleBinding granting one tenant's identities in another tenant's namespace",
+)
 def check_cross_binding(k8s_tenants, target, judge):
     owner = tenant_namespaces(target, judge)
     crossing: dict[str, bool] = {}
@@ -59,10 +71,15 @@ def check_cross_binding(k8s_tenants, target, judge):
     judge.each("k8s.tenants.cross_bindings", crossing, observed=sorted(crossing))
 
 
-@check("K8S-TENANT-QUOTA", requirements={
-    "9.7.a#3": "every tenant namespace has a ResourceQuota",
-}, target="k8s_cluster", severity="medium",
-       rule="ResourceQuota per tenant namespace")
+@check(
+    "K8S-TENANT-QUOTA",
+    requirements={
+        "9.7.a#3": "every tenant namespace has a ResourceQuota",
+    },
+    target="k8s_cluster",
+    severity="medium",
+    rule="ResourceQuota per tenant namespace",
+)
 def check_quota(k8s_tenants, target, judge):
     owner = tenant_namespaces(target, judge)
     quotas: dict[str, list[str]] = {ns: [] for ns in owner}

@@ -30,21 +30,29 @@ def node_region(node: dict) -> str | None:
             return labels[k]
     pid = (node.get("spec") or {}).get("providerID") or ""
     if pid.startswith("aws:///"):  # aws:///<zone>/<instance>: the zone names the region plus a letter
-        zone = pid[len("aws:///"):].split("/")[0]
+        zone = pid[len("aws:///") :].split("/")[0]
         return zone[:-1] if zone and zone[-1].isalpha() else None
     return None
 
 
-@check("LOC-K8S-NODES", requirements={
-    "19.2.b#2": "every node that runs workloads is in an allowed (EU) region",
-}, target="k8s_cluster", severity="critical",
-       rule="nodes in allowed countries (topology labels, providerID)")
+@check(
+    "LOC-K8S-NODES",
+    requirements={
+        "19.2.b#2": "every node that runs workloads is in an allowed (EU) region",
+    },
+    target="k8s_cluster",
+    severity="critical",
+    rule="nodes in allowed countries (topology labels, providerID)",
+)
 def check_nodes(k8s_location, target, params, judge):
     p = target.spec.provider
     regions = {n["metadata"]["name"]: node_region(n) for n in k8s_location["nodes"]}
     judge.non_empty("loc.k8s.nodes", sorted(regions))
-    judge.each("loc.k8s.node_countries", {n: allowed(p, r, params) for n, r in regions.items()},
-               observed={n: place(p, r) for n, r in regions.items()})
+    judge.each(
+        "loc.k8s.node_countries",
+        {n: allowed(p, r, params) for n, r in regions.items()},
+        observed={n: place(p, r) for n, r in regions.items()},
+    )
 
 
 def pv_region(pv: dict, node_regions: dict[str, str | None]) -> str | None:
@@ -62,29 +70,49 @@ def pv_region(pv: dict, node_regions: dict[str, str | None]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-@check("LOC-K8S-VOLUMES", requirements={
-    "19.2.b#1": "every persistent volume is pinned to an allowed (EU) region",
-}, target="k8s_cluster", severity="critical",
-       rule="persistent volumes pinned to allowed regions (node affinity)")
+@check(
+    "LOC-K8S-VOLUMES",
+    requirements={
+        "19.2.b#1": "every persistent volume is pinned to an allowed (EU) region",
+    },
+    target="k8s_cluster",
+    severity="critical",
+    rule="persistent volumes pinned to allowed regions (node affinity)",
+)
 def check_volumes(k8s_location, target, params, judge):
     p = target.spec.provider
     nodes = {n["metadata"]["name"]: node_region(n) for n in k8s_location["nodes"]}
     regions = {v["metadata"]["name"]: pv_region(v, nodes) for v in k8s_location["persistentvolumes"]}
-    judge.each("loc.k8s.volume_countries", {v: allowed(p, r, params) for v, r in regions.items()},
-               observed={v: place(p, r) for v, r in regions.items()})
+    judge.each(
+        "loc.k8s.volume_countries",
+        {v: allowed(p, r, params) for v, r in regions.items()},
+        observed={v: place(p, r) for v, r in regions.items()},
+    )
 
 
-@check("LOC-K8S-STORAGECLASSES", requirements={
-    "19.2.b#1": "StorageClasses can provision volumes only in allowed (EU) regions",
-}, target="k8s_cluster", severity="high",
-       rule="StorageClass allowedTopologies in allowed regions")
+@check(
+    "LOC-K8S-STORAGECLASSES",
+    requirements={
+        "19.2.b#1": "StorageClasses can provision volumes only in allowed (EU) regions",
+    },
+    target="k8s_cluster",
+    severity="high",
+    rule="StorageClass allowedTopologies in allowed regions",
+)
 def check_storage_classes(k8s_location, target, params, judge):
     p = target.spec.provider
     verdicts, observed = {}, {}
     for sc in k8s_location["storageclasses"]:
         name = sc["metadata"]["name"]
-        regions = sorted({v for t in sc.get("allowedTopologies") or [] for e in t.get("matchLabelExpressions") or []
-                          if e.get("key") in REGION_KEYS for v in e.get("values") or []})
+        regions = sorted(
+            {
+                v
+                for t in sc.get("allowedTopologies") or []
+                for e in t.get("matchLabelExpressions") or []
+                if e.get("key") in REGION_KEYS
+                for v in e.get("values") or []
+            }
+        )
         if not sc.get("allowedTopologies"):  # provisions where the consuming pod runs: judged by LOC-K8S-NODES
             verdicts[name], observed[name] = True, "unrestricted (follows the nodes)"
             continue
@@ -93,12 +121,17 @@ def check_storage_classes(k8s_location, target, params, judge):
     judge.each("loc.k8s.storageclass_countries", verdicts, observed=observed)
 
 
-@check("LOC-K8S-VELERO", requirements={
-    "19.2.b#1": "Velero backup and snapshot locations are in allowed (EU) regions",
-    "12.5.d#3": "cluster backups are stored in allowed (EU) regions",
-    "12.5.d#5": "backups travel to the location over https",
-}, target="k8s_cluster", severity="critical",
-       rule="Velero backup and snapshot locations in allowed countries, over TLS, available")
+@check(
+    "LOC-K8S-VELERO",
+    requirements={
+        "19.2.b#1": "Velero backup and snapshot locations are in allowed (EU) regions",
+        "12.5.d#3": "cluster backups are stored in allowed (EU) regions",
+        "12.5.d#5": "backups travel to the location over https",
+    },
+    target="k8s_cluster",
+    severity="critical",
+    rule="Velero backup and snapshot locations in allowed countries, over TLS, available",
+)
 def check_velero_locations(k8s_location, target, params, judge):
     if not target.spec.velero:
         judge.not_applicable("the inventory says this cluster is not backed up by Velero (velero: false)")

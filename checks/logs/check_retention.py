@@ -18,12 +18,17 @@ from preuve.observe.errors import ObservationError
 from preuve.observe.journal_facts import measure
 
 
-@check("LOG-JOURNALD-RETENTION", requirements={
-    "12.6.c#1": "journald is persistent with MaxRetentionSec of at least the profile's retention",
-    "12.7.b#1": "the journal's size cap, measured, does not cut the retention short",
-}, target="baseline_host", severity="high",
-       rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée ; mesure : plafond de taille atteint "
-            "avant la durée")
+@check(
+    "LOG-JOURNALD-RETENTION",
+    requirements={
+        "12.6.c#1": "journald is persistent with MaxRetentionSec of at least the profile's retention",
+        "12.7.b#1": "the journal's size cap, measured, does not cut the retention short",
+    },
+    target="baseline_host",
+    severity="high",
+    rule="journald.conf(5) : Storage=persistent, MaxRetentionSec ≥ durée ; mesure : plafond de taille atteint "
+    "avant la durée",
+)
 def check_journald_retention(journald, journal, params, judge):
     if journald.get("absent"):  # observed: no journald on this host; its text logs are LOG-LOGROTATE-RETENTION's
         judge.not_applicable(f"{journald['absent']}: local logs are judged by LOG-LOGROTATE-RETENTION")
@@ -36,9 +41,13 @@ def check_journald_retention(journald, journal, params, judge):
     if seconds:
         judge.at_least("logs.journald.max_retention_days", round(seconds / 86400, 1), minimum)
     else:  # the one rule for "unbounded" (README, logs): nothing deletes by age; the size cap is judged by measure
-        judge.each("logs.journald.max_retention_days", {"MaxRetentionSec": True}, at_least=minimum,
-                   observed=f"unbounded: MaxRetentionSec={settings.get('MaxRetentionSec', '')} (unset or 0), "
-                            "nothing deletes by age; the size cap is judged by measure")  # fmt: skip
+        judge.each(
+            "logs.journald.max_retention_days",
+            {"MaxRetentionSec": True},
+            at_least=minimum,
+            observed=f"unbounded: MaxRetentionSec={settings.get('MaxRetentionSec', '')} (unset or 0), "
+            "nothing deletes by age; the size cap is judged by measure",
+        )
     ok, how = journal_measured(settings, effective, journal, params)
     judge.each("logs.journald.measured", {f"size cap keeps {minimum} d": ok}, observed=how, at_least=minimum)
 
@@ -55,8 +64,10 @@ def journal_measured(settings: dict, storage: str, journal: dict, params) -> tup
     if oldest >= retention:
         return True, f"measured: oldest entry {oldest:g} d in {m['store']} ({m['cap_detail']})"
     if m["at_cap"]:
-        return False, (f"measured: oldest entry {oldest:g} d in {m['store']}, at its size cap ({m['cap_detail']}): "
-                       "the size cap evicts before retention")
+        return False, (
+            f"measured: oldest entry {oldest:g} d in {m['store']}, at its size cap ({m['cap_detail']}): "
+            "the size cap evicts before retention"
+        )
     return True, f"measured: oldest entry {oldest:g} d, not at cap ({m['cap_detail']}): judged on config"
 
 
@@ -77,22 +88,32 @@ def judged_days(entry: dict, files: list[dict]) -> tuple[float | None, str]:
     return round(days, 1), how
 
 
-@check("LOG-LOGROTATE-RETENTION", requirements={
-    "12.6.c#1": "every rotated log is kept at least the profile's retention (as logrotate parses it)",
-}, target="baseline_host", severity="high",
-       rule="logrotate -d : rotations x période, maxage ; rotation par taille mesurée sur le plus vieux fichier")
+@check(
+    "LOG-LOGROTATE-RETENTION",
+    requirements={
+        "12.6.c#1": "every rotated log is kept at least the profile's retention (as logrotate parses it)",
+    },
+    target="baseline_host",
+    severity="high",
+    rule="logrotate -d : rotations x période, maxage ; rotation par taille mesurée sur le plus vieux fichier",
+)
 def check_logrotate_retention(logrotate, params, judge):
     if logrotate.get("absent"):  # observed: nothing rotates, so nothing deletes the text logs (the journal: apart)
         judge.not_applicable(f"{logrotate['absent']}: no rotation deletes the local log files")
     ignored = params.logs.logrotate_ignored
-    entries = [e for e in logrotate["patterns"]
-               if not any(fnmatch.fnmatchcase(w, g) for w in e["pattern"].split() for g in ignored)]
+    entries = [
+        e
+        for e in logrotate["patterns"]
+        if not any(fnmatch.fnmatchcase(w, g) for w in e["pattern"].split() for g in ignored)
+    ]
     if not logrotate["patterns"] and logrotate["errors"]:
         raise ObservationError(f"logrotate -d could not parse the configuration: {logrotate['errors'][0]}")
     if not entries:
         judge.not_applicable("logrotate rotates no log (or every pattern is in logs.logrotate_ignored)")
     verdicts = {e["pattern"]: judged_days(e, logrotate["rotated_files"]) for e in entries}
-    judge.each("logs.logrotate.retention_days",
-               {p: d is not None and d >= params.logs.retention_days for p, (d, _) in verdicts.items()},
-               observed={p: f"{d if d is not None else '?'} d ({how})" for p, (d, how) in verdicts.items()},
-               at_least=params.logs.retention_days)
+    judge.each(
+        "logs.logrotate.retention_days",
+        {p: d is not None and d >= params.logs.retention_days for p, (d, _) in verdicts.items()},
+        observed={p: f"{d if d is not None else '?'} d ({how})" for p, (d, how) in verdicts.items()},
+        at_least=params.logs.retention_days,
+    )

@@ -17,11 +17,14 @@ from preuve.judge import check
 from preuve.observe.errors import ObservationError
 
 TOKENS = ("access_token", "id_token", "refresh_token")
-UNDECIDABLE = {"invalid_grant": "the canary's username or password was rejected",
-               "invalid_client": "the client's credentials were rejected",
-               "invalid_request": "the request was rejected as malformed",
-               "invalid_scope": "the requested scope was rejected",
-               "server_error": "the IdP failed", "temporarily_unavailable": "the IdP was unavailable"}  # fmt: skip
+UNDECIDABLE = {
+    "invalid_grant": "the canary's username or password was rejected",
+    "invalid_client": "the client's credentials were rejected",
+    "invalid_request": "the request was rejected as malformed",
+    "invalid_scope": "the requested scope was rejected",
+    "server_error": "the IdP failed",
+    "temporarily_unavailable": "the IdP was unavailable",
+}
 
 
 def undecidable(grant: dict) -> str | None:
@@ -32,27 +35,39 @@ def undecidable(grant: dict) -> str | None:
     return UNDECIDABLE.get(error)
 
 
-@check("MFA-OIDC-PASSWORD-GRANT", requirements={
-    "9.6.f#1": "the IdP refuses the password grant for admin clients: no token without the second factor",
-}, target="oidc_client", severity="critical",
-       rule="9.6.f : octroi par mot de passe (RFC 6749 §4.3) refusé aux clients d'administration")
+@check(
+    "MFA-OIDC-PASSWORD-GRANT",
+    requirements={
+        "9.6.f#1": "the IdP refuses the password grant for admin clients: no token without the second factor",
+    },
+    target="oidc_client",
+    severity="critical",
+    rule="9.6.f : octroi par mot de passe (RFC 6749 §4.3) refusé aux clients d'administration",
+)
 def check_oidc_password_grant(oidc_client, params, judge):
     grant = oidc_client["password_grant"]
     tokens = [t for t in TOKENS if grant[f"{t}_returned"]]
     reason = None if tokens else undecidable(grant)
     if reason:
         advertised = "advertises" if oidc_client["advertises_password_grant"] else "does not advertise"
-        raise ObservationError(f"HTTP {grant['status']} {grant['error']} ({grant['error_description']}): {reason}, "
-                               "so the answer does not show whether the password grant is allowed "
-                               f"(the IdP {advertised} it in its discovery document)")
+        raise ObservationError(
+            f"HTTP {grant['status']} {grant['error']} ({grant['error_description']}): {reason}, "
+            "so the answer does not show whether the password grant is allowed "
+            f"(the IdP {advertised} it in its discovery document)"
+        )
     judge.equals("mfa.oidc.password_grant_tokens", tokens, [])
     judge.one_of("mfa.oidc.password_grant_error", grant["error"], params.access.oidc_refusal_errors)
 
 
-@check("MFA-OIDC-FACTOR", requirements={
-    "9.6.f#1": "the IdP's admin login refuses a wrong or empty code after the password: the factor is checked",
-}, target="oidc_client", severity="critical",
-       rule="9.6.f : connexion par navigateur à l'IdP — code faux ou vide refusé, bon code TOTP accepté")
+@check(
+    "MFA-OIDC-FACTOR",
+    requirements={
+        "9.6.f#1": "the IdP's admin login refuses a wrong or empty code after the password: the factor is checked",
+    },
+    target="oidc_client",
+    severity="critical",
+    rule="9.6.f : connexion par navigateur à l'IdP — code faux ou vide refusé, bon code TOTP accepté",
+)
 def check_oidc_factor(oidc_client, judge):
     """The IdP's own login (authorization code flow) must ask a code after the password and refuse a wrong or an
     empty one: an OTP step that takes anything is no second factor. Probed only when the inventory gives the admin

@@ -11,19 +11,25 @@ from preuve.judge import check
 from preuve.observe.errors import ObservationError
 
 
-@check("MFA-SSH-ENFORCED", requirements={
-    "9.6.f#1": "the canary admin's key alone gets partial success, and the second factor refuses wrong/empty codes",
-    "9.5.a#3": "multi-factor authentication is in place for SSH administration",
-}, target="ssh_canary", severity="critical",
-       rule="SecNumCloud 9.6.f (authentification multifacteur des administrateurs)")
+@check(
+    "MFA-SSH-ENFORCED",
+    requirements={
+        "9.6.f#1": "the canary admin's key alone gets partial success, and the second factor refuses wrong/empty codes",
+        "9.5.a#3": "multi-factor authentication is in place for SSH administration",
+    },
+    target="ssh_canary",
+    severity="critical",
+    rule="SecNumCloud 9.6.f (authentification multifacteur des administrateurs)",
+)
 def check_ssh_mfa_enforced(ssh_canary, params, judge):
     """Asked is not checked: after partial success the second factor must refuse a wrong code and an empty answer
     (and, given the seed, accept the right code), or pam_permit would pass for MFA."""
     if not judge.equals("mfa.ssh.key_alone_authenticated", ssh_canary["key_alone_authenticated"], False):
         return
-    if not judge.non_empty("mfa.ssh.second_factor_required",
-                           [m for m in ssh_canary["methods_still_required"]
-                            if m in params.access.second_factor_methods]):  # fmt: skip
+    if not judge.non_empty(
+        "mfa.ssh.second_factor_required",
+        [m for m in ssh_canary["methods_still_required"] if m in params.access.second_factor_methods],
+    ):
         return
     factor = ssh_canary.get("factor_probe") or {"run": False, "reason": "no factor probe in this observation"}
     if not factor["run"]:
@@ -55,11 +61,16 @@ def single_factor_lists(cfg: dict) -> list[str]:
     return [m for m in lists if m == "any" or len(set(m.split(","))) < 2]
 
 
-@check("MFA-SSH-CONFIG", requirements={
-    "9.6.f#1": "sshd -T -C requires two methods for every member of the admin groups",
-    "9.5.a#3": "SSH administration is configured for multi-factor authentication",
-}, target="baseline_host", severity="high",
-       rule="sshd -T -C par administrateur : AuthenticationMethods à deux méthodes")
+@check(
+    "MFA-SSH-CONFIG",
+    requirements={
+        "9.6.f#1": "sshd -T -C requires two methods for every member of the admin groups",
+        "9.5.a#3": "SSH administration is configured for multi-factor authentication",
+    },
+    target="baseline_host",
+    severity="high",
+    rule="sshd -T -C par administrateur : AuthenticationMethods à deux méthodes",
+)
 def check_ssh_mfa_config(sshd_admin, params, judge):
     """Administrators are root, the members of `access.admin_groups` and every account with a sudo rule (sudo's
     own `sudo -l -U`); each is judged in every context evaluated (the scanner's connection, each zone and vantage

@@ -5,15 +5,22 @@ from preuve.judge import check
 
 def filtering_chains(host_firewall: dict) -> list[str]:
     """Input base chains that deny something: a drop policy, or at least one drop/reject rule."""
-    return [f"{c['family']} {c['table']}/{c['chain']} (policy {c['policy']}, {c['denies']} deny rule(s))"
-            for c in host_firewall["chains"]
-            if c["hook"] == "input" and (c["policy"] == "drop" or c["denies"] > 0)]  # fmt: skip
+    return [
+        f"{c['family']} {c['table']}/{c['chain']} (policy {c['policy']}, {c['denies']} deny rule(s))"
+        for c in host_firewall["chains"]
+        if c["hook"] == "input" and (c["policy"] == "drop" or c["denies"] > 0)
+    ]
 
 
-@check("NET-HOST-FIREWALL", requirements={
-    "13.2.e#1": "each host's firewall accepts administration only from the admin zone",
-}, target="baseline_host", severity="medium",
-       rule="pare-feu local présent sur chaque hôte")  # fmt: skip
+@check(
+    "NET-HOST-FIREWALL",
+    requirements={
+        "13.2.e#1": "each host's firewall accepts administration only from the admin zone",
+    },
+    target="baseline_host",
+    severity="medium",
+    rule="pare-feu local présent sur chaque hôte",
+)
 def check_host_firewall(host_firewall, judge):
     # No nft and no iptables-save on an observed host is a finding (nothing filters), not an unobservable host.
     if host_firewall.get("absent"):

@@ -14,14 +14,20 @@ def admin_listeners(listening: list[dict], admin_ports: list[int]) -> list[str]:
 
 
 def on_every_interface(listening: list[dict], admin_ports: list[int]) -> list[str]:
-    return sorted({f"{s['address']}:{s['port']}" for s in listening
-                   if s["port"] in admin_ports and s["address"] in WILDCARDS})  # fmt: skip
+    return sorted(
+        {f"{s['address']}:{s['port']}" for s in listening if s["port"] in admin_ports and s["address"] in WILDCARDS}
+    )
 
 
-@check("NET-HOST-LISTEN", requirements={
-    "13.2.a#3": "administration services listen on the management address, apart from production",
-}, target="baseline_host", severity="high",
-       rule="services d'administration à l'écoute sur la seule adresse d'administration")  # fmt: skip
+@check(
+    "NET-HOST-LISTEN",
+    requirements={
+        "13.2.a#3": "administration services listen on the management address, apart from production",
+    },
+    target="baseline_host",
+    severity="high",
+    rule="services d'administration à l'écoute sur la seule adresse d'administration",
+)
 def check_admin_listeners(listening, params, judge):
     ports = params.network.admin_ports
     found = admin_listeners(listening, ports)

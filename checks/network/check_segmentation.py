@@ -16,22 +16,32 @@ def finding(vantage: dict, p: dict) -> str:
     """One deviation, self-contained: source, destination, port, observed state, matrix line."""
     port = f"{p['proto']}/{p['port']}" if p["port"] is not None else p["proto"]
     rule = f"{p['flow']} ({p['line']})" if p["flow"] else "default deny (no matrix flow)"
-    return (f"{vantage['vantage']} ({vantage['zone']}) -> {p['dst_name']} {p['dst']} ({p['dst_zone']}) {port}: "
-            f"observed {p['state']} ({p['reason']}); expected {p['expect']} by {rule}")  # fmt: skip
+    return (
+        f"{vantage['vantage']} ({vantage['zone']}) -> {p['dst_name']} {p['dst']} ({p['dst_zone']}) {port}: "
+        f"observed {p['state']} ({p['reason']}); expected {p['expect']} by {rule}"
+    )
 
 
 def _judge(segmentation: dict, judge, label: str, probes: list[dict], summary: dict) -> None:
-    judge.each(label, {finding(segmentation, p): p["verdict"] == "ok" for p in probes if p["verdict"] != "error"},
-               observed=summary)  # fmt: skip
+    judge.each(
+        label,
+        {finding(segmentation, p): p["verdict"] == "ok" for p in probes if p["verdict"] != "error"},
+        observed=summary,
+    )
     errors = [p for p in probes if p["verdict"] == "error"]
     if errors and not judge.failed:
         raise ObservationError(f"{len(errors)} probe(s) could not be sent, e.g. {finding(segmentation, errors[0])}")
 
 
-@check("NET-FLOW-ALLOWED", requirements={
-    "13.1.a#5": "every flow the matrix allows is open from every vantage of its source zone",
-}, target="vantage", severity="medium",
-       rule="matrice des flux : chaque flux autorisé fonctionne")  # fmt: skip
+@check(
+    "NET-FLOW-ALLOWED",
+    requirements={
+        "13.1.a#5": "every flow the matrix allows is open from every vantage of its source zone",
+    },
+    target="vantage",
+    severity="medium",
+    rule="matrice des flux : chaque flux autorisé fonctionne",
+)
 def check_allowed_flows(segmentation, judge):
     probes = [p for p in segmentation["probes"] if p["expect"] != "blocked"]
     per_flow: dict = {} if probes else {"-": f"the matrix allows no flow from zone {segmentation['zone']}"}
@@ -42,13 +52,20 @@ def check_allowed_flows(segmentation, judge):
     _judge(segmentation, judge, "network.allowed_flows", probes, per_flow)
 
 
-@check("NET-FLOW-DENIED", requirements={
-    "13.1.a#5": "every flow absent from the matrix is blocked",
-    "13.2.e#1": "from every vantage, admin and sentinel ports absent from the matrix are filtered",
-    "13.2.a#3": "zones of different nature (production, admin, supervision) reach each other only as the matrix says",
-    "9.7.c#1": "from the production zone's vantage, the admin zone is reachable only as the matrix says",
-}, target="vantage", severity="high",
-       rule="matrice des flux : tout le reste est interdit (refus par défaut)")  # fmt: skip
+@check(
+    "NET-FLOW-DENIED",
+    requirements={
+        "13.1.a#5": "every flow absent from the matrix is blocked",
+        "13.2.e#1": "from every vantage, admin and sentinel ports absent from the matrix are filtered",
+        "13.2.a#3": (
+            "zones of different nature (production, admin, supervision) reach each other only as the matrix says"
+        ),
+        "9.7.c#1": "from the production zone's vantage, the admin zone is reachable only as the matrix says",
+    },
+    target="vantage",
+    severity="high",
+    rule="matrice des flux : tout le reste est interdit (refus par défaut)",
+)
 def check_denied_flows(segmentation, judge):
     probes = [p for p in segmentation["probes"] if p["expect"] == "blocked"]
     per_pair: dict = {} if probes else {"-": f"the matrix forbids nothing from zone {segmentation['zone']}"}
@@ -69,11 +86,16 @@ def admin_probe(p: dict, inv, admin_ports: list[int]) -> bool:
     return (p["dst"], p["port"]) in admin_interfaces(inv)
 
 
-@check("NET-ADMIN-PUBLIC", requirements={
-    "9.6.d#1": "from the public zone, the inventory's admin interfaces and admin ports are unreachable",
-    "13.2.e#1": "admin interfaces are filtered against the public zone",
-}, target="public_vantage", severity="critical",
-       rule="interfaces d'administration injoignables depuis les réseaux publics")  # fmt: skip
+@check(
+    "NET-ADMIN-PUBLIC",
+    requirements={
+        "9.6.d#1": "from the public zone, the inventory's admin interfaces and admin ports are unreachable",
+        "13.2.e#1": "admin interfaces are filtered against the public zone",
+    },
+    target="public_vantage",
+    severity="critical",
+    rule="interfaces d'administration injoignables depuis les réseaux publics",
+)
 def check_admin_not_public(public_segmentation, target, params, judge):
     seg = public_segmentation
     _vantage, inv = target.spec

@@ -18,29 +18,47 @@ def endpoint_country(ep: dict) -> str:
     return f"unknown (host {ep['host']} is no {ep['provider']} endpoint and no site is declared)"
 
 
-@check("S3-ENDPOINT-LOCATION", requirements={
-    "19.2.b#2": "requests are processed where the endpoint is: an allowed (EU) country",
-}, target="s3_endpoint", severity="critical",
-       rule="SecNumCloud 19.2.b (traitement dans l'UE)")  # fmt: skip
+@check(
+    "S3-ENDPOINT-LOCATION",
+    requirements={
+        "19.2.b#2": "requests are processed where the endpoint is: an allowed (EU) country",
+    },
+    target="s3_endpoint",
+    severity="critical",
+    rule="SecNumCloud 19.2.b (traitement dans l'UE)",
+)
 def check_endpoint_location(s3_endpoint, params, judge):
     allowed = allowed_set(params.location.allowed_countries)
     judge.one_of("s3.endpoint.country", endpoint_country(s3_endpoint), allowed)
 
 
-@check("S3-ENDPOINT-IP-COUNTRY", requirements={}, target="s3_endpoint", severity="low",
-       rule="signal secondaire : pays d'attribution RIR des adresses (iptocc)")  # fmt: skip
+@check(
+    "S3-ENDPOINT-IP-COUNTRY",
+    requirements={},
+    target="s3_endpoint",
+    severity="low",
+    rule="signal secondaire : pays d'attribution RIR des adresses (iptocc)",
+)
 def check_endpoint_ip_country(s3_endpoint, params, judge):
     registered = {a: c for a, c in s3_endpoint["ip_countries"].items() if c}
     if not registered:
         judge.not_applicable(f"no registry country for {sorted(s3_endpoint['ip_countries'])} (private or reserved)")
-    judge.subset("s3.endpoint.ip_countries", sorted({normalise_country(c) for c in registered.values()}),
-                 allowed_set(params.location.allowed_countries))  # fmt: skip
+    judge.subset(
+        "s3.endpoint.ip_countries",
+        sorted({normalise_country(c) for c in registered.values()}),
+        allowed_set(params.location.allowed_countries),
+    )
 
 
-@check("S3-KEY-PER-CUSTOMER", requirements={
-    "10.1.a#2": "every customer's bucket has its own KMS key, used by no other customer",
-}, target="s3_endpoint", severity="high",
-       rule="SecNumCloud 10.1.a (au moins une clé par commanditaire)")  # fmt: skip
+@check(
+    "S3-KEY-PER-CUSTOMER",
+    requirements={
+        "10.1.a#2": "every customer's bucket has its own KMS key, used by no other customer",
+    },
+    target="s3_endpoint",
+    severity="high",
+    rule="SecNumCloud 10.1.a (au moins une clé par commanditaire)",
+)
 def check_key_per_customer(s3_endpoint, judge):
     owned = {b: k for b, k in s3_endpoint["bucket_keys"].items() if k["owner"]}
     if not owned:

@@ -23,10 +23,15 @@ def absent(facts: dict, judge) -> bool:
     return judge.absent("s3.bucket.exists", facts.get("absent"), "the declared bucket exists")
 
 
-@check("S3-BUCKET-LOCATION", requirements={
-    "19.2.b#1": "the bucket's region is in an allowed (EU) country",
-}, target="s3_bucket", severity="critical",
-       rule="SecNumCloud 19.2.b (données stockées dans l'UE)")  # fmt: skip
+@check(
+    "S3-BUCKET-LOCATION",
+    requirements={
+        "19.2.b#1": "the bucket's region is in an allowed (EU) country",
+    },
+    target="s3_bucket",
+    severity="critical",
+    rule="SecNumCloud 19.2.b (données stockées dans l'UE)",
+)
 def check_bucket_location(s3_bucket, params, judge):
     if absent(s3_bucket, judge):
         return
@@ -34,10 +39,15 @@ def check_bucket_location(s3_bucket, params, judge):
     judge.one_of("s3.bucket.country", located(s3_bucket, s3_bucket["region"]), allowed)
 
 
-@check("S3-REPLICATION-LOCATION", requirements={
-    "19.2.b#1": "every replication destination bucket is in an allowed (EU) country",
-}, target="s3_bucket", severity="critical",
-       rule="SecNumCloud 19.2.b (réplicas dans l'UE)")  # fmt: skip
+@check(
+    "S3-REPLICATION-LOCATION",
+    requirements={
+        "19.2.b#1": "every replication destination bucket is in an allowed (EU) country",
+    },
+    target="s3_bucket",
+    severity="critical",
+    rule="SecNumCloud 19.2.b (réplicas dans l'UE)",
+)
 def check_replication_location(s3_bucket, params, judge):
     if absent(s3_bucket, judge):
         return
@@ -49,10 +59,15 @@ def check_replication_location(s3_bucket, params, judge):
     judge.subset("s3.replication.countries", countries, allowed)
 
 
-@check("S3-KMS-LOCATION", requirements={
-    "19.2.d#1": "the bucket's KMS key is in an allowed (EU) region",
-}, target="s3_bucket", severity="high",
-       rule="SecNumCloud 19.2.d (clés de chiffrement dans l'UE)")  # fmt: skip
+@check(
+    "S3-KMS-LOCATION",
+    requirements={
+        "19.2.d#1": "the bucket's KMS key is in an allowed (EU) region",
+    },
+    target="s3_bucket",
+    severity="high",
+    rule="SecNumCloud 19.2.d (clés de chiffrement dans l'UE)",
+)
 def check_kms_location(s3_bucket, params, judge):
     if absent(s3_bucket, judge):
         return

@@ -21,11 +21,16 @@ def absent(facts: dict, judge) -> bool:
     return judge.absent("s3.bucket.exists", facts.get("absent"), "the declared bucket exists")
 
 
-@check("S3-DEFAULT-ENCRYPTION", requirements={
-    "10.1.a#1": "the bucket encrypts new objects by default",
-    "10.1.b#1": "its algorithm is one the profile allows (AES-256, KMS)",
-}, target="s3_bucket", severity="high",
-       rule="SecNumCloud 10.1.a (chiffrement des données stockées)")  # fmt: skip
+@check(
+    "S3-DEFAULT-ENCRYPTION",
+    requirements={
+        "10.1.a#1": "the bucket encrypts new objects by default",
+        "10.1.b#1": "its algorithm is one the profile allows (AES-256, KMS)",
+    },
+    target="s3_bucket",
+    severity="high",
+    rule="SecNumCloud 10.1.a (chiffrement des données stockées)",
+)
 def check_default_encryption(s3_protection, params, judge):
     if absent(s3_protection, judge):
         return
@@ -33,11 +38,16 @@ def check_default_encryption(s3_protection, params, judge):
     judge.one_of("s3.encryption.algorithm", algorithm, params.location.s3_encryption_allowed)
 
 
-@check("S3-TLS-ONLY", requirements={
-    "13.2.b#1": "the bucket policy denies every request outside TLS (aws:SecureTransport)",
-}, target="s3_bucket", severity="medium",
-       rule="politique de bucket refusant aws:SecureTransport=false, ET une requête en HTTP clair refusée ; "
-            "accès du scanner lui-même en HTTPS")  # fmt: skip
+@check(
+    "S3-TLS-ONLY",
+    requirements={
+        "13.2.b#1": "the bucket policy denies every request outside TLS (aws:SecureTransport)",
+    },
+    target="s3_bucket",
+    severity="medium",
+    rule="politique de bucket refusant aws:SecureTransport=false, ET une requête en HTTP clair refusée ; "
+    "accès du scanner lui-même en HTTPS",
+)
 def check_tls_only(s3_protection, judge):
     if absent(s3_protection, judge):
         return
@@ -49,17 +59,29 @@ def check_tls_only(s3_protection, judge):
     if transport is None:
         raise ObservationError("no plain-HTTP probe recorded for this bucket: its behaviour was not observed")
     scheme = transport["scanner_scheme"]
-    judge.equals("s3.scanner_access", scheme if scheme == "https" else
-                 f"{scheme} ({transport['scanner_url']}): the scanner's own access to this bucket was UNENCRYPTED",
-                 "https")  # fmt: skip
-    judge.each("s3.plain_http_refused", {p["url"]: p["accepted"] is False for p in transport["plain_http"]},
-               observed={p["url"]: p["answer"] for p in transport["plain_http"]})
+    judge.equals(
+        "s3.scanner_access",
+        scheme
+        if scheme == "https"
+        else f"{scheme} ({transport['scanner_url']}): the scanner's own access to this bucket was UNENCRYPTED",
+        "https",
+    )
+    judge.each(
+        "s3.plain_http_refused",
+        {p["url"]: p["accepted"] is False for p in transport["plain_http"]},
+        observed={p["url"]: p["answer"] for p in transport["plain_http"]},
+    )
 
 
-@check("S3-BACKUP-VERSIONING", requirements={
-    "12.5.b#2": "the backup bucket is versioned: an overwrite or deletion is not final",
-}, target="s3_bucket", severity="high",
-       rule="SecNumCloud 12.5.b (protection des sauvegardes)")  # fmt: skip
+@check(
+    "S3-BACKUP-VERSIONING",
+    requirements={
+        "12.5.b#2": "the backup bucket is versioned: an overwrite or deletion is not final",
+    },
+    target="s3_bucket",
+    severity="high",
+    rule="SecNumCloud 12.5.b (protection des sauvegardes)",
+)
 def check_backup_versioning(s3_protection, judge):
     if absent(s3_protection, judge):
         return
@@ -68,10 +90,15 @@ def check_backup_versioning(s3_protection, judge):
     judge.equals("s3.versioning", s3_protection["versioning"], "Enabled")
 
 
-@check("S3-BACKUP-OBJECT-LOCK", requirements={
-    "12.5.b#2": "the backup bucket locks its objects (WORM)",
-}, target="s3_bucket", severity="high",
-       rule="SecNumCloud 12.5.b (sauvegardes non effaçables)")  # fmt: skip
+@check(
+    "S3-BACKUP-OBJECT-LOCK",
+    requirements={
+        "12.5.b#2": "the backup bucket locks its objects (WORM)",
+    },
+    target="s3_bucket",
+    severity="high",
+    rule="SecNumCloud 12.5.b (sauvegardes non effaçables)",
+)
 def check_backup_object_lock(s3_protection, judge):
     if absent(s3_protection, judge):
         return

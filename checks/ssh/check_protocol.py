@@ -24,24 +24,33 @@ def terrapin(ssh: dict, params, judge, offered: list[str], allowed: list[str]) -
         return allowed
     strict = STRICT_KEX in ssh["kex"]
     if strict and params.ssh.terrapin_allow_with_strict_kex:
-        rule = (f"strict KEX offered ({STRICT_KEX}): Terrapin (CVE-2023-48795) is defeated, the affected "
-                "algorithms are allowed (params.ssh.terrapin_allow_with_strict_kex = true)")
+        rule = (
+            f"strict KEX offered ({STRICT_KEX}): Terrapin (CVE-2023-48795) is defeated, the affected "
+            "algorithms are allowed (params.ssh.terrapin_allow_with_strict_kex = true)"
+        )
     elif strict:
         rule = "strict KEX offered, but params.ssh.terrapin_allow_with_strict_kex = false: never allowed"
     else:
         rule = f"no strict KEX ({STRICT_KEX} not offered): open to Terrapin (CVE-2023-48795)"
     ok = strict and params.ssh.terrapin_allow_with_strict_kex
-    judge.each("ssh.terrapin", dict.fromkeys(affected, ok), observed={"offered": affected, "strict_kex": strict,
-                                                                       "rule": rule})
+    judge.each(
+        "ssh.terrapin", dict.fromkeys(affected, ok), observed={"offered": affected, "strict_kex": strict, "rule": rule}
+    )
     if not ok:
         return [a for a in allowed if a not in affected]
     named = [a for a in affected if a in params.ssh.terrapin_algorithms]  # by name (chacha20), not by a glob:
     return [*allowed, *named]  # hmac-md5-etm matches *-etm but stays judged by the MAC allowlist
 
 
-@check("SSH-PROTOCOL", requirements={
-    "10.2.e#1": "the server speaks SSH 2 only (R1)",
-}, target="ssh_endpoint", severity="high", rule="ANSSI-SSH R1")
+@check(
+    "SSH-PROTOCOL",
+    requirements={
+        "10.2.e#1": "the server speaks SSH 2 only (R1)",
+    },
+    target="ssh_endpoint",
+    severity="high",
+    rule="ANSSI-SSH R1",
+)
 def check_protocol(ssh, judge):
     judge.equals("ssh.protocol_version", ssh["protocol_version"], "2.0")
 
@@ -102,9 +111,7 @@ def check_macs(ssh, params, judge):
     rule="ANSSI-SSH R7-R10",
 )
 def check_host_key_algorithms(ssh, params, judge):
-    judge.subset(
-        "ssh.host_key_algorithms", ssh["host_key_algorithms"], params.ssh.host_key_algorithms_allowed
-    )
+    judge.subset("ssh.host_key_algorithms", ssh["host_key_algorithms"], params.ssh.host_key_algorithms_allowed)
 
 
 @check(

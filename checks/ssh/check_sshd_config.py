@@ -33,8 +33,14 @@ def one(cfg: dict, key: str) -> str | None:
 
 
 def worst(
-    judge: Any, label: str, op: str, expected: Any, ctxs: list[dict], value: Callable[[dict], Any],
-    ok: Callable[[Any], bool], rank: Callable[[Any], Any] | None = None,
+    judge: Any,
+    label: str,
+    op: str,
+    expected: Any,
+    ctxs: list[dict],
+    value: Callable[[dict], Any],
+    ok: Callable[[Any], bool],
+    rank: Callable[[Any], Any] | None = None,
 ) -> bool:
     """One expectation on the worst context: observed is its value followed by the context that produced it
     (and how many other contexts also fail); a pass says how many contexts were judged."""
@@ -59,14 +65,17 @@ def warn_shadowed(judge: Any, sshd: dict, keyword: str, bad: Callable[[str], boo
 
 
 def password_by_pam(ctx: dict, pam_auth: list[str] | None) -> str:
-    """"no", or how a password ALONE gets in through keyboard-interactive: with UsePAM, keyboard-interactive asks
+    """ "no", or how a password ALONE gets in through keyboard-interactive: with UsePAM, keyboard-interactive asks
     whatever sshd's PAM auth stack asks, and pam_unix asks the account's password; that is a password login
     whatever PasswordAuthentication says, unless AuthenticationMethods puts another method before or after it."""
     if one(ctx, "usepam") != "yes" or one(ctx, "kbdinteractiveauthentication") != "yes":
         return "no"
     lists = " ".join(ctx["config"].get("authenticationmethods") or ["any"]).split()
-    alone = [m for m in lists if m == "any" or all(
-        x.split(":")[0] in ("keyboard-interactive", "password") for x in m.split(","))]
+    alone = [
+        m
+        for m in lists
+        if m == "any" or all(x.split(":")[0] in ("keyboard-interactive", "password") for x in m.split(","))
+    ]
     if not alone:
         return "no"
     if pam_auth is None:
@@ -85,10 +94,17 @@ def offered_but_disabled(sshd: dict) -> dict[str, str]:
     them: {method: the configuration keyword and value}."""
     offered = sshd.get("offered") or {}
     base = sshd["base"]
-    keys = {"password": "passwordauthentication", "keyboard-interactive": "kbdinteractiveauthentication",
-            "publickey": "pubkeyauthentication", "hostbased": "hostbasedauthentication"}
-    return {m: f"{keys[m]} {one(base, keys[m])}" for m in offered.get("methods", [])
-            if m in keys and one(base, keys[m]) == "no"}
+    keys = {
+        "password": "passwordauthentication",
+        "keyboard-interactive": "kbdinteractiveauthentication",
+        "publickey": "pubkeyauthentication",
+        "hostbased": "hostbasedauthentication",
+    }
+    return {
+        m: f"{keys[m]} {one(base, keys[m])}"
+        for m in offered.get("methods", [])
+        if m in keys and one(base, keys[m]) == "no"
+    }
 
 
 @check(
@@ -104,8 +120,9 @@ def offered_but_disabled(sshd: dict) -> dict[str, str]:
 def check_root_login(sshd, judge):
     ctxs = contexts(sshd)
     roots = [c for c in ctxs if c["user"] == "root"] or ctxs  # PermitRootLogin is only read for root
-    worst(judge, "sshd.permitrootlogin", "equals", "no", roots, lambda c: one(c, "permitrootlogin"),
-          lambda v: v == "no")
+    worst(
+        judge, "sshd.permitrootlogin", "equals", "no", roots, lambda c: one(c, "permitrootlogin"), lambda v: v == "no"
+    )
     warn_shadowed(judge, sshd, "permitrootlogin", lambda v: v.lower() != "no")
 
 
@@ -119,16 +136,29 @@ def check_root_login(sshd, judge):
     rule="ANSSI-SSH R17 (authentification par clé)",
 )
 def check_password_auth(sshd, judge):
-    worst(judge, "sshd.passwordauthentication", "equals", "no", contexts(sshd),
-          lambda c: one(c, "passwordauthentication"), lambda v: v == "no")
-    worst(judge, "sshd.kbdinteractive_password", "equals", "no", contexts(sshd),
-          lambda c: password_by_pam(c, sshd.get("pam_auth")), lambda v: v == "no")
+    worst(
+        judge,
+        "sshd.passwordauthentication",
+        "equals",
+        "no",
+        contexts(sshd),
+        lambda c: one(c, "passwordauthentication"),
+        lambda v: v == "no",
+    )
+    worst(
+        judge,
+        "sshd.kbdinteractive_password",
+        "equals",
+        "no",
+        contexts(sshd),
+        lambda c: password_by_pam(c, sshd.get("pam_auth")),
+        lambda v: v == "no",
+    )
     offered = sshd.get("offered") or {}
     if "methods" not in offered:
         raise ObservationError(f"the server's answer to a `none` request was not recorded: {offered.get('error')}")
     disagree = offered_but_disabled(sshd)
-    seen = [f"{m} (sshd -T -C for this connection: {disagree[m]})" if m in disagree else m
-            for m in offered["methods"]]
+    seen = [f"{m} (sshd -T -C for this connection: {disagree[m]})" if m in disagree else m for m in offered["methods"]]
     if offered.get("none_accepted"):
         seen.append("none (accepted: no authentication at all)")
     for reply in sshd.get("offered_from_vantages") or []:  # the same request from each namespace vantage point
@@ -151,8 +181,15 @@ def check_password_auth(sshd, judge):
     rule="ANSSI-SSH R18",
 )
 def check_empty_passwords(sshd, judge):
-    worst(judge, "sshd.permitemptypasswords", "equals", "no", contexts(sshd),
-          lambda c: one(c, "permitemptypasswords"), lambda v: v == "no")
+    worst(
+        judge,
+        "sshd.permitemptypasswords",
+        "equals",
+        "no",
+        contexts(sshd),
+        lambda c: one(c, "permitemptypasswords"),
+        lambda v: v == "no",
+    )
     warn_shadowed(judge, sshd, "permitemptypasswords", lambda v: v.lower() != "no")
 
 
@@ -177,14 +214,28 @@ def check_max_auth_tries(sshd, params, judge):
             return "0 (no attempt policy: sshd ends every connection at its first request)"
         return int(v) if v is not None and v.isdigit() else None
 
-    worst(judge, "sshd.maxauthtries", "at_most", limit, contexts(sshd), value,
-          lambda v: isinstance(v, int) and 1 <= v <= limit, rank=lambda v: v if isinstance(v, int) else 10**9)
+    worst(
+        judge,
+        "sshd.maxauthtries",
+        "at_most",
+        limit,
+        contexts(sshd),
+        value,
+        lambda v: isinstance(v, int) and 1 <= v <= limit,
+        rank=lambda v: v if isinstance(v, int) else 10**9,
+    )
     warn_shadowed(judge, sshd, "maxauthtries", lambda v: not v.isdigit() or not 1 <= int(v) <= limit)
 
 
-@check("SSH-LOGIN-GRACE-TIME", requirements={
-    "10.2.e#2": "LoginGraceTime is short (R18)",
-}, target="host", severity="low", rule="ANSSI-SSH R18")
+@check(
+    "SSH-LOGIN-GRACE-TIME",
+    requirements={
+        "10.2.e#2": "LoginGraceTime is short (R18)",
+    },
+    target="host",
+    severity="low",
+    rule="ANSSI-SSH R18",
+)
 def check_login_grace_time(sshd, params, judge):
     limit = params.ssh.max_login_grace_time
 
@@ -194,8 +245,16 @@ def check_login_grace_time(sshd, params, judge):
             return "0 (no time limit)"
         return int(v) if v is not None and v.isdigit() else None
 
-    worst(judge, "sshd.logingracetime", "at_most", limit, contexts(sshd), value,
-          lambda v: isinstance(v, int) and 0 < v <= limit, rank=lambda v: v if isinstance(v, int) else 10**9)
+    worst(
+        judge,
+        "sshd.logingracetime",
+        "at_most",
+        limit,
+        contexts(sshd),
+        value,
+        lambda v: isinstance(v, int) and 0 < v <= limit,
+        rank=lambda v: v if isinstance(v, int) else 10**9,
+    )
 
 
 @check(
@@ -217,8 +276,15 @@ def check_forwarding(sshd, judge):
             return {"disableforwarding": "yes"}
         return {k: one(c, k) for k in keys}
 
-    worst(judge, "sshd.forwarding", "equals", "DisableForwarding yes, or the four keys no", contexts(sshd), value,
-          lambda v: v == {"disableforwarding": "yes"} or all(v.get(k) == "no" for k in keys))
+    worst(
+        judge,
+        "sshd.forwarding",
+        "equals",
+        "DisableForwarding yes, or the four keys no",
+        contexts(sshd),
+        value,
+        lambda v: v == {"disableforwarding": "yes"} or all(v.get(k) == "no" for k in keys),
+    )
 
 
 @check(
@@ -233,14 +299,19 @@ def check_forwarding(sshd, judge):
 )
 def check_log_level(sshd, params, judge):
     allowed = params.ssh.log_levels_allowed
-    worst(judge, "sshd.loglevel", "one_of", allowed, contexts(sshd), lambda c: one(c, "loglevel"),
-          lambda v: v in allowed)
+    worst(
+        judge, "sshd.loglevel", "one_of", allowed, contexts(sshd), lambda c: one(c, "loglevel"), lambda v: v in allowed
+    )
 
 
 @check(
-    "SSH-ALLOW-LIST", requirements={
+    "SSH-ALLOW-LIST",
+    requirements={
         "10.2.e#2": "AllowUsers or AllowGroups restricts who may log in (R22)",
-    }, target="host", severity="medium", rule="ANSSI-SSH R22"
+    },
+    target="host",
+    severity="medium",
+    rule="ANSSI-SSH R22",
 )
 def check_allow_list(sshd, judge):
     def value(c: dict) -> list[str]:
@@ -250,18 +321,42 @@ def check_allow_list(sshd, judge):
 
 
 @check(
-    "SSH-USER-ENVIRONMENT", requirements={
+    "SSH-USER-ENVIRONMENT",
+    requirements={
         "10.2.e#2": "PermitUserEnvironment no (R23)",
-    }, target="host", severity="medium", rule="ANSSI-SSH R23"
+    },
+    target="host",
+    severity="medium",
+    rule="ANSSI-SSH R23",
 )
 def check_user_environment(sshd, judge):
-    worst(judge, "sshd.permituserenvironment", "equals", "no", contexts(sshd),
-          lambda c: one(c, "permituserenvironment"), lambda v: v == "no")
+    worst(
+        judge,
+        "sshd.permituserenvironment",
+        "equals",
+        "no",
+        contexts(sshd),
+        lambda c: one(c, "permituserenvironment"),
+        lambda v: v == "no",
+    )
 
 
-@check("SSH-STRICT-MODES", requirements={
-    "10.2.e#2": "StrictModes yes (R17)",
-}, target="host", severity="medium", rule="ANSSI-SSH R17")
+@check(
+    "SSH-STRICT-MODES",
+    requirements={
+        "10.2.e#2": "StrictModes yes (R17)",
+    },
+    target="host",
+    severity="medium",
+    rule="ANSSI-SSH R17",
+)
 def check_strict_modes(sshd, judge):
-    worst(judge, "sshd.strictmodes", "equals", "yes", contexts(sshd), lambda c: one(c, "strictmodes"),
-          lambda v: v == "yes")
+    worst(
+        judge,
+        "sshd.strictmodes",
+        "equals",
+        "yes",
+        contexts(sshd),
+        lambda c: one(c, "strictmodes"),
+        lambda v: v == "yes",
+    )

@@ -42,9 +42,7 @@ def check_cert_signature(tls, params, judge):
     chain = [
         c for c in tls["certificate"]["chain"] if c["subject"] != c["issuer"]
     ]  # a root's self-signature is not used
-    judge.subset(
-        "tls.cert.signature_hashes", [c["signature_hash"] for c in chain], params.tls.signature_hashes_allowed
-    )
+    judge.subset("tls.cert.signature_hashes", [c["signature_hash"] for c in chain], params.tls.signature_hashes_allowed)
 
 
 @check(
@@ -102,5 +100,8 @@ def issuer_verdict(cert: dict, params) -> tuple[bool, str]:
 def check_ca_country(tls, params, judge):
     chain = tls["certificate"]["chain"]
     verdicts = {f"{i}: {c.get('subject')}": issuer_verdict(c, params) for i, c in enumerate(chain)}
-    judge.each("tls.cert.issuer_countries", {k: ok for k, (ok, _) in verdicts.items()},
-               observed={k: seen for k, (_, seen) in verdicts.items()})
+    judge.each(
+        "tls.cert.issuer_countries",
+        {k: ok for k, (ok, _) in verdicts.items()},
+        observed={k: seen for k, (_, seen) in verdicts.items()},
+    )

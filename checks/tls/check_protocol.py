@@ -14,9 +14,13 @@ def accepted_suites(tls: dict) -> list[str]:
 
 
 @check(
-    "TLS-VERSIONS", requirements={
+    "TLS-VERSIONS",
+    requirements={
         "10.2.c#1": "only TLS 1.2 and 1.3 are accepted (R3, R4)",
-    }, target="tls_endpoint", severity="high", rule="ANSSI-TLS R3, R4"
+    },
+    target="tls_endpoint",
+    severity="high",
+    rule="ANSSI-TLS R3, R4",
 )
 def check_versions(tls, params, judge):
     accepted = [v for v, ok in sorted(tls["versions"].items()) if ok]
@@ -76,8 +80,12 @@ def check_groups(tls, params, judge):
         for s, d in sorted(tls["suite_details"].items())
         if d.get("ephemeral_key") and d["ephemeral_key"]["type"] == "DH"
     }
-    judge.each("tls.dh_sizes", {s: size >= params.tls.min_dh_bits for s, size in dh.items()}, observed=dh,
-               at_least=params.tls.min_dh_bits)
+    judge.each(
+        "tls.dh_sizes",
+        {s: size >= params.tls.min_dh_bits for s, size in dh.items()},
+        observed=dh,
+        at_least=params.tls.min_dh_bits,
+    )
 
 
 @check(
@@ -91,9 +99,7 @@ def check_groups(tls, params, judge):
 )
 def check_renegotiation(tls, judge):
     judge.equals("tls.renegotiation.secure", tls["renegotiation"]["secure"], True)
-    judge.equals(
-        "tls.renegotiation.client_initiated", tls["renegotiation"]["client_initiated_accepted"], False
-    )
+    judge.equals("tls.renegotiation.client_initiated", tls["renegotiation"]["client_initiated_accepted"], False)
 
 
 @check(

@@ -12,9 +12,7 @@ from typing import Any
 
 def dumps(value: Any) -> bytes:
     """Sorted keys, no insignificant whitespace, UTF-8 (in the spirit of RFC 8785)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def sha256(data: bytes) -> str:

@@ -50,8 +50,12 @@ def read_ledger(ledger: Path) -> list[tuple[bytes, dict[str, Any]]]:
             e = json.loads(line)
         except ValueError:
             raise LedgerError(f"{ledger.name}:{n}: not a JSON ledger entry") from None
-        if not isinstance(e, dict) or any(k not in e for k in _KEYS) or not isinstance(e["seq"], int) \
-                or not isinstance(e["path"], str):
+        if (
+            not isinstance(e, dict)
+            or any(k not in e for k in _KEYS)
+            or not isinstance(e["seq"], int)
+            or not isinstance(e["path"], str)
+        ):
             raise LedgerError(f"{ledger.name}:{n}: not a ledger entry (needs {', '.join(_KEYS)})")
         out.append((line, e))
     return out
@@ -146,8 +150,11 @@ def verify_chain(ledger: Path, run_dir: Path | None = None) -> tuple[list[str], 
             gone = e.get("prev_manifest_sha256") not in known
             problems.append(
                 f"{where}: its previous run has manifest {str(e.get('prev_manifest_sha256'))[:16]}…, "
-                + ("which no longer appears in the chain: a run was deleted from the chain"
-                   if gone else "which is not the run before it: runs were reordered")
+                + (
+                    "which no longer appears in the chain: a run was deleted from the chain"
+                    if gone
+                    else "which is not the run before it: runs were reordered"
+                )
             )
         if prev is not None and e["seq"] != prev["seq"] + 1:
             problems.append(f"{where}: sequence number {e['seq']} follows {prev['seq']} (a run was removed)")

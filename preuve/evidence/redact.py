@@ -108,10 +108,18 @@ class Redactor:
         if not hits:
             return out
         where = "; ".join(sorted({f"{what} in {pos}" for pos, what in hits})[:5])
-        return {**out, "ok": False, "facts": {}, "raw": None, "error_kind": SECRET_IN_FACT,
-                "error": (f"a secret appeared in a fact position ({where}): not recorded. Masking it would rewrite "
-                          "what the target returned and judging it would leak the secret; if the target really "
-                          "shows this value, the secret is disclosed there: rotate it")}  # fmt: skip
+        return {
+            **out,
+            "ok": False,
+            "facts": {},
+            "raw": None,
+            "error_kind": SECRET_IN_FACT,
+            "error": (
+                f"a secret appeared in a fact position ({where}): not recorded. Masking it would rewrite "
+                "what the target returned and judging it would leak the secret; if the target really "
+                "shows this value, the secret is disclosed there: rotate it"
+            ),
+        }
 
 
 REDACTOR = Redactor()

@@ -26,9 +26,7 @@ def keygen(private_path: Path) -> Path:
     if private_path.exists():
         raise FileExistsError(f"{private_path} exists; refusing to overwrite a key")
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     private_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -95,7 +93,7 @@ def _pem_blocks(data: bytes) -> list[bytes]:
     start = data.find(marker)
     while start != -1:
         nxt = data.find(marker, start + 1)
-        blocks.append(data[start: nxt if nxt != -1 else len(data)])
+        blocks.append(data[start : nxt if nxt != -1 else len(data)])
         start = nxt
     return blocks
 
@@ -120,8 +118,10 @@ def load_public_keys(path: Path, *, directory: bool) -> list[tuple[str, bytes, s
             raise BadKey(f"{f}: not a PEM public key")
         for block in blocks:
             if b"PRIVATE KEY" in block.split(b"\n", 1)[0]:
-                raise BadKey(f"{f}: holds a private key; give the public key (.pub.pem) and keep the private one "
-                             "where runs are signed")
+                raise BadKey(
+                    f"{f}: holds a private key; give the public key (.pub.pem) and keep the private one "
+                    "where runs are signed"
+                )
             try:
                 pub = serialization.load_pem_public_key(block)
             except (ValueError, TypeError, UnsupportedAlgorithm):

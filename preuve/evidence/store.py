@@ -114,7 +114,9 @@ class EvidenceStore:
         if not same_target(obs.identity, want, kinds):
             raise EvidenceMismatch(
                 f"{rel} records {_where(obs.identity)}, not {_where(want)}: it is not this target's evidence "
-                "(target names must be unique across the inventory)", ref)
+                "(target names must be unique across the inventory)",
+                ref,
+            )
         return found
 
     def get(self, collector: str, name: str) -> tuple[Observation, EvidenceRef] | None:
@@ -135,7 +137,9 @@ class EvidenceStore:
         if len(parts) != 3 or obs.collector != parts[1] or f"{obs.target}.json" != parts[2]:
             self._broken[rel] = (
                 f"{rel} records collector {obs.collector!r} for target {obs.target!r}, not what its path names: "
-                "refused", ref)
+                "refused",
+                ref,
+            )
             return
         self._obs[rel] = (obs, ref)
 

@@ -46,8 +46,11 @@ def _results(run: Path) -> tuple[list[dict[str, Any]], list[str]]:
             continue
         try:
             r = json.loads(line)
-            if not isinstance(r, dict) or not isinstance(r.get("evidence"), list) or not isinstance(
-                    r.get("target"), dict):
+            if (
+                not isinstance(r, dict)
+                or not isinstance(r.get("evidence"), list)
+                or not isinstance(r.get("target"), dict)
+            ):
                 raise ValueError("not a result record")
             rows.append((n, r))
         except ValueError as exc:
@@ -55,8 +58,9 @@ def _results(run: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, problems
 
 
-def evidence_problems(run: Path, listed: dict[str, str], rows: list, *, content: bool = True
-                      ) -> tuple[dict[str, str], list[str]]:
+def evidence_problems(
+    run: Path, listed: dict[str, str], rows: list, *, content: bool = True
+) -> tuple[dict[str, str], list[str]]:
     """({path: sha256} admitted, problems): each result's evidence is listed in the manifest with the sha256 the
     result records, lives under observations/, and is the evidence of that result's target (by its path and by
     the identity written in it; `content=False` skips reading the files: the judge reads them itself and turns
@@ -76,8 +80,10 @@ def evidence_problems(run: Path, listed: dict[str, str], rows: list, *, content:
                 problems.append(f"{who} cites {path!r}, which the manifest does not list")
                 continue
             if digest != listed[path]:
-                problems.append(f"{who} cites {path} with sha256 {str(digest)[:16]}…, the file listed has "
-                                f"{listed[path][:16]}… (the result and its evidence disagree)")
+                problems.append(
+                    f"{who} cites {path} with sha256 {str(digest)[:16]}…, the file listed has "
+                    f"{listed[path][:16]}… (the result and its evidence disagree)"
+                )
                 continue
             parts = path.split("/")
             if len(parts) != 3 or parts[0] != "observations" or not parts[2].endswith(".json"):
@@ -122,8 +128,7 @@ def admit_for_judging(run: Path) -> tuple[dict[str, str], list[str]]:
     return admitted, problems + row_problems + ev_problems
 
 
-def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: Path | None,
-               no_chain: bool) -> Verdict:
+def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: Path | None, no_chain: bool) -> Verdict:
     v = Verdict(run)
     say, bad = v.said.append, v.problems.append
     if not run.is_dir():
@@ -133,8 +138,10 @@ def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: 
     listed, _ = read_manifest(run)
     v.problems += problems
     if not problems:
-        say(f"files: every file matches MANIFEST.sha256 ({len(listed)} files; every entry walked, hidden ones "
-            "included, no symbolic link)")
+        say(
+            f"files: every file matches MANIFEST.sha256 ({len(listed)} files; every entry walked, hidden ones "
+            "included, no symbolic link)"
+        )
     else:
         say(f"files: FAILED ({len(problems)} problem(s))")
     # a whole run
@@ -158,19 +165,25 @@ def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: 
     if not isinstance(judging, dict):
         bad("run.json does not record that judging finished (no `judging`): a partial or foreign run")
     elif not judging.get("complete") or judging.get("planned") != len(rows):
-        bad(f"the run did not finish judging ({judging.get('reason') or 'incomplete'}): {len(rows)} results for "
-            f"{judging.get('planned')} planned check × target pairs")
+        bad(
+            f"the run did not finish judging ({judging.get('reason') or 'incomplete'}): {len(rows)} results for "
+            f"{judging.get('planned')} planned check × target pairs"
+        )
     elif not rows:
-        say("judging: NOTHING WAS JUDGED (0 planned check × target pairs): this run proves nothing about the "
-            "infrastructure")
+        say(
+            "judging: NOTHING WAS JUDGED (0 planned check × target pairs): this run proves nothing about the "
+            "infrastructure"
+        )
     else:
         say(f"judging: complete ({len(rows)} results for {judging['planned']} planned check × target pairs)")
     # results -> evidence
     _, ev_problems = evidence_problems(run, listed, rows)
     v.problems += ev_problems
     if rows and not ev_problems:
-        say(f"evidence: each of the {len(rows)} results cites evidence listed in the manifest with its sha256, "
-            "recorded for that very target")
+        say(
+            f"evidence: each of the {len(rows)} results cites evidence listed in the manifest with its sha256, "
+            "recorded for that very target"
+        )
     _signature(v, info, trusted)
     _chain(v, info, ledger, no_chain)
     return v
@@ -196,8 +209,10 @@ def _signature(v: Verdict, info: dict[str, Any], trusted: list[tuple[str, bytes,
                 return
         own = fingerprint_or_none(run / PUB)
         fps = ", ".join(fp[:16] + "…" for fp, _, _ in trusted)
-        bad(f"{SIG}: the signature does not match MANIFEST.sha256 for the trusted key(s) {fps}: signed by a key "
-            f"not in the trust store" + (f" (the run's own copy is {own[:16]}…)" if own else ""))
+        bad(
+            f"{SIG}: the signature does not match MANIFEST.sha256 for the trusted key(s) {fps}: signed by a key "
+            f"not in the trust store" + (f" (the run's own copy is {own[:16]}…)" if own else "")
+        )
         say("signature: FAILED (no pinned key verifies it)")
         return
     if not sig.is_file():
@@ -205,8 +220,10 @@ def _signature(v: Verdict, info: dict[str, Any], trusted: list[tuple[str, bytes,
             bad(f"run.json names signer {claimed} but {SIG} is missing: the signature was stripped")
             say("signature: FAILED (stripped)")
         else:
-            say("signature: NOT SIGNED (so no key, pinned or not): nothing proves who produced this run or that it "
-                "was not rewritten (sign with `preuve run --sign-key`, verify with --key or --trust)")
+            say(
+                "signature: NOT SIGNED (so no key, pinned or not): nothing proves who produced this run or that it "
+                "was not rewritten (sign with `preuve run --sign-key`, verify with --key or --trust)"
+            )
         return
     pem_path = run / PUB
     if not pem_path.is_file():
@@ -218,12 +235,17 @@ def _signature(v: Verdict, info: dict[str, Any], trusted: list[tuple[str, bytes,
         say("signature: FAILED")
         return
     if claimed != fp:
-        bad(f"run.json names signer {claimed or 'none'}, but the run is signed by {fp}: re-signed by another key"
-            if claimed else f"run.json names no signer, but the run is signed by {fp}: signed after the fact")
+        bad(
+            f"run.json names signer {claimed or 'none'}, but the run is signed by {fp}: re-signed by another key"
+            if claimed
+            else f"run.json names no signer, but the run is signed by {fp}: signed after the fact"
+        )
         say("signature: FAILED (not the signer run.json names)")
         return
-    say(f"signature: MANIFEST.sha256 signed by {fp} (the signer run.json names), key NOT pinned: the run's own "
-        "copy of the key proves the files are unchanged since signing, not who signed (pass --key or --trust)")
+    say(
+        f"signature: MANIFEST.sha256 signed by {fp} (the signer run.json names), key NOT pinned: the run's own "
+        "copy of the key proves the files are unchanged since signing, not who signed (pass --key or --trust)"
+    )
 
 
 def _chain(v: Verdict, info: dict[str, Any], ledger: Path | None, no_chain: bool) -> None:
@@ -232,13 +254,17 @@ def _chain(v: Verdict, info: dict[str, Any], ledger: Path | None, no_chain: bool
     say, bad = v.said.append, v.problems.append
     chain = info.get("chain", "absent")
     if ledger is None and no_chain:
-        say("chain: NOT CHECKED (--no-chain): nothing proves that no run was removed before this one, or that "
-            "this one was not replaced")
+        say(
+            "chain: NOT CHECKED (--no-chain): nothing proves that no run was removed before this one, or that "
+            "this one was not replaced"
+        )
         return
     if ledger is None:
         if not isinstance(chain, dict):
-            bad(f"run.json records no chain (chain: {json.dumps(chain) if chain != 'absent' else 'absent'}): a "
-                "run sealed by preuve is in a ledger or says why not; give --ledger, or --no-chain")
+            bad(
+                f"run.json records no chain (chain: {json.dumps(chain) if chain != 'absent' else 'absent'}): a "
+                "run sealed by preuve is in a ledger or says why not; give --ledger, or --no-chain"
+            )
             say("chain: NOT CHECKED (no chain record)")
             return
         if chain.get("ledger") is None:
@@ -251,8 +277,10 @@ def _chain(v: Verdict, info: dict[str, Any], ledger: Path | None, no_chain: bool
             return
         ledger = (v.run / str(chain["ledger"])).resolve()
         if not ledger.is_file():
-            bad(f"the run claims seq {chain.get('seq')} in the ledger {ledger}, which is not here: give the scope's "
-                "ledger with --ledger, or --no-chain to verify this run alone")
+            bad(
+                f"the run claims seq {chain.get('seq')} in the ledger {ledger}, which is not here: give the scope's "
+                "ledger with --ledger, or --no-chain to verify this run alone"
+            )
             say("chain: NOT CHECKED (the ledger the run names is missing)")
             return
     try:

@@ -43,8 +43,13 @@ from preuve.inputs.errors import InputError, InputProblem
 from preuve.inputs.source import Located, load_yaml, read_input, validate
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-SECRET_VARS = ("ansible_password", "ansible_ssh_pass", "ansible_become_pass", "ansible_become_password",
-               "ansible_ssh_password")
+SECRET_VARS = (
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_become_pass",
+    "ansible_become_password",
+    "ansible_ssh_password",
+)
 SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh")
 IMPLICIT = ("all", "ungrouped")
 
@@ -145,7 +150,7 @@ def expand_range(pattern: str) -> list[str]:
         raise ValueError(f"host range [{start}:{end}]: both bounds numbers, or both single letters")
     out = []
     for v in values:
-        out += expand_range(pattern[: m.start()] + v + pattern[m.end():])
+        out += expand_range(pattern[: m.start()] + v + pattern[m.end() :])
     return out
 
 
@@ -246,18 +251,36 @@ def _yaml_group(p: Parsed, loc: Located, name: str, body: Any, where: tuple) -> 
         return
     for key in body:
         if key not in ("hosts", "vars", "children"):
-            p.problems.append(InputProblem(loc.path, loc.line_of((*where, key)), f"{name}.{key}",
-                                           "unknown key: a group has hosts, vars and children"))
+            p.problems.append(
+                InputProblem(
+                    loc.path,
+                    loc.line_of((*where, key)),
+                    f"{name}.{key}",
+                    "unknown key: a group has hosts, vars and children",
+                )
+            )
     hosts = body.get("hosts") or {}
     if not isinstance(hosts, dict):
-        p.problems.append(InputProblem(loc.path, loc.line_of((*where, "hosts")), f"{name}.hosts",
-                                       "hosts is a mapping (host name: its variables or nothing), not a list"))
+        p.problems.append(
+            InputProblem(
+                loc.path,
+                loc.line_of((*where, "hosts")),
+                f"{name}.hosts",
+                "hosts is a mapping (host name: its variables or nothing), not a list",
+            )
+        )
         hosts = {}
     for hname, hvars in hosts.items():
         hwhere = (*where, "hosts", hname)
         if hvars is not None and not isinstance(hvars, dict):
-            p.problems.append(InputProblem(loc.path, loc.line_of(hwhere), f"{name}.hosts.{hname}",
-                                           "a host's value is a mapping of its variables"))
+            p.problems.append(
+                InputProblem(
+                    loc.path,
+                    loc.line_of(hwhere),
+                    f"{name}.hosts.{hname}",
+                    "a host's value is a mapping of its variables",
+                )
+            )
             continue
         try:
             names = expand_range(str(hname))
@@ -281,8 +304,11 @@ def _yaml_group(p: Parsed, loc: Located, name: str, body: Any, where: tuple) -> 
             g.children.append(str(child))
         return
     if not isinstance(children, dict):
-        p.problems.append(InputProblem(loc.path, loc.line_of((*where, "children")), f"{name}.children",
-                                       "children is a mapping of groups"))
+        p.problems.append(
+            InputProblem(
+                loc.path, loc.line_of((*where, "children")), f"{name}.children", "children is a mapping of groups"
+            )
+        )
         return
     for child, cbody in children.items():
         _yaml_group(p, loc, child, cbody, (*where, "children", child))
@@ -311,8 +337,11 @@ def parse_structured(loc: Located) -> Parsed:
             if hname not in p.hosts:
                 p.host(hname, loc.path, loc.line_of(where), "ungrouped")
             if not isinstance(hvars, dict):
-                p.problems.append(InputProblem(loc.path, loc.line_of(where), f"_meta.hostvars.{hname}",
-                                               "a host's variables are a mapping"))
+                p.problems.append(
+                    InputProblem(
+                        loc.path, loc.line_of(where), f"_meta.hostvars.{hname}", "a host's variables are a mapping"
+                    )
+                )
                 continue
             for k, v in hvars.items():
                 p.hosts[hname].vars[k] = Var(v, loc.path, loc.line_of((*where, k)))
@@ -383,8 +412,14 @@ class Imported:
     warnings: list[str]
 
 
-def _placement(host: str, groups: list[str], rules: ImportRules, rules_loc: Located | None,
-               problems: list[InputProblem], origin: tuple[Path, int | None]) -> tuple[str | None, str | None, list]:
+def _placement(
+    host: str,
+    groups: list[str],
+    rules: ImportRules,
+    rules_loc: Located | None,
+    problems: list[InputProblem],
+    origin: tuple[Path, int | None],
+) -> tuple[str | None, str | None, list]:
     zone = site = None
     zone_from = site_from = ""
     tags: list[str] = []
@@ -399,8 +434,15 @@ def _placement(host: str, groups: list[str], rules: ImportRules, rules_loc: Loca
             if value is None:
                 continue
             if current is not None and current != value:
-                problems.append(InputProblem(origin[0], origin[1], host, f"groups {', '.join(groups)} place this host "
-                                             f"in {attr} {current} ({source}) and {value} ({here}): give one rule"))
+                problems.append(
+                    InputProblem(
+                        origin[0],
+                        origin[1],
+                        host,
+                        f"groups {', '.join(groups)} place this host "
+                        f"in {attr} {current} ({source}) and {value} ({here}): give one rule",
+                    )
+                )
                 continue
             if attr == "zone":
                 zone, zone_from = value, here
@@ -436,8 +478,9 @@ def _frame(rules: ImportRules) -> dict[str, Any]:
     return data
 
 
-def _host_entry(name: str, address: str, zone: str | None, site: str | None, tags: list[str],
-                ssh: dict[str, Any]) -> dict[str, Any]:
+def _host_entry(
+    name: str, address: str, zone: str | None, site: str | None, tags: list[str], ssh: dict[str, Any]
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name, "address": address}
     if zone:
         entry["zone"] = zone
@@ -450,8 +493,9 @@ def _host_entry(name: str, address: str, zone: str | None, site: str | None, tag
     return entry
 
 
-def _check_refs(data: dict[str, Any], rules: ImportRules, rules_loc: Located | None,
-                problems: list[InputProblem]) -> None:
+def _check_refs(
+    data: dict[str, Any], rules: ImportRules, rules_loc: Located | None, problems: list[InputProblem]
+) -> None:
     """Zones and sites the rules name must be declared in the rules (else the output would not lint)."""
     zones = {z.get("name") for z in rules.zones}
     sites = {s.get("name") for s in rules.sites}
@@ -462,11 +506,15 @@ def _check_refs(data: dict[str, Any], rules: ImportRules, rules_loc: Located | N
         for attr, known in (("zone", zones), ("site", sites)):
             value = getattr(place, attr)
             if value is not None and value not in known:
-                problems.append(InputProblem(rules_loc.path if rules_loc else Path("rules"),
-                                             rules_loc.line_of((*where, attr)) if rules_loc else None,
-                                             ".".join(map(str, (*where, attr))),
-                                             f"{attr} {value!r} is not declared in the rules' {attr}s "
-                                             f"({', '.join(sorted(map(str, known))) or 'none'})"))
+                problems.append(
+                    InputProblem(
+                        rules_loc.path if rules_loc else Path("rules"),
+                        rules_loc.line_of((*where, attr)) if rules_loc else None,
+                        ".".join(map(str, (*where, attr))),
+                        f"{attr} {value!r} is not declared in the rules' {attr}s "
+                        f"({', '.join(sorted(map(str, known))) or 'none'})",
+                    )
+                )
 
 
 def load_rules(path: Path | None) -> tuple[ImportRules, Located | None]:
@@ -490,8 +538,10 @@ def convert(parsed: Parsed, rules: ImportRules, rules_loc: Located | None) -> Im
     for name in sorted(parsed.hosts):
         h = parsed.hosts[name]
         direct = [g for g in h.groups if g in parsed.groups]
-        order = sorted(set().union(*(chains.get(g, {g, "all"}) for g in direct)) if direct else {"all"},
-                       key=lambda x: (depth.get(x, 1), x))
+        order = sorted(
+            set().union(*(chains.get(g, {g, "all"}) for g in direct)) if direct else {"all"},
+            key=lambda x: (depth.get(x, 1), x),
+        )
         merged: dict[str, Var] = {}
         for g in order:
             merged.update(parsed.groups[g].vars if g in parsed.groups else {})
@@ -499,22 +549,33 @@ def convert(parsed: Parsed, rules: ImportRules, rules_loc: Located | None) -> Im
 
         def bad(var: str, msg: str, h: AHost = h, merged: dict[str, Var] = merged) -> None:
             v = merged.get(var)
-            problems.append(InputProblem(v.file if v else h.file, v.line if v else h.line, var,
-                                         f"host {h.name}: {msg}"))
+            problems.append(
+                InputProblem(v.file if v else h.file, v.line if v else h.line, var, f"host {h.name}: {msg}")
+            )
 
         conn = str(merged["ansible_connection"].value) if "ansible_connection" in merged else "ssh"
         if conn not in SSH_CONNECTIONS:
-            warnings.append(f"{h.file}:{h.line}: host {name} skipped: ansible_connection={conn} (preuve logs in "
-                            "over SSH)")
+            warnings.append(
+                f"{h.file}:{h.line}: host {name} skipped: ansible_connection={conn} (preuve logs in over SSH)"
+            )
             continue
         for secret in SECRET_VARS:
             if secret in merged:
                 v = merged[secret]
-                warnings.append(f"{v.file}:{v.line}: host {name}: {secret} not imported (preuve takes secrets by "
-                                "reference: ssh.password: {env: VAR} or {file: /path})")
+                warnings.append(
+                    f"{v.file}:{v.line}: host {name}: {secret} not imported (preuve takes secrets by "
+                    "reference: ssh.password: {env: VAR} or {file: /path})"
+                )
         if not NAME.match(name):
-            problems.append(InputProblem(h.file, h.line, "", f"host name {name!r}: preuve names are letters, digits, "
-                                         "'.', '_' and '-', starting with a letter or digit"))
+            problems.append(
+                InputProblem(
+                    h.file,
+                    h.line,
+                    "",
+                    f"host name {name!r}: preuve names are letters, digits, "
+                    "'.', '_' and '-', starting with a letter or digit",
+                )
+            )
             continue
         address = str(merged["ansible_host"].value) if "ansible_host" in merged else name
         try:
@@ -577,8 +638,9 @@ def import_kubeconfig(kubeconfig: Path, context: str | None, rules_path: Path | 
     try:
         api = config.new_client_from_config(config_file=str(kubeconfig), context=context)
         # Raw JSON, not the generated models: they refuse nodes whose status lacks fields a real kubelet fills.
-        req = api.param_serialize("GET", "/api/v1/nodes", header_params={"Accept": "application/json"},
-                                  auth_settings=["BearerToken"])
+        req = api.param_serialize(
+            "GET", "/api/v1/nodes", header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+        )
         resp = api.call_api(*req, _request_timeout=15)
         body = resp.read()
         if resp.status != 200:
@@ -586,8 +648,13 @@ def import_kubeconfig(kubeconfig: Path, context: str | None, rules_path: Path | 
         nodes = json.loads(body).get("items") or []
     except Exception as exc:  # unreadable kubeconfig, unknown context, API refused: say which, never a traceback
         first = str(exc).splitlines()[0] if str(exc) else ""
-        raise InputError([InputProblem(Path(kubeconfig), None, "", f"cannot list the cluster's nodes: "
-                                       f"{type(exc).__name__}: {first}")]) from None
+        raise InputError(
+            [
+                InputProblem(
+                    Path(kubeconfig), None, "", f"cannot list the cluster's nodes: {type(exc).__name__}: {first}"
+                )
+            ]
+        ) from None
     k = rules.kubernetes
     data = _frame(rules)
     hosts, warnings = [], []
@@ -612,9 +679,11 @@ def import_kubeconfig(kubeconfig: Path, context: str | None, rules_path: Path | 
 def dump(imported: Imported, source: str) -> str:
     import yaml
 
-    head = (f"# Imported by `preuve import` from {source}. Check it with:\n"
-            "#   preuve lint -i THIS_FILE -p PROFILE\n"
-            "# Passwords are never imported: give them by reference (ssh.password: {env: VAR}).\n")
+    head = (
+        f"# Imported by `preuve import` from {source}. Check it with:\n"
+        "#   preuve lint -i THIS_FILE -p PROFILE\n"
+        "# Passwords are never imported: give them by reference (ssh.password: {env: VAR}).\n"
+    )
     return head + yaml.safe_dump(imported.data, sort_keys=False, allow_unicode=True, width=120)
 
 

@@ -25,8 +25,34 @@ Proto = Literal["tcp", "udp", "icmp"]
 CSV_COLUMNS = ("id", "src", "dst", "dst_hosts", "proto", "ports", "service", "justification", "owner")
 
 # Ports an attacker tries first; probed on every (vantage, destination host) the matrix does not open.
-SENTINEL_TCP = [21, 22, 23, 80, 443, 445, 623, 1433, 2375, 2379, 2380, 3306, 3389, 5432, 5900, 5985, 5986,
-                6379, 6443, 8080, 8443, 9100, 9200, 10250, 10255, 27017]  # fmt: skip
+SENTINEL_TCP = [
+    21,
+    22,
+    23,
+    80,
+    443,
+    445,
+    623,
+    1433,
+    2375,
+    2379,
+    2380,
+    3306,
+    3389,
+    5432,
+    5900,
+    5985,
+    5986,
+    6379,
+    6443,
+    8080,
+    8443,
+    9100,
+    9200,
+    10250,
+    10255,
+    27017,
+]
 SENTINEL_UDP = [53, 123, 161, 623]
 
 
@@ -195,22 +221,47 @@ def load_matrix(path: Path | str) -> FlowMatrix:
     path = Path(path)
     located = _load_csv(path)[0] if path.suffix.lower() == ".csv" else load_yaml(path)
     if not isinstance(located.data, dict) or "flows" not in located.data:
-        raise InputError([InputProblem(path, 1, "", "not a flow matrix: expected a mapping with a 'flows' list "
-                                                    "(`flows: []` for a matrix that allows nothing)")])
+        raise InputError(
+            [
+                InputProblem(
+                    path,
+                    1,
+                    "",
+                    "not a flow matrix: expected a mapping with a 'flows' list "
+                    "(`flows: []` for a matrix that allows nothing)",
+                )
+            ]
+        )
     data = located.data
     raw_flows = data.get("flows") or []
     if not isinstance(raw_flows, list):
-        raise InputError([InputProblem(path, located.line_of(("flows",)), "flows",
-                                       f"expected a list of flows (- id: ...), got a {type(raw_flows).__name__}: "
-                                       "nothing would be allowed, and nothing said")])
-    head = Located(path=path, data={**data, "flows": []} if located.data is not None else None,
-                   lines=located.lines, sha256=located.sha256)  # fmt: skip
+        raise InputError(
+            [
+                InputProblem(
+                    path,
+                    located.line_of(("flows",)),
+                    "flows",
+                    f"expected a list of flows (- id: ...), got a {type(raw_flows).__name__}: "
+                    "nothing would be allowed, and nothing said",
+                )
+            ]
+        )
+    head = Located(
+        path=path,
+        data={**data, "flows": []} if located.data is not None else None,
+        lines=located.lines,
+        sha256=located.sha256,
+    )
     spec = validate(head, FlowMatrixFile)
     flows, problems, lines, positions = [], [], {}, []
     for i, item in enumerate(raw_flows):
         try:
-            flow = validate(Located(path, item, {k[2:]: v for k, v in located.lines.items() if k[:2] == ("flows", i)},
-                                    located.sha256), Flow)  # fmt: skip
+            flow = validate(
+                Located(
+                    path, item, {k[2:]: v for k, v in located.lines.items() if k[:2] == ("flows", i)}, located.sha256
+                ),
+                Flow,
+            )
         except InputError as exc:
             for pr in exc.problems:
                 loc = f"flows[{i}]" + (f".{pr.field}" if pr.field else "")

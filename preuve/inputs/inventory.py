@@ -56,8 +56,10 @@ def _no_url_credentials(value: object, *, user_allowed: bool = False) -> object:
     """A password, token or signature inside a URL is an inline secret like any other (and would be copied into
     inputs/ and into every observation's query): refused, and never echoed."""
     if isinstance(value, str) and credentials_in_url(value, user_allowed=user_allowed):
-        raise ValueError("credentials inside a URL are inline secrets: remove them and reference the secret "
-                         "({env: VAR} or {file: /path}) in the field made for it")
+        raise ValueError(
+            "credentials inside a URL are inline secrets: remove them and reference the secret "
+            "({env: VAR} or {file: /path}) in the field made for it"
+        )
     if isinstance(value, str) and value.startswith(("http://", "https://")):
         from urllib.parse import urlsplit
 
@@ -287,8 +289,11 @@ class OidcAdminClient(Strict):
     client_secret: SecretRef | None = Field(None, description="for a confidential client, by reference")
     ca_file: str | None = Field(None, description="CA bundle to verify the IdP (default: the web admin's ca_file)")
     scope: str = Field("openid", description="scope requested with the password grant")
-    redirect_uri: str | None = Field(None, pattern=r"^https://[^?#\s]+$", description="the client's registered "
-                                     "redirect URI: when given, the browser login's code step is probed")
+    redirect_uri: str | None = Field(
+        None,
+        pattern=r"^https://[^?#\s]+$",
+        description="the client's registered redirect URI: when given, the browser login's code step is probed",
+    )
 
     @field_validator("client_secret", mode="before")
     @classmethod
@@ -313,8 +318,9 @@ class WebAdmin(Strict):
     totp: SecretRef | None = Field(None, description="base32 TOTP seed of the canary (RFC 6238)")
     totp_lookahead: int = Field(1, ge=0, le=10, description="TOTP steps ahead the application accepts")
     oidc: OidcAdminClient | None = Field(None, description="its IdP client: the canary's password grant is tried")
-    fields: dict[str, str] = Field({"user": "username", "password": "password", "otp": "otp"},
-                                   description="form field names")
+    fields: dict[str, str] = Field(
+        {"user": "username", "password": "password", "otp": "otp"}, description="form field names"
+    )
     zone: Name | None = None
     site: Name | None = None
     tags: list[str] = []
@@ -558,9 +564,18 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
 
 
 TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
-    ("hosts",), ("tls_endpoints",), ("ssh_endpoints",), ("baseline", "ssh_canaries"), ("baseline", "web_admins"),
-    ("baseline", "lockout_canaries"), ("vantage_points",), ("s3", "endpoints"), ("s3", "buckets"), ("backups",),
-    ("kubernetes", "clusters"), ("log_stores",),
+    ("hosts",),
+    ("tls_endpoints",),
+    ("ssh_endpoints",),
+    ("baseline", "ssh_canaries"),
+    ("baseline", "web_admins"),
+    ("baseline", "lockout_canaries"),
+    ("vantage_points",),
+    ("s3", "endpoints"),
+    ("s3", "buckets"),
+    ("backups",),
+    ("kubernetes", "clusters"),
+    ("log_stores",),
 )
 
 
@@ -579,8 +594,11 @@ def _unique_target_names(inv: Inventory, located: Located, add: Callable[[tuple,
                 loc = (*section, i, "name")
                 if name in first and first[name][:-2] != section:
                     other = first[name]
-                    add(loc, f"target name {name!r} is already used by {field_path(other[:-1])} (line "
-                             f"{located.line_of(other)}): target names are unique across the inventory")
+                    add(
+                        loc,
+                        f"target name {name!r} is already used by {field_path(other[:-1])} (line "
+                        f"{located.line_of(other)}): target names are unique across the inventory",
+                    )
                 first.setdefault(name, loc)
 
 
@@ -612,12 +630,18 @@ def _short_secrets(inv: Inventory, add: Callable[[tuple, str], None], written: s
             continue  # a key file: masked by its PEM shape and by its body's lines
         if 0 < len(value) < MIN_SECRET_CHARS:
             source = f"env {ref.env}" if ref.env is not None else f"file {ref.file}"
-            add(loc, f"the secret in {source} is shorter than {MIN_SECRET_CHARS} characters: too short to be "
-                     "masked safely in evidence (it would also mask ordinary text); use a longer one")
+            add(
+                loc,
+                f"the secret in {source} is shorter than {MIN_SECRET_CHARS} characters: too short to be "
+                "masked safely in evidence (it would also mask ordinary text); use a longer one",
+            )
         elif value and value in written:
             source = f"env {ref.env}" if ref.env is not None else f"file {ref.file}"
-            add(loc, f"the secret in {source} is also written in clear in this inventory (a name, a user, a URL or "
-                     "a comment): it would be copied into every run's inputs/; it is no secret, use another")
+            add(
+                loc,
+                f"the secret in {source} is also written in clear in this inventory (a name, a user, a URL or "
+                "a comment): it would be copied into every run's inputs/; it is no secret, use another",
+            )
 
 
 def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:
@@ -660,8 +684,11 @@ def _lockout_checks(inv: Inventory, add: Callable[[tuple, str], None]) -> None:
             add((*at, "host"), f"host {c.host!r} has no ssh access: nobody could reset the lock")
         elif c.user == ssh.user:
             add((*at, "user"), f"{c.user!r} is the scanning account of {c.host!r}: use a dedicated canary account")
-        shared = [m.name for m in inv.baseline.ssh_canaries if c.host in hosts
-                  and m.address == hosts[c.host].address and m.user == c.user]  # fmt: skip
+        shared = [
+            m.name
+            for m in inv.baseline.ssh_canaries
+            if c.host in hosts and m.address == hosts[c.host].address and m.user == c.user
+        ]
         if shared:
             add((*at, "user"), f"{c.user!r} is also the MFA canary {shared[0]!r}: a lockout canary must be dedicated")
 
@@ -677,8 +704,11 @@ def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: se
             names.add(item.name)
     for i, e in enumerate(inv.s3.endpoints):
         if e.provider == "own" and e.site is None:
-            add(("s3", "endpoints", i, "provider"), "provider 'own' (a self-hosted S3) needs 'site': its buckets are "
-                f"located in that site's country; declared sites: {sorted(sites) or 'none'}")
+            add(
+                ("s3", "endpoints", i, "provider"),
+                "provider 'own' (a self-hosted S3) needs 'site': its buckets are "
+                f"located in that site's country; declared sites: {sorted(sites) or 'none'}",
+            )
         if e.site is not None and e.site not in sites:
             add(("s3", "endpoints", i, "site"), f"unknown site {e.site!r}; declared sites: {sorted(sites) or 'none'}")
     for i, b in enumerate(inv.s3.buckets):
@@ -706,8 +736,11 @@ def namespace_problems(inv: Inventory, located: Located, *, scanner: bool = True
 
     wanted = [(("scanner", "netns"), inv.scanner.netns)] if scanner else []
     wanted += [(("vantage_points", i, "netns"), v.netns) for i, v in enumerate(inv.vantage_points)]
-    return [InputProblem(located.path, located.line_of(loc), field_path(loc), why)
-            for loc, ns in wanted if ns is not None and (why := problem(ns)) is not None]  # fmt: skip
+    return [
+        InputProblem(located.path, located.line_of(loc), field_path(loc), why)
+        for loc, ns in wanted
+        if ns is not None and (why := problem(ns)) is not None
+    ]
 
 
 LOCAL_PATH_FIELDS = ("key_file", "known_hosts")  # on the scanner; `sshd_config` is a path on the target

@@ -26,6 +26,7 @@ def log_stores(inv: Inventory) -> list[Target]:
         url = urlsplit(ep.url if ep is not None else st.url or "")
         port = url.port or (443 if url.scheme == "https" else 80)
         site = st.site or (ep.site if ep is not None else None)
-        out.append(Target("log_store", st.name, url.hostname or "", port, st.zone, site, tuple(st.tags),
-                          LogStoreSpec(st, ep)))
+        out.append(
+            Target("log_store", st.name, url.hostname or "", port, st.zone, site, tuple(st.tags), LogStoreSpec(st, ep))
+        )
     return out

@@ -168,11 +168,16 @@ class AccessParams(Strict):
     )
     faillock_max_deny: int = Field(5, ge=1, description="pam_faillock must lock after at most this many failures")
     faillock_fail_interval_s: float = Field(
-        900, gt=0, description="how long a target counts a failure (pam_faillock fail_interval): the MFA factor "
-        "probes' lockout budget counts their own uncleared failures over this window")
+        900,
+        gt=0,
+        description="how long a target counts a failure (pam_faillock fail_interval): the MFA factor "
+        "probes' lockout budget counts their own uncleared failures over this window",
+    )
     lockout_probe: bool = Field(False, description="LOCK-ACTIVE: lock each lockout canary for real, then reset it")
-    oidc_refusal_errors: list[str] = Field(["unauthorized_client", "unsupported_grant_type"],
-                                           description="OAuth errors proving an admin client's password grant refused")
+    oidc_refusal_errors: list[str] = Field(
+        ["unauthorized_client", "unsupported_grant_type"],
+        description="OAuth errors proving an admin client's password grant refused",
+    )
 
 
 class HygieneParams(Strict):
@@ -247,8 +252,13 @@ class TimeParams(Strict):
 class WaiverParams(Strict):
     """Waivers (dérogations) are exceptions granted for a time, then reviewed."""
 
-    max_days: int = Field(365, ge=1, le=3 * 366, description="longest waiver lifetime, counted from the run "
-                          "(an expiry further away is an input error: re-approve the waiver instead)")
+    max_days: int = Field(
+        365,
+        ge=1,
+        le=3 * 366,
+        description="longest waiver lifetime, counted from the run "
+        "(an expiry further away is an input error: re-approve the waiver instead)",
+    )
 
 
 class Params(Strict):
@@ -265,6 +275,4 @@ class Params(Strict):
     kubernetes: KubernetesParams = KubernetesParams()
     network: NetworkParams = NetworkParams()
     waivers: WaiverParams = WaiverParams()
-    timeout: float = Field(
-        5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)"
-    )
+    timeout: float = Field(5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)")

@@ -42,8 +42,11 @@ class ProfileFile(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
     title: Text
-    extends: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]*$",
-                                description="id of the parent profile, found next to this file as <id>.yaml")
+    extends: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9.-]*$",
+        description="id of the parent profile, found next to this file as <id>.yaml",
+    )
     service_types: list[ServiceType] = ["IaaS", "CaaS", "PaaS", "SaaS"]
     select: Selection | None = None
     exclude: Selection = Selection()
@@ -137,9 +140,7 @@ def load_profile(path: Path | str) -> Profile:
     for _, located in chain:
         digest.update(located.sha256.encode())
     if all(pf.select is None for pf, _ in chain):
-        raise InputError(
-            [InputProblem(chain[-1][1].path, 1, "select", "no check selected: add a 'select' block")]
-        )
+        raise InputError([InputProblem(chain[-1][1].path, 1, "select", "no check selected: add a 'select' block")])
     return Profile(
         id=leaf.id,
         version=leaf.version,

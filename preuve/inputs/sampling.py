@@ -31,9 +31,7 @@ def population_sha256(names: list[str]) -> str:
     return hashlib.sha256(json.dumps(sorted(names)).encode()).hexdigest()
 
 
-def sample(
-    targets: dict[str, list[Target]], size: str, seed: str
-) -> tuple[dict[str, list[Target]], dict[str, Any]]:
+def sample(targets: dict[str, list[Target]], size: str, seed: str) -> tuple[dict[str, list[Target]], dict[str, Any]]:
     """The sampled targets by kind, and the record for run.json."""
     value = parse_size(size)
     frac = "." in str(size) or str(size).endswith("%")

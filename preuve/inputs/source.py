@@ -95,8 +95,12 @@ class _Walker:
         if aliased:
             self.expanded += 1
             if self.expanded > ALIAS_BUDGET:
-                raise _Refused(line, here, f"YAML aliases expand to more than {ALIAS_BUDGET} values (anchor at "
-                                           f"line {line}): alias bombs are refused; write the values out")
+                raise _Refused(
+                    line,
+                    here,
+                    f"YAML aliases expand to more than {ALIAS_BUDGET} values (anchor at "
+                    f"line {line}): alias bombs are refused; write the values out",
+                )
         if depth > MAX_DEPTH:
             raise _Refused(line, here, f"nested more than {MAX_DEPTH} levels deep")
         self.lines.setdefault(here, line)
@@ -105,8 +109,11 @@ class _Walker:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise _Refused(key_node.start_mark.line + 1, here,
-                                   "a list or mapping used as a key (YAML '? ' complex key) is not supported")
+                    raise _Refused(
+                        key_node.start_mark.line + 1,
+                        here,
+                        "a list or mapping used as a key (YAML '? ' complex key) is not supported",
+                    )
                 key = key_node.value
                 if (c := bad_char(key)) is not None:
                     raise _Refused(key_node.start_mark.line + 1, here, f"control character {c} in a key")
@@ -138,8 +145,13 @@ def read_input(path: Path) -> bytes:
     except OSError as exc:
         raise InputError([InputProblem(path, None, "", f"cannot read file: {exc.strerror}")]) from None
     if len(raw) > MAX_INPUT_BYTES:
-        raise InputError([InputProblem(path, None, "", f"larger than {MAX_INPUT_BYTES // 2**20} MiB: refused "
-                                                       "(is this the right file?)")])
+        raise InputError(
+            [
+                InputProblem(
+                    path, None, "", f"larger than {MAX_INPUT_BYTES // 2**20} MiB: refused (is this the right file?)"
+                )
+            ]
+        )
     return raw
 
 

@@ -62,8 +62,17 @@ def target_kind(kind: str) -> Callable[[TargetBuilder], TargetBuilder]:
 
 
 def _target(kind: str, item: Any, port: int | None, access: SshAccess | None = None) -> Target:
-    return Target(kind, item.name, item.address, port, getattr(item, "zone", None), getattr(item, "site", None),
-                  tuple(getattr(item, "tags", ())), item, access)
+    return Target(
+        kind,
+        item.name,
+        item.address,
+        port,
+        getattr(item, "zone", None),
+        getattr(item, "site", None),
+        tuple(getattr(item, "tags", ())),
+        item,
+        access,
+    )
 
 
 @target_kind("host")
@@ -120,9 +129,20 @@ def _oidc_clients(inv: Inventory) -> list[Target]:
     """The IdP client of each web admin that declares one (its password grant is tried); spec is the WebAdmin."""
     from urllib.parse import urlsplit
 
-    return [Target("oidc_client", f"{w.name}-oidc", urlsplit(w.oidc.issuer).hostname or "",
-                   urlsplit(w.oidc.issuer).port or 443, w.zone, w.site, tuple(w.tags), w)
-            for w in inv.baseline.web_admins if w.oidc is not None]  # fmt: skip
+    return [
+        Target(
+            "oidc_client",
+            f"{w.name}-oidc",
+            urlsplit(w.oidc.issuer).hostname or "",
+            urlsplit(w.oidc.issuer).port or 443,
+            w.zone,
+            w.site,
+            tuple(w.tags),
+            w,
+        )
+        for w in inv.baseline.web_admins
+        if w.oidc is not None
+    ]
 
 
 @target_kind("lockout_canary")
@@ -133,8 +153,9 @@ def _lockout_canaries(inv: Inventory) -> list[Target]:
     for c in inv.baseline.lockout_canaries:
         h = hosts[c.host]
         ssh = effective_ssh(h, inv)
-        out.append(Target("lockout_canary", c.name, h.address, ssh.port if ssh else 22, h.zone, h.site,
-                          tuple(c.tags), c, ssh))
+        out.append(
+            Target("lockout_canary", c.name, h.address, ssh.port if ssh else 22, h.zone, h.site, tuple(c.tags), c, ssh)
+        )
     return out
 
 

@@ -75,15 +75,25 @@ def load_waivers(
     now = now or dt.datetime.now(dt.UTC)
     for i, w in enumerate(wf.waivers):
         if _everything(w.check) and _everything(w.target):
-            problems.append(InputProblem(located.path, located.line_of(("waivers", i, "check")), f"waivers[{i}]",
-                                         "a waiver of every check on every target is refused: name the checks "
-                                         "or the targets it covers"))
+            problems.append(
+                InputProblem(
+                    located.path,
+                    located.line_of(("waivers", i, "check")),
+                    f"waivers[{i}]",
+                    "a waiver of every check on every target is refused: name the checks or the targets it covers",
+                )
+            )
         if w.expires - now > dt.timedelta(days=max_days):
-            problems.append(InputProblem(located.path, located.line_of(("waivers", i, "expires")),
-                                         f"waivers[{i}].expires",
-                                         f"expires {w.expires:%Y-%m-%d}, more than {max_days} days from now "
-                                         "(params.waivers.max_days of the profile): a waiver is reviewed and "
-                                         "re-approved, not granted forever"))
+            problems.append(
+                InputProblem(
+                    located.path,
+                    located.line_of(("waivers", i, "expires")),
+                    f"waivers[{i}].expires",
+                    f"expires {w.expires:%Y-%m-%d}, more than {max_days} days from now "
+                    "(params.waivers.max_days of the profile): a waiver is reviewed and "
+                    "re-approved, not granted forever",
+                )
+            )
         if w.id in seen:
             problems.append(
                 InputProblem(
@@ -109,7 +119,10 @@ def find_waiver(
 
 
 def waiver_warnings(
-    waivers: list[Waiver], located: Located, check_ids: list[str], target_names: list[str] | None,
+    waivers: list[Waiver],
+    located: Located,
+    check_ids: list[str],
+    target_names: list[str] | None,
     now: dt.datetime | None = None,
 ) -> list[InputProblem]:
     """What `preuve lint` warns about (not errors: the run reports them as failures anyway): waivers already

@@ -98,8 +98,11 @@ def _pack_domains(packs: tuple[Path, ...]) -> list[tuple[Path, Path]]:
 @lru_cache(maxsize=4)
 def _load(roots: tuple[Path, ...], packs: tuple[Path, ...]) -> dict[str, CheckInfo]:
     out: dict[str, CheckInfo] = {}
-    found = [(p, root.parent) for root in roots
-             for p in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))]
+    found = [
+        (p, root.parent)
+        for root in roots
+        for p in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    ]
     for domain, base in found + _pack_domains(packs):
         meta_file = domain / "catalogue.yaml"
         meta = yamlio.load(meta_file.read_text()) if meta_file.exists() else {}

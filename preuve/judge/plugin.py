@@ -46,8 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--preuve-lang", default="fr", choices=["fr", "en"], help="language of the terminal summary")
     g.addoption("--preuve-select", action="append", default=[], help="only these check ids (globs)")
     g.addoption("--preuve-quiet", action="store_true", help="no progress display")
-    g.addoption("--preuve-progress", choices=["auto", "bar", "plain", "none"],
-                help="progress on stderr: bar on a terminal, plain lines in CI logs (auto)")
+    g.addoption(
+        "--preuve-progress",
+        choices=["auto", "bar", "plain", "none"],
+        help="progress on stderr: bar on a terminal, plain lines in CI logs (auto)",
+    )
     g.addoption("--preuve-shard", help="judge only shard i of n (i/n, 1-based; stable hash of the target name)")
     g.addoption("--preuve-only", action="append", default=None, help="only targets with this name (glob)")
     g.addoption("--preuve-targets-file", help="only the targets named in this file (one per line)")
@@ -73,11 +76,15 @@ def _options(config: pytest.Config) -> Options | None:
             try:
                 leaf = json.loads((src / "run.json").read_text())["profile"]["file"]
             except (OSError, ValueError, KeyError, TypeError) as exc:
-                pytest.exit(f"preuve judge: {src}/run.json names no profile ({type(exc).__name__})",
-                            returncode=int(Exit.INTEGRITY))
+                pytest.exit(
+                    f"preuve judge: {src}/run.json names no profile ({type(exc).__name__})",
+                    returncode=int(Exit.INTEGRITY),
+                )
             if not isinstance(leaf, str) or "/" in leaf or "\\" in leaf or leaf.startswith("."):
-                pytest.exit(f"preuve judge: {src}/run.json names a profile file outside inputs/profile/",
-                            returncode=int(Exit.INTEGRITY))
+                pytest.exit(
+                    f"preuve judge: {src}/run.json names a profile file outside inputs/profile/",
+                    returncode=int(Exit.INTEGRITY),
+                )
             profile = src / "inputs" / "profile" / leaf
     if not profile:
         raise pytest.UsageError("--preuve-profile is required")
@@ -117,12 +124,12 @@ def pytest_configure(config: pytest.Config) -> None:
             sys.stderr.write(f"  {p}\n")
         pytest.exit("invalid input", returncode=int(Exit.INVALID_INPUT))
     if options.out.exists() and any(options.out.iterdir()):
-        pytest.exit(
-            f"preuve: run directory {options.out} exists and is not empty", returncode=int(Exit.USAGE)
-        )
+        pytest.exit(f"preuve: run directory {options.out} exists and is not empty", returncode=int(Exit.USAGE))
     if options.netns and not Path("/run/netns", options.netns).exists():
-        pytest.exit(f"preuve: network namespace {options.netns} does not exist (for the lab: preuve lab up)",
-                    returncode=int(Exit.USAGE))
+        pytest.exit(
+            f"preuve: network namespace {options.netns} does not exist (for the lab: preuve lab up)",
+            returncode=int(Exit.USAGE),
+        )
     options.out.mkdir(parents=True, exist_ok=True)
     # Plain `pytest checks/ --preuve-...` may pick another ini file (option values count as paths when pytest
     # looks for its rootdir): make sure check modules and functions are collected whatever the ini says.
@@ -209,9 +216,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("target", params, indirect=True)
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = _state(config)
     if state is None:
         return
@@ -437,26 +442,40 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         line = dumps(result.model_dump(mode="json"))  # results.jsonl must be able to hold it (no None among keys)
     except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
         detail = f"{type(crash).__name__}: {crash}"
-        result = _error_result(state, info, target, refs, collected,
-                               f"le verdict n'a pas pu être établi : {detail}",
-                               f"the verdict could not be built: {detail}")
+        result = _error_result(
+            state,
+            info,
+            target,
+            refs,
+            collected,
+            f"le verdict n'a pas pu être établi : {detail}",
+            f"the verdict could not be built: {detail}",
+        )
     else:  # written as is into results.jsonl (the result is frozen): each record is serialised once, not twice
         state.extra.setdefault("result_lines", {})[id(result)] = line
     state.results.append(result)
     return report
 
 
-def _error_result(state: RunState, info: Any, target: Target, refs: list, collected: list, fr: str,
-                  en: str) -> Any:
+def _error_result(state: RunState, info: Any, target: Target, refs: list, collected: list, fr: str, en: str) -> Any:
     """An `error` record built without the check's own data (which may be what crashed)."""
     from preuve.results.model import Evidence, Result, finding_id
 
     times = [c for c in collected if c[0] is not None]
     return Result(
-        finding_id=finding_id(info.id, target.name), check_id=info.id, title=info.title,
-        requirements=list(info.spec.requirements), rule=info.spec.rule, severity=info.spec.severity,
-        target=target.describe(), status="error", expected={}, observed={}, expectations=[],
-        message={"fr": fr, "en": en}, remediation=None,
+        finding_id=finding_id(info.id, target.name),
+        check_id=info.id,
+        title=info.title,
+        requirements=list(info.spec.requirements),
+        rule=info.spec.rule,
+        severity=info.spec.severity,
+        target=target.describe(),
+        status="error",
+        expected={},
+        observed={},
+        expectations=[],
+        message={"fr": fr, "en": en},
+        remediation=None,
         evidence=[Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
         collected_at=max(times)[0] if times else None,
         duration_ms=round(sum(d for _, d in times), 1) if times else None,
@@ -501,8 +520,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reason = f"internal error: pytest stopped with exit status {int(exitstatus)}"
     if reason:
         _mark_interrupted(session, state, reason)
-    state.extra["judging"] = {"complete": reason is None, "reason": reason,
-                              "planned": state.extra.get("planned", 0)}
+    state.extra["judging"] = {"complete": reason is None, "reason": reason, "planned": state.extra.get("planned", 0)}
     code = finish_run(state, interrupted=reason is not None)
     if BROKEN_MODULES:
         sys.stderr.write("preuve: the run is not valid (a check did not load, or preuve itself failed):\n")

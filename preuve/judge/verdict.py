@@ -50,8 +50,7 @@ def build_result(
     elif isinstance(exc, NonCompliance):
         status = "fail"
         message = {
-            lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.failed)
-            for lang in ("fr", "en")
+            lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.failed) for lang in ("fr", "en")
         }
     elif isinstance(exc, NotApplicable):
         status = "not_applicable"

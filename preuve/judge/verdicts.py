@@ -151,14 +151,29 @@ class Judge:
         return next((path for path, v in reversed(self.reads) if _same(v, value)), None)
 
     def _add(
-        self, label: str, op: str, expected: Any, observed: Any, ok: bool, offending: Any = None,
-        param: str | None = None, limit: tuple[str, Any] | None = None,
+        self,
+        label: str,
+        op: str,
+        expected: Any,
+        observed: Any,
+        ok: bool,
+        offending: Any = None,
+        param: str | None = None,
+        limit: tuple[str, Any] | None = None,
     ) -> bool:
         if param is None:
             param = self.param_for(limit[1] if limit else expected)
         self.expectations.append(
-            Expectation(label, op, _plain(expected), _plain(observed), ok, _plain(offending), param,
-                        [limit[0], _plain(limit[1])] if limit else None)
+            Expectation(
+                label,
+                op,
+                _plain(expected),
+                _plain(observed),
+                ok,
+                _plain(offending),
+                param,
+                [limit[0], _plain(limit[1])] if limit else None,
+            )
         )
         return ok
 
@@ -200,14 +215,21 @@ class Judge:
         return self._add(label, "non_empty", "non-empty", obs, bool(obs))
 
     def each(
-        self, label: str, items: dict[str, bool], observed: Any = None, *,
-        at_least: float | None = None, at_most: float | None = None, param: str | None = None,
+        self,
+        label: str,
+        items: dict[str, bool],
+        observed: Any = None,
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        param: str | None = None,
     ) -> bool:
         """Every named item must hold; the ones that do not are the offending ones. When each item is compared
         with one threshold, give it (`at_least=` / `at_most=`): the message then quotes it and its parameter."""
         bad = sorted(k for k, ok in items.items() if not ok)
-        limit = (("at_least", at_least) if at_least is not None
-                 else ("at_most", at_most) if at_most is not None else None)  # fmt: skip
+        limit = (
+            ("at_least", at_least) if at_least is not None else ("at_most", at_most) if at_most is not None else None
+        )
         return self._add(
             label, "all", "all", observed if observed is not None else items, not bad, bad or None, param, limit
         )

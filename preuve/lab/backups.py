@@ -46,8 +46,11 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
 
 
 def _restic_env(paths: LabPaths, repo: Path) -> dict[str, str]:
-    return {"RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD_FILE": str(password_file(paths)),
-            "RESTIC_CACHE_DIR": str(root(paths) / ".restic-cache")}  # fmt: skip
+    return {
+        "RESTIC_REPOSITORY": str(repo),
+        "RESTIC_PASSWORD_FILE": str(password_file(paths)),
+        "RESTIC_CACHE_DIR": str(root(paths) / ".restic-cache"),
+    }
 
 
 def _borg_env(paths: LabPaths, encrypted: bool) -> dict[str, str]:

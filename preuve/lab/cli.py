@@ -30,10 +30,7 @@ def _print_status(st: dict[str, Any]) -> None:
 
 def _print_up(data: dict[str, Any], elapsed: float) -> None:
     print(f"lab up in {elapsed:.2f}s (built in {data['up_seconds']}s at {data['started_at']})")
-    print(
-        f"  state dir {data['state_dir']}; scanner runs in {data['scanner']['ns']} "
-        f"as {data['scanner']['address']}"
-    )
+    print(f"  state dir {data['state_dir']}; scanner runs in {data['scanner']['ns']} as {data['scanner']['address']}")
     for name, svc in data["services"].items():
         where = svc.get("config") or svc.get("url", "-")
         print(f"  {name:9} {svc['address']}:{svc['port']:<4} pid={svc['pid']} config={where}")

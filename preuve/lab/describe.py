@@ -51,21 +51,28 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
     elif svc.kind == "labfactor":
         entry.update(mfa_factors.describe(paths, name))
     elif svc.kind == "webadmin":
-        entry.update(cert=str(webadmin.cert_file(paths)), ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT,
-                                                                  *webadmin.FACTOR_TWINS])
+        entry.update(
+            cert=str(webadmin.cert_file(paths)),
+            ports=[webadmin.MFA_PORT, webadmin.PASSWORD_ONLY_PORT, *webadmin.FACTOR_TWINS],
+        )
     elif svc.kind == "idp":
         ports = (idp.GOOD_PORT, idp.WEAK_PORT, idp.OTP_ANY_PORT)
         entry.update(cert=str(webadmin.cert_file(paths)), issuers=[idp.issuer(svc.address, p) for p in ports])
     elif svc.kind == "labsup":
         entry.update({"config": str(logsup.root(paths) / "rsyslog.conf"), "tls": str(logsup.tls_dir(paths))})
     elif svc.kind == "kubeapi":
-        entry.update(log=str(paths.log(name)), url=f"https://{svc.address}:{svc.port}",
-                     ca=str(paths.root / "kube" / "ca.crt"), token=str(paths.root / "kube" / "scanner.token"))
+        entry.update(
+            log=str(paths.log(name)),
+            url=f"https://{svc.address}:{svc.port}",
+            ca=str(paths.root / "kube" / "ca.crt"),
+            token=str(paths.root / "kube" / "scanner.token"),
+        )
     elif svc.kind == "logstore":
         entry.update(log=str(paths.log(name)), cert=str(logstores.cert_file(paths)), ports=logstores.PORTS)
     elif svc.kind == "s3":
-        entry.update(log=str(paths.log(name)), url=f"http://{svc.address}:{svc.port}",
-                     credentials=str(paths.root / "s3"))
+        entry.update(
+            log=str(paths.log(name)), url=f"http://{svc.address}:{svc.port}", credentials=str(paths.root / "s3")
+        )
     else:
         tls = pki.material(paths, name)
         entry["config"] = str(paths.nginx_config(svc.profile))
@@ -107,10 +114,7 @@ def build(paths: LabPaths, users: list[LabUser], started_at: str, up_seconds: fl
         },
         "scanner": {"ns": ADMIN_NS, "address": SCANNER_ADDRESS},
         "services": {name: _service_entry(paths, name) for name in SERVICES},
-        "users": {
-            u.name: {"uid": u.uid, "home": str(u.home), "empty_password": u.password_field == ""}
-            for u in users
-        },
+        "users": {u.name: {"uid": u.uid, "home": str(u.home), "empty_password": u.password_field == ""} for u in users},
         "keys": {
             "auditor": str(paths.auditor_key),
             "auditor_pub": str(paths.auditor_pub),

@@ -58,13 +58,18 @@ def matrix_rules(flows_path: Path = LAB_FLOWS, inventory_path: Path = LAB_INVENT
             ports = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in f.ports]
             match += f" {f.proto} dport {_set(ports)}"
         rules.append(f'{match} counter accept comment "{f.id}"')
-    public = [c for z in yaml.safe_load(inventory_path.read_text())["zones"] if z["kind"] == "public"
-              for c in z["cidrs"]]  # fmt: skip
+    public = [
+        c for z in yaml.safe_load(inventory_path.read_text())["zones"] if z["kind"] == "public" for c in z["cidrs"]
+    ]
     if public:
-        rules.append(f"ip saddr {_set(public)} ip daddr {RESET_GUARDED} meta l4proto tcp counter "
-                     'reject with tcp reset comment "deny public (tcp reset)"')
-        rules.append(f"ip saddr {_set(public)} ip daddr {RESET_GUARDED} meta l4proto udp counter "
-                     'reject with icmpx port-unreachable comment "deny public (port-unreachable)"')
+        rules.append(
+            f"ip saddr {_set(public)} ip daddr {RESET_GUARDED} meta l4proto tcp counter "
+            'reject with tcp reset comment "deny public (tcp reset)"'
+        )
+        rules.append(
+            f"ip saddr {_set(public)} ip daddr {RESET_GUARDED} meta l4proto udp counter "
+            'reject with icmpx port-unreachable comment "deny public (port-unreachable)"'
+        )
         rules.append(f'ip saddr {_set(public)} counter reject with icmpx admin-prohibited comment "deny public"')
     rules.append('counter drop comment "default deny"')
     return rules
@@ -109,11 +114,13 @@ HOST_TABLE = "inet preuve-host"
 
 def host_ruleset() -> str:
     """The production hosts' own firewall (defence in depth behind the router): SSH from the admin zone only."""
-    return (f"table {HOST_TABLE}\ndelete table {HOST_TABLE}\ntable {HOST_TABLE} {{\n\tchain input {{\n"
-            "\t\ttype filter hook input priority filter; policy accept;\n"
-            "\t\tct state established,related accept\n\t\tiif lo accept\n"
-            '\t\ttcp dport 22 ip saddr != 198.18.1.0/24 counter drop comment "SSH from the admin zone only"\n'
-            "\t}\n}\n")  # fmt: skip
+    return (
+        f"table {HOST_TABLE}\ndelete table {HOST_TABLE}\ntable {HOST_TABLE} {{\n\tchain input {{\n"
+        "\t\ttype filter hook input priority filter; policy accept;\n"
+        "\t\tct state established,related accept\n\t\tiif lo accept\n"
+        '\t\ttcp dport 22 ip saddr != 198.18.1.0/24 counter drop comment "SSH from the admin zone only"\n'
+        "\t}\n}\n"
+    )
 
 
 def load_host_ruleset(path: Path) -> None:
@@ -128,8 +135,16 @@ def _quiet_icmp_limits() -> None:
     allow unprivileged ping sockets, as Debian's systemd does, so that an SSH vantage can probe ICMP."""
     for ns in NAMESPACES:
         if netns.exists(ns):
-            netns.run_in(ns, ["sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_ratemask=0",
-                              "net.ipv4.ping_group_range=0 2147483647"])  # as systemd sets it: ping sockets
+            netns.run_in(
+                ns,
+                [
+                    "sysctl",
+                    "-qw",
+                    "net.ipv4.icmp_ratelimit=0",
+                    "net.ipv4.icmp_ratemask=0",
+                    "net.ipv4.ping_group_range=0 2147483647",
+                ],
+            )  # as systemd sets it: ping sockets
 
 
 def load_router_ruleset(path: Path, extra_rules: str = "", *, drift: bool | None = None) -> None:

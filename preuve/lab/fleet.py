@@ -159,8 +159,12 @@ def up(n: int) -> dict[str, Any]:
         if not healthy(paths, n):
             stop(paths)
             _start(paths, n)
-    return {"hosts": n, "inventory": str(inventory_path(paths)), "known_hosts": str(known_hosts(paths)),
-            "seconds": round(time.monotonic() - t0, 2)}
+    return {
+        "hosts": n,
+        "inventory": str(inventory_path(paths)),
+        "known_hosts": str(known_hosts(paths)),
+        "seconds": round(time.monotonic() - t0, 2),
+    }
 
 
 def _start(paths: LabPaths, n: int) -> None:
@@ -172,9 +176,21 @@ def _start(paths: LabPaths, n: int) -> None:
     addresses = sorted({endpoint(i)[0] for i in range(n)})
     netns.ip_batch(NS, [f"address replace {a}/{prefix} dev {ZONE_IFACE}" for a in addresses])
     etc = paths.etc
-    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", _WRAPPER, "sh",
-            str(etc / "passwd"), str(etc / "group"), str(etc / "shadow"), str(etc / "sudoers"),
-            *(str(config_path(paths, i)) for i in range(n))]  # fmt: skip
+    argv = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        _WRAPPER,
+        "sh",
+        str(etc / "passwd"),
+        str(etc / "group"),
+        str(etc / "shadow"),
+        str(etc / "sudoers"),
+        *(str(config_path(paths, i)) for i in range(n)),
+    ]
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
     proc = netns.run_in(NS, argv, env=env, timeout=UP_TIMEOUT, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:

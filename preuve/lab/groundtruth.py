@@ -54,13 +54,18 @@ def _ruleset(fate: dict[int, str]) -> str:
         return "{ " + ", ".join(chosen) + " }" if chosen else ""
 
     rules = []
-    for kind, verdict in (("drop", "drop"), ("icmp", "reject with icmpx admin-prohibited"),
-                          ("reset", "reject with tcp reset")):  # fmt: skip
+    for kind, verdict in (
+        ("drop", "drop"),
+        ("icmp", "reject with icmpx admin-prohibited"),
+        ("reset", "reject with tcp reset"),
+    ):
         if ports(kind):
             rules.append(f"\t\ttcp dport {ports(kind)} {verdict}")
     body = "\n".join(rules)
-    return (f"table {TABLE}\ndelete table {TABLE}\ntable {TABLE} {{\n\tchain input {{\n"
-            f"\t\ttype filter hook input priority filter; policy accept;\n{body}\n\t}}\n}}\n")  # fmt: skip
+    return (
+        f"table {TABLE}\ndelete table {TABLE}\ntable {TABLE} {{\n\tchain input {{\n"
+        f"\t\ttype filter hook input priority filter; policy accept;\n{body}\n\t}}\n}}\n"
+    )
 
 
 @contextlib.contextmanager

@@ -330,7 +330,7 @@ def reset_oath(paths: LabPaths) -> None:
 
 _WRAPPER = (
     'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && mount --bind "$2" /var/log && '
-    "mount -t tmpfs -o mode=0750 tmpfs /run/chrony && mount --bind \"$1/../run-journal\" /run/log/journal && "
+    'mount -t tmpfs -o mode=0750 tmpfs /run/chrony && mount --bind "$1/../run-journal" /run/log/journal && '
     "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
     "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "
     + syslog_ng.START  # syslog-ng beside rsyslog, same host (preuve/lab/syslog_ng.py)
@@ -349,8 +349,20 @@ def start(paths: LabPaths, name: str) -> None:
     Path("/run/log/journal").mkdir(mode=0o755, parents=True, exist_ok=True)  # mount point: per-host volatile journal
     d = host_dir(paths, name)
     (d / "log" / "rsyslogd.pid").unlink(missing_ok=True)  # rsyslogd refuses to start if a reused pid looks alive
-    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", _WRAPPER, "sh",
-            str(d / "etc"), str(d / "log"), str(d / "sshd_config"), str(paths.log(name))]  # fmt: skip
+    argv = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        _WRAPPER,
+        "sh",
+        str(d / "etc"),
+        str(d / "log"),
+        str(d / "sshd_config"),
+        str(paths.log(name)),
+    ]
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
     proc = netns.run_in(svc.ns, argv, stdin=subprocess.DEVNULL, env=env)
     if proc.returncode != 0:

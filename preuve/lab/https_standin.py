@@ -21,8 +21,9 @@ from .paths import LabPaths
 from .topology import SERVICES
 
 
-def serve_tls(address: str, cert: Path, key: Path, handlers: dict[int, type[BaseHTTPRequestHandler]],
-              pid_file: Path) -> None:  # fmt: skip
+def serve_tls(
+    address: str, cert: Path, key: Path, handlers: dict[int, type[BaseHTTPRequestHandler]], pid_file: Path
+) -> None:
     """Serve each port's handler over TLS (1.2+) in one process; the pid file is written once all listen."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -41,11 +42,25 @@ def serve_tls(address: str, cert: Path, key: Path, handlers: dict[int, type[Base
 def start(paths: LabPaths, name: str, module: str) -> None:
     """Start ``python -m module`` detached inside the service's zone namespace; the lab waits for its port."""
     svc = SERVICES[name]
-    argv = [sys.executable, "-m", module, "--state", str(paths.root), "--address", svc.address,
-            "--pid-file", str(paths.pid_file(name))]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        module,
+        "--state",
+        str(paths.root),
+        "--address",
+        svc.address,
+        "--pid-file",
+        str(paths.pid_file(name)),
+    ]
     log = open(paths.log(name), "ab")  # noqa: SIM115 - handed to the child
-    subprocess.Popen(["ip", "netns", "exec", netns.check_name(svc.ns), *argv], stdin=subprocess.DEVNULL,
-                     stdout=log, stderr=log, start_new_session=True)  # fmt: skip
+    subprocess.Popen(
+        ["ip", "netns", "exec", netns.check_name(svc.ns), *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     log.close()
 
 
@@ -83,16 +98,24 @@ def self_signed(directory: Path, server_name: str, address: str) -> None:
     if cert_path.is_file() and key_path.is_file():
         return
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, server_name)])  # fmt: skip
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"), x509.NameAttribute(NameOID.COMMON_NAME, server_name)]
+    )
     now = dt.datetime.now(dt.UTC)
     sans = [x509.DNSName(server_name), x509.IPAddress(ipaddress.ip_address(address))]
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=825))
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .sign(key, hashes.SHA256()))  # fmt: skip
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_path.chmod(0o600)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

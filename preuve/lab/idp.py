@@ -49,8 +49,15 @@ OTP_ANY_PORT = 10446
 REDIRECT_URI = "https://198.18.3.12:8443/oidc/callback"  # the admin console's registered callback
 REALM = "admin"
 CLIENT_ID = "admin-console"
-GRANTS = ["authorization_code", "implicit", "refresh_token", "password", "client_credentials",
-          "urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba"]  # fmt: skip
+GRANTS = [
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "password",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:openid:params:grant-type:ciba",
+]
 
 
 def root(paths: LabPaths) -> Path:
@@ -77,17 +84,38 @@ def write(paths: LabPaths) -> None:
 
 def discovery(iss: str) -> dict:
     oidc = f"{iss}/protocol/openid-connect"
-    return {"issuer": iss, "authorization_endpoint": f"{oidc}/auth", "token_endpoint": f"{oidc}/token",
-            "introspection_endpoint": f"{oidc}/token/introspect", "userinfo_endpoint": f"{oidc}/userinfo",
-            "end_session_endpoint": f"{oidc}/logout", "jwks_uri": f"{oidc}/certs",
-            "revocation_endpoint": f"{oidc}/revoke", "grant_types_supported": GRANTS,
-            "response_types_supported": ["code", "none", "id_token", "token", "id_token token", "code id_token",
-                                         "code token", "code id_token token"],
-            "subject_types_supported": ["public", "pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic", "client_secret_post",
-                                                      "tls_client_auth", "client_secret_jwt"],
-            "scopes_supported": ["openid", "profile", "email", "roles"],
-            "code_challenge_methods_supported": ["plain", "S256"]}  # fmt: skip
+    return {
+        "issuer": iss,
+        "authorization_endpoint": f"{oidc}/auth",
+        "token_endpoint": f"{oidc}/token",
+        "introspection_endpoint": f"{oidc}/token/introspect",
+        "userinfo_endpoint": f"{oidc}/userinfo",
+        "end_session_endpoint": f"{oidc}/logout",
+        "jwks_uri": f"{oidc}/certs",
+        "revocation_endpoint": f"{oidc}/revoke",
+        "grant_types_supported": GRANTS,
+        "response_types_supported": [
+            "code",
+            "none",
+            "id_token",
+            "token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token",
+        ],
+        "subject_types_supported": ["public", "pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": [
+            "private_key_jwt",
+            "client_secret_basic",
+            "client_secret_post",
+            "tls_client_auth",
+            "client_secret_jwt",
+        ],
+        "scopes_supported": ["openid", "profile", "email", "roles"],
+        "code_challenge_methods_supported": ["plain", "S256"],
+    }
 
 
 def _token(kind: str) -> str:
@@ -96,17 +124,29 @@ def _token(kind: str) -> str:
     return f"{head}.{secrets.token_urlsafe(48)}.{secrets.token_urlsafe(32)}"
 
 
-LOGIN_PAGE = ('<!doctype html><title>Sign in to admin</title><form id="kc-form-login" method="post" action="{action}">'
-              '<input id="username" name="username" type="text"><input id="password" name="password" '
-              'type="password"><input type="hidden" name="credentialId" value=""><input type="submit" '
-              'name="login" value="Sign In"></form>{error}')
-OTP_PAGE = ('<!doctype html><title>Sign in to admin</title><form id="kc-otp-login-form" method="post" '
-            'action="{action}"><input id="otp" name="otp" autocomplete="off" type="text">'
-            '<input type="submit" name="login" value="Sign In"></form>{error}')
+LOGIN_PAGE = (
+    '<!doctype html><title>Sign in to admin</title><form id="kc-form-login" method="post" action="{action}">'
+    '<input id="username" name="username" type="text"><input id="password" name="password" '
+    'type="password"><input type="hidden" name="credentialId" value=""><input type="submit" '
+    'name="login" value="Sign In"></form>{error}'
+)
+OTP_PAGE = (
+    '<!doctype html><title>Sign in to admin</title><form id="kc-otp-login-form" method="post" '
+    'action="{action}"><input id="otp" name="otp" autocomplete="off" type="text">'
+    '<input type="submit" name="login" value="Sign In"></form>{error}'
+)
 
 
-def handler(direct_grants: bool, iss: str, user: str, password: str, client_secret: str,
-            last_issued: Path, seed: str = "", otp_any: bool = False) -> type[BaseHTTPRequestHandler]:  # fmt: skip
+def handler(
+    direct_grants: bool,
+    iss: str,
+    user: str,
+    password: str,
+    client_secret: str,
+    last_issued: Path,
+    seed: str = "",
+    otp_any: bool = False,
+) -> type[BaseHTTPRequestHandler]:
     import pyotp
 
     token_path = f"/realms/{REALM}/protocol/openid-connect/token"
@@ -146,8 +186,9 @@ def handler(direct_grants: bool, iss: str, user: str, password: str, client_secr
                 elif q.get("redirect_uri") != REDIRECT_URI:
                     self._html(400, "<p>Invalid parameter: redirect_uri</p>")
                 else:
-                    self._page(LOGIN_PAGE, {"stage": "password", "redirect_uri": REDIRECT_URI,
-                                            "state": q.get("state", "")}, "")  # fmt: skip
+                    self._page(
+                        LOGIN_PAGE, {"stage": "password", "redirect_uri": REDIRECT_URI, "state": q.get("state", "")}, ""
+                    )
             else:
                 self._error(404, "not_found", "Not Found")
 
@@ -172,8 +213,10 @@ def handler(direct_grants: bool, iss: str, user: str, password: str, client_secr
             with lock:
                 flow = flows.pop(query.get("session_code", [""])[0], None)
             length = min(int(self.headers.get("Content-Length", "0") or 0), 8192)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode(errors="replace"),
-                                                 keep_blank_values=True).items()}  # fmt: skip
+            form = {
+                k: v[0]
+                for k, v in parse_qs(self.rfile.read(length).decode(errors="replace"), keep_blank_values=True).items()
+            }
             if flow is None:
                 self._html(400, "<p>Your login attempt timed out. Login will start from the beginning.</p>")
             elif flow["stage"] == "password":
@@ -184,8 +227,10 @@ def handler(direct_grants: bool, iss: str, user: str, password: str, client_secr
             else:
                 otp = form.get("otp")
                 if otp is not None and (otp_any or pyotp.TOTP(seed).verify(otp, valid_window=1)):
-                    where = f"{flow['redirect_uri']}?state={flow['state']}&session_state={secrets.token_hex(8)}" \
-                            f"&code={secrets.token_urlsafe(32)}"  # fmt: skip
+                    where = (
+                        f"{flow['redirect_uri']}?state={flow['state']}&session_state={secrets.token_hex(8)}"
+                        f"&code={secrets.token_urlsafe(32)}"
+                    )
                     self._html(302, "", {"Location": where})
                 else:
                     self._page(OTP_PAGE, flow, '<span id="input-error-otp-code">Invalid authenticator code.</span>')
@@ -228,15 +273,23 @@ def handler(direct_grants: bool, iss: str, user: str, password: str, client_secr
                 self._issue(form.get("scope", ""))
 
         def _issue(self, scope: str) -> None:
-            body = {"access_token": _token("Bearer"), "expires_in": 300, "refresh_expires_in": 1800,
-                    "refresh_token": _token("Refresh"), "token_type": "Bearer", "not-before-policy": 0,
-                    "session_state": secrets.token_hex(16), "scope": " ".join(sorted({*scope.split(), "profile"}))}
+            body = {
+                "access_token": _token("Bearer"),
+                "expires_in": 300,
+                "refresh_expires_in": 1800,
+                "refresh_token": _token("Refresh"),
+                "token_type": "Bearer",
+                "not-before-policy": 0,
+                "session_state": secrets.token_hex(16),
+                "scope": " ".join(sorted({*scope.split(), "profile"})),
+            }
             if "openid" in scope.split():
                 body["id_token"] = _token("ID")
             with lock:  # what a test needs to prove no token reached a report (and that it was revoked)
                 record.clear()
-                record.update({k: body[k] for k in ("access_token", "refresh_token", "id_token") if k in body},
-                              revoked=[])  # fmt: skip
+                record.update(
+                    {k: body[k] for k in ("access_token", "refresh_token", "id_token") if k in body}, revoked=[]
+                )
                 self._save()
             self._json(200, body)
 
@@ -263,10 +316,23 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
     password = webadmin.password_file(paths).read_text().strip()
     client_secret = client_secret_file(paths).read_text().strip()
     seed = webadmin.totp_file(paths).read_text().strip()
-    handlers = {port: handler(direct_grants, issuer(address, port), webadmin.USER, password, client_secret,
-                              last_issued_file(paths), seed, otp_any)
-                for port, direct_grants, otp_any in ((GOOD_PORT, False, False), (WEAK_PORT, True, False),
-                                                     (OTP_ANY_PORT, False, True))}  # fmt: skip
+    handlers = {
+        port: handler(
+            direct_grants,
+            issuer(address, port),
+            webadmin.USER,
+            password,
+            client_secret,
+            last_issued_file(paths),
+            seed,
+            otp_any,
+        )
+        for port, direct_grants, otp_any in (
+            (GOOD_PORT, False, False),
+            (WEAK_PORT, True, False),
+            (OTP_ANY_PORT, False, True),
+        )
+    }
     https_standin.serve_tls(address, webadmin.cert_file(paths), webadmin.root(paths) / "key.pem", handlers, pid_file)
 
 

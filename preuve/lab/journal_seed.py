@@ -33,9 +33,15 @@ def _export(name: str, ages: tuple[float, ...]) -> bytes:
     now, boot = time.time(), uuid.uuid4().hex
     out = []
     for i, age in enumerate(ages):
-        fields = {"__REALTIME_TIMESTAMP": int((now - age * 86400) * 1e6), "__MONOTONIC_TIMESTAMP": i + 1,
-                  "_BOOT_ID": boot, "_HOSTNAME": name, "PRIORITY": 6, "SYSLOG_IDENTIFIER": "preuve-lab",
-                  "MESSAGE": f"preuve lab entry dated {age:g} days ago"}  # fmt: skip
+        fields = {
+            "__REALTIME_TIMESTAMP": int((now - age * 86400) * 1e6),
+            "__MONOTONIC_TIMESTAMP": i + 1,
+            "_BOOT_ID": boot,
+            "_HOSTNAME": name,
+            "PRIORITY": 6,
+            "SYSLOG_IDENTIFIER": "preuve-lab",
+            "MESSAGE": f"preuve lab entry dated {age:g} days ago",
+        }
         out.append("".join(f"{k}={v}\n" for k, v in fields.items()) + "\n")
     return "".join(out).encode()
 
@@ -61,8 +67,12 @@ def write(host_dir: Path, name: str) -> Path:
     target = _machine_dir(store)
     target.mkdir(parents=True)
     out = target / "system.journal"
-    proc = subprocess.run([remote, "--split-mode=none", f"--output={out}", "-"], input=_export(name, AGES_DAYS[name]),
-                          capture_output=True, timeout=30)  # fmt: skip
+    proc = subprocess.run(
+        [remote, "--split-mode=none", f"--output={out}", "-"],
+        input=_export(name, AGES_DAYS[name]),
+        capture_output=True,
+        timeout=30,
+    )
     if proc.returncode != 0 or not out.is_file():
         raise RuntimeError(f"systemd-journal-remote failed for {name}: {proc.stderr.decode(errors='replace')[-300:]}")
     gid = _gid()

@@ -59,8 +59,14 @@ PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")  # system:public-in
 
 def status(code: int, reason: str, message: str, details: dict | None = None) -> dict[str, Any]:
     """A `Status` body in the apiserver's field order (details omitted when the apiserver omits them)."""
-    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                            "message": message, "reason": reason}
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+    }
     if details is not None:
         body["details"] = details
     body["code"] = code
@@ -125,8 +131,9 @@ class Cluster:
             return False
         anonymous = {("User", "system:anonymous"), ("Group", "system:unauthenticated")}
         rbac = "rbac.authorization.k8s.io"
-        roles = {(r["metadata"].get("namespace"), r["metadata"]["name"]): r
-                 for r in self.objects[(rbac, "v1", "roles")]}
+        roles = {
+            (r["metadata"].get("namespace"), r["metadata"]["name"]): r for r in self.objects[(rbac, "v1", "roles")]
+        }
         roles.update({(None, r["metadata"]["name"]): r for r in self.objects[(rbac, "v1", "clusterroles")]})
         for b in self.objects[(rbac, "v1", "rolebindings")]:
             if b["metadata"].get("namespace") != ns:
@@ -136,9 +143,12 @@ class Cluster:
             ref = b["roleRef"]
             role = roles.get((ns if ref["kind"] == "Role" else None, ref["name"]))
             for rule in (role or {}).get("rules") or []:
-                if (({verb, "*"} & set(rule.get("verbs") or [])) and ({key[0], "*"} & set(rule.get("apiGroups") or []))
-                        and ({key[2], "*"} & set(rule.get("resources") or []))
-                        and (not rule.get("resourceNames") or name in rule["resourceNames"])):
+                if (
+                    ({verb, "*"} & set(rule.get("verbs") or []))
+                    and ({key[0], "*"} & set(rule.get("apiGroups") or []))
+                    and ({key[2], "*"} & set(rule.get("resources") or []))
+                    and (not rule.get("resourceNames") or name in rule["resourceNames"])
+                ):
                     return True
         return False
 
@@ -219,9 +229,14 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/metrics":
             return self._send(200, self.cluster.metrics.encode(), "text/plain; version=0.0.4; charset=utf-8")
         if path == "/api":
-            return self._send(200, {"kind": "APIVersions", "versions": ["v1"],
-                                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                                                    "serverAddress": self._address()}]})
+            return self._send(
+                200,
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": self._address()}],
+                },
+            )
         if path == "/apis":
             return self._send(200, self._group_list())
         if path == "/api/v1":
@@ -236,8 +251,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
         return self._serve(target, query)
 
-    def _serve(self, target: tuple[tuple[str, str, str], str | None, str | None], query: dict[str, list[str]]
-               ) -> None:  # fmt: skip
+    def _serve(self, target: tuple[tuple[str, str, str], str | None, str | None], query: dict[str, list[str]]) -> None:
         key, ns, name = target
         kind, _ = RESOURCES[key]
         items = [o for o in self.cluster.objects[key] if ns is None or o["metadata"].get("namespace") == ns]
@@ -248,14 +262,20 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"kind": kind, "apiVersion": _api_version(key), **found})
         selector = (query.get("labelSelector") or [""])[0]
         items = [o for o in items if _selector_matches(selector, o["metadata"].get("labels") or {})]
-        return self._send(200, {"kind": f"{kind}List", "apiVersion": _api_version(key),
-                                "metadata": {"resourceVersion": str(5000 + len(items))},
-                                "items": [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")}
-                                          for o in items]})
+        return self._send(
+            200,
+            {
+                "kind": f"{kind}List",
+                "apiVersion": _api_version(key),
+                "metadata": {"resourceVersion": str(5000 + len(items))},
+                "items": [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items],
+            },
+        )
 
     def _method_not_allowed(self) -> None:
-        self._send(405, status(405, "MethodNotAllowed",
-                               "the server does not allow this method on the requested resource", {}))
+        self._send(
+            405, status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+        )
 
     do_POST = do_PUT = do_PATCH = do_DELETE = _method_not_allowed
 
@@ -289,18 +309,33 @@ class Handler(BaseHTTPRequestHandler):
 
     def _group(self, group: str) -> dict[str, Any]:
         versions = [{"groupVersion": f"{group}/{v}", "version": v} for v in self.cluster.groups()[group]]
-        return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": versions,
-                "preferredVersion": versions[0]}
+        return {
+            "kind": "APIGroup",
+            "apiVersion": "v1",
+            "name": group,
+            "versions": versions,
+            "preferredVersion": versions[0],
+        }
 
     def _group_list(self) -> dict[str, Any]:
-        groups = [{k: v for k, v in self._group(g).items() if k not in ("kind", "apiVersion")}
-                  for g in sorted(self.cluster.groups())]
+        groups = [
+            {k: v for k, v in self._group(g).items() if k not in ("kind", "apiVersion")}
+            for g in sorted(self.cluster.groups())
+        ]
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
     def _resource_list(self, group: str, version: str) -> dict[str, Any]:
-        res = [{"name": plural, "singularName": kind.lower(), "namespaced": namespaced, "kind": kind,
-                "verbs": ["get", "list"]}
-               for (g, v, plural), (kind, namespaced) in RESOURCES.items() if (g, v) == (group, version)]
+        res = [
+            {
+                "name": plural,
+                "singularName": kind.lower(),
+                "namespaced": namespaced,
+                "kind": kind,
+                "verbs": ["get", "list"],
+            }
+            for (g, v, plural), (kind, namespaced) in RESOURCES.items()
+            if (g, v) == (group, version)
+        ]
         gv = f"{group}/{version}" if group else version
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": res}
 
@@ -315,8 +350,9 @@ class _Server(ThreadingHTTPServer):
         return
 
 
-def serve(cluster: Cluster, address: str, port: int, cert: Path | None = None,
-          key: Path | None = None) -> ThreadingHTTPServer:
+def serve(
+    cluster: Cluster, address: str, port: int, cert: Path | None = None, key: Path | None = None
+) -> ThreadingHTTPServer:
     """Bind (TLS when a certificate is given) and return the server; the caller runs serve_forever."""
     handler = type("ClusterHandler", (Handler,), {"cluster": cluster})
     server = _Server((address, port), handler)
@@ -331,8 +367,9 @@ def serve(cluster: Cluster, address: str, port: int, cert: Path | None = None,
     return server
 
 
-def serve_in_thread(cluster: Cluster, address: str = "127.0.0.1", port: int = 0, cert: Path | None = None,
-                    key: Path | None = None) -> ThreadingHTTPServer:
+def serve_in_thread(
+    cluster: Cluster, address: str = "127.0.0.1", port: int = 0, cert: Path | None = None, key: Path | None = None
+) -> ThreadingHTTPServer:
     """For tests: a running server on loopback (port 0 = any free port); call .shutdown() when done."""
     server = serve(cluster, address, port, cert, key)
     threading.Thread(target=server.serve_forever, daemon=True, name="kube-standin").start()

@@ -40,27 +40,46 @@ def write_pki(directory: Path, addresses: list[str]) -> tuple[Path, Path, Path]:
     ca_path, cert_path, key_path = directory / "ca.crt", directory / "apiserver.crt", directory / "apiserver.key"
     now = dt.datetime.now(dt.UTC)
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("kubernetes")).issuer_name(_name("kubernetes"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    sans = [x509.DNSName("kubernetes"), x509.DNSName("kubernetes.default.svc"), x509.DNSName("localhost"),
-            *(x509.IPAddress(ipaddress.ip_address(a)) for a in addresses)]
-    leaf = (x509.CertificateBuilder().subject_name(_name("kube-apiserver")).issuer_name(ca.subject)
-            .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("kubernetes"))
+        .issuer_name(_name("kubernetes"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    sans = [
+        x509.DNSName("kubernetes"),
+        x509.DNSName("kubernetes.default.svc"),
+        x509.DNSName("localhost"),
+        *(x509.IPAddress(ipaddress.ip_address(a)) for a in addresses),
+    ]
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(_name("kube-apiserver"))
+        .issuer_name(ca.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()))
+    key_path.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     key_path.chmod(0o600)
     return ca_path, cert_path, key_path
 
@@ -90,12 +109,40 @@ def start(paths: LabPaths, profile: str) -> None:
     name = f"k8s-{profile}"
     svc = SERVICES[name]
     d = kube_dir(paths)
-    argv = ["ip", "netns", "exec", svc.ns, sys.executable, "-m", "preuve.lab.kube_standin", "--profile", profile,
-            "--tokens", str(d / "tokens.json"), "--address", svc.address, "--port", str(svc.port),
-            "--cert", str(d / "apiserver.crt"), "--key", str(d / "apiserver.key"),
-            "--pid-file", str(paths.pid_file(name))]
+    argv = [
+        "ip",
+        "netns",
+        "exec",
+        svc.ns,
+        sys.executable,
+        "-m",
+        "preuve.lab.kube_standin",
+        "--profile",
+        profile,
+        "--tokens",
+        str(d / "tokens.json"),
+        "--address",
+        svc.address,
+        "--port",
+        str(svc.port),
+        "--cert",
+        str(d / "apiserver.crt"),
+        "--key",
+        str(d / "apiserver.key"),
+        "--pid-file",
+        str(paths.pid_file(name)),
+    ]
     log = paths.log(name).open("ab")
-    subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-                          "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        env={
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        },
+    )
     log.close()

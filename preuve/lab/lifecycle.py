@@ -44,8 +44,7 @@ from .paths import LOCK_FILE, LabPaths
 from .topology import SERVICES
 
 UP_TIMEOUT = 30.0
-REQUIRED_TOOLS = ("ip", "nft", "unshare", "mount", "ssh-keygen", "sudo", "/usr/sbin/sshd",
-                  "/usr/sbin/nginx")  # fmt: skip
+REQUIRED_TOOLS = ("ip", "nft", "unshare", "mount", "ssh-keygen", "sudo", "/usr/sbin/sshd", "/usr/sbin/nginx")
 
 
 @contextmanager
@@ -63,8 +62,7 @@ def _preflight() -> None:
     missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
     if missing:
         raise RuntimeError(
-            f"lab needs {', '.join(missing)} "
-            "(apt-get install iproute2 nftables openssh-server nginx-light sudo)"
+            f"lab needs {', '.join(missing)} (apt-get install iproute2 nftables openssh-server nginx-light sudo)"
         )
 
 

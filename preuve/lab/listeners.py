@@ -81,10 +81,24 @@ def start(run_dir: Path, ns: str) -> subprocess.Popen:
     tcp, udp = LISTENERS[ns]
     pf = pid_file(run_dir, ns)
     pf.unlink(missing_ok=True)
-    args = [sys.executable, "-m", "preuve.lab.listeners", "--pid-file", str(pf),
-            "--tcp", ",".join(map(str, tcp)), "--udp", ",".join(map(str, udp))]  # fmt: skip
-    proc = subprocess.Popen(["ip", "netns", "exec", netns.check_name(ns), *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "preuve.lab.listeners",
+        "--pid-file",
+        str(pf),
+        "--tcp",
+        ",".join(map(str, tcp)),
+        "--udp",
+        ",".join(map(str, udp)),
+    ]
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", netns.check_name(ns), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 10
     while not pf.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)

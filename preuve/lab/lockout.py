@@ -75,6 +75,7 @@ def fresh_canaries(paths: LabPaths) -> None:
 
     tally_dir = hosts.host_dir(paths, "ssh-mfa") / "log" / "faillock"
     if tally_dir.is_dir():
-        subprocess.run(["faillock", "--dir", str(tally_dir), "--user", USER, "--reset"], check=False,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["faillock", "--dir", str(tally_dir), "--user", USER, "--reset"], check=False, capture_output=True
+        )
     hosts.reset_oath(paths)

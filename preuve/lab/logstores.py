@@ -89,11 +89,14 @@ table_manager:
   retention_period: 0s
 """
 LOKI = {
-    "good": dict(enabled="true", period="185d",
-                 streams="\n  - selector: '{job=\"audit\"}'\n    priority: 1\n    period: 1y",
-                 overrides="overrides:\n  acme:\n    retention_period: 1y\n"),
+    "good": dict(
+        enabled="true",
+        period="185d",
+        streams="\n  - selector: '{job=\"audit\"}'\n    priority: 1\n    period: 1y",
+        overrides="overrides:\n  acme:\n    retention_period: 1y\n",
+    ),
     "short": dict(enabled="true", period="31d", streams=" []", overrides="overrides: {}\n"),
-}  # fmt: skip
+}
 
 
 def loki(flavour: str, path: str) -> tuple[int, str, bytes]:
@@ -124,14 +127,18 @@ def ilm_policy(flavour: str) -> tuple[str, dict[str, Any]]:
     return name, {
         "version": 3,
         "modified_date": "2026-10-01T08:00:00.000Z",
-        "policy": {"phases": {
-            "hot": {"min_age": "0ms", "actions": {"rollover": {"max_age": "1d", "max_primary_shard_size": "50gb"}}},
-            "warm": {"min_age": "7d", "actions": {"shrink": {"number_of_shards": 1},
-                                                  "forcemerge": {"max_num_segments": 1}}},
-            "delete": {"min_age": DAYS[flavour], "actions": {"delete": {"delete_searchable_snapshot": True}}},
-        }},
+        "policy": {
+            "phases": {
+                "hot": {"min_age": "0ms", "actions": {"rollover": {"max_age": "1d", "max_primary_shard_size": "50gb"}}},
+                "warm": {
+                    "min_age": "7d",
+                    "actions": {"shrink": {"number_of_shards": 1}, "forcemerge": {"max_num_segments": 1}},
+                },
+                "delete": {"min_age": DAYS[flavour], "actions": {"delete": {"delete_searchable_snapshot": True}}},
+            }
+        },
         "in_use_by": {"indices": list(INDICES), "data_streams": [], "composable_templates": ["logs"]},
-    }  # fmt: skip
+    }
 
 
 def _matches(patterns: str) -> list[str]:
@@ -140,8 +147,10 @@ def _matches(patterns: str) -> list[str]:
 
 
 def _es_error(status: int, kind: str, reason: str) -> tuple[int, str, bytes]:
-    body = {"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
-            "status": status}  # fmt: skip
+    body = {
+        "error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
+        "status": status,
+    }
     return status, "application/json", json.dumps(body).encode()
 
 
@@ -155,13 +164,27 @@ def elasticsearch(flavour: str, path: str) -> tuple[int, str, bytes]:
                 out[index] = {"index": index, "managed": False}
                 continue
             age = 2 - i
-            out[index] = {"index": index, "managed": True, "policy": name, "index_creation_date_millis": _millis(age),
-                          "time_since_index_creation": f"{age}d", "lifecycle_date_millis": _millis(age),
-                          "age": f"{age}d", "phase": "hot", "phase_time_millis": _millis(age), "action": "rollover",
-                          "action_time_millis": _millis(age), "step": "check-rollover-ready",
-                          "step_time_millis": _millis(age),
-                          "phase_execution": {"policy": name, "phase_definition": policy["policy"]["phases"]["hot"],
-                                              "version": 3, "modified_date_in_millis": _millis(53)}}  # fmt: skip
+            out[index] = {
+                "index": index,
+                "managed": True,
+                "policy": name,
+                "index_creation_date_millis": _millis(age),
+                "time_since_index_creation": f"{age}d",
+                "lifecycle_date_millis": _millis(age),
+                "age": f"{age}d",
+                "phase": "hot",
+                "phase_time_millis": _millis(age),
+                "action": "rollover",
+                "action_time_millis": _millis(age),
+                "step": "check-rollover-ready",
+                "step_time_millis": _millis(age),
+                "phase_execution": {
+                    "policy": name,
+                    "phase_definition": policy["policy"]["phases"]["hot"],
+                    "version": 3,
+                    "modified_date_in_millis": _millis(53),
+                },
+            }
         return 200, "application/json", json.dumps({"indices": out}).encode()
     if parts[:2] == ["_ilm", "policy"]:
         if len(parts) == 2 or parts[2] == name:
@@ -173,20 +196,45 @@ def elasticsearch(flavour: str, path: str) -> tuple[int, str, bytes]:
 def ism_policy(flavour: str) -> dict[str, Any]:
     pid = f"logs-ism-{DAYS[flavour]}"
     states = [
-        {"name": "hot", "actions": [{"retry": {"count": 3, "backoff": "exponential", "delay": "1m"},
-                                     "rollover": {"min_index_age": "1d"}}],
-         "transitions": [{"state_name": "warm", "conditions": {"min_index_age": "7d"}}]},
-        {"name": "warm", "actions": [{"retry": {"count": 3, "backoff": "exponential", "delay": "1m"},
-                                      "replica_count": {"number_of_replicas": 1}}],
-         "transitions": [{"state_name": "delete", "conditions": {"min_index_age": DAYS[flavour]}}]},
-        {"name": "delete", "actions": [{"retry": {"count": 3, "backoff": "exponential", "delay": "1m"},
-                                        "delete": {}}], "transitions": []},
-    ]  # fmt: skip
-    return {"_id": pid, "_version": 2, "_primary_term": 1, "_seq_no": 4,
-            "policy": {"policy_id": pid, "description": "log indices", "last_updated_time": _millis(53),
-                       "schema_version": 17, "error_notification": None, "default_state": "hot", "states": states,
-                       "ism_template": [{"index_patterns": ["logs-*"], "priority": 100,
-                                         "last_updated_time": _millis(53)}]}}  # fmt: skip
+        {
+            "name": "hot",
+            "actions": [
+                {"retry": {"count": 3, "backoff": "exponential", "delay": "1m"}, "rollover": {"min_index_age": "1d"}}
+            ],
+            "transitions": [{"state_name": "warm", "conditions": {"min_index_age": "7d"}}],
+        },
+        {
+            "name": "warm",
+            "actions": [
+                {
+                    "retry": {"count": 3, "backoff": "exponential", "delay": "1m"},
+                    "replica_count": {"number_of_replicas": 1},
+                }
+            ],
+            "transitions": [{"state_name": "delete", "conditions": {"min_index_age": DAYS[flavour]}}],
+        },
+        {
+            "name": "delete",
+            "actions": [{"retry": {"count": 3, "backoff": "exponential", "delay": "1m"}, "delete": {}}],
+            "transitions": [],
+        },
+    ]
+    return {
+        "_id": pid,
+        "_version": 2,
+        "_primary_term": 1,
+        "_seq_no": 4,
+        "policy": {
+            "policy_id": pid,
+            "description": "log indices",
+            "last_updated_time": _millis(53),
+            "schema_version": 17,
+            "error_notification": None,
+            "default_state": "hot",
+            "states": states,
+            "ism_template": [{"index_patterns": ["logs-*"], "priority": 100, "last_updated_time": _millis(53)}],
+        },
+    }
 
 
 def opensearch(flavour: str, path: str) -> tuple[int, str, bytes]:
@@ -197,8 +245,10 @@ def opensearch(flavour: str, path: str) -> tuple[int, str, bytes]:
         out: dict[str, Any] = {}
         for index in _matches(parts[3]):
             managed = index != UNMANAGED
-            out[index] = {"index.plugins.index_state_management.policy_id": pid if managed else None,
-                          "index.opendistro.index_state_management.policy_id": pid if managed else None}
+            out[index] = {
+                "index.plugins.index_state_management.policy_id": pid if managed else None,
+                "index.opendistro.index_state_management.policy_id": pid if managed else None,
+            }
             if managed:
                 out[index].update(index=index, index_uuid=secrets.token_urlsafe(16), policy_id=pid, enabled=True)
             else:

@@ -41,14 +41,19 @@ def tls_dir(paths: LabPaths) -> Path:
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "preuve lab logs"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])  # fmt: skip
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "preuve lab logs"),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))  # fmt: skip
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     path.chmod(0o600)
 
 
@@ -61,25 +66,39 @@ def _ensure_pki(paths: LabPaths) -> None:
     d.chmod(0o700)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("preuve lab log CA")).issuer_name(_name("preuve lab log CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-          .sign(ca_key, hashes.SHA256()))  # fmt: skip
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("preuve lab log CA"))
+        .issuer_name(_name("preuve lab log CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     for stem, cn, ip in (("collector", COLLECTOR_CN, SERVICES[NAME].address), ("source", SOURCE_CN, None)):
         key = ec.generate_private_key(ec.SECP256R1())
         sans: list[x509.GeneralName] = [x509.DNSName(cn)]
         if ip:
             sans.append(x509.IPAddress(ipaddress.ip_address(ip)))
-        leaf = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(ca.subject)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=825))
-                .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                                      ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                .sign(ca_key, hashes.SHA256()))  # fmt: skip
+        leaf = (
+            x509.CertificateBuilder()
+            .subject_name(_name(cn))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=825))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
         (d / f"{stem}.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
         _write_key(d / f"{stem}.key", key)
 
@@ -119,12 +138,16 @@ def source_rsyslog(paths: LabPaths, host: str) -> str:
     """/etc/rsyslog.conf of a lab host: TLS with x509/name and a disk queue, or plain UDP."""
     addr = SERVICES[NAME].address
     fmt = "RSYSLOG_FileFormat" if host == "ssh-mfa" else "RSYSLOG_TraditionalFileFormat"  # RFC 3339 or "Nov 23"
-    local = (f"# preuve lab {host}: a private log socket (the machine's /dev/log is not touched), a local copy\n"
-             'module(load="imuxsock" SysSock.Use="off")\ninput(type="imuxsock" Socket="/var/log/lab-log.sock")\n'
-             f'*.* action(type="omfile" file="/var/log/messages" template="{fmt}")\n')
+    local = (
+        f"# preuve lab {host}: a private log socket (the machine's /dev/log is not touched), a local copy\n"
+        'module(load="imuxsock" SysSock.Use="off")\ninput(type="imuxsock" Socket="/var/log/lab-log.sock")\n'
+        f'*.* action(type="omfile" file="/var/log/messages" template="{fmt}")\n'
+    )
     if host != "ssh-mfa":
         return local + f"# forwards everything over plain UDP\n*.* @{addr}:{UDP_PORT}\n"
-    return local + f"""# forwards everything over TCP+TLS, collector authenticated by name
+    return (
+        local
+        + f"""# forwards everything over TCP+TLS, collector authenticated by name
 global(workDirectory="/var/log/rsyslog-spool"
        DefaultNetstreamDriverCAFile="/etc/preuve-lab-tls/ca.pem"
        DefaultNetstreamDriverCertFile="/etc/preuve-lab-tls/source.pem"
@@ -135,6 +158,7 @@ global(workDirectory="/var/log/rsyslog-spool"
            queue.type="LinkedList" queue.filename="fwd" queue.saveOnShutdown="on" queue.maxDiskSpace="1g"
            action.resumeRetryCount="-1" action.resumeInterval="1")
 """
+    )
 
 
 def source_chrony(host: str) -> str:
@@ -162,8 +186,10 @@ def start(paths: LabPaths) -> None:
     r = root(paths)
     paths.logs.mkdir(parents=True, exist_ok=True)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
-    for argv in (["chronyd", "-x", "-u", "root", "-f", str(r / "chrony.conf"), "-l", str(paths.log("ntp-sup"))],
-                 ["rsyslogd", "-f", str(r / "rsyslog.conf"), "-i", str(paths.pid_file(NAME))]):
+    for argv in (
+        ["chronyd", "-x", "-u", "root", "-f", str(r / "chrony.conf"), "-l", str(paths.log("ntp-sup"))],
+        ["rsyslogd", "-f", str(r / "rsyslog.conf"), "-i", str(paths.pid_file(NAME))],
+    ):
         proc = netns.run_in(svc.ns, argv, stdin=subprocess.DEVNULL, env=env)
         if proc.returncode != 0:
             raise RuntimeError(f"{NAME}: {argv[0]} failed to start: {proc.stderr.strip()}")

@@ -37,7 +37,7 @@ SEED = "/etc/preuve-lab-factor/seed.hex"
 _HEAD = '#!/bin/bash\n[ "$PAM_TYPE" = auth ] || exit 0\nIFS= read -r -d "" code\n'
 SCRIPTS = {
     "ssh-factor-empty": _HEAD + '[ -z "$code" ] && exit 0\n'
-                        'exec oathtool --totp -w 2 "$(cat ' + SEED + ')" "$code" >/dev/null 2>&1\n',
+    'exec oathtool --totp -w 2 "$(cat ' + SEED + ')" "$code" >/dev/null 2>&1\n',
     "ssh-factor-digits": _HEAD + '[[ "$code" =~ ^[0-9]{6}$ ]]\n',
 }
 
@@ -48,11 +48,13 @@ def _pam(name: str) -> str:
     else:
         # pam_exec's setcred returns PAM_IGNORE: skip authfail then too, whose [default=die] would fail setcred
         factor = f"auth [success=1 ignore=1 default=bad] pam_exec.so quiet expose_authtok {SCRIPT}"
-    return (f"# preuve lab {name}: asks after the key like ssh-mfa, but its factor refuses too little\n"
-            f"auth required pam_faillock.so preauth {FAILLOCK}\n{factor}\n"
-            f"auth [default=die] pam_faillock.so authfail {FAILLOCK}\n"
-            f"auth sufficient pam_faillock.so authsucc {FAILLOCK}\n"
-            "account required pam_unix.so\nsession required pam_permit.so\npassword required pam_deny.so\n")
+    return (
+        f"# preuve lab {name}: asks after the key like ssh-mfa, but its factor refuses too little\n"
+        f"auth required pam_faillock.so preauth {FAILLOCK}\n{factor}\n"
+        f"auth [default=die] pam_faillock.so authfail {FAILLOCK}\n"
+        f"auth sufficient pam_faillock.so authsucc {FAILLOCK}\n"
+        "account required pam_unix.so\nsession required pam_permit.so\npassword required pam_deny.so\n"
+    )
 
 
 def root(paths: LabPaths) -> Path:
@@ -79,10 +81,15 @@ def _config(paths: LabPaths, name: str) -> str:
     svc = SERVICES[name]
     body = GOOD_OPTIONS.replace("AllowUsers auditor", f"AllowUsers {hosts.ADMIN}")
     body = body.replace("UsePAM no", "UsePAM yes").replace(
-        "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes")
-    head = [f"# preuve lab: {name} (generated, do not edit)", f"ListenAddress {svc.address}:{svc.port}",
-            *(f"HostKey {k}" for k in host_key_files(paths, "good")), f"PidFile {paths.pid_file(name)}",
-            "AuthorizedKeysFile .ssh/authorized_keys"]  # fmt: skip
+        "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes"
+    )
+    head = [
+        f"# preuve lab: {name} (generated, do not edit)",
+        f"ListenAddress {svc.address}:{svc.port}",
+        *(f"HostKey {k}" for k in host_key_files(paths, "good")),
+        f"PidFile {paths.pid_file(name)}",
+        "AuthorizedKeysFile .ssh/authorized_keys",
+    ]
     return "\n".join(head) + "\n" + body + "AuthenticationMethods publickey,keyboard-interactive\n"
 
 
@@ -118,19 +125,34 @@ def write(paths: LabPaths) -> None:
     known_hosts(paths).write_text("\n".join(lines) + "\n")
 
 
-_WRAPPER = ('mount -t overlay overlay -o "lowerdir=$1:$2:/etc" /etc && mount --bind "$3" /var/log && '
-            f'exec {SSHD} -f "$4" -E "$5"')
+_WRAPPER = (
+    'mount -t overlay overlay -o "lowerdir=$1:$2:/etc" /etc && mount --bind "$3" /var/log && '
+    f'exec {SSHD} -f "$4" -E "$5"'
+)
 
 
 def start(paths: LabPaths, name: str) -> None:
     """The instance's sshd (daemonized) in pv-prod, in its own mount namespace."""
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     d = root(paths) / name
-    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", _WRAPPER, "sh", str(d / "etc"),
-            str(hosts.host_dir(paths, "ssh-mfa") / "etc"), str(d / "log"), str(d / "sshd_config"),
-            str(paths.log(name))]  # fmt: skip
-    proc = netns.run_in(SERVICES[name].ns, argv, stdin=subprocess.DEVNULL,
-                        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})  # fmt: skip
+    argv = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        _WRAPPER,
+        "sh",
+        str(d / "etc"),
+        str(hosts.host_dir(paths, "ssh-mfa") / "etc"),
+        str(d / "log"),
+        str(d / "sshd_config"),
+        str(paths.log(name)),
+    ]
+    proc = netns.run_in(
+        SERVICES[name].ns, argv, stdin=subprocess.DEVNULL, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{name} failed to start: {proc.stderr.strip()}")
 
@@ -144,6 +166,11 @@ def tally(paths: LabPaths, name: str, user: str = hosts.ADMIN) -> int:
 
 def describe(paths: LabPaths, name: str) -> dict[str, str]:
     d = root(paths) / name
-    return {"config": str(d / "sshd_config"), "pam": str(d / "etc" / "pam.d" / "sshd"),
-            "log": str(paths.log(name)), "known_hosts": str(known_hosts(paths)), "admin_user": hosts.ADMIN,
-            "faillock_dir": str(tally_dir(paths, name))}
+    return {
+        "config": str(d / "sshd_config"),
+        "pam": str(d / "etc" / "pam.d" / "sshd"),
+        "log": str(paths.log(name)),
+        "known_hosts": str(known_hosts(paths)),
+        "admin_user": hosts.ADMIN,
+        "faillock_dir": str(tally_dir(paths, name)),
+    }

@@ -47,9 +47,7 @@ def delete(ns: str) -> None:
 
 def pids(ns: str) -> list[int]:
     """Pids of the processes whose network namespace is ``ns``."""
-    proc = subprocess.run(
-        ["ip", "netns", "pids", check_name(ns)], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["ip", "netns", "pids", check_name(ns)], capture_output=True, text=True, check=False)
     return [int(tok) for tok in proc.stdout.split() if tok.isdigit()]
 
 

@@ -55,8 +55,12 @@ def addresses_present() -> bool:
     for zone in ZONES.values():
         if not netns.exists(zone.ns):
             return False
-        proc = subprocess.run(["ip", "-n", zone.ns, "-4", "-o", "addr", "show", "dev", ZONE_IFACE],
-                              capture_output=True, text=True, check=False)  # fmt: skip
+        proc = subprocess.run(
+            ["ip", "-n", zone.ns, "-4", "-o", "addr", "show", "dev", ZONE_IFACE],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         held = {f.split("/")[0] for line in proc.stdout.splitlines() for f in line.split() if "/" in f}
         if not set(zone.addresses) <= held:
             return False

@@ -83,9 +83,7 @@ def _cert(
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=ca_path_len), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=not is_ca,
@@ -217,9 +215,13 @@ def _generate(paths: LabPaths) -> None:
     good_key = ec.generate_private_key(ec.SECP256R1())
     good_name = _name("tls-good.lab", "FR", "Preuve Lab")
     good = _cert(
-        good_name, good_key, _Issuer(fr_int_name, fr_int_key), days=365, digest=sha256,
+        good_name,
+        good_key,
+        _Issuer(fr_int_name, fr_int_key),
+        days=365,
+        digest=sha256,
         sans=_sans("tls-good"),
-    )  # fmt: skip
+    )
 
     # US CA signing an RSA 1024 / SHA-1 / 10-year leaf.
     us_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -227,9 +229,7 @@ def _generate(paths: LabPaths) -> None:
     us_root = _cert(us_name, us_key, None, days=7300, digest=sha256, ca_path_len=0)
     weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     weak_name = _name("tls-weak.lab", "US", "Legacy Lab")
-    weak_sha256 = _cert(
-        weak_name, weak_key, _Issuer(us_name, us_key), days=3650, digest=sha256, sans=_sans("tls-weak")
-    )
+    weak_sha256 = _cert(weak_name, weak_key, _Issuer(us_name, us_key), days=3650, digest=sha256, sans=_sans("tls-weak"))
     weak = _resign_sha1(weak_sha256, us_key)
 
     _write_key(paths.pki_private / "ca-fr.key", fr_root_key)

@@ -55,13 +55,20 @@ def _tls_only(bucket: str) -> str:
 
 # name: region, default encryption (KMS ARN, "AES256" or None), versioning, object lock, TLS-only policy, replica
 BUCKETS: dict[str, dict[str, Any]] = {
-    "pv-customer-paris": dict(region="eu-west-3", sse=_kms("eu-west-3", "acme-par"), versioning=True,
-                              tls=True, replicate="pv-replica-frankfurt"),
-    "pv-replica-frankfurt": dict(region="eu-central-1", sse=_kms("eu-central-1", "acme-fra"), versioning=True,
-                                 tls=True),
+    "pv-customer-paris": dict(
+        region="eu-west-3",
+        sse=_kms("eu-west-3", "acme-par"),
+        versioning=True,
+        tls=True,
+        replicate="pv-replica-frankfurt",
+    ),
+    "pv-replica-frankfurt": dict(
+        region="eu-central-1", sse=_kms("eu-central-1", "acme-fra"), versioning=True, tls=True
+    ),
     "pv-customer-lyon": dict(region="eu-west-3", sse=_kms("eu-west-3", "beta"), tls=True),
-    "pv-customer-replicated": dict(region="eu-west-3", sse=_kms("eu-west-3", "epsilon"), versioning=True,
-                                   tls=True, replicate="pv-replica-us"),
+    "pv-customer-replicated": dict(
+        region="eu-west-3", sse=_kms("eu-west-3", "epsilon"), versioning=True, tls=True, replicate="pv-replica-us"
+    ),
     "pv-replica-us": dict(region="us-east-1", sse=_kms("us-east-1", "epsilon-us"), versioning=True, tls=True),
     "pv-customer-kms-us": dict(region="eu-west-3", sse=_kms("us-east-1", "eta"), tls=True),
     "pv-logs-unencrypted": dict(region="eu-west-3", sse=None, tls=False),
@@ -75,7 +82,7 @@ BUCKETS: dict[str, dict[str, Any]] = {
     # key of its own KMS (a bare key id): located by its site, not by the region name it reports
     "pv-own-minio": dict(region="us-east-1", sse="theta-minio-key", tls=True),
     **{name: dict(region="eu-west-3", sse=_kms("eu-west-3", "logs"), tls=True) for name in LOG_LIFECYCLE},
-}  # fmt: skip
+}
 OFFSITE = "pv-restic-offsite"  # a restic repository kept in S3, reached over plain http (BACKUP-TRANSPORT fails)
 
 AUDITOR_POLICY = {
@@ -112,8 +119,14 @@ def _serve_tls(paths: LabPaths) -> Any:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(tls_dir(paths) / "cert.pem", tls_dir(paths) / "key.pem")
-    server = make_server(TLS_ADDRESS, TLS_PORT, DomainDispatcherApplication(create_backend_app), True,
-                         request_handler=MotoRequestHandler, ssl_context=ctx)  # fmt: skip
+    server = make_server(
+        TLS_ADDRESS,
+        TLS_PORT,
+        DomainDispatcherApplication(create_backend_app),
+        True,
+        request_handler=MotoRequestHandler,
+        ssl_context=ctx,
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

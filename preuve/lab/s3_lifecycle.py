@@ -7,11 +7,16 @@ from typing import Any
 
 LOG_LIFECYCLE: dict[str, list[dict[str, Any]]] = {
     "pv-logs-good": [
-        {"ID": "logs-400d", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
-         "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 400}},
+        {
+            "ID": "logs-400d",
+            "Status": "Enabled",
+            "Filter": {"Prefix": "logs/"},
+            "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+            "Expiration": {"Days": 400},
+        },
         {"ID": "tmp-1d", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
     ],
     "pv-logs-short": [
         {"ID": "logs-90d", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 90}},
     ],
-}  # fmt: skip
+}

@@ -132,11 +132,21 @@ def start(paths: LabPaths, profile: str) -> None:
     paths.run.mkdir(parents=True, exist_ok=True)
     etc = paths.etc
     argv = [
-        "unshare", "--mount", "--propagation", "private",
-        "sh", "-c", _WRAPPER, "sh",
-        str(etc / "passwd"), str(etc / "group"), str(etc / "shadow"), str(etc / "sudoers"),
-        str(paths.sshd_config(profile)), str(paths.log(svc.name)),
-    ]  # fmt: skip
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        _WRAPPER,
+        "sh",
+        str(etc / "passwd"),
+        str(etc / "group"),
+        str(etc / "shadow"),
+        str(etc / "sudoers"),
+        str(paths.sshd_config(profile)),
+        str(paths.log(svc.name)),
+    ]
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
     proc = netns.run_in(svc.ns, argv, stdin=subprocess.DEVNULL, env=env)
     if proc.returncode != 0:

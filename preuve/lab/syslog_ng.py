@@ -63,7 +63,9 @@ destination d_collector {{
 log {{ source(s_local); destination(d_collector); }};
 """
         return {"syslog-ng.conf": main, "conf.d/forward.conf": forward}
-    main = _HEAD.format(host=host) + f"""\
+    main = (
+        _HEAD.format(host=host)
+        + f"""\
 destination d_udp {{ network("{collector}" port(514) transport("udp")); }};
 destination d_plain {{ tcp("{collector}" port(601)); }};
 destination d_unverified {{
@@ -71,6 +73,7 @@ destination d_unverified {{
 }};
 log {{ source(s_local); destination(d_udp); destination(d_plain); destination(d_unverified); }};
 """
+    )
     return {"syslog-ng.conf": main}
 
 

@@ -56,8 +56,10 @@ def write(paths: LabPaths) -> None:
     https_standin.self_signed(root(paths), SERVER_NAME, SERVICES[NAME].address)
 
 
-LOGIN_FORM = (b"<!doctype html><title>login</title><form method=post action=/login>"
-              b"<input name=username><input name=password type=password><input name=otp></form>")  # fmt: skip
+LOGIN_FORM = (
+    b"<!doctype html><title>login</title><form method=post action=/login>"
+    b"<input name=username><input name=password type=password><input name=otp></form>"
+)
 CONSOLE = b"<!doctype html><title>admin console</title><h1>Administration</h1><ul><li>tenants<li>keys</ul>"
 
 
@@ -139,8 +141,11 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = password_file(paths).read_text().strip()
     seed = totp_file(paths).read_text().strip()
-    handlers = {MFA_PORT: handler(True, password, seed), PASSWORD_ONLY_PORT: handler(False, password, seed),
-                **{port: handler(True, password, seed, mode) for port, mode in FACTOR_TWINS.items()}}
+    handlers = {
+        MFA_PORT: handler(True, password, seed),
+        PASSWORD_ONLY_PORT: handler(False, password, seed),
+        **{port: handler(True, password, seed, mode) for port, mode in FACTOR_TWINS.items()},
+    }
     https_standin.serve_tls(address, cert_file(paths), root(paths) / "key.pem", handlers, pid_file)
 
 

@@ -104,12 +104,16 @@ class Runner:
             raise ObservationError(f"{' '.join(argv[:2])}: no answer within {left:.0f} s") from None
         except OSError as exc:
             raise ObservationError(f"cannot run {argv[0]}: {exc}") from None
-        self.log.append({"argv": argv, "rc": proc.returncode, "seconds": round(time.perf_counter() - t0, 3),
-                         "stderr": proc.stderr[-OUTPUT_TAIL:]})  # fmt: skip
+        self.log.append(
+            {
+                "argv": argv,
+                "rc": proc.returncode,
+                "seconds": round(time.perf_counter() - t0, 3),
+                "stderr": proc.stderr[-OUTPUT_TAIL:],
+            }
+        )
         if check and proc.returncode != 0:
-            raise ObservationError(
-                f"{' '.join(argv[:2])} failed (exit {proc.returncode}): {_last_line(proc.stderr)}"
-            )
+            raise ObservationError(f"{' '.join(argv[:2])} failed (exit {proc.returncode}): {_last_line(proc.stderr)}")
         return proc
 
     # Where the drill writes: the scanner's filesystem here, the backup host's for a RemoteRunner.
@@ -166,8 +170,11 @@ def _rotation(fraction: float, salt: str) -> tuple[int, int]:
 
 
 # What restic 0.14 / borg 1.2 say when there is no repository at the location (the tool reached it): a fact.
-ABSENT = re.compile(r"Is there a repository at the following location\?|Repository .* does not exist\.|"
-                    r"unable to open config file: .*(no such file or directory|does not exist)", re.I)
+ABSENT = re.compile(
+    r"Is there a repository at the following location\?|Repository .* does not exist\.|"
+    r"unable to open config file: .*(no such file or directory|does not exist)",
+    re.I,
+)
 
 
 class RepositoryAbsent(Exception):
@@ -202,8 +209,11 @@ def _restic_encryption(job: Job, local: bool = True) -> dict[str, Any]:
             plaintext = True
         except ValueError:
             plaintext = False
-    return {"encrypted": plaintext is not True, "mode": "restic (AES-256-CTR + Poly1305-AES, always on)",
-            "config_file_plaintext": plaintext}  # fmt: skip
+    return {
+        "encrypted": plaintext is not True,
+        "mode": "restic (AES-256-CTR + Poly1305-AES, always on)",
+        "config_file_plaintext": plaintext,
+    }
 
 
 def _restic_files(run: Runner, snap: str) -> list[tuple[str, int]]:
@@ -247,9 +257,13 @@ def _locked_retry(run: Runner, argv: list[str]) -> tuple[subprocess.CompletedPro
 def _restic_check(run: Runner, job: Job) -> dict[str, Any]:
     n, t = _rotation(job.data_check_fraction, job.repository)
     proc, locked = _locked_retry(run, ["restic", "check", f"--read-data-subset={n}/{t}"])
-    return {"tool_command": f"restic check --read-data-subset={n}/{t}", "subset": f"{n}/{t}",
-            "ok": None if locked else proc.returncode == 0, "exit_code": proc.returncode,
-            "message": _last_line(proc.stderr if proc.returncode else proc.stdout)}  # fmt: skip
+    return {
+        "tool_command": f"restic check --read-data-subset={n}/{t}",
+        "subset": f"{n}/{t}",
+        "ok": None if locked else proc.returncode == 0,
+        "exit_code": proc.returncode,
+        "message": _last_line(proc.stderr if proc.returncode else proc.stdout),
+    }
 
 
 # --- borg ---------------------------------------------------------------------------------------------------
@@ -279,9 +293,13 @@ def _borg_restore(run: Runner, job: Job, archive: str, paths: list[str], scratch
 def _borg_check(run: Runner, job: Job) -> dict[str, Any]:
     argv = ["borg", "check", "--repository-only", "--max-duration", str(job.data_check_seconds), job.repository]
     proc, locked = _locked_retry(run, argv)
-    return {"tool_command": " ".join(argv[:5]), "subset": f"up to {job.data_check_seconds} s, resumes next run",
-            "ok": None if locked else proc.returncode == 0, "exit_code": proc.returncode,
-            "message": _last_line(proc.stderr) if proc.returncode else "ok"}  # fmt: skip
+    return {
+        "tool_command": " ".join(argv[:5]),
+        "subset": f"up to {job.data_check_seconds} s, resumes next run",
+        "ok": None if locked else proc.returncode == 0,
+        "exit_code": proc.returncode,
+        "message": _last_line(proc.stderr) if proc.returncode else "ok",
+    }
 
 
 # --- the drill ----------------------------------------------------------------------------------------------
@@ -311,8 +329,14 @@ def drill(run: Runner, job: Job, snapshot: str, files: list[tuple[str, int]]) ->
     canary, expected = job.canary
     sample = _sample(files, canary, job.sample_size, job.repository)
     scratch = run.make_scratch(job.scratch_dir or tempfile.gettempdir())
-    result: dict[str, Any] = {"performed": True, "snapshot": snapshot, "canary": canary, "expected_sha256": expected,
-                              "sample": [p for p, _ in sample], "scratch_dir": scratch}  # fmt: skip
+    result: dict[str, Any] = {
+        "performed": True,
+        "snapshot": snapshot,
+        "canary": canary,
+        "expected_sha256": expected,
+        "sample": [p for p, _ in sample],
+        "scratch_dir": scratch,
+    }
     t0 = time.perf_counter()
     try:
         wanted = [canary, *[p for p, _ in sample]]
@@ -380,27 +404,36 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
         else:
             run = Runner(job, home)
         version = run([job.tool, "version" if job.tool == "restic" else "--version"]).stdout.strip()
-        facts: dict[str, Any] = {"tool": job.tool, "tool_version": version.split(" compiled")[0],
-                                 "repository": public_repository(job.repository),
-                                 "transport": transport(job.tool, job.repository)}  # fmt: skip
+        facts: dict[str, Any] = {
+            "tool": job.tool,
+            "tool_version": version.split(" compiled")[0],
+            "repository": public_repository(job.repository),
+            "transport": transport(job.tool, job.repository),
+        }
         try:
             opened = _restic_snapshots(run) if job.tool == "restic" else _borg_list(run, job)
         except RepositoryAbsent as exc:  # observed: no repository where the inventory says the backups are
-            facts.update(absent=str(exc), encryption={"encrypted": False, "mode": "no repository"},
-                         snapshots={"count": 0, "latest": None, "latest_id": None},
-                         drill={"performed": False, "reason": f"no repository: {exc}"},
-                         data_check={"ok": False, "tool_command": f"{job.tool} check",
-                                     "message": f"no repository: {exc}"})  # fmt: skip
+            facts.update(
+                absent=str(exc),
+                encryption={"encrypted": False, "mode": "no repository"},
+                snapshots={"count": 0, "latest": None, "latest_id": None},
+                drill={"performed": False, "reason": f"no repository: {exc}"},
+                data_check={"ok": False, "tool_command": f"{job.tool} check", "message": f"no repository: {exc}"},
+            )
             return facts, {"commands": run.log}, _query(job, run, remote)
         if job.tool == "restic":
             snaps = opened
             facts["encryption"] = _restic_encryption(job, remote is None)
             latest = snaps[-1] if snaps else None
-            facts["snapshots"] = {"count": len(snaps), "latest": _utc(latest["time"]) if latest else None,
-                                  "latest_id": latest["short_id"] if latest else None}  # fmt: skip
+            facts["snapshots"] = {
+                "count": len(snaps),
+                "latest": _utc(latest["time"]) if latest else None,
+                "latest_id": latest["short_id"] if latest else None,
+            }
             files = _restic_files(run, latest["id"]) if latest else []
-            facts["drill"] = drill(run, job, latest["id"], files) if latest else {"performed": False,
-                                                                                  "reason": "no snapshot"}
+            facts["drill"] = (
+                drill(run, job, latest["id"], files) if latest else {"performed": False, "reason": "no snapshot"}
+            )
             facts["data_check"] = _restic_check(run, job)
         else:
             listing = opened
@@ -408,12 +441,15 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
             mode = listing.get("encryption", {}).get("mode", "unknown")
             facts["encryption"] = {"encrypted": mode not in ("none", "unknown"), "mode": mode}
             latest = archives[-1] if archives else None
-            facts["snapshots"] = {"count": len(archives),
-                                  "latest": _utc(latest.get("time") or latest["start"]) if latest else None,
-                                  "latest_id": latest["name"] if latest else None}  # fmt: skip
+            facts["snapshots"] = {
+                "count": len(archives),
+                "latest": _utc(latest.get("time") or latest["start"]) if latest else None,
+                "latest_id": latest["name"] if latest else None,
+            }
             files = _borg_files(run, job, latest["name"]) if latest else []
-            facts["drill"] = drill(run, job, latest["name"], files) if latest else {"performed": False,
-                                                                                    "reason": "no archive"}
+            facts["drill"] = (
+                drill(run, job, latest["name"], files) if latest else {"performed": False, "reason": "no archive"}
+            )
             facts["data_check"] = _borg_check(run, job)
         return facts, {"commands": run.log}, _query(job, run, remote)
     finally:

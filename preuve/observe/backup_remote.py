@@ -78,19 +78,28 @@ class RemoteRunner(Runner):
         return subprocess.CompletedProcess(script, rc, out.decode(errors="replace"), err.decode(errors="replace"))
 
     def __call__(self, argv: list[str], cwd: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        reads = "".join(f'IFS= read -r {k}; export {k}; ' for k in self.secrets)
+        reads = "".join(f"IFS= read -r {k}; export {k}; " for k in self.secrets)
         exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in self.env.items())
         chdir = f"cd {shlex.quote(cwd)} && " if cwd else ""
         script = f"{reads}{exports}{chdir}exec {shlex.join(argv)}"
         stdin = "".join(v + "\n" for v in self.secrets.values())
         t0 = time.perf_counter()
         proc = self._sh(script, stdin)
-        self.log.append({"argv": argv, "host": self.target.host, "rc": proc.returncode,
-                         "seconds": round(time.perf_counter() - t0, 3), "stderr": proc.stderr[-600:]})  # fmt: skip
+        self.log.append(
+            {
+                "argv": argv,
+                "host": self.target.host,
+                "rc": proc.returncode,
+                "seconds": round(time.perf_counter() - t0, 3),
+                "stderr": proc.stderr[-600:],
+            }
+        )
         if check and proc.returncode != 0:
             lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
-            raise ObservationError(f"{' '.join(argv[:2])} on {self.target.host} failed (exit {proc.returncode}): "
-                                   f"{lines[-1][:300] if lines else 'no message'}")  # fmt: skip
+            raise ObservationError(
+                f"{' '.join(argv[:2])} on {self.target.host} failed (exit {proc.returncode}): "
+                f"{lines[-1][:300] if lines else 'no message'}"
+            )
         return proc
 
     def make_scratch(self, base: str) -> str:

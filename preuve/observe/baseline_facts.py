@@ -26,11 +26,11 @@ SSHD_ADMIN = (
     WALK + "walk no; " + _PATH + "asroot() { " + _AS_ROOT + "; }; cf=; "
     'if [ -n "$PREUVE_SSHD_CONFIG" ]; then cf="$PREUVE_SSHD_CONFIG"; fi; '
     "set -- $SSH_CONNECTION; a=${1:-127.0.0.1}; la=${3:-127.0.0.1}; lp=${4:-22}; me=$(id -un); "
-    'adm=$(getent group ${PREUVE_ADMIN_GROUPS:-sudo wheel admin}); '
+    "adm=$(getent group ${PREUVE_ADMIN_GROUPS:-sudo wheel admin}); "
     'gids=" $(printf "%s\\n" "$adm" | cut -d: -f3 | tr "\\n" " ") "; '
     'members=" $(printf "%s\\n" "$adm" | cut -d: -f4 | tr ",\\n" "  ") "; '
     "command -v sudo >/dev/null 2>&1 && hs=yes || { hs=no; echo '#nosudo sudo is not installed: no sudo rule'; }; "
-    'getent passwd | while IFS=: read -r u _ _ gid _ _ shell; do '
+    "getent passwd | while IFS=: read -r u _ _ gid _ _ shell; do "
     'why=; [ "$u" = root ] && why=root; '
     'case "$gids" in *" $gid "*) why="$why,primary-group";; esac; '
     'case "$members" in *" $u "*) why="$why,admin-group";; esac; '
@@ -75,7 +75,7 @@ END { for (i = 1; i <= n; i++) print user[i] "\t" kind[i] "\t" par[i] "\t" (coun
 
 # No pipefail in POSIX sh: read the file first so that a refused sudo is an error, never an empty (passing) list.
 SHADOW = (
-    "s=$(if [ \"$(id -u)\" -eq 0 ]; then cat /etc/shadow; else sudo -n cat /etc/shadow; fi) || exit 1; "
+    's=$(if [ "$(id -u)" -eq 0 ]; then cat /etc/shadow; else sudo -n cat /etc/shadow; fi) || exit 1; '
     '[ -n "$s" ] || { echo "/etc/shadow read as empty" >&2; exit 1; }; '
     "printf '%s\\n' \"$s\" | awk -F: '" + _AWK_SHADOW + "'"
 )
@@ -86,11 +86,13 @@ PASSWORD_HASHING = (
     '/etc/pam.d/password-auth; do [ -r "$f" ] && grep -hE "^[[:space:]]*password.*pam_unix\\.so" "$f"; done; true'
 )
 
-JOURNALD = _PATH + "if ! command -v systemd-analyze >/dev/null && ! command -v journalctl >/dev/null && " \
-    "! [ -e /lib/systemd/systemd-journald ] && ! [ -e /usr/lib/systemd/systemd-journald ]; then " \
-    "echo '#preuve: journald absent (no systemd-analyze, journalctl nor systemd-journald)'; exit 0; fi; " \
-    "systemd-analyze cat-config systemd/journald.conf && { [ -d /var/log/journal ] " \
+JOURNALD = (
+    _PATH + "if ! command -v systemd-analyze >/dev/null && ! command -v journalctl >/dev/null && "
+    "! [ -e /lib/systemd/systemd-journald ] && ! [ -e /usr/lib/systemd/systemd-journald ]; then "
+    "echo '#preuve: journald absent (no systemd-analyze, journalctl nor systemd-journald)'; exit 0; fi; "
+    "systemd-analyze cat-config systemd/journald.conf && { [ -d /var/log/journal ] "
     '&& echo "#preuve: /var/log/journal exists" || echo "#preuve: /var/log/journal absent"; }'
+)
 
 LOGROTATE = (
     _PATH + "command -v logrotate >/dev/null || { echo '== absent logrotate is not installed'; exit 0; }; "
@@ -114,8 +116,16 @@ def parse_sshd_admin(text: str) -> dict[str, dict]:
     for line in text.splitlines():
         if line.startswith("== "):
             _, user, why, *groups = line.split(" ")
-            current = out.setdefault(user, {"why": why.split(","), "sudo_rules": [], "scanning_account": False,
-                                            "groups": [g for g in ",".join(groups).split(",") if g], "contexts": []})
+            current = out.setdefault(
+                user,
+                {
+                    "why": why.split(","),
+                    "sudo_rules": [],
+                    "scanning_account": False,
+                    "groups": [g for g in ",".join(groups).split(",") if g],
+                    "contexts": [],
+                },
+            )
             ctx = None
         elif current is None:
             continue
@@ -189,11 +199,34 @@ def parse_password_hashing(text: str) -> dict:
     return {"login_defs": defs, "pam_unix": options}
 
 
-_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
-          "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600, "d": 86400,
-          "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800,
-          "month": 2629800, "months": 2629800, "M": 2629800, "y": 31557600, "year": 31557600,
-          "years": 31557600}  # fmt: skip
+_UNITS = {
+    "us": 1e-6,
+    "ms": 1e-3,
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+    "month": 2629800,
+    "months": 2629800,
+    "M": 2629800,
+    "y": 31557600,
+    "year": 31557600,
+    "years": 31557600,
+}
 
 
 def timespan_seconds(value: str) -> float | None:
@@ -268,8 +301,12 @@ def parse_logrotate(text: str) -> dict:
     config, _, rotated = rest.partition("\n== rotated\n")
     maxages = _maxages(config)
     patterns = []
-    for m in re.finditer(r"^rotating pattern: (.+?)\s+(hourly|daily|weekly|monthly|yearly|after (\d+) days|"
-                         r"(\d+) bytes) \((\d+) rotations\)", debug, re.M):
+    for m in re.finditer(
+        r"^rotating pattern: (.+?)\s+(hourly|daily|weekly|monthly|yearly|after (\d+) days|"
+        r"(\d+) bytes) \((\d+) rotations\)",
+        debug,
+        re.M,
+    ):
         pattern, how, after, size, rotations = m.groups()
         period = _PERIOD_DAYS.get(how) if after is None else int(after)
         entry: dict = {"pattern": pattern, "rotations": int(rotations)}
@@ -324,9 +361,15 @@ def parse_chrony(text: str) -> dict:
     t = next((ln.split(",") for ln in tracking.splitlines() if ln.strip()), [])
     track = {}
     if len(t) >= 14:
-        track = {"reference_id": t[0], "reference": t[1], "stratum": int(t[2]) if t[2].isdigit() else None,
-                 "system_offset_seconds": float(t[4]), "root_delay_seconds": float(t[10]),
-                 "root_dispersion_seconds": float(t[11]), "leap_status": t[13]}  # fmt: skip
+        track = {
+            "reference_id": t[0],
+            "reference": t[1],
+            "stratum": int(t[2]) if t[2].isdigit() else None,
+            "system_offset_seconds": float(t[4]),
+            "root_delay_seconds": float(t[10]),
+            "root_dispersion_seconds": float(t[11]),
+            "leap_status": t[13],
+        }
     live = []
     for line in sources.splitlines():
         f = line.split(",")
@@ -345,7 +388,7 @@ def parse_chrony(text: str) -> dict:
 RSYSLOG = (
     # no rsyslog.conf: rsyslog is not what this host uses (no forwarder then; an unreadable one is an error)
     _PATH + '[ -r /etc/rsyslog.conf ] || [ ! -e /etc/rsyslog.conf ] || { echo "unreadable /etc/rsyslog.conf" >&2; '
-    'exit 1; }; c=$([ -e /etc/rsyslog.conf ] && cat /etc/rsyslog.conf; '
+    "exit 1; }; c=$([ -e /etc/rsyslog.conf ] && cat /etc/rsyslog.conf; "
     'for f in /etc/rsyslog.d/*.conf; do [ -r "$f" ] && cat "$f"; done); '
     'printf "%s\\n" "$c"; '
     # -p names each connection's process (LOG-FORWARDING-LIVE attributes it to a daemon of this host); other
@@ -355,13 +398,13 @@ RSYSLOG = (
     # counted as connected. (POSIX sleep takes whole seconds: fall back to 1 s where fractions are refused.)
     'est() { if [ "$(id -u)" -eq 0 ]; then ss -tnpH state established; else sudo -n ss -tnpH state established '
     '2>/dev/null || ss -tnH state established; fi; }; echo "== established"; est; '
-    'sleep 0.3 2>/dev/null || sleep 1; '
+    "sleep 0.3 2>/dev/null || sleep 1; "
     'echo "== established-again"; est; echo "== addresses"; '
     "ip -o addr show | awk '{print $4}'; "
     "ca=$(printf '%s' \"$c\" | grep -o 'DefaultNetstreamDriverCAFile=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "
     "peer=$(printf '%s' \"$c\" | grep -oE 'PermittedPeers?=\"[^\"]*\"' | head -n1 | cut -d'\"' -f2); "
     "printf '%s' \"$c\" | tr -s ' \\n\\t' '   ' | grep -o 'target=\"[^\"]*\" port=\"[0-9]*\"' | tr -d '\"' | "
-    "while read -r t p; do t=${t#target=}; p=${p#port=}; echo \"== verify $t:$p\"; "
+    'while read -r t p; do t=${t#target=}; p=${p#port=}; echo "== verify $t:$p"; '
     'timeout 5 openssl s_client -connect "$t:$p" ${ca:+-CAfile "$ca"} ${peer:+-verify_hostname "$peer"} '
     "-verify_return_error -brief </dev/null 2>&1 | grep -E '^(Verification|Verified peername|Peer certificate|"
     "CONNECTION ESTABLISHED)|error' | head -n 5; done; true"
@@ -390,8 +433,9 @@ def parse_rsyslog(text: str) -> dict:
     established, _, rest = rest.partition("\n== addresses\n")
     first, again, second = established.partition("== established-again")
     addresses, *verifies = rest.split("\n== verify ")
-    config = "\n".join(line.split("#", 1)[0] if not line.lstrip().startswith("$") else line
-                       for line in config.splitlines())
+    config = "\n".join(
+        line.split("#", 1)[0] if not line.lstrip().startswith("$") else line for line in config.splitlines()
+    )
     glob: dict[str, str] = {}
     for g in _blocks(config, "global"):
         glob.update(g)
@@ -401,25 +445,41 @@ def parse_rsyslog(text: str) -> dict:
         if a.get("type") != "omfwd":
             continue
         tls = a.get("streamdrivermode", "0") == "1"
-        forwarders.append({
-            "target": a.get("target"), "port": int(a.get("port", "514")), "protocol": a.get("protocol", "udp"),
-            "tls": tls, "driver": a.get("streamdriver", glob.get("defaultnetstreamdriver", "ptcp")),
-            "auth_mode": a.get("streamdriverauthmode", "anon") if tls else None,
-            "permitted_peers": [p.strip().strip('"') for p in a.get("streamdriverpermittedpeers", "").split(",")
-                                if p.strip()],
-            "queue_type": a.get("queue.type", "Direct"), "queue_file": a.get("queue.filename"),
-            "syntax": "rainerscript"})  # fmt: skip
+        forwarders.append(
+            {
+                "target": a.get("target"),
+                "port": int(a.get("port", "514")),
+                "protocol": a.get("protocol", "udp"),
+                "tls": tls,
+                "driver": a.get("streamdriver", glob.get("defaultnetstreamdriver", "ptcp")),
+                "auth_mode": a.get("streamdriverauthmode", "anon") if tls else None,
+                "permitted_peers": [
+                    p.strip().strip('"') for p in a.get("streamdriverpermittedpeers", "").split(",") if p.strip()
+                ],
+                "queue_type": a.get("queue.type", "Direct"),
+                "queue_file": a.get("queue.filename"),
+                "syntax": "rainerscript",
+            }
+        )
     for m in _LEGACY_FWD.finditer(config):
         tcp = m[1] == "@@"
         tls = tcp and legacy.get("actionsendstreamdrivermode") == "1"
-        forwarders.append({
-            "target": m[3], "port": int(m[4] or 514), "protocol": "tcp" if tcp else "udp", "tls": tls,
-            "driver": legacy.get("defaultnetstreamdriver", "ptcp") if tcp else None,
-            "auth_mode": legacy.get("actionsendstreamdriverauthmode", "anon") if tls else None,
-            "permitted_peers": [legacy["actionsendstreamdriverpermittedpeer"]]
-            if "actionsendstreamdriverpermittedpeer" in legacy else [],
-            "queue_type": legacy.get("actionqueuetype", "Direct"), "queue_file": legacy.get("actionqueuefilename"),
-            "syntax": "legacy"})  # fmt: skip
+        forwarders.append(
+            {
+                "target": m[3],
+                "port": int(m[4] or 514),
+                "protocol": "tcp" if tcp else "udp",
+                "tls": tls,
+                "driver": legacy.get("defaultnetstreamdriver", "ptcp") if tcp else None,
+                "auth_mode": legacy.get("actionsendstreamdriverauthmode", "anon") if tls else None,
+                "permitted_peers": [legacy["actionsendstreamdriverpermittedpeer"]]
+                if "actionsendstreamdriverpermittedpeer" in legacy
+                else [],
+                "queue_type": legacy.get("actionqueuetype", "Direct"),
+                "queue_file": legacy.get("actionqueuefilename"),
+                "syntax": "legacy",
+            }
+        )
     conns = _connections(second if again else first)
     if again:  # only the connections present in both samples: a session, not a refused reconnect loop
         kept = {(c["local"], c["remote"]) for c in _connections(first)}
@@ -429,12 +489,17 @@ def parse_rsyslog(text: str) -> dict:
         endpoint, _, out = block.partition("\n")
         verify[endpoint.strip()] = {
             "verified": "Verification: OK" in out,
-            "peer_name": next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                               if ln.startswith("Verified peername")), None),
+            "peer_name": next(
+                (ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Verified peername")), None
+            ),
             "detail": next((ln.strip() for ln in out.splitlines() if "Verification" in ln or "error" in ln), ""),
-        }  # fmt: skip
-    return {"forwarders": forwarders, "established": conns,
-            "addresses": [a.split("/")[0] for a in addresses.split() if a], "tls_verify": verify}
+        }
+    return {
+        "forwarders": forwarders,
+        "established": conns,
+        "addresses": [a.split("/")[0] for a in addresses.split() if a],
+        "tls_verify": verify,
+    }
 
 
 def _connections(ss_output: str) -> list[dict]:
@@ -494,10 +559,10 @@ def parse_faillock(text: str) -> dict:
 # holding journal files is listed too (`<dir>\tjournal`): journald stamps every entry with __REALTIME_TIMESTAMP,
 # microseconds since the epoch (UTC), so a journald-only host is judged on it instead of being an error.
 LOG_TIMESTAMPS = (
-    "for f in /var/log/syslog /var/log/messages; do [ -f \"$f\" ] || continue; "
-    "l=$(tail -n 1 \"$f\") || exit 1; printf '%s\\t%s\\n' \"$f\" \"$(printf '%s' \"$l\" | cut -d' ' -f1-3)\"; done; "
-    "for d in /var/log/journal /run/log/journal; do [ -d \"$d\" ] || continue; "
-    "[ -n \"$(find \"$d\" -name '*.journal' 2>/dev/null | head -n 1)\" ] && printf '%s\\tjournal\\n' \"$d\"; done; true"
+    'for f in /var/log/syslog /var/log/messages; do [ -f "$f" ] || continue; '
+    'l=$(tail -n 1 "$f") || exit 1; printf \'%s\\t%s\\n\' "$f" "$(printf \'%s\' "$l" | cut -d\' \' -f1-3)"; done; '
+    'for d in /var/log/journal /run/log/journal; do [ -d "$d" ] || continue; '
+    '[ -n "$(find "$d" -name \'*.journal\' 2>/dev/null | head -n 1)" ] && printf \'%s\\tjournal\\n\' "$d"; done; true'
 )
 JOURNAL_STAMP = "__REALTIME_TIMESTAMP (µs since the epoch, UTC)"
 

@@ -25,15 +25,11 @@ def _tls(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str
     spec = target.spec
     sni = spec.sni
     query = {"host": target.address, "port": target.port, "sni": sni, "http_path": "/" if spec.http else None}
-    found, raw = tls.collect(
-        target.address, target.port or 443, sni=sni, timeout=timeout, http_path=query["http_path"]
-    )
+    found, raw = tls.collect(target.address, target.port or 443, sni=sni, timeout=timeout, http_path=query["http_path"])
     return query, found, raw, tool("nassl")  # the prober is preuve's own; nassl completes full handshakes
 
 
-def _ssh_protocol(
-    target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]
-) -> Outcome:
+def _ssh_protocol(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     from preuve.observe import ssh_protocol
 
     query = {"host": target.address, "port": target.port, "keyscan": True}
@@ -91,14 +87,15 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
         "trust_on_first_use": access.trust_on_first_use,
     }
     if env is not None:
-        query["sshd_contexts"] = {"addresses": addrs, "accounts": users,
-                                  "admin_groups": env["PREUVE_ADMIN_GROUPS"].split(),
-                                  "also": "the scanner's own connection ($SSH_CONNECTION), root, admin group members, "
-                                          "every ListenAddress (only for the criteria Match blocks use)"}
+        query["sshd_contexts"] = {
+            "addresses": addrs,
+            "accounts": users,
+            "admin_groups": env["PREUVE_ADMIN_GROUPS"].split(),
+            "also": "the scanner's own connection ($SSH_CONNECTION), root, admin group members, "
+            "every ListenAddress (only for the criteria Match blocks use)",
+        }
     ssh = ssh_target(target, hosts)
-    found, raw = ssh_host.collect(
-        ssh, sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env
-    )
+    found, raw = ssh_host.collect(ssh, sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env)
     effective = found.get("sshd_effective")
     if env is not None and isinstance(effective, dict) and "base" in effective:
         sshd_effective.annotate(effective, addrs, users)
@@ -109,9 +106,9 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
         if vantages and {"address", "host"} & set(effective.get("criteria", [])):
             query["none_from_vantages"] = [name for name, _ in vantages]
             effective["offered_from_vantages"] = ssh_host.none_from_vantages(  # a dropped SYN costs 0.5 s
-                ssh, vantages, timeout, min(timeout, 0.5))
+                ssh, vantages, timeout, min(timeout, 0.5)
+            )
     return query, found, raw, tool("paramiko")
-
 
 
 def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
@@ -121,12 +118,24 @@ def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: d
     token = None
     if spec.token is not None:
         token = reveal(spec.token, f"token of cluster {target.name}")
-    conn = kubernetes.Connection(target.name, server=spec.server, ca_file=spec.ca_file, token=token,
-                                 kubeconfig=spec.kubeconfig, context=spec.context,
-                                 velero_namespace=spec.velero_namespace)
-    query = {"server": spec.server, "kubeconfig": spec.kubeconfig, "context": spec.context,
-             "ca_file": spec.ca_file, "facts": sorted(facts), "method": "GET only",
-             "paths": {f: kubernetes.PATHS.get(f) for f in sorted(facts)}}
+    conn = kubernetes.Connection(
+        target.name,
+        server=spec.server,
+        ca_file=spec.ca_file,
+        token=token,
+        kubeconfig=spec.kubeconfig,
+        context=spec.context,
+        velero_namespace=spec.velero_namespace,
+    )
+    query = {
+        "server": spec.server,
+        "kubeconfig": spec.kubeconfig,
+        "context": spec.context,
+        "ca_file": spec.ca_file,
+        "facts": sorted(facts),
+        "method": "GET only",
+        "paths": {f: kubernetes.PATHS.get(f) for f in sorted(facts)},
+    }
     found, raw = kubernetes.collect(conn, sorted(facts), timeout)
     return query, found, raw, tool("kubernetes")
 
@@ -147,13 +156,21 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
     probe = ssh_mfa.FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
     ssh = SshTarget(host=target.address, port=target.port or 22, user=spec.user, known_hosts=spec.known_hosts)
-    query = {"host": target.address, "port": ssh.port, "user": spec.user, "known_hosts": ssh.known_hosts,
-             "private_key": spec.private_key.model_dump(exclude_none=True),
-             "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
-             "method": "publickey; on partial success the second method answered on fresh connections: "
-                       + ("valid TOTP, " if seed else "") + "wrong code (6 digits), empty; no channel opened",
-             "lockout_budget": {"faillock_max_deny": access.faillock_max_deny,
-                                "fail_interval_s": access.faillock_fail_interval_s}}  # fmt: skip
+    query = {
+        "host": target.address,
+        "port": ssh.port,
+        "user": spec.user,
+        "known_hosts": ssh.known_hosts,
+        "private_key": spec.private_key.model_dump(exclude_none=True),
+        "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+        "method": "publickey; on partial success the second method answered on fresh connections: "
+        + ("valid TOTP, " if seed else "")
+        + "wrong code (6 digits), empty; no channel opened",
+        "lockout_budget": {
+            "faillock_max_deny": access.faillock_max_deny,
+            "fail_interval_s": access.faillock_fail_interval_s,
+        },
+    }
     found, raw = ssh_mfa.collect(ssh, spec.user, key_text, probe=probe, timeout=timeout)
     return query, found, raw, tool("paramiko")
 
@@ -197,12 +214,19 @@ def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
     probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
     logins = [*([web_mfa.VALID] if seed else []), web_mfa.PASSWORD_ONLY, web_mfa.WRONG, web_mfa.EMPTY]
-    query = {"url": spec.url, "login_url": spec.login_url, "user": spec.user, "ca_file": spec.ca_file,
-             "password": spec.password.model_dump(exclude_none=True),
-             "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
-             "requests": ["GET url (anonymous)", *(f"POST login ({s}), GET url" for s in logins)],
-             "lockout_budget": {"faillock_max_deny": access.faillock_max_deny,
-                                "fail_interval_s": access.faillock_fail_interval_s}}  # fmt: skip
+    query = {
+        "url": spec.url,
+        "login_url": spec.login_url,
+        "user": spec.user,
+        "ca_file": spec.ca_file,
+        "password": spec.password.model_dump(exclude_none=True),
+        "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+        "requests": ["GET url (anonymous)", *(f"POST login ({s}), GET url" for s in logins)],
+        "lockout_budget": {
+            "faillock_max_deny": access.faillock_max_deny,
+            "fail_interval_s": access.faillock_fail_interval_s,
+        },
+    }
     found, raw = web_mfa.collect(spec, password, probe, timeout=timeout)
     return query, found, raw, tool("requests")
 
@@ -215,14 +239,30 @@ def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[st
     password = reveal(spec.password, f"canary password of {spec.name}")
     secret = reveal(client.client_secret, f"client secret of {target.name}") if client.client_secret else None
     ca_file = client.ca_file or spec.ca_file
-    query = {"issuer": client.issuer, "client_id": client.client_id, "user": spec.user, "scope": client.scope,
-             "ca_file": ca_file, "password": spec.password.model_dump(exclude_none=True),
-             "client_secret": client.client_secret.model_dump(exclude_none=True) if client.client_secret else None,
-             "requests": ["GET issuer/.well-known/openid-configuration", "POST token_endpoint grant_type=password"]}
-    found, raw = oidc.collect(client.issuer, client.client_id, secret, spec.user, password, scope=client.scope,
-                              ca_file=ca_file, timeout=timeout)  # fmt: skip
-    found["login_flow"] = {"run": False, "reason": "no oidc.redirect_uri in the inventory: the browser login's "
-                           "second factor is not probed"}  # fmt: skip
+    query = {
+        "issuer": client.issuer,
+        "client_id": client.client_id,
+        "user": spec.user,
+        "scope": client.scope,
+        "ca_file": ca_file,
+        "password": spec.password.model_dump(exclude_none=True),
+        "client_secret": client.client_secret.model_dump(exclude_none=True) if client.client_secret else None,
+        "requests": ["GET issuer/.well-known/openid-configuration", "POST token_endpoint grant_type=password"],
+    }
+    found, raw = oidc.collect(
+        client.issuer,
+        client.client_id,
+        secret,
+        spec.user,
+        password,
+        scope=client.scope,
+        ca_file=ca_file,
+        timeout=timeout,
+    )
+    found["login_flow"] = {
+        "run": False,
+        "reason": "no oidc.redirect_uri in the inventory: the browser login's second factor is not probed",
+    }
     if client.redirect_uri:
         from preuve.observe.profile_params import current
         from preuve.observe.ssh_mfa import FactorProbe
@@ -230,12 +270,23 @@ def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[st
         access = current().access
         seed = reveal(spec.totp, f"canary TOTP seed of {spec.name}") if spec.totp is not None else None
         probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
-        query["requests"].append("GET authorization_endpoint, POST login form, POST code form (per attempt: "
-                                 + ("valid TOTP, " if seed else "") + "wrong code (6 digits), empty); no code redeemed")
+        query["requests"].append(
+            "GET authorization_endpoint, POST login form, POST code form (per attempt: "
+            + ("valid TOTP, " if seed else "")
+            + "wrong code (6 digits), empty); no code redeemed"
+        )
         try:
-            found["login_flow"] = oidc.collect_login_flow(client.issuer, client.client_id, client.redirect_uri,
-                                                          spec.fields, spec.user, password, probe, ca_file=ca_file,
-                                                          timeout=timeout)  # fmt: skip
+            found["login_flow"] = oidc.collect_login_flow(
+                client.issuer,
+                client.client_id,
+                client.redirect_uri,
+                spec.fields,
+                spec.user,
+                password,
+                probe,
+                ca_file=ca_file,
+                timeout=timeout,
+            )
         except ObservationError as e:
             found["login_flow"] = {"run": False, "error": str(e)}
         raw["login_flow_attempts"] = found["login_flow"].get("attempts", [])
@@ -249,10 +300,17 @@ def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
     from preuve.observe.ssh_mfa import load_key
 
     spec, access = target.spec, current().access
-    query = {"host": target.address, "port": target.port, "user": spec.user, "lockout_probe": access.lockout_probe,
-             "failures": access.faillock_max_deny, "private_key": spec.private_key.model_dump(exclude_none=True),
-             "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
-             "reset": ssh_lockout.reset_command(spec.user, spec.faillock_dir), "reset_as": spec.host}
+    query = {
+        "host": target.address,
+        "port": target.port,
+        "user": spec.user,
+        "lockout_probe": access.lockout_probe,
+        "failures": access.faillock_max_deny,
+        "private_key": spec.private_key.model_dump(exclude_none=True),
+        "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+        "reset": ssh_lockout.reset_command(spec.user, spec.faillock_dir),
+        "reset_as": spec.host,
+    }
     if not access.lockout_probe:
         return query, {"probed": False, "reason": "params.access.lockout_probe is false"}, {}, f"preuve {__version__}"
     key_text = reveal(spec.private_key, f"lockout canary key of {target.name}")
@@ -261,10 +319,20 @@ def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
             REDACTOR.register(line, f"a line of the lockout canary key of {target.name}")
     seed = reveal(spec.totp, f"lockout canary TOTP seed of {target.name}") if spec.totp else None
     admin = ssh_target(hosts[spec.host], hosts)
-    canary = ssh_lockout.Canary(replace(admin, user=spec.user, key_file=None, password_env=None),
-                                load_key(key_text, f"{spec.user}@{target.address}"), seed, spec.totp_lookahead)
-    found, raw = ssh_lockout.collect(canary, admin, failures=access.faillock_max_deny,
-                                     faillock_dir=spec.faillock_dir, timeout=timeout, budget=timeout * 5 + 20)
+    canary = ssh_lockout.Canary(
+        replace(admin, user=spec.user, key_file=None, password_env=None),
+        load_key(key_text, f"{spec.user}@{target.address}"),
+        seed,
+        spec.totp_lookahead,
+    )
+    found, raw = ssh_lockout.collect(
+        canary,
+        admin,
+        failures=access.faillock_max_deny,
+        faillock_dir=spec.faillock_dir,
+        timeout=timeout,
+        budget=timeout * 5 + 20,
+    )
     return query, found, raw, tool("paramiko")
 
 

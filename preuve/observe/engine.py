@@ -20,9 +20,23 @@ from preuve.observe.errors import ObservationError
 
 # Per collector family: how many may run at once. A TLS observation holds at most
 # preuve.observe.tls.prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
-FAMILY_LIMITS = {"tls": 16, "ssh_protocol": 16, "ssh_host": 16, "kubernetes": 8, "ssh_mfa": 8, "web_mfa": 8, "oidc": 8,
-                "segmentation": 6, "flow_matrix": 2, "s3_bucket": 32, "s3_endpoint": 4, "backup": 8,
-                "ssh_lockout": 4, "log_store": 8, "host_commands": 16}
+FAMILY_LIMITS = {
+    "tls": 16,
+    "ssh_protocol": 16,
+    "ssh_host": 16,
+    "kubernetes": 8,
+    "ssh_mfa": 8,
+    "web_mfa": 8,
+    "oidc": 8,
+    "segmentation": 6,
+    "flow_matrix": 2,
+    "s3_bucket": 32,
+    "s3_endpoint": 4,
+    "backup": 8,
+    "ssh_lockout": 4,
+    "log_store": 8,
+    "host_commands": 16,
+}
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,6 @@ def observe(
     finally:  # also on KeyboardInterrupt (SIGINT/SIGTERM): no evidence file may appear after this returns
         with lock:
             stopped.set()
-
 
 
 def _overdue(req: Request, seconds: float, overstay: float) -> Observation:

@@ -14,11 +14,11 @@ STORES = {"persistent": "/var/log/journal", "volatile": "/run/log/journal"}
 
 JOURNAL = (
     _PATH + "command -v journalctl >/dev/null || { echo '== absent journalctl is not installed'; exit 0; }; "
-    "date +%s; for d in /var/log/journal /run/log/journal; do [ -d \"$d\" ] || continue; "
+    'date +%s; for d in /var/log/journal /run/log/journal; do [ -d "$d" ] || continue; '
     '{ [ -r "$d" ] && [ -x "$d" ]; } || { echo "journal store $d is not readable by $(id -un)" >&2; exit 1; }; '
     'u=$(find "$d" \\( -name "*.journal" -o -name "*.journal~" \\) ! -readable 2>&1 | head -n 1); '
     '[ -z "$u" ] || { echo "journal file $u is not readable by $(id -un)" >&2; exit 1; }; '
-    "printf '== store %s %s %s\\n' \"$d\" \"$(du -s -B1 \"$d\" | cut -f1)\" "
+    'printf \'== store %s %s %s\\n\' "$d" "$(du -s -B1 "$d" | cut -f1)" '
     "\"$(df -P -B1 \"$d\" | awk 'NR==2 {print $2, $4}')\"; done; echo '== header'; "
     "journalctl --header --no-pager 2>&1 | grep -E '^(File path|Head realtime timestamp):'; true"
 )
@@ -39,8 +39,13 @@ def parse_journal(text: str) -> dict:
         if line.startswith("== store "):
             parts = line.split()[2:]
             nums = [int(p) if p.isdigit() else None for p in parts[1:4]] + [None] * 3
-            stores[parts[0]] = {"usage_bytes": nums[0], "fs_size_bytes": nums[1], "fs_avail_bytes": nums[2],
-                                "files": 0, "oldest": None}  # fmt: skip
+            stores[parts[0]] = {
+                "usage_bytes": nums[0],
+                "fs_size_bytes": nums[1],
+                "fs_avail_bytes": nums[2],
+                "files": 0,
+                "oldest": None,
+            }
         elif line.startswith("File path:"):
             path = line.split(":", 1)[1].strip()
         elif line.startswith("Head realtime timestamp:") and path:
@@ -96,7 +101,14 @@ def measure(settings: dict[str, str], storage: str, journal: dict, cap_fraction:
     by_free = avail is not None and keep_free is not None and avail <= keep_free
     oldest, now = store["oldest"], journal["now"]
     age = round((now - oldest) / 86400, 1) if oldest is not None and now is not None else None
-    return {"store": directory, "oldest_days": age, "files": store["files"], "usage_bytes": usage,
-            "cap_bytes": max_use, "cap_name": cap_name, "at_cap": by_use or by_free,
-            "cap_detail": f"{human(usage)} used of {cap_name} {human(max_use)}"
-            + (f", filesystem down to {prefix}KeepFree {human(keep_free)}" if by_free else "")}  # fmt: skip
+    return {
+        "store": directory,
+        "oldest_days": age,
+        "files": store["files"],
+        "usage_bytes": usage,
+        "cap_bytes": max_use,
+        "cap_name": cap_name,
+        "at_cap": by_use or by_free,
+        "cap_detail": f"{human(usage)} used of {cap_name} {human(max_use)}"
+        + (f", filesystem down to {prefix}KeepFree {human(keep_free)}" if by_free else ""),
+    }

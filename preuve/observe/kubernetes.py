@@ -30,16 +30,27 @@ FACTS = ("apiserver", "probe", "rbac", "tenants", "location", "velero")
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 VELERO = "/apis/velero.io/v1"
 PATHS: dict[str, dict[str, str]] = {
-    "rbac": {"clusterroles": f"{RBAC}/clusterroles", "clusterrolebindings": f"{RBAC}/clusterrolebindings",
-             "roles": f"{RBAC}/roles", "rolebindings": f"{RBAC}/rolebindings"},
-    "tenants": {"namespaces": "/api/v1/namespaces", "networkpolicies": "/apis/networking.k8s.io/v1/networkpolicies",
-                "resourcequotas": "/api/v1/resourcequotas", "rolebindings": f"{RBAC}/rolebindings"},
-    "location": {"nodes": "/api/v1/nodes", "persistentvolumes": "/api/v1/persistentvolumes",
-                 "storageclasses": "/apis/storage.k8s.io/v1/storageclasses"},
+    "rbac": {
+        "clusterroles": f"{RBAC}/clusterroles",
+        "clusterrolebindings": f"{RBAC}/clusterrolebindings",
+        "roles": f"{RBAC}/roles",
+        "rolebindings": f"{RBAC}/rolebindings",
+    },
+    "tenants": {
+        "namespaces": "/api/v1/namespaces",
+        "networkpolicies": "/apis/networking.k8s.io/v1/networkpolicies",
+        "resourcequotas": "/api/v1/resourcequotas",
+        "rolebindings": f"{RBAC}/rolebindings",
+    },
+    "location": {
+        "nodes": "/api/v1/nodes",
+        "persistentvolumes": "/api/v1/persistentvolumes",
+        "storageclasses": "/apis/storage.k8s.io/v1/storageclasses",
+    },
 }
 CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"  # kubeadm's public discovery document
 APISERVER_SELECTOR = "component=kube-apiserver"  # kubeadm, kops, k3s-free clusters label it so
-METRIC = re.compile(r'^apiserver_storage_transformation_operations_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)')
+METRIC = re.compile(r"^apiserver_storage_transformation_operations_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
@@ -88,8 +99,9 @@ class _Api:
         import urllib3
 
         auth = [] if self.anonymous else ["BearerToken"]
-        req = self.client.param_serialize("GET", path, query_params=query or [],
-                                          header_params={"Accept": "application/json"}, auth_settings=auth)
+        req = self.client.param_serialize(
+            "GET", path, query_params=query or [], header_params={"Accept": "application/json"}, auth_settings=auth
+        )
         try:
             resp = self.client.call_api(*req, _request_timeout=self.timeout)
         except urllib3.exceptions.MaxRetryError as exc:
@@ -179,8 +191,16 @@ def _anonymous_flags(api: _Api, cache: dict[str, Any]) -> dict[str, Any]:
         pods = _apiserver_pods(api, cache)
     except ObservationError as exc:
         return {"error": str(exc)}
-    return {"pods": [{"pod": p["pod"], "anonymous-auth": p["flags"].get("anonymous-auth"),
-                      "authentication-config": p["flags"].get("authentication-config")} for p in pods]}
+    return {
+        "pods": [
+            {
+                "pod": p["pod"],
+                "anonymous-auth": p["flags"].get("anonymous-auth"),
+                "authentication-config": p["flags"].get("authentication-config"),
+            }
+            for p in pods
+        ]
+    }
 
 
 def _apiserver(api: _Api, cache: dict[str, Any]) -> dict[str, Any]:
@@ -213,8 +233,12 @@ def _probe(conn: Connection, timeout: float) -> dict[str, Any]:
         except ValueError:
             doc = None
         status = doc if isinstance(doc, dict) and doc.get("kind") == "Status" else None
-        out[key] = {"path": path, "code": code, "reason": status.get("reason") if status else None,
-                    "message": status.get("message") if status else None}
+        out[key] = {
+            "path": path,
+            "code": code,
+            "reason": status.get("reason") if status else None,
+            "message": status.get("message") if status else None,
+        }
     return out
 
 

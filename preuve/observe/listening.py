@@ -37,9 +37,14 @@ def parse_nft(text: str) -> dict:
         if "chain" in item and item["chain"].get("hook"):
             c = item["chain"]
             chains[(c["family"], c["table"], c["name"])] = {
-                "family": c["family"], "table": c["table"], "chain": c["name"], "hook": c["hook"],
-                "policy": c.get("policy", "accept"), "rules": 0, "denies": 0,
-            }  # fmt: skip
+                "family": c["family"],
+                "table": c["table"],
+                "chain": c["name"],
+                "hook": c["hook"],
+                "policy": c.get("policy", "accept"),
+                "rules": 0,
+                "denies": 0,
+            }
         elif "rule" in item:
             r = item["rule"]
             chain = chains.get((r["family"], r["table"], r["chain"]))
@@ -57,8 +62,15 @@ def parse_iptables(text: str) -> dict:
     for line in text.splitlines():
         cols = line.split()
         if line.startswith(":") and len(cols) >= 2 and cols[0][1:] in ("INPUT", "FORWARD"):
-            chains[cols[0][1:]] = {"family": "ip (iptables)", "table": "filter", "chain": cols[0][1:],
-                                   "hook": cols[0][1:].lower(), "policy": cols[1].lower(), "rules": 0, "denies": 0}
+            chains[cols[0][1:]] = {
+                "family": "ip (iptables)",
+                "table": "filter",
+                "chain": cols[0][1:],
+                "hook": cols[0][1:].lower(),
+                "policy": cols[1].lower(),
+                "rules": 0,
+                "denies": 0,
+            }
         elif line.startswith("-A ") and len(cols) >= 2 and cols[1] in chains:
             chains[cols[1]]["rules"] += 1
             verdict = cols[cols.index("-j") + 1] if "-j" in cols[:-1] else ""

@@ -104,17 +104,24 @@ def _lock_text(lock: dict[str, Any] | None) -> str:
     return f"; object lock {default.get('Mode')} {span} by default"
 
 
-def s3_scopes(rules: list[dict[str, Any]] | None, prefix: str, versioning: str | None,
-              lock: dict[str, Any] | None = None) -> list[Scope]:
+def s3_scopes(
+    rules: list[dict[str, Any]] | None, prefix: str, versioning: str | None, lock: dict[str, Any] | None = None
+) -> list[Scope]:
     """Lifecycle rules of a log bucket judged for the objects under `prefix` (tag and size filters narrow a rule
     to part of the logs: that part still loses them, so such rules count)."""
     locked = _lock_text(lock)
     where = f"prefix {prefix!r}" if prefix else "whole bucket"
-    relevant = [r for r in rules or [] if r.get("Status") == "Enabled"
-                and (prefix.startswith(rule_prefix(r)) or rule_prefix(r).startswith(prefix))]  # fmt: skip
+    relevant = [
+        r
+        for r in rules or []
+        if r.get("Status") == "Enabled" and (prefix.startswith(rule_prefix(r)) or rule_prefix(r).startswith(prefix))
+    ]
     versioned = versioning == "Enabled"
-    noncurrent = [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in relevant
-                  if (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays") is not None]  # fmt: skip
+    noncurrent = [
+        r["NoncurrentVersionExpiration"]["NoncurrentDays"]
+        for r in relevant
+        if (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays") is not None
+    ]
     out = []
     for r in relevant:
         exp = r.get("Expiration") or {}
@@ -130,11 +137,23 @@ def s3_scopes(rules: list[dict[str, Any]] | None, prefix: str, versioning: str |
                 out.append(Scope(label, days, f"Expiration.Days {exp['Days']}{moved}"))
             elif noncurrent:
                 total = days + min(noncurrent)
-                out.append(Scope(label, total, f"versioned: Expiration.Days {exp['Days']} + "
-                                               f"NoncurrentVersionExpiration {min(noncurrent)} d{moved}"))
+                out.append(
+                    Scope(
+                        label,
+                        total,
+                        f"versioned: Expiration.Days {exp['Days']} + "
+                        f"NoncurrentVersionExpiration {min(noncurrent)} d{moved}",
+                    )
+                )
             else:
-                out.append(Scope(label, None, f"versioned: Expiration.Days {exp['Days']} only makes versions "
-                                              f"noncurrent and no NoncurrentVersionExpiration removes them{moved}"))
+                out.append(
+                    Scope(
+                        label,
+                        None,
+                        f"versioned: Expiration.Days {exp['Days']} only makes versions "
+                        f"noncurrent and no NoncurrentVersionExpiration removes them{moved}",
+                    )
+                )
     if not out:
         disabled = [r.get("ID") or "(no id)" for r in rules or [] if r.get("Status") != "Enabled"]
         why = "no lifecycle configuration" if not rules else "no enabled lifecycle rule expires these objects"
@@ -157,8 +176,11 @@ def _period(limits: dict[str, Any], default: str | None) -> tuple[float | None, 
 
 def _stream(owner: str, rule: dict[str, Any]) -> Scope:
     period = rule.get("period", "0s")
-    return Scope(f"{owner}: stream {rule.get('selector')} (priority {rule.get('priority')})",
-                 prom_duration_days(period) or None, f"retention_stream period {period}")
+    return Scope(
+        f"{owner}: stream {rule.get('selector')} (priority {rule.get('priority')})",
+        prom_duration_days(period) or None,
+        f"retention_stream period {period}",
+    )
 
 
 def loki_scopes(config: dict[str, Any], overrides: dict[str, Any], tenant: str | None = None) -> list[Scope]:
@@ -169,8 +191,13 @@ def loki_scopes(config: dict[str, Any], overrides: dict[str, Any], tenant: str |
     out: list[Scope] = []
     if table.get("retention_deletes_enabled"):
         days = prom_duration_days(table.get("retention_period", "0s"))
-        out.append(Scope("all streams (table manager)", days or None,
-                         f"table_manager.retention_period {table.get('retention_period')}"))
+        out.append(
+            Scope(
+                "all streams (table manager)",
+                days or None,
+                f"table_manager.retention_period {table.get('retention_period')}",
+            )
+        )
     if not compactor.get("retention_enabled"):
         if not out:
             out.append(Scope("all streams", None, "compactor.retention_enabled is false: Loki deletes nothing"))
@@ -202,12 +229,22 @@ def _grouped(by_policy: dict[str | None, list[str]]) -> list[tuple[str | None, s
     return out
 
 
-def _per_policy(policy_of: dict[str, str | None], known: Any, engine: str, listing: str,
-                retention: Callable[[str], tuple[float | None, str]]) -> list[Scope]:  # fmt: skip
+def _per_policy(
+    policy_of: dict[str, str | None],
+    known: Any,
+    engine: str,
+    listing: str,
+    retention: Callable[[str], tuple[float | None, str]],
+) -> list[Scope]:
     """One scope per lifecycle policy in use (and one for the unmanaged indices), each judged by `retention`."""
     if not policy_of:  # the store answered and holds no log index there: no log is kept (absence is a finding)
-        return [Scope("no index matches the log index patterns", 0.0,
-                      f"{engine} answered: the store holds no index under these patterns, so no log is kept there")]
+        return [
+            Scope(
+                "no index matches the log index patterns",
+                0.0,
+                f"{engine} answered: the store holds no index under these patterns, so no log is kept there",
+            )
+        ]
     by_policy: dict[str | None, list[str]] = {}
     for index, policy in policy_of.items():
         by_policy.setdefault(policy, []).append(index)
@@ -228,8 +265,10 @@ def ilm_scopes(policies: dict[str, Any], explain: dict[str, Any]) -> list[Scope]
     def retention(policy: str) -> tuple[float | None, str]:
         delete = ((policies[policy].get("policy") or {}).get("phases") or {}).get("delete")
         if delete and "delete" in (delete.get("actions") or {}):
-            return (es_time_days(delete.get("min_age")),
-                    f"delete phase min_age {delete.get('min_age', '0ms')} (after rollover or creation)")  # fmt: skip
+            return (
+                es_time_days(delete.get("min_age")),
+                f"delete phase min_age {delete.get('min_age', '0ms')} (after rollover or creation)",
+            )
         return None, "no delete phase with a delete action: indices are kept"
 
     policy_of = {index: e.get("policy") if e.get("managed") else None for index, e in explain.items()}
@@ -261,8 +300,9 @@ def ism_delete_age(policy: dict[str, Any]) -> tuple[float | None, str]:
                     best[dest], changed = (new, f"{why} -> {dest} on {how}"), True
         if not changed:
             break
-    deleting = [(age, why) for name, (age, why) in best.items()
-                if any("delete" in a for a in states[name].get("actions") or [])]  # fmt: skip
+    deleting = [
+        (age, why) for name, (age, why) in best.items() if any("delete" in a for a in states[name].get("actions") or [])
+    ]
     if not deleting:
         return None, "no reachable state deletes the index"
     return min(deleting)
@@ -272,8 +312,10 @@ def ism_scopes(policies: list[dict[str, Any]], explain: dict[str, Any]) -> list[
     """`GET _plugins/_ism/policies` (its `policies` list) and `GET _plugins/_ism/explain/<indices>`."""
     indices = {k: v for k, v in explain.items() if isinstance(v, dict)}  # drops total_managed_indices
     by_id = {p.get("_id") or (p.get("policy") or {}).get("policy_id"): p.get("policy") or {} for p in policies}
-    policy_of = {index: e.get("index.plugins.index_state_management.policy_id") or e.get("policy_id")
-                 for index, e in indices.items()}  # fmt: skip
+    policy_of = {
+        index: e.get("index.plugins.index_state_management.policy_id") or e.get("policy_id")
+        for index, e in indices.items()
+    }
     return _per_policy(policy_of, by_id, "ISM", "_plugins/_ism/policies", lambda p: ism_delete_age(by_id[p]))
 
 

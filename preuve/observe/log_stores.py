@@ -50,7 +50,7 @@ def collect_s3(s3: Any, bucket: str, prefix: str) -> tuple[dict[str, Any], dict[
         lifecycle = None
     except BotoCoreError as exc:
         raise ObservationError(f"GetBucketLifecycleConfiguration {bucket}: {type(exc).__name__}: {exc}") from None
-    versioning = (_call(s3.get_bucket_versioning, f"GetBucketVersioning {bucket}", Bucket=bucket) or {})
+    versioning = _call(s3.get_bucket_versioning, f"GetBucketVersioning {bucket}", Bucket=bucket) or {}
     lock = _call(s3.get_object_lock_configuration, f"GetObjectLockConfiguration {bucket}", Bucket=bucket)
     rules = _json_safe(lifecycle.get("Rules", [])) if lifecycle is not None else None
     conf = (lock or {}).get("ObjectLockConfiguration", {})
@@ -60,9 +60,13 @@ def collect_s3(s3: Any, bucket: str, prefix: str) -> tuple[dict[str, Any], dict[
         "prefix": prefix,
         "lifecycle_rules": rules,
         "versioning": versioning.get("Status") or "Never enabled",
-        "object_lock": {"enabled": conf.get("ObjectLockEnabled") == "Enabled",
-                        "default_retention": conf.get("Rule", {}).get("DefaultRetention")} if lock else None,
-    }  # fmt: skip
+        "object_lock": {
+            "enabled": conf.get("ObjectLockEnabled") == "Enabled",
+            "default_retention": conf.get("Rule", {}).get("DefaultRetention"),
+        }
+        if lock
+        else None,
+    }
     return facts, {"lifecycle": rules, "versioning": versioning.get("Status"), "object_lock": conf or None}
 
 
@@ -72,8 +76,14 @@ def collect_s3(s3: Any, bucket: str, prefix: str) -> tuple[dict[str, Any], dict[
 class Http:
     """GETs against one store: bounded, verified with the store's CA, authenticated as the inventory says."""
 
-    def __init__(self, base: str, timeout: float, ca_file: str | None, auth: tuple[str, str] | None = None,
-                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        base: str,
+        timeout: float,
+        ca_file: str | None,
+        auth: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.base, self.timeout, self.verify = base.rstrip("/"), timeout, ca_file or True
         self.auth, self.headers = auth, headers or {}
 
@@ -81,8 +91,14 @@ class Http:
         import requests
 
         try:
-            r = requests.get(self.base + path, timeout=self.timeout, verify=self.verify, auth=self.auth,
-                             headers=self.headers, allow_redirects=False)  # fmt: skip
+            r = requests.get(
+                self.base + path,
+                timeout=self.timeout,
+                verify=self.verify,
+                auth=self.auth,
+                headers=self.headers,
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
             raise ObservationError(f"GET {path}: {type(exc).__name__}: {exc}") from None
         if r.status_code != 200:
@@ -116,11 +132,16 @@ def collect_loki(http: Http, tenant: str | None) -> tuple[dict[str, Any], dict[s
     compactor = {k: v for k, v in (config.get("compactor") or {}).items() if k.startswith("retention")}
     table = {k: v for k, v in (config.get("table_manager") or {}).items() if k.startswith("retention")}
     limits = {k: v for k, v in (config.get("limits_config") or {}).items() if k in LOKI_LIMITS}
-    overrides = {str(t): {k: v for k, v in (o or {}).items() if k in LOKI_LIMITS}
-                 for t, o in (runtime.get("overrides") or {}).items()}  # fmt: skip
-    facts = {"kind": "loki", "tenant": tenant,
-             "config": {"compactor": compactor, "limits_config": limits, "table_manager": table},
-             "overrides": overrides}  # fmt: skip
+    overrides = {
+        str(t): {k: v for k, v in (o or {}).items() if k in LOKI_LIMITS}
+        for t, o in (runtime.get("overrides") or {}).items()
+    }
+    facts = {
+        "kind": "loki",
+        "tenant": tenant,
+        "config": {"compactor": compactor, "limits_config": limits, "table_manager": table},
+        "overrides": overrides,
+    }
     return facts, {"config": config, "runtime_config": runtime}
 
 
@@ -131,8 +152,12 @@ def collect_elasticsearch(http: Http, indices: list[str]) -> tuple[dict[str, Any
     for name in used:
         policies.update(http.json(f"/_ilm/policy/{name}"))
     slim = {i: {k: e.get(k) for k in ("managed", "policy", "phase", "age")} for i, e in explain.items()}
-    facts = {"kind": "elasticsearch", "indices": indices, "explain": slim,
-             "policies": {n: {"policy": (p.get("policy") or {})} for n, p in policies.items()}}  # fmt: skip
+    facts = {
+        "kind": "elasticsearch",
+        "indices": indices,
+        "explain": slim,
+        "policies": {n: {"policy": (p.get("policy") or {})} for n, p in policies.items()},
+    }
     return facts, {"explain": explain, "policies": policies}
 
 
@@ -144,10 +169,16 @@ def collect_opensearch(http: Http, indices: list[str]) -> tuple[dict[str, Any], 
     per_index = {i: e for i, e in explain.items() if isinstance(e, dict)}
     used = sorted({e.get(ISM_POLICY_KEY) or e.get("policy_id") for e in per_index.values()} - {None})
     policies = [http.json(f"/_plugins/_ism/policies/{pid}") for pid in used]
-    slim = {i: {ISM_POLICY_KEY: e.get(ISM_POLICY_KEY) or e.get("policy_id"), "enabled": e.get("enabled")}
-            for i, e in per_index.items()}  # fmt: skip
-    facts = {"kind": "opensearch", "indices": indices, "explain": slim,
-             "policies": [{"_id": p.get("_id"), "policy": p.get("policy") or {}} for p in policies]}
+    slim = {
+        i: {ISM_POLICY_KEY: e.get(ISM_POLICY_KEY) or e.get("policy_id"), "enabled": e.get("enabled")}
+        for i, e in per_index.items()
+    }
+    facts = {
+        "kind": "opensearch",
+        "indices": indices,
+        "explain": slim,
+        "policies": [{"_id": p.get("_id"), "policy": p.get("policy") or {}} for p in policies],
+    }
     return facts, {"explain": explain, "policies": policies}
 
 
@@ -177,9 +208,15 @@ def collect_target(target: Target, facts: tuple[str, ...], timeout: float, hosts
         headers["Authorization"] = "ApiKey " + reveal(st.api_key, f"API key of log store {st.name}")
     if st.kind == "loki" and st.tenant:
         headers["X-Scope-OrgID"] = st.tenant
-    query.update(url=st.url, ca_file=st.ca_file, user=st.user, tenant=st.tenant, indices=st.indices,
-                 password=st.password.model_dump(exclude_none=True) if st.password else None,
-                 api_key=st.api_key.model_dump(exclude_none=True) if st.api_key else None)  # fmt: skip
+    query.update(
+        url=st.url,
+        ca_file=st.ca_file,
+        user=st.user,
+        tenant=st.tenant,
+        indices=st.indices,
+        password=st.password.model_dump(exclude_none=True) if st.password else None,
+        api_key=st.api_key.model_dump(exclude_none=True) if st.api_key else None,
+    )
     http = Http(st.url, timeout, st.ca_file, auth, headers)
     if st.kind == "loki":
         found, raw = collect_loki(http, st.tenant)

@@ -63,9 +63,13 @@ def parse_discovery(issuer: str, status: int, doc: Any) -> dict[str, Any]:
         raise ObservationError(f"token endpoint {endpoint} is not https: the canary's password is not sent there")
     grants = doc.get("grant_types_supported")
     grants = [g for g in grants if isinstance(g, str)] if isinstance(grants, list) else None
-    return {"issuer": doc["issuer"], "token_endpoint": endpoint, "grant_types_supported": grants,
-            # absent means the RFC 8414 default ["authorization_code", "implicit"]: no password grant advertised
-            "advertises_password_grant": "password" in (grants or [])}  # fmt: skip
+    return {
+        "issuer": doc["issuer"],
+        "token_endpoint": endpoint,
+        "grant_types_supported": grants,
+        # absent means the RFC 8414 default ["authorization_code", "implicit"]: no password grant advertised
+        "advertises_password_grant": "password" in (grants or []),
+    }
 
 
 def register_tokens(body: Any) -> None:
@@ -89,20 +93,31 @@ def parse_token_response(status: int, body: Any) -> dict[str, Any]:
     description = body.get("error_description")
     description = description[:MAX_DESCRIPTION] if isinstance(description, str) else None
     token_type = body.get("token_type") if isinstance(body.get("token_type"), str) else None
-    return {"status": status, "error": error or None, "error_description": description, **returned,
-            "token_type": token_type if any(returned.values()) else None}  # fmt: skip
+    return {
+        "status": status,
+        "error": error or None,
+        "error_description": description,
+        **returned,
+        "token_type": token_type if any(returned.values()) else None,
+    }
 
 
 def withheld(body: Any) -> Any:
     """The token response as recorded in the raw evidence: token (and session id) values replaced by their length."""
     if not isinstance(body, dict):
         return body
-    return {k: (f"<withheld: {len(v)} chars>" if k in WITHHELD and isinstance(v, str) else v)
-            for k, v in body.items()}  # fmt: skip
+    return {k: (f"<withheld: {len(v)} chars>" if k in WITHHELD and isinstance(v, str) else v) for k, v in body.items()}
 
 
-def revoke(s: requests.Session, endpoint: Any, body: dict, form: dict[str, str], auth: tuple[str, str] | None,
-           verify: str | bool, timeout: float) -> dict[str, Any]:  # fmt: skip
+def revoke(
+    s: requests.Session,
+    endpoint: Any,
+    body: dict,
+    form: dict[str, str],
+    auth: tuple[str, str] | None,
+    verify: str | bool,
+    timeout: float,
+) -> dict[str, Any]:
     """Leave no admin session behind: revoke what the weak IdP issued (RFC 7009), refresh token first. Best effort,
     recorded, never judged: the grant's answer is already the evidence."""
     if not isinstance(endpoint, str) or urlsplit(endpoint).scheme != "https":
@@ -119,8 +134,17 @@ def revoke(s: requests.Session, endpoint: Any, body: dict, form: dict[str, str],
     return {"endpoint": endpoint, "statuses": statuses}
 
 
-def collect(issuer: str, client_id: str, client_secret: str | None, user: str, password: str, *,
-            scope: str = "openid", ca_file: str | None = None, timeout: float = 10.0) -> tuple[dict, dict]:  # fmt: skip
+def collect(
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    user: str,
+    password: str,
+    *,
+    scope: str = "openid",
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+) -> tuple[dict, dict]:
     verify: str | bool = ca_file or True
     client_form: dict[str, str] = {}
     auth = None
@@ -130,27 +154,51 @@ def collect(issuer: str, client_id: str, client_secret: str | None, user: str, p
         auth = (quote_plus(client_id), quote_plus(client_secret))
     try:
         with requests.Session() as s:
-            d = s.get(discovery_url(issuer), allow_redirects=False, verify=verify, timeout=timeout,
-                      headers={"Accept": "application/json"})  # fmt: skip
+            d = s.get(
+                discovery_url(issuer),
+                allow_redirects=False,
+                verify=verify,
+                timeout=timeout,
+                headers={"Accept": "application/json"},
+            )
             doc = _json(d, f"discovery at {discovery_url(issuer)}")
             found = parse_discovery(issuer, d.status_code, doc)
             form = {"grant_type": "password", "username": user, "password": password, "scope": scope, **client_form}
-            t = s.post(found["token_endpoint"], data=form, auth=auth, allow_redirects=False, verify=verify,
-                       timeout=timeout, headers={"Accept": "application/json"})  # fmt: skip
+            t = s.post(
+                found["token_endpoint"],
+                data=form,
+                auth=auth,
+                allow_redirects=False,
+                verify=verify,
+                timeout=timeout,
+                headers={"Accept": "application/json"},
+            )
             body = _json(t, f"token endpoint {found['token_endpoint']}")
             register_tokens(body)
             grant = parse_token_response(t.status_code, body)
             issued = any(grant[f"{k}_returned"] for k in TOKEN_KEYS)
-            revocation = revoke(s, doc.get("revocation_endpoint"), body, client_form, auth, verify, timeout) \
-                if issued else None  # fmt: skip
+            revocation = (
+                revoke(s, doc.get("revocation_endpoint"), body, client_form, auth, verify, timeout) if issued else None
+            )
     except requests.exceptions.SSLError as e:
         raise ObservationError(f"{issuer}: TLS certificate not verified: {type(e).__name__}") from None
     except requests.RequestException as e:
         raise ObservationError(f"{issuer}: {type(e).__name__}: {e.__class__.__doc__ or ''}".strip()) from None
-    facts = {**found, "client_id": client_id, "client_authentication": "none" if auth is None
-             else "client_secret_basic", "password_grant": grant, "revocation": revocation}  # fmt: skip
-    raw = {"discovery": doc, "token_response": {"status": t.status_code, "content_type": t.headers.get("Content-Type"),
-                                                "body": withheld(body)}}  # fmt: skip
+    facts = {
+        **found,
+        "client_id": client_id,
+        "client_authentication": "none" if auth is None else "client_secret_basic",
+        "password_grant": grant,
+        "revocation": revocation,
+    }
+    raw = {
+        "discovery": doc,
+        "token_response": {
+            "status": t.status_code,
+            "content_type": t.headers.get("Content-Type"),
+            "body": withheld(body),
+        },
+    }
     return facts, raw
 
 
@@ -175,12 +223,17 @@ class _Forms(HTMLParser):
 def _form_with(html: str, field: str) -> dict[str, Any] | None:
     parser = _Forms()
     parser.feed(html)
-    return next((f for f in parser.forms if f["method"] == "post" and any(n == field for n, _, _ in f["inputs"])),
-                None)  # fmt: skip
+    return next((f for f in parser.forms if f["method"] == "post" and any(n == field for n, _, _ in f["inputs"])), None)
 
 
-def _post(s: requests.Session, page: requests.Response, form: dict[str, Any], values: dict[str, str],
-          verify: str | bool, timeout: float) -> requests.Response:  # fmt: skip
+def _post(
+    s: requests.Session,
+    page: requests.Response,
+    form: dict[str, Any],
+    values: dict[str, str],
+    verify: str | bool,
+    timeout: float,
+) -> requests.Response:
     data = {n: v for n, t, v in form["inputs"] if t == "hidden"} | values
     return s.post(urljoin(page.url, form["action"]), data=data, allow_redirects=False, verify=verify, timeout=timeout)
 
@@ -195,15 +248,32 @@ def _redirected_with_code(r: requests.Response, redirect_uri: str) -> bool:
     return bool(code)
 
 
-def login_attempt(endpoint: str, client_id: str, redirect_uri: str, fields: dict[str, str], user: str, password: str,
-                  sent: str, otp: str, verify: str | bool, timeout: float) -> dict[str, Any]:  # fmt: skip
+def login_attempt(
+    endpoint: str,
+    client_id: str,
+    redirect_uri: str,
+    fields: dict[str, str],
+    user: str,
+    password: str,
+    sent: str,
+    otp: str,
+    verify: str | bool,
+    timeout: float,
+) -> dict[str, Any]:
     """One browser login on a fresh session: the login form (user + password), then the code form with `otp`.
     Outcome: "code issued" (redirected to redirect_uri with ?code=), "refused" (no code), and where it stopped."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    params = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": "openid",
-              "state": secrets.token_urlsafe(12), "nonce": secrets.token_urlsafe(12), "code_challenge": challenge,
-              "code_challenge_method": "S256"}  # fmt: skip
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": "openid",
+        "state": secrets.token_urlsafe(12),
+        "nonce": secrets.token_urlsafe(12),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     t0 = time.perf_counter()
     out: dict[str, Any] = {"sent": sent, "statuses": []}
     with requests.Session() as s:
@@ -211,27 +281,41 @@ def login_attempt(endpoint: str, client_id: str, redirect_uri: str, fields: dict
         out["statuses"].append(page.status_code)
         login = _form_with(page.text, fields["password"]) if page.status_code == 200 else None
         if login is None:
-            raise ObservationError(f"authorization endpoint {endpoint} answered HTTP {page.status_code} with no login "
-                                   f"form (no POST form with a {fields['password']!r} field)")
+            raise ObservationError(
+                f"authorization endpoint {endpoint} answered HTTP {page.status_code} with no login "
+                f"form (no POST form with a {fields['password']!r} field)"
+            )
         r = _post(s, page, login, {fields["user"]: user, fields["password"]: password}, verify, timeout)
         out["statuses"].append(r.status_code)
         if _redirected_with_code(r, redirect_uri):
             out.update(outcome="code issued", stage="after the password alone: no code was asked")
         elif (second := _form_with(r.text, fields["otp"]) if r.status_code == 200 else None) is None:
-            raise ObservationError(f"after the password the IdP answered HTTP {r.status_code} with no form asking "
-                                   f"{fields['otp']!r}: wrong canary password, or a factor the probe cannot answer")
+            raise ObservationError(
+                f"after the password the IdP answered HTTP {r.status_code} with no form asking "
+                f"{fields['otp']!r}: wrong canary password, or a factor the probe cannot answer"
+            )
         else:
             r = _post(s, r, second, {fields["otp"]: otp}, verify, timeout)
             out["statuses"].append(r.status_code)
-            out.update(outcome="code issued" if _redirected_with_code(r, redirect_uri) else "refused",
-                       stage="after the code")  # fmt: skip
+            out.update(
+                outcome="code issued" if _redirected_with_code(r, redirect_uri) else "refused", stage="after the code"
+            )
     out["ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return out
 
 
-def collect_login_flow(issuer: str, client_id: str, redirect_uri: str, fields: dict[str, str], user: str,
-                       password: str, probe: Any, *, ca_file: str | None = None,
-                       timeout: float = 10.0) -> dict[str, Any]:  # fmt: skip
+def collect_login_flow(
+    issuer: str,
+    client_id: str,
+    redirect_uri: str,
+    fields: dict[str, str],
+    user: str,
+    password: str,
+    probe: Any,
+    *,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+) -> dict[str, Any]:
     """Right code (when seeded), then a wrong and an empty code, each on a fresh browser session, within the
     lockout budget of preuve/observe/canary_ledger.py; the code is never exchanged for tokens (no session is used)."""
     from preuve.observe import canary_ledger
@@ -240,9 +324,15 @@ def collect_login_flow(issuer: str, client_id: str, redirect_uri: str, fields: d
     verify: str | bool = ca_file or True
     deadline = time.monotonic() + timeout + 2 * STEP
     attempts: list[dict[str, Any]] = []
-    out: dict[str, Any] = {"run": True, "reason": None, "redirect_uri": redirect_uri, "attempts": attempts,
-                           "valid_code": "not tried: no TOTP seed given" if probe.seed is None else None,
-                           "wrong_code": None, "empty_code": None}  # fmt: skip
+    out: dict[str, Any] = {
+        "run": True,
+        "reason": None,
+        "redirect_uri": redirect_uri,
+        "attempts": attempts,
+        "valid_code": "not tried: no TOTP seed given" if probe.seed is None else None,
+        "wrong_code": None,
+        "empty_code": None,
+    }
     try:
         with requests.Session() as s:
             d = s.get(discovery_url(issuer), allow_redirects=False, verify=verify, timeout=timeout)
@@ -251,13 +341,14 @@ def collect_login_flow(issuer: str, client_id: str, redirect_uri: str, fields: d
         if not isinstance(endpoint, str) or urlsplit(endpoint).scheme != "https":
             raise ObservationError(f"discovery at {discovery_url(issuer)} names no https authorization_endpoint")
         with canary_ledger.entry("oidc", issuer, user) as record:
-            out["budget"] = {"access.faillock_max_deny": probe.max_deny,
-                             "access.faillock_fail_interval_s": probe.interval_s,
-                             "scanner_failures_pending_before": canary_ledger.pending(record, probe.interval_s)}
+            out["budget"] = {
+                "access.faillock_max_deny": probe.max_deny,
+                "access.faillock_fail_interval_s": probe.interval_s,
+                "scanner_failures_pending_before": canary_ledger.pending(record, probe.interval_s),
+            }
 
             def send(sent: str, otp: str) -> str:
-                a = login_attempt(endpoint, client_id, redirect_uri, fields, user, password, sent, otp, verify,
-                                  timeout)  # fmt: skip
+                a = login_attempt(endpoint, client_id, redirect_uri, fields, user, password, sent, otp, verify, timeout)
                 attempts.append(a)
                 if a["outcome"] == "refused":
                     canary_ledger.failed(record)
@@ -270,15 +361,22 @@ def collect_login_flow(issuer: str, client_id: str, redirect_uri: str, fields: d
                 if out["valid_code"] == "refused":
                     out["valid_code"] = send(VALID_LATER, fresh_code(probe.seed, record, probe.lookahead, deadline))
                 if out["valid_code"] != "code issued":
-                    out.update(run=False, reason="the right TOTP code got no authorization code on two steps: wrong "
-                               "seed or clock skew; refusals would prove nothing, so no wrong code was sent")
+                    out.update(
+                        run=False,
+                        reason="the right TOTP code got no authorization code on two steps: wrong "
+                        "seed or clock skew; refusals would prove nothing, so no wrong code was sent",
+                    )
                     return out
             pending = out["budget"]["scanner_failures_pending"] = canary_ledger.pending(record, probe.interval_s)
             if pending + 2 >= probe.max_deny:
-                out.update(run=False, reason=(
-                    f"a wrong and an empty code would bring this scanner's failures on the canary to {pending + 2} "
-                    f"within {probe.interval_s:g} s, reaching access.faillock_max_deny={probe.max_deny}: nothing "
-                    "wrong was sent"))
+                out.update(
+                    run=False,
+                    reason=(
+                        f"a wrong and an empty code would bring this scanner's failures on the canary to {pending + 2} "
+                        f"within {probe.interval_s:g} s, reaching access.faillock_max_deny={probe.max_deny}: nothing "
+                        "wrong was sent"
+                    ),
+                )
                 return out
             out["wrong_code"] = send(WRONG, wrong_code(probe.seed))
             out["empty_code"] = send(EMPTY, "")

@@ -25,27 +25,64 @@ class Privileged:
 
 SYSLOG_NG = "/usr/sbin/syslog-ng --no-caps --preprocess-into=/dev/stdout -f /etc/syslog-ng/syslog-ng.conf"
 COMMANDS: tuple[Privileged, ...] = (
-    Privileged("sshd", "/usr/sbin/sshd -T *",
-               "/usr/sbin/sshd -T -f /etc/ssh/sshd_config -C user=root,host=10.0.0.1,addr=10.0.0.1,laddr=10.0.0.2,"
-               "lport=22", ("sshd_config", "sshd_effective", "sshd_admin"),
-               "effective sshd configuration per connection context (SSH-*, MFA-SSH-CONFIG)"),
-    Privileged("list", "list", "list", ("sshd_admin",),
-               "who holds a sudo rule, as sudo resolves its policy: `sudo -l -U user` (MFA-SSH-CONFIG)"),
-    Privileged("cat", "/usr/bin/cat /etc/shadow", "/usr/bin/cat /etc/shadow", ("shadow",),
-               "password hash schemes and salts, never the hashes themselves in evidence (HYG-*)"),
-    Privileged("chronyc", "/usr/bin/chronyc -n -c tracking, /usr/bin/chronyc -n -c sources",
-               "/usr/bin/chronyc -n -c tracking", ("timesync",), "clock synchronisation state (TIME-*)"),
-    Privileged("ss", "/usr/bin/ss -tnpH state established", "/usr/bin/ss -tnpH state established", ("rsyslog",),
-               "which process holds each log-forwarding connection (LOG-*)"),
-    Privileged("nft", "/usr/sbin/nft -j list ruleset", "/usr/sbin/nft -j list ruleset", ("nft_ruleset",),
-               "host firewall rules (NET-HOST-FIREWALL)"),
-    Privileged("iptables-save", "/usr/sbin/iptables-save -t filter", "/usr/sbin/iptables-save -t filter",
-               ("nft_ruleset",), "host firewall rules where nft is absent (NET-HOST-FIREWALL)"),
-    Privileged("syslog-ng", SYSLOG_NG, SYSLOG_NG,
-               ("syslog_ng",), "syslog-ng's own merge of its configuration (LOG-*)"),
-    Privileged("faillock", "/usr/sbin/faillock --dir /var/run/faillock --user CANARY --reset",
-               "/usr/sbin/faillock --dir /var/run/faillock --user CANARY --reset", (),
-               "reset of the lockout canary's counter, on hosts with a lockout_canary only (LOCK-*)", optional=True),
+    Privileged(
+        "sshd",
+        "/usr/sbin/sshd -T *",
+        "/usr/sbin/sshd -T -f /etc/ssh/sshd_config -C user=root,host=10.0.0.1,addr=10.0.0.1,laddr=10.0.0.2,lport=22",
+        ("sshd_config", "sshd_effective", "sshd_admin"),
+        "effective sshd configuration per connection context (SSH-*, MFA-SSH-CONFIG)",
+    ),
+    Privileged(
+        "list",
+        "list",
+        "list",
+        ("sshd_admin",),
+        "who holds a sudo rule, as sudo resolves its policy: `sudo -l -U user` (MFA-SSH-CONFIG)",
+    ),
+    Privileged(
+        "cat",
+        "/usr/bin/cat /etc/shadow",
+        "/usr/bin/cat /etc/shadow",
+        ("shadow",),
+        "password hash schemes and salts, never the hashes themselves in evidence (HYG-*)",
+    ),
+    Privileged(
+        "chronyc",
+        "/usr/bin/chronyc -n -c tracking, /usr/bin/chronyc -n -c sources",
+        "/usr/bin/chronyc -n -c tracking",
+        ("timesync",),
+        "clock synchronisation state (TIME-*)",
+    ),
+    Privileged(
+        "ss",
+        "/usr/bin/ss -tnpH state established",
+        "/usr/bin/ss -tnpH state established",
+        ("rsyslog",),
+        "which process holds each log-forwarding connection (LOG-*)",
+    ),
+    Privileged(
+        "nft",
+        "/usr/sbin/nft -j list ruleset",
+        "/usr/sbin/nft -j list ruleset",
+        ("nft_ruleset",),
+        "host firewall rules (NET-HOST-FIREWALL)",
+    ),
+    Privileged(
+        "iptables-save",
+        "/usr/sbin/iptables-save -t filter",
+        "/usr/sbin/iptables-save -t filter",
+        ("nft_ruleset",),
+        "host firewall rules where nft is absent (NET-HOST-FIREWALL)",
+    ),
+    Privileged("syslog-ng", SYSLOG_NG, SYSLOG_NG, ("syslog_ng",), "syslog-ng's own merge of its configuration (LOG-*)"),
+    Privileged(
+        "faillock",
+        "/usr/sbin/faillock --dir /var/run/faillock --user CANARY --reset",
+        "/usr/sbin/faillock --dir /var/run/faillock --user CANARY --reset",
+        (),
+        "reset of the lockout canary's counter, on hosts with a lockout_canary only (LOCK-*)",
+        optional=True,
+    ),
 )
 
 BY_FACT: dict[str, list[Privileged]] = {}
@@ -53,8 +90,14 @@ for _c in COMMANDS:
     for _f in _c.facts:
         BY_FACT.setdefault(_f, []).append(_c)
 
-REFUSALS = ("a password is required", "is not allowed to execute", "a terminal is required",
-            "may not run sudo", "is not in the sudoers file", "no tty present")
+REFUSALS = (
+    "a password is required",
+    "is not allowed to execute",
+    "a terminal is required",
+    "may not run sudo",
+    "is not in the sudoers file",
+    "no tty present",
+)
 
 
 def sudoers_block(user: str = "preuve-audit") -> str:
@@ -62,8 +105,9 @@ def sudoers_block(user: str = "preuve-audit") -> str:
     lines = [f"# /etc/sudoers.d/{user}: the read-only commands preuve runs through `sudo -n` (check: visudo -cf FILE)"]
     for c in COMMANDS:
         lines.append(f"# {c.why}")
-        lines.append(f"{'# ' if c.optional else ''}{user} ALL=({'ALL' if c.name == 'list' else 'root'}) "
-                     f"NOPASSWD: {c.rule}")
+        lines.append(
+            f"{'# ' if c.optional else ''}{user} ALL=({'ALL' if c.name == 'list' else 'root'}) NOPASSWD: {c.rule}"
+        )
     return "\n".join(lines)
 
 
@@ -74,5 +118,7 @@ def explain_refusal(fact: str, message: str) -> str:
     rules = [c.rule for c in BY_FACT.get(fact, [])]
     if not rules:
         return message
-    return (f"{message} — sudo refused a read-only command: allow it for the scanning account in sudoers: "
-            f"`NOPASSWD: {' ; '.join(rules)}` (README, sudoers block)")
+    return (
+        f"{message} — sudo refused a read-only command: allow it for the scanning account in sudoers: "
+        f"`NOPASSWD: {' ; '.join(rules)}` (README, sudoers block)"
+    )

@@ -24,12 +24,21 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-FILTERED = {errno.EHOSTUNREACH: "icmp host-unreachable/admin-prohibited", errno.ENETUNREACH: "icmp net-unreachable",
-            errno.EACCES: "icmp admin-prohibited (EACCES)", errno.EPERM: "local firewall (EPERM)"}  # fmt: skip
+FILTERED = {
+    errno.EHOSTUNREACH: "icmp host-unreachable/admin-prohibited",
+    errno.ENETUNREACH: "icmp net-unreachable",
+    errno.EACCES: "icmp admin-prohibited (EACCES)",
+    errno.EPERM: "local firewall (EPERM)",
+}
 TIMEOUTS = {errno.EAGAIN, errno.ETIMEDOUT, errno.EINPROGRESS}
 IP_RECVERR = 11  # linux/in.h; socket.IP_RECVERR is missing from older Pythons
-UNREACH_CODES = {0: "net-unreachable", 1: "host-unreachable", 9: "net-prohibited", 10: "host-prohibited",
-                 13: "admin-prohibited"}  # fmt: skip
+UNREACH_CODES = {
+    0: "net-unreachable",
+    1: "host-unreachable",
+    9: "net-prohibited",
+    10: "host-prohibited",
+    13: "admin-prohibited",
+}
 
 # Payloads that make a UDP service answer (else silence is ambiguous): DNS, NTP mode 3, SNMP v1 get.
 UDP_PAYLOADS = {
@@ -122,7 +131,7 @@ def icmp(dst, _port, timeout):
         while time.monotonic() < end:
             data, peer = s.recvfrom(2048)
             if s.type == socket.SOCK_RAW:
-                data = data[(data[0] & 0x0F) * 4:]
+                data = data[(data[0] & 0x0F) * 4 :]
             if peer[0] == dst and data[:1] == b"\x00":
                 return "open", "echo-reply"
         return "silent", "no response"
@@ -177,10 +186,18 @@ def run(probes, timeout=1.0, retries=1, workers=64, rate=2000.0):
 def main():
     req = json.loads(sys.stdin.read())
     t0 = time.monotonic()
-    results = run(req["probes"], req.get("timeout", 1.0), req.get("retries", 1), req.get("workers", 64),
-                  req.get("rate", 2000.0))  # fmt: skip
-    json.dump({"results": results, "seconds": round(time.monotonic() - t0, 3),
-               "python": sys.version.split()[0], "mode": "connect"}, sys.stdout)  # fmt: skip
+    results = run(
+        req["probes"], req.get("timeout", 1.0), req.get("retries", 1), req.get("workers", 64), req.get("rate", 2000.0)
+    )
+    json.dump(
+        {
+            "results": results,
+            "seconds": round(time.monotonic() - t0, 3),
+            "python": sys.version.split()[0],
+            "mode": "connect",
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ def reveal(ref: SecretRef, what: str) -> str:
     except (KeyError, OSError) as exc:
         raise ObservationError(f"{what} reference cannot be read: {exc}") from None
     if value and not REDACTOR.register(value, what) and "PRIVATE KEY" not in value:
-        raise ObservationError(f"{what}: the referenced secret is shorter than {MIN_SECRET_CHARS} characters, too "
-                               "short to be masked safely in evidence (preuve lint says which reference)")
+        raise ObservationError(
+            f"{what}: the referenced secret is shorter than {MIN_SECRET_CHARS} characters, too "
+            "short to be masked safely in evidence (preuve lint says which reference)"
+        )
     return value
 
 
@@ -48,8 +50,11 @@ def register_inventory(inventory: Any) -> int:
             continue
         what = f"the secret of {'.'.join(map(str, loc))} ({f'env {ref.env}' if ref.env else f'file {ref.file}'})"
         if "PRIVATE KEY" in value:  # a key file: its body's lines, as the collectors register them
-            count += sum(REDACTOR.register(line, f"a line of {what}") for line in value.splitlines()
-                         if len(line) >= 16 and "PRIVATE KEY" not in line)  # fmt: skip
+            count += sum(
+                REDACTOR.register(line, f"a line of {what}")
+                for line in value.splitlines()
+                if len(line) >= 16 and "PRIVATE KEY" not in line
+            )
         else:
             count += REDACTOR.register(value, what)
             count += sum(REDACTOR.register(form, f"{how} of {what}") for how, form in _forms(inventory, loc, value))

@@ -17,8 +17,14 @@ from preuve.observe.sshd_effective import set_inventory
 # deadlock detection can hand a thread a half-initialised module when several threads import intertwined packages
 # at once (seen on a cold virtualenv: "module 'requests' has no attribute 'RequestException'" in two collectors).
 PRELOAD = {
-    "tls": ("preuve.observe.tls.prober", "preuve.observe.tls.session", "nassl.ssl_client", "nassl.legacy_ssl_client",
-            "cryptography.x509", "cryptography.x509.verification"),
+    "tls": (
+        "preuve.observe.tls.prober",
+        "preuve.observe.tls.session",
+        "nassl.ssl_client",
+        "nassl.legacy_ssl_client",
+        "cryptography.x509",
+        "cryptography.x509.verification",
+    ),
     "web_mfa": ("preuve.observe.web_mfa",),
     "oidc": ("preuve.observe.oidc",),
     "log_store": ("preuve.observe.log_stores", "requests", "yaml", "boto3", "botocore.exceptions"),
@@ -58,8 +64,14 @@ def run_observations(state: RunState, requests: list[Any]) -> None:
     mode = resolve_mode(getattr(state.options, "progress", None), quiet=state.options.quiet)
 
     def run(on_done: Callable[[Observation], None] | None = None) -> None:
-        observe(requests, state.store, timeout=state.timeout, concurrency=state.options.concurrency, hosts=hosts,
-                on_done=on_done)
+        observe(
+            requests,
+            state.store,
+            timeout=state.timeout,
+            concurrency=state.options.concurrency,
+            hosts=hosts,
+            on_done=on_done,
+        )
 
     with _vantage(state.options.netns):
         if mode == "plain":

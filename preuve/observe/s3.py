@@ -130,8 +130,12 @@ def encryption(s3: Any, bucket: str) -> dict[str, Any]:
 
 
 def collect_bucket(
-    s3: Any, bucket: str, with_backup: bool, parts: tuple[str, ...] = ("location", "protection"),
-    endpoint: Endpoint | None = None, timeout: float = 5.0,
+    s3: Any,
+    bucket: str,
+    with_backup: bool,
+    parts: tuple[str, ...] = ("location", "protection"),
+    endpoint: Endpoint | None = None,
+    timeout: float = 5.0,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Facts of one bucket, by part (only the calls the selected checks need), and the raw answers. With the
     endpoint, `protection` also says how the scanner itself reached the bucket and what plain HTTP gets."""
@@ -154,14 +158,24 @@ def collect_bucket(
             except BucketAbsent:
                 dest_region = f"none: destination bucket {name} does not exist"
             destinations.append({"bucket": name, "region": dest_region, "status": rule.get("Status")})
-        facts["location"] = {"bucket": bucket, "region": region, "region_source": source,
-                             "encryption": encryption_facts, "replication": destinations}  # fmt: skip
+        facts["location"] = {
+            "bucket": bucket,
+            "region": region,
+            "region_source": source,
+            "encryption": encryption_facts,
+            "replication": destinations,
+        }
         raw["replication"] = (repl or {}).get("ReplicationConfiguration")
     if "protection" in parts:
         pol = _call(s3.get_bucket_policy, f"GetBucketPolicy {bucket}", Bucket=bucket)
-        prot: dict[str, Any] = {"bucket": bucket, "region": region, "encryption": encryption_facts,
-                                "policy": json.loads(pol["Policy"]) if pol else None,
-                                "versioning": None, "object_lock": None}  # fmt: skip
+        prot: dict[str, Any] = {
+            "bucket": bucket,
+            "region": region,
+            "encryption": encryption_facts,
+            "policy": json.loads(pol["Policy"]) if pol else None,
+            "versioning": None,
+            "object_lock": None,
+        }
         if with_backup:
             ver = _call(s3.get_bucket_versioning, f"GetBucketVersioning {bucket}", Bucket=bucket) or {}
             prot["versioning"] = ver.get("Status") or "Never enabled"
@@ -172,8 +186,11 @@ def collect_bucket(
                 "default_retention": conf.get("Rule", {}).get("DefaultRetention"),
             }
         if endpoint is not None:
-            prot["transport"] = {"scanner_url": endpoint.url, "scanner_scheme": urlsplit(endpoint.url).scheme,
-                                 "plain_http": plain_http_probe(endpoint, bucket, timeout)}  # fmt: skip
+            prot["transport"] = {
+                "scanner_url": endpoint.url,
+                "scanner_scheme": urlsplit(endpoint.url).scheme,
+                "plain_http": plain_http_probe(endpoint, bucket, timeout),
+            }
         facts["protection"] = prot
         raw["policy"] = pol.get("Policy") if pol else None
     return facts, raw
@@ -210,10 +227,18 @@ def plain_http_probe(ep: Endpoint, bucket: str, timeout: float) -> list[dict[str
             out.append({"url": url, "accepted": False, "answer": known[1]})  # the same words: runs compare
             continue
         client = boto3.session.Session().client(
-            "s3", endpoint_url=url, region_name=ep.signing_region, aws_access_key_id=ep.access_key,
+            "s3",
+            endpoint_url=url,
+            region_name=ep.signing_region,
+            aws_access_key_id=ep.access_key,
             aws_secret_access_key=ep.secret_key,
-            config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1},
-                          s3={"addressing_style": "path"}))  # fmt: skip
+            config=Config(
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                retries={"max_attempts": 1},
+                s3={"addressing_style": "path"},
+            ),
+        )
         try:
             answer = client.get_bucket_location(Bucket=bucket)
             status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -221,8 +246,13 @@ def plain_http_probe(ep: Endpoint, bucket: str, timeout: float) -> list[dict[str
         except ClientError as exc:
             err = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            out.append({"url": url, "accepted": False,
-                        "answer": f"refused: HTTP {status} {err.get('Code', '')} {err.get('Message', '')}".strip()})
+            out.append(
+                {
+                    "url": url,
+                    "accepted": False,
+                    "answer": f"refused: HTTP {status} {err.get('Code', '')} {err.get('Message', '')}".strip(),
+                }
+            )
         except BotoCoreError as exc:  # refused, reset, closed or silent connection: nothing served in clear
             answer = f"refused: {type(exc).__name__}: {exc}"
             with _lock:  # a port that does not speak HTTP does so for every bucket: a silent one costs one timeout

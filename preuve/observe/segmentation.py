@@ -133,8 +133,9 @@ def _flow_hosts(flow: Flow, dests: dict[str, tuple[str, str]], inv: Any) -> list
     return sorted(a for a, (_, z) in dests.items() if z in flow.dst)
 
 
-def allowed_by(flows: list[tuple[Flow, set[str]]], src_zone: str, dst: str, proto: str, port: int | None
-               ) -> Flow | None:  # fmt: skip
+def allowed_by(
+    flows: list[tuple[Flow, set[str]]], src_zone: str, dst: str, proto: str, port: int | None
+) -> Flow | None:
     """The first flow (with its destination addresses) that allows this probe (None: default deny)."""
     for f, hosts in flows:
         if src_zone not in f.src or f.proto != proto or dst not in hosts:
@@ -196,8 +197,19 @@ def plan(inv: Any, matrix: FlowMatrix, zone: str) -> list[Probe]:
     probes = []
     for i, ((dst, proto, port), (expect, flow)) in enumerate(rows.items()):
         name, dzone = dests.get(dst, (dst, zone_of(dst, inv) or "?"))
-        probes.append(Probe(i, dst, name, dzone, proto, port, expect, flow.id if flow else None,
-                            matrix.where(flow.id) if flow else None))  # fmt: skip
+        probes.append(
+            Probe(
+                i,
+                dst,
+                name,
+                dzone,
+                proto,
+                port,
+                expect,
+                flow.id if flow else None,
+                matrix.where(flow.id) if flow else None,
+            )
+        )
     return probes
 
 
@@ -229,8 +241,12 @@ def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[
             args = (rest, cfg.timeout, cfg.retries, cfg.workers, cfg.rate)
             slow = pool.submit(probe_remote.run, *args) if rest else None
             if raw:
-                found = synscan.scan([(p.id, p.dst, p.proto, p.port) for p in probes if p.proto != "udp"],
-                                     timeout=cfg.timeout, retries=cfg.retries, rate=cfg.rate)  # fmt: skip
+                found = synscan.scan(
+                    [(p.id, p.dst, p.proto, p.port) for p in probes if p.proto != "udp"],
+                    timeout=cfg.timeout,
+                    retries=cfg.retries,
+                    rate=cfg.rate,
+                )
                 out.update({k: {"state": o.state, "reason": o.reason, "tries": o.tries} for k, o in found.items()})
             for r in slow.result() if slow else []:
                 out[r["id"]] = r
@@ -246,10 +262,18 @@ def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: floa
     from preuve.observe import ssh_host
 
     source = (Path(__file__).parent / "probe_remote.py").read_bytes()
-    request = json.dumps({"probes": [asdict(p) for p in probes], "timeout": cfg.timeout, "retries": cfg.retries,
-                          "workers": cfg.workers, "rate": cfg.rate}).encode()  # fmt: skip
-    loader = ("import sys;n=int(sys.stdin.buffer.readline());"
-              "exec(compile(sys.stdin.buffer.read(n),'probe_remote','exec'))")
+    request = json.dumps(
+        {
+            "probes": [asdict(p) for p in probes],
+            "timeout": cfg.timeout,
+            "retries": cfg.retries,
+            "workers": cfg.workers,
+            "rate": cfg.rate,
+        }
+    ).encode()
+    loader = (
+        "import sys;n=int(sys.stdin.buffer.readline());exec(compile(sys.stdin.buffer.read(n),'probe_remote','exec'))"
+    )
     rounds = -(-len(probes) // max(cfg.workers, 1))
     budget = timeout + (cfg.timeout * (cfg.retries + 1) + 0.5) * max(rounds, 1) + len(probes) / cfg.rate + 10
     transports: list[paramiko.Transport] = []
@@ -281,13 +305,22 @@ def judge_probe(p: Probe, result: dict) -> str:
     return "ok" if result.get("state") in EXPECT_OK[p.expect] else "deviation"
 
 
-def collect(vantage: Any, inv: Any, matrix: FlowMatrix, ssh_target: Any | None, timeout: float
-            ) -> tuple[dict, dict, dict]:  # fmt: skip
+def collect(
+    vantage: Any, inv: Any, matrix: FlowMatrix, ssh_target: Any | None, timeout: float
+) -> tuple[dict, dict, dict]:
     """(query, facts, raw) of one vantage point. The query holds the whole plan and its sha256."""
     probes = plan(inv, matrix, vantage.zone)
-    query = {"vantage": vantage.name, "zone": vantage.zone, "netns": vantage.netns, "ssh": vantage.ssh,
-             "matrix": str(matrix.path), "matrix_sha256": matrix.sha256, "probing": matrix.spec.probing.model_dump(),
-             "plan_sha256": plan_digest(probes), "plan": [asdict(p) for p in probes]}  # fmt: skip
+    query = {
+        "vantage": vantage.name,
+        "zone": vantage.zone,
+        "netns": vantage.netns,
+        "ssh": vantage.ssh,
+        "matrix": str(matrix.path),
+        "matrix_sha256": matrix.sha256,
+        "probing": matrix.spec.probing.model_dump(),
+        "plan_sha256": plan_digest(probes),
+        "plan": [asdict(p) for p in probes],
+    }
     t0 = time.perf_counter()
     if vantage.ssh:
         results, mode = probe_over_ssh(ssh_target, probes, matrix.spec.probing, timeout)
@@ -298,8 +331,15 @@ def collect(vantage: Any, inv: Any, matrix: FlowMatrix, ssh_target: Any | None, 
         r = results.get(p.id, {"state": "error", "reason": "no result returned", "tries": 0})
         verdict = judge_probe(p, r)
         counts[verdict] += 1
-        rows.append({**asdict(p), "state": r["state"], "reason": r["reason"], "tries": r.get("tries", 0),
-                     "verdict": verdict})  # fmt: skip
-    facts = {"vantage": vantage.name, "zone": vantage.zone, "mode": mode, "probes": rows, "counts": counts,
-             "seconds": round(time.perf_counter() - t0, 3)}  # fmt: skip
+        rows.append(
+            {**asdict(p), "state": r["state"], "reason": r["reason"], "tries": r.get("tries", 0), "verdict": verdict}
+        )
+    facts = {
+        "vantage": vantage.name,
+        "zone": vantage.zone,
+        "mode": mode,
+        "probes": rows,
+        "counts": counts,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
     return query, facts, {"mode": mode, "results": len(results)}

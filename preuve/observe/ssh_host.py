@@ -66,11 +66,13 @@ FACT_COMMANDS: dict[str, str] = {
     "log_timestamps": baseline_facts.LOG_TIMESTAMPS,
     "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
     # nft first; a host without it may filter with iptables (legacy); neither installed is a finding, not an error
-    "nft_ruleset": ('PATH="$PATH:/usr/sbin:/sbin"; as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; '
-                    'else sudo -n "$@"; fi; }; if command -v nft >/dev/null 2>&1; then as_root nft -j list ruleset; '
-                    'elif command -v iptables-save >/dev/null 2>&1; then echo "# iptables-save"; '
-                    'as_root iptables-save -t filter; else echo \'{"preuve_absent": "neither nft nor iptables-save '
-                    'is installed on the host"}\'; fi'),
+    "nft_ruleset": (
+        'PATH="$PATH:/usr/sbin:/sbin"; as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; '
+        'else sudo -n "$@"; fi; }; if command -v nft >/dev/null 2>&1; then as_root nft -j list ruleset; '
+        'elif command -v iptables-save >/dev/null 2>&1; then echo "# iptables-save"; '
+        'as_root iptables-save -t filter; else echo \'{"preuve_absent": "neither nft nor iptables-save '
+        "is installed on the host\"}'; fi"
+    ),
 }
 
 # Facts that run one privileged process per connection context (sudo + sshd -T, dozens on a host with Match
@@ -260,8 +262,10 @@ def none_from_vantages(
                 t.close()
             results[i] = out
 
-    threads = [threading.Thread(target=probe, args=(i, ns), daemon=True, name="preuve-none-probe")
-               for i, (_, ns) in enumerate(vantages)]
+    threads = [
+        threading.Thread(target=probe, args=(i, ns), daemon=True, name="preuve-none-probe")
+        for i, (_, ns) in enumerate(vantages)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -291,9 +295,7 @@ def _open_socket(
     if target.jump is not None:
         jump, _ = _connect(target.jump, timeout, transports)
         try:
-            return jump.open_channel(
-                "direct-tcpip", (target.host, target.port), ("127.0.0.1", 0), timeout=timeout
-            )
+            return jump.open_channel("direct-tcpip", (target.host, target.port), ("127.0.0.1", 0), timeout=timeout)
         except (paramiko.SSHException, OSError, EOFError) as e:
             raise ObservationError(
                 f"ssh {_where(target)}: jump host {target.jump.host} could not reach it: {_reason(e)}"
@@ -358,9 +360,7 @@ def _load_known_hosts(target: SshTarget) -> paramiko.HostKeys:
             for name in entry.hostnames if entry is not None else ():
                 known.add(name, entry.key.get_name(), entry.key)
     except (OSError, paramiko.hostkeys.InvalidHostKey) as e:
-        raise ObservationError(
-            f"ssh {_where(target)}: cannot read known_hosts {path}: {_reason(e)}"
-        ) from None
+        raise ObservationError(f"ssh {_where(target)}: cannot read known_hosts {path}: {_reason(e)}") from None
     return known
 
 
@@ -497,9 +497,7 @@ def _load_key(target: SshTarget) -> paramiko.PKey:
     except paramiko.PasswordRequiredException:
         raise ObservationError(f"ssh {_where(target)}: key file {target.key_file} is encrypted") from None
     except (OSError, paramiko.SSHException, ValueError) as e:
-        raise ObservationError(
-            f"ssh {_where(target)}: cannot load key file {target.key_file}: {_reason(e)}"
-        ) from None
+        raise ObservationError(f"ssh {_where(target)}: cannot load key file {target.key_file}: {_reason(e)}") from None
 
 
 def _password(target: SshTarget) -> str:
@@ -555,8 +553,7 @@ def parse_framed(output: bytes, nonce: str) -> dict[str, dict]:
         re.DOTALL,
     )
     return {
-        m[1].decode(): {"rc": int(m[4]), "stdout": _text(m[2]), "stderr": _text(m[3])}
-        for m in frame.finditer(output)
+        m[1].decode(): {"rc": int(m[4]), "stdout": _text(m[2]), "stderr": _text(m[3])} for m in frame.finditer(output)
     }
 
 
@@ -623,9 +620,7 @@ def _first_line(text: str) -> str:
 def _fact_value(name: str, result: dict) -> object:
     """Parsed fact, or {"error": first stderr line} when its command failed."""
     if result["rc"] != 0:
-        reason = (
-            _first_line(result["stderr"]) or _first_line(result["stdout"]) or f"exit status {result['rc']}"
-        )
+        reason = _first_line(result["stderr"]) or _first_line(result["stdout"]) or f"exit status {result['rc']}"
         from preuve.observe.privileged import explain_refusal  # a refused sudo names the rule to add
 
         return {"error": explain_refusal(name, reason)}

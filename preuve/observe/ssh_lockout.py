@@ -126,7 +126,8 @@ def _login(canary: Canary, kind: str, codes: Codes, timeout: float) -> tuple[Att
                     if "keyboard-interactive" not in after_key:
                         raise ObservationError(
                             f"ssh {where}: after the key the server wants {after_key}; the probe can answer "
-                            "keyboard-interactive only")
+                            "keyboard-interactive only"
+                        )
                     code = codes.fresh() if kind == "correct" else codes.wrong()
                     t.auth_interactive(user, answer(code))
             outcome = ACCEPTED if t.is_authenticated() else REFUSED
@@ -182,7 +183,12 @@ def _failing_kind(first: Attempt, allowed: list[str]) -> str:
 
 
 def collect(
-    canary: Canary, admin: ssh_host.SshTarget, *, failures: int, faillock_dir: str | None, timeout: float = 5.0,
+    canary: Canary,
+    admin: ssh_host.SshTarget,
+    *,
+    failures: int,
+    faillock_dir: str | None,
+    timeout: float = 5.0,
     budget: float = 50.0,
 ) -> tuple[dict, dict]:
     """Lock the canary with `failures` failed attempts, try a correct login, reset, log in again."""
@@ -196,7 +202,8 @@ def collect(
         raise ObservationError(
             f"ssh {ssh_host._where(canary.ssh)}: the lockout canary's correct login is refused before any failure "
             "(wrong key or seed; still locked by an earlier run; or its TOTP step already used by a login less than "
-            f"a minute or two ago): a lock cannot be proven; its failure count was {state}")
+            f"a minute or two ago): a lock cannot be proven; its failure count was {state}"
+        )
     kind = _failing_kind(first, allowed)
     attempts: list[Attempt] = [first]
     after: Attempt | None = None
@@ -206,8 +213,10 @@ def collect(
         attempts += [f.result()[0] for f in futures]  # the first error, if any, raises here (after all ended)
         for a in attempts[1:]:
             if a.outcome == ACCEPTED:
-                raise ObservationError(f"ssh {ssh_host._where(canary.ssh)}: a deliberately wrong {kind[6:]} "
-                                       "attempt was accepted: the probe cannot count failures")
+                raise ObservationError(
+                    f"ssh {ssh_host._where(canary.ssh)}: a deliberately wrong {kind[6:]} "
+                    "attempt was accepted: the probe cannot count failures"
+                )
         after, _ = _login(canary, "correct", codes, timeout)
         attempts.append(after)
     finally:

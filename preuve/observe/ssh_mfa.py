@@ -83,15 +83,18 @@ def fresh_code(seed: str, record: dict, lookahead: int, deadline: float) -> str:
     while step > int(time.time()) // STEP + lookahead:
         wait = STEP - time.time() % STEP + 0.05
         if time.monotonic() + wait > deadline:
-            raise ObservationError(f"every TOTP step the server accepts (lookahead {lookahead}) was already used by "
-                                   "this scanner within the last minutes: run again later")
+            raise ObservationError(
+                f"every TOTP step the server accepts (lookahead {lookahead}) was already used by "
+                "this scanner within the last minutes: run again later"
+            )
         time.sleep(wait)
     record["last_step"] = step
     return pyotp.TOTP(seed).at(step * STEP)
 
 
-def _attempt(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, sent: str, answer: str,
-             timeout: float) -> dict[str, Any]:  # fmt: skip
+def _attempt(
+    target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, sent: str, answer: str, timeout: float
+) -> dict[str, Any]:
     """One connection: the key (partial success again), then `answer` to every prompt of the second method."""
     where = f"{user}@{target.host}:{target.port}"
     prompts: list[str] = []
@@ -125,21 +128,34 @@ def _attempt(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: 
     finally:
         for t in reversed(transports):
             t.close()  # a session that opened is closed at once, before any channel
-    return {"sent": sent, "method": method, "info_requests": rounds, "prompts": prompts, "messages": messages,
-            "outcome": outcome, "ms": round((time.perf_counter() - t0) * 1000, 1)}
+    return {
+        "sent": sent,
+        "method": method,
+        "info_requests": rounds,
+        "prompts": prompts,
+        "messages": messages,
+        "outcome": outcome,
+        "ms": round((time.perf_counter() - t0) * 1000, 1),
+    }
 
 
-def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, probe: FactorProbe,
-                 timeout: float) -> dict[str, Any]:  # fmt: skip
+def probe_factor(
+    target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, probe: FactorProbe, timeout: float
+) -> dict[str, Any]:
     """Right code (if seeded), wrong code, empty answer, within the lockout budget (see the module docstring)."""
     where = f"{target.host}:{target.port}"
     deadline = time.monotonic() + timeout + 2 * STEP
     attempts: list[dict[str, Any]] = []
-    out: dict[str, Any] = {"run": True, "reason": None, "method": method, "attempts": attempts,
-                           "valid_code": "not tried: no TOTP seed given" if probe.seed is None else None,
-                           "wrong_code": None, "empty_answer": None,
-                           "budget": {"access.faillock_max_deny": probe.max_deny,
-                                      "access.faillock_fail_interval_s": probe.interval_s}}  # fmt: skip
+    out: dict[str, Any] = {
+        "run": True,
+        "reason": None,
+        "method": method,
+        "attempts": attempts,
+        "valid_code": "not tried: no TOTP seed given" if probe.seed is None else None,
+        "wrong_code": None,
+        "empty_answer": None,
+        "budget": {"access.faillock_max_deny": probe.max_deny, "access.faillock_fail_interval_s": probe.interval_s},
+    }
     with canary_ledger.entry("ssh", where, user) as record:
         before = canary_ledger.pending(record, probe.interval_s)
         out["budget"]["scanner_failures_pending_before"] = before
@@ -163,22 +179,33 @@ def probe_factor(target: ssh_host.SshTarget, user: str, key: paramiko.PKey, meth
                 if out["valid_code"] == "refused" and not locked:  # its step may have just been spent: one later
                     out["valid_code"] = send(VALID_LATER, fresh_code(probe.seed, record, probe.lookahead, deadline))
                 if locked:
-                    out.update(run=False, reason=f"the server says the canary is locked ({locked[0]!r}): nothing "
-                                                 "more was sent; unlock it (faillock --reset) and keep it for preuve")
+                    out.update(
+                        run=False,
+                        reason=f"the server says the canary is locked ({locked[0]!r}): nothing "
+                        "more was sent; unlock it (faillock --reset) and keep it for preuve",
+                    )
                     return out
                 if out["valid_code"] != "accepted":
-                    out.update(run=False, reason=(
-                        f"the right TOTP code was refused on two steps ({out['valid_code']}): wrong seed, clock "
-                        "skew or a locked canary; refusals would prove nothing, so no wrong answer was sent"))
+                    out.update(
+                        run=False,
+                        reason=(
+                            f"the right TOTP code was refused on two steps ({out['valid_code']}): wrong seed, clock "
+                            "skew or a locked canary; refusals would prove nothing, so no wrong answer was sent"
+                        ),
+                    )
                     return out
         pending = canary_ledger.pending(record, probe.interval_s)
         out["budget"]["scanner_failures_pending"] = pending
         if pending + 2 >= probe.max_deny:
-            out.update(run=False, reason=(
-                f"a wrong code and an empty answer would bring this scanner's failures on the canary to "
-                f"{pending + 2} within {probe.interval_s:g} s, reaching access.faillock_max_deny={probe.max_deny}: "
-                "the canary would be locked, so nothing wrong was sent (give its TOTP seed: a right login first "
-                "clears the count; or wait)"))
+            out.update(
+                run=False,
+                reason=(
+                    f"a wrong code and an empty answer would bring this scanner's failures on the canary to "
+                    f"{pending + 2} within {probe.interval_s:g} s, reaching access.faillock_max_deny={probe.max_deny}: "
+                    "the canary would be locked, so nothing wrong was sent (give its TOTP seed: a right login first "
+                    "clears the count; or wait)"
+                ),
+            )
             return out
         out["wrong_code"] = send(WRONG, wrong_code(probe.seed))
         if out["wrong_code"] == "refused":
@@ -218,8 +245,10 @@ def collect(
     elif authenticated:
         factor = {"run": False, "reason": "the key alone opened a session: there is no second factor to probe"}
     elif method is None:
-        factor = {"run": False, "reason": f"after the key the server wants {required}; the probe answers "
-                                          f"{' or '.join(ANSWERABLE)} only"}  # fmt: skip
+        factor = {
+            "run": False,
+            "reason": f"after the key the server wants {required}; the probe answers {' or '.join(ANSWERABLE)} only",
+        }
     else:
         factor = probe_factor(target, user, key, method, probe, timeout)
     facts = {
@@ -231,6 +260,8 @@ def collect(
         "methods_still_required": required,
         "factor_probe": factor,
     }
-    raw = {"userauth_answer": "SUCCESS" if authenticated else f"FAILURE partial_success=1 {remaining}",
-           "factor_attempts": factor.get("attempts", [])}  # fmt: skip
+    raw = {
+        "userauth_answer": "SUCCESS" if authenticated else f"FAILURE partial_success=1 {remaining}",
+        "factor_attempts": factor.get("attempts", []),
+    }
     return facts, raw

@@ -75,7 +75,9 @@ distinct() {
 
 # Inputs arrive as shell variables set once at the top of the script: PREUVE_SSHD_CONFIG (path or empty),
 # PREUVE_SSH_ADDRS (source addresses to try), PREUVE_SSH_USERS (declared accounts to try).
-SNIPPET = WALK + r"""PATH="$PATH:/usr/sbin:/sbin"
+SNIPPET = (
+    WALK
+    + r"""PATH="$PATH:/usr/sbin:/sbin"
 asroot() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
 cf=${PREUVE_SSHD_CONFIG:-/etc/ssh/sshd_config}
 set -- $SSH_CONNECTION; sa=${1:-127.0.0.1}; sla=${3:-127.0.0.1}; slp=${4:-22}
@@ -145,10 +147,22 @@ wait
   fi
 done <"$d/todo"
 true"""
+)
 
-_COMMA_LISTS = frozenset({"ciphers", "macs", "kexalgorithms", "hostkeyalgorithms", "pubkeyacceptedalgorithms",
-                          "pubkeyacceptedkeytypes", "hostbasedacceptedalgorithms", "hostbasedacceptedkeytypes",
-                          "casignaturealgorithms", "gssapikexalgorithms"})  # fmt: skip
+_COMMA_LISTS = frozenset(
+    {
+        "ciphers",
+        "macs",
+        "kexalgorithms",
+        "hostkeyalgorithms",
+        "pubkeyacceptedalgorithms",
+        "pubkeyacceptedkeytypes",
+        "hostbasedacceptedalgorithms",
+        "hostbasedacceptedkeytypes",
+        "casignaturealgorithms",
+        "gssapikexalgorithms",
+    }
+)
 
 
 def _config(lines: list[str]) -> dict[str, list[str]]:
@@ -199,8 +213,9 @@ def parse(text: str) -> dict[str, Any]:
             else:
                 contexts.append(ctx)
         elif head[0] == "ctxerror":
-            errors.append(f"sshd -T -C user={head[1]},addr={head[2]},laddr={head[3]},lport={head[4]}: "
-                          + " ".join(head[5:]))
+            errors.append(
+                f"sshd -T -C user={head[1]},addr={head[2]},laddr={head[3]},lport={head[4]}: " + " ".join(head[5:])
+            )
         elif head[0] == "file":
             in_file = {"path": " ".join(head[1:]), "lines": []}
             files.append(in_file)
@@ -220,8 +235,7 @@ def parse(text: str) -> dict[str, Any]:
     for f in files:  # the snippet adds one newline after each file's text
         if f.get("lines") and f["lines"][-1] == "":
             f["lines"].pop()
-    out = {"base": base, "contexts": contexts, "files": files, "criteria": criteria, "errors": errors,
-           "same_as": same}
+    out = {"base": base, "contexts": contexts, "files": files, "criteria": criteria, "errors": errors, "same_as": same}
     if pam is not None:
         out["pam_auth"] = [line.strip() for line in pam if line.strip() and not line.lstrip().startswith("# ")]
     return out
@@ -258,14 +272,14 @@ def sources(inventory: Any, target: Any, limit: int = 32) -> tuple[list[tuple[st
     return list(seen.items())[:limit], list(users.items())
 
 
-def shell_env(
-    addrs: list[tuple[str, str]], users: list[tuple[str, str]], admin_groups: list[str]
-) -> dict[str, str]:
+def shell_env(addrs: list[tuple[str, str]], users: list[tuple[str, str]], admin_groups: list[str]) -> dict[str, str]:
     """The script variables (addresses, account and group names only; all validated as plain tokens)."""
     ok = re.compile(r"^[A-Za-z0-9_.:%-]+$")
-    return {"PREUVE_SSH_ADDRS": " ".join(a for a, _ in addrs if ok.match(a)),
-            "PREUVE_SSH_USERS": " ".join(u for u, _ in users if ok.match(u)),
-            "PREUVE_ADMIN_GROUPS": " ".join(g for g in admin_groups if ok.match(g))}
+    return {
+        "PREUVE_SSH_ADDRS": " ".join(a for a, _ in addrs if ok.match(a)),
+        "PREUVE_SSH_USERS": " ".join(u for u, _ in users if ok.match(u)),
+        "PREUVE_ADMIN_GROUPS": " ".join(g for g in admin_groups if ok.match(g)),
+    }
 
 
 _INVENTORY: Any = None
@@ -296,8 +310,10 @@ def annotate(fact: dict[str, Any], addrs: list[tuple[str, str]], users: list[tup
     for addr, rep in (fact.get("same_as") or {}).items():  # them as it treats their representative
         also.setdefault(rep, []).append(f"{addr} ({why_addr.get(addr, '?')})")
     for ctx in [base, *fact["contexts"]]:
-        ctx["why"] = {"user": why_user.get(ctx["user"], "member of an admin group"),
-                      "addr": why_addr.get(ctx["addr"], "?")}
+        ctx["why"] = {
+            "user": why_user.get(ctx["user"], "member of an admin group"),
+            "addr": why_addr.get(ctx["addr"], "?"),
+        }
         if ctx["addr"] in also:
             ctx["why"]["stands_for"] = also[ctx["addr"]]
         if (ctx["laddr"], ctx["lport"]) != (base["laddr"], base["lport"]):

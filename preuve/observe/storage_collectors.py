@@ -17,8 +17,6 @@ from preuve.observe.reveal import reveal, tool
 Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]
 
 
-
-
 def _s3_endpoint_of(ep: Any) -> Any:
     from preuve.observe import s3
 
@@ -54,8 +52,14 @@ def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: di
     found, raw = s3.collect_bucket(s3.client(endpoint, timeout), bucket.name, backup, parts, endpoint, timeout)
     sites = dict(target.spec.site_countries)
     for part in found.values():
-        part.update(provider=ep.provider, role=bucket.role, owner=bucket.owner, endpoint=ep.name,
-                    site=ep.site, site_country=sites.get(ep.site) if ep.site else None)  # fmt: skip
+        part.update(
+            provider=ep.provider,
+            role=bucket.role,
+            owner=bucket.owner,
+            endpoint=ep.name,
+            site=ep.site,
+            site_country=sites.get(ep.site) if ep.site else None,
+        )
     return query, found, raw, tool("boto3")
 
 

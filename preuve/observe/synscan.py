@@ -37,8 +37,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-ICMP_UNREACH = {0: "net-unreachable", 1: "host-unreachable", 2: "protocol-unreachable", 3: "port-unreachable",
-                9: "net-prohibited", 10: "host-prohibited", 13: "admin-prohibited"}  # fmt: skip
+ICMP_UNREACH = {
+    0: "net-unreachable",
+    1: "host-unreachable",
+    2: "protocol-unreachable",
+    3: "port-unreachable",
+    9: "net-prohibited",
+    10: "host-prohibited",
+    13: "admin-prohibited",
+}
 
 
 @dataclass
@@ -228,8 +235,17 @@ def _send_limited(src: bytes, dst: str, sport: int, port: int, ttl: int) -> None
         _send(s, _syn(src, socket.inet_aton(dst), sport, port, random.getrandbits(32)), dst)
 
 
-def _attribute_resets(todo: dict, done: dict[int, Outcome], limited: dict, srcs: dict[str, bytes], sport: int,
-                      timeout: float, retries: int, drain: Any, send: Any = _send_limited) -> None:
+def _attribute_resets(
+    todo: dict,
+    done: dict[int, Outcome],
+    limited: dict,
+    srcs: dict[str, bytes],
+    sport: int,
+    timeout: float,
+    retries: int,
+    drain: Any,
+    send: Any = _send_limited,
+) -> None:
     """Decide whose every reset is (see the module docstring), rewriting its outcome with the deciding signal."""
     resets = {k: o for k, o in done.items() if o.reason == "reset" and o.ttl is not None}
     if not resets:
@@ -260,22 +276,37 @@ def _attribute_resets(todo: dict, done: dict[int, Outcome], limited: dict, srcs:
         rst = f"RST TTL {o.ttl} ({h} hop(s))"
         if dst in ref:
             if h < ref[dst][0]:
-                done[k] = Outcome("filtered", f"reset from a middlebox: {rst}, fewer than {ref[dst][1]}", o.tries,
-                                  o.ttl)
+                done[k] = Outcome(
+                    "filtered", f"reset from a middlebox: {rst}, fewer than {ref[dst][1]}", o.tries, o.ttl
+                )
             else:
                 done[k] = Outcome("closed", f"reset from the destination: {rst}, as {ref[dst][1]}", o.tries, o.ttl)
             continue
         answer = limited.get((dst, asks[(dst, h)]))
         probe = f"a SYN with TTL {h + 1} to tcp/{asks[(dst, h)]}"
         if answer and answer[0] == "time-exceeded":
-            done[k] = Outcome("filtered", f"reset from a middlebox: {rst}; {probe} got ICMP time-exceeded from "
-                                          f"{answer[1]}, a router before {dst}", o.tries, o.ttl)
+            done[k] = Outcome(
+                "filtered",
+                f"reset from a middlebox: {rst}; {probe} got ICMP time-exceeded from "
+                f"{answer[1]}, a router before {dst}",
+                o.tries,
+                o.ttl,
+            )
         elif answer:
-            done[k] = Outcome("closed", f"reset from the destination: {rst}; {probe} drew a reset again (nothing "
-                                        "forwards it further)", o.tries, o.ttl)
+            done[k] = Outcome(
+                "closed",
+                f"reset from the destination: {rst}; {probe} drew a reset again (nothing forwards it further)",
+                o.tries,
+                o.ttl,
+            )
         else:
-            done[k] = Outcome("closed", f"reset of undetermined origin, taken as the host's: {rst}; no reply of "
-                                        f"{dst} to compare with, no answer to {probe}", o.tries, o.ttl)
+            done[k] = Outcome(
+                "closed",
+                f"reset of undetermined origin, taken as the host's: {rst}; no reply of "
+                f"{dst} to compare with, no answer to {probe}",
+                o.tries,
+                o.ttl,
+            )
 
 
 def _send(sock: socket.socket, pkt: bytes, dst: str) -> None:

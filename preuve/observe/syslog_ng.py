@@ -80,7 +80,11 @@ END {
 
 # One sh snippet, batched with the other host facts (ssh_host.FACT_COMMANDS). Read-only: cat, find, /proc reads
 # and `syslog-ng --preprocess-into=/dev/stdout` (which writes nothing but its output).
-SNIPPET = "TLS_ENDPOINTS='" + TLS_ENDPOINTS + "'\n" + r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+SNIPPET = (
+    "TLS_ENDPOINTS='"
+    + TLS_ENDPOINTS
+    + "'\n"
+    + r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 me=$(cksum < /proc/self/mountinfo); cf=; merged=
 echo "== daemons"
 for d in /proc/[0-9]*; do
@@ -139,6 +143,7 @@ done
 rm -f "$l"
 true
 """
+)
 
 
 def parse(text: str) -> dict:
@@ -175,30 +180,53 @@ def parse(text: str) -> dict:
         if section == "daemons":
             f = line.split(" ", 3)
             if len(f) >= 3:
-                daemons.append({"name": f[0], "pid": int(f[1]), "same_host": f[2] == "same",
-                                "cmdline": f[3].strip() if len(f) > 3 else ""})  # fmt: skip
+                daemons.append(
+                    {
+                        "name": f[0],
+                        "pid": int(f[1]),
+                        "same_host": f[2] == "same",
+                        "cmdline": f[3].strip() if len(f) > 3 else "",
+                    }
+                )
         else:
             lines.append(line)
     close()
     running = sorted({d["name"] for d in daemons if d["same_host"]})
     present = config_path in files
-    out = {"daemons": daemons, "running": running, "config_path": config_path, "present": present,
-           "version": version, "merge": None, "destinations": [], "forwarders": [],
-           "unresolved_includes": []}  # fmt: skip
+    out = {
+        "daemons": daemons,
+        "running": running,
+        "config_path": config_path,
+        "present": present,
+        "version": version,
+        "merge": None,
+        "destinations": [],
+        "forwarders": [],
+        "unresolved_includes": [],
+    }
     if not present:
         return out
     if merged is None:
         merged, unresolved = expand(config_path, files, dirs)
-        method = "expanded by preuve" + (f" (syslog-ng --preprocess-into failed: {failure})" if failure else
-                                         " (no syslog-ng binary on the host)")  # fmt: skip
+        method = "expanded by preuve" + (
+            f" (syslog-ng --preprocess-into failed: {failure})" if failure else " (no syslog-ng binary on the host)"
+        )
         out["unresolved_includes"] = unresolved
     out["merge"] = method
     destinations = destinations_of(merged)
     out["destinations"] = destinations
     out["forwarders"] = [d for d in destinations if d["used"]]
     for d in destinations:  # what the host's own openssl said of each TLS endpoint, with this destination's CA
-        d["verify"] = next((v for v in verified if d["tls"] and v["endpoint"] == f"{d['target']}:{d['port']}"
-                            and (v["ca_file"], v["ca_dir"]) == (d["ca_file"], d["ca_dir"])), None)  # fmt: skip
+        d["verify"] = next(
+            (
+                v
+                for v in verified
+                if d["tls"]
+                and v["endpoint"] == f"{d['target']}:{d['port']}"
+                and (v["ca_file"], v["ca_dir"]) == (d["ca_file"], d["ca_dir"])
+            ),
+            None,
+        )
     return out
 
 
@@ -207,13 +235,16 @@ def verification(endpoint: str, body: str) -> dict:
     head = dict(line.split(" ", 1) for line in body.splitlines()[:3] if " " in line)
     out = "\n".join(body.splitlines()[3:])
     return {
-        "endpoint": endpoint.strip(), "checked_name": head.get("name"),
+        "endpoint": endpoint.strip(),
+        "checked_name": head.get("name"),
         "ca_file": None if head.get("ca-file", "-") == "-" else head["ca-file"],
         "ca_dir": None if head.get("ca-dir", "-") == "-" else head["ca-dir"],
         "verified": "Verification: OK" in out,
-        "detail": next((ln.strip() for ln in out.splitlines() if "Verification" in ln or "error" in ln),
-                       out.strip() or "no answer from openssl s_client within 5 s"),
-    }  # fmt: skip
+        "detail": next(
+            (ln.strip() for ln in out.splitlines() if "Verification" in ln or "error" in ln),
+            out.strip() or "no answer from openssl s_client within 5 s",
+        ),
+    }
 
 
 # --- @include expansion (when the binary cannot merge) ----------------------------------------------------------
@@ -222,8 +253,9 @@ def verification(endpoint: str, body: str) -> dict:
 def _included(name: str, base: str, files: dict[str, str], dirs: set[str]) -> list[str] | None:
     """Files an @include names, as syslog-ng 3.38 resolves it (measured with --syntax-only): a pattern matching
     nothing and an empty directory include nothing; a missing file is an error (None)."""
-    roots = [name] if name.startswith("/") else [posixpath.join(d, name) for d in (posixpath.dirname(base),
-                                                                                 *INCLUDE_PATH)]  # fmt: skip
+    roots = (
+        [name] if name.startswith("/") else [posixpath.join(d, name) for d in (posixpath.dirname(base), *INCLUDE_PATH)]
+    )
     pattern = any(ch in name for ch in "*?[")
     for path in (posixpath.normpath(r) for r in roots):
         if path in files:
@@ -382,14 +414,20 @@ def _describe_driver(node: _Node, dest: str, used: bool) -> dict:
     buf = node.opt("disk-buffer")
     reliable = (buf.value("reliable") or "no").lower() in ("yes", "1", "on") if buf is not None else False
     return {
-        "destination": dest, "driver": driver, "target": node.values[0] if node.values else None,
-        "port": int(node.value("port") or (6514 if is_tls else 514)), "transport": transport, "tls": is_tls,
+        "destination": dest,
+        "driver": driver,
+        "target": node.values[0] if node.values else None,
+        "port": int(node.value("port") or (6514 if is_tls else 514)),
+        "transport": transport,
+        "tls": is_tls,
         "peer_verify": (verify or "required-trusted") if is_tls else None,
         "ca_file": tls.value("ca-file") if tls is not None else None,
         "ca_dir": tls.value("ca-dir") if tls is not None else None,
-        "disk_buffer": buf is not None, "reliable": reliable,
-        "disk_buffer_dir": buf.value("dir") if buf is not None else None, "used": used,
-    }  # fmt: skip
+        "disk_buffer": buf is not None,
+        "reliable": reliable,
+        "disk_buffer_dir": buf.value("dir") if buf is not None else None,
+        "used": used,
+    }
 
 
 def _log_refs(items: list, inline: list[_Node]) -> set[str]:
@@ -443,7 +481,7 @@ def unseen(syslog_ng: dict) -> list[str]:
     if not syslog_ng["present"]:
         running = "syslog-ng" in syslog_ng["running"]
         return [f"syslog-ng configuration {syslog_ng['config_path']} not found"] if running else []
-    return [f"syslog-ng @include \"{name}\" not found or unreadable" for name in syslog_ng["unresolved_includes"]]
+    return [f'syslog-ng @include "{name}" not found or unreadable' for name in syslog_ng["unresolved_includes"]]
 
 
 def describe(f: dict) -> str:

@@ -65,8 +65,10 @@ class Replay:
     def __call__(self, command: str) -> tuple[int, str, str]:
         found = self.answers.get(command)
         if found is None:
-            raise ObservationError(f"{self.target}: command not recorded while observing (the check asked "
-                                   f"something else when judged): {command!r}")
+            raise ObservationError(
+                f"{self.target}: command not recorded while observing (the check asked "
+                f"something else when judged): {command!r}"
+            )
         return found["rc"], found["stdout"], found["stderr"]
 
 
@@ -94,8 +96,13 @@ class Recorder:
             rc = channel.recv_exit_status()
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise ObservationError(f"ssh {self.where}: {command!r} failed: {type(exc).__name__}: {exc}") from None
-        c = {"command": command, "rc": rc, "stdout": out, "stderr": err,
-             "duration_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        c = {
+            "command": command,
+            "rc": rc,
+            "stdout": out,
+            "stderr": err,
+            "duration_ms": round((time.perf_counter() - t0) * 1000, 1),
+        }
         self.commands.append(c)
         self.seen[command] = c
         return rc, out, err
@@ -112,8 +119,9 @@ def call_check(func: Callable[..., Any], available: dict[str, Any]) -> None:
     wanted = inspect.signature(func).parameters
     missing = [n for n in wanted if n not in available]
     if missing:
-        raise ObservationError(f"check {func.__name__} asks for {missing}: a `host` check may use host, judge, "
-                               "target, params and now")
+        raise ObservationError(
+            f"check {func.__name__} asks for {missing}: a `host` check may use host, judge, target, params and now"
+        )
     func(**{n: available[n] for n in wanted})
 
 
@@ -136,8 +144,13 @@ def collect(target: Any, check_ids: tuple[str, ...], timeout: float, hosts: dict
             if func is None:
                 crashed[cid] = "check function not registered"
                 continue
-            available = {"host": make_host(recorder, target.name), "judge": Judge(), "target": target,
-                         "params": current(), "now": dt.datetime.now(dt.UTC)}
+            available = {
+                "host": make_host(recorder, target.name),
+                "judge": Judge(),
+                "target": target,
+                "params": current(),
+                "now": dt.datetime.now(dt.UTC),
+            }
             try:
                 call_check(func, available)
             except ObservationError:
@@ -147,11 +160,18 @@ def collect(target: Any, check_ids: tuple[str, ...], timeout: float, hosts: dict
     finally:
         for t in reversed(transports):
             t.close()
-    query = {"host": target.address, "port": ssh.port, "user": ssh.user, "checks": list(check_ids),
-             "commands": [c["command"] for c in recorder.commands]}
+    query = {
+        "host": target.address,
+        "port": ssh.port,
+        "user": ssh.user,
+        "checks": list(check_ids),
+        "commands": [c["command"] for c in recorder.commands],
+    }
     facts = {"host_key": host_key, "commands": recorder.commands}
-    raw = {f"{i:03d}": {"command": c["command"], "rc": c["rc"], "stdout": c["stdout"], "stderr": c["stderr"]}
-           for i, c in enumerate(recorder.commands)}
+    raw = {
+        f"{i:03d}": {"command": c["command"], "rc": c["rc"], "stdout": c["stdout"], "stderr": c["stderr"]}
+        for i, c in enumerate(recorder.commands)
+    }
     from preuve.observe.reveal import tool
 
     return query, facts, raw, tool("pytest-testinfra")

@@ -19,8 +19,7 @@ from preuve.observe.baseline_facts import CHRONY, parse_chrony, timespan_seconds
 
 _PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
 MARK = "==preuve-time "
-DEBIAN_FALLBACK = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org",
-                   "3.debian.pool.ntp.org"]  # fmt: skip
+DEBIAN_FALLBACK = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org", "3.debian.pool.ntp.org"]
 """systemd 252 as built by Debian 12 (-Dntp-servers=...), used when the shipped file does not document it."""
 
 KNOWN_DAEMONS = ("chronyd", "systemd-timesyncd", "ntpd", "openntpd", "ptp4l", "phc2sys")
@@ -28,16 +27,16 @@ KNOWN_DAEMONS = ("chronyd", "systemd-timesyncd", "ntpd", "openntpd", "ptp4l", "p
 OTHER_DAEMONS = ("ntpd", "openntpd", "ptp4l", "phc2sys")  # recognised, their state is not read
 
 TIMESYNC = (
-    _PATH + "p=$(ps -eo comm= 2>&1) || { echo \"ps failed: $p\" >&2; exit 1; }; "
-    "has() { printf '%s\\n' \"$p\" | grep -qx \"$1\"; }; "
+    _PATH + 'p=$(ps -eo comm= 2>&1) || { echo "ps failed: $p" >&2; exit 1; }; '
+    'has() { printf \'%s\\n\' "$p" | grep -qx "$1"; }; '
     "if has chronyd; then printf '" + MARK + "daemon chronyd%s\\n' \"$(has systemd-timesyn && echo ' +timesyncd')\"; "
     "( " + CHRONY + "\n) || exit 1; "
     "elif has systemd-timesyn; then echo '" + MARK + "daemon systemd-timesyncd'; "
     "echo '" + MARK + "timesync-status'; timedatectl --no-pager timesync-status || exit 1; "
     "echo '" + MARK + "show-timesync'; timedatectl --no-pager show-timesync --all || exit 1; "
     "echo '" + MARK + "show'; timedatectl --no-pager show || exit 1; "
-    "else o=''; for d in " + " ".join(OTHER_DAEMONS) + "; do has \"$d\" && o=\"$o $d\"; done; "
-    "if [ -n \"$o\" ]; then echo '" + MARK + "daemon other'\"$o\"; else echo '" + MARK + "daemon none'; fi; fi; "
+    "else o=''; for d in " + " ".join(OTHER_DAEMONS) + '; do has "$d" && o="$o $d"; done; '
+    'if [ -n "$o" ]; then echo \'' + MARK + "daemon other'\"$o\"; else echo '" + MARK + "daemon none'; fi; fi; "
     "echo '" + MARK + "timesyncd.conf'; systemd-analyze cat-config systemd/timesyncd.conf 2>/dev/null; true"
 )
 
@@ -84,8 +83,12 @@ def parse_timesyncd_conf(text: str) -> dict:
         if key in lists:
             lists[key] = (lists[key] or []) + value.split() if value else []
     default = lists["FallbackNTP"] is None
-    return {"files": files, "ntp": lists["NTP"], "fallback_default": default,
-            "fallback": (documented or DEBIAN_FALLBACK) if default else lists["FallbackNTP"]}  # fmt: skip
+    return {
+        "files": files,
+        "ntp": lists["NTP"],
+        "fallback_default": default,
+        "fallback": (documented or DEBIAN_FALLBACK) if default else lists["FallbackNTP"],
+    }
 
 
 def parse_timesync(text: str) -> dict:
@@ -101,9 +104,11 @@ def parse_timesync(text: str) -> dict:
     if out["daemon"] == "chronyd":
         out["chrony"] = parse_chrony(body)
     elif out["daemon"] == "systemd-timesyncd":
-        out["timesyncd"] = {"status": parse_status(sections.get("timesync-status", ("", ""))[1]),
-                            "properties": parse_kv(sections.get("show-timesync", ("", ""))[1]),
-                            "timedate": parse_kv(sections.get("show", ("", ""))[1])}  # fmt: skip
+        out["timesyncd"] = {
+            "status": parse_status(sections.get("timesync-status", ("", ""))[1]),
+            "properties": parse_kv(sections.get("show-timesync", ("", ""))[1]),
+            "timedate": parse_kv(sections.get("show", ("", ""))[1]),
+        }
     out["timesyncd_config"] = parse_timesyncd_conf(sections.get("timesyncd.conf", ("", ""))[1])
     return out
 
@@ -123,8 +128,11 @@ def signed_span(value: str | None) -> float | None:
 
 def timesyncd_synchronised(ts: dict) -> bool:
     status = ts["status"]
-    return (ts["timedate"].get("NTPSynchronized") == "yes" and status.get("Packet count", "0") != "0"
-            and status.get("Leap") not in (None, "not synchronized"))  # fmt: skip
+    return (
+        ts["timedate"].get("NTPSynchronized") == "yes"
+        and status.get("Packet count", "0") != "0"
+        and status.get("Leap") not in (None, "not synchronized")
+    )
 
 
 def timesyncd_selected(ts: dict) -> list[str]:

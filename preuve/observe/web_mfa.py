@@ -26,15 +26,23 @@ from preuve.observe import canary_ledger
 from preuve.observe.errors import ObservationError
 from preuve.observe.ssh_mfa import STEP, FactorProbe, fresh_code, wrong_code
 
-PASSWORD_ONLY, VALID, WRONG, EMPTY = ("password only", "password + valid TOTP", "password + wrong code (6 digits)",
-                                      "password + empty code")  # fmt: skip
+PASSWORD_ONLY, VALID, WRONG, EMPTY = (
+    "password only",
+    "password + valid TOTP",
+    "password + wrong code (6 digits)",
+    "password + empty code",
+)
 VALID_LATER = "password + valid TOTP (a later step)"
 
 
 def _admin(session: requests.Session, url: str, verify: str | bool, timeout: float) -> dict:
     r = session.get(url, allow_redirects=False, verify=verify, timeout=timeout)
-    return {"status": r.status_code, "location": r.headers.get("Location"), "content_bytes": len(r.content),
-            "content_type": r.headers.get("Content-Type")}
+    return {
+        "status": r.status_code,
+        "location": r.headers.get("Location"),
+        "content_bytes": len(r.content),
+        "content_type": r.headers.get("Content-Type"),
+    }
 
 
 def _login(url: str, login_url: str, form: dict[str, str], verify: str | bool, timeout: float) -> dict:
@@ -42,8 +50,12 @@ def _login(url: str, login_url: str, form: dict[str, str], verify: str | bool, t
         r = s.post(login_url, data=form, allow_redirects=False, verify=verify, timeout=timeout)
         cookies = sorted(s.cookies.keys())
         after = _admin(s, url, verify, timeout)
-    return {"login_status": r.status_code, "cookies_set": cookies,
-            "admin_status_after": after["status"], "session": after["status"] == 200 and bool(cookies)}
+    return {
+        "login_status": r.status_code,
+        "cookies_set": cookies,
+        "admin_status_after": after["status"],
+        "session": after["status"] == 200 and bool(cookies),
+    }
 
 
 def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -> tuple[dict, dict]:
@@ -51,8 +63,14 @@ def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -
     verify: str | bool = spec.ca_file or True
     f = spec.fields
     user_pw = {f["user"]: spec.user, f["password"]: password}
-    facts: dict[str, Any] = {"anonymous": None, "password_only": None, "password_totp": None, "wrong_otp": None,
-                             "empty_otp": None, "factor_probe": {"run": True, "reason": None}}  # fmt: skip
+    facts: dict[str, Any] = {
+        "anonymous": None,
+        "password_only": None,
+        "password_totp": None,
+        "wrong_otp": None,
+        "empty_otp": None,
+        "factor_probe": {"run": True, "reason": None},
+    }
     attempts: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout + 2 * STEP
 
@@ -65,8 +83,11 @@ def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -
         with requests.Session() as s:
             facts["anonymous"] = _admin(s, spec.url, verify, timeout)
         with canary_ledger.entry("web", spec.login_url, spec.user) as record:
-            budget = {"access.faillock_max_deny": probe.max_deny, "access.faillock_fail_interval_s": probe.interval_s,
-                      "scanner_failures_pending_before": canary_ledger.pending(record, probe.interval_s)}  # fmt: skip
+            budget = {
+                "access.faillock_max_deny": probe.max_deny,
+                "access.faillock_fail_interval_s": probe.interval_s,
+                "scanner_failures_pending_before": canary_ledger.pending(record, probe.interval_s),
+            }
             facts["factor_probe"]["budget"] = budget
             if probe.seed is not None:
                 code = fresh_code(probe.seed, record, probe.lookahead, deadline)
@@ -81,15 +102,22 @@ def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -
                     canary_ledger.failed(record)
             pending = budget["scanner_failures_pending"] = canary_ledger.pending(record, probe.interval_s)
             if pending + 3 >= probe.max_deny:
-                facts["factor_probe"] = {"run": False, "budget": budget, "reason": (
-                    f"the password alone, a wrong code and an empty code would bring this scanner's failures on the "
-                    f"canary to {pending + 3} within {probe.interval_s:g} s, reaching access.faillock_max_deny="
-                    f"{probe.max_deny}: the canary could be locked, so nothing wrong was sent (give its TOTP seed: a "
-                    "right login first clears the count; or wait)")}  # fmt: skip
+                facts["factor_probe"] = {
+                    "run": False,
+                    "budget": budget,
+                    "reason": (
+                        "the password alone, a wrong code and an empty code would bring this scanner's failures "
+                        f"on the canary to {pending + 3} within {probe.interval_s:g} s, reaching "
+                        f"access.faillock_max_deny={probe.max_deny}: the canary could be locked, so nothing wrong was "
+                        "sent (give its TOTP seed: a right login first clears the count; or wait)"
+                    ),
+                }
             else:
-                for name, sent, form in (("password_only", PASSWORD_ONLY, user_pw),
-                                         ("wrong_otp", WRONG, {**user_pw, f["otp"]: wrong_code(probe.seed)}),
-                                         ("empty_otp", EMPTY, {**user_pw, f["otp"]: ""})):  # fmt: skip
+                for name, sent, form in (
+                    ("password_only", PASSWORD_ONLY, user_pw),
+                    ("wrong_otp", WRONG, {**user_pw, f["otp"]: wrong_code(probe.seed)}),
+                    ("empty_otp", EMPTY, {**user_pw, f["otp"]: ""}),
+                ):
                     facts[name] = login(sent, form)
                     if not facts[name]["session"]:
                         canary_ledger.failed(record)

@@ -46,8 +46,7 @@ def configure_audit(config: pytest.Config, state: Any) -> None:
             private_fingerprint(Path(key))
         except (OSError, ValueError, TypeError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) and str(exc).startswith(str(key)) else type(exc).__name__
-            pytest.exit(f"preuve: signing key {key}: not an Ed25519 private key ({reason})",
-                        returncode=int(Exit.USAGE))
+            pytest.exit(f"preuve: signing key {key}: not an Ed25519 private key ({reason})", returncode=int(Exit.USAGE))
     extra["sign_key"] = Path(key) if key else None
     size, seed = opt("--preuve-sample"), opt("--preuve-seed")
     if state.options.replay is not None and size is None:  # re-judging: the recorded sample, exactly

@@ -20,8 +20,11 @@ def add_run_audit_options(sp: argparse.ArgumentParser, *, live: bool = True) -> 
     sp.add_argument("--sample", metavar="N|FRACTION", help="sample N targets per kind, or a fraction (0.2, 20%%)")
     sp.add_argument("--seed", default=None, help="seed of the sample (default 0; recorded in run.json)")
     sp.add_argument("--replay-of", metavar="RUN", help="re-run live with that run's inputs, pinned profile, sample")
-    sp.add_argument("--allow-profile-change", action="store_true",
-                    help="with --replay-of and -p: accept a profile whose sha256 differs from the recorded one")
+    sp.add_argument(
+        "--allow-profile-change",
+        action="store_true",
+        help="with --replay-of and -p: accept a profile whose sha256 differs from the recorded one",
+    )
     for action in sp._actions:  # with --replay-of, the inventory and profile come from the replayed run
         if action.dest in ("inventory", "profile"):
             action.required = False
@@ -148,8 +151,11 @@ def cmd_diff(a: argparse.Namespace) -> int:
     try:
         d = diff_runs(Path(a.a), Path(a.b))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        print(f"preuve diff: a run is not readable as preuve wrote it ({type(exc).__name__}: {str(exc)[:200]}); "
-              "check it with `preuve verify`", file=sys.stderr)
+        print(
+            f"preuve diff: a run is not readable as preuve wrote it ({type(exc).__name__}: {str(exc)[:200]}); "
+            "check it with `preuve verify`",
+            file=sys.stderr,
+        )
         return int(Exit.INTEGRITY)
     if a.out:
         Path(a.out).write_text(json.dumps(d, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
@@ -168,8 +174,11 @@ def cmd_report(a: argparse.Namespace) -> int:
     try:
         print(write_report(run, a.lang, out))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        print(f"preuve report: {run} is not readable as preuve wrote it ({type(exc).__name__}: {str(exc)[:200]}); "
-              "check it with `preuve verify`", file=sys.stderr)
+        print(
+            f"preuve report: {run} is not readable as preuve wrote it ({type(exc).__name__}: {str(exc)[:200]}); "
+            "check it with `preuve verify`",
+            file=sys.stderr,
+        )
         return int(Exit.INTEGRITY)
     return 0
 
@@ -193,8 +202,15 @@ def cmd_export(a: argparse.Namespace) -> int:
             from preuve.report.junit import write_junit
             from preuve.results.model import Result
 
-            write_junit([Result.model_validate(r) for r in results], out, run, prefix=a.attachment_prefix,
-                        run_dir=run_dir, inventory_uri=a.inventory_uri, strict=a.strict)
+            write_junit(
+                [Result.model_validate(r) for r in results],
+                out,
+                run,
+                prefix=a.attachment_prefix,
+                run_dir=run_dir,
+                inventory_uri=a.inventory_uri,
+                strict=a.strict,
+            )
         elif a.format == "sarif":
             from preuve.report.sarif import write_sarif
 
@@ -213,8 +229,11 @@ def cmd_export(a: argparse.Namespace) -> int:
             else:
                 write_ciso_csv(out, results, cov, a.lang)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        print(f"preuve export: {run_dir} is not readable as preuve wrote it ({type(exc).__name__}: "
-              f"{str(exc)[:200]}); check it with `preuve verify`", file=sys.stderr)
+        print(
+            f"preuve export: {run_dir} is not readable as preuve wrote it ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); check it with `preuve verify`",
+            file=sys.stderr,
+        )
         return int(Exit.INTEGRITY)
     print(out)
     return 0
@@ -245,12 +264,17 @@ def cmd_coverage(a: argparse.Namespace) -> int:
     for r in unknown_requirements(checks):
         print(f"preuve coverage: a check names requirement {r}, which SecNumCloud 3.2 does not have", file=sys.stderr)
     for e in unknown_elements(checks):
-        print(f"preuve coverage: a check names element {e}, which preuve/data/secnumcloud-3.2.yaml does not define",
-              file=sys.stderr)
+        print(
+            f"preuve coverage: a check names element {e}, which preuve/data/secnumcloud-3.2.yaml does not define",
+            file=sys.stderr,
+        )
     for c in rows:
         for cid in c.unjustified:
-            print(f"preuve coverage: {cid} names {c.requirement.id} without saying which element it evidences "
-                  "(counted for nothing)", file=sys.stderr)
+            print(
+                f"preuve coverage: {cid} names {c.requirement.id} without saying which element it evidences "
+                "(counted for nothing)",
+                file=sys.stderr,
+            )
     if a.format == "json":
         print(json.dumps(as_json(rows), indent=2, ensure_ascii=False))
         return 0
@@ -261,16 +285,20 @@ def cmd_coverage(a: argparse.Namespace) -> int:
     for c in rows:
         if a.hide_manual and c.level == "manual":
             continue
-        left = "; ".join(f"{e.id} {e.text}" for e in c.left) if c.level == "partial" else (
-            "" if c.level == "automated" else "all")
-        table.add_row(c.requirement.id, c.requirement.kind, c.level, ", ".join(c.checks), left,
-                      c.requirement.text[:60])
+        left = (
+            "; ".join(f"{e.id} {e.text}" for e in c.left)
+            if c.level == "partial"
+            else ("" if c.level == "automated" else "all")
+        )
+        table.add_row(c.requirement.id, c.requirement.kind, c.level, ", ".join(c.checks), left, c.requirement.text[:60])
     console = Console()
     console.print(table)
     t = totals(rows)
-    console.print(f"{profile.id} {profile.version}: {len(rows)} SecNumCloud 3.2 requirements — "
-                  + ", ".join(f"{k} {v}" for k, v in t.items())
-                  + (" (manual rows hidden)" if a.hide_manual else ""))
+    console.print(
+        f"{profile.id} {profile.version}: {len(rows)} SecNumCloud 3.2 requirements — "
+        + ", ".join(f"{k} {v}" for k, v in t.items())
+        + (" (manual rows hidden)" if a.hide_manual else "")
+    )
     return 0
 
 
@@ -297,13 +325,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--format", required=True, choices=EXPORTS)
     e.add_argument("-o", "--out", required=True, help="file to write (outside the run: its manifest stays valid)")
     e.add_argument("--lang", default="fr", choices=["fr", "en"])
-    e.add_argument("--attachment-prefix", metavar="P",
-                   help="junit: put P before evidence paths (default: the run directory relative to the current "
-                        "directory; '' for paths relative to the run)")
-    e.add_argument("--inventory-uri", metavar="PATH",
-                   help="junit/sarif: the inventory's path in the repository (default: as given to preuve run)")
-    e.add_argument("--strict", action="store_true",
-                   help="junit: only what Jenkins' junit-10.xsd allows (no file/line, no skipped on the root)")
+    e.add_argument(
+        "--attachment-prefix",
+        metavar="P",
+        help="junit: put P before evidence paths (default: the run directory relative to the current "
+        "directory; '' for paths relative to the run)",
+    )
+    e.add_argument(
+        "--inventory-uri",
+        metavar="PATH",
+        help="junit/sarif: the inventory's path in the repository (default: as given to preuve run)",
+    )
+    e.add_argument(
+        "--strict",
+        action="store_true",
+        help="junit: only what Jenkins' junit-10.xsd allows (no file/line, no skipped on the root)",
+    )
     e.add_argument("--all-results", action="store_true", help="sarif: passes and not-applicable too")
     e.set_defaults(func=cmd_export)
 
@@ -316,12 +353,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_verify_options(v: argparse.ArgumentParser) -> None:
-    v.add_argument("--key", action="append", help="a trusted signer's public key (PEM, repeatable); without "
-                   "--key or --trust the run's own copy is used, which does not prove who signed")
-    v.add_argument("--trust", action="append", metavar="DIR|FILE",
-                   help="a trust store: a folder of *.pem public keys, or a file of PEM public keys; any other "
-                   "signer fails")
+    v.add_argument(
+        "--key",
+        action="append",
+        help="a trusted signer's public key (PEM, repeatable); without "
+        "--key or --trust the run's own copy is used, which does not prove who signed",
+    )
+    v.add_argument(
+        "--trust",
+        action="append",
+        metavar="DIR|FILE",
+        help="a trust store: a folder of *.pem public keys, or a file of PEM public keys; any other signer fails",
+    )
     v.add_argument("--ledger", help="the scope's ledger.jsonl (default: the one run.json names)")
-    v.add_argument("--no-chain", action="store_true",
-                   help="verify a run handed over without its ledger (the chain is then reported NOT CHECKED)")
+    v.add_argument(
+        "--no-chain",
+        action="store_true",
+        help="verify a run handed over without its ledger (the chain is then reported NOT CHECKED)",
+    )
     v.set_defaults(func=cmd_verify)

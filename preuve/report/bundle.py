@@ -35,8 +35,10 @@ def outside_reason(state: Any, run: dict[str, Any]) -> str | None:
     (a --select typo) judged nothing and is not chained either."""
     replay = state.extra.get("replay_of") or {}
     if replay and replay.get("mode") != "live" and not state.extra.get("ledger"):
-        return (f"re-judge of run {replay.get('run_id')}: re-judges stay outside the chain unless "
-                "`preuve judge --ledger` is given")
+        return (
+            f"re-judge of run {replay.get('run_id')}: re-judges stay outside the chain unless "
+            "`preuve judge --ledger` is given"
+        )
     if (run.get("judging") or {}).get("planned", 1) == 0:
         return "nothing was selected: no check was judged on any target"
     return None

@@ -31,24 +31,30 @@ def posture_svg(rows: list[dict[str, Any]], names: dict[str, str], labels: dict[
     width, label_w, bar_h, gap = 900, 330, 18, 6
     height = 30 + len(shown) * (bar_h + gap)
     most = max([sum(r[s] for s in STATUSES) for r in shown] or [1])
-    out = [f'<svg id="posture-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" role="img"><title>{escape(labels["posture"])}</title>']
+    out = [
+        f'<svg id="posture-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img"><title>{escape(labels["posture"])}</title>'
+    ]
     x = label_w
     for s in STATUSES:  # legend
-        out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{COLOURS[s]}"/>'
-                   f'<text x="{x + 14}" y="13" font-size="11">{escape(labels[s])}</text>')
+        out.append(
+            f'<rect x="{x}" y="4" width="10" height="10" fill="{COLOURS[s]}"/>'
+            f'<text x="{x + 14}" y="13" font-size="11">{escape(labels[s])}</text>'
+        )
         x += 18 + 7 * len(labels[s])
     for i, r in enumerate(shown):
         y = 24 + i * (bar_h + gap)
-        num = f'{escape(r["id"])}. ' if r["id"] != NO_CHAPTER else ""
+        num = f"{escape(r['id'])}. " if r["id"] != NO_CHAPTER else ""
         out.append(f'<text x="0" y="{y + 13}" font-size="11">{num}{escape(names.get(r["id"], "")[:44])}</text>')
         x = float(label_w)
         for s in STATUSES:
             if r[s]:
                 w = (width - label_w - 40) * r[s] / most
-                out.append(f'<rect class="bar s-{s}" data-chapter="{escape(r["id"])}" x="{x:.1f}" y="{y}" '
-                           f'width="{w:.1f}" height="{bar_h}" fill="{COLOURS[s]}"><title>{escape(labels[s])}: '
-                           f'{r[s]}</title></rect>')
+                out.append(
+                    f'<rect class="bar s-{s}" data-chapter="{escape(r["id"])}" x="{x:.1f}" y="{y}" '
+                    f'width="{w:.1f}" height="{bar_h}" fill="{COLOURS[s]}"><title>{escape(labels[s])}: '
+                    f"{r[s]}</title></rect>"
+                )
                 x += w
         out.append(f'<text x="{x + 4:.1f}" y="{y + 13}" font-size="11">{sum(r[s] for s in STATUSES)}</text>')
     out.append("</svg>")
@@ -90,10 +96,12 @@ def trend_svg(points: list[dict[str, Any]], labels: dict[str, str]) -> str:
     col = min(60.0, (width - 60) / n * 0.7)
     step = (width - 60) / n
     most = max([sum(int(p["stats"].get(s, 0) or 0) for s in STATUSES) for p in points] or [1]) or 1
-    out = [f'<svg id="trend-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" role="img"><title>{escape(labels["trend_chart"])}'
-           f'</title><line x1="50" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>'
-           f'<text x="0" y="{top + 10}" font-size="11">{most}</text>']
+    out = [
+        f'<svg id="trend-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img"><title>{escape(labels["trend_chart"])}'
+        f'</title><line x1="50" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>'
+        f'<text x="0" y="{top + 10}" font-size="11">{most}</text>'
+    ]
     for i, p in enumerate(points):
         x = 55 + i * step
         y = float(height - bottom)
@@ -102,29 +110,37 @@ def trend_svg(points: list[dict[str, Any]], labels: dict[str, str]) -> str:
             if v:
                 h = (height - bottom - top) * v / most
                 y -= h
-                out.append(f'<rect class="col s-{s}" x="{x:.1f}" y="{y:.1f}" width="{col:.1f}" height="{h:.1f}" '
-                           f'fill="{COLOURS[s]}"><title>{escape(str(p["run_id"]))} {escape(str(p["ended_at"]))}: '
-                           f'{escape(labels[s])} {v}</title></rect>')
-        out.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="10">'
-                   f'{escape(str(p["ended_at"] or "")[:10])}</text>'
-                   f'<text x="{x:.1f}" y="{height - bottom + 27}" font-size="10" fill="#b00020">'
-                   f'{int(p["stats"].get("fail", 0) or 0)}</text>')
+                out.append(
+                    f'<rect class="col s-{s}" x="{x:.1f}" y="{y:.1f}" width="{col:.1f}" height="{h:.1f}" '
+                    f'fill="{COLOURS[s]}"><title>{escape(str(p["run_id"]))} {escape(str(p["ended_at"]))}: '
+                    f"{escape(labels[s])} {v}</title></rect>"
+                )
+        out.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="10">'
+            f"{escape(str(p['ended_at'] or '')[:10])}</text>"
+            f'<text x="{x:.1f}" y="{height - bottom + 27}" font-size="10" fill="#b00020">'
+            f"{int(p['stats'].get('fail', 0) or 0)}</text>"
+        )
     out.append("</svg>")
     return "".join(out)
 
 
 def filter_css(chapters: list[str], n_targets: int) -> str:
     """Each radio hides the rows that do not match it; the three groups combine (status AND chapter AND target)."""
-    rules = [".fr-input{position:absolute;opacity:0;pointer-events:none}",
-             ".filterbar label{display:inline-block;border:1px solid #99a;border-radius:3px;padding:0 5px;"
-             "margin:1px;cursor:pointer;font-size:12px}"]
+    rules = [
+        ".fr-input{position:absolute;opacity:0;pointer-events:none}",
+        ".filterbar label{display:inline-block;border:1px solid #99a;border-radius:3px;padding:0 5px;"
+        "margin:1px;cursor:pointer;font-size:12px}",
+    ]
     groups = [("fs", list(STATUSES), "rs"), ("fc", chapters, "rc"), ("ft", [str(i) for i in range(n_targets)], "rt")]
     for g, values, cls in groups:
         rules.append(f"#{g}-all:checked~.filterbar label[for={g}-all]{{background:#000091;color:#fff}}")
         for v in values:
             key = _css_key(v)
-            rules.append(f"#{g}-{key}:checked~table tr.row:not(.{cls}-{key}){{display:none}}"
-                         f"#{g}-{key}:checked~.filterbar label[for={g}-{key}]{{background:#000091;color:#fff}}")
+            rules.append(
+                f"#{g}-{key}:checked~table tr.row:not(.{cls}-{key}){{display:none}}"
+                f"#{g}-{key}:checked~.filterbar label[for={g}-{key}]{{background:#000091;color:#fff}}"
+            )
     return "\n".join(rules)
 
 
@@ -138,8 +154,13 @@ def filters(results: list[dict[str, Any]]) -> dict[str, Any]:
     chapters = sorted({chapter_of(r) for r in results}, key=lambda c: int(c) if c.isdigit() else 99)
     targets = sorted({r["target"]["name"] for r in results})
     index = {t: i for i, t in enumerate(targets)}
-    rows = [f"row rs-{_css_key(r['status'])} rc-{_css_key(chapter_of(r))} rt-{index[r['target']['name']]}"
-            for r in results]
-    return {"chapters": [(c, _css_key(c)) for c in chapters], "targets": list(enumerate(targets)),
-            "row_class": rows, "css": filter_css(chapters, len(targets)),
-            "statuses": [(s, _css_key(s)) for s in STATUSES]}
+    rows = [
+        f"row rs-{_css_key(r['status'])} rc-{_css_key(chapter_of(r))} rt-{index[r['target']['name']]}" for r in results
+    ]
+    return {
+        "chapters": [(c, _css_key(c)) for c in chapters],
+        "targets": list(enumerate(targets)),
+        "row_class": rows,
+        "css": filter_css(chapters, len(targets)),
+        "statuses": [(s, _css_key(s)) for s in STATUSES],
+    }

@@ -35,8 +35,14 @@ def _requirement_matches(wanted: str, reqs: tuple[str, ...]) -> bool:
     return any(r == wanted or r.startswith(wanted + ".") for r in reqs)
 
 
-def select(catalogue: dict[str, CheckInfo], *, requirement: list[str] | None = None, tag: list[str] | None = None,
-           severity: str | None = None, domain: list[str] | None = None) -> list[CheckInfo]:
+def select(
+    catalogue: dict[str, CheckInfo],
+    *,
+    requirement: list[str] | None = None,
+    tag: list[str] | None = None,
+    severity: str | None = None,
+    domain: list[str] | None = None,
+) -> list[CheckInfo]:
     out = []
     for info in sorted(catalogue.values(), key=lambda i: i.id):
         s = info.spec
@@ -82,9 +88,17 @@ def parameters(info: CheckInfo) -> dict[str, Any]:
 
 def as_dict(info: CheckInfo, lang: str, *, full: bool = False) -> dict[str, Any]:
     s = info.spec
-    d: dict[str, Any] = {"id": s.id, "title": info.title[lang], "requirements": list(s.requirements),
-                         "target": s.target, "severity": s.severity, "rule": s.rule, "tags": list(s.tags),
-                         "domain": domain_of(info), "path": info.path}
+    d: dict[str, Any] = {
+        "id": s.id,
+        "title": info.title[lang],
+        "requirements": list(s.requirements),
+        "target": s.target,
+        "severity": s.severity,
+        "rule": s.rule,
+        "tags": list(s.tags),
+        "domain": domain_of(info),
+        "path": info.path,
+    }
     if full:
         d["rationale"] = info.rationale[lang]
         d["remediation"] = info.remediation[lang]
@@ -115,12 +129,18 @@ def _table(rows: list[CheckInfo], lang: str, out: Any) -> None:
 
 def _describe(info: CheckInfo, lang: str, out: Any) -> None:
     d = as_dict(info, lang, full=True)
-    head = {"fr": ("Exigences", "Justification", "Correction", "Paramètres du profil", "aucun"),
-            "en": ("Requirements", "Rationale", "Remediation", "Profile parameters", "none")}[lang]
-    lines = [f"{d['id']}: {d['title']}",
-             f"  severity {d['severity']}, target {d['target']}, rule {d['rule']}, domain {d['domain']}"
-             + (f", tags {', '.join(d['tags'])}" if d["tags"] else ""),
-             f"  {d['path']}", "", f"{head[0]}:"]
+    head = {
+        "fr": ("Exigences", "Justification", "Correction", "Paramètres du profil", "aucun"),
+        "en": ("Requirements", "Rationale", "Remediation", "Profile parameters", "none"),
+    }[lang]
+    lines = [
+        f"{d['id']}: {d['title']}",
+        f"  severity {d['severity']}, target {d['target']}, rule {d['rule']}, domain {d['domain']}"
+        + (f", tags {', '.join(d['tags'])}" if d["tags"] else ""),
+        f"  {d['path']}",
+        "",
+        f"{head[0]}:",
+    ]
     for e in d["requirement_elements"]:
         lines.append(f"  {e['element']}" + (f": {e['shows']}" if e["shows"] else ""))
     lines += ["", f"{head[1]}:", f"  {d['rationale']}", "", f"{head[2]}:", f"  {d['remediation']}", "", f"{head[3]}:"]
@@ -154,8 +174,11 @@ def _checks(a: argparse.Namespace) -> int:
         missing = [i for i in a.ids if i not in catalogue]
         if missing:
             near = sorted(c for c in catalogue if any(m.lower() in c.lower() for m in missing))[:10]
-            print(f"preuve checks describe: unknown check id {', '.join(missing)}"
-                  + (f" (did you mean {', '.join(near)}?)" if near else ""), file=sys.stderr)
+            print(
+                f"preuve checks describe: unknown check id {', '.join(missing)}"
+                + (f" (did you mean {', '.join(near)}?)" if near else ""),
+                file=sys.stderr,
+            )
             return int(Exit.USAGE)
         if a.format == "json":
             json.dump([as_dict(catalogue[i], a.lang, full=True) for i in a.ids], out, ensure_ascii=False, indent=2)
@@ -180,8 +203,12 @@ def add_parser(sub: Any) -> None:
     c.add_argument("action", nargs="?", choices=["list", "describe"], default="list")
     c.add_argument("ids", nargs="*", metavar="ID", help="describe: check ids")
     c.add_argument("--lang", default="fr", choices=["fr", "en"])
-    c.add_argument("--format", default="table", choices=["table", "json"],
-                   help="table (tab-separated when piped, full ids) or json")
+    c.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "json"],
+        help="table (tab-separated when piped, full ids) or json",
+    )
     c.add_argument("--requirement", action="append", metavar="REQ", help="e.g. 10.2 (prefix; repeatable)")
     c.add_argument("--tag", action="append", help="exact tag (repeatable)")
     c.add_argument("--severity", choices=SEVERITIES, help="this severity or worse")

@@ -136,13 +136,15 @@ def profile_checks(profile: Any) -> dict[str, dict[str, str]]:
     from preuve.judge.catalogue import load_catalogue
 
     return check_evidence(
-        info.spec for info in load_catalogue().values()
+        info.spec
+        for info in load_catalogue().values()
         if profile.selected(info.id, list(info.spec.tags), list(info.spec.requirements))
     )
 
 
-def evidenced_checks(results: Iterable[Mapping[str, Any]], catalogue: Mapping[str, Any] | None = None
-                     ) -> dict[str, dict[str, str]]:
+def evidenced_checks(
+    results: Iterable[Mapping[str, Any]], catalogue: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, str]]:
     """Check id -> its evidence mapping, for the checks of a run that judged at least one target
     (a pass, fail or waived result). A check of the catalogue is mapped as declared; a check it no longer has keeps
     the requirement ids its results recorded, which justify no element."""
@@ -179,10 +181,16 @@ def as_json(rows: list[Coverage]) -> dict[str, Any]:
         "totals": totals(rows),
         "requirements": [
             {
-                "id": c.requirement.id, "level": c.level, "checks": c.checks, "kind": c.requirement.kind,
+                "id": c.requirement.id,
+                "level": c.level,
+                "checks": c.checks,
+                "kind": c.requirement.kind,
                 "elements": [
-                    {"id": e.id, "text": e.text, "evidenced_by": [
-                        {"check": ch, "shows": why} for ch, why in c.evidenced.get(e.id, [])]}
+                    {
+                        "id": e.id,
+                        "text": e.text,
+                        "evidenced_by": [{"check": ch, "shows": why} for ch, why in c.evidenced.get(e.id, [])],
+                    }
                     for e in c.requirement.elements
                 ],
                 "left_to_auditor": [e.id for e in c.left],

@@ -22,8 +22,16 @@ OSCAL_FILE = "oscal-assessment-results.json"
 CSV_FILE = "ciso-assistant.csv"
 NS = "https://github.com/preuve/preuve/ns/oscal"  # our own props live in our namespace, not NIST's
 CSV_URN = "urn:intuitem:risk:req_node:secnumcloud-3.2:{}"
-CSV_COLUMNS = ["urn", "ref_id", "assessable", "name", "description", "compliance_result", "requirement_progress",
-               "observations"]
+CSV_COLUMNS = [
+    "urn",
+    "ref_id",
+    "assessable",
+    "name",
+    "description",
+    "compliance_result",
+    "requirement_progress",
+    "observations",
+]
 
 
 def _uuid(run_id: str, *parts: str) -> str:
@@ -43,8 +51,15 @@ def control_id(req: str) -> str:
 JUDGED = ("pass", "fail", "waived")
 
 
-def _finding(rid: str, req: str, pairs: list[tuple[dict[str, Any], str]], level: dict[str, str],
-             shows: dict[tuple[str, str], list[str]], left: dict[str, list[str]], lang: str) -> dict[str, Any]:
+def _finding(
+    rid: str,
+    req: str,
+    pairs: list[tuple[dict[str, Any], str]],
+    level: dict[str, str],
+    shows: dict[tuple[str, str], list[str]],
+    left: dict[str, list[str]],
+    lang: str,
+) -> dict[str, Any]:
     """One finding per control per run, aggregating every result that bears on it (never a satisfied and a
     not-satisfied finding for the same control). not-satisfied when any result fails or is waived (reason
     `waived` when every failing result is: a waiver accepts the risk, it does not meet the control); satisfied
@@ -62,18 +77,22 @@ def _finding(rid: str, req: str, pairs: list[tuple[dict[str, Any], str]], level:
         reason = "automated" if lvl == "automated" and not errors else "partial"
     shown = sorted({e for r in rs if r["status"] in JUDGED for e in shows.get((r["check_id"], req), [])})
     counts = {k: sum(r["status"] == k for r in rs) for k in ("pass", "fail", "waived", "error", "not_applicable")}
-    props = [_prop("requirement-coverage", lvl),
-             *[_prop(f"results-{k.replace('_', '-')}", v) for k, v in counts.items() if v],
-             *[_prop("evidences-element", e) for e in shown],
-             *[_prop("left-to-auditor", e) for e in left.get(req, [])],
-             *[_prop("finding-id", r["finding_id"]) for r in failing]]
+    props = [
+        _prop("requirement-coverage", lvl),
+        *[_prop(f"results-{k.replace('_', '-')}", v) for k, v in counts.items() if v],
+        *[_prop("evidences-element", e) for e in shown],
+        *[_prop("left-to-auditor", e) for e in left.get(req, [])],
+        *[_prop("finding-id", r["finding_id"]) for r in failing],
+    ]
     for r in failing:
         if r.get("waiver"):
             w = r["waiver"]
             props.append(_prop("waiver", f"{w['id']} ({w['approver']}, {w['expires']}) {r['finding_id']}"))
     worst = failing or errors or [r for r in rs if r["status"] in JUDGED]
-    desc = "\n".join(f"{r['finding_id']} {r['status']} {r['check_id']}[{r['target']['name']}]: {r['message'][lang]}"
-                     for r in worst[:50])
+    desc = "\n".join(
+        f"{r['finding_id']} {r['status']} {r['check_id']}[{r['target']['name']}]: {r['message'][lang]}"
+        for r in worst[:50]
+    )
     if len(worst) > 50:
         desc += f"\n… {len(worst) - 50} more (see the observations)"
     f: dict[str, Any] = {
@@ -85,8 +104,9 @@ def _finding(rid: str, req: str, pairs: list[tuple[dict[str, Any], str]], level:
         "related-observations": [{"observation-uuid": o} for _, o in pairs],
     }
     if any(r.get("waiver") for r in failing):
-        f["remarks"] = "\n".join(f"{r['waiver']['id']}: {r['waiver']['justification']}" for r in failing
-                                 if r.get("waiver"))
+        f["remarks"] = "\n".join(
+            f"{r['waiver']['id']}: {r['waiver']['justification']}" for r in failing if r.get("waiver")
+        )
     return f
 
 
@@ -118,20 +138,31 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
         for ev in r["evidence"]:
             if ev["path"] not in evidence_uuid:
                 evidence_uuid[ev["path"]] = _uuid(rid, "evidence", ev["path"])
-                resources.append({
-                    "uuid": evidence_uuid[ev["path"]],
-                    "title": ev["path"],
-                    "rlinks": [{"href": ev["path"], "media-type": "application/json",
-                                "hashes": [{"algorithm": "SHA-256", "value": ev["sha256"]}]}],
-                })
+                resources.append(
+                    {
+                        "uuid": evidence_uuid[ev["path"]],
+                        "title": ev["path"],
+                        "rlinks": [
+                            {
+                                "href": ev["path"],
+                                "media-type": "application/json",
+                                "hashes": [{"algorithm": "SHA-256", "value": ev["sha256"]}],
+                            }
+                        ],
+                    }
+                )
         obs_id = _uuid(rid, "observation", r["finding_id"])
         obs = {
             "uuid": obs_id,
             "title": f"{r['check_id']} [{t['name']}]",
             "description": r["message"][lang],
-            "props": [_prop("finding-id", r["finding_id"]), _prop("check-id", r["check_id"]),
-                      _prop("status", r["status"]), _prop("severity", r["severity"]),
-                      *[_prop("requirement", q) for q in r["requirements"]]],
+            "props": [
+                _prop("finding-id", r["finding_id"]),
+                _prop("check-id", r["check_id"]),
+                _prop("status", r["status"]),
+                _prop("severity", r["severity"]),
+                *[_prop("requirement", q) for q in r["requirements"]],
+            ],
             "methods": ["TEST"],
             "types": ["finding"] if r["status"] in ("fail", "waived") else ["control-objective"],
             "origins": [{"actors": [{"type": "tool", "actor-uuid": tool}]}],
@@ -140,15 +171,21 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
         }
         if r["evidence"]:
             obs["relevant-evidence"] = [
-                {"href": f"#{evidence_uuid[ev['path']]}", "description": f"{ev['path']} (sha256 {ev['sha256']})",
-                 "props": [_prop("sha256", ev["sha256"])]}
+                {
+                    "href": f"#{evidence_uuid[ev['path']]}",
+                    "description": f"{ev['path']} (sha256 {ev['sha256']})",
+                    "props": [_prop("sha256", ev["sha256"])],
+                }
                 for ev in r["evidence"]
             ]
         observations.append(obs)
         for req in r["requirements"]:
             by_control.setdefault(req, []).append((r, obs_id))
-    findings = [_finding(rid, req, pairs, level, shows, left, lang) for req, pairs in by_control.items()
-                if any(r["status"] in JUDGED for r, _ in pairs)]  # an error or a not-applicable alone: no finding
+    findings = [
+        _finding(rid, req, pairs, level, shows, left, lang)
+        for req, pairs in by_control.items()
+        if any(r["status"] in JUDGED for r, _ in pairs)
+    ]  # an error or a not-applicable alone: no finding
     plan = _uuid(rid, "plan")
     # controls some result judged (pass, fail, waived): an error or a not-applicable reviewed nothing
     reviewed = sorted({q for r in results if r["status"] in ("pass", "fail", "waived") for q in r["requirements"]})
@@ -159,16 +196,29 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
         "description": "Automated SecNumCloud 3.2 assessment by preuve; results.jsonl is the source of truth.",
         "start": run["started_at"],
         "end": run["ended_at"],
-        "props": [_prop("run-id", rid), _prop("profile-sha256", p["sha256"]),
-                  _prop("inventory-sha256", run["inventory"]["sha256"])],
+        "props": [
+            _prop("run-id", rid),
+            _prop("profile-sha256", p["sha256"]),
+            _prop("inventory-sha256", run["inventory"]["sha256"]),
+        ],
         "local-definitions": {
-            "components": [{"uuid": tool, "type": "software", "title": f"preuve {run['tool']['version']}",
-                            "description": "The assessment tool (open source).", "status": {"state": "operational"}}],
+            "components": [
+                {
+                    "uuid": tool,
+                    "type": "software",
+                    "title": f"preuve {run['tool']['version']}",
+                    "description": "The assessment tool (open source).",
+                    "status": {"state": "operational"},
+                }
+            ],
         },
-        "reviewed-controls": {"control-selections": [
-            {"include-controls": [{"control-id": control_id(q)} for q in reviewed]} if reviewed
-            else {"include-all": {}}
-        ]},
+        "reviewed-controls": {
+            "control-selections": [
+                {"include-controls": [{"control-id": control_id(q)} for q in reviewed]}
+                if reviewed
+                else {"include-all": {}}
+            ]
+        },
     }
     if items:
         result["local-definitions"]["inventory-items"] = [
@@ -178,29 +228,36 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
         result["observations"] = observations
     if findings:
         result["findings"] = findings
-    resources.append({
-        "uuid": plan,
-        "title": "Assessment plan: continuous assessment, no separate plan document",
-        "rlinks": [  # the plan's two inputs, as copied into the run directory (resolvable, hashed)
-            {"href": "inputs/inventory.yaml", "media-type": "application/yaml",
-             "hashes": [{"algorithm": "SHA-256", "value": run["inventory"]["sha256"]}]},
-            *([{"href": f"inputs/profile/{p['file']}", "media-type": "application/yaml"}] if p.get("file") else []),
-        ],
-        "description": f"The plan is the profile {p['id']} {p['version']} (sha256 {p['sha256']}) and the inventory "
-                       f"(sha256 {run['inventory']['sha256']}), both copied under inputs/ in the run directory.",
-    })
-    return {"assessment-results": {
-        "uuid": _uuid(rid, "assessment-results"),
-        "metadata": {
-            "title": f"SecNumCloud 3.2 — {run['inventory'].get('name') or ''} — {run['started_at']}".strip(),
-            "last-modified": run["ended_at"],
-            "version": __version__,
-            "oscal-version": OSCAL_VERSION,
-        },
-        "import-ap": {"href": f"#{plan}"},
-        "results": [result],
-        "back-matter": {"resources": resources},
-    }}
+    resources.append(
+        {
+            "uuid": plan,
+            "title": "Assessment plan: continuous assessment, no separate plan document",
+            "rlinks": [  # the plan's two inputs, as copied into the run directory (resolvable, hashed)
+                {
+                    "href": "inputs/inventory.yaml",
+                    "media-type": "application/yaml",
+                    "hashes": [{"algorithm": "SHA-256", "value": run["inventory"]["sha256"]}],
+                },
+                *([{"href": f"inputs/profile/{p['file']}", "media-type": "application/yaml"}] if p.get("file") else []),
+            ],
+            "description": f"The plan is the profile {p['id']} {p['version']} (sha256 {p['sha256']}) and the inventory "
+            f"(sha256 {run['inventory']['sha256']}), both copied under inputs/ in the run directory.",
+        }
+    )
+    return {
+        "assessment-results": {
+            "uuid": _uuid(rid, "assessment-results"),
+            "metadata": {
+                "title": f"SecNumCloud 3.2 — {run['inventory'].get('name') or ''} — {run['started_at']}".strip(),
+                "last-modified": run["ended_at"],
+                "version": __version__,
+                "oscal-version": OSCAL_VERSION,
+            },
+            "import-ap": {"href": f"#{plan}"},
+            "results": [result],
+            "back-matter": {"resources": resources},
+        }
+    }
 
 
 def write_oscal(path: Path, results: list[dict], run: dict, coverage: list[Coverage], lang: str) -> None:
@@ -231,8 +288,9 @@ def _ciso_verdict(rs: list[dict[str, Any]], automated: bool, lang: str) -> tuple
         return "not_applicable", "done", notes
     passes = sum(r["status"] == "pass" for r in rs)
     if "error" in statuses or not automated:  # what was tested passes, the rest needs an auditor
-        notes += [f"{r['check_id']}[{r['target']['name']}] error: {r['message'][lang]}" for r in rs
-                  if r["status"] == "error"]
+        notes += [
+            f"{r['check_id']}[{r['target']['name']}] error: {r['message'][lang]}" for r in rs if r["status"] == "error"
+        ]
         notes.append(f"preuve: {passes} automated results pass; part of this item is left to the auditor")
         return "", "in_review", notes
     return "compliant", "done", notes
@@ -282,16 +340,18 @@ def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str
             result, progress, notes = _ciso_verdict(node_rs, automated, lang)
             if c and c.left and not els:
                 notes.append("preuve: left to the auditor: " + "; ".join(f"{e.id} {e.text}" for e in c.left))
-            rows.append({
-                "urn": node["urn"],
-                "ref_id": node.get("ref_id", ""),
-                "assessable": "True",
-                "name": req.id if len(nodes) == 1 else f"{req.id} ({n}/{len(nodes)})",
-                "description": node["text"] or req.text,
-                "compliance_result": result,
-                "requirement_progress": progress,
-                "observations": "\n".join(notes),
-            })
+            rows.append(
+                {
+                    "urn": node["urn"],
+                    "ref_id": node.get("ref_id", ""),
+                    "assessable": "True",
+                    "name": req.id if len(nodes) == 1 else f"{req.id} ({n}/{len(nodes)})",
+                    "description": node["text"] or req.text,
+                    "compliance_result": result,
+                    "requirement_progress": progress,
+                    "observations": "\n".join(notes),
+                }
+            )
     return rows
 
 

@@ -42,9 +42,7 @@ def finish_run(state: RunState, interrupted: bool = False) -> Exit:
     write_results(results, out / "results.jsonl", state.extra.get("result_lines"))
     run = run_info(state, int(code), interrupted)
     with audit_trail(state, run) as trail:  # chain link, sampling, previous run: recorded in run.json
-        write_atomic(
-            out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
-        )
+        write_atomic(out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n")
         write_junit(results, out / "junit.xml", run)
         trail.write_derived()  # diff.json, report.html, OSCAL, CISO Assistant CSV
         write_manifest(out)

@@ -51,44 +51,85 @@ T = {
         "title": "Rapport d'évaluation SecNumCloud 3.2",
         "summary": "Synthèse par chapitre SecNumCloud",
         "chapter": "Chapitre",
-        "pass": "conforme", "fail": "non conforme", "error": "erreur", "not_applicable": "non applicable",
-        "waived": "dérogation", "manual": "non évalué (manuel)",
+        "pass": "conforme",
+        "fail": "non conforme",
+        "error": "erreur",
+        "not_applicable": "non applicable",
+        "waived": "dérogation",
+        "manual": "non évalué (manuel)",
         "trend": "Évolution depuis l'exécution précédente",
         "posture": "Posture par chapitre (résultats)",
         "trend_chart": "Tendance des exécutions du registre (même profil)",
-        "filters": "Filtrer", "all": "tout", "by_status": "statut", "by_chapter": "chapitre", "by_target": "cible",
+        "filters": "Filtrer",
+        "all": "tout",
+        "by_status": "statut",
+        "by_chapter": "chapitre",
+        "by_target": "cible",
         "count_note": "Chaque résultat est compté une fois, dans le chapitre de sa première exigence (celle de sa "
         "suite JUnit) ; un résultat qui sert plusieurs exigences les cite toutes. Les lignes s'additionnent au total.",
         "newly_observed": "nouvellement observées (erreur → échec)",
         "fr_only": "Texte du référentiel, publié en français.",
         "no_previous": "Première exécution de ce profil dans ce périmètre : pas de comparaison.",
-        "previous": "Exécution précédente", "current": "Cette exécution",
-        "new_failures": "nouvelles non-conformités", "fixed": "corrigées", "persisting": "persistantes",
-        "changed_observed": "valeurs observées modifiées", "new_errors": "nouvelles erreurs",
-        "regressions": "régressions", "profile_changed": "Le profil a changé (les écarts qu'il explique ne sont "
-        "pas des régressions) :",
-        "critical": "Non-conformités, les plus critiques d'abord", "none": "Aucune.",
-        "sheets": "Fiches de constat", "finding": "Constat", "requirement": "Exigence", "target": "Cible",
-        "observed": "Observé", "expected": "Attendu", "evidence": "Preuves", "severity": "Sévérité",
-        "remediation": "Remédiation", "waiver": "Dérogation", "status": "Statut", "check": "Contrôle",
-        "verdict": "Verdict", "rule": "Règle", "expires": "expire le", "approver": "approuvée par",
-        "methods": "Annexe : méthodes", "automated_checks": "Contrôles automatisés exécutés",
-        "sampling": "Échantillonnage", "no_sampling": "Aucun : toutes les cibles de l'inventaire ont été évaluées.",
-        "versions": "Outil, profil et entrées", "coverage": "Couverture du référentiel SecNumCloud 3.2",
-        "automated": "automatisée", "partial": "partielle",
+        "previous": "Exécution précédente",
+        "current": "Cette exécution",
+        "new_failures": "nouvelles non-conformités",
+        "fixed": "corrigées",
+        "persisting": "persistantes",
+        "changed_observed": "valeurs observées modifiées",
+        "new_errors": "nouvelles erreurs",
+        "regressions": "régressions",
+        "profile_changed": "Le profil a changé (les écarts qu'il explique ne sont pas des régressions) :",
+        "critical": "Non-conformités, les plus critiques d'abord",
+        "none": "Aucune.",
+        "sheets": "Fiches de constat",
+        "finding": "Constat",
+        "requirement": "Exigence",
+        "target": "Cible",
+        "observed": "Observé",
+        "expected": "Attendu",
+        "evidence": "Preuves",
+        "severity": "Sévérité",
+        "remediation": "Remédiation",
+        "waiver": "Dérogation",
+        "status": "Statut",
+        "check": "Contrôle",
+        "verdict": "Verdict",
+        "rule": "Règle",
+        "expires": "expire le",
+        "approver": "approuvée par",
+        "methods": "Annexe : méthodes",
+        "automated_checks": "Contrôles automatisés exécutés",
+        "sampling": "Échantillonnage",
+        "no_sampling": "Aucun : toutes les cibles de l'inventaire ont été évaluées.",
+        "versions": "Outil, profil et entrées",
+        "coverage": "Couverture du référentiel SecNumCloud 3.2",
+        "automated": "automatisée",
+        "partial": "partielle",
         "coverage_note": "Couverture de cette exécution, calculée sur ses résultats : un élément d'exigence ne compte "
         "que si un résultat conforme, non conforme ou sous dérogation l'établit (non applicable et erreur "
         "n'établissent rien). « Automatisée » : tous les éléments de l'exigence sont établis sur le périmètre "
         "inventorié ; "
         "« partielle » : les éléments listés restent à l'auditeur ; « manuelle » : aucun élément établi.",
-        "left": "éléments laissés à l'auditeur", "no_target": "Contrôles sélectionnés sans résultat (aucune cible "
-        "dans l'inventaire) : ils n'établissent rien", "judged_nothing": "Contrôles sans verdict (seulement non "
-        "applicable ou erreur) : ils n'établissent rien",
-        "run": "Exécution", "profile": "Profil", "inventory": "Inventaire",
-        "tool": "Outil", "started": "Début", "ended": "Fin", "replay_of": "Rejeu de", "chain": "Chaîne de "
-        "hachage", "results": "Résultats", "all_results": "Tous les résultats", "seed": "graine",
-        "method": "méthode", "population": "population", "selected": "retenues", "total": "Total",
-        "requirements": "exigences", "served_by": "contrôles",
+        "left": "éléments laissés à l'auditeur",
+        "no_target": "Contrôles sélectionnés sans résultat (aucune cible dans l'inventaire) : ils n'établissent rien",
+        "judged_nothing": "Contrôles sans verdict (seulement non applicable ou erreur) : ils n'établissent rien",
+        "run": "Exécution",
+        "profile": "Profil",
+        "inventory": "Inventaire",
+        "tool": "Outil",
+        "started": "Début",
+        "ended": "Fin",
+        "replay_of": "Rejeu de",
+        "chain": "Chaîne de hachage",
+        "results": "Résultats",
+        "all_results": "Tous les résultats",
+        "seed": "graine",
+        "method": "méthode",
+        "population": "population",
+        "selected": "retenues",
+        "total": "Total",
+        "requirements": "exigences",
+        "served_by": "contrôles",
         "waived_banner": "{n} non-conformité(s) couverte(s) par une dérogation : comptée(s) à part, jamais "
         "comme conforme(s) ; chaque dérogation est détaillée dans les fiches de constat.",
     },
@@ -96,40 +137,84 @@ T = {
         "title": "SecNumCloud 3.2 assessment report",
         "summary": "Summary by SecNumCloud chapter",
         "chapter": "Chapter",
-        "pass": "compliant", "fail": "non-compliant", "error": "error", "not_applicable": "not applicable",
-        "waived": "waived", "manual": "not assessed (manual)",
+        "pass": "compliant",
+        "fail": "non-compliant",
+        "error": "error",
+        "not_applicable": "not applicable",
+        "waived": "waived",
+        "manual": "not assessed (manual)",
         "trend": "Trend since the previous run",
         "no_previous": "First run of this profile in this scope: nothing to compare.",
-        "previous": "Previous run", "current": "This run",
-        "new_failures": "new non-conformities", "fixed": "fixed", "persisting": "persisting",
-        "changed_observed": "changed observed values", "new_errors": "new errors", "regressions": "regressions",
+        "previous": "Previous run",
+        "current": "This run",
+        "new_failures": "new non-conformities",
+        "fixed": "fixed",
+        "persisting": "persisting",
+        "changed_observed": "changed observed values",
+        "new_errors": "new errors",
+        "regressions": "regressions",
         "profile_changed": "The profile changed (differences it explains are not regressions):",
-        "critical": "Non-conformities, most critical first", "none": "None.",
-        "posture": "Posture per chapter (results)", "trend_chart": "Trend across the runs of the ledger (same profile)",
-        "filters": "Filter", "all": "all", "by_status": "status", "by_chapter": "chapter", "by_target": "target",
+        "critical": "Non-conformities, most critical first",
+        "none": "None.",
+        "posture": "Posture per chapter (results)",
+        "trend_chart": "Trend across the runs of the ledger (same profile)",
+        "filters": "Filter",
+        "all": "all",
+        "by_status": "status",
+        "by_chapter": "chapter",
+        "by_target": "target",
         "count_note": "Each result is counted once, in the chapter of its first requirement (the one naming its JUnit "
         "suite); a result serving several requirements lists them all. The rows add up to the total.",
         "newly_observed": "newly observed (error → fail)",
         "fr_only": "Text of the referential, published in French.",
-        "sheets": "Finding sheets", "finding": "Finding", "requirement": "Requirement", "target": "Target",
-        "observed": "Observed", "expected": "Expected", "evidence": "Evidence", "severity": "Severity",
-        "remediation": "Remediation", "waiver": "Waiver", "status": "Status", "check": "Check",
-        "verdict": "Verdict", "rule": "Rule", "expires": "expires", "approver": "approved by",
-        "methods": "Annex: methods", "automated_checks": "Automated checks run",
-        "sampling": "Sampling", "no_sampling": "None: every target of the inventory was assessed.",
-        "versions": "Tool, profile and inputs", "coverage": "Coverage of the SecNumCloud 3.2 referential",
-        "automated": "automated", "partial": "partial",
+        "sheets": "Finding sheets",
+        "finding": "Finding",
+        "requirement": "Requirement",
+        "target": "Target",
+        "observed": "Observed",
+        "expected": "Expected",
+        "evidence": "Evidence",
+        "severity": "Severity",
+        "remediation": "Remediation",
+        "waiver": "Waiver",
+        "status": "Status",
+        "check": "Check",
+        "verdict": "Verdict",
+        "rule": "Rule",
+        "expires": "expires",
+        "approver": "approved by",
+        "methods": "Annex: methods",
+        "automated_checks": "Automated checks run",
+        "sampling": "Sampling",
+        "no_sampling": "None: every target of the inventory was assessed.",
+        "versions": "Tool, profile and inputs",
+        "coverage": "Coverage of the SecNumCloud 3.2 referential",
+        "automated": "automated",
+        "partial": "partial",
         "coverage_note": "Coverage of this run, computed from its results: an element of a requirement counts only "
         "when a pass, fail or waived result stands behind it (not applicable and error evidence nothing). "
-        "\"Automated\": every element is evidenced on the inventoried scope; \"partial\": the elements listed are "
-        "left to the auditor; \"manual\": no element is evidenced.",
-        "left": "elements left to the auditor", "no_target": "Checks selected with no result (no target in the "
-        "inventory): they evidence nothing", "judged_nothing": "Checks with no verdict (only not applicable or "
-        "error): they evidence nothing",
-        "run": "Run", "profile": "Profile", "inventory": "Inventory", "tool": "Tool", "started": "Started",
-        "ended": "Ended", "replay_of": "Replay of", "chain": "Hash chain", "results": "Results",
-        "all_results": "All results", "seed": "seed", "method": "method", "population": "population",
-        "selected": "selected", "total": "Total", "requirements": "requirements", "served_by": "checks",
+        '"Automated": every element is evidenced on the inventoried scope; "partial": the elements listed are '
+        'left to the auditor; "manual": no element is evidenced.',
+        "left": "elements left to the auditor",
+        "no_target": "Checks selected with no result (no target in the inventory): they evidence nothing",
+        "judged_nothing": "Checks with no verdict (only not applicable or error): they evidence nothing",
+        "run": "Run",
+        "profile": "Profile",
+        "inventory": "Inventory",
+        "tool": "Tool",
+        "started": "Started",
+        "ended": "Ended",
+        "replay_of": "Replay of",
+        "chain": "Hash chain",
+        "results": "Results",
+        "all_results": "All results",
+        "seed": "seed",
+        "method": "method",
+        "population": "population",
+        "selected": "selected",
+        "total": "Total",
+        "requirements": "requirements",
+        "served_by": "checks",
         "waived_banner": "{n} failure(s) covered by a waiver: counted apart, never as compliant; each waiver "
         "is detailed in the finding sheets.",
     },
@@ -178,8 +263,12 @@ def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[s
     for r in results:
         ch = chapter_of(r)
         if ch not in rows:
-            rows[ch] = {"id": ch, "title": ("sans exigence (signal)", "no requirement (signal)"),
-                        **{s: 0 for s in SHOWN}, "manual": 0}
+            rows[ch] = {
+                "id": ch,
+                "title": ("sans exigence (signal)", "no requirement (signal)"),
+                **{s: 0 for s in SHOWN},
+                "manual": 0,
+            }
         if r["status"] in SHOWN:
             rows[ch][r["status"]] += 1
     if NO_CHAPTER in rows:
@@ -198,10 +287,14 @@ def render(run_dir: Path, lang: str = "fr") -> str:
     cov = run_coverage(run, results)
     reqs = requirements()
     problems = [r for r in results if r["status"] in ("fail", "waived", "error")]
-    problems.sort(key=lambda r: (
-        {"fail": 0, "waived": 1, "error": 2}[r["status"]], SEVERITY_ORDER.get(r["severity"], 9), r["check_id"],
-        r["target"]["name"],
-    ))
+    problems.sort(
+        key=lambda r: (
+            {"fail": 0, "waived": 1, "error": 2}[r["status"]],
+            SEVERITY_ORDER.get(r["severity"], 9),
+            r["check_id"],
+            r["target"]["name"],
+        )
+    )
     template = _template()
     cov_sorted = sorted(cov, key=lambda c: chapter_key(c.requirement.id))
     from preuve.report import charts
@@ -211,15 +304,30 @@ def render(run_dir: Path, lang: str = "fr") -> str:
     names = {ch["id"]: ch["title"][li] for ch in chapters}
     labels = {**{s: T[lang][s] for s in SHOWN}, "posture": T[lang]["posture"], "trend_chart": T[lang]["trend_chart"]}
     trend_points = charts.ledger_points(run_dir, run)
-    return xml_text(template.render(  # no control character from a target reaches the browser
-        t=T[lang], lang=lang, li=0 if lang == "fr" else 1, run=run, results=results, diff=diff,
-        chapters=chapters, shown=SHOWN, problems=problems,
-        posture_svg=charts.posture_svg(chapters, names, labels), trend_svg=charts.trend_svg(trend_points, labels),
-        trend_points=trend_points, filters=charts.filters(results),
-        fails=[r for r in problems if r["status"] == "fail"], reqs=reqs, coverage=cov_sorted,
-        cov_totals=totals(cov), levels=LEVELS, checks_run=checks_run(run, results),
-        json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
-    ))
+    return xml_text(
+        template.render(  # no control character from a target reaches the browser
+            t=T[lang],
+            lang=lang,
+            li=0 if lang == "fr" else 1,
+            run=run,
+            results=results,
+            diff=diff,
+            chapters=chapters,
+            shown=SHOWN,
+            problems=problems,
+            posture_svg=charts.posture_svg(chapters, names, labels),
+            trend_svg=charts.trend_svg(trend_points, labels),
+            trend_points=trend_points,
+            filters=charts.filters(results),
+            fails=[r for r in problems if r["status"] == "fail"],
+            reqs=reqs,
+            coverage=cov_sorted,
+            cov_totals=totals(cov),
+            levels=LEVELS,
+            checks_run=checks_run(run, results),
+            json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
+        )
+    )
 
 
 def write_report(run_dir: Path, lang: str = "fr", out: Path | None = None) -> Path:
@@ -237,6 +345,12 @@ def _template() -> jinja2.Template:
         bytecode_cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache(str(cache_dir))
     except OSError:
         bytecode_cache = None
-    env = jinja2.Environment(loader=jinja2.PackageLoader("preuve", "data"), bytecode_cache=bytecode_cache,
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("preuve", "data"),
+        bytecode_cache=bytecode_cache,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("report.html.j2")

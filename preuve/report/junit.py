@@ -70,8 +70,10 @@ def _case(r: Result, prefix: str = "", where: Where | None = None) -> ET.Element
         el.text = f"{fr}\n{en}"
     elif r.status in ("not_applicable", "waived", "manual"):
         if r.status == "waived" and r.waiver:  # a non-conformity whose risk is accepted: not met, not a failure
-            msg = (f"DEROGATION {r.waiver.id} (exp. {r.waiver.expires}, {r.waiver.approver}) : non-conformité "
-                   f"acceptée : {fr}")
+            msg = (
+                f"DEROGATION {r.waiver.id} (exp. {r.waiver.expires}, {r.waiver.approver}) : non-conformité "
+                f"acceptée : {fr}"
+            )
         else:
             msg = f"{'NA' if r.status == 'not_applicable' else 'MANUEL'}: {fr}"
         ET.SubElement(case, "skipped", {"message": msg}).text = msg
@@ -131,8 +133,16 @@ def _span(cases: list[Result], start: float | None, end: float | None) -> float:
     return max(0.0, min(max(e for _, e in spans), end) - max(min(b for b, _ in spans), start))
 
 
-def write_junit(results: list[Result], path: Path, run: dict[str, Any], *, prefix: str | None = None,
-                run_dir: Path | None = None, inventory_uri: str | None = None, strict: bool = False) -> None:
+def write_junit(
+    results: list[Result],
+    path: Path,
+    run: dict[str, Any],
+    *,
+    prefix: str | None = None,
+    run_dir: Path | None = None,
+    inventory_uri: str | None = None,
+    strict: bool = False,
+) -> None:
     """`prefix` goes before each evidence path of [[ATTACHMENT|…]] (default: the run directory relative to the
     current directory, the CI project root). `strict`: only what Jenkins' junit-10.xsd allows (its xunit plugin
     validates against it), so no `file`/`line` on cases and no `skipped` on the root."""

@@ -86,8 +86,9 @@ def read_manifest(run_dir: Path) -> tuple[dict[str, str], list[str]]:
         if not sep or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             problems.append(f"{NAME}:{n}: malformed line")
         elif not safe_relpath(rel):
-            problems.append(f"{NAME}:{n}: {rel!r} is outside the run (absolute, `..` or not normalised): refused, "
-                            "not read")
+            problems.append(
+                f"{NAME}:{n}: {rel!r} is outside the run (absolute, `..` or not normalised): refused, not read"
+            )
         elif rel in listed:
             problems.append(f"{NAME}:{n}: {rel} listed twice")
         else:

@@ -62,9 +62,15 @@ def _env_number(name: str, default: float) -> float:
 class PlainProgress:
     """Counts observations per target and writes a plain line on a clock and on percent steps."""
 
-    def __init__(self, target_names: Iterable[str], stream: TextIO | None = None, *,
-                 every_seconds: float | None = None, every_percent: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        target_names: Iterable[str],
+        stream: TextIO | None = None,
+        *,
+        every_seconds: float | None = None,
+        every_percent: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.pending = Counter(target_names)  # observations still to come, per target
         self.total_targets = len(self.pending)
         self.total = sum(self.pending.values())

@@ -35,18 +35,25 @@ def crosswalk(results: list[dict[str, Any]]) -> dict[str, Any]:
         st = [r["status"] for r in once]
         failing = [r for r in once if r["status"] in ("fail", "waived")]
         status = "FAIL" if failing else "PASS" if "pass" in st else "MANUAL"
-        rows.append({
-            "Id": sid,
-            "Status": status,
-            "Muted": bool(failing) and all(r["status"] == "waived" for r in failing),
-            "PreuveRequirements": sorted({q for q, _ in pairs}, key=lambda q: q.split(".")),
-            "Counts": {k: st.count(k) for k in ("pass", "fail", "waived", "error", "not_applicable") if k in st},
-            "Findings": sorted({f"{r['finding_id']} {r['status']} {r['check_id']}[{r['target']['name']}]"
-                                for r in failing}),
-        })
-    return {"Framework": "SecNumCloud", "Version": "3.2", "Tool": "preuve",
-            "Crosswalk": "preuve item X.Y.z belongs to Prowler requirement X.Y (secnumcloud_3.2_<provider>.json)",
-            "Requirements": rows}
+        rows.append(
+            {
+                "Id": sid,
+                "Status": status,
+                "Muted": bool(failing) and all(r["status"] == "waived" for r in failing),
+                "PreuveRequirements": sorted({q for q, _ in pairs}, key=lambda q: q.split(".")),
+                "Counts": {k: st.count(k) for k in ("pass", "fail", "waived", "error", "not_applicable") if k in st},
+                "Findings": sorted(
+                    {f"{r['finding_id']} {r['status']} {r['check_id']}[{r['target']['name']}]" for r in failing}
+                ),
+            }
+        )
+    return {
+        "Framework": "SecNumCloud",
+        "Version": "3.2",
+        "Tool": "preuve",
+        "Crosswalk": "preuve item X.Y.z belongs to Prowler requirement X.Y (secnumcloud_3.2_<provider>.json)",
+        "Requirements": rows,
+    }
 
 
 def write_prowler(path: Path, results: list[dict[str, Any]]) -> None:

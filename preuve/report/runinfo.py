@@ -79,9 +79,12 @@ def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, An
         "observe_seconds": round(state.observe_seconds, 3),
         "stats": counts(state.results),
         # Did every planned (check, target) pair get judged? `preuve verify` fails a run that says no.
-        "judging": state.extra.get("judging") or {"complete": not interrupted,
-                                                  "reason": "interrupted" if interrupted else None,
-                                                  "planned": len(state.results)},
+        "judging": state.extra.get("judging")
+        or {
+            "complete": not interrupted,
+            "reason": "interrupted" if interrupted else None,
+            "planned": len(state.results),
+        },
         "exit_code": exit_code,
     }
 

@@ -48,17 +48,28 @@ def _rule(cid: str, info: Any, sample: dict[str, Any], lang: str) -> dict[str, A
         "name": "".join(p.capitalize() for p in cid.lower().split("-")),
         "shortDescription": {"text": title},
         "fullDescription": {"text": rationale},
-        "help": {"text": help_text,
-                 "markdown": f"**{title}**\n\n{rationale}\n\n**Remediation.** {remediation}\n\n"
-                             f"SecNumCloud 3.2: {', '.join(f'`{q}`' for q in reqs) or '-'}. Rule: {rule_text}"},
+        "help": {
+            "text": help_text,
+            "markdown": f"**{title}**\n\n{rationale}\n\n**Remediation.** {remediation}\n\n"
+            f"SecNumCloud 3.2: {', '.join(f'`{q}`' for q in reqs) or '-'}. Rule: {rule_text}",
+        },
         "defaultConfiguration": {"level": LEVEL.get(sev, "warning")},
-        "properties": {"tags": ["security", "secnumcloud-3.2", *[f"snc-{q}" for q in reqs]],
-                       "security-severity": SECURITY_SEVERITY.get(sev, "5.0"), "precision": "high"},
+        "properties": {
+            "tags": ["security", "secnumcloud-3.2", *[f"snc-{q}" for q in reqs]],
+            "security-severity": SECURITY_SEVERITY.get(sev, "5.0"),
+            "precision": "high",
+        },
     }
 
 
-def sarif(results: list[dict[str, Any]], run: dict[str, Any], run_dir: Path, lang: str = "fr",
-          all_results: bool = False, inventory_uri: str | None = None) -> dict[str, Any]:
+def sarif(
+    results: list[dict[str, Any]],
+    run: dict[str, Any],
+    run_dir: Path,
+    lang: str = "fr",
+    all_results: bool = False,
+    inventory_uri: str | None = None,
+) -> dict[str, Any]:
     try:
         from preuve.judge.catalogue import CatalogueError, load_catalogue
 
@@ -81,43 +92,68 @@ def sarif(results: list[dict[str, Any]], run: dict[str, Any], run_dir: Path, lan
             "kind": kind,
             "level": LEVEL.get(r["severity"], "warning") if kind == "fail" else "none",
             "message": {"text": f"{r['check_id']} [{t['name']}] {r['status']}: {r['message'][lang]}"},
-            "locations": [{
-                "physicalLocation": {"artifactLocation": _artifact(loc.file), "region": {"startLine": loc.line}},
-                "logicalLocations": [{"name": t["name"], "kind": "resource",
-                                      "fullyQualifiedName": f"{t['kind']}/{t['name']}"}],
-            }],
+            "locations": [
+                {
+                    "physicalLocation": {"artifactLocation": _artifact(loc.file), "region": {"startLine": loc.line}},
+                    "logicalLocations": [
+                        {"name": t["name"], "kind": "resource", "fullyQualifiedName": f"{t['kind']}/{t['name']}"}
+                    ],
+                }
+            ],
             "partialFingerprints": {"preuveFinding/v1": r["finding_id"]},
-            "properties": {"status": r["status"], "finding_id": r["finding_id"], "severity": r["severity"],
-                           "requirements": r["requirements"], "target": t,
-                           "evidence": r.get("evidence") or []},
+            "properties": {
+                "status": r["status"],
+                "finding_id": r["finding_id"],
+                "severity": r["severity"],
+                "requirements": r["requirements"],
+                "target": t,
+                "evidence": r.get("evidence") or [],
+            },
         }
         if r["status"] == "waived" and r.get("waiver"):
             w = r["waiver"]
-            res["suppressions"] = [{"kind": "external", "status": "accepted",
-                                    "justification": f"{w['id']} ({w['approver']}, until {w['expires']}): "
-                                                     f"{w['justification']}"}]
+            res["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{w['id']} ({w['approver']}, until {w['expires']}): {w['justification']}",
+                }
+            ]
         out.append(res)
     doc = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "preuve", "version": run["tool"]["version"] or __version__,
-                                "semanticVersion": run["tool"]["version"] or __version__,
-                                "informationUri": "https://github.com/preuve/preuve",
-                                "rules": [_rule(c, cat.get(c), sample[c], lang) for c in rule_ids]}},
-            "automationDetails": {"id": f"preuve/{run['profile']['id']}/{run['run_id']}"},
-            "invocations": [{"executionSuccessful": bool((run.get("judging") or {}).get("complete", True)),
-                             "startTimeUtc": run["started_at"], "endTimeUtc": run["ended_at"]}],
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the directory preuve ran in"}}},
-            "columnKind": "unicodeCodePoints",
-            "results": out,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "preuve",
+                        "version": run["tool"]["version"] or __version__,
+                        "semanticVersion": run["tool"]["version"] or __version__,
+                        "informationUri": "https://github.com/preuve/preuve",
+                        "rules": [_rule(c, cat.get(c), sample[c], lang) for c in rule_ids],
+                    }
+                },
+                "automationDetails": {"id": f"preuve/{run['profile']['id']}/{run['run_id']}"},
+                "invocations": [
+                    {
+                        "executionSuccessful": bool((run.get("judging") or {}).get("complete", True)),
+                        "startTimeUtc": run["started_at"],
+                        "endTimeUtc": run["ended_at"],
+                    }
+                ],
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the directory preuve ran in"}}},
+                "columnKind": "unicodeCodePoints",
+                "results": out,
+            }
+        ],
     }
     return deep(doc)
 
 
-def write_sarif(path: Path, run_dir: Path, lang: str = "fr", all_results: bool = False,
-                inventory_uri: str | None = None) -> None:
+def write_sarif(
+    path: Path, run_dir: Path, lang: str = "fr", all_results: bool = False, inventory_uri: str | None = None
+) -> None:
     results = [json.loads(x) for x in (run_dir / "results.jsonl").read_text().splitlines() if x.strip()]
     run = json.loads((run_dir / "run.json").read_text())
     doc = sarif(results, run, run_dir, lang, all_results, inventory_uri)

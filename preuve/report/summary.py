@@ -62,13 +62,19 @@ def _safe(text: str) -> str:
     return escape(terminal_line(text))
 
 
-HOST_KEY = re.compile(r"ssh (?P<user>[^@\s]+)@(?P<host>\S+):(?P<port>\d+): host key unknown for (?P<name>\S+) "
-                      r"\((?P<type>\S+) (?P<fp>\S+)\) in known_hosts (?P<kh>.+?); ")
+HOST_KEY = re.compile(
+    r"ssh (?P<user>[^@\s]+)@(?P<host>\S+):(?P<port>\d+): host key unknown for (?P<name>\S+) "
+    r"\((?P<type>\S+) (?P<fp>\S+)\) in known_hosts (?P<kh>.+?); "
+)
 HOST_KEY_WORDS = {
-    "fr": ("Clé d'hôte inconnue ({n} cible(s), {c} résultat(s) non jugé(s)) : vérifier l'empreinte hors bande, puis "
-           "l'ajouter à known_hosts (ou `trust_on_first_use: true` dans l'inventaire, consigné comme tel)"),
-    "en": ("Unknown host key ({n} target(s), {c} result(s) not judged): check the fingerprint out of band, then add "
-           "it to known_hosts (or `trust_on_first_use: true` in the inventory, recorded as such)"),
+    "fr": (
+        "Clé d'hôte inconnue ({n} cible(s), {c} résultat(s) non jugé(s)) : vérifier l'empreinte hors bande, puis "
+        "l'ajouter à known_hosts (ou `trust_on_first_use: true` dans l'inventaire, consigné comme tel)"
+    ),
+    "en": (
+        "Unknown host key ({n} target(s), {c} result(s) not judged): check the fingerprint out of band, then add "
+        "it to known_hosts (or `trust_on_first_use: true` in the inventory, recorded as such)"
+    ),
 }
 
 
@@ -139,9 +145,12 @@ def print_summary(
         for name, (m, _) in sorted(unknown_keys.items()):
             port = "" if m["port"] == "22" else f"-p {m['port']} "
             kh = m["kh"] if m["kh"] != "(none given)" else "KNOWN_HOSTS (and set ssh.known_hosts in the inventory)"
-            console.print(_safe(f"  {name}: {m['type']} {m['fp']} — ssh-keyscan {port}{m['host']} >> {kh}"),
-                          soft_wrap=True)
+            console.print(
+                _safe(f"  {name}: {m['type']} {m['fp']} — ssh-keyscan {port}{m['host']} >> {kh}"), soft_wrap=True
+            )
     html = Path(out) / "report.html"
     where = f"{html}" if html.exists() else f"{out}/"
-    console.print(f"{w['where']}: {_safe(where)} ({_safe(str(out))}/: results.jsonl, junit.xml, run.json, "
-                  "MANIFEST.sha256)", soft_wrap=True)
+    console.print(
+        f"{w['where']}: {_safe(where)} ({_safe(str(out))}/: results.jsonl, junit.xml, run.json, MANIFEST.sha256)",
+        soft_wrap=True,
+    )

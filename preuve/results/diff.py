@@ -112,8 +112,16 @@ def diff_runs(a: Path, b: Path) -> dict[str, Any]:
     checks_a, checks_b = {k[0] for k in xa}, {k[0] for k in xb}
     targets_a, targets_b = {k[1] for k in xa}, {k[1] for k in xb}
     out: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("new_failures", "newly_observed", "fixed", "persisting", "changed_observed", "new_errors",
-                        "now_waived")
+        k: []
+        for k in (
+            "new_failures",
+            "newly_observed",
+            "fixed",
+            "persisting",
+            "changed_observed",
+            "new_errors",
+            "now_waived",
+        )
     }
     for key in sorted(set(xa) | set(xb)):
         ra_, rb_ = xa.get(key), xb.get(key)
@@ -140,9 +148,12 @@ def diff_runs(a: Path, b: Path) -> dict[str, Any]:
         "after": _ident(b, rb),
         "profile_change": change,
         # Runs of two profiles (ci-quick against the full one) measure different things: said loudly.
-        "profiles_differ": None if ra["profile"]["id"] == rb["profile"]["id"] else {
+        "profiles_differ": None
+        if ra["profile"]["id"] == rb["profile"]["id"]
+        else {
             "before": {k: ra["profile"].get(k) for k in ("id", "version")},
-            "after": {k: rb["profile"].get(k) for k in ("id", "version")}},
+            "after": {k: rb["profile"].get(k) for k in ("id", "version")},
+        },
         **out,
         "checks_added": sorted(checks_b - checks_a),
         "checks_removed": sorted(checks_a - checks_b),
@@ -196,8 +207,16 @@ def summary_lines(d: dict[str, Any], lang: str = "fr") -> list[str]:
     if differ:
         name = lambda p: f"{p['id']} {p['version']}"  # noqa: E731
         lines.insert(0, w["differ"].format(b=name(differ["before"]), a=name(differ["after"])))
-    for k in ("regressions", "new_failures", "newly_observed", "fixed", "persisting", "changed_observed", "new_errors",
-              "now_waived"):
+    for k in (
+        "regressions",
+        "new_failures",
+        "newly_observed",
+        "fixed",
+        "persisting",
+        "changed_observed",
+        "new_errors",
+        "now_waived",
+    ):
         lines.append(f"  {w[k]}: {d['counts'].get(k, 0)}")
     for r in d["new_failures"] + d["new_errors"]:
         tag = f" {w['by_profile']}" if r["due_to_profile"] else ""

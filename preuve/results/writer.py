@@ -17,8 +17,9 @@ def sort_results(results: list[Result]) -> list[Result]:
 def write_results(results: list[Result], path: Path, lines: dict[int, bytes] | None = None) -> None:
     """`lines`: canonical JSON already made for some results (by id, while they are alive), reused as is."""
     lines = lines or {}
-    write_atomic(path, b"".join((lines.get(id(r)) or dumps(r.model_dump(mode="json"))) + b"\n"
-                                for r in sort_results(results)))
+    write_atomic(
+        path, b"".join((lines.get(id(r)) or dumps(r.model_dump(mode="json"))) + b"\n" for r in sort_results(results))
+    )
 
 
 def read_results(path: Path) -> list[Result]:

@@ -271,7 +271,9 @@ def kexinit_packet(lists: list[list[str]]) -> bytes:
 
 
 def host_facts_locally(
-    names: list[str], config: Path | None, env: dict[str, str] | None = None,
+    names: list[str],
+    config: Path | None,
+    env: dict[str, str] | None = None,
     ssh_connection: str = "198.51.100.7 40000 127.0.0.1 22",
 ) -> tuple[dict, dict]:
     """Run the very script ssh_host sends (build_script) with `sh -s` here, as sshd would run it for a client at
@@ -280,8 +282,14 @@ def host_facts_locally(
 
     nonce = "0123456789abcdef"
     script = ssh_host.build_script(names, nonce, str(config) if config else None, env)
-    proc = subprocess.run(["sh", "-s"], input=script.encode(), capture_output=True, timeout=120, check=False,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": ssh_connection})
+    proc = subprocess.run(
+        ["sh", "-s"],
+        input=script.encode(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": ssh_connection},
+    )
     results = ssh_host.parse_framed(proc.stdout, nonce)
     return {n: ssh_host._fact_value(n, results[n]) for n in names}, results
 
@@ -304,7 +312,8 @@ class ScriptedSshServer:
         self.port = self.sock.getsockname()[1]
         self.known_hosts = root / f"known_hosts_{self.port}"
         self.known_hosts.write_text(
-            f"[{LOOPBACK}]:{self.port} {self.host_key.get_name()} {self.host_key.get_base64()}\n")
+            f"[{LOOPBACK}]:{self.port} {self.host_key.get_name()} {self.host_key.get_base64()}\n"
+        )
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -365,9 +374,17 @@ class ScriptedSshServer:
             while chunk := channel.recv(65536):
                 script += chunk
             local = conn.getsockname()
-            proc = subprocess.run(["sh", "-s"], input=script, capture_output=True, timeout=120, check=False,
-                                  env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                                       "SSH_CONNECTION": f"{peer[0]} {peer[1]} {local[0]} {local[1]}"})
+            proc = subprocess.run(
+                ["sh", "-s"],
+                input=script,
+                capture_output=True,
+                timeout=120,
+                check=False,
+                env={
+                    "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                    "SSH_CONNECTION": f"{peer[0]} {peer[1]} {local[0]} {local[1]}",
+                },
+            )
             channel.sendall(proc.stdout)
             channel.send_exit_status(proc.returncode)
             channel.close()

@@ -20,34 +20,69 @@ def results(statuses: tuple[str, ...] = STATUSES) -> list[dict[str, Any]]:
             status = statuses[(n + k) % len(statuses)]
             fid = "PV-" + hashlib.sha256(f"{cid}|{target}".encode()).hexdigest()[:12].upper()
             path = f"observations/x/{target}.json"
-            out.append({
-                "check_id": cid, "collected_at": "2026-12-04T10:00:01.000Z", "duration_ms": 1500.0,
-                "evidence": [{"path": path, "sha256": hashlib.sha256(path.encode()).hexdigest()}],
-                "expected": {"x": 1}, "observed": {"x": 0}, "expectations": [],
-                "finding_id": fid, "message": {"fr": f"x : observé 0 ; attendu : 1 ({cid})",
-                                              "en": f"x: observed 0; expected: 1 ({cid})"},
-                "remediation": {"fr": "corriger", "en": "fix"}, "requirements": list(info.spec.requirements),
-                "rule": info.spec.rule, "severity": "high", "status": status,
-                "target": {"address": "198.18.2.10", "kind": info.spec.target, "name": target, "port": None,
-                           "site": None, "zone": None},
-                "title": {"fr": info.title.get("fr", cid), "en": info.title.get("en", cid)},
-                "waiver": ({"id": "DER-1", "approver": "RSSI", "expires": "2027-01-01", "justification": "legacy",
-                            "expired": False}
-                           if status == "waived" else None),
-            })
+            out.append(
+                {
+                    "check_id": cid,
+                    "collected_at": "2026-12-04T10:00:01.000Z",
+                    "duration_ms": 1500.0,
+                    "evidence": [{"path": path, "sha256": hashlib.sha256(path.encode()).hexdigest()}],
+                    "expected": {"x": 1},
+                    "observed": {"x": 0},
+                    "expectations": [],
+                    "finding_id": fid,
+                    "message": {
+                        "fr": f"x : observé 0 ; attendu : 1 ({cid})",
+                        "en": f"x: observed 0; expected: 1 ({cid})",
+                    },
+                    "remediation": {"fr": "corriger", "en": "fix"},
+                    "requirements": list(info.spec.requirements),
+                    "rule": info.spec.rule,
+                    "severity": "high",
+                    "status": status,
+                    "target": {
+                        "address": "198.18.2.10",
+                        "kind": info.spec.target,
+                        "name": target,
+                        "port": None,
+                        "site": None,
+                        "zone": None,
+                    },
+                    "title": {"fr": info.title.get("fr", cid), "en": info.title.get("en", cid)},
+                    "waiver": (
+                        {
+                            "id": "DER-1",
+                            "approver": "RSSI",
+                            "expires": "2027-01-01",
+                            "justification": "legacy",
+                            "expired": False,
+                        }
+                        if status == "waived"
+                        else None
+                    ),
+                }
+            )
     return out
 
 
 def run(**extra: Any) -> dict[str, Any]:
     return {
-        "run_id": "00000000-0000-4000-8000-000000000001", "started_at": "2026-12-04T10:00:00Z",
-        "ended_at": "2026-12-04T10:00:42Z", "schema": "preuve.run/1",
+        "run_id": "00000000-0000-4000-8000-000000000001",
+        "started_at": "2026-12-04T10:00:00Z",
+        "ended_at": "2026-12-04T10:00:42Z",
+        "schema": "preuve.run/1",
         "tool": {"name": "preuve", "version": "0.1.0", "commit": "0" * 40, "python": "3.11"},
-        "profile": {"id": "secnumcloud-3.2", "version": "0.1.0", "sha256": "a" * 64, "file": "p.yaml",
-                    "chain": ["secnumcloud-3.2"]},
+        "profile": {
+            "id": "secnumcloud-3.2",
+            "version": "0.1.0",
+            "sha256": "a" * 64,
+            "file": "p.yaml",
+            "chain": ["secnumcloud-3.2"],
+        },
         "inventory": {"name": "synthetic", "sha256": "b" * 64, "targets": {}},
         "scanner": {"hostname": "ci", "netns": None, "operator": "ci"},
-        "stats": {}, "exit_code": 1, **extra,
+        "stats": {},
+        "exit_code": 1,
+        **extra,
     }
 
 

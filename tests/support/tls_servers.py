@@ -42,9 +42,7 @@ _OAKLEY_GROUP_2_P = int(
     16,
 )
 
-COMPLIANT_CIPHERS = (
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
-)
+COMPLIANT_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
 WEAK_CIPHERS = "AES128-SHA:AES256-SHA:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-SHA:@SECLEVEL=0"
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
 HSTS_MAX_AGE = 63072000
@@ -118,42 +116,64 @@ def make_self_signed(
 def make_ca(directory: Path, name: str, country: str) -> tuple[CertFiles, ec.EllipticCurvePrivateKey]:
     """A self-signed CA (EC P-256, SHA-256) whose subject says C=``country``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-                         x509.NameAttribute(NameOID.COMMON_NAME, f"{name} Root CA")])
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.COUNTRY_NAME, country), x509.NameAttribute(NameOID.COMMON_NAME, f"{name} Root CA")]
+    )
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     path = directory / f"{name}-ca.crt"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return CertFiles(cert=path, key=path, certificate=cert), key
 
 
 def make_leaf(
-    directory: Path, name: str, ca: tuple[CertFiles, ec.EllipticCurvePrivateKey], *,
-    dns_names: tuple[str, ...] = ("localhost",), not_before_days: int = -1, not_after_days: int = 365,
+    directory: Path,
+    name: str,
+    ca: tuple[CertFiles, ec.EllipticCurvePrivateKey],
+    *,
+    dns_names: tuple[str, ...] = ("localhost",),
+    not_before_days: int = -1,
+    not_after_days: int = 365,
     country: str = "FR",
 ) -> CertFiles:
     """A leaf (EC P-256) issued by ``ca``; the PEM file holds the chain as nginx presents it (leaf, then CA)."""
     ca_files, ca_key = ca
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0])]))
-            .issuer_name(ca_files.certificate.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now + dt.timedelta(days=not_before_days))
-            .not_valid_after(now + dt.timedelta(days=not_after_days))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns_names]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+                    x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0]),
+                ]
+            )
+        )
+        .issuer_name(ca_files.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + dt.timedelta(days=not_before_days))
+        .not_valid_after(now + dt.timedelta(days=not_after_days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns_names]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + ca_files.cert.read_bytes())
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_path.chmod(0o600)
     return CertFiles(cert=cert_path, key=key_path, certificate=cert)
 
@@ -413,9 +433,7 @@ class NginxLab:
 
     def config_text(self) -> str:
         blocks = "".join(
-            _SERVER_BLOCK.format(
-                host=s.host, port=s.port, cert=s.cert.cert, key=s.cert.key, directives=directives
-            )
+            _SERVER_BLOCK.format(host=s.host, port=s.port, cert=s.cert.cert, key=s.cert.key, directives=directives)
             for s, directives in self.servers
         )
         return _NGINX_CONF.format(root=self.root, servers=blocks)
@@ -426,8 +444,17 @@ class NginxLab:
         conf.write_text(self.config_text())
         pid = self.root / "nginx.pid"
         self.proc = subprocess.Popen(
-            [NGINX, "-p", str(self.root), "-e", str(self.root / "error.log"), "-c", str(conf),
-             "-g", f"daemon off; pid {pid};"],
+            [
+                NGINX,
+                "-p",
+                str(self.root),
+                "-e",
+                str(self.root / "error.log"),
+                "-c",
+                str(conf),
+                "-g",
+                f"daemon off; pid {pid};",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

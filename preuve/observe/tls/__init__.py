@@ -52,8 +52,17 @@ from preuve.observe.tls.facts import (
 )
 from preuve.observe.tls.prober import VERSIONS, Endpoint, run
 
-__all__ = ["VERSIONS", "certificate_facts", "collect", "collect_many", "endpoint_key", "hostname_matches",
-           "parse_hsts", "parse_suite_name", "system_ca_file"]
+__all__ = [
+    "VERSIONS",
+    "certificate_facts",
+    "collect",
+    "collect_many",
+    "endpoint_key",
+    "hostname_matches",
+    "parse_hsts",
+    "parse_suite_name",
+    "system_ca_file",
+]
 
 # Endpoints observed at once by collect_many (each holds at most prober.CONNECTIONS_PER_ENDPOINT sockets).
 DEFAULT_CONCURRENCY = 16
@@ -65,7 +74,12 @@ def endpoint_key(host: str, port: int, sni: str | None = None) -> tuple[str, int
 
 
 def collect(
-    host: str, port: int, *, sni: str | None = None, timeout: float = 5.0, http_path: str | None = "/",
+    host: str,
+    port: int,
+    *,
+    sni: str | None = None,
+    timeout: float = 5.0,
+    http_path: str | None = "/",
 ) -> tuple[dict, dict]:
     """Return (facts, raw) for one TLS endpoint; raise ObservationError if it cannot be observed."""
     ep = Endpoint(host, int(port), sni, http_path, float(timeout))
@@ -76,7 +90,9 @@ def collect(
 
 
 def collect_many(
-    endpoints: list[dict], timeout: float = 5.0, concurrency: int = DEFAULT_CONCURRENCY,
+    endpoints: list[dict],
+    timeout: float = 5.0,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> dict[tuple[str, int, str | None], tuple[dict, dict] | ObservationError]:
     """Observe several endpoints concurrently (at most ``concurrency`` at once).
 

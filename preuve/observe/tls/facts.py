@@ -40,7 +40,7 @@ _MAC_NAMES = {"SHA": "SHA1", "SHA256": "SHA256", "SHA384": "SHA384", "MD5": "MD5
 def parse_suite_name(name: str) -> dict:
     """Split an IANA suite name into its parts (pure; sslyze gives only the name and key size)."""
     if name.startswith("SSL_CK_"):  # SSLv2: SSL_CK_<cipher>_WITH_<mac>, RSA key transport
-        cipher, _, mac = name[len("SSL_CK_"):].partition("_WITH_")
+        cipher, _, mac = name[len("SSL_CK_") :].partition("_WITH_")
         kx, auth, export = "RSA", "RSA", "EXPORT" in cipher
     elif "_WITH_" in name:
         head, _, tail = name.removeprefix("TLS_").partition("_WITH_")
@@ -53,9 +53,16 @@ def parse_suite_name(name: str) -> dict:
     tokens = cipher.split("_")
     aead = any(t in ("GCM", "CCM", "POLY1305") for t in tokens)
     return {
-        "key_exchange": kx, "authentication": auth, "encryption": cipher, "mac": mac,
-        "aead": aead, "cbc": "CBC" in tokens, "export": export, "null_encryption": cipher == "NULL",
-        "anonymous": auth == "anon", "forward_secrecy": kx in ("ECDHE", "DHE") or kx is None,
+        "key_exchange": kx,
+        "authentication": auth,
+        "encryption": cipher,
+        "mac": mac,
+        "aead": aead,
+        "cbc": "CBC" in tokens,
+        "export": export,
+        "null_encryption": cipher == "NULL",
+        "anonymous": auth == "anon",
+        "forward_secrecy": kx in ("ECDHE", "DHE") or kx is None,
     }
 
 
@@ -77,9 +84,17 @@ def _split_cipher(tail: str) -> tuple[str, str | None]:
     return tail, None  # e.g. AES_128_CCM_8: AEAD without a named hash
 
 
-
-_FIXED_KEY_SIZES = {"3DES_EDE": 168, "DES": 56, "DES40": 40, "CHACHA20": 256, "NULL": 0, "IDEA": 128,
-                    "SEED": 128, "RC4": 128, "RC2": 128}
+_FIXED_KEY_SIZES = {
+    "3DES_EDE": 168,
+    "DES": 56,
+    "DES40": 40,
+    "CHACHA20": 256,
+    "NULL": 0,
+    "IDEA": 128,
+    "SEED": 128,
+    "RC4": 128,
+    "RC2": 128,
+}
 
 
 def suite_key_size(encryption: str) -> int:
@@ -109,16 +124,24 @@ def certificate_facts(cert: Certificate) -> dict:
     san_dns, san_ip = _sans(cert)
     hash_alg = cert.signature_hash_algorithm
     return {
-        "subject": subject, "issuer": issuer,
-        "subject_country": _country(cert, "subject"), "issuer_country": _country(cert, "issuer"),
-        "not_before": _iso(cert.not_valid_before_utc), "not_after": _iso(cert.not_valid_after_utc),
-        "key_type": key_type, "key_size": key_size, "curve": curve,
+        "subject": subject,
+        "issuer": issuer,
+        "subject_country": _country(cert, "subject"),
+        "issuer_country": _country(cert, "issuer"),
+        "not_before": _iso(cert.not_valid_before_utc),
+        "not_after": _iso(cert.not_valid_after_utc),
+        "key_type": key_type,
+        "key_size": key_size,
+        "curve": curve,
         "signature_hash": hash_alg.name if hash_alg else None,
         "signature_algorithm": getattr(cert.signature_algorithm_oid, "_name", None)
         or cert.signature_algorithm_oid.dotted_string,
-        "san_dns": san_dns, "san_ip": san_ip,
-        "sha256": cert.fingerprint(hashes.SHA256()).hex(), "serial": format(cert.serial_number, "x"),
-        "is_ca": _is_ca(cert), "self_issued": subject is not None and subject == issuer,
+        "san_dns": san_dns,
+        "san_ip": san_ip,
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "serial": format(cert.serial_number, "x"),
+        "is_ca": _is_ca(cert),
+        "self_issued": subject is not None and subject == issuer,
     }
 
 
@@ -223,5 +246,3 @@ def parse_hsts(header: str | None) -> dict:
         elif key == "preload":
             parsed["preload"] = True
     return parsed
-
-

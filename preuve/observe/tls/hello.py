@@ -21,10 +21,22 @@ VERSION_CODES = {name: code for code, name in VERSION_NAMES.items()}
 
 HANDSHAKE, ALERT, CHANGE_CIPHER_SPEC, APPLICATION_DATA = 22, 21, 20, 23
 SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE, CERTIFICATE_STATUS = (
-    2, 11, 12, 13, 14, 22)
+    2,
+    11,
+    12,
+    13,
+    14,
+    22,
+)
 EXT_SNI, EXT_STATUS_REQUEST, EXT_GROUPS, EXT_POINT_FORMATS, EXT_SIGALGS = 0x0000, 0x0005, 0x000A, 0x000B, 0x000D
 EXT_PADDING, EXT_EMS, EXT_SUPPORTED_VERSIONS, EXT_PSK_MODES, EXT_KEY_SHARE, EXT_RENEGOTIATION_INFO = (
-    0x0015, 0x0017, 0x002B, 0x002D, 0x0033, 0xFF01)
+    0x0015,
+    0x0017,
+    0x002B,
+    0x002D,
+    0x0033,
+    0xFF01,
+)
 SCSV_RENEGOTIATION, SCSV_FALLBACK = 0x00FF, 0x5600
 ALERT_INAPPROPRIATE_FALLBACK = 86
 # RFC 8446 4.1.3: a HelloRetryRequest is a ServerHello with this random.
@@ -33,19 +45,67 @@ HRR_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E
 # IANA named groups tested for support: the 30 elliptic curves of RFC 4492/8422 (the same set sslyze tests,
 # under the same names). FFDHE groups (256-260) are not tested: see the README's TLS section.
 GROUPS: dict[int, str] = {
-    1: "sect163k1", 2: "sect163r1", 3: "sect163r2", 4: "sect193r1", 5: "sect193r2", 6: "sect233k1",
-    7: "sect233r1", 8: "sect239k1", 9: "sect283k1", 10: "sect283r1", 11: "sect409k1", 12: "sect409r1",
-    13: "sect571k1", 14: "sect571r1", 15: "secp160k1", 16: "secp160r1", 17: "secp160r2", 18: "secp192k1",
-    19: "secp192r1", 20: "secp224k1", 21: "secp224r1", 22: "secp256k1", 23: "secp256r1", 24: "secp384r1",
-    25: "secp521r1", 26: "brainpoolP256r1", 27: "brainpoolP384r1", 28: "brainpoolP512r1", 29: "X25519",
+    1: "sect163k1",
+    2: "sect163r1",
+    3: "sect163r2",
+    4: "sect193r1",
+    5: "sect193r2",
+    6: "sect233k1",
+    7: "sect233r1",
+    8: "sect239k1",
+    9: "sect283k1",
+    10: "sect283r1",
+    11: "sect409k1",
+    12: "sect409r1",
+    13: "sect571k1",
+    14: "sect571r1",
+    15: "secp160k1",
+    16: "secp160r1",
+    17: "secp160r2",
+    18: "secp192k1",
+    19: "secp192r1",
+    20: "secp224k1",
+    21: "secp224r1",
+    22: "secp256k1",
+    23: "secp256r1",
+    24: "secp384r1",
+    25: "secp521r1",
+    26: "brainpoolP256r1",
+    27: "brainpoolP384r1",
+    28: "brainpoolP512r1",
+    29: "X25519",
     30: "X448",
 }
 FFDHE = {256: "ffdhe2048", 257: "ffdhe3072", 258: "ffdhe4096", 259: "ffdhe6144", 260: "ffdhe8192"}
 # Preferred first: the server picks among these in its own order anyway.
 OFFERED_GROUPS = (29, 23, 24, 25, 30, *range(26, 29), *range(1, 23), *FFDHE)
-_SIGALGS = (0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080A, 0x080B,
-            0x0401, 0x0501, 0x0601, 0x0203, 0x0201, 0x0402, 0x0502, 0x0602, 0x0202, 0x0303, 0x0301,
-            0x0302, 0x0101, 0x0102)
+_SIGALGS = (
+    0x0403,
+    0x0503,
+    0x0603,
+    0x0807,
+    0x0808,
+    0x0804,
+    0x0805,
+    0x0806,
+    0x0809,
+    0x080A,
+    0x080B,
+    0x0401,
+    0x0501,
+    0x0601,
+    0x0203,
+    0x0201,
+    0x0402,
+    0x0502,
+    0x0602,
+    0x0202,
+    0x0303,
+    0x0301,
+    0x0302,
+    0x0101,
+    0x0102,
+)
 
 
 def group_key(code: int) -> dict | None:
@@ -137,8 +197,8 @@ def parse_ssl2_server_hello(data: bytes) -> list[int] | None:
         return None
     cert_len, specs_len = struct.unpack("!HH", data[7:11])
     start = 13 + cert_len
-    specs = data[start:start + specs_len]
-    return [int.from_bytes(specs[i:i + 3], "big") for i in range(0, len(specs) - 2, 3)]
+    specs = data[start : start + specs_len]
+    return [int.from_bytes(specs[i : i + 3], "big") for i in range(0, len(specs) - 2, 3)]
 
 
 @dataclass
@@ -204,7 +264,7 @@ class FlightParser:
                 return
             if len(self._buffer) < 5 + length:
                 return
-            payload, self._buffer = self._buffer[5:5 + length], self._buffer[5 + length:]
+            payload, self._buffer = self._buffer[5 : 5 + length], self._buffer[5 + length :]
             self.flight.record_version = record_version
             if kind == ALERT and len(payload) >= 2:
                 self.flight.alert = (payload[0], payload[1])
@@ -220,7 +280,7 @@ class FlightParser:
             kind, length = self._handshake[0], int.from_bytes(self._handshake[1:4], "big")
             if len(self._handshake) < 4 + length:
                 return
-            body, self._handshake = self._handshake[4:4 + length], self._handshake[4 + length:]
+            body, self._handshake = self._handshake[4 : 4 + length], self._handshake[4 + length :]
             self._message(kind, body)
 
     def _message(self, kind: int, body: bytes) -> None:
@@ -246,14 +306,14 @@ class FlightParser:
         f.hello_retry = body[2:34] == HRR_RANDOM
         sid_len = body[34]
         pos = 35 + sid_len
-        f.suite, f.compression = struct.unpack("!HB", body[pos:pos + 3])
+        f.suite, f.compression = struct.unpack("!HB", body[pos : pos + 3])
         pos += 3
         if pos + 2 <= len(body):
-            end = pos + 2 + struct.unpack("!H", body[pos:pos + 2])[0]
+            end = pos + 2 + struct.unpack("!H", body[pos : pos + 2])[0]
             pos += 2
             while pos + 4 <= end:
-                kind, length = struct.unpack("!HH", body[pos:pos + 4])
-                f.extensions[kind] = body[pos + 4:pos + 4 + length]
+                kind, length = struct.unpack("!HH", body[pos : pos + 4])
+                f.extensions[kind] = body[pos + 4 : pos + 4 + length]
                 pos += 4 + length
         chosen = f.extensions.get(EXT_SUPPORTED_VERSIONS)
         if chosen and len(chosen) == 2:
@@ -264,8 +324,8 @@ def _certificate_list(body: bytes) -> list[bytes]:
     total = int.from_bytes(body[:3], "big")
     pos, end, certs = 3, 3 + total, []
     while pos + 3 <= end:
-        length = int.from_bytes(body[pos:pos + 3], "big")
-        certs.append(body[pos + 3:pos + 3 + length])
+        length = int.from_bytes(body[pos : pos + 3], "big")
+        certs.append(body[pos + 3 : pos + 3 + length])
         pos += 3 + length
     return certs
 
@@ -280,4 +340,4 @@ def ske_dh_bits(body: bytes) -> int | None:
     if len(body) < 2:
         return None
     length = struct.unpack("!H", body[:2])[0]
-    return int.from_bytes(body[2:2 + length], "big").bit_length() or None
+    return int.from_bytes(body[2 : 2 + length], "big").bit_length() or None

@@ -41,10 +41,21 @@ VERSIONS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 CONNECTIONS_PER_ENDPOINT = 6
 # Every suite of a version is offered at once; elimination never exceeds the candidates' count anyway.
 _ECDHE_SUITES = [c for c, n in LEGACY.items() if "_ECDHE_" in n]
-_ALERT_NAMES = {10: "unexpected_message", 20: "bad_record_mac", 40: "handshake_failure", 47: "illegal_parameter",
-                50: "decode_error", 70: "protocol_version", 71: "insufficient_security", 80: "internal_error",
-                86: "inappropriate_fallback", 90: "user_canceled", 100: "no_renegotiation", 109: "missing_extension",
-                112: "unrecognized_name"}
+_ALERT_NAMES = {
+    10: "unexpected_message",
+    20: "bad_record_mac",
+    40: "handshake_failure",
+    47: "illegal_parameter",
+    50: "decode_error",
+    70: "protocol_version",
+    71: "insufficient_security",
+    80: "internal_error",
+    86: "inappropriate_fallback",
+    90: "user_canceled",
+    100: "no_renegotiation",
+    109: "missing_extension",
+    112: "unrecognized_name",
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +97,14 @@ class _Probe:
         started = time.perf_counter()
         async with self.slots:
             flight = await self._exchange(hello, want_flight)
-        self.log.append({"probe": what, "answer": flight.answer(), **_summary(flight),
-                         "ms": round((time.perf_counter() - started) * 1000, 1)})
+        self.log.append(
+            {
+                "probe": what,
+                "answer": flight.answer(),
+                **_summary(flight),
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        )
         return flight
 
     async def _exchange(self, hello: bytes, want_flight: bool) -> H.Flight:
@@ -101,7 +118,8 @@ class _Probe:
                     data = await asyncio.wait_for(reader.read(65536), ep.timeout)
                 except TimeoutError:
                     raise ObservationError(
-                        f"{ep.label}: no TLS answer within {ep.timeout:g}s (TCP accepted, server silent)") from None
+                        f"{ep.label}: no TLS answer within {ep.timeout:g}s (TCP accepted, server silent)"
+                    ) from None
                 except OSError:
                     parser.flight.closed = "reset"
                     break
@@ -138,8 +156,13 @@ class _Probe:
                 data = b""
             finally:
                 writer.transport.abort()
-        self.log.append({"probe": what, "answer": data[:8].hex() or "closed",
-                         "ms": round((time.perf_counter() - started) * 1000, 1)})
+        self.log.append(
+            {
+                "probe": what,
+                "answer": data[:8].hex() or "closed",
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        )
         return data
 
     async def blocking(self, fn: Any, *args: Any) -> Any:
@@ -203,8 +226,13 @@ def _hello(ep: Endpoint, version: str, suites: list[int], **kw: Any) -> bytes:
 
 
 async def _preflight(p: _Probe) -> H.Flight:
-    hello = H.client_hello(H.TLS12, [*TLS13, *LEGACY], server_name=p.ep.sni_sent, key_share=False,
-                           supported_versions=(H.TLS13, H.TLS12, H.TLS11, H.TLS10))
+    hello = H.client_hello(
+        H.TLS12,
+        [*TLS13, *LEGACY],
+        server_name=p.ep.sni_sent,
+        key_share=False,
+        supported_versions=(H.TLS13, H.TLS12, H.TLS11, H.TLS10),
+    )
     flight = await p.exchange("preflight (TLS 1.0 to 1.3, every suite)", hello)
     if flight.not_tls is not None:
         raise ObservationError(f"{p.ep.label}: the server does not speak TLS (non-TLS answer to a ClientHello)")
@@ -225,7 +253,7 @@ async def _enumerate(p: _Probe, version: str) -> dict:
     chunked = not picks and last.closed is not None and len(candidates) > CHUNK
     if chunked:
         for i in range(0, len(candidates), CHUNK):
-            last = await _eliminate(p, version, code, candidates[i:i + CHUNK], picks)
+            last = await _eliminate(p, version, code, candidates[i : i + CHUNK], picks)
     out: dict[str, Any] = {"picks": picks, "end": last, "chunked": chunked}
     if len(picks) > 1 and not chunked:  # does the server impose its order? offer its picks reversed
         reversed_codes = [f.suite for f in reversed(picks)]
@@ -243,8 +271,10 @@ async def _eliminate(p: _Probe, version: str, code: int, offered: list[int], pic
     while offered:
         last = await p.exchange(f"{version} suites, {len(offered)} offered", _hello(p.ep, version, offered))
         if last.hello and last.version == code and last.suite not in offered:
-            raise ObservationError(f"{p.ep.label}: the server chose {_suite_name(last.suite)} at {version}, which "
-                                   "was not offered (a broken TLS stack: its suites cannot be enumerated)")
+            raise ObservationError(
+                f"{p.ep.label}: the server chose {_suite_name(last.suite)} at {version}, which "
+                "was not offered (a broken TLS stack: its suites cannot be enumerated)"
+            )
         if not last.hello or last.version != code:
             break
         picks.append(last)
@@ -272,8 +302,11 @@ async def _groups(p: _Probe, highest: str, ecdsa: bool) -> dict:
         remaining = list(H.GROUPS)
         tls13 = highest == "TLSv1.3"
         while remaining:
-            hello = _hello(p.ep, highest, list(TLS13), groups=remaining, key_share=False) if tls13 else _hello(
-                p.ep, highest, _ECDHE_SUITES, groups=remaining)
+            hello = (
+                _hello(p.ep, highest, list(TLS13), groups=remaining, key_share=False)
+                if tls13
+                else _hello(p.ep, highest, _ECDHE_SUITES, groups=remaining)
+            )
             flight = await p.exchange(f"{highest} groups, {len(remaining)} offered", hello)
             group = flight.group() if tls13 else (H.ske_group(flight.key_exchange) if flight.key_exchange else None)
             if not flight.hello or group not in remaining:
@@ -281,15 +314,21 @@ async def _groups(p: _Probe, highest: str, ecdsa: bool) -> dict:
             supported.append(H.GROUPS[group])
             remaining.remove(group)
     else:
+
         async def alone(group: int) -> bool:
-            flight = await p.exchange(f"{highest} group {H.GROUPS[group]}",
-                                      _hello(p.ep, highest, _ECDHE_SUITES, groups=[group]))
+            flight = await p.exchange(
+                f"{highest} group {H.GROUPS[group]}", _hello(p.ep, highest, _ECDHE_SUITES, groups=[group])
+            )
             return bool(flight.hello and flight.key_exchange and H.ske_group(flight.key_exchange) == group)
 
         accepted = await asyncio.gather(*(alone(g) for g in H.GROUPS))
         supported = [H.GROUPS[g] for g, ok in zip(H.GROUPS, accepted, strict=True) if ok]
-    return {"supported": sorted(supported), "rejected": sorted(set(H.GROUPS.values()) - set(supported)),
-            "ecdh_supported": bool(supported), "preference": None if ecdsa and highest != "TLSv1.3" else supported}
+    return {
+        "supported": sorted(supported),
+        "rejected": sorted(set(H.GROUPS.values()) - set(supported)),
+        "ecdh_supported": bool(supported),
+        "preference": None if ecdsa and highest != "TLSv1.3" else supported,
+    }
 
 
 def _ecdsa(flight: H.Flight) -> bool:
@@ -312,9 +351,11 @@ async def _fallback(p: _Probe, accepted: list[str]) -> bool | None:
     if len(lower) < 2:
         return True
     version = lower[-2]
-    flight = await p.exchange(f"{version} with TLS_FALLBACK_SCSV",
-                              _hello(p.ep, version, list(TLS13 if version == "TLSv1.3" else LEGACY),
-                                     fallback_scsv=True), want_flight=False)
+    flight = await p.exchange(
+        f"{version} with TLS_FALLBACK_SCSV",
+        _hello(p.ep, version, list(TLS13 if version == "TLSv1.3" else LEGACY), fallback_scsv=True),
+        want_flight=False,
+    )
     if flight.alert and flight.alert[1] == H.ALERT_INAPPROPRIATE_FALLBACK:
         return True
     return False if flight.hello else None
@@ -346,8 +387,10 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     accepted = [v for v in VERSIONS if versions[v]]
     facts = empty_facts(ep)
     facts["versions"] = versions
-    raw: dict[str, Any] = {"target": {"host": ep.host, "port": ep.port, "ip": ip, "server_name": ep.server_name,
-                                      "timeout": ep.timeout}, "preflight": preflight.answer()}
+    raw: dict[str, Any] = {
+        "target": {"host": ep.host, "port": ep.port, "ip": ip, "server_name": ep.server_name, "timeout": ep.timeout},
+        "preflight": preflight.answer(),
+    }
     if not accepted:
         if not preflight.hello and not preflight.alert:
             raise ObservationError(f"{ep.label}: TLS handshake impossible (connection closed by the server)")
@@ -362,7 +405,8 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     side: dict[str, Any] = {"fallback": asyncio.ensure_future(_fallback(p, accepted))}
     if below13:
         side["renegotiation"] = asyncio.ensure_future(
-            p.blocking(session.renegotiation, ip, ep.port, below13[-1], ep.sni_sent, ep.timeout))
+            p.blocking(session.renegotiation, ip, ep.port, below13[-1], ep.sni_sent, ep.timeout)
+        )
     session_version = accepted[-1] if accepted[-1] != "SSLv2" else None
     if session_version and (ep.http_path is not None or not below13):
         side["session"] = asyncio.ensure_future(_http_session(p, session_version))
@@ -380,8 +424,9 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     facts["extended_master_secret"] = (H.EXT_EMS in hello12.extensions) if hello12 else True
     facts["renegotiation"] = _renegotiation(hello12, done.get("renegotiation"))
     facts["fallback_scsv"] = done["fallback"]
-    facts["client_auth"] = "REQUESTED" if any(
-        f.certificate_request for v in below13 for f in results[v]["picks"]) else "DISABLED"
+    facts["client_auth"] = (
+        "REQUESTED" if any(f.certificate_request for v in below13 for f in results[v]["picks"]) else "DISABLED"
+    )
     session_out = done.get("session")
     if ep.http_path is not None:
         facts["hsts"] = _hsts(session_out)
@@ -390,7 +435,9 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
         errors["session"] = session_out["error"]
     facts["errors"] = dict(sorted(errors.items()))
     raw.update(
-        elapsed_s=round(time.perf_counter() - started, 4), handshakes=len(p.log), probes=p.log,
+        elapsed_s=round(time.perf_counter() - started, 4),
+        handshakes=len(p.log),
+        probes=p.log,
         chain_pem=[_pem(d) for d in chain_der],
         side_requests={k: _side_raw(v) for k, v in done.items()},
     )
@@ -473,8 +520,11 @@ def _renegotiation(hello12: H.Flight | None, reneg: dict | None) -> dict:
     if hello12 is None:
         return {"secure": True, "client_initiated_accepted": False, "client_initiated_successes": 0}
     accepted = bool(reneg and reneg.get("accepted"))
-    return {"secure": H.EXT_RENEGOTIATION_INFO in hello12.extensions, "client_initiated_accepted": accepted,
-            "client_initiated_successes": int(accepted)}
+    return {
+        "secure": H.EXT_RENEGOTIATION_INFO in hello12.extensions,
+        "client_initiated_accepted": accepted,
+        "client_initiated_successes": int(accepted),
+    }
 
 
 def _hsts(session_out: dict | None) -> dict | None:
@@ -495,8 +545,10 @@ def _certificate(chain_der: list[bytes], server_name: str, ocsp: bool | None) ->
     trusted, error = _validate(certs)
     return {
         "hostname_matches": F.hostname_matches(server_name, chain[0]["san_dns"], chain[0]["san_ip"]),
-        "trusted_by_system": trusted, "trusted_by": ["system"] if trusted else [],
-        "validation_error": error, "ocsp_stapled": ocsp,
+        "trusted_by_system": trusted,
+        "trusted_by": ["system"] if trusted else [],
+        "validation_error": error,
+        "ocsp_stapled": ocsp,
         "chain_in_order": all(certs[i].issuer == certs[i + 1].subject for i in range(len(certs) - 1)),
         "chain": chain,
     }
@@ -529,7 +581,7 @@ def _pem(der: bytes) -> str:
     import base64
 
     body = base64.encodebytes(der).decode().replace("\n", "")
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
@@ -541,11 +593,24 @@ def _side_raw(value: Any) -> Any:
 
 def empty_facts(ep: Endpoint) -> dict:
     return {
-        "host": ep.host, "port": ep.port, "sni": ep.sni, "server_name": ep.server_name,
-        "versions": dict.fromkeys(VERSIONS, False), "cipher_suites": {}, "suite_details": {}, "preference": {},
-        "groups": None, "certificate": None, "additional_certificates": [], "renegotiation": None,
-        "compression": None, "extended_master_secret": None, "fallback_scsv": None, "hsts": None,
-        "client_auth": None, "errors": {},
+        "host": ep.host,
+        "port": ep.port,
+        "sni": ep.sni,
+        "server_name": ep.server_name,
+        "versions": dict.fromkeys(VERSIONS, False),
+        "cipher_suites": {},
+        "suite_details": {},
+        "preference": {},
+        "groups": None,
+        "certificate": None,
+        "additional_certificates": [],
+        "renegotiation": None,
+        "compression": None,
+        "extended_master_secret": None,
+        "fallback_scsv": None,
+        "hsts": None,
+        "client_auth": None,
+        "errors": {},
     }
 
 

@@ -20,9 +20,13 @@ def _client(sock: socket.socket, version: str, server_name: str | None, legacy: 
     from nassl.legacy_ssl_client import LegacySslClient
     from nassl.ssl_client import OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
 
-    enum = {"SSLv3": OpenSslVersionEnum.SSLV3, "TLSv1.0": OpenSslVersionEnum.TLSV1,
-            "TLSv1.1": OpenSslVersionEnum.TLSV1_1, "TLSv1.2": OpenSslVersionEnum.TLSV1_2,
-            "TLSv1.3": OpenSslVersionEnum.TLSV1_3}[version]
+    enum = {
+        "SSLv3": OpenSslVersionEnum.SSLV3,
+        "TLSv1.0": OpenSslVersionEnum.TLSV1,
+        "TLSv1.1": OpenSslVersionEnum.TLSV1_1,
+        "TLSv1.2": OpenSslVersionEnum.TLSV1_2,
+        "TLSv1.3": OpenSslVersionEnum.TLSV1_3,
+    }[version]
     cls = LegacySslClient if legacy or version == "SSLv3" else SslClient
     client = cls(ssl_version=enum, underlying_socket=sock, ssl_verify=OpenSslVerifyEnum.NONE)
     if version != "TLSv1.3":
@@ -32,8 +36,9 @@ def _client(sock: socket.socket, version: str, server_name: str | None, legacy: 
     return client
 
 
-def full_session(ip: str, port: int, version: str, server_name: str | None, timeout: float,
-                 http: tuple[str, str] | None) -> dict:
+def full_session(
+    ip: str, port: int, version: str, server_name: str | None, timeout: float, http: tuple[str, str] | None
+) -> dict:
     """One handshake at ``version``: chain and OCSP staple as presented, then the HTTP GET if ``http``
     (path, Host header). Never raises: failures are returned as {"error": ...}."""
     from nassl.ssl_client import ClientCertificateRequested
@@ -59,8 +64,10 @@ def full_session(ip: str, port: int, version: str, server_name: str | None, time
 
 
 def _http_get(client: Any, path: str, host: str) -> dict:
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: preuve (TLS observer)\r\n"
-               "Accept: */*\r\nConnection: close\r\n\r\n").encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: preuve (TLS observer)\r\n"
+        "Accept: */*\r\nConnection: close\r\n\r\n"
+    ).encode()
     client.write(request)
     data = b""
     while b"\r\n\r\n" not in data and len(data) < _HTTP_MAX_BYTES:
@@ -77,7 +84,8 @@ def _http_get(client: Any, path: str, host: str) -> dict:
     status = int(status_parts[1]) if len(status_parts) > 1 and status_parts[1].isdigit() else None
     headers = [(k.strip().lower(), v.strip()) for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)]
     return {
-        "path": path, "status": status,
+        "path": path,
+        "status": status,
         "strict_transport_security": [v for k, v in headers if k == "strict-transport-security"],
         "location": next((v for k, v in headers if k == "location"), None),
     }
