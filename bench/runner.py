@@ -49,7 +49,7 @@ class Bench:
     """One bench session: a work directory, the lab, the lab inventory."""
 
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
-        from preuve import lab
+        import preuve_lab as lab
 
         self.args = args
         self.work = work
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {"started_at": _now(), "loadavg_start": loadavg()}
     try:
         bench = Bench(args, work)
-        print("lab: bringing it up (preuve.lab.ensure_up)", flush=True)
+        print("lab: bringing it up (preuve_lab.ensure_up)", flush=True)
         meta["lab_started_at"] = bench.lab.ensure_up().get("started_at")
         chosen = endpoints(bench.inventory, args.only)
         if not chosen:

@@ -50,7 +50,7 @@ fi
 
 # syslog-ng beside rsyslog: syslog-ng-core Conflicts with rsyslog (both provide system-log-daemon), so its .deb is
 # extracted into a private directory (its libraries above are installed normally) and run through a wrapper that
-# points it at its private libraries and modules. The lab hosts use it (preuve/lab/syslog_ng.py).
+# points it at its private libraries and modules. The lab hosts use it (lab/syslog_ng.py).
 SYSLOG_NG_ROOT=${PREUVE_SYSLOG_NG_ROOT:-/opt/preuve-syslog-ng}
 if [ ! -x "$SYSLOG_NG_ROOT/bin/syslog-ng" ]; then
   echo "setup: extracting syslog-ng-core into $SYSLOG_NG_ROOT"

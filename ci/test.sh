@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
-.venv/bin/ruff check preuve checks tests bench tools
-.venv/bin/ruff format --check preuve checks tests bench tools
+.venv/bin/ruff check preuve lab checks tests bench tools
+.venv/bin/ruff format --check preuve lab checks tests bench tools
 exec .venv/bin/python -m pytest -ra "$@"

@@ -237,8 +237,22 @@ def cmd_verify(a: argparse.Namespace) -> int:
     return verify(a)
 
 
+def _lab_missing() -> int:
+    print(
+        "preuve: the lab is not installed. It ships apart from the scanner: from a checkout of preuve, "
+        "run `pip install -e '.[lab]'` (the lab also needs root, sshd, nginx and network namespaces).",
+        file=sys.stderr,
+    )
+    return int(Exit.USAGE)
+
+
 def cmd_lab(a: argparse.Namespace) -> int:
-    from preuve.lab.cli import main as lab_main
+    try:
+        from preuve_lab.cli import main as lab_main
+    except ModuleNotFoundError as e:
+        if e.name and e.name.split(".")[0] in {"preuve_lab", "moto"}:
+            return _lab_missing()
+        raise
 
     return int(
         lab_main(
@@ -253,6 +267,10 @@ def cmd_lab(a: argparse.Namespace) -> int:
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("preuve_lab") is None:
+        return _lab_missing()
     from preuve.demo import demo
 
     return demo(a)

@@ -12,12 +12,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def demo(a: argparse.Namespace) -> int:
-    from preuve import lab
+    import preuve_lab as lab
     from preuve.cli import cmd_run
 
     print("preuve demo: bringing the lab up (network namespaces pv-*, 198.18.0.0/15, no route out)…")
     lab.up()
-    from preuve.lab.lockout import fresh_canaries
+    from preuve_lab.lockout import fresh_canaries
 
     fresh_canaries(lab.LabPaths.current())  # the demo may run twice in a row: its canaries start fresh each time
     out = Path(a.out)

@@ -84,7 +84,7 @@ def lab():
     """The lab, up for the whole session and torn down at its end (nothing left behind)."""
     if not _root():
         pytest.skip("the lab needs root (network namespaces)")
-    from preuve import lab as lab_mod
+    import preuve_lab as lab_mod
 
     info = lab_mod.ensure_up()
     yield info
@@ -95,7 +95,7 @@ def lab():
 @pytest.fixture
 def lab_up(lab):
     """For tests that run after one that stopped the lab: make sure it is healthy again."""
-    from preuve import lab as lab_mod
+    import preuve_lab as lab_mod
 
     return lab_mod.ensure_up()
 
@@ -103,7 +103,7 @@ def lab_up(lab):
 @pytest.fixture(scope="module")
 def lab_module(lab):
     """lab_up for module-scoped fixtures (tests/test_lab.py stops the lab on purpose; later modules need it)."""
-    from preuve import lab as lab_mod
+    import preuve_lab as lab_mod
 
     return lab_mod.ensure_up()
 
@@ -111,10 +111,10 @@ def lab_module(lab):
 @pytest.fixture(scope="session")
 def lab_run(lab, tmp_path_factory) -> Run:
     """One full-profile scan of the lab, shared by the tests that only read its results."""
-    from preuve import lab as lab_mod
+    import preuve_lab as lab_mod
 
     lab_mod.ensure_up()  # an earlier test may have stopped it on purpose
-    from preuve.lab.lockout import fresh_canaries
+    from preuve_lab.lockout import fresh_canaries
 
     fresh_canaries(lab_mod.LabPaths.current())  # as the demo does: LOCK-ACTIVE's canary starts fresh
     run = scan(tmp_path_factory.mktemp("lab-run") / "run")

@@ -42,7 +42,7 @@ def test_journald_only_host_is_judged_on_its_journal(tmp_path):
     before the fix the fact was an error ("no /var/log/syslog nor /var/log/messages"); now it passes, quoting the
     journal's own timestamps."""
     from checks.time.check_chrony import check_log_timestamps
-    from preuve.lab import journal_seed
+    from preuve_lab import journal_seed
 
     journal_seed.write(tmp_path, "ssh-mfa")  # tmp_path/log/journal/<machine-id>/system.journal
     run_log = tmp_path / "runlog"

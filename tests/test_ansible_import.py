@@ -161,9 +161,9 @@ def test_malformed_inputs_give_file_line_errors(tmp_path, name, text, rules, lin
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    from preuve.lab.kube_seed import seed
-    from preuve.lab.kube_standin import Cluster, serve_in_thread
-    from preuve.lab.kubeapi import write_pki, write_tokens
+    from preuve_lab.kube_seed import seed
+    from preuve_lab.kube_standin import Cluster, serve_in_thread
+    from preuve_lab.kubeapi import write_pki, write_tokens
 
     d = tmp_path_factory.mktemp("kube-import")
     ca, cert, key = write_pki(d, ["127.0.0.1"])

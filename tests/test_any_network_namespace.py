@@ -112,7 +112,7 @@ def test_vantage_probes_run_inside_any_existing_namespace(foreign_ns):
 
 
 def test_the_engine_imports_nothing_from_the_lab():
-    """Entering a namespace, observing and judging never import preuve.lab (the lab is a separate part)."""
+    """Entering a namespace, observing and judging never import preuve_lab (the lab is a separate part)."""
     import ast
     from pathlib import Path
 
@@ -130,5 +130,5 @@ def test_the_engine_imports_nothing_from_the_lab():
                 )
                 if isinstance(node, ast.ImportFrom) and node.module == "preuve":
                     names = [f"preuve.{a.name}" for a in node.names]
-                offenders += [f"{f.relative_to(root)}: {n}" for n in names if n.startswith("preuve.lab")]
+                offenders += [f"{f.relative_to(root)}: {n}" for n in names if n.startswith("preuve_lab")]
     assert offenders == []

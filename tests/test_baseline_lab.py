@@ -93,7 +93,7 @@ PASS_QUOTES = {  # what a pass must show it measured
 
 
 def _in_admin(fn):
-    from preuve.lab import netns
+    from preuve_lab import netns
 
     with netns.enter("pv-admin"):
         return fn()
@@ -130,8 +130,8 @@ def test_ssh_mfa_real_logins(lab):
     assert left == ["keyboard-interactive"] and outcome is False
     wrong = f"{(int(_totp()) + 1) % 1_000_000:06d}"
     assert _in_admin(lambda: _userauth(MFA, wrong))[1] == "rejected"
-    from preuve.lab import hosts
-    from preuve.lab.paths import LabPaths
+    from preuve_lab import hosts
+    from preuve_lab.paths import LabPaths
 
     hosts.reset_oath(LabPaths.current())  # pam_oath refuses a step already used (by an earlier run of this test)
     code = _totp()  # one code for both logins: recomputed, it could belong to the next step and be fresh
@@ -259,8 +259,8 @@ def test_refused_shadow_read_is_an_error_not_an_empty_list(lab):
 
 def test_faillock_locks_the_canary_then_is_reset(lab):
     """Active lockout proof: 5 wrong codes lock pvadmin (even a right code is then refused); reset, it logs in."""
-    from preuve.lab import hosts
-    from preuve.lab.paths import LabPaths
+    from preuve_lab import hosts
+    from preuve_lab.paths import LabPaths
 
     tally = LAB / "hosts" / "ssh-mfa" / "log" / "faillock" / "pvadmin"
     tally.unlink(missing_ok=True)

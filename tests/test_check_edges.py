@@ -54,7 +54,7 @@ def test_certificate_expiring_within_the_horizon_fails(lab_run, tmp_path):
 
 
 def test_ssh_1_99_banner_fails_protocol_check(lab_up, tmp_path):
-    from preuve import lab
+    import preuve_lab as lab
 
     algorithms = [
         ["curve25519-sha256"],

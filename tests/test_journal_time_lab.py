@@ -18,11 +18,11 @@ import json
 from pathlib import Path
 
 import pytest
-from preuve_checks.time.check_chrony import check_internal_sources
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
 from preuve.results.messages import sentence
+from preuve_checks.time.check_chrony import check_internal_sources
 from tests.conftest import Run, scan
 
 pytestmark = pytest.mark.lab

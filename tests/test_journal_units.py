@@ -8,13 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from preuve_checks.logs.check_retention import check_journald_retention
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.lab import journal_seed
 from preuve.observe import journal_facts as jf
 from preuve.results.messages import sentence
+from preuve_checks.logs.check_retention import check_journald_retention
+from preuve_lab import journal_seed
 
 MIB = 1024**2
 YEAR_CONFIG = {

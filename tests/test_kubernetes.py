@@ -1,6 +1,6 @@
 """Kubernetes (CaaS) and Kubernetes location checks, against the API stand-in over real HTTPS on loopback.
 
-No mocks: the stand-in (preuve.lab.kube_standin) serves the two seeded clusters over TLS with a cluster CA, the
+No mocks: the stand-in (preuve_lab.kube_standin) serves the two seeded clusters over TLS with a cluster CA, the
 real `preuve run` reads them with the official kubernetes client, and every check is judged on that evidence.
 The same checks run against a real cluster with `-m realcluster` (see test_realcluster at the end).
 """
@@ -15,9 +15,9 @@ import pytest
 import yaml
 from conftest import REPO, Run, scan
 
-from preuve.lab.kube_seed import seed
-from preuve.lab.kube_standin import Cluster, serve_in_thread
-from preuve.lab.kubeapi import write_pki, write_tokens
+from preuve_lab.kube_seed import seed
+from preuve_lab.kube_standin import Cluster, serve_in_thread
+from preuve_lab.kubeapi import write_pki, write_tokens
 
 CAAS = REPO / "profiles" / "secnumcloud-3.2-caas.yaml"
 SELECT = ("--select", "K8S-*", "--select", "LOC-K8S-*")

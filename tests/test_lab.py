@@ -20,9 +20,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from preuve import lab
-from preuve.lab import describe, firewall, netns, pki, procs
-from preuve.lab.topology import (
+import preuve_lab as lab
+from preuve_lab import describe, firewall, netns, pki, procs
+from preuve_lab.topology import (
     ADMIN_NS,
     BLACKHOLE_ADDRESS,
     NAMESPACES,
@@ -281,7 +281,7 @@ def test_enter_moves_only_the_calling_thread(built):
 
 def test_enter_process_moves_a_whole_cli_process(built):
     code = (
-        "import socket; from preuve.lab import enter_process; enter_process('pv-admin'); "
+        "import socket; from preuve_lab import enter_process; enter_process('pv-admin'); "
         "s = socket.create_connection(('198.18.2.10', 22), timeout=2); print(s.recv(64).decode())"
     )
     repo = Path(__file__).resolve().parents[1]

@@ -28,7 +28,7 @@ INVENTORY = REPO / "inventories" / "lab.yaml"
 
 
 def _in_admin(fn):
-    from preuve.lab import netns
+    from preuve_lab import netns
 
     with netns.enter("pv-admin"):
         return fn()
@@ -36,8 +36,8 @@ def _in_admin(fn):
 
 def _login(address: str) -> bool:
     """A real login as pvlock: key, then (if asked) a TOTP code of a step pam_oath has not seen yet."""
-    from preuve.lab import hosts
-    from preuve.lab.paths import LabPaths
+    from preuve_lab import hosts
+    from preuve_lab.paths import LabPaths
 
     hosts.reset_oath(LabPaths.current())  # forget pam_oath's last used step (the probe used the current ones)
     sock = socket.create_connection((address, 22), timeout=5)
@@ -66,8 +66,8 @@ def _tally_rows() -> list[str]:
 
 def _unlock() -> None:
     """Between probes: no tally, and pam_oath forgets the steps the last probe used (it refuses a replayed step)."""
-    from preuve.lab import hosts
-    from preuve.lab.paths import LabPaths
+    from preuve_lab import hosts
+    from preuve_lab.paths import LabPaths
 
     subprocess.run(["faillock", "--dir", str(TALLY.parent), "--user", "pvlock", "--reset"], check=True)
     hosts.reset_oath(LabPaths.current())
@@ -206,7 +206,7 @@ def test_inventory_errors(tmp_path, change, message):
 @pytest.fixture(scope="session")
 def oath_forgotten(lab):
     """Before the shared full-lab run, if it has not run yet: pam_oath forgets the steps this file's probes used."""
-    from preuve import lab as lab_mod
+    import preuve_lab as lab_mod
 
     lab_mod.ensure_up()
     _unlock()

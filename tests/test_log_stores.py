@@ -1,6 +1,6 @@
 """Retention of central log stores (LOG-STORE-RETENTION, 12.6.c): the decision functions on documented API
 shapes, the inventory section, and the check both ways on the lab (moto S3 lifecycle rules, and the Loki /
-Elasticsearch / OpenSearch stand-ins of preuve.lab.logstores), with the observed days quoted in every failure.
+Elasticsearch / OpenSearch stand-ins of preuve_lab.logstores), with the observed days quoted in every failure.
 Missing or unreadable configuration must be `error`, never `pass`."""
 
 from __future__ import annotations
@@ -402,7 +402,7 @@ def test_stand_ins_refuse_anonymous_clients(lab_up):
     """Elasticsearch and OpenSearch stand-ins demand credentials, as a secured cluster does."""
     import requests
 
-    from preuve.lab import netns
+    from preuve_lab import netns
 
     with netns.enter("pv-admin"):
         for port in (9201, 9211):

@@ -285,8 +285,8 @@ def _mfa_inventory(tmp: Path, seeds: bool) -> Path:
 
 def _valid_login_works(address: str) -> bool:
     """The canary's key, then oathtool's code for the current step (pam_oath's used steps forgotten first)."""
-    from preuve.lab import hosts, netns
-    from preuve.lab.paths import LabPaths
+    from preuve_lab import hosts, netns
+    from preuve_lab.paths import LabPaths
 
     hosts.reset_oath(LabPaths.current())
     seed = (LAB / "keys" / "canary.totp").read_text().strip()
@@ -309,8 +309,8 @@ def test_no_canary_is_ever_locked_by_runs_in_a_row(lab, tmp_path):
     """Three scans in a row with the seed, then three without (tally fresh, scanner ledger fresh): pam_faillock's
     tally of the canary never reaches deny=5, the third seedless run refuses to send anything wrong (error, saying
     why), and the right login still works at the end."""
-    from preuve.lab import hosts, mfa_factors
-    from preuve.lab.paths import LabPaths
+    from preuve_lab import hosts, mfa_factors
+    from preuve_lab.paths import LabPaths
 
     paths = LabPaths.current()
     hosts.reset_oath(paths)  # pam_oath forgets the steps earlier scans used (this run's ledger starts empty)
@@ -354,9 +354,9 @@ def test_no_canary_is_ever_locked_by_runs_in_a_row(lab, tmp_path):
 def test_a_locked_canary_gets_nothing_more(lab, tmp_path, monkeypatch):
     """Locked by someone else (five wrong codes), the canary is not pushed further: the right code is refused once,
     the server's lock message is recorded and quoted, no retry and no wrong answer follow; then it is unlocked."""
-    from preuve.lab import hosts, mfa_factors, netns
-    from preuve.lab.paths import LabPaths
     from preuve.observe.ssh_host import SshTarget
+    from preuve_lab import hosts, mfa_factors, netns
+    from preuve_lab.paths import LabPaths
 
     monkeypatch.setenv("PREUVE_STATE_DIR", str(tmp_path / "state"))
     paths = LabPaths.current()

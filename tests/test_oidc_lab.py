@@ -1,4 +1,4 @@
-"""MFA-OIDC-PASSWORD-GRANT on the lab: the IdP stand-in in pv-dmz (preuve.lab.idp) refuses the canary's password
+"""MFA-OIDC-PASSWORD-GRANT on the lab: the IdP stand-in in pv-dmz (preuve_lab.idp) refuses the canary's password
 grant on :8444 the way Keycloak does with "Direct access grants" off, and issues tokens for it on :9444.
 
 Proven with real requests from pv-admin, then judged by a real `preuve run`: compliant passes, weak fails quoting
@@ -40,7 +40,7 @@ EXPECTED = {
 
 
 def _in_admin(fn):
-    from preuve.lab import netns
+    from preuve_lab import netns
 
     with netns.enter("pv-admin"):
         return fn()

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from preuve_checks.mfa.check_oidc import check_oidc_password_grant, undecidable
 
 from preuve.evidence.redact import REDACTOR
 from preuve.inputs.errors import InputError
@@ -20,9 +19,10 @@ from preuve.inputs.inventory import load_inventory
 from preuve.inputs.params import Params
 from preuve.inputs.targets import BUILDERS
 from preuve.judge.verdicts import Judge
-from preuve.lab import idp
 from preuve.observe import oidc
 from preuve.observe.errors import ObservationError
+from preuve_checks.mfa.check_oidc import check_oidc_password_grant, undecidable
+from preuve_lab import idp
 
 PASSWORD, SECRET = "canary-pw-3f9a1c77d2", "client-secret-8b1e55c0aa"
 

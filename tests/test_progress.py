@@ -73,7 +73,7 @@ FLEET = 200
 @pytest.mark.lab
 def test_ci_log_shows_progress_lines_during_a_200_host_sweep(lab, tmp_path):
     """As in a CI job: stderr is a pipe, no option given; the log gets plain lines while the sweep runs."""
-    from preuve.lab import fleet
+    from preuve_lab import fleet
 
     info = fleet.up(FLEET)
     proc = preuve(

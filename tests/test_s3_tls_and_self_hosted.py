@@ -7,8 +7,6 @@ Both on recorded facts here (the lab proves them live: tests/test_storage_lab.py
 from __future__ import annotations
 
 import pytest
-from preuve_checks.s3.check_location import check_bucket_location, check_kms_location, check_replication_location
-from preuve_checks.s3.check_protection import check_tls_only
 
 from preuve.exitcodes import Exit
 from preuve.inputs.params import Params
@@ -16,6 +14,8 @@ from preuve.judge.verdicts import Judge
 from preuve.observe.errors import ObservationError
 from preuve.observe.s3 import plain_http_urls
 from preuve.results.messages import sentence
+from preuve_checks.s3.check_location import check_bucket_location, check_kms_location, check_replication_location
+from preuve_checks.s3.check_protection import check_tls_only
 from tests.conftest import preuve
 
 DENY = {

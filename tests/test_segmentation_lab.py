@@ -16,7 +16,7 @@ from tests.conftest import LAB_INVENTORY, REPO, scan
 pytestmark = pytest.mark.lab
 
 VANTAGES = {"admin-ns", "prod-ns", "prod-ssh", "dmz-ns", "sup-ns", "pub-ns"}
-# The drift variant's deliberate deviations (preuve.lab.firewall.DRIFT_RULES), as
+# The drift variant's deliberate deviations (preuve_lab.firewall.DRIFT_RULES), as
 # (vantage, destination zone, probe, observed state, matrix flow or None for default deny).
 DRIFT = {
     ("pub-ns", "production", "tcp/5432", "open", None),  # forbidden flow opened
@@ -24,12 +24,12 @@ DRIFT = {
     ("pub-ns", "admin", "tcp/22", "closed", None),  # let through to a closed port: the host's own reset
     ("pub-ns", "dmz", "udp/623", "closed", None),  # let through: the host's own ICMP port-unreachable
 }
-GUARDED = "198.18.3.70"  # preuve.lab.firewall.RESET_GUARDED: the router rejects pub -> it with a TCP reset
+GUARDED = "198.18.3.70"  # preuve_lab.firewall.RESET_GUARDED: the router rejects pub -> it with a TCP reset
 
 
 @pytest.fixture
 def compliant(lab_up):
-    from preuve.lab import LabPaths, firewall, listeners
+    from preuve_lab import LabPaths, firewall, listeners
 
     listeners.ensure_locked(LabPaths.current().run)
     firewall.load_flows(drift=False)
@@ -81,7 +81,7 @@ def test_compliant_lab_every_probe_matches_the_matrix(compliant, tmp_path):
 
 
 def test_drift_lab_reports_exactly_the_deliberate_deviations(compliant, tmp_path):
-    from preuve.lab import firewall
+    from preuve_lab import firewall
 
     firewall.load_flows(drift=True)
     try:
@@ -181,8 +181,8 @@ def test_unreachable_vantage_gives_error_not_pass(compliant, tmp_path):
 def test_ground_truth_misclassification_rate_is_zero(compliant):
     """2,400 raw SYN probes and 300 connect() probes on ports whose fate we set: accept (open/closed), drop,
     reject with ICMP admin-prohibited, reject with a TCP reset."""
-    from preuve.lab import LabPaths, enter, groundtruth
     from preuve.observe import probe_remote, synscan
+    from preuve_lab import LabPaths, enter, groundtruth
 
     fate = groundtruth.plan(30000, 2400, {"drop": 0.4, "icmp": 0.2, "reset": 0.15, "listen": 0.15, "closed": 0.1})
     t0 = time.monotonic()
@@ -207,7 +207,7 @@ def test_ground_truth_misclassification_rate_is_zero(compliant):
 def test_host_checks_both_ways(compliant, tmp_path):
     """NET-HOST-FIREWALL passes with the prod hosts' nftables table and fails without it; NET-HOST-LISTEN reads
     `ss` on the same hosts (their sshd is bound to one address)."""
-    from preuve.lab import enter, firewall, run_in
+    from preuve_lab import enter, firewall, run_in
 
     ok = scan(tmp_path / "ok", "--select", "NET-HOST-*")
     assert ok.code == Exit.COMPLIANT, ok.proc.stderr

@@ -80,7 +80,7 @@ EXPECTED = {
 
 def _scan(out: Path, *args, **kw) -> Run:
     """A scan, redone (up to 3 times) when a concurrent lab rebuild killed it (the lab is shared by many runs)."""
-    from preuve import lab as lab_mod
+    import preuve_lab as lab_mod
 
     for attempt in range(3):
         lab_mod.ensure_up()

@@ -44,7 +44,7 @@ def test_fleet_inventory_is_valid_and_matches_the_running_fleet(fleet, tmp_path)
 
 
 def _fleet():
-    from preuve.lab import fleet as fleet_mod
+    from preuve_lab import fleet as fleet_mod
 
     return fleet_mod.up(FLEET)
 
@@ -104,7 +104,7 @@ def test_signal_mid_run_writes_valid_partial_reports(fleet, tmp_path, sig):
 
 def test_tarpit_is_cut_by_its_timeout(lab, tmp_path):
     """A server that accepts TCP then never speaks: error after the timeout, the run goes on."""
-    from preuve.lab.procs import port_answers
+    from preuve_lab.procs import port_answers
 
     subprocess.run(["ip", "-n", "pv-prod", "address", "replace", f"{TARPIT}/24", "dev", "eth0"], check=True)
     code = (
@@ -151,7 +151,7 @@ def test_tarpit_is_cut_by_its_timeout(lab, tmp_path):
 
 def test_targets_vanishing_mid_run_become_errors_without_stalling(fleet, tmp_path):
     """The last hosts' addresses disappear from pv-prod while the sweep runs (the host is gone from the network)."""
-    from preuve.lab import fleet as fleet_mod
+    from preuve_lab import fleet as fleet_mod
 
     gone = [fleet_mod.endpoint(i)[0] for i in range(FLEET - 8, FLEET)]
     gone_names = {fleet_mod.host_name(i) for i in range(FLEET - 8, FLEET)}
@@ -219,9 +219,9 @@ def test_no_file_descriptor_growth_with_fleet_size(fleet, tmp_path):
     from preuve.evidence.store import EvidenceStore
     from preuve.inputs.inventory import load_inventory
     from preuve.inputs.targets import targets
-    from preuve.lab import enter
     from preuve.observe import ssh_host
     from preuve.observe.engine import Request, observe
+    from preuve_lab import enter
 
     inv, _ = load_inventory(fleet["inventory"])
     hosts = targets(inv)["host"]

@@ -11,13 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from preuve_checks.logs.check_forwarding import check_forwarding_config, check_forwarding_live
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.lab import syslog_ng as lab_sng
 from preuve.observe import baseline_facts as bf
 from preuve.observe import syslog_ng as sng
+from preuve_checks.logs.check_forwarding import check_forwarding_config, check_forwarding_live
+from preuve_lab import syslog_ng as lab_sng
 from tests.conftest import scan
 
 LAB = Path("/var/tmp/preuve-lab")

@@ -14,13 +14,13 @@ import shutil
 import subprocess
 
 import pytest
-from preuve_checks.time.check_chrony import check_internal_sources, check_offset, check_sync
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
 from preuve.observe import ssh_host
 from preuve.observe import timesync_facts as ts
 from preuve.results.messages import sentence
+from preuve_checks.time.check_chrony import check_internal_sources, check_offset, check_sync
 
 M = ts.MARK
 STATUS_SYNCED = """\

@@ -160,7 +160,7 @@ def sweep_testinfra(inventory_path: str, work: Path, n: int) -> dict[str, Any]:
 def retried(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     """A sweep killed by a signal (someone rebuilt the shared lab, which kills every process in its namespaces) is
     measured again, at most twice, after bringing the fleet back."""
-    from preuve.lab import fleet
+    from preuve_lab import fleet
 
     m: dict[str, Any] = {}
     for attempt in range(1, 4):
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--testinfra-max", type=int, default=500, help="skip testinfra above this fleet size")
     p.add_argument("--json", help="write every measurement to this file")
     a = p.parse_args(argv)
-    from preuve.lab import fleet
+    from preuve_lab import fleet
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="preuve-fleet-bench-") as tmp:

@@ -1,6 +1,6 @@
 """Segmentation bench: 10,000 TCP probes from one vantage point (pv-admin), preuve vs nmap, in one run.
 
-Targets: 10,000 ports of 198.18.4.2 whose fate is set by preuve.lab.groundtruth (half dropped, the rest rejected
+Targets: 10,000 ports of 198.18.4.2 whose fate is set by preuve_lab.groundtruth (half dropped, the rest rejected
 with ICMP admin-prohibited, rejected with a reset, or accepted with or without a listener). Both tools scan the
 same ports with the same retry budget (one re-send of silent probes); their per-port classifications are compared
 with each other and with the truth. Needs root and the lab (`preuve lab up`); nmap runs with `ip netns exec`.
@@ -71,8 +71,8 @@ def run_nmap(address: str, first: int, count: int) -> tuple[dict[int, str], floa
 
 
 def run_preuve(address: str, ports: list[int], rate: float) -> tuple[dict[int, str], float]:
-    from preuve.lab import enter
     from preuve.observe import synscan
+    from preuve_lab import enter
 
     t0 = time.monotonic()
     with enter("pv-admin"):
@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
     a = ap.parse_args(argv)
 
-    from preuve import lab
-    from preuve.lab import groundtruth
+    import preuve_lab as lab
+    from preuve_lab import groundtruth
 
     lab.ensure_up()
     fate = groundtruth.plan(FIRST, a.ports, SHARES)

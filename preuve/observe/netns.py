@@ -1,6 +1,6 @@
 """Enter a named network namespace for a scan or a vantage point: any namespace `ip netns` names, not only the lab's.
 
-The engine does not depend on the lab (preuve/lab/netns.py keeps its own `pv-` guard for what the lab creates and
+The engine does not depend on the lab (lab/netns.py keeps its own `pv-` guard for what the lab creates and
 deletes). A namespace is named as `ip netns add` names it: a file in /run/netns. Whether it exists is an input
 question, answered before anything is scanned (`problem`): the run never dies half-way on a missing namespace.
 setns(2) on a network namespace moves only the calling thread, so other threads keep their view.

@@ -1,6 +1,6 @@
 """The lab's Kubernetes API stand-ins: a compliant cluster (k8s-good) and a non-compliant one (k8s-weak).
 
-Both are preuve.lab.kube_standin processes in pv-prod on 198.18.2.30, ports 6443 and 6444, over TLS with a
+Both are preuve_lab.kube_standin processes in pv-prod on 198.18.2.30, ports 6443 and 6444, over TLS with a
 cluster CA of their own (as a kubeadm cluster has), with bearer tokens in files the inventory references.
 """
 
@@ -116,7 +116,7 @@ def start(paths: LabPaths, profile: str) -> None:
         svc.ns,
         sys.executable,
         "-m",
-        "preuve.lab.kube_standin",
+        "preuve_lab.kube_standin",
         "--profile",
         profile,
         "--tokens",
@@ -142,7 +142,7 @@ def start(paths: LabPaths, profile: str) -> None:
         env={
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "LANG": "C.UTF-8",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
         },
     )
     log.close()

@@ -1,6 +1,6 @@
 """A read-only Kubernetes API server stand-in: the REST protocol the official client speaks, over real HTTP(S).
 
-No real kube-apiserver can run here, so the lab serves a seeded cluster (preuve/lab/kube_seed.py) the way one
+No real kube-apiserver can run here, so the lab serves a seeded cluster (lab/kube_seed.py) the way one
 answers: discovery (/api, /apis, /api/v1, /apis/<group>/<version>), list and get of cluster-scoped and namespaced
 resources (with `labelSelector` equality), /version, /healthz, /metrics, bearer-token authentication and
 `Status` error bodies. The 401, 403 and 404 bodies are the ones kube-apiserver writes, built as its code builds
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     import os
 
-    from preuve.lab.kube_seed import seed
+    from preuve_lab.kube_seed import seed
 
     tokens = json.loads(Path(a.tokens).read_text())
     cluster = Cluster(seed(a.profile, tokens["scanner"], tokens["noaccess"]))

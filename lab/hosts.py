@@ -11,7 +11,7 @@ Each host runs BOTH rsyslog and syslog-ng, each with its own forwarding configur
 not on ssh-key-only): a real machine runs one of them, but two lab hosts are all we have, and this way one host
 pair exercises both parsers and the rule that decides which daemon is judged (every log daemon running in the
 host's mount namespace; see preuve/observe/syslog_ng.py). syslog-ng conflicts with rsyslog in Debian, hence its
-private extraction (preuve/lab/syslog_ng.py).
+private extraction (lab/syslog_ng.py).
 """
 
 from __future__ import annotations
@@ -333,7 +333,7 @@ _WRAPPER = (
     'mount -t tmpfs -o mode=0750 tmpfs /run/chrony && mount --bind "$1/../run-journal" /run/log/journal && '
     "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
     "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "
-    + syslog_ng.START  # syslog-ng beside rsyslog, same host (preuve/lab/syslog_ng.py)
+    + syslog_ng.START  # syslog-ng beside rsyslog, same host (lab/syslog_ng.py)
     # omfwd connects on its first message: log one (the socket appears a moment after rsyslogd forks)
     + "{ for i in 1 2 3 4 5 6 7 8 9 10; do logger -u /var/log/lab-log.sock 'preuve lab host up' 2>/dev/null "
     "&& break; sleep 0.1; done; true; } && "

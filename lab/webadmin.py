@@ -7,7 +7,7 @@
   password + TOTP accepted" check passes all three): ``:10443`` takes any code, ``:10444`` a right code or an
   EMPTY one (a present but empty field: "no token enrolled yet"), ``:10445`` any six digits.
 
-Run as ``python -m preuve.lab.webadmin --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
+Run as ``python -m preuve_lab.webadmin --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
 
 def start(paths: LabPaths) -> None:
     """Start the app detached inside pv-dmz; the lab waits for its port and pid file."""
-    https_standin.start(paths, NAME, "preuve.lab.webadmin")
+    https_standin.start(paths, NAME, "preuve_lab.webadmin")
 
 
 if __name__ == "__main__":

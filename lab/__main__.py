@@ -1,4 +1,4 @@
-"""``python -m preuve.lab up|down|status``."""
+"""``python -m preuve_lab up|down|status``."""
 
 import sys
 

@@ -84,7 +84,7 @@ def start(run_dir: Path, ns: str) -> subprocess.Popen:
     args = [
         sys.executable,
         "-m",
-        "preuve.lab.listeners",
+        "preuve_lab.listeners",
         "--pid-file",
         str(pf),
         "--tcp",
@@ -127,7 +127,7 @@ def ensure(run_dir: Path) -> None:
     for ns in LISTENERS:
         if not running(run_dir, ns):
             pid = procs.read_pid(pid_file(run_dir, ns))
-            if procs.alive(pid) and "preuve.lab.listeners" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+            if procs.alive(pid) and "preuve_lab.listeners" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
                 procs.kill_all([pid])  # ours, stranded in a namespace that lost its name
             start(run_dir, ns)
 

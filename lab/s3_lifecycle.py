@@ -1,4 +1,4 @@
-"""Lifecycle rules of the lab's log buckets (seeded by preuve.lab.s3): one keeps logs 400 days (with a move to a
+"""Lifecycle rules of the lab's log buckets (seeded by preuve_lab.s3): one keeps logs 400 days (with a move to a
 cold class, which keeps them), one expires them after 90 days; a rule on another prefix must not count."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The lab's S3 service: a moto server in pv-sup, seeded with compliant and non-compliant buckets.
 
-Run as its own process (``python -m preuve.lab.s3 STATE_DIR``) inside the namespace: it starts moto, seeds the
+Run as its own process (``python -m preuve_lab.s3 STATE_DIR``) inside the namespace: it starts moto, seeds the
 buckets through boto3 over its own address, creates the IAM users the scanner uses (``auditor`` read-only,
 ``nobody`` with no right, ``admin`` for the bench), switches authentication on, then writes its pid file, so a
 live pid file means a seeded, authenticating server. Region table, replication and KMS key ARNs are plain S3
@@ -143,7 +143,7 @@ def start(paths: LabPaths) -> None:
     svc = SERVICES[NAME]
     paths.pid_file(NAME).unlink(missing_ok=True)
     log = open(paths.log(NAME), "w")  # noqa: SIM115 - handed to the daemon
-    argv = ["ip", "netns", "exec", netns.check_name(svc.ns), sys.executable, "-m", "preuve.lab.s3", str(paths.root)]
+    argv = ["ip", "netns", "exec", netns.check_name(svc.ns), sys.executable, "-m", "preuve_lab.s3", str(paths.root)]
     subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
 

@@ -15,7 +15,7 @@ shaped as the documented APIs return them, each in a compliant and a non-complia
 
 Elasticsearch and OpenSearch demand basic auth (user `auditor`, password file under keys/), as a secured cluster
 does; Loki is reached directly, as behind its gateway. Only GET is served: the scanner has nothing to write.
-Run as ``python -m preuve.lab.logstores --state DIR --address A --pid-file F`` inside pv-sup (started by the lab).
+Run as ``python -m preuve_lab.logstores --state DIR --address A --pid-file F`` inside pv-sup (started by the lab).
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
 
 def start(paths: LabPaths) -> None:
     """Start the stand-ins detached inside pv-sup; the lab waits for the first port and the pid file."""
-    https_standin.start(paths, NAME, "preuve.lab.logstores")
+    https_standin.start(paths, NAME, "preuve_lab.logstores")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ form again with Keycloak's "Invalid authenticator code." (forms shaped like Keyc
 ``kc-otp-login-form``, one-use session codes in their actions). ``:10446`` is the same IdP whose OTP step takes
 any answer (its password grant is refused): it passes MFA-OIDC-PASSWORD-GRANT and must fail MFA-OIDC-FACTOR.
 
-Run as ``python -m preuve.lab.idp --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
+Run as ``python -m preuve_lab.idp --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
 
 def start(paths: LabPaths) -> None:
     """Start the IdP detached inside pv-dmz; the lab waits for its port and pid file."""
-    https_standin.start(paths, NAME, "preuve.lab.idp")
+    https_standin.start(paths, NAME, "preuve_lab.idp")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ ZONES: Mapping[str, Zone] = MappingProxyType(
         ),
         # 198.18.3.70: no service; the router rejects the public zone's packets to it with a TCP reset (firewall.py)
         "dmz": Zone("dmz", "pv-dmz", "198.18.3.0/24", ("198.18.3.10", "198.18.3.11", "198.18.3.12", "198.18.3.70")),
-        # 198.18.4.50: the lab S3 over TLS only (preuve/lab/s3.py, same process as 198.18.4.20:5000)
+        # 198.18.4.50: the lab S3 over TLS only (lab/s3.py, same process as 198.18.4.20:5000)
         "sup": Zone(
             "sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2", "198.18.4.20", "198.18.4.3", "198.18.4.21", "198.18.4.50")
         ),
@@ -109,13 +109,13 @@ SERVICES: Mapping[str, Service] = MappingProxyType(
     {
         "ssh-good": Service("ssh-good", "sshd", "good", "prod", "198.18.2.10", 22),
         "ssh-weak": Service("ssh-weak", "sshd", "weak", "prod", "198.18.2.11", 22),
-        # compliant globally, weakened by Match blocks only (address, user, port; preuve/lab/sshd.py, issue 12)
+        # compliant globally, weakened by Match blocks only (address, user, port; lab/sshd.py, issue 12)
         "ssh-match": Service("ssh-match", "sshd", "match", "prod", "198.18.2.40", 22),
         "tls-good": Service("tls-good", "nginx", "good", "dmz", "198.18.3.10", 443),
         "tls-weak": Service("tls-weak", "nginx", "weak", "dmz", "198.18.3.11", 443),
         "ssh-mfa": Service("ssh-mfa", "labhost", "mfa", "prod", "198.18.2.12", 22),
         "ssh-key-only": Service("ssh-key-only", "labhost", "key-only", "prod", "198.18.2.13", 22),
-        # second factors that ask after the key and accept too much (preuve/lab/mfa_factors.py, issue 12)
+        # second factors that ask after the key and accept too much (lab/mfa_factors.py, issue 12)
         "ssh-factor-permit": Service("ssh-factor-permit", "labfactor", "weak", "prod", "198.18.2.50", 22),
         "ssh-factor-empty": Service("ssh-factor-empty", "labfactor", "weak", "prod", "198.18.2.51", 22),
         "ssh-factor-digits": Service("ssh-factor-digits", "labfactor", "weak", "prod", "198.18.2.52", 22),
