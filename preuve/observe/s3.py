@@ -254,7 +254,10 @@ def plain_http_probe(ep: Endpoint, bucket: str, timeout: float) -> list[dict[str
                 }
             )
         except BotoCoreError as exc:  # refused, reset, closed or silent connection: nothing served in clear
-            answer = f"refused: {type(exc).__name__}: {exc}"
+            # botocore quotes the request URL (endpoint/bucket?location): the refusal is the port's, whichever
+            # bucket asked first, so the message names the endpoint alone (the same words every run).
+            said = re.sub(re.escape(url) + r"/[^\"\s]*", url, str(exc))
+            answer = f"refused: {type(exc).__name__}: {said}"
             with _lock:  # a port that does not speak HTTP does so for every bucket: a silent one costs one timeout
                 _unreachable[url] = (time.monotonic(), answer)
             out.append({"url": url, "accepted": False, "answer": answer})
