@@ -28,11 +28,12 @@ from typing import Any
 
 import yaml
 
+from preuve_lab import loopback_nginx  # the nginx wrapper the test servers use too
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 from support.tls_servers import (  # noqa: E402  (test support: certificates and nginx directives)
     LOOPBACK,
-    NGINX,
     compliant_directives,
     make_self_signed,
     weak_directives,
@@ -52,7 +53,6 @@ def start_fleet(root: Path, n: int) -> tuple[subprocess.Popen, list[dict]]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
     good = make_self_signed(root, "good", ec.generate_private_key(ec.SECP256R1()), hashes.SHA256(), days=365)
     weak = make_self_signed(
         root, "weak", rsa.generate_private_key(public_exponent=65537, key_size=1024), hashes.SHA1(), days=3650
@@ -64,49 +64,10 @@ def start_fleet(root: Path, n: int) -> tuple[subprocess.Popen, list[dict]]:
         cert = good if kind == "good" else weak
         port = BASE_PORT + i
         directives = compliant_directives() if kind == "good" else weak_directives(dh)
-        blocks.append(f"""    server {{
-        listen {LOOPBACK}:{port} ssl;
-        server_name localhost;
-        ssl_certificate {cert.cert};
-        ssl_certificate_key {cert.key};
-{directives}
-        location / {{ return 200 "ok\\n"; }}
-    }}
-""")
+        blocks.append(loopback_nginx.server_block(port, cert.cert, cert.key, directives))
         endpoints.append({"name": f"ep-{i:04d}-{kind}", "kind": kind, "port": port})
-    conf = root / "nginx.conf"
-    conf.write_text(f"""worker_processes 2;
-worker_rlimit_nofile 16384;
-error_log {root}/error.log crit;
-events {{ worker_connections 8192; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp/body;
-    proxy_temp_path {root}/tmp/proxy;
-    fastcgi_temp_path {root}/tmp/fastcgi;
-    uwsgi_temp_path {root}/tmp/uwsgi;
-    scgi_temp_path {root}/tmp/scgi;
-    default_type text/plain;
-{"".join(blocks)}
-}}
-""")
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(root), "-c", str(conf), "-g", f"daemon off; pid {root}/nginx.pid;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import socket
-
-    deadline = time.monotonic() + 20
-    for e in endpoints:
-        while True:
-            try:
-                socket.create_connection((LOOPBACK, e["port"]), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"nginx did not start: {(root / 'error.log').read_text()[-2000:]}") from None
-                time.sleep(0.05)
+    conf = loopback_nginx.config(root, blocks, workers=2, connections=8192, log_level="crit")
+    proc = loopback_nginx.start(root, conf, [e["port"] for e in endpoints], timeout=20)
     return proc, endpoints
 
 

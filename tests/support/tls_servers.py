@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
-import shutil
 import socket
 import subprocess
 import threading
@@ -30,8 +29,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from preuve_lab import loopback_nginx
+
 LOOPBACK = "127.0.0.1"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX = loopback_nginx.NGINX
 
 # RFC 2409 "Second Oakley Group": a well-known 1024-bit safe prime, so the weak server gets a
 # 1024-bit DHE group instantly instead of waiting for parameter generation.
@@ -349,34 +350,6 @@ class TlsServer:
     cert: CertFiles
 
 
-_NGINX_CONF = """\
-worker_processes 1;
-error_log {root}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp/body;
-    proxy_temp_path {root}/tmp/proxy;
-    fastcgi_temp_path {root}/tmp/fastcgi;
-    uwsgi_temp_path {root}/tmp/uwsgi;
-    scgi_temp_path {root}/tmp/scgi;
-    default_type text/plain;
-{servers}
-}}
-"""
-
-_SERVER_BLOCK = """\
-    server {{
-        listen {host}:{port} ssl;
-        server_name localhost;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-{directives}
-        location / {{ return 200 "ok\\n"; }}
-    }}
-"""
-
-
 def compliant_directives() -> str:
     """nginx TLS settings in line with the ANSSI guide (ECDSA, TLS 1.2/1.3, AEAD, PFS, HSTS)."""
     return "\n".join(
@@ -432,50 +405,20 @@ class NginxLab:
         return self.add(name, cert, weak_directives(dhparam))
 
     def config_text(self) -> str:
-        blocks = "".join(
-            _SERVER_BLOCK.format(host=s.host, port=s.port, cert=s.cert.cert, key=s.cert.key, directives=directives)
+        blocks = (
+            loopback_nginx.server_block(s.port, s.cert.cert, s.cert.key, directives, host=s.host)
             for s, directives in self.servers
         )
-        return _NGINX_CONF.format(root=self.root, servers=blocks)
+        return loopback_nginx.config(self.root, blocks)
 
     def start(self, timeout: float = 5.0) -> None:
         """Write the config, start nginx in the foreground, wait until every port answers."""
-        conf = self.root / "nginx.conf"
-        conf.write_text(self.config_text())
-        pid = self.root / "nginx.pid"
-        self.proc = subprocess.Popen(
-            [
-                NGINX,
-                "-p",
-                str(self.root),
-                "-e",
-                str(self.root / "error.log"),
-                "-c",
-                str(conf),
-                "-g",
-                f"daemon off; pid {pid};",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for server, _ in self.servers:
-                wait_for_port(server.port, timeout=timeout, proc=self.proc)
-        except Exception as exc:
-            error_log = self.root / "error.log"
-            log = error_log.read_text(errors="replace") if error_log.exists() else ""
-            self.stop()
-            raise RuntimeError(f"nginx did not start: {exc}\n{log}") from exc
+        ports = [s.port for s, _ in self.servers]
+        self.proc = loopback_nginx.start(self.root, self.config_text(), ports, timeout=timeout)
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        if self.proc is not None:
+            loopback_nginx.stop(self.proc)
         self.proc = None
 
     def __enter__(self) -> NginxLab:
