@@ -10,7 +10,7 @@ The scanning account ``auditor`` keeps key-only access (a read-only service acco
 Each host runs BOTH rsyslog and syslog-ng, each with its own forwarding configuration (compliant on ssh-mfa,
 not on ssh-key-only): a real machine runs one of them, but two lab hosts are all we have, and this way one host
 pair exercises both parsers and the rule that decides which daemon is judged (every log daemon running in the
-host's mount namespace; see preuve/observe/syslog_ng.py). syslog-ng conflicts with rsyslog in Debian, hence its
+host's mount namespace; see preuve/observe/logs/syslog_ng.py). syslog-ng conflicts with rsyslog in Debian, hence its
 private extraction (lab/syslog_ng.py).
 """
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from preuve.observe import netns as engine_netns
+from preuve.observe.network import netns as engine_netns
 
 from .topology import NS_PREFIX
 

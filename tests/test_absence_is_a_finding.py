@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from preuve.judge.verdicts import Judge
-from preuve.observe import baseline_facts, ssh_host
+from preuve.observe import baseline_facts
+from preuve.observe.ssh import host as ssh_host
 from preuve.results.messages import sentence
 
 ROOT = os.geteuid() == 0
@@ -85,7 +86,7 @@ def test_traditional_syslog_beside_a_journal_still_fails():
 
 
 def _job(tool: str, repository: str, password: str | None = "not-a-secret-0001") -> object:
-    from preuve.observe.backup import Job
+    from preuve.observe.backup.repository import Job
 
     return Job(
         tool=tool,
@@ -127,7 +128,7 @@ def _judge_backup(facts: dict) -> dict[str, tuple[bool, str]]:
 def test_no_repository_at_the_declared_location_fails_every_backup_check(tmp_path, tool):
     """Before: "restic snapshots failed (exit 1)" -> four `error`s. The tool reached the path and found nothing:
     the backups are absent, a finding quoting the tool."""
-    from preuve.observe import backup
+    from preuve.observe.backup import repository as backup
 
     facts, _, _ = backup.collect(_job(tool, str(tmp_path / "nothing-here")))
     assert facts["absent"], facts
@@ -136,7 +137,7 @@ def test_no_repository_at_the_declared_location_fails_every_backup_check(tmp_pat
 
 
 def test_wrong_password_is_still_an_error(tmp_path):
-    from preuve.observe import backup
+    from preuve.observe.backup import repository as backup
     from preuve.observe.errors import ObservationError
 
     repo = tmp_path / "repo"
@@ -147,7 +148,7 @@ def test_wrong_password_is_still_an_error(tmp_path):
 
 
 def test_empty_repository_fails_the_drill_instead_of_not_applicable(tmp_path):
-    from preuve.observe import backup
+    from preuve.observe.backup import repository as backup
 
     repo = tmp_path / "repo"
     env = {**os.environ, "RESTIC_PASSWORD": "not-a-secret-0001"}
@@ -167,7 +168,7 @@ def moto_endpoint():
 
     from moto.server import ThreadedMotoServer
 
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -192,7 +193,7 @@ def test_declared_bucket_that_does_not_exist_fails_every_bucket_check(moto_endpo
     from checks.s3 import check_location as loc
     from checks.s3 import check_protection as prot
     from preuve.inputs.params import Params
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     ep, client = moto_endpoint
     facts, raw = s3.collect_bucket(client, "missing", True, ("location", "protection"), ep, 2.0)
@@ -219,7 +220,7 @@ def test_endpoint_without_declared_buckets_is_still_located(moto_endpoint):
     bucket. Now its location is judged and the key-per-customer check is not applicable."""
     from checks.s3.check_endpoint import check_key_per_customer
     from preuve.judge.verdicts import NotApplicable
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     _, client = moto_endpoint
     facts, _ = s3.collect_endpoint(client, "127.0.0.1", [])
@@ -250,7 +251,7 @@ def test_host_without_journald_is_not_applicable_not_an_error(tmp_path):
     from checks.logs.check_retention import check_journald_retention
     from preuve.inputs.params import Params
     from preuve.judge.verdicts import NotApplicable
-    from preuve.observe import journal_facts
+    from preuve.observe.logs import journal as journal_facts
 
     hide = ["/usr/bin/systemd-analyze", "/usr/bin/journalctl"]
     journald = ssh_host._fact_value("journald", _without(hide, ["/usr/lib/systemd"], baseline_facts.JOURNALD, tmp_path))

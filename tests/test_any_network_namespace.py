@@ -39,7 +39,7 @@ def _inventory(tmp_path, **sections) -> str:
 
 
 def test_scan_runs_inside_any_existing_namespace(foreign_ns, tmp_path):
-    from preuve.observe.netns import enter
+    from preuve.observe.network.netns import enter
 
     algorithms = [
         ["curve25519-sha256"],
@@ -92,8 +92,8 @@ def test_vantage_probes_run_inside_any_existing_namespace(foreign_ns):
     import socket
 
     from preuve.inputs.flows import Probing
-    from preuve.observe.netns import enter
-    from preuve.observe.segmentation import Probe, probe_in_netns
+    from preuve.observe.network.netns import enter
+    from preuve.observe.network.segmentation import Probe, probe_in_netns
 
     with enter(foreign_ns):  # a listener on the namespace's own loopback, unseen from the host's
         server = socket.socket()

@@ -247,7 +247,7 @@ def test_web_mfa_real_logins(lab):
 
 def test_refused_shadow_read_is_an_error_not_an_empty_list(lab):
     """On ssh-good the auditor may not read /etc/shadow: the fact is an error (the checks then say error)."""
-    from preuve.observe import ssh_host
+    from preuve.observe.ssh import host as ssh_host
 
     target = ssh_host.SshTarget(
         host="198.18.2.10", user="auditor", key_file=str(LAB / "keys" / "auditor"), known_hosts=str(LAB / "known_hosts")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from preuve.observe.errors import ObservationError
-from preuve.observe.testinfra_host import Replay, make_host
+from preuve.observe.host.testinfra_host import Replay, make_host
 from tests.conftest import FULL_PROFILE, REPO, Run, lab_inventory, preuve
 
 PACK = REPO / "examples" / "check-pack"

@@ -17,7 +17,7 @@ from preuve.inputs.params import Params
 from preuve.judge.verdict import ObservationUnavailable
 from preuve.judge.verdicts import Judge
 from preuve.observe.errors import ObservationError
-from preuve.observe.listening import parse_iptables, parse_nft
+from preuve.observe.network.listening import parse_iptables, parse_nft
 
 PARAMS = Params()
 TARGET = SimpleNamespace(

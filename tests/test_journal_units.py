@@ -11,7 +11,7 @@ import pytest
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.observe import journal_facts as jf
+from preuve.observe.logs import journal as jf
 from preuve.results.messages import sentence
 from preuve_checks.logs.check_retention import check_journald_retention
 from preuve_lab import journal_seed

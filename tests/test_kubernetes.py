@@ -338,7 +338,7 @@ def test_nonresource_star_role_counts_as_cluster_admin():
 
 
 def test_flag_parsing():
-    from preuve.observe.kubernetes import parse_flags
+    from preuve.observe.k8s.cluster import parse_flags
 
     assert parse_flags(["kube-apiserver", "--a=1", "--b", "2", "--c", "--d=x=y"]) == {
         "a": "1",

@@ -14,7 +14,7 @@ from preuve.location import (
     normalise_s3_location,
     region_country,
 )
-from preuve.observe.backup import public_repository, transport
+from preuve.observe.backup.repository import public_repository, transport
 
 
 def test_eu27_with_greece_both_ways_and_not_gb_ch_no():

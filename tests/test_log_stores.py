@@ -14,7 +14,7 @@ import yaml
 from preuve.inputs.errors import InputError
 from preuve.inputs.inventory import load_inventory
 from preuve.observe.errors import ObservationError
-from preuve.observe.log_store_retention import (
+from preuve.observe.logs.store_retention import (
     es_time_days,
     ilm_scopes,
     ism_delete_age,

@@ -22,7 +22,8 @@ from checks.mfa.check_ssh_mfa import check_ssh_mfa_enforced
 from checks.mfa.check_web_mfa import check_web_mfa
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.observe import ssh_mfa, web_mfa
+from preuve.observe.identity import ssh_mfa
+from preuve.observe.identity import web_mfa
 from preuve.observe.errors import ObservationError
 from tests.conftest import LAB_INVENTORY, scan
 
@@ -354,7 +355,7 @@ def test_no_canary_is_ever_locked_by_runs_in_a_row(lab, tmp_path):
 def test_a_locked_canary_gets_nothing_more(lab, tmp_path, monkeypatch):
     """Locked by someone else (five wrong codes), the canary is not pushed further: the right code is refused once,
     the server's lock message is recorded and quoted, no retry and no wrong answer follow; then it is unlocked."""
-    from preuve.observe.ssh_host import SshTarget
+    from preuve.observe.ssh.host import SshTarget
     from preuve_lab import hosts, mfa_factors, netns
     from preuve_lab.paths import LabPaths
 

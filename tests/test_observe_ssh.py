@@ -31,9 +31,11 @@ from support.sshd_servers import (
     silent_listener,
 )
 
-from preuve.observe import ssh_host, ssh_protocol
+from preuve.observe.ssh import host as ssh_host
+
+from preuve.observe.ssh import protocol as ssh_protocol
 from preuve.observe.errors import HostKeyMismatch, ObservationError
-from preuve.observe.ssh_host import SshTarget
+from preuve.observe.ssh.host import SshTarget
 
 pytestmark = [
     pytest.mark.lab,

@@ -1,4 +1,4 @@
-"""Whose reset is it? The TTL rules of preuve.observe.synscan, on replies whose TTLs we set (no network): the
+"""Whose reset is it? The TTL rules of preuve.observe.network.synscan, on replies whose TTLs we set (no network): the
 lab tests (tests/test_segmentation_lab.py) show the same rules on the real routed lab."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 import struct
 
-from preuve.observe import probe_remote
-from preuve.observe.synscan import Outcome, _attribute_resets, hops
+from preuve.observe.network import probe_remote
+from preuve.observe.network.synscan import Outcome, _attribute_resets, hops
 
 
 def test_hop_count_from_the_usual_initial_ttls():

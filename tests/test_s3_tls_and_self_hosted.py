@@ -12,7 +12,7 @@ from preuve.exitcodes import Exit
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
 from preuve.observe.errors import ObservationError
-from preuve.observe.s3 import plain_http_urls
+from preuve.observe.storage.s3 import plain_http_urls
 from preuve.results.messages import sentence
 from preuve_checks.s3.check_location import check_bucket_location, check_kms_location, check_replication_location
 from preuve_checks.s3.check_protection import check_tls_only

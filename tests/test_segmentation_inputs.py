@@ -8,8 +8,8 @@ from pathlib import Path
 from preuve.exitcodes import Exit
 from preuve.inputs.flows import load_matrix
 from preuve.inputs.inventory import load_inventory
-from preuve.observe.listening import parse_ss
-from preuve.observe.segmentation import plan
+from preuve.observe.network.listening import parse_ss
+from preuve.observe.network.segmentation import plan
 from tests.conftest import REPO, preuve
 
 INVENTORY = """\

@@ -181,7 +181,8 @@ def test_unreachable_vantage_gives_error_not_pass(compliant, tmp_path):
 def test_ground_truth_misclassification_rate_is_zero(compliant):
     """2,400 raw SYN probes and 300 connect() probes on ports whose fate we set: accept (open/closed), drop,
     reject with ICMP admin-prohibited, reject with a TCP reset."""
-    from preuve.observe import probe_remote, synscan
+    from preuve.observe.network import probe_remote
+    from preuve.observe.network import synscan
     from preuve_lab import LabPaths, enter, groundtruth
 
     fate = groundtruth.plan(30000, 2400, {"drop": 0.4, "icmp": 0.2, "reset": 0.15, "listen": 0.15, "closed": 0.1})

@@ -19,9 +19,9 @@ from support.sshd_servers import LOOPBACK, SSHD, ScriptedSshServer, host_facts_l
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.observe import ssh_host
+from preuve.observe.ssh import host as ssh_host
 from preuve.observe.errors import ObservationError
-from preuve.observe.ssh_host import SshTarget
+from preuve.observe.ssh.host import SshTarget
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists(SSHD), reason="needs root and sshd")
 
@@ -416,7 +416,7 @@ def test_sudo_that_cannot_list_is_an_error_not_a_narrower_set(tmp_path, hostkey)
     """As a non-root account without the sudoers `list` privilege, the fact fails (-> error), naming the rule."""
     cfg = write_config(tmp_path, hostkey, COMPLIANT)
     cfg.parent.chmod(0o755)
-    from preuve.observe import ssh_host as sh
+    from preuve.observe.ssh import host as sh
 
     script = sh.build_script(["sshd_admin"], "0123456789abcdef", str(cfg), {})
     proc = subprocess.run(

@@ -17,7 +17,7 @@ from support.sshd_servers import SSHD, SshdLab, kexinit_packet, scripted_server
 from checks.ssh.check_protocol import check_ciphers, check_macs
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.observe import ssh_protocol
+from preuve.observe.ssh import protocol as ssh_protocol
 
 CIPHERS = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr"]
 MACS = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"]

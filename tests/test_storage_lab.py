@@ -186,7 +186,7 @@ s3:
 
 def test_drill_cleans_up_when_interrupted(lab, tmp_path):
     """A drill cut off mid-restore (time budget spent) still removes its scratch directory."""
-    from preuve.observe import backup
+    from preuve.observe.backup import repository as backup
     from preuve.observe.errors import ObservationError
 
     canary = LAB / "backups" / "source" / "canary" / "canary.txt"

@@ -219,7 +219,7 @@ def test_no_file_descriptor_growth_with_fleet_size(fleet, tmp_path):
     from preuve.evidence.store import EvidenceStore
     from preuve.inputs.inventory import load_inventory
     from preuve.inputs.targets import targets
-    from preuve.observe import ssh_host
+    from preuve.observe.ssh import host as ssh_host
     from preuve.observe.engine import Request, observe
     from preuve_lab import enter
 

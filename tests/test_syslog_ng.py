@@ -15,7 +15,7 @@ import pytest
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
 from preuve.observe import baseline_facts as bf
-from preuve.observe import syslog_ng as sng
+from preuve.observe.logs import syslog_ng as sng
 from preuve_checks.logs.check_forwarding import check_forwarding_config, check_forwarding_live
 from preuve_lab import syslog_ng as lab_sng
 from tests.conftest import scan

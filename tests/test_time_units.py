@@ -17,8 +17,8 @@ import pytest
 
 from preuve.inputs.params import Params
 from preuve.judge.verdicts import Judge
-from preuve.observe import ssh_host
-from preuve.observe import timesync_facts as ts
+from preuve.observe.ssh import host as ssh_host
+from preuve.observe.logs import timesync as ts
 from preuve.results.messages import sentence
 from preuve_checks.time.check_chrony import check_internal_sources, check_offset, check_sync
 

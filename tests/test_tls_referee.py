@@ -318,7 +318,7 @@ def test_lab_endpoints_preuve_and_sslyze_agree(lab) -> None:
     """Every TLS endpoint of the lab inventory, from the scanner's namespace (as a run sees them)."""
     import yaml
 
-    from preuve.observe.netns import enter
+    from preuve.observe.network.netns import enter
 
     inventory = yaml.safe_load((Path(__file__).resolve().parents[1] / "inventories" / "lab.yaml").read_text())
     targets = [(e["address"], e["port"], e.get("sni"), e.get("http", True)) for e in inventory["tls_endpoints"]]

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from preuve.observe import backup
+from preuve.observe.backup import repository as backup
 
 
 def build(root: Path, mb: int) -> tuple[Path, Path, Path, str]:

@@ -71,7 +71,7 @@ def run_nmap(address: str, first: int, count: int) -> tuple[dict[int, str], floa
 
 
 def run_preuve(address: str, ports: list[int], rate: float) -> tuple[dict[int, str], float]:
-    from preuve.observe import synscan
+    from preuve.observe.network import synscan
     from preuve_lab import enter
 
     t0 = time.monotonic()

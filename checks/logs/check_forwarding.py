@@ -3,7 +3,7 @@ an established connection to the collector, which is another machine, and whose 
 the source with the CA and peer name the source is configured with."""
 
 from preuve.judge import check
-from preuve.observe import syslog_ng as sng
+from preuve.observe.logs import syslog_ng as sng
 
 
 def tls_forwarders(rsyslog: dict) -> list[dict]:

@@ -1,11 +1,11 @@
 """Retention of central log stores (S3 lifecycle, Loki, Elasticsearch ILM, OpenSearch ISM) from the configuration
 their own API returns. Every part of the logs a store treats differently (rule, tenant, stream, policy) is judged;
-"unbounded" means nothing in the store deletes them. The decisions are in preuve/observe/log_store_retention.py.
+"unbounded" means nothing in the store deletes them. The decisions are in preuve/observe/logs/store_retention.py.
 12.9.a is cited with 12.6.c: the central store is where analysis "a posteriori" of six months of events happens
 (12.7.b is about local storage sizing at the sources, judged by LOG-JOURNALD/LOGROTATE-RETENTION)."""
 
 from preuve.judge import check
-from preuve.observe.log_store_retention import scopes
+from preuve.observe.logs.store_retention import scopes
 
 
 @check(

@@ -15,7 +15,7 @@ import fnmatch
 from preuve.judge import check
 from preuve.observe.baseline_facts import rotated_of, timespan_seconds
 from preuve.observe.errors import ObservationError
-from preuve.observe.journal_facts import measure
+from preuve.observe.logs.journal import measure
 
 
 @check(

@@ -1,6 +1,6 @@
 """Lockout proven, not just configured (9.5.b): a dedicated canary is locked by N failures, then reset.
 
-The probe (preuve/observe/ssh_lockout.py) runs only when the profile opts in (`access.lockout_probe`); N is the
+The probe (preuve/observe/identity/ssh_lockout.py) runs only when the profile opts in (`access.lockout_probe`); N is the
 profile's `access.faillock_max_deny`, so a pass means the account was locked after at most that many failures.
 A reset that failed is a failure of its own: the target was left changed and someone must unlock the canary.
 """

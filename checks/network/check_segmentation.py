@@ -9,7 +9,7 @@ is classified `filtered` by the prober, a block; the probe's reason says which s
 
 from preuve.judge import check
 from preuve.observe.errors import ObservationError
-from preuve.observe.segmentation import admin_interfaces
+from preuve.observe.network.segmentation import admin_interfaces
 
 
 def finding(vantage: dict, p: dict) -> str:

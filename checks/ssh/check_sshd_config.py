@@ -2,7 +2,7 @@
 
 These ANSSI rules are invisible from the network; they need the read-only host-side view. A `Match` block can
 re-enable what the global section forbids for one address range, user or port, so every check judges each
-connection context the fact evaluated (preuve/observe/sshd_effective.py) and reports the WORST one, naming it
+connection context the fact evaluated (preuve/observe/ssh/sshd_effective.py) and reports the WORST one, naming it
 (user, source address, local address and port, and why that context was tried). Where the server's own answer
 to a `none` request contradicts the configuration (it offers a method the configuration disables), the check
 fails quoting both. A non-compliant line sshd ignores only because an earlier line set the keyword first (first
@@ -15,7 +15,7 @@ from typing import Any
 
 from preuve.judge import check
 from preuve.observe.errors import ObservationError
-from preuve.observe.sshd_effective import quote, shadowed
+from preuve.observe.ssh.sshd_effective import quote, shadowed
 
 
 def contexts(sshd: dict) -> list[dict]:

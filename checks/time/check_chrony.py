@@ -10,7 +10,7 @@ import fnmatch
 import ipaddress
 
 from preuve.judge import check
-from preuve.observe import timesync_facts as ts
+from preuve.observe.logs import timesync as ts
 from preuve.observe.errors import ObservationError
 
 

@@ -732,7 +732,7 @@ def namespace_problems(inv: Inventory, located: Located, *, scanner: bool = True
     """`scanner.netns` and every vantage point's `netns` must name a network namespace of this machine (any name
     `ip netns list` shows). Checked by `lint` and before a live run, not by an offline re-judge (`preuve judge`),
     which enters no namespace; `scanner=False` when `--netns` overrides the inventory's."""
-    from preuve.observe.netns import problem
+    from preuve.observe.network.netns import problem
 
     wanted = [(("scanner", "netns"), inv.scanner.netns)] if scanner else []
     wanted += [(("vantage_points", i, "netns"), v.netns) for i, v in enumerate(inv.vantage_points)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from preuve.observe.sshd_effective import WALK
+from preuve.observe.ssh.sshd_effective import WALK
 
 _PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
 _AS_ROOT = 'if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi'

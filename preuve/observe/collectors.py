@@ -12,7 +12,7 @@ from preuve.evidence.redact import REDACTOR
 from preuve.inputs.inventory import SshAccess
 from preuve.inputs.targets import Target
 from preuve.observe.errors import ObservationError
-from preuve.observe.log_stores import collect_target as log_store_collector
+from preuve.observe.logs.stores import collect_target as log_store_collector
 from preuve.observe.reveal import reveal, tool
 from preuve.observe.storage_collectors import STORAGE_COLLECTORS
 
@@ -30,7 +30,7 @@ def _tls(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str
 
 
 def _ssh_protocol(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import ssh_protocol
+    from preuve.observe.ssh import protocol as ssh_protocol
 
     query = {"host": target.address, "port": target.port, "keyscan": True}
     found, raw = ssh_protocol.collect(target.address, target.port or 22, timeout=timeout)
@@ -39,7 +39,7 @@ def _ssh_protocol(target: Target, facts: tuple[str, ...], timeout: float, hosts:
 
 def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> Any:
     """Build the collector's SshTarget, resolving jump hosts and registering secrets with the redactor."""
-    from preuve.observe.ssh_host import SshTarget
+    from preuve.observe.ssh.host import SshTarget
 
     access: SshAccess = target.access  # type: ignore[assignment]
     jump = None
@@ -67,7 +67,8 @@ def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> Any:
 
 
 def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import ssh_host, sshd_effective
+    from preuve.observe.ssh import host as ssh_host
+    from preuve.observe.ssh import sshd_effective
 
     access: SshAccess = target.access  # type: ignore[assignment]
     env = None
@@ -112,7 +113,7 @@ def _ssh_host(target: Target, facts: tuple[str, ...], timeout: float, hosts: dic
 
 
 def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import kubernetes
+    from preuve.observe.k8s import cluster as kubernetes
 
     spec = target.spec
     token = None
@@ -142,7 +143,7 @@ def _kubernetes(target: Target, facts: tuple[str, ...], timeout: float, hosts: d
 
 def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     """Offer a canary administrator's key (by reference, redacted) and record the server's answer."""
-    from preuve.observe import ssh_mfa
+    from preuve.observe.identity import ssh_mfa
 
     spec = target.spec
     key_text = reveal(spec.private_key, f"canary key of {target.name}")
@@ -150,7 +151,7 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
         if len(line) >= 16 and "PRIVATE KEY" not in line:
             REDACTOR.register(line, f"a line of the canary key of {target.name}")
     from preuve.observe.profile_params import current
-    from preuve.observe.ssh_host import SshTarget
+    from preuve.observe.ssh.host import SshTarget
 
     access = current().access
     seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
@@ -177,7 +178,7 @@ def _ssh_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
 
 def _segmentation(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     from preuve.inputs.flows import matrix_of
-    from preuve.observe import segmentation
+    from preuve.observe.network import segmentation
 
     vantage, inv = target.spec
     matrix = matrix_of(inv)
@@ -205,9 +206,9 @@ def _flow_matrix(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
 
 def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     """Probe a web admin interface with its canary account (secrets by reference, redacted)."""
-    from preuve.observe import web_mfa
+    from preuve.observe.identity import web_mfa
     from preuve.observe.profile_params import current
-    from preuve.observe.ssh_mfa import FactorProbe
+    from preuve.observe.identity.ssh_mfa import FactorProbe
 
     spec, access = target.spec, current().access
     password = reveal(spec.password, f"canary password of {target.name}")
@@ -233,7 +234,7 @@ def _web_mfa(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
 
 def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     """Try the web admin canary's password grant on its IdP client (secrets by reference, tokens redacted)."""
-    from preuve.observe import oidc
+    from preuve.observe.identity import oidc
 
     spec, client = target.spec, target.spec.oidc
     password = reveal(spec.password, f"canary password of {spec.name}")
@@ -265,7 +266,7 @@ def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[st
     }
     if client.redirect_uri:
         from preuve.observe.profile_params import current
-        from preuve.observe.ssh_mfa import FactorProbe
+        from preuve.observe.identity.ssh_mfa import FactorProbe
 
         access = current().access
         seed = reveal(spec.totp, f"canary TOTP seed of {spec.name}") if spec.totp is not None else None
@@ -295,9 +296,9 @@ def _oidc(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[st
 
 def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     """Lock a dedicated canary on purpose and reset it (only when the profile opts in: access.lockout_probe)."""
-    from preuve.observe import ssh_lockout
+    from preuve.observe.identity import ssh_lockout
     from preuve.observe.profile_params import current
-    from preuve.observe.ssh_mfa import load_key
+    from preuve.observe.identity.ssh_mfa import load_key
 
     spec, access = target.spec, current().access
     query = {
@@ -337,7 +338,7 @@ def _ssh_lockout(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
 
 
 def _host_commands(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import testinfra_host  # check packs' `host` fixture: testinfra over one SSH connection
+    from preuve.observe.host import testinfra_host  # check packs' `host` fixture: testinfra over one SSH connection
 
     return testinfra_host.collect(target, facts, timeout, hosts)
 

@@ -166,7 +166,7 @@ SOURCES: dict[str, Source] = {
             "host_commands",
             "host",
             doc="out-of-tree checks: testinfra's `host` (file, package, service, run), each command it sent "
-            "and the answer, over one SSH connection (preuve.observe.testinfra_host)",
+            "and the answer, over one SSH connection (preuve.observe.host.testinfra_host)",
         ),
         Source(
             "backup_repo",

@@ -1,7 +1,7 @@
 """Adapters from storage targets (S3 buckets and endpoints, backup repositories) to their collectors.
 
 They resolve secret references (registered with the redactor at once), build the query recorded as evidence,
-and hand plain values to preuve/observe/s3.py and preuve/observe/backup.py.
+and hand plain values to preuve/observe/storage/s3.py and preuve/observe/backup/repository.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ Outcome = tuple[dict[str, Any], dict[str, Any], Any, str]
 
 
 def _s3_endpoint_of(ep: Any) -> Any:
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     return s3.Endpoint(
         url=ep.url.rstrip("/"),
@@ -30,13 +30,13 @@ def _s3_endpoint_of(ep: Any) -> Any:
 
 
 def _s3_client(ep: Any, timeout: float) -> Any:
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     return s3.client(_s3_endpoint_of(ep), timeout)
 
 
 def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     bucket, ep = target.spec.item, target.spec.endpoint
     backup = bucket.role == "backup"
@@ -64,7 +64,7 @@ def _s3_bucket(target: Target, facts: tuple[str, ...], timeout: float, hosts: di
 
 
 def _s3_endpoint(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import s3
+    from preuve.observe.storage import s3
 
     ep = target.spec.item
     sites = dict(target.spec.site_countries)
@@ -76,7 +76,7 @@ def _s3_endpoint(target: Target, facts: tuple[str, ...], timeout: float, hosts: 
 
 
 def _backup(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
-    from preuve.observe import backup
+    from preuve.observe.backup import repository as backup
     from preuve.observe.profile_params import current
 
     repo = target.spec.item

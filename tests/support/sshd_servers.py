@@ -278,7 +278,7 @@ def host_facts_locally(
 ) -> tuple[dict, dict]:
     """Run the very script ssh_host sends (build_script) with `sh -s` here, as sshd would run it for a client at
     the first address of `ssh_connection`: the real snippets and the real `sshd -T -C`, no connection."""
-    from preuve.observe import ssh_host
+    from preuve.observe.ssh import host as ssh_host
 
     nonce = "0123456789abcdef"
     script = ssh_host.build_script(names, nonce, str(config) if config else None, env)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 
-from preuve.observe import s3
+from preuve.observe.storage import s3
 
 
 def _closed_port() -> int:

@@ -38,7 +38,7 @@ def _json_safe(value: Any) -> Any:
 def collect_s3(s3: Any, bucket: str, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from preuve.observe.s3 import _call
+    from preuve.observe.storage.s3 import _call
 
     try:
         lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)

@@ -128,7 +128,7 @@ def call_check(func: Callable[..., Any], available: dict[str, Any]) -> None:
 def collect(target: Any, check_ids: tuple[str, ...], timeout: float, hosts: dict[str, Any]) -> tuple:
     """The `host_commands` collector: run the pack checks of this host against a recording backend."""
     from preuve.judge.verdicts import Judge
-    from preuve.observe import ssh_host
+    from preuve.observe.ssh import host as ssh_host
     from preuve.observe.collectors import ssh_target
     from preuve.observe.profile_params import current
 

@@ -27,7 +27,7 @@ from typing import Any
 import paramiko
 import pyotp
 
-from preuve.observe import ssh_host
+from preuve.observe.ssh import host as ssh_host
 from preuve.observe.errors import ObservationError
 
 ACCEPTED, REFUSED = "accepted", "refused"

@@ -317,9 +317,9 @@ def collect_login_flow(
     timeout: float = 10.0,
 ) -> dict[str, Any]:
     """Right code (when seeded), then a wrong and an empty code, each on a fresh browser session, within the
-    lockout budget of preuve/observe/canary_ledger.py; the code is never exchanged for tokens (no session is used)."""
-    from preuve.observe import canary_ledger
-    from preuve.observe.ssh_mfa import EMPTY, STEP, VALID, VALID_LATER, WRONG, fresh_code, wrong_code
+    lockout budget of preuve/observe/identity/canary_ledger.py; the code is never exchanged for tokens (no session is used)."""
+    from preuve.observe.identity import canary_ledger
+    from preuve.observe.identity.ssh_mfa import EMPTY, STEP, VALID, VALID_LATER, WRONG, fresh_code, wrong_code
 
     verify: str | bool = ca_file or True
     deadline = time.monotonic() + timeout + 2 * STEP

@@ -398,7 +398,7 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
     run: Runner | None = None
     try:
         if remote is not None:
-            from preuve.observe.backup_remote import RemoteRunner
+            from preuve.observe.backup.remote import RemoteRunner
 
             run = RemoteRunner(job, remote)
         else:

@@ -31,7 +31,9 @@ from typing import Any
 
 import paramiko
 
-from preuve.observe import canary_ledger, ssh_host
+from preuve.observe.identity import canary_ledger
+
+from preuve.observe.ssh import host as ssh_host
 from preuve.observe.errors import ObservationError
 
 VALID, WRONG, EMPTY = "valid TOTP", "wrong code (6 digits)", "empty"

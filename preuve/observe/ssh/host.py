@@ -21,9 +21,19 @@ from dataclasses import dataclass, replace
 
 import paramiko
 
-from preuve.observe import baseline_facts, journal_facts, listening, sshd_effective, syslog_ng, timesync_facts
+from preuve.observe import baseline_facts
+
+from preuve.observe.logs import journal as journal_facts
+
+from preuve.observe.network import listening
+
+from preuve.observe.ssh import sshd_effective
+
+from preuve.observe.logs import syslog_ng
+
+from preuve.observe.logs import timesync as timesync_facts
 from preuve.observe.errors import HostKeyMismatch, ObservationError
-from preuve.observe.ssh_protocol import describe_key_blob
+from preuve.observe.ssh.protocol import describe_key_blob
 
 
 @dataclass
@@ -229,7 +239,7 @@ def none_from_vantages(
     """The same RFC 4252 `none` request sent from each (name, network namespace) vantage point, in parallel: what
     the server offers a client of that zone. The host key is checked against known_hosts (no trust on first use);
     a vantage the firewall keeps out is recorded as unreachable, not as an error of the host."""
-    from preuve.observe import netns
+    from preuve.observe.network import netns
 
     results: list[dict] = [{"vantage": name, "netns": ns, "error": "no answer"} for name, ns in vantages]
     direct = replace(target, jump=None, trust_on_first_use=False)

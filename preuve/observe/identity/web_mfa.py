@@ -22,9 +22,9 @@ from typing import Any
 
 import requests
 
-from preuve.observe import canary_ledger
+from preuve.observe.identity import canary_ledger
 from preuve.observe.errors import ObservationError
-from preuve.observe.ssh_mfa import STEP, FactorProbe, fresh_code, wrong_code
+from preuve.observe.identity.ssh_mfa import STEP, FactorProbe, fresh_code, wrong_code
 
 PASSWORD_ONLY, VALID, WRONG, EMPTY = (
     "password only",

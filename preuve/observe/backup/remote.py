@@ -14,7 +14,7 @@ from typing import Any
 
 import paramiko
 
-from preuve.observe.backup import Job, Runner, _env
+from preuve.observe.backup.repository import Job, Runner, _env
 from preuve.observe.errors import ObservationError
 
 SECRET_KEYS = ("RESTIC_PASSWORD", "BORG_PASSPHRASE", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
@@ -22,7 +22,7 @@ SECRET_KEYS = ("RESTIC_PASSWORD", "BORG_PASSPHRASE", "AWS_SECRET_ACCESS_KEY", "A
 
 class RemoteRunner(Runner):
     def __init__(self, job: Job, target: Any) -> None:
-        from preuve.observe.ssh_host import _connect
+        from preuve.observe.ssh.host import _connect
 
         self.job = job
         self.deadline = time.monotonic() + job.timeout

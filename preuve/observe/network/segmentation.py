@@ -225,8 +225,10 @@ def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[
     connect() otherwise."""
     import contextlib
 
-    from preuve.observe import probe_remote, synscan
-    from preuve.observe.netns import enter
+    from preuve.observe.network import probe_remote
+
+    from preuve.observe.network import synscan
+    from preuve.observe.network.netns import enter
 
     try:
         ctx = enter(ns) if ns else contextlib.nullcontext()
@@ -259,7 +261,7 @@ def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: floa
     """Ship probe_remote.py over one SSH connection, run it with python3 on the vantage host, read JSON back."""
     import paramiko
 
-    from preuve.observe import ssh_host
+    from preuve.observe.ssh import host as ssh_host
 
     source = (Path(__file__).parent / "probe_remote.py").read_bytes()
     request = json.dumps(

@@ -1,0 +1,1 @@
+"""backup: collectors of one family (see preuve/observe/registry.py)."""

@@ -1,0 +1,1 @@
+"""host: collectors of one family (see preuve/observe/registry.py)."""

@@ -1,0 +1,1 @@
+"""identity: collectors of one family (see preuve/observe/registry.py)."""

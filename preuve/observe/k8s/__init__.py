@@ -1,0 +1,1 @@
+"""k8s: collectors of one family (see preuve/observe/registry.py)."""

@@ -1,0 +1,1 @@
+"""logs: collectors of one family (see preuve/observe/registry.py)."""

@@ -1,0 +1,1 @@
+"""network: collectors of one family (see preuve/observe/registry.py)."""

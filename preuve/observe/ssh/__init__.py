@@ -1,0 +1,1 @@
+"""ssh: collectors of one family (see preuve/observe/registry.py)."""

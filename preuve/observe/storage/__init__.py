@@ -1,0 +1,1 @@
+"""storage: collectors of one family (see preuve/observe/registry.py)."""
