@@ -38,7 +38,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# compliance-trestle (tests/test_outputs_consumers.py loads our OSCAL with it) in a venv of its own: it pins
+# compliance-trestle (tests/unit/test_outputs_consumers.py loads our OSCAL with it) in a venv of its own: it pins
 # paramiko==5.0.0 and jinja2==3.1.6 exactly, which must not choose preuve's own SSH library in .venv.
 TRESTLE_VERSION=5.2.0
 if ! .venv-trestle/bin/python -c "import trestle, sys; sys.exit(trestle.__version__ != '$TRESTLE_VERSION')" 2>/dev/null

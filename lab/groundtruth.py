@@ -3,7 +3,7 @@
 On a supervision-zone address (reached from pv-admin through the router, which the matrix lets admin do), a
 port range is split into five fates by an nftables *input* table inside pv-sup: dropped (silent), rejected with
 ICMP admin-prohibited (filtered), rejected with a TCP reset (closed), accepted with a listener (open), accepted
-without one (closed: the kernel resets). Used by tests/test_segmentation_lab.py and bench/segmentation/.
+without one (closed: the kernel resets). Used by tests/lab/test_segmentation_probes.py and bench/segmentation/.
 The table and the listening sockets are removed on exit; nothing outside the chosen range is touched.
 """
 

@@ -1,7 +1,7 @@
 """`preuve init`: a commented starter inventory (and waivers file) to edit, instead of a blank page.
 
 The text is inventories/example.yaml (and inventories/waivers.example.yaml), shipped as package data so an
-installed preuve has it too; tests/test_init_schema.py keeps the copies identical and lint-clean.
+installed preuve has it too; tests/unit/test_init_schema.py keeps the copies identical and lint-clean.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Shared fixtures: the local lab (real daemons in network namespaces) and one full scan of it."""
+"""Shared helpers of unit and lab tests: run the real `preuve` command line, scan, reduce the lab inventory.
+
+The lab fixtures (`lab`, `lab_up`, `lab_module`, `lab_run`) live in tests/lab/conftest.py: tests/unit never brings
+the lab up and never imports `preuve_lab` through its fixtures."""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LAB_INVENTORY = REPO / "inventories" / "lab.yaml"
@@ -73,50 +74,3 @@ def lab_inventory(tmp: Path, edit, keep: tuple[str, ...] = ("hosts", "tls_endpoi
     path = tmp / "inventory.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
-
-
-def _root() -> bool:
-    return os.geteuid() == 0
-
-
-@pytest.fixture(scope="session")
-def lab():
-    """The lab, up for the whole session and torn down at its end (nothing left behind)."""
-    if not _root():
-        pytest.skip("the lab needs root (network namespaces)")
-    import preuve_lab as lab_mod
-
-    info = lab_mod.ensure_up()
-    yield info
-    if os.environ.get("PREUVE_KEEP_LAB") != "1":  # developers running tests side by side keep it up
-        lab_mod.down()
-
-
-@pytest.fixture
-def lab_up(lab):
-    """For tests that run after one that stopped the lab: make sure it is healthy again."""
-    import preuve_lab as lab_mod
-
-    return lab_mod.ensure_up()
-
-
-@pytest.fixture(scope="module")
-def lab_module(lab):
-    """lab_up for module-scoped fixtures (tests/test_lab.py stops the lab on purpose; later modules need it)."""
-    import preuve_lab as lab_mod
-
-    return lab_mod.ensure_up()
-
-
-@pytest.fixture(scope="session")
-def lab_run(lab, tmp_path_factory) -> Run:
-    """One full-profile scan of the lab, shared by the tests that only read its results."""
-    import preuve_lab as lab_mod
-
-    lab_mod.ensure_up()  # an earlier test may have stopped it on purpose
-    from preuve_lab.lockout import fresh_canaries
-
-    fresh_canaries(lab_mod.LabPaths.current())  # as the demo does: LOCK-ACTIVE's canary starts fresh
-    run = scan(tmp_path_factory.mktemp("lab-run") / "run")
-    assert (run.out / "results.jsonl").exists(), run.proc.stderr
-    return run

@@ -40,7 +40,7 @@ class CheckSpec:
 
 def _evidences(requirements: Iterable[str] | Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """`{"9.5.d#1": "root cannot log in directly over SSH"}`; a bare list is accepted but justifies nothing
-    (the coverage then counts no element for it, and tests/test_coverage_honest.py fails on it)."""
+    (the coverage then counts no element for it, and tests/unit/test_coverage_honest.py fails on it)."""
     if isinstance(requirements, Mapping):
         return tuple((str(k), str(v)) for k, v in requirements.items())
     return tuple((str(r), "") for r in requirements)

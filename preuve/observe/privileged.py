@@ -1,7 +1,7 @@
 """Every command preuve runs through `sudo -n` on a scanned host: the source of the README's sudoers block.
 
 A scanning account that is not root needs exactly these rules (read-only commands; `list` is sudo's built-in
-that lets `sudo -l -U user` show another account's rules). tests/test_sudoers_block.py fails when a collector
+that lets `sudo -l -U user` show another account's rules). tests/unit/test_sudoers_block.py fails when a collector
 runs a command through sudo that this table does not hold, or when the README block does not cover it.
 
 When sudo refuses one of them, the fact's error names the rule to add (`explain_refusal`), instead of sudo's
@@ -29,7 +29,7 @@ COMMANDS: tuple[Privileged, ...] = (
         "sshd",
         "/usr/sbin/sshd -T *",
         "/usr/sbin/sshd -T -f /etc/ssh/sshd_config -C user=root,host=10.0.0.1,addr=10.0.0.1,laddr=10.0.0.2,lport=22",
-        ("sshd_config", "sshd_effective", "sshd_admin"),
+        ("sshd_config", "sshd_effective", "sshd_admin", "accounts"),
         "effective sshd configuration per connection context (SSH-*, MFA-SSH-CONFIG)",
     ),
     Privileged(
@@ -45,6 +45,13 @@ COMMANDS: tuple[Privileged, ...] = (
         "/usr/bin/cat /etc/shadow",
         ("shadow",),
         "password hash schemes and salts, never the hashes themselves in evidence (HYG-*)",
+    ),
+    Privileged(
+        "ssh-keygen",
+        "/usr/bin/ssh-keygen -l -f *",
+        "/usr/bin/ssh-keygen -l -f /home/alice/.ssh/authorized_keys",
+        ("accounts",),
+        "who can log in with which key: fingerprints of every account's authorized keys, never the keys (ACC-*)",
     ),
     Privileged(
         "chronyc",
@@ -101,7 +108,7 @@ REFUSALS = (
 
 
 def sudoers_block(user: str = "preuve-audit") -> str:
-    """The block the README gives (and `tests/test_sudoers_block.py` compares with it)."""
+    """The block the README gives (and `tests/unit/test_sudoers_block.py` compares with it)."""
     lines = [f"# /etc/sudoers.d/{user}: the read-only commands preuve runs through `sudo -n` (check: visudo -cf FILE)"]
     for c in COMMANDS:
         lines.append(f"# {c.why}")

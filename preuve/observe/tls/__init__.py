@@ -3,7 +3,7 @@
 Observe once, judge many times: this package is the only TLS code that touches the network. The prober
 (:mod:`.prober`) sends hand-built ClientHellos (:mod:`.hello`) and reads only the server's first flight;
 :mod:`.session` completes the few handshakes that need a real TLS stack (nassl). sslyze is not used here:
-it is the referee of the tests (tests/test_tls_referee.py).
+it is the referee of the tests (tests/lab/test_tls_referee.py).
 
 Facts (``None`` = could not be observed; see ``errors``)::
 
@@ -42,7 +42,10 @@ that speaks TLS but accepts no version is an observation (all versions False, ot
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
 from preuve.observe.tls.facts import (
     certificate_facts,
     hostname_matches,
@@ -52,7 +55,11 @@ from preuve.observe.tls.facts import (
 )
 from preuve.observe.tls.prober import VERSIONS, Endpoint, run
 
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
+
 __all__ = [
+    "COLLECTOR",
     "VERSIONS",
     "certificate_facts",
     "collect",
@@ -103,3 +110,31 @@ def collect_many(
         ep = Endpoint(e["host"], int(e["port"]), e.get("sni"), e.get("http_path", "/"), float(timeout))
         eps[ep.key] = ep
     return run(list(eps.values()), concurrency)
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe.reveal import tool
+
+    sni = target.spec.sni
+    query = {"host": target.address, "port": target.port, "sni": sni, "http_path": "/" if target.spec.http else None}
+    found, raw = collect(target.address, target.port or 443, sni=sni, timeout=timeout, http_path=query["http_path"])
+    return query, found, raw, tool("nassl")  # the prober is preuve's own; nassl completes full handshakes
+
+
+# A TLS observation holds at most prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
+COLLECTOR = Collector(
+    "tls",
+    _collect,
+    limit=16,
+    fixtures=(
+        Fixture("tls", "tls_endpoint", doc="TLS endpoint: accepted versions, suites, groups, certificate chain"),
+    ),
+    preload=(
+        "preuve.observe.tls.prober",
+        "preuve.observe.tls.session",
+        "nassl.ssl_client",
+        "nassl.legacy_ssl_client",
+        "cryptography.x509",
+        "cryptography.x509.verification",
+    ),
+)
