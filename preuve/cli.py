@@ -40,6 +40,9 @@ UNUSED_PYTEST_PLUGINS = (
 )
 
 
+PROFILE_HELP = "profile YAML, or the name of a shipped profile (secnumcloud-3.2, secnumcloud-3.2-caas, ci-quick)"
+
+
 def _pytest_args(a: argparse.Namespace) -> list[str]:
     from preuve.judge.catalogue import checks_dir
     from preuve.judge.packs import PackError, pack_dirs, use
@@ -115,7 +118,7 @@ def add_scope_options(sp: argparse.ArgumentParser) -> None:
 
 
 def cmd_merge(a: argparse.Namespace) -> int:
-    from preuve.report.merge import MergeError, merge
+    from preuve.run.merge import MergeError, merge
 
     try:
         return int(merge([Path(d) for d in a.shards], Path(a.out), lang=a.lang, quiet=a.quiet))
@@ -132,7 +135,7 @@ def _pytest(args: list[str]) -> int:
     # Only preuve's plugin: other pytest plugins installed alongside must not change (or break) a scan,
     # and an auditor replaying a run gets the same judge whatever else the environment holds.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    code = int(pytest.main(["-p", "preuve.judge.plugin", *args]))
+    code = int(pytest.main(["-p", "preuve.run.plugin", *args]))
     # pytest's own codes for a run that never reached judging (collection error, internal error).
     return code if code in {e.value for e in Exit} else int(Exit.USAGE)
 
@@ -237,22 +240,37 @@ def cmd_verify(a: argparse.Namespace) -> int:
     return verify(a)
 
 
-def _lab_missing() -> int:
+def _lab_unusable() -> list[str]:
+    """Why the lab cannot run from this install (nothing imported, nothing started): the package, its S3
+    stand-in (moto, the preuve[lab] extra) and the checkout files it reads (inventories/lab.yaml). A wheel install
+    has none of the last, so `preuve lab`/`preuve demo` must refuse before they touch any namespace."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("preuve_lab")
+    if spec is None or spec.origin is None:
+        return ["the lab package (preuve_lab) is not installed"]
+    missing = []
+    if importlib.util.find_spec("moto") is None:
+        missing.append("its S3 stand-in moto (the preuve[lab] extra) is not installed")
+    if not (Path(spec.origin).resolve().parents[1] / "inventories" / "lab.yaml").exists():
+        missing.append("this is not a checkout of preuve (no inventories/lab.yaml beside the lab package)")
+    return missing
+
+
+def _lab_missing(reasons: list[str]) -> int:
     print(
-        "preuve: the lab is not installed. It ships apart from the scanner: from a checkout of preuve, "
-        "run `pip install -e '.[lab]'` (the lab also needs root, sshd, nginx and network namespaces).",
+        f"preuve: the lab is not available here: {'; '.join(reasons)}. It ships apart from the scanner: from a "
+        "checkout of preuve, run `pip install -e '.[lab]'` (the lab also needs root, sshd, nginx and network "
+        "namespaces).",
         file=sys.stderr,
     )
     return int(Exit.USAGE)
 
 
 def cmd_lab(a: argparse.Namespace) -> int:
-    try:
-        from preuve_lab.cli import main as lab_main
-    except ModuleNotFoundError as e:
-        if e.name and e.name.split(".")[0] in {"preuve_lab", "moto"}:
-            return _lab_missing()
-        raise
+    if reasons := _lab_unusable():
+        return _lab_missing(reasons)
+    from preuve_lab.cli import main as lab_main
 
     return int(
         lab_main(
@@ -267,10 +285,8 @@ def cmd_lab(a: argparse.Namespace) -> int:
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    import importlib.util
-
-    if importlib.util.find_spec("preuve_lab") is None:
-        return _lab_missing()
+    if reasons := _lab_unusable():
+        return _lab_missing(reasons)
     from preuve.demo import demo
 
     return demo(a)
@@ -286,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser, *, inventory: bool = True) -> None:
         if inventory:
             sp.add_argument("-i", "--inventory", required=True, help="inventory YAML")
-        sp.add_argument("-p", "--profile", help="profile YAML", required=inventory)
+        sp.add_argument("-p", "--profile", help=PROFILE_HELP, required=inventory)
         sp.add_argument("-w", "--waivers", help="waivers (dérogations) YAML")
         sp.add_argument("-o", "--out", help="run directory to create (default reports/run-<UTC time>)")
         sp.add_argument("--select", action="append", help="only these check ids (glob, repeatable)")
@@ -321,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="validate inputs without scanning")
     lint.add_argument("-i", "--inventory")
-    lint.add_argument("-p", "--profile")
+    lint.add_argument("-p", "--profile", help=PROFILE_HELP)
     lint.add_argument("-w", "--waivers")
     lint.add_argument("--checks-dir", action="append", metavar="DIR", help="a check pack of your own (repeatable)")
     lint.set_defaults(func=cmd_lint)

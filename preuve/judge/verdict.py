@@ -6,13 +6,13 @@ stated no expectation is `error`; a crash in a check is `error`; only stated, me
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from preuve.evidence.store import EvidenceRef
 from preuve.inputs.targets import Target
-from preuve.inputs.waivers import find_waiver
+from preuve.inputs.waivers import Waiver, find_waiver
 from preuve.judge.catalogue import CheckInfo
-from preuve.judge.session import RunState
 from preuve.judge.verdicts import Judge, NonCompliance, NotApplicable
 from preuve.observe.errors import ObservationError
 from preuve.results.messages import sentence
@@ -24,14 +24,17 @@ class ObservationUnavailable(ObservationError):
 
 
 def build_result(
-    state: RunState,
     info: CheckInfo,
     target: Target,
     judge: Judge,
     refs: list[EvidenceRef],
     collected: list[tuple[str, float]],
     exc: BaseException | None,
+    *,
+    waivers: list[Waiver],
+    judged_at: dt.datetime,
 ) -> Result:
+    """The result of one check on one target; a failure covered by a waiver valid at `judged_at` is `waived`."""
     status: str
     message: dict[str, str]
     if exc is None:
@@ -68,7 +71,7 @@ def build_result(
 
     waiver_ref = None
     if status == "fail":
-        active, expired = find_waiver(state.waivers, info.id, target.name, state.judged_at)
+        active, expired = find_waiver(waivers, info.id, target.name, judged_at)
         w = active or expired
         if w is not None:
             waiver_ref = WaiverRef(

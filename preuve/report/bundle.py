@@ -9,6 +9,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +17,37 @@ from preuve.evidence import ledger as ledger_mod
 from preuve.evidence.canonical import write_atomic
 
 
+@dataclass(frozen=True)
+class TrailOptions:
+    """What the run's options decided for its audit trail (the driver fills it from the run state)."""
+
+    out: Path
+    lang: str = "fr"
+    ledger: Path | None = None  # --preuve-ledger (default: next to the run directory)
+    sign_key: Path | None = None
+    previous: Path | None = None  # --preuve-previous (default: the ledger's latest run of the same profile)
+    replay_of: dict[str, Any] | None = None  # the run this one re-judges (or replays live, mode "live")
+    sampling: dict[str, Any] | None = None
+
+
 @contextlib.contextmanager
-def audit_trail(state: Any, run: dict[str, Any]) -> Iterator[Trail]:
+def audit_trail(options: TrailOptions, run: dict[str, Any]) -> Iterator[Trail]:
     """Hold the scope's ledger from choosing the previous run until this run is appended to it."""
-    out = Path(state.options.out)
-    ledger = Path(state.extra.get("ledger") or ledger_mod.default_ledger(out))
+    ledger = Path(options.ledger or ledger_mod.default_ledger(options.out))
     with ledger_mod.locked(ledger):
-        trail = Trail(state, run, out, ledger)
+        trail = Trail(options, run, ledger)
         yield trail
 
 
-def outside_reason(state: Any, run: dict[str, Any]) -> str | None:
+def outside_reason(options: TrailOptions, run: dict[str, Any]) -> str | None:
     """Why this run stays outside the scope's hash chain (None: it is chained).
 
     The chain records the scope's real observations, whatever their profile: each `preuve run` that judged
     something. A re-judge (`preuve judge`) is an experiment on recorded evidence: outside the chain unless
     --ledger names one, so deleting a scratch re-judge never breaks the chain. A run that selected nothing
     (a --select typo) judged nothing and is not chained either."""
-    replay = state.extra.get("replay_of") or {}
-    if replay and replay.get("mode") != "live" and not state.extra.get("ledger"):
+    replay = options.replay_of or {}
+    if replay and replay.get("mode") != "live" and not options.ledger:
         return (
             f"re-judge of run {replay.get('run_id')}: re-judges stay outside the chain unless "
             "`preuve judge --ledger` is given"
@@ -45,20 +58,22 @@ def outside_reason(state: Any, run: dict[str, Any]) -> str | None:
 
 
 class Trail:
-    def __init__(self, state: Any, run: dict[str, Any], out: Path, ledger: Path):
-        self.out, self.ledger, self.lang = out, ledger, state.options.lang
-        self.sign_key: Path | None = state.extra.get("sign_key")
-        self.outside = outside_reason(state, run)
-        replay = state.extra.get("replay_of") or {}
-        prev = state.extra.get("previous")
+    def __init__(self, options: TrailOptions, run: dict[str, Any], ledger: Path):
+        self.out, self.ledger, self.lang = options.out, ledger, options.lang
+        self.sign_key: Path | None = options.sign_key
+        self.outside = outside_reason(options, run)
+        replay = options.replay_of or {}
+        prev = options.previous
         if prev is None and self.outside and replay.get("path"):
             prev = Path(replay["path"])  # a re-judge is compared with the run it re-judges
         elif prev is None and not self.outside:
-            prev = ledger_mod.previous_run(ledger, out, run["profile"]["id"])  # same profile only
+            prev = ledger_mod.previous_run(ledger, self.out, run["profile"]["id"])  # same profile only
         self.previous = Path(prev) if prev else None
-        run["chain"] = {"ledger": None, "outside": self.outside} if self.outside else ledger_mod.chain_link(ledger, out)
+        run["chain"] = (
+            {"ledger": None, "outside": self.outside} if self.outside else ledger_mod.chain_link(ledger, self.out)
+        )
         run["previous"] = str(self.previous) if self.previous else None
-        run["sampling"] = state.extra.get("sampling")
+        run["sampling"] = options.sampling
         if self.sign_key:
             from preuve.evidence.signing import private_fingerprint
 
@@ -71,6 +86,7 @@ class Trail:
         from preuve.report.exports import CSV_FILE, OSCAL_FILE, write_ciso_csv, write_oscal
         from preuve.report.html import run_coverage, write_report
         from preuve.report.prowler import PROWLER_FILE, write_prowler
+        from preuve.report.rights import write_rights
         from preuve.report.sarif import SARIF_FILE, write_sarif
         from preuve.results.diff import diff_runs
 
@@ -89,6 +105,7 @@ class Trail:
         write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
         write_sarif(self.out / SARIF_FILE, self.out, self.lang)
         write_prowler(self.out / PROWLER_FILE, results)
+        write_rights(self.out, results)  # identity-rights.csv/json when ACC-RIGHTS-TABLE was judged
 
     def seal(self) -> None:
         """After MANIFEST.sha256: sign it (optional), then append the run to the scope's ledger."""

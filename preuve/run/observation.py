@@ -11,7 +11,7 @@ from preuve.judge.session import RunState
 from preuve.observe.engine import observe
 from preuve.observe.profile_params import set_params
 from preuve.observe.reveal import register_inventory
-from preuve.observe.ssh.sshd_effective import set_inventory
+from preuve.observe.sshd_effective import set_inventory
 
 # Packages the collectors import, loaded here on the main thread before the pool starts. CPython 3.11's import
 # deadlock detection can hand a thread a half-initialised module when several threads import intertwined packages
@@ -25,16 +25,16 @@ PRELOAD = {
         "cryptography.x509",
         "cryptography.x509.verification",
     ),
-    "web_mfa": ("preuve.observe.identity.web_mfa",),
-    "oidc": ("preuve.observe.identity.oidc",),
-    "log_store": ("preuve.observe.logs.stores", "requests", "yaml", "boto3", "botocore.exceptions"),
+    "web_mfa": ("preuve.observe.web_mfa",),
+    "oidc": ("preuve.observe.oidc",),
+    "log_store": ("preuve.observe.log_stores", "requests", "yaml", "boto3", "botocore.exceptions"),
     "s3_bucket": ("boto3", "botocore.config", "botocore.exceptions"),
     "s3_endpoint": ("boto3", "botocore.config", "botocore.exceptions"),
     "kubernetes": ("kubernetes.client", "kubernetes.config", "urllib3"),
     "ssh_host": ("paramiko",),
     "ssh_mfa": ("paramiko",),
     "ssh_lockout": ("paramiko",),
-    "host_commands": ("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.host.testinfra_host"),
+    "host_commands": ("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.testinfra_host"),
 }
 
 
@@ -48,7 +48,7 @@ def preload(collectors: set[str]) -> None:
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
     if not netns:
         return contextlib.nullcontext()
-    from preuve.observe.network.netns import enter
+    from preuve.observe.netns import enter
 
     return enter(netns)
 

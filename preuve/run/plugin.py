@@ -280,7 +280,7 @@ def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
             if src.fact:
                 facts[key].add(src.fact)
             if src.collector == "host_commands":  # check packs' `host`: the collector replays these checks' commands
-                from preuve.observe.host.testinfra_host import FUNCTIONS
+                from preuve.observe.testinfra_host import FUNCTIONS
 
                 spec = item.function.__preuve_check__  # type: ignore[attr-defined]
                 FUNCTIONS[spec.id] = item.function  # type: ignore[attr-defined]
