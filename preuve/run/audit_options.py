@@ -1,5 +1,5 @@
 """The auditor's options of a run, as plugin options: sampling, the previous run (diff, trend), the scope's
-ledger (hash chain), the signing key, and a live replay of an earlier run. Kept in RunState.extra."""
+ledger (hash chain), the signing key, and a live replay of an earlier run, kept in the run state."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from preuve.exitcodes import Exit
+from preuve.run.state import RunState
 
 
 def add_audit_options(g: Any) -> None:
@@ -29,13 +30,12 @@ def recorded_sampling(run_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def configure_audit(config: pytest.Config, state: Any) -> None:
+def configure_audit(config: pytest.Config, state: RunState) -> None:
     from preuve.inputs.sampling import sample
 
     opt = config.getoption
-    extra = state.extra
-    extra["previous"] = Path(opt("--preuve-previous")) if opt("--preuve-previous") else None
-    extra["ledger"] = Path(opt("--preuve-ledger")) if opt("--preuve-ledger") else None
+    state.previous = Path(opt("--preuve-previous")) if opt("--preuve-previous") else None
+    state.ledger = Path(opt("--preuve-ledger")) if opt("--preuve-ledger") else None
     key = opt("--preuve-sign-key")
     if key and not Path(key).is_file():
         pytest.exit(f"preuve: signing key {key} not found (`preuve keygen` makes one)", returncode=int(Exit.USAGE))
@@ -47,7 +47,7 @@ def configure_audit(config: pytest.Config, state: Any) -> None:
         except (OSError, ValueError, TypeError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) and str(exc).startswith(str(key)) else type(exc).__name__
             pytest.exit(f"preuve: signing key {key}: not an Ed25519 private key ({reason})", returncode=int(Exit.USAGE))
-    extra["sign_key"] = Path(key) if key else None
+    state.sign_key = Path(key) if key else None
     size, seed = opt("--preuve-sample"), opt("--preuve-seed")
     if state.options.replay is not None and size is None:  # re-judging: the recorded sample, exactly
         rec = recorded_sampling(state.options.replay)
@@ -56,10 +56,10 @@ def configure_audit(config: pytest.Config, state: Any) -> None:
     replay_of = opt("--preuve-replay-of")
     if replay_of:
         recorded = json.loads((Path(replay_of) / "run.json").read_text())
-        extra["replay_of"] = {"run_id": recorded.get("run_id"), "path": str(replay_of), "mode": "live"}
+        state.replay_of = {"run_id": recorded.get("run_id"), "path": str(replay_of), "mode": "live"}
     if size is not None:
         try:
-            state.targets, extra["sampling"] = sample(state.targets, size, seed)
+            state.targets, state.sampling = sample(state.targets, size, seed)
         except ValueError as exc:
             sys.stderr.write(f"preuve: {exc}\n")
             pytest.exit(str(exc), returncode=int(Exit.USAGE))

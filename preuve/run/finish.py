@@ -6,13 +6,13 @@ import json
 
 from preuve.evidence.canonical import write_atomic
 from preuve.exitcodes import Exit
-from preuve.judge.session import RunState
-from preuve.report.bundle import audit_trail
+from preuve.report.bundle import TrailOptions, audit_trail
 from preuve.report.gate import gate
 from preuve.report.junit import write_junit
 from preuve.report.manifest import write_manifest
-from preuve.report.runinfo import run_info
 from preuve.results.writer import counts, sort_results, write_results
+from preuve.run.runinfo import run_info
+from preuve.run.state import RunState
 
 
 def warm_up() -> None:
@@ -36,12 +36,21 @@ def exit_code(stats: dict[str, int]) -> Exit:
 def finish_run(state: RunState, interrupted: bool = False) -> Exit:
     out = state.options.out
     results = sort_results(state.results)
-    code = gate(exit_code(counts(results)), results, state.extra.get("fail_on"))
+    code = gate(exit_code(counts(results)), results, state.fail_on)
     if interrupted and code == Exit.COMPLIANT:
         code = Exit.INCOMPLETE
-    write_results(results, out / "results.jsonl", state.extra.get("result_lines"))
+    write_results(results, out / "results.jsonl", state.result_lines)
     run = run_info(state, int(code), interrupted)
-    with audit_trail(state, run) as trail:  # chain link, sampling, previous run: recorded in run.json
+    options = TrailOptions(
+        out=out,
+        lang=state.options.lang,
+        ledger=state.ledger,
+        sign_key=state.sign_key,
+        previous=state.previous,
+        replay_of=state.replay_of,
+        sampling=state.sampling,
+    )
+    with audit_trail(options, run) as trail:  # chain link, sampling, previous run: recorded in run.json
         write_atomic(out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n")
         write_junit(results, out / "junit.xml", run)
         trail.write_derived()  # diff.json, report.html, OSCAL, CISO Assistant CSV

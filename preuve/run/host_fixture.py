@@ -11,9 +11,9 @@ import pytest
 @pytest.fixture(name="host")
 def preuve_host(request: pytest.FixtureRequest) -> Any:
     """testinfra's `host` (file, package, service, run...) answering from the recorded `host_commands`
-    observation of this target (preuve.observe.testinfra_host): judging never touches the network."""
-    from preuve.judge.plugin import _evidence
-    from preuve.observe.testinfra_host import Replay, make_host
+    observation of this target (preuve.observe.host.testinfra_host): judging never touches the network."""
+    from preuve.observe.host.testinfra_host import Replay, make_host
+    from preuve.run.plugin import _evidence
 
     facts = _evidence(request, "host")
     name = request.getfixturevalue("target").name

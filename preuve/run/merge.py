@@ -3,7 +3,7 @@
 Identical in content to a single-machine run: the shards judged disjoint targets with the same inputs, so their
 results concatenated and sorted are the single run's results.jsonl (same ordering, same canonical bytes, same
 evidence paths and digests since observation files are copied byte for byte). junit.xml, run.json and the manifest
-are then produced by the same code as any run (preuve.report.finish). Only what is inherently per-execution
+are then produced by the same code as any run (preuve.run.finish). Only what is inherently per-execution
 differs: run_id, UTC times, durations.
 
 Nothing is merged blindly: each shard must pass its own manifest, all must share the inventory, profile and waivers
@@ -80,8 +80,8 @@ def _parse_time(text: str) -> dt.datetime:
 def merge(shard_dirs: list[Path], out: Path, *, lang: str = "fr", quiet: bool = False) -> Exit:
     """Merge the shards into `out` (created; must not hold anything) and return the merged run's exit code."""
     from preuve.inputs.errors import InputError
-    from preuve.judge.session import Options, copy_inputs, open_run
-    from preuve.report.finish import finish_run
+    from preuve.run.finish import finish_run
+    from preuve.run.state import Options, copy_inputs, open_run
 
     if out.exists() and any(out.iterdir()):
         raise MergeError(f"run directory {out} exists and is not empty")
@@ -120,6 +120,6 @@ def merge(shard_dirs: list[Path], out: Path, *, lang: str = "fr", quiet: bool = 
     state.judged_at = state.started_at
     state.observe_seconds = max(r.get("observe_seconds", 0.0) for _, r in runs)
     fail_on = {(r.get("scope") or {}).get("fail_on") for _, r in runs}
-    state.extra["fail_on"] = fail_on.pop() if len(fail_on) == 1 else None
-    state.extra["scope"] = {"merged_shards": sorted(r["scope"]["shard"] for _, r in runs)}
+    state.fail_on = fail_on.pop() if len(fail_on) == 1 else None
+    state.scope_record = {"merged_shards": sorted(r["scope"]["shard"] for _, r in runs)}
     return finish_run(state, interrupted=any(r.get("interrupted") for _, r in runs))

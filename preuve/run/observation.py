@@ -1,4 +1,5 @@
-"""Run the observation plan of a preuve run: the vantage point, the progress display, the engine."""
+"""The observation phase of a run: plan what the selected checks need, then observe it (vantage point, progress
+display, engine)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from preuve.evidence.record import Observation
-from preuve.judge.session import RunState
-from preuve.observe.engine import observe
+from preuve.inputs.targets import Target
+from preuve.observe.engine import Request, observe
 from preuve.observe.profile_params import set_params
 from preuve.observe.reveal import register_inventory
-from preuve.observe.sshd_effective import set_inventory
+from preuve.observe.sources import SOURCES
+from preuve.observe.ssh.sshd_effective import set_inventory
+from preuve.run.state import RunState
 
 # Packages the collectors import, loaded here on the main thread before the pool starts. CPython 3.11's import
 # deadlock detection can hand a thread a half-initialised module when several threads import intertwined packages
@@ -25,17 +30,44 @@ PRELOAD = {
         "cryptography.x509",
         "cryptography.x509.verification",
     ),
-    "web_mfa": ("preuve.observe.web_mfa",),
-    "oidc": ("preuve.observe.oidc",),
-    "log_store": ("preuve.observe.log_stores", "requests", "yaml", "boto3", "botocore.exceptions"),
+    "web_mfa": ("preuve.observe.identity.web_mfa",),
+    "oidc": ("preuve.observe.identity.oidc",),
+    "log_store": ("preuve.observe.logs.stores", "requests", "yaml", "boto3", "botocore.exceptions"),
     "s3_bucket": ("boto3", "botocore.config", "botocore.exceptions"),
     "s3_endpoint": ("boto3", "botocore.config", "botocore.exceptions"),
     "kubernetes": ("kubernetes.client", "kubernetes.config", "urllib3"),
     "ssh_host": ("paramiko",),
     "ssh_mfa": ("paramiko",),
     "ssh_lockout": ("paramiko",),
-    "host_commands": ("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.testinfra_host"),
+    "host_commands": ("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.host.testinfra_host"),
 }
+
+
+def plan(state: RunState, items: list[pytest.Item]) -> list[Request]:
+    """One request per (collector, target name) the selected items need, with the facts they read."""
+    facts: dict[tuple[str, str], set[str]] = {}
+    targets: dict[tuple[str, str], Target] = {}
+    for item in items:
+        target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
+        for name in item.fixturenames:
+            src = SOURCES.get(name)
+            if src is None or src.kind != target.kind:
+                continue
+            key = (src.collector, target.name)
+            held = targets.get(key)
+            if held is not None and (held.address, held.port) != (target.address, target.port):
+                continue  # same name, other endpoint: its checks get `error` (EvidenceStore.find), never its twin's
+            targets[key] = target
+            facts.setdefault(key, set())
+            if src.fact:
+                facts[key].add(src.fact)
+            if src.collector == "host_commands":  # check packs' `host`: the collector replays these checks' commands
+                from preuve.observe.host.testinfra_host import FUNCTIONS
+
+                spec = item.function.__preuve_check__  # type: ignore[attr-defined]
+                FUNCTIONS[spec.id] = item.function  # type: ignore[attr-defined]
+                facts[key].add(spec.id)
+    return [Request(c, targets[(c, n)], tuple(sorted(facts[(c, n)]))) for (c, n) in sorted(targets)]
 
 
 def preload(collectors: set[str]) -> None:
@@ -48,12 +80,12 @@ def preload(collectors: set[str]) -> None:
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
     if not netns:
         return contextlib.nullcontext()
-    from preuve.observe.netns import enter
+    from preuve.observe.network.netns import enter
 
     return enter(netns)
 
 
-def run_observations(state: RunState, requests: list[Any]) -> None:
+def run_observations(state: RunState, requests: list[Request]) -> None:
     hosts = {t.name: t for t in state.targets["host"]}
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)

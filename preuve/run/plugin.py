@@ -21,16 +21,16 @@ from preuve.evidence.canonical import dumps
 from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
-from preuve.judge.session import Options, RunState, copy_inputs, open_run
 from preuve.judge.verdict import ObservationUnavailable, build_result
 from preuve.judge.verdicts import SEVERITIES, Judge, NonCompliance, TrackedParams
 from preuve.observe.sources import SOURCES
+from preuve.run.observation import plan, run_observations
+from preuve.run.state import Options, RunState, copy_inputs, open_run
 
 STATE = pytest.StashKey[RunState]()
 JUDGE = pytest.StashKey[Judge]()
 REFS = pytest.StashKey[list]()
 DONE = pytest.StashKey[bool]()
-SCOPE = "_scope"  # state.extra key of the Scope object (the JSON-able description is under "scope")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--preuve-only", action="append", default=None, help="only targets with this name (glob)")
     g.addoption("--preuve-targets-file", help="only the targets named in this file (one per line)")
     g.addoption("--preuve-fail-on", choices=list(SEVERITIES), help="exit 1 only for failures at/above this")
-    from preuve.report.audit import add_audit_options
+    from preuve.run.audit_options import add_audit_options
 
     add_audit_options(g)  # sampling, previous run, ledger, signing key, live replay
 
@@ -135,13 +135,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # looks for its rootdir): make sure check modules and functions are collected whatever the ini says.
     config.addinivalue_line("python_files", "check_*.py")
     config.addinivalue_line("python_functions", "check_*")
-    from preuve.report.audit import configure_audit
+    from preuve.run.audit_options import configure_audit
 
     configure_audit(config, state)
     _configure_scope(config, state)
-    state.extra["admitted_evidence"] = admitted
+    state.admitted_evidence = admitted
     config.stash[STATE] = state
-    from preuve.judge import host_fixture
+    from preuve.run import host_fixture
 
     config.pluginmanager.register(host_fixture, "preuve-host-fixture")  # after testinfra's plugin: ours wins
     config.option.tbstyle = "line"  # verdicts carry their own messages: skip the AST-parsed tracebacks (~30 ms each)
@@ -166,7 +166,7 @@ def _admit_recorded(src: Path) -> dict[str, str]:
 
 
 def _configure_scope(config: pytest.Config, state: RunState) -> None:
-    """--shard / --only / --targets-file / --fail-on, kept in state.extra (run.json records them)."""
+    """--shard / --only / --targets-file / --fail-on, kept in the run state (run.json records them)."""
     from preuve.judge.scope import build_scope, unmatched_names
 
     opt = config.getoption
@@ -176,12 +176,12 @@ def _configure_scope(config: pytest.Config, state: RunState) -> None:
         pytest.exit(f"preuve: {exc}", returncode=int(Exit.USAGE))
     for name in unmatched_names(scope, state.targets):
         sys.stderr.write(f"preuve: --only/--targets-file: no inventory target matches {name!r}\n")
-    state.extra[SCOPE] = scope
-    state.extra["fail_on"] = opt("--preuve-fail-on")
+    state.scope = scope
+    state.fail_on = opt("--preuve-fail-on")
     described = scope.describe() or {}
-    if state.extra["fail_on"]:
-        described["fail_on"] = state.extra["fail_on"]
-    state.extra["scope"] = described or None
+    if state.fail_on:
+        described["fail_on"] = state.fail_on
+    state.scope_record = described or None
 
 
 def _terminate_as_interrupt() -> None:
@@ -208,7 +208,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     spec = getattr(metafunc.function, "__preuve_check__", None)
     if state is None or spec is None:
         return
-    scope = state.extra.get(SCOPE)
+    scope = state.scope
     found = [t for t in state.targets.get(spec.target, []) if scope is None or scope.keeps(t)]
     params = [pytest.param(t, id=t.name) for t in found]
     if not params:
@@ -251,7 +251,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in keep:  # pytest's report of a failure is never read: the verdict carries the message
         item.repr_failure = item._repr_failure_py = _exception_line  # type: ignore[method-assign]
     items[:] = keep
-    state.extra["planned"] = len(keep)  # every planned (check, target) pair ends with a result (sessionfinish)
+    state.planned = len(keep)  # every planned (check, target) pair ends with a result (sessionfinish)
 
 
 def _exception_line(excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None) -> str:
@@ -260,57 +260,27 @@ def _exception_line(excinfo: pytest.ExceptionInfo[BaseException], style: str | N
     return excinfo.exconly()
 
 
-def _plan(state: RunState, items: list[pytest.Item]) -> list[Any]:
-    from preuve.observe.engine import Request
-
-    facts: dict[tuple[str, str], set[str]] = {}
-    targets: dict[tuple[str, str], Target] = {}
-    for item in items:
-        target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
-        for name in item.fixturenames:
-            src = SOURCES.get(name)
-            if src is None or src.kind != target.kind:
-                continue
-            key = (src.collector, target.name)
-            held = targets.get(key)
-            if held is not None and (held.address, held.port) != (target.address, target.port):
-                continue  # same name, other endpoint: its checks get `error` (EvidenceStore.find), never its twin's
-            targets[key] = target
-            facts.setdefault(key, set())
-            if src.fact:
-                facts[key].add(src.fact)
-            if src.collector == "host_commands":  # check packs' `host`: the collector replays these checks' commands
-                from preuve.observe.testinfra_host import FUNCTIONS
-
-                spec = item.function.__preuve_check__  # type: ignore[attr-defined]
-                FUNCTIONS[spec.id] = item.function  # type: ignore[attr-defined]
-                facts[key].add(spec.id)
-    return [Request(c, targets[(c, n)], tuple(sorted(facts[(c, n)]))) for (c, n) in sorted(targets)]
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
     if state is None or session.config.option.collectonly:
         return
     copy_inputs(state)
     if state.options.replay is not None:
-        state.store.load_recorded(state.options.replay, state.extra.get("admitted_evidence") or {})
+        state.store.load_recorded(state.options.replay, state.admitted_evidence or {})
         import json
 
         recorded = json.loads((state.options.replay / "run.json").read_text())
-        state.extra["replay_of"] = {"run_id": recorded.get("run_id"), "path": str(state.options.replay)}
+        state.replay_of = {"run_id": recorded.get("run_id"), "path": str(state.options.replay)}
         state.judged_at = dt.datetime.fromisoformat(recorded["started_at"].replace("Z", "+00:00"))
         state.started_at = state.judged_at
         return
-    requests = _plan(state, session.items)
+    requests = plan(state, session.items)
     if requests:  # while observations wait on the network, load the report machinery
         import threading
 
-        from preuve.report.finish import warm_up
+        from preuve.run.finish import warm_up
 
         threading.Thread(target=_quietly, args=(warm_up,), daemon=True, name="preuve-warm-up").start()
-    from preuve.observe.run import run_observations
-
     t0 = time.perf_counter()
     run_observations(state, requests)
     state.observe_seconds = time.perf_counter() - t0
@@ -374,7 +344,7 @@ for _name in SOURCES:
     globals()[f"preuve_source_{_name}"] = _source_fixture(_name)
 
 
-# `host` (check packs' testinfra fixture) is registered only when preuve runs (preuve.judge.host_fixture): a
+# `host` (check packs' testinfra fixture) is registered only when preuve runs (preuve.run.host_fixture): a
 # global `host` here would shadow pytest-testinfra's own in every other test suite of the environment.
 del globals()["preuve_source_host"]
 
@@ -438,7 +408,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     refs = [r for r, _, _ in stash]
     collected = [(t, d) for _, t, d in stash if t is not None]
     try:
-        result = build_result(state, info, target, item.stash.get(JUDGE, Judge()), refs, collected, exc)
+        result = build_result(
+            info,
+            target,
+            item.stash.get(JUDGE, Judge()),
+            refs,
+            collected,
+            exc,
+            waivers=state.waivers,
+            judged_at=state.judged_at,
+        )
         line = dumps(result.model_dump(mode="json"))  # results.jsonl must be able to hold it (no None among keys)
     except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
         detail = f"{type(crash).__name__}: {crash}"
@@ -452,7 +431,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             f"the verdict could not be built: {detail}",
         )
     else:  # written as is into results.jsonl (the result is frozen): each record is serialised once, not twice
-        state.extra.setdefault("result_lines", {})[id(result)] = line
+        state.result_lines[id(result)] = line
     state.results.append(result)
     return report
 
@@ -488,7 +467,7 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     result = yield
     state = _state(session.config)
     if state is not None:
-        state.extra["loop_finished"] = True
+        state.loop_finished = True
     return result
 
 
@@ -508,7 +487,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
     if state is None or session.config.option.collectonly:
         return
-    from preuve.report.finish import finish_run
+    from preuve.run.finish import finish_run
 
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     reason = None
@@ -516,11 +495,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reason = "interrupted (SIGINT/SIGTERM)"
     elif BROKEN_MODULES:
         reason = "internal error: " + "; ".join(BROKEN_MODULES)[:500]
-    elif not state.extra.get("loop_finished"):
+    elif not state.loop_finished:
         reason = f"internal error: pytest stopped with exit status {int(exitstatus)}"
     if reason:
         _mark_interrupted(session, state, reason)
-    state.extra["judging"] = {"complete": reason is None, "reason": reason, "planned": state.extra.get("planned", 0)}
+    state.judging = {"complete": reason is None, "reason": reason, "planned": state.planned}
     code = finish_run(state, interrupted=reason is not None)
     if BROKEN_MODULES:
         sys.stderr.write("preuve: the run is not valid (a check did not load, or preuve itself failed):\n")
@@ -550,7 +529,11 @@ def _mark_interrupted(session: pytest.Session, state: RunState, reason: str) -> 
         refs, collected = [r for r, _, _ in stash], [(t, d) for _, t, d in stash if t is not None]
         info = state.catalogue[spec.id]
         try:
-            state.results.append(build_result(state, info, target, Judge(), refs, collected, stop))
+            state.results.append(
+                build_result(
+                    info, target, Judge(), refs, collected, stop, waivers=state.waivers, judged_at=state.judged_at
+                )
+            )
         except Exception:
             state.results.append(_error_result(state, info, target, refs, collected, str(stop), str(stop)))
 

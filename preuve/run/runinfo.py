@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from preuve import __version__
-from preuve.judge.session import RunState
 from preuve.results.writer import counts
+from preuve.run.state import RunState
 
 
 def _iso(t: dt.datetime) -> str:
@@ -72,14 +72,14 @@ def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, An
             "count": len(state.waivers),
         },
         "scanner": {"hostname": platform.node(), "operator": _operator(), "netns": state.options.netns},
-        "replay_of": state.extra.get("replay_of"),
-        "scope": state.extra.get("scope"),  # --shard / --only / --fail-on (preuve merge reads it)
+        "replay_of": state.replay_of,
+        "scope": state.scope_record,  # --shard / --only / --fail-on (preuve merge reads it)
         "checks_selected": sorted(state.selected_checks),
         "observations": len(state.store),
         "observe_seconds": round(state.observe_seconds, 3),
         "stats": counts(state.results),
         # Did every planned (check, target) pair get judged? `preuve verify` fails a run that says no.
-        "judging": state.extra.get("judging")
+        "judging": state.judging
         or {
             "complete": not interrupted,
             "reason": "interrupted" if interrupted else None,

@@ -1,4 +1,5 @@
-"""The state of one preuve run inside pytest: inputs, targets, evidence store, results."""
+"""The state of one preuve run inside pytest: inputs, targets, evidence store, results, and what the run's options
+decided (scope, audit trail). Every field is typed: nothing travels under a string key."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from preuve.inputs.source import Located
 from preuve.inputs.targets import Target, targets
 from preuve.inputs.waivers import Waiver, load_waivers
 from preuve.judge.catalogue import CheckInfo
+from preuve.judge.scope import Scope
 from preuve.results.model import Result
 
 
@@ -53,7 +55,23 @@ class RunState:
     selected_checks: set[str] = field(default_factory=set)
     observe_seconds: float = 0.0
     deselected_by_profile: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    # --shard / --only / --targets-file, and --fail-on (run.json records their description under "scope")
+    scope: Scope | None = None
+    fail_on: str | None = None
+    scope_record: dict[str, Any] | None = None
+    # the auditor's options (preuve.run.audit_options): previous run, ledger, signing key, sample, live replay
+    previous: Path | None = None
+    ledger: Path | None = None
+    sign_key: Path | None = None
+    sampling: dict[str, Any] | None = None
+    replay_of: dict[str, Any] | None = None
+    # re-judging: the evidence files the recorded manifest vouches for (path -> sha256)
+    admitted_evidence: dict[str, str] | None = None
+    # judging: (check, target) pairs planned, the results.jsonl line of each result (serialised once), the end
+    planned: int = 0
+    result_lines: dict[int, bytes] = field(default_factory=dict)
+    loop_finished: bool = False
+    judging: dict[str, Any] | None = None
 
     @property
     def timeout(self) -> float:
