@@ -38,6 +38,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
 from . import https_standin, webadmin
@@ -146,14 +147,21 @@ def handler(
     last_issued: Path,
     seed: str = "",
     otp_any: bool = False,
+    realm: str = REALM,
+    clients: dict[str, str] | None = None,
+    users: dict[str, tuple[str, str]] | None = None,
 ) -> type[BaseHTTPRequestHandler]:
+    """`clients`: client id -> registered redirect URI for the browser login (default: the admin console's);
+    `users`: who may log in there, name -> (password, TOTP seed) (default: the web admin canary)."""
     import pyotp
 
-    token_path = f"/realms/{REALM}/protocol/openid-connect/token"
-    auth_path = f"/realms/{REALM}/protocol/openid-connect/auth"
-    action_path = f"/realms/{REALM}/login-actions/authenticate"
-    flows: dict[str, dict] = {}  # session_code -> {"stage": "password"|"otp", "redirect_uri", "state"}
-    revoke_path = f"/realms/{REALM}/protocol/openid-connect/revoke"
+    clients = clients or {CLIENT_ID: REDIRECT_URI}
+    users = users or {user: (password, seed)}
+    token_path = f"/realms/{realm}/protocol/openid-connect/token"
+    auth_path = f"/realms/{realm}/protocol/openid-connect/auth"
+    action_path = f"/realms/{realm}/login-actions/authenticate"
+    flows: dict[str, dict] = {}  # session_code -> {"stage": "password"|"otp", "redirect_uri", "state", "user"}
+    revoke_path = f"/realms/{realm}/protocol/openid-connect/revoke"
     lock = threading.Lock()
     record: dict = {}  # the tokens last issued, and which of them were revoked (RFC 7009)
 
@@ -177,18 +185,18 @@ def handler(
             self._json(status, {"error": error, "error_description": description})
 
         def do_GET(self) -> None:
-            if self.path == f"/realms/{REALM}/.well-known/openid-configuration":
+            if self.path == f"/realms/{realm}/.well-known/openid-configuration":
                 self._json(200, discovery(iss))
             elif self.path.startswith(auth_path + "?"):
                 q = {k: v[0] for k, v in parse_qs(self.path.split("?", 1)[1]).items()}
-                if q.get("client_id") != CLIENT_ID or q.get("response_type") != "code":
+                cid = q.get("client_id", "")
+                if cid not in clients or q.get("response_type") != "code":
                     self._html(400, "<p>Client not found or invalid response type.</p>")
-                elif q.get("redirect_uri") != REDIRECT_URI:
+                elif q.get("redirect_uri") != clients[cid]:
                     self._html(400, "<p>Invalid parameter: redirect_uri</p>")
                 else:
-                    self._page(
-                        LOGIN_PAGE, {"stage": "password", "redirect_uri": REDIRECT_URI, "state": q.get("state", "")}, ""
-                    )
+                    flow = {"stage": "password", "redirect_uri": clients[cid], "state": q.get("state", ""), "cid": cid}
+                    self._page(LOGIN_PAGE, flow, "")
             else:
                 self._error(404, "not_found", "Not Found")
 
@@ -205,7 +213,8 @@ def handler(
             code = secrets.token_urlsafe(16)  # one use: each page gets a fresh session code
             with lock:
                 flows[code] = flow
-            action = f"{action_path}?session_code={code}&client_id={CLIENT_ID}&tab_id={secrets.token_urlsafe(6)}"
+            cid = flow.get("cid", CLIENT_ID)
+            action = f"{action_path}?session_code={code}&client_id={cid}&tab_id={secrets.token_urlsafe(6)}"
             self._html(200, page.format(action=action, error=error))
 
         def _login_action(self) -> None:
@@ -220,13 +229,14 @@ def handler(
             if flow is None:
                 self._html(400, "<p>Your login attempt timed out. Login will start from the beginning.</p>")
             elif flow["stage"] == "password":
-                if form.get("username") == user and hmac.compare_digest(form.get("password", ""), password):
-                    self._page(OTP_PAGE, {**flow, "stage": "otp"}, "")
+                name = form.get("username", "")
+                if name in users and hmac.compare_digest(form.get("password", ""), users[name][0]):
+                    self._page(OTP_PAGE, {**flow, "stage": "otp", "user": name}, "")
                 else:
                     self._page(LOGIN_PAGE, flow, '<span id="input-error">Invalid username or password.</span>')
             else:
                 otp = form.get("otp")
-                if otp is not None and (otp_any or pyotp.TOTP(seed).verify(otp, valid_window=1)):
+                if otp is not None and (otp_any or pyotp.TOTP(users[flow["user"]][1]).verify(otp, valid_window=1)):
                     where = (
                         f"{flow['redirect_uri']}?state={flow['state']}&session_state={secrets.token_hex(8)}"
                         f"&code={secrets.token_urlsafe(32)}"
@@ -311,6 +321,43 @@ def handler(
     return Handler
 
 
+CUSTOMER_PORT, FEDERATED_PORT = 11446, 11447
+
+
+def console_clients(idp_port: int) -> dict[str, str]:
+    """The consoles logging in through this IdP port: client id -> their callback (webadmin.CONSOLES)."""
+    return {c: webadmin.console_redirect(p) for p, (_, i, _, c) in webadmin.CONSOLES.items() if i == idp_port}
+
+
+def realms(paths: LabPaths, address: str, password: str, seed: str, client_secret: str) -> dict[int, Any]:
+    """The consoles' realms (webadmin.CONSOLES): the provider's realm on GOOD_PORT gains the consoles' clients; the
+    customers' IdP (CUSTOMER_PORT) knows only customer accounts; its twin (FEDERATED_PORT) also accepts the
+    provider's admin account, as a customer realm federating the provider's directory would."""
+    customer = (
+        webadmin.customer_password_file(paths).read_text().strip(),
+        webadmin.customer_totp_file(paths).read_text().strip(),
+    )
+
+    out: dict[int, Any] = {}
+    for port, users in (
+        (CUSTOMER_PORT, {webadmin.CUSTOMER_USER: customer}),
+        (FEDERATED_PORT, {webadmin.CUSTOMER_USER: customer, webadmin.USER: (password, seed)}),
+    ):
+        iss = f"https://{address}:{port}/realms/customers"
+        out[port] = handler(
+            False,
+            iss,
+            "",
+            "",
+            client_secret,
+            Path("/dev/null"),
+            realm="customers",
+            clients=console_clients(port),
+            users=users,
+        )
+    return out
+
+
 def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = webadmin.password_file(paths).read_text().strip()
@@ -326,6 +373,7 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
             last_issued_file(paths),
             seed,
             otp_any,
+            clients={CLIENT_ID: REDIRECT_URI, **console_clients(port)},
         )
         for port, direct_grants, otp_any in (
             (GOOD_PORT, False, False),
@@ -333,6 +381,7 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
             (OTP_ANY_PORT, False, True),
         )
     }
+    handlers.update(realms(paths, address, password, seed, client_secret))
     https_standin.serve_tls(address, webadmin.cert_file(paths), webadmin.root(paths) / "key.pem", handlers, pid_file)
 
 

@@ -476,8 +476,50 @@ def _velero(good: bool, now: dt.datetime) -> list[dict]:
     return out
 
 
-def seed(profile: str, scanner_token: str, noaccess_token: str, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the stand-in serves for `good` or `weak`."""
+def _secrets() -> list[dict]:
+    """Secrets of the provider (kube-system, velero) and of each tenant, with values drawn at start-up (the tenant
+    canary must never read one of another tenant or of the provider: TENANT-K8S-PROVIDER-INVISIBLE)."""
+    import base64
+    import secrets as random
+
+    def secret(name: str, ns: str, key: str) -> dict:
+        value = base64.b64encode(random.token_bytes(24)).decode()
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": _meta(name, ns),
+            "type": "Opaque",
+            "data": {key: value},
+        }
+
+    return [
+        secret("etcd-backup-credentials", "kube-system", "secret-access-key"),
+        secret("cloud-credentials", "velero", "cloud"),
+        secret("db-password", "acme", "password"),
+        secret("api-key", "globex", "key"),
+    ]
+
+
+def tenant_grants(good: bool) -> list[dict[str, list[str]]]:
+    """What the `acme` tenant canary's token may do (as the RoleBindings of a CaaS tenant give): everything in its
+    namespace; the weak cluster also lets it GET (not list) Secrets and ConfigMaps by name in globex and kube-system,
+    so a canary that cannot list other namespaces still reads their objects when it knows a name."""
+    grants = [{"namespaces": TENANTS["acme"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]
+    if not good:
+        grants.append(
+            {"namespaces": ["globex", "kube-system"], "resources": ["secrets", "configmaps"], "verbs": ["get"]}
+        )
+    return grants
+
+
+def seed(
+    profile: str,
+    scanner_token: str,
+    noaccess_token: str,
+    now: dt.datetime | None = None,
+    tenant_token: str | None = None,
+) -> dict[str, Any]:
+    """Everything the stand-in serves for `good` or `weak` (`tenant_token`: the acme tenant canary's token)."""
     good = profile == "good"
     now = now or dt.datetime.now(dt.UTC)
     nodes = [
@@ -496,6 +538,11 @@ def seed(profile: str, scanner_token: str, noaccess_token: str, now: dt.datetime
         "tokens": {
             scanner_token: {"user": "system:serviceaccount:preuve:scanner", "read": True},
             noaccess_token: {"user": "system:serviceaccount:preuve:nobody", "read": False},
+            **(
+                {tenant_token: {"user": "oidc:acme-canary", "read": False, "rules": tenant_grants(good)}}
+                if tenant_token
+                else {}
+            ),
         },
         "version": VERSION,
         "metrics": _metrics("k8s:enc:kms:v2:" if good else "identity"),
@@ -507,5 +554,6 @@ def seed(profile: str, scanner_token: str, noaccess_token: str, now: dt.datetime
             *_tenants(good),
             *_storage(good),
             *_velero(good, now),
+            *_secrets(),
         ],
     }

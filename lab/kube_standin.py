@@ -11,10 +11,12 @@ kubeadm cluster; an unknown API group answers the plain-text `404 page not found
 NotFoundHandler. Writes answer 405 (a real apiserver would accept them or refuse them through RBAC).
 
 Not emulated (say so in reports): writes, watch, field selectors, pagination (`limit`/`continue`), RBAC
-evaluation (the scanner's token may read everything, a `noaccess` token nothing; anonymous requests, when
-anonymous auth is on, may read the public-info-viewer paths and what a namespaced RoleBinding to
-system:anonymous grants, e.g. kubeadm's kube-public/cluster-info; ClusterRoleBindings to anonymous subjects are
-not evaluated), impersonation, protobuf, aggregated discovery.
+evaluation (the scanner's token may read everything, a `noaccess` token nothing, a tenant canary's token what its
+own grants say (`token_may`); anonymous requests, when anonymous auth is on, may read the public-info-viewer paths
+and what a namespaced RoleBinding to system:anonymous grants, e.g. kubeadm's kube-public/cluster-info;
+ClusterRoleBindings to anonymous subjects are not evaluated), impersonation, protobuf, aggregated discovery.
+Metadata-only lists (`Accept: application/json;as=PartialObjectMetadataList;...`, how an auditor lists Secrets'
+names without their data) are served as kube-apiserver serves them.
 
 kmock (MIT, PyPI 0.8) was considered: it emulates list/get/watch well but its Status bodies are its own
 (reason "Object Not Found", tracebacks in details) and it serves plain HTTP from aiohttp's test server; the
@@ -41,6 +43,7 @@ RESOURCES: dict[tuple[str, str, str], tuple[str, bool]] = {
     ("", "v1", "persistentvolumes"): ("PersistentVolume", False),
     ("", "v1", "pods"): ("Pod", True),
     ("", "v1", "resourcequotas"): ("ResourceQuota", True),
+    ("", "v1", "secrets"): ("Secret", True),
     ("", "v1", "serviceaccounts"): ("ServiceAccount", True),
     ("rbac.authorization.k8s.io", "v1", "clusterroles"): ("ClusterRole", False),
     ("rbac.authorization.k8s.io", "v1", "clusterrolebindings"): ("ClusterRoleBinding", False),
@@ -160,6 +163,16 @@ class Cluster:
         return out
 
 
+def token_may(user: dict[str, Any], verb: str, key: tuple[str, str, str], ns: str | None) -> bool:
+    """A token's own grants (the lab's tenant canaries), each `{"namespaces": [...], "resources": [...], "verbs":
+    [...]}` as a RoleBinding of a Role in each namespace would give: a `get` grant without `list` lets its holder
+    read an object whose name it knows but not list the namespace (the naive check's blind spot)."""
+    for rule in user.get("rules") or ():
+        if ns in rule["namespaces"] and ({key[2], "*"} & set(rule["resources"])) and ({verb, "*"} & set(rule["verbs"])):
+            return True
+    return False
+
+
 def _selector_matches(selector: str, labels: dict[str, str]) -> bool:
     for term in filter(None, (t.strip() for t in selector.split(","))):
         if "!=" in term:
@@ -224,6 +237,8 @@ class Handler(BaseHTTPRequestHandler):
                     verb = "get" if name else "list"
                     if user["user"] == "system:anonymous" and self.cluster.anonymous_may(verb, target[0], ns, name):
                         return self._serve(target, query)
+                    if token_may(user, verb, target[0], ns):
+                        return self._serve(target, query)
                     return self._send(403, forbidden(user["user"], verb, group, plural, ns, name))
             return self._send(403, forbidden_path(user["user"], path))
         if path == "/metrics":
@@ -262,6 +277,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"kind": kind, "apiVersion": _api_version(key), **found})
         selector = (query.get("labelSelector") or [""])[0]
         items = [o for o in items if _selector_matches(selector, o["metadata"].get("labels") or {})]
+        if "as=PartialObjectMetadataList" in (self.headers.get("Accept") or ""):
+            return self._send(
+                200,
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": {"resourceVersion": str(5000 + len(items))},
+                    "items": [
+                        {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}
+                        for o in items
+                    ],
+                },
+            )
         return self._send(
             200,
             {
@@ -391,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     from preuve_lab.kube_seed import seed
 
     tokens = json.loads(Path(a.tokens).read_text())
-    cluster = Cluster(seed(a.profile, tokens["scanner"], tokens["noaccess"]))
+    cluster = Cluster(seed(a.profile, tokens["scanner"], tokens["noaccess"], tenant_token=tokens.get("tenant-acme")))
     server = serve(cluster, a.address, a.port, Path(a.cert), Path(a.key))
     Path(a.pid_file).write_text(f"{os.getpid()}\n")
     server.serve_forever()

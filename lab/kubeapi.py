@@ -85,9 +85,10 @@ def write_pki(directory: Path, addresses: list[str]) -> tuple[Path, Path, Path]:
 
 
 def write_tokens(directory: Path) -> dict[str, str]:
-    """The scanner's read-only token and a valid token with no rights (both as files the inventory references)."""
+    """The scanner's read-only token, a valid token with no rights and the acme tenant canary's token (files the
+    inventory references)."""
     directory.mkdir(parents=True, exist_ok=True)
-    tokens = {"scanner": secrets.token_urlsafe(24), "noaccess": secrets.token_urlsafe(24)}
+    tokens = {k: secrets.token_urlsafe(24) for k in ("scanner", "noaccess", "tenant-acme")}
     for name, value in tokens.items():
         (directory / f"{name}.token").write_text(value + "\n")
         (directory / f"{name}.token").chmod(0o600)

@@ -82,6 +82,26 @@ BUCKETS: dict[str, dict[str, Any]] = {
     # key of its own KMS (a bare key id): located by its site, not by the region name it reports
     "pv-own-minio": dict(region="us-east-1", sse="theta-minio-key", tls=True),
     **{name: dict(region="eu-west-3", sse=_kms("eu-west-3", "logs"), tls=True) for name in LOG_LIFECYCLE},
+    # offline copies of the technical infrastructure's configuration (17.5.a, CONFIG-BACKUP-*): etcd snapshots and
+    # network device configurations. `locked`: compliance-mode object lock; `governance`: object lock on, but in
+    # governance mode (erasable by whoever holds s3:BypassGovernanceRetention); `stale`: no lock, newest copy 9 days old
+    "pv-config-locked": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True, tls=True),
+    "pv-config-governance": dict(
+        region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True, lock_mode="GOVERNANCE", tls=True
+    ),
+    "pv-config-stale": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), versioning=True, tls=True),
+}
+# Objects written at seed time (key -> age in days; 0 = now): the configuration copies, and one object in buckets of
+# the provider and of customers, so that a tenant canary has something to be refused (TENANT canaries: names are
+# listed by the auditor, then read with the canary's key).
+OBJECTS: dict[str, dict[str, int]] = {
+    "pv-config-locked": {"etcd/snapshot-latest.db": 0, "network/core-rtr-1.cfg": 0},
+    "pv-config-governance": {"etcd/snapshot-latest.db": 0, "network/core-rtr-1.cfg": 0},
+    "pv-config-stale": {"etcd/snapshot-latest.db": 9, "network/core-rtr-1.cfg": 9},
+    "pv-customer-paris": {"acme/report.csv": 0},
+    "pv-customer-lyon": {"beta/invoices.csv": 0},
+    "pv-backup-locked": {"db/nightly.dump": 0},
+    "pv-logs-unencrypted": {"syslog/2026/12/04/core-rtr-1.log.gz": 0},
 }
 OFFSITE = "pv-restic-offsite"  # a restic repository kept in S3, reached over plain http (BACKUP-TRANSPORT fails)
 
@@ -90,6 +110,21 @@ AUDITOR_POLICY = {
     "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "s3:HeadBucket"], "Resource": "*"}],
 }
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def tenant_policy(leaky: bool) -> dict[str, Any]:
+    """The acme customer's key: its own bucket only. The leaky twin may also GET objects (not list them) in the
+    provider's backup, configuration and log buckets and in another customer's: a naive "cannot list" check passes."""
+    own = [f"arn:aws:s3:::{b}{s}" for b in ("pv-customer-paris", "pv-replica-frankfurt") for s in ("", "/*")]
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": own}
+    ]
+    if leaky:
+        foreign = ["pv-backup-locked", "pv-config-locked", "pv-logs-unencrypted", "pv-customer-lyon"]
+        statements.append(
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{b}/*" for b in foreign]}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def credentials_dir(paths: LabPaths) -> Path:
@@ -178,7 +213,7 @@ def seed(s3: Any) -> None:
                 Bucket=name,
                 ObjectLockConfiguration={
                     "ObjectLockEnabled": "Enabled",
-                    "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}},
+                    "Rule": {"DefaultRetention": {"Mode": spec.get("lock_mode", "COMPLIANCE"), "Days": 30}},
                 },
             )
         sse = spec.get("sse")
@@ -187,6 +222,7 @@ def seed(s3: Any) -> None:
             default = {"SSEAlgorithm": "AES256"} if sse == "AES256" else kms
             rules = [{"ApplyServerSideEncryptionByDefault": default}]
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        put_objects(s3, name)  # before the TLS-only policy: the seeding client speaks plain HTTP
         if spec.get("tls"):
             s3.put_bucket_policy(Bucket=name, Policy=_tls_only(name))
     for name, rules in LOG_LIFECYCLE.items():
@@ -211,9 +247,30 @@ def seed(s3: Any) -> None:
             )
 
 
+def put_objects(s3: Any, bucket: str) -> None:
+    """The bucket's OBJECTS, with their age: moto stamps LastModified at write time, so an old copy is dated back in
+    this process's own backend (what a real bucket holding a 9-day-old snapshot answers)."""
+    import datetime as dt
+
+    from moto.s3.models import s3_backends
+
+    for key, age in OBJECTS.get(bucket, {}).items():
+        s3.put_object(Bucket=bucket, Key=key, Body=os.urandom(64))
+        if age:
+            fake = s3_backends[ACCOUNT]["global"].buckets[bucket].keys[key]
+            fake.last_modified = fake.last_modified - dt.timedelta(days=age)
+
+
 def _users(iam: Any, out: Path) -> None:
     """IAM users and their access keys, written 0600 for the inventory's {file: ...} references."""
-    for user, policy in (("auditor", AUDITOR_POLICY), ("nobody", None), ("admin", ADMIN_POLICY)):
+    users = (
+        ("auditor", AUDITOR_POLICY),
+        ("nobody", None),
+        ("admin", ADMIN_POLICY),
+        ("tenant-acme", tenant_policy(False)),
+        ("tenant-acme-leaky", tenant_policy(True)),
+    )
+    for user, policy in users:
         iam.create_user(UserName=user)
         if policy:
             iam.put_user_policy(UserName=user, PolicyName=f"{user}-policy", PolicyDocument=json.dumps(policy))

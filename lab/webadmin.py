@@ -5,7 +5,8 @@
 - ``:9443`` (password-only): the admin console shell is served to anyone, and a password alone grants a session;
 - the twins of ``:8443`` that ask a code and check too little (issue 12; a naive "password alone refused,
   password + TOTP accepted" check passes all three): ``:10443`` takes any code, ``:10444`` a right code or an
-  EMPTY one (a present but empty field: "no token enrolled yet"), ``:10445`` any six digits.
+  EMPTY one (a present but empty field: "no token enrolled yet"), ``:10445`` any six digits;
+- ``:11441``-``:11445``: consoles fronted by the IdP (CONSOLES: provider's and customers', each realm; 9.6.a-c).
 
 Run as ``python -m preuve_lab.webadmin --state DIR --address A --pid-file F`` inside pv-dmz (started by the lab).
 """
@@ -29,6 +30,16 @@ MFA_PORT, PASSWORD_ONLY_PORT = 8443, 9443
 FACTOR_TWINS = {10443: "otp-any", 10444: "otp-empty", 10445: "otp-digits"}
 USER = "webadmin"
 SERVER_NAME = "web-admin.lab"
+CUSTOMER_USER = "acme-admin"  # a customer's administrator (admin identity separation, 9.6.a-c)
+# Consoles that log in through an IdP (9.6.a-c): port -> (audience, IdP port, realm, client id). Each redirects any
+# anonymous GET to its IdP's authorization endpoint, as a Keycloak-fronted console does.
+CONSOLES: dict[int, tuple[str, int, str, str]] = {
+    11441: ("provider", 8444, "admin", "provider-console"),  # the provider's console, provider realm
+    11442: ("customer", 11446, "customers", "customer-console"),  # customers' console on their own IdP: compliant
+    11443: ("customer", 11447, "customers", "shared-console"),  # one console for both sides (any path)
+    11444: ("customer", 11447, "customers", "customer-console"),  # own IdP, but it also knows the provider's admins
+    11445: ("provider", 11447, "customers", "provider-console"),  # provider console on that shared directory
+}
 
 
 def root(paths: LabPaths) -> Path:
@@ -43,6 +54,18 @@ def totp_file(paths: LabPaths) -> Path:
     return paths.keys / "web-admin.totp"
 
 
+def customer_password_file(paths: LabPaths) -> Path:
+    return paths.keys / "customer-admin.password"
+
+
+def customer_totp_file(paths: LabPaths) -> Path:
+    return paths.keys / "customer-admin.totp"
+
+
+def console_redirect(port: int) -> str:
+    return f"https://{SERVICES[NAME].address}:{port}/oidc/callback"
+
+
 def cert_file(paths: LabPaths) -> Path:
     return root(paths) / "cert.pem"
 
@@ -53,6 +76,8 @@ def write(paths: LabPaths) -> None:
 
     https_standin.secret_file(password_file(paths), lambda: secrets.token_urlsafe(18))
     https_standin.secret_file(totp_file(paths), pyotp.random_base32)
+    https_standin.secret_file(customer_password_file(paths), lambda: secrets.token_urlsafe(18))
+    https_standin.secret_file(customer_totp_file(paths), pyotp.random_base32)
     https_standin.self_signed(root(paths), SERVER_NAME, SERVICES[NAME].address)
 
 
@@ -137,6 +162,36 @@ def handler(mfa: bool, password: str, seed: str, mode: str = "mfa") -> type[Base
     return Handler
 
 
+def console(port: int, address: str) -> type[BaseHTTPRequestHandler]:
+    """A console fronted by an IdP: every anonymous GET is redirected to the authorization endpoint of its realm
+    (client id, its own callback as redirect URI, a fresh state), like Keycloak's gatekeeper or oauth2-proxy."""
+    from urllib.parse import urlencode
+
+    _, idp_port, realm, client_id = CONSOLES[port]
+    authorize = f"https://{address}:{idp_port}/realms/{realm}/protocol/openid-connect/auth"
+
+    class Console(BaseHTTPRequestHandler):
+        server_version = "preuve-lab-console"
+
+        def log_message(self, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            query = {
+                "client_id": client_id,
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": console_redirect(port),
+                "state": secrets.token_urlsafe(12),
+            }
+            self.send_response(302)
+            self.send_header("Location", f"{authorize}?{urlencode(query)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    return Console
+
+
 def serve(state: Path, address: str, pid_file: Path) -> None:
     paths = LabPaths(state)
     password = password_file(paths).read_text().strip()
@@ -145,6 +200,7 @@ def serve(state: Path, address: str, pid_file: Path) -> None:
         MFA_PORT: handler(True, password, seed),
         PASSWORD_ONLY_PORT: handler(False, password, seed),
         **{port: handler(True, password, seed, mode) for port, mode in FACTOR_TWINS.items()},
+        **{port: console(port, address) for port in CONSOLES},
     }
     https_standin.serve_tls(address, cert_file(paths), root(paths) / "key.pem", handlers, pid_file)
 
