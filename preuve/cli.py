@@ -162,7 +162,7 @@ def cmd_lint(a: argparse.Namespace) -> int:
     from preuve.inputs.profile import load_profile
     from preuve.inputs.waivers import load_waivers, waiver_warnings
     from preuve.judge.catalogue import CatalogueError, load_catalogue
-    from preuve.report.textsafe import terminal_line
+    from preuve.textsafe import terminal_line
 
     problems: list[str] = []
     warnings: list[InputProblem] = []
@@ -186,8 +186,9 @@ def cmd_lint(a: argparse.Namespace) -> int:
             continue
         if key == "inventory":  # the namespaces a run would enter exist on this machine
             from preuve.inputs.inventory import namespace_problems
+            from preuve.observe.network.netns import problem
 
-            problems += [str(p) for p in namespace_problems(*loaded[key])]  # type: ignore[misc]
+            problems += [str(p) for p in namespace_problems(*loaded[key], problem)]  # type: ignore[misc]
     if a.inventory:  # flows without justification (13.1.a): a lint error, a failed check in a run
         from preuve.inputs.flows import justification_problems
 
@@ -289,7 +290,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
         return _lab_missing(reasons)
     from preuve.demo import demo
 
-    return demo(a)
+    return demo(a, cmd_run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -355,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     init_inputs.add_parser(sub)  # preuve init: a commented starter inventory
     schemas.add_parser(sub)  # preuve schema: JSON Schema of the inputs
-    shell_completion.add_parser(sub)  # preuve completion bash|zsh
+    shell_completion.add_parser(sub, p)  # preuve completion bash|zsh
 
     checks_listing.add_parser(sub)  # list with filters, JSON, describe ID
 

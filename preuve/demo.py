@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from preuve.exitcodes import Exit
@@ -11,9 +12,9 @@ from preuve.exitcodes import Exit
 REPO = Path(__file__).resolve().parents[1]
 
 
-def demo(a: argparse.Namespace) -> int:
+def demo(a: argparse.Namespace, scan: Callable[[argparse.Namespace], int]) -> int:
+    """`scan` is `preuve run` (preuve.cli.cmd_run), given by the command line: the demo does not import it back."""
     import preuve_lab as lab
-    from preuve.cli import cmd_run
 
     print("preuve demo: bringing the lab up (network namespaces pv-*, 198.18.0.0/15, no route out)…")
     lab.up()
@@ -38,7 +39,7 @@ def demo(a: argparse.Namespace) -> int:
         netns=None,
         ledger=ledger,
     )
-    code = cmd_run(run)
+    code = scan(run)
     if code in (Exit.COMPLIANT, Exit.NON_COMPLIANT, Exit.INCOMPLETE):
         print(f"\nThe lab has weak targets on purpose: findings are expected (exit code {code}).")
         print(

@@ -9,6 +9,7 @@ or for zsh `preuve completion zsh > "${fpath[1]}/_preuve"` (bashcompinit).
 from __future__ import annotations
 
 import argparse
+import functools
 import shlex
 import sys
 
@@ -79,14 +80,13 @@ def zsh(parser: argparse.ArgumentParser) -> str:
     return "#compdef preuve\nautoload -U +X bashcompinit && bashcompinit\n" + bash(parser)
 
 
-def cmd_completion(a: argparse.Namespace) -> int:
-    from preuve.cli import build_parser
-
-    sys.stdout.write((bash if a.shell == "bash" else zsh)(build_parser()))
+def cmd_completion(a: argparse.Namespace, root: argparse.ArgumentParser) -> int:
+    sys.stdout.write((bash if a.shell == "bash" else zsh)(root))
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, root: argparse.ArgumentParser) -> None:
+    """`root`: the whole `preuve` parser, whose commands and options the script completes."""
     c = sub.add_parser("completion", help="shell completion script (bash, zsh)")
     c.add_argument("shell", choices=["bash", "zsh"])
-    c.set_defaults(func=cmd_completion)
+    c.set_defaults(func=functools.partial(cmd_completion, root=root))

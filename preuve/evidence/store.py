@@ -6,7 +6,6 @@ integrity comes from the sha256 recorded in every result and in MANIFEST.sha256.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 from pathlib import Path
@@ -46,14 +45,6 @@ def same_target(recorded: Any, wanted: dict[str, Any], kinds: Any = ()) -> bool:
     if not isinstance(recorded, dict) or any(recorded.get(k) != wanted[k] for k in ("name", "address", "port")):
         return False
     return recorded.get("kind") == wanted["kind"] or (recorded.get("kind") in kinds and wanted["kind"] in kinds)
-
-
-@functools.cache
-def collector_kinds(collector: str) -> frozenset[str]:
-    """The target kinds a collector observes (from the evidence sources' registry)."""
-    from preuve.observe.sources import SOURCES
-
-    return frozenset(s.kind for s in SOURCES.values() if s.collector == collector)
 
 
 def _where(identity: dict[str, Any] | None) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preuve.evidence.store import collector_kinds, same_target
-from preuve.report.manifest import read_manifest, verify_manifest
+from preuve.evidence.manifest import read_manifest, verify_manifest
+from preuve.evidence.store import same_target
 
 
 class VerifyInputError(Exception):
@@ -58,13 +59,21 @@ def _results(run: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, problems
 
 
+KindsOf = Callable[[str], Iterable[str]]  # the target kinds a collector observes (the engine's registry().kinds)
+
+
+def _no_kinds(collector: str) -> Iterable[str]:
+    return ()
+
+
 def evidence_problems(
-    run: Path, listed: dict[str, str], rows: list, *, content: bool = True
+    run: Path, listed: dict[str, str], rows: list, *, content: bool = True, kinds_of: KindsOf = _no_kinds
 ) -> tuple[dict[str, str], list[str]]:
     """({path: sha256} admitted, problems): each result's evidence is listed in the manifest with the sha256 the
     result records, lives under observations/, and is the evidence of that result's target (by its path and by
     the identity written in it; `content=False` skips reading the files: the judge reads them itself and turns
-    one that records another target, or cannot be read, into `error` for the pairs that cite it)."""
+    one that records another target, or cannot be read, into `error` for the pairs that cite it). `kinds_of` names
+    the kinds a collector observes (two kinds of one machine share an observation); without it, kinds must match."""
     admitted: dict[str, str] = {}
     problems: list[str] = []
     seen: dict[str, dict[str, Any] | None] = {}
@@ -108,7 +117,7 @@ def evidence_problems(
             want = {k: t.get(k) for k in ("kind", "name", "address", "port")}
             if not isinstance(obs, dict) or obs.get("collector") != parts[1] or obs.get("target") != t.get("name"):
                 problems.append(f"{who} cites {path}, which does not record {parts[1]} of {t.get('name')}")
-            elif not same_target(obs.get("identity"), want, collector_kinds(parts[1])):
+            elif not same_target(obs.get("identity"), want, frozenset(kinds_of(parts[1]))):
                 problems.append(f"{who} cites {path}, recorded for {obs.get('identity')}, not for {want}")
             else:
                 admitted[path] = digest
@@ -128,7 +137,13 @@ def admit_for_judging(run: Path) -> tuple[dict[str, str], list[str]]:
     return admitted, problems + row_problems + ev_problems
 
 
-def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: Path | None, no_chain: bool) -> Verdict:
+def verify_run(
+    run: Path,
+    trusted: list[tuple[str, bytes, str]] | None,
+    ledger: Path | None,
+    no_chain: bool,
+    kinds_of: KindsOf = _no_kinds,
+) -> Verdict:
     v = Verdict(run)
     say, bad = v.said.append, v.problems.append
     if not run.is_dir():
@@ -177,7 +192,7 @@ def verify_run(run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: 
     else:
         say(f"judging: complete ({len(rows)} results for {judging['planned']} planned check × target pairs)")
     # results -> evidence
-    _, ev_problems = evidence_problems(run, listed, rows)
+    _, ev_problems = evidence_problems(run, listed, rows, kinds_of=kinds_of)
     v.problems += ev_problems
     if rows and not ev_problems:
         say(

@@ -21,7 +21,7 @@ class InputProblem:
     message: str
 
     def __str__(self) -> str:
-        from preuve.report.textsafe import terminal_line
+        from preuve.textsafe import terminal_line
 
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
         field = f" {self.field}:" if self.field else ""

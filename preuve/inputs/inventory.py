@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from preuve.inputs.errors import InputError, InputProblem, field_path
+from preuve.inputs.roster import Roster
+from preuve.inputs.roster import lint as roster_lint
 from preuve.inputs.source import Located, credentials_in_url, load_yaml, validate
 
 Name = str
@@ -134,6 +136,25 @@ class Placed(Strict):
 
 class Host(Placed):
     ssh: SshAccess | None = None
+    data_volumes: list[str] = Field(
+        [],
+        description="block devices holding customer data, each to be a LUKS2 volume (10.1.a), e.g. /dev/sdb, "
+        "/dev/disk/by-id/...; the scanning account needs one sudo rule per device (cryptsetup luksDump DEVICE)",
+    )
+
+    package_mirrors: list[str] | None = Field(
+        None,
+        description="URL prefixes package sources may use, e.g. the DMZ mirror (12.10.c); unset: SOURCES-MIRRORS "
+        "is not applicable",
+    )
+
+    @field_validator("data_volumes")
+    @classmethod
+    def _volumes(cls, v: list[str]) -> list[str]:
+        bad = [d for d in v if not d.startswith("/dev/") or any(c.isspace() or c in "*?[" for c in d)]
+        if bad:
+            raise ValueError(f"data_volumes are device paths under /dev/ (no space, no wildcard): {bad}")
+        return v
 
 
 class TlsEndpoint(Placed):
@@ -210,9 +231,40 @@ class S3Bucket(Strict):
     tags: list[str] = []
 
 
+class S3TenantCanary(Strict):
+    """A customer's own S3 key on the public object storage interface (9.6.i): it must read its tenant's buckets
+    (`owner`) and nothing of the provider's (no owner, configuration backups, S3 log stores) or other customers'."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="target name in results")
+    endpoint: Name = Field(description="the s3.endpoints entry whose URL the customer uses")
+    tenant: str = Field(description="the customer: buckets whose `owner` is this are its own")
+    access_key: SecretRef
+    secret_key: SecretRef
+    tags: list[str] = []
+
+    @field_validator("access_key", "secret_key", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
 class S3Section(Strict):
     endpoints: list[S3Endpoint] = []
     buckets: list[S3Bucket] = []
+    tenant_canaries: list[S3TenantCanary] = []
+
+
+class ConfigBackup(Strict):
+    """Where copies of the technical infrastructure's configuration land (17.5.a): etcd snapshots, network devices'
+    configurations. Read with the S3 endpoint's (read-only) key: newest object under `prefix`, its object lock."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["etcd", "network", "other"] = Field(description="what is saved: etcd snapshots, device configs")
+    endpoint: Name = Field(description="name of an s3.endpoints entry")
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    prefix: str = Field("", description="key prefix of these copies (empty: the whole bucket)")
+    site: Name | None = None
+    tags: list[str] = []
 
 
 class Canary(Strict):
@@ -368,6 +420,51 @@ class Baseline(Strict):
     ssh_canaries: list[SshCanary] = []
     web_admins: list[WebAdmin] = []
     lockout_canaries: list[LockoutCanary] = []
+    roster: Roster | None = Field(
+        None, description="declared active administrators and technical accounts (9.2.c, 9.4.a, 9.4.c, 9.5.d)"
+    )
+
+
+class IdentityCanary(Strict):
+    """An administrator account of one side (provider or customer), by reference: it must open the login of its
+    own side's consoles and be refused by the other side's (9.6.c, 9.6.d)."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    audience: Literal["provider", "customer"]
+    user: str
+    password: SecretRef
+    fields: dict[str, str] = Field({"user": "username", "password": "password"}, description="login form fields")
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
+
+
+class AdminConsole(Strict):
+    """An administration console and whose it is: the provider's or the one offered to customers (9.6.a-c)."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    audience: Literal["provider", "customer"]
+    url: str = Field(pattern=r"^https://", description="a page that sends an anonymous visitor to its IdP's login")
+    ca_file: str | None = Field(None, description="CA bundle verifying the console and its IdP")
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
+
+class AdminPlane(Strict):
+    """An administration plane: the provider's consoles, those offered to customers, and one canary administrator
+    per side (9.6.a-d). One target: its consoles are judged against each other."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    consoles: list[AdminConsole] = Field(min_length=2)
+    canaries: list[IdentityCanary] = []
 
 
 class KubeTenant(Strict):
@@ -375,6 +472,20 @@ class KubeTenant(Strict):
 
     name: Name
     namespaces: list[str] = Field(min_length=1)
+
+
+class KubeTenantCanary(Strict):
+    """A token of one tenant, as a customer gets it from the CaaS public API (9.6.j): it must read its own
+    namespaces and nothing of the provider's or another tenant's. By reference only; used for GET requests."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="target name in results")
+    tenant: Name = Field(description="the tenant (kubernetes.clusters[].tenants) the token belongs to")
+    token: SecretRef
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        return _no_inline_secret(v)
 
 
 class KubeCluster(Strict):
@@ -396,8 +507,17 @@ class KubeCluster(Strict):
     admins: list[str] = Field(
         ["Group:system:masters"], description="subjects allowed cluster-admin, as Kind:name (9.3.c)"
     )
+    image_registries: list[str] | None = Field(
+        None,
+        description="image reference prefixes workloads may use, e.g. registry.example.eu/platform/ (12.10.a); "
+        "unset: K8S-IMAGES-ALLOWED is not applicable",
+    )
     velero_namespace: str = "velero"
     velero: bool = Field(True, description="the cluster is expected to be backed up by Velero")
+    provider_namespaces: list[str] = Field(
+        ["kube-system"], description="namespaces of the provider's own resources (a tenant canary must not read them)"
+    )
+    tenant_canaries: list[KubeTenantCanary] = []
 
     @field_validator("token", mode="before")
     @classmethod
@@ -491,6 +611,8 @@ class Inventory(Strict):
     baseline: Baseline = Baseline()
     kubernetes: KubernetesSection = KubernetesSection()
     log_stores: list[LogStore] = []
+    config_backups: list[ConfigBackup] = []
+    admin_planes: list[AdminPlane] = []
 
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
@@ -553,7 +675,10 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                             f"{c} overlaps {d} of zone {other.name!r} (line {located.line_of(('zones', j))})",
                         )
     _storage_checks(inv, add, sites)
+    _admin_identity_checks(inv, add, zones, sites)
     _lockout_checks(inv, add)
+    if inv.baseline.roster is not None:
+        roster_lint(inv.baseline.roster, ("baseline", "roster"), add)
     _kubernetes_checks(inv, add, zones, sites)
     from preuve.inputs.log_stores import log_store_checks
 
@@ -576,6 +701,9 @@ TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
     ("backups",),
     ("kubernetes", "clusters"),
     ("log_stores",),
+    ("s3", "tenant_canaries"),
+    ("config_backups",),
+    ("admin_planes",),
 )
 
 
@@ -662,9 +790,41 @@ def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones:
                 if ns in owner:
                     add((*at, "tenants", j, "namespaces", k), f"namespace {ns!r} already belongs to {owner[ns]!r}")
                 owner.setdefault(ns, t.name)
+        for j, k in enumerate(c.tenant_canaries):
+            if k.tenant not in {t.name for t in c.tenants}:
+                known = sorted(t.name for t in c.tenants) or "none"
+                add((*at, "tenant_canaries", j, "tenant"), f"unknown tenant {k.tenant!r}; tenants of {c.name}: {known}")
+        for j, ns in enumerate(c.provider_namespaces):
+            if ns in owner:
+                add((*at, "provider_namespaces", j), f"namespace {ns!r} belongs to tenant {owner[ns]!r}")
         for j, a in enumerate(c.admins):
             if a.partition(":")[0] not in ("User", "Group", "ServiceAccount") or not a.partition(":")[2]:
                 add((*at, "admins", j), f"{a!r}: expected User:name, Group:name or ServiceAccount:namespace/name")
+
+
+def _admin_identity_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:
+    """Both sides in each plane, a canary of each side, names unique."""
+    for n, plane in enumerate(inv.admin_planes):
+        at = ("admin_planes", n)
+        names: set[str] = set()
+        for i, c in enumerate(plane.canaries):
+            if c.name in names:
+                add((*at, "canaries", i, "name"), f"duplicate canary name {c.name!r}")
+            names.add(c.name)
+        for i, c in enumerate(plane.consoles):
+            if c.zone is not None and c.zone not in zones:
+                add((*at, "consoles", i, "zone"), f"unknown zone {c.zone!r}; declared zones: {sorted(zones) or 'none'}")
+            if c.site is not None and c.site not in sites:
+                add((*at, "consoles", i, "site"), f"unknown site {c.site!r}; declared sites: {sorted(sites) or 'none'}")
+        sides = {c.audience for c in plane.consoles}
+        if sides != {"provider", "customer"}:
+            add(
+                (*at, "consoles"),
+                f"declare consoles of both audiences (provider and customer): only {sorted(sides)} found",
+            )
+        for side in ("provider", "customer"):
+            if not any(k.audience == side for k in plane.canaries):
+                add((*at, "canaries"), f"no {side} canary: the other side's consoles cannot be tried with one")
 
 
 def _lockout_checks(inv: Inventory, add: Callable[[tuple, str], None]) -> None:
@@ -714,6 +874,24 @@ def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: se
     for i, b in enumerate(inv.s3.buckets):
         if b.endpoint not in endpoints:
             add(("s3", "buckets", i, "endpoint"), f"unknown endpoint {b.endpoint!r}; declared: {sorted(endpoints)}")
+    located_items: tuple[tuple[tuple[str, ...], list], ...] = (
+        (("s3", "tenant_canaries"), inv.s3.tenant_canaries),
+        (("config_backups",), inv.config_backups),
+    )
+    for section, items in located_items:
+        for i, item in enumerate(items):
+            if item.endpoint not in endpoints:
+                add((*section, i, "endpoint"), f"unknown endpoint {item.endpoint!r}; declared: {sorted(endpoints)}")
+    for i, k in enumerate(inv.s3.tenant_canaries):
+        if not any(b.owner == k.tenant and b.endpoint == k.endpoint for b in inv.s3.buckets):
+            add(
+                ("s3", "tenant_canaries", i, "tenant"),
+                f"no bucket of endpoint {k.endpoint!r} has owner {k.tenant!r}: the canary's key must read a bucket "
+                "of its own (a key that reads nothing proves nothing)",
+            )
+    for i, c in enumerate(inv.config_backups):
+        if c.site is not None and c.site not in sites:
+            add(("config_backups", i, "site"), f"unknown site {c.site!r}; declared sites: {sorted(sites)}")
     names = set()
     for i, r in enumerate(inv.backups):
         if r.name in names:
@@ -728,12 +906,13 @@ def _storage_checks(inv: Inventory, add: Callable[[tuple, str], None], sites: se
             add(("backups", i, "password"), "restic repositories are always encrypted: give the password reference")
 
 
-def namespace_problems(inv: Inventory, located: Located, *, scanner: bool = True) -> list[InputProblem]:
+def namespace_problems(
+    inv: Inventory, located: Located, problem: Callable[[str], str | None], *, scanner: bool = True
+) -> list[InputProblem]:
     """`scanner.netns` and every vantage point's `netns` must name a network namespace of this machine (any name
     `ip netns list` shows). Checked by `lint` and before a live run, not by an offline re-judge (`preuve judge`),
-    which enters no namespace; `scanner=False` when `--netns` overrides the inventory's."""
-    from preuve.observe.network.netns import problem
-
+    which enters no namespace; `scanner=False` when `--netns` overrides the inventory's. `problem(name)` says why
+    a namespace cannot be entered (the engine's preuve.observe.network.netns.problem: inputs know no engine)."""
     wanted = [(("scanner", "netns"), inv.scanner.netns)] if scanner else []
     wanted += [(("vantage_points", i, "netns"), v.netns) for i, v in enumerate(inv.vantage_points)]
     return [

@@ -23,9 +23,12 @@ def checks_dir() -> Path:
     here = Path(__file__).resolve().parents[2] / "checks"
     if (here / "pytest.ini").exists():
         return here
-    import preuve_checks  # type: ignore[import-not-found]
+    import importlib.util
 
-    return Path(preuve_checks.__file__).parent
+    spec = importlib.util.find_spec("preuve_checks")  # located, not imported: the checks sit above the judge
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("preuve_checks: neither a source checkout nor an installed check folder")
+    return Path(spec.origin).parent
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import pytest
 
+from preuve.results.model import Expectation
 from preuve.severity import SEVERITIES
 
 TargetKind = str  # a kind registered in preuve.inputs.targets (host, ssh_endpoint, tls_endpoint, ...)
@@ -81,23 +82,6 @@ class NonCompliance(AssertionError):
 
 class NotApplicable(Exception):
     """The check does not apply to this target (said with a reason, reported as not_applicable)."""
-
-
-@dataclass
-class Expectation:
-    label: str
-    operator: str
-    expected: Any
-    observed: Any
-    ok: bool
-    offending: Any = None
-    # the profile parameter that set `expected` (or the limit), e.g. "logs.retention_days": every message quotes it
-    param: str | None = None
-    # for `all` over items judged against one threshold: [operator, value], e.g. ["at_least", 183]
-    limit: list[Any] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not (k in ("offending", "param", "limit") and v is None)}
 
 
 def _plain(v: Any) -> Any:

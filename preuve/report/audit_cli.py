@@ -106,9 +106,10 @@ def cmd_keygen(a: argparse.Namespace) -> int:
 def _verify_one(run: Path, trusted: list | None, ledger: Path | None, no_chain: bool) -> object:
     """A run whose files are not what preuve writes fails verification with a message, never a traceback."""
     from preuve.evidence.verify import Verdict, verify_run
+    from preuve.observe.registry import registry
 
     try:
-        return verify_run(run, trusted, ledger, no_chain)
+        return verify_run(run, trusted, ledger, no_chain, registry().kinds)
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         return Verdict(run, [f"not a run preuve wrote: {type(exc).__name__}: {str(exc)[:200]}"], [])
 

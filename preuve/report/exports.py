@@ -15,7 +15,7 @@ from typing import Any
 
 from preuve import __version__, yamlio
 from preuve.report.coverage import Coverage, requirements
-from preuve.report.textsafe import deep
+from preuve.textsafe import deep
 
 OSCAL_VERSION = "1.1.3"  # the vendored schema tests/fixtures/oscal-1.1.3_assessment-results_schema.json
 OSCAL_FILE = "oscal-assessment-results.json"

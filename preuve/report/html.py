@@ -23,7 +23,7 @@ from preuve.report.coverage import (
     requirements,
     totals,
 )
-from preuve.report.textsafe import xml_text
+from preuve.textsafe import xml_text
 
 NAME = "report.html"
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}

@@ -18,7 +18,7 @@ from typing import Any
 
 from preuve.judge.catalogue import requirement_chapter
 from preuve.report.locate import Locator, Where, run_prefix
-from preuve.report.textsafe import xml_text
+from preuve.textsafe import xml_text
 from preuve.results.model import Result
 
 CHAPTERS = {

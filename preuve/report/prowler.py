@@ -57,6 +57,6 @@ def crosswalk(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_prowler(path: Path, results: list[dict[str, Any]]) -> None:
-    from preuve.report.textsafe import deep
+    from preuve.textsafe import deep
 
     path.write_text(json.dumps(deep(crosswalk(results)), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -19,7 +19,7 @@ from typing import Any
 
 from preuve import __version__
 from preuve.report.locate import Locator
-from preuve.report.textsafe import deep
+from preuve.textsafe import deep
 
 SARIF_FILE = "preuve.sarif"
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

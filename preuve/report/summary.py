@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from preuve.judge.verdicts import SEVERITIES
-from preuve.report.textsafe import terminal_line
+from preuve.textsafe import terminal_line
 from preuve.results.model import Result
 
 WORDS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from preuve.judge.verdicts import Expectation
+from preuve.results.model import Expectation
 
 _EXPECTED = {
     "subset": ("uniquement parmi {e}", "only from {e}"),

@@ -4,12 +4,32 @@ every report (JUnit, summaries, exports) is generated from these records and not
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 Status = Literal["pass", "fail", "error", "not_applicable", "waived", "manual"]
 STATUSES: tuple[str, ...] = ("pass", "fail", "error", "not_applicable", "waived", "manual")
+
+
+@dataclass
+class Expectation:
+    """One expectation a check stated (the judge records it; a result holds its `as_dict()` and its sentence)."""
+
+    label: str
+    operator: str
+    expected: Any
+    observed: Any
+    ok: bool
+    offending: Any = None
+    # the profile parameter that set `expected` (or the limit), e.g. "logs.retention_days": every message quotes it
+    param: str | None = None
+    # for `all` over items judged against one threshold: [operator, value], e.g. ["at_least", 183]
+    limit: list[Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not (k in ("offending", "param", "limit") and v is None)}
 
 
 class Evidence(BaseModel):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from preuve.evidence.canonical import write_atomic
+from preuve.evidence.manifest import write_manifest
 from preuve.exitcodes import Exit
 from preuve.report.bundle import TrailOptions, audit_trail
 from preuve.report.gate import gate
 from preuve.report.junit import write_junit
-from preuve.report.manifest import write_manifest
 from preuve.results.writer import counts, sort_results, write_results
 from preuve.run.runinfo import run_info
 from preuve.run.state import RunState

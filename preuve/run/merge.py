@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from preuve.evidence.manifest import verify_manifest
 from preuve.exitcodes import Exit
-from preuve.report.manifest import verify_manifest
 from preuve.results.writer import read_results
 
 

@@ -13,44 +13,21 @@ from preuve.evidence.record import Observation
 from preuve.inputs.targets import Target
 from preuve.observe.engine import Request, observe
 from preuve.observe.profile_params import set_params
+from preuve.observe.registry import preload, registry
 from preuve.observe.reveal import register_inventory
-from preuve.observe.sources import SOURCES
 from preuve.observe.ssh.sshd_effective import set_inventory
 from preuve.run.state import RunState
-
-# Packages the collectors import, loaded here on the main thread before the pool starts. CPython 3.11's import
-# deadlock detection can hand a thread a half-initialised module when several threads import intertwined packages
-# at once (seen on a cold virtualenv: "module 'requests' has no attribute 'RequestException'" in two collectors).
-PRELOAD = {
-    "tls": (
-        "preuve.observe.tls.prober",
-        "preuve.observe.tls.session",
-        "nassl.ssl_client",
-        "nassl.legacy_ssl_client",
-        "cryptography.x509",
-        "cryptography.x509.verification",
-    ),
-    "web_mfa": ("preuve.observe.identity.web_mfa",),
-    "oidc": ("preuve.observe.identity.oidc",),
-    "log_store": ("preuve.observe.logs.stores", "requests", "yaml", "boto3", "botocore.exceptions"),
-    "s3_bucket": ("boto3", "botocore.config", "botocore.exceptions"),
-    "s3_endpoint": ("boto3", "botocore.config", "botocore.exceptions"),
-    "kubernetes": ("kubernetes.client", "kubernetes.config", "urllib3"),
-    "ssh_host": ("paramiko",),
-    "ssh_mfa": ("paramiko",),
-    "ssh_lockout": ("paramiko",),
-    "host_commands": ("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.host.testinfra_host"),
-}
 
 
 def plan(state: RunState, items: list[pytest.Item]) -> list[Request]:
     """One request per (collector, target name) the selected items need, with the facts they read."""
     facts: dict[tuple[str, str], set[str]] = {}
     targets: dict[tuple[str, str], Target] = {}
+    fixtures, collectors = registry().fixtures, registry().collectors
     for item in items:
         target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
         for name in item.fixturenames:
-            src = SOURCES.get(name)
+            src = fixtures.get(name)
             if src is None or src.kind != target.kind:
                 continue
             key = (src.collector, target.name)
@@ -61,20 +38,10 @@ def plan(state: RunState, items: list[pytest.Item]) -> list[Request]:
             facts.setdefault(key, set())
             if src.fact:
                 facts[key].add(src.fact)
-            if src.collector == "host_commands":  # check packs' `host`: the collector replays these checks' commands
-                from preuve.observe.host.testinfra_host import FUNCTIONS
-
-                spec = item.function.__preuve_check__  # type: ignore[attr-defined]
-                FUNCTIONS[spec.id] = item.function  # type: ignore[attr-defined]
-                facts[key].add(spec.id)
+            item_facts = collectors[src.collector].item_facts  # e.g. check packs' `host`: the checks' own ids
+            if item_facts is not None:
+                facts[key].update(item_facts(item))
     return [Request(c, targets[(c, n)], tuple(sorted(facts[(c, n)]))) for (c, n) in sorted(targets)]
-
-
-def preload(collectors: set[str]) -> None:
-    import importlib
-
-    for name in sorted({m for c in collectors for m in PRELOAD.get(c, ())}):
-        importlib.import_module(name)
 
 
 def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
@@ -90,7 +57,7 @@ def run_observations(state: RunState, requests: list[Request]) -> None:
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)
     register_inventory(state.inventory)  # every secret known before the first observation is stored
-    preload({r.collector for r in requests})
+    preload({r.collector for r in requests})  # the declared preloads, on the main thread before the workers
     from preuve.report.progress import PlainProgress, resolve_mode
 
     mode = resolve_mode(getattr(state.options, "progress", None), quiet=state.options.quiet)

@@ -23,7 +23,7 @@ from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.verdict import ObservationUnavailable, build_result
 from preuve.judge.verdicts import SEVERITIES, Judge, NonCompliance, TrackedParams
-from preuve.observe.sources import SOURCES
+from preuve.observe.registry import registry
 from preuve.run.observation import plan, run_observations
 from preuve.run.state import Options, RunState, copy_inputs, open_run
 
@@ -299,11 +299,11 @@ def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
     if state is None:
         pytest.skip("preuve is not active (no --preuve-inventory)")
     target: Target = request.getfixturevalue("target")
-    src = SOURCES[fixture]
-    from preuve.evidence.store import EvidenceMismatch, collector_kinds
+    src = registry().fixtures[fixture]
+    from preuve.evidence.store import EvidenceMismatch
 
     try:
-        found = state.store.find(src.collector, target, collector_kinds(src.collector))
+        found = state.store.find(src.collector, target, registry().kinds(src.collector))
     except EvidenceMismatch as exc:
         if exc.ref is not None:
             request.node.stash.setdefault(REFS, []).append((exc.ref, None, 0.0))
@@ -334,13 +334,13 @@ def _source_fixture(name: str) -> Any:
     def fixture(request: pytest.FixtureRequest) -> Any:
         return _evidence(request, name)
 
-    fixture.__doc__ = SOURCES[name].doc
+    fixture.__doc__ = registry().fixtures[name].doc
     fixture.__name__ = f"preuve_source_{name}"
     return pytest.fixture(name=name)(fixture)
 
 
-# One fixture per evidence source (`tls`, `ssh`, `sshd`, ...), generated from the SOURCES registry.
-for _name in SOURCES:
+# One fixture per declared check fixture (`tls`, `ssh`, `sshd`, ...), generated from the collectors' registry.
+for _name in registry().fixtures:
     globals()[f"preuve_source_{_name}"] = _source_fixture(_name)
 
 

@@ -5,31 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import platform
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
-from preuve import __version__
+from preuve.provenance import tool_provenance
 from preuve.results.writer import counts
 from preuve.run.state import RunState
 
 
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def _inventory_file(state: RunState) -> str:
@@ -49,8 +35,8 @@ def run_info(state: RunState, exit_code: int, interrupted: bool) -> dict[str, An
         "interrupted": interrupted,
         "tool": {
             "name": "preuve",
-            "version": __version__,
-            "commit": _commit(),
+            # Version and the installed files' hash; a commit only for an editable checkout (preuve.provenance).
+            **tool_provenance(),
             "python": platform.python_version(),
         },
         "referential": {"name": "SecNumCloud", "version": "3.2", "date": "2022-03-08"},

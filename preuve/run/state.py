@@ -101,8 +101,9 @@ def open_run(options: Options) -> RunState:
             problems.extend(exc.problems)
     if not problems and options.replay is None:  # a live run enters its namespaces: they must exist
         from preuve.inputs.inventory import namespace_problems
+        from preuve.observe.network.netns import problem
 
-        problems += namespace_problems(*loaded["inventory"], scanner=not options.netns)
+        problems += namespace_problems(*loaded["inventory"], problem, scanner=not options.netns)
     if problems:
         raise InputError(problems)
     inv, inv_src = loaded["inventory"]

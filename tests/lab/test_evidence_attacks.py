@@ -566,8 +566,11 @@ def test_an_observation_serves_only_the_target_it_records(tmp_path):
     """Whatever lint lets through: evidence recorded for one target is never served to another with the same
     name (other address or port, other kind), and a collector shared by two kinds serves the same machine."""
     from preuve.evidence.record import Observation
-    from preuve.evidence.store import EvidenceMismatch, EvidenceStore, collector_kinds
+    from preuve.evidence.store import EvidenceMismatch, EvidenceStore
     from preuve.inputs.targets import Target
+    from preuve.observe.registry import registry
+
+    collector_kinds = registry().kinds
 
     def target(kind, port, address="127.0.0.1"):
         return Target(kind, "twin", address, port, None, None, (), None)

@@ -512,7 +512,7 @@ def test_every_writer_escapes_what_a_target_controls(tmp_path):
 
 
 def test_escapes_stay_readable():
-    from preuve.report.textsafe import terminal, xml_text
+    from preuve.textsafe import terminal, xml_text
 
     assert xml_text("a\x1bb\uffff\n") == "a\\x1bb\\uffff\n" and terminal("a\x1b[2J\u202e") == "a\\x1b[2J\\u202e"
 
