@@ -9,6 +9,8 @@ APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo u
               python3 python3-venv python3-pip nmap testssl.sh sslscan openssl ca-certificates restic borgbackup
               libpam-oath oathtool logrotate systemd chrony rsyslog rsyslog-gnutls systemd-journal-remote
               libivykis0 libnet1 libwrap0
+              snmpd snmp vsftpd inetutils-telnetd openipmi tigervnc-standalone-server tinyproxy
+              libnginx-mod-http-modsecurity modsecurity-crs
               chromium)
 
 missing=()

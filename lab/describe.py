@@ -69,6 +69,10 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         )
     elif svc.kind == "logstore":
         entry.update(log=str(paths.log(name)), cert=str(logstores.cert_file(paths)), ports=logstores.PORTS)
+    elif svc.kind == "adminplane":
+        from . import adminplane
+
+        entry.update(log=str(paths.log(name)), config=str(adminplane.root(paths)))
     elif svc.kind == "s3":
         entry.update(
             log=str(paths.log(name)), url=f"http://{svc.address}:{svc.port}", credentials=str(paths.root / "s3")

@@ -36,6 +36,14 @@ DRIFT_RULES = (
 )
 
 
+# The egress proxies (lab/adminplane.py) may fetch from the two outside canaries: a per-host rule the matrix, whose
+# sources are zones, cannot say. Everything else to the canaries follows the matrix (12.14.a: egress through the proxy).
+EGRESS_RULES = (
+    "ip saddr { 198.18.3.80, 198.18.3.81 } ip daddr { 198.18.5.80, 198.18.5.81 } tcp dport 80 counter accept "
+    'comment "EGRESS-PROXY: the proxies reach the outside canaries"',
+)
+
+
 def _set(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
 
@@ -104,7 +112,7 @@ def flow_ruleset(*, drift: bool = False) -> str:
     lines = ["ct state established,related accept", "ct state invalid drop"]
     if drift:
         lines += [f'{body} comment "{name}"' for name, body in DRIFT_RULES]
-    lines += matrix_rules()
+    lines += [*EGRESS_RULES, *matrix_rules()]
     return router_ruleset("\n".join(lines), policy="drop")
 
 

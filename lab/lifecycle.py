@@ -19,6 +19,7 @@ from typing import Any
 
 from . import (
     accounts,
+    adminplane,
     backups,
     describe,
     firewall,
@@ -123,6 +124,7 @@ def _prepare(paths: LabPaths) -> tuple[list[accounts.LabUser], dict[str, pki.Tls
     webadmin.write(paths)
     idp.write(paths)
     logstores.write(paths)
+    adminplane.write(paths)
     return users, tls
 
 
@@ -142,6 +144,7 @@ def _start_services(paths: LabPaths) -> None:
         "web-admin": lambda: webadmin.start(paths),
         "idp": lambda: idp.start(paths),
         "log-stores": lambda: logstores.start(paths),
+        "adminplane": lambda: adminplane.start(paths),
     }
     with ThreadPoolExecutor(max_workers=len(starters)) as pool:
         for future in [pool.submit(fn) for fn in starters.values()]:

@@ -56,7 +56,9 @@ class Zone:
         return f"r-{self.name}"
 
 
-ServiceKind = Literal["sshd", "nginx", "labhost", "labfactor", "labsup", "webadmin", "s3", "kubeapi", "idp", "logstore"]
+ServiceKind = Literal[
+    "sshd", "nginx", "labhost", "labfactor", "labsup", "webadmin", "s3", "kubeapi", "idp", "logstore", "adminplane"
+]
 Profile = Literal["good", "weak", "match", "mfa", "key-only"]
 
 
@@ -93,15 +95,30 @@ ZONES: Mapping[str, Zone] = MappingProxyType(
                 "198.18.2.51",
                 "198.18.2.52",
                 "198.18.2.40",
+                # admin plane (lab/adminplane.py): SNMP, BMC, telnet, FTP, VNC, clear and protected twins
+                "198.18.2.80",
+                "198.18.2.81",
+                "198.18.2.82",
+                "198.18.2.83",
+                "198.18.2.84",
+                "198.18.2.85",
+                "198.18.2.86",
             ),
         ),
         # 198.18.3.70: no service; the router rejects the public zone's packets to it with a TCP reset (firewall.py)
-        "dmz": Zone("dmz", "pv-dmz", "198.18.3.0/24", ("198.18.3.10", "198.18.3.11", "198.18.3.12", "198.18.3.70")),
+        # 198.18.3.80-84: egress proxies (filtering, open) and web front ends (WAF, none, naive) (lab/adminplane.py)
+        "dmz": Zone(
+            "dmz",
+            "pv-dmz",
+            "198.18.3.0/24",
+            ("198.18.3.10", "198.18.3.11", "198.18.3.12", "198.18.3.70", *(f"198.18.3.{i}" for i in range(80, 85))),
+        ),
         # 198.18.4.50: the lab S3 over TLS only (lab/s3.py, same process as 198.18.4.20:5000)
         "sup": Zone(
             "sup", "pv-sup", "198.18.4.0/24", ("198.18.4.2", "198.18.4.20", "198.18.4.3", "198.18.4.21", "198.18.4.50")
         ),
-        "pub": Zone("pub", "pv-pub", "198.18.5.0/24", ("198.18.5.2",)),
+        # 198.18.5.80-81: the "outside" egress canaries, reached only through the proxies (lab/adminplane.py)
+        "pub": Zone("pub", "pv-pub", "198.18.5.0/24", ("198.18.5.2", "198.18.5.80", "198.18.5.81")),
     }
 )
 
@@ -126,6 +143,17 @@ SERVICES: Mapping[str, Service] = MappingProxyType(
         "log-stores": Service("log-stores", "logstore", "good", "sup", "198.18.4.21", 3100),  # + short twins
         "k8s-good": Service("k8s-good", "kubeapi", "good", "prod", "198.18.2.30", 6443),
         "k8s-weak": Service("k8s-weak", "kubeapi", "weak", "prod", "198.18.2.30", 6444),
+        # the administration plane (lab/adminplane.py); its UDP agents (snmpd, ipmi_sim) are waited by it
+        "bmc-web": Service("bmc-web", "adminplane", "weak", "prod", "198.18.2.81", 80),
+        "telnet": Service("telnet", "adminplane", "weak", "prod", "198.18.2.82", 23),
+        "ftp-clear": Service("ftp-clear", "adminplane", "weak", "prod", "198.18.2.82", 21),
+        "ftp-tls": Service("ftp-tls", "adminplane", "good", "prod", "198.18.2.83", 21),
+        "vnc-none": Service("vnc-none", "adminplane", "weak", "prod", "198.18.2.85", 5900),
+        "vnc-tls": Service("vnc-tls", "adminplane", "good", "prod", "198.18.2.86", 5900),
+        "egress-proxy": Service("egress-proxy", "adminplane", "good", "dmz", "198.18.3.80", 8888),
+        "egress-proxy-open": Service("egress-proxy-open", "adminplane", "weak", "dmz", "198.18.3.81", 8888),
+        "waf-fronts": Service("waf-fronts", "adminplane", "good", "dmz", "198.18.3.82", 8000),
+        "egress-canaries": Service("egress-canaries", "adminplane", "good", "pub", "198.18.5.80", 80),
     }
 )
 
