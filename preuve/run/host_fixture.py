@@ -3,18 +3,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+Evidence = Callable[[pytest.FixtureRequest, str], Any]  # the plugin's reader of a target's recorded observation
 
-@pytest.fixture(name="host")
-def preuve_host(request: pytest.FixtureRequest) -> Any:
-    """testinfra's `host` (file, package, service, run...) answering from the recorded `host_commands`
-    observation of this target (preuve.observe.host.testinfra_host): judging never touches the network."""
-    from preuve.observe.host.testinfra_host import Replay, make_host
-    from preuve.run.plugin import _evidence
 
-    facts = _evidence(request, "host")
-    name = request.getfixturevalue("target").name
-    return make_host(Replay(facts, name), name)
+class HostFixture:
+    """A pytest plugin object holding the `host` fixture; the plugin gives it its evidence reader (this module
+    does not import the plugin back)."""
+
+    def __init__(self, evidence: Evidence) -> None:
+        self._evidence = evidence
+
+    @pytest.fixture(name="host")
+    def preuve_host(self, request: pytest.FixtureRequest) -> Any:
+        """testinfra's `host` (file, package, service, run...) answering from the recorded `host_commands`
+        observation of this target (preuve.observe.host.testinfra_host): judging never touches the network."""
+        from preuve.observe.host.testinfra_host import Replay, make_host
+
+        facts = self._evidence(request, "host")
+        name = request.getfixturevalue("target").name
+        return make_host(Replay(facts, name), name)

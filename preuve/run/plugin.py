@@ -141,9 +141,10 @@ def pytest_configure(config: pytest.Config) -> None:
     _configure_scope(config, state)
     state.admitted_evidence = admitted
     config.stash[STATE] = state
-    from preuve.run import host_fixture
+    from preuve.run.host_fixture import HostFixture
 
-    config.pluginmanager.register(host_fixture, "preuve-host-fixture")  # after testinfra's plugin: ours wins
+    # after testinfra's plugin: ours wins
+    config.pluginmanager.register(HostFixture(_evidence), "preuve-host-fixture")
     config.option.tbstyle = "line"  # verdicts carry their own messages: skip the AST-parsed tracebacks (~30 ms each)
     _terminate_as_interrupt()
 
