@@ -24,7 +24,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from . import journal_seed, lockout, logsup, netns, syslog_ng, timesyncd_conf
+from . import admin_homes, journal_seed, lockout, logsup, netns, patching, syslog_ng, timesyncd_conf, volumes
 from .accounts import FIRST_UID, HOST_ETC, SUDOERS
 from .paths import LabPaths
 from .sshd import GOOD_OPTIONS, PRIVSEP_DIR, SSHD
@@ -41,6 +41,9 @@ ADMIN = "pvadmin"
 
 EXTRA_SUDOERS = """\
 auditor ALL=(root) NOPASSWD: /usr/bin/cat /etc/shadow
+auditor ALL=(root) NOPASSWD: /usr/bin/ssh-keygen -l -f *
+# the canary administrator reaches root through sudo (ACC-TECH-USERS-REVIEW: root's declared user)
+pvadmin ALL=(ALL:ALL) ALL
 auditor ALL=(root) NOPASSWD: /usr/bin/chronyc -n -c tracking, /usr/bin/chronyc -n -c sources
 auditor ALL=(root) NOPASSWD: /usr/bin/ss -tnpH state established
 # an operator outside every admin group, with one sudo rule: an administrator all the same (MFA-SSH-CONFIG)
@@ -107,6 +110,37 @@ def _accounts(name: str) -> list[tuple[str, str]]:
         ("dave", _hash("sha512crypt-weak", shared)),
         ("erin", _hash("sha512crypt-weak", shared)),
     ]
+
+
+SERVICE = "svc-backup"
+"""A technical account on both hosts: ``*`` in shadow (no password: "cannot log in", a naive check says) and a key in
+its authorized_keys. sshd lets it in on ssh-key-only (AllowUsers names it), not on ssh-mfa (ACC-TECH-DIRECT-LOGIN)."""
+DEPARTED = "olivier"
+"""An administrator who left (ssh-key-only only): ``passwd -l`` was run, his key and sudo rule were left behind."""
+DEPARTED_SUDOERS = f"{DEPARTED} ALL=(ALL:ALL) ALL\n"
+LAST_LOGIN_DAYS = {
+    "ssh-mfa": {ADMIN: 2, "alice": 3},
+    "ssh-key-only": {ADMIN: 2, "alice": 200, DEPARTED: 400},
+}
+"""Days since each account's last interactive login, written in /var/log/lastlog as login(1) writes it
+(ACC-RIGHTS-REVIEW: alice holds a sudo rule and has not logged in to ssh-key-only for 200 days)."""
+
+
+def _keyed(name: str) -> list[tuple[str, str]]:
+    """(user, shadow field) of the lab accounts holding a key besides auditor, pvadmin and the lockout canary."""
+    return [(SERVICE, "*"), (DEPARTED, "!")] if name == "ssh-key-only" else [(SERVICE, "*")]
+
+
+def _lastlog(path: Path, uids: dict[str, int], days: dict[str, int]) -> None:
+    """/var/log/lastlog: struct lastlog {int32 ll_time; char ll_line[32]; char ll_host[256]} at offset uid * 292."""
+    import struct
+
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    with path.open("wb") as f:
+        for user, age in days.items():
+            f.seek(uids[user] * 292)
+            f.write(struct.pack("=i32s256s", now - age * 86400, b"pts/0", b"198.18.1.10"))
+    path.chmod(0o664)
 
 
 def _uids(count: int) -> list[int]:
@@ -176,6 +210,8 @@ PAM_PASSWORD = {
 def _sshd_config(paths: LabPaths, name: str) -> str:
     svc = SERVICES[name]
     body = GOOD_OPTIONS.replace("AllowUsers auditor", f"AllowUsers auditor {ADMIN} {lockout.USER}")
+    if name == "ssh-key-only":  # the technical account's key opens a session there (ACC-TECH-DIRECT-LOGIN)
+        body = body.replace(f"{lockout.USER}\n", f"{lockout.USER} {SERVICE} {DEPARTED}\n")
     if name == "ssh-mfa":
         body = body.replace("UsePAM no", "UsePAM yes").replace(
             "KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes"
@@ -202,18 +238,29 @@ def _write(path: Path, text: str, mode: int = 0o644, owner: int = 0) -> None:
     tmp.replace(path)
 
 
-def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uids: list[int]) -> None:
+OS_RELEASE_BUSTER = (
+    'PRETTY_NAME="Debian GNU/Linux 10 (buster)"\nNAME="Debian GNU/Linux"\nVERSION_ID="10"\nVERSION="10 (buster)"\n'
+    "VERSION_CODENAME=buster\nID=debian\n"
+)
+"""ssh-key-only says it runs Debian 10, whose LTS ended on 2024-06-30 (the lab's /etc; the binaries stay 12's)."""
+
+
+def _etc(
+    paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uids: list[int], keyed_uids: dict[str, int]
+) -> None:
     etc = host_dir(paths, name) / "etc"
     if etc.exists():
         shutil.rmtree(etc)
     etc.mkdir(parents=True)
     etc.chmod(0o755)
     accounts = _accounts(name)
-    lab = {"auditor", ADMIN, lockout.USER, *(u for u, _ in accounts)}
+    keyed = _keyed(name)
+    lab = {"auditor", ADMIN, lockout.USER, SERVICE, DEPARTED, *(u for u, _ in accounts)}
     keep = [ln for ln in (HOST_ETC / "passwd").read_text().splitlines() if ln and ln.split(":")[0] not in lab]
     users = [("auditor", auditor_uid, paths.home / "auditor"), (ADMIN, admin_uid, root(paths) / "home" / ADMIN)]
     users.append((lockout.USER, lockout.home(paths).stat().st_uid, lockout.home(paths)))  # LOCK-ACTIVE canary
     users += [(u, uid, Path("/nonexistent")) for (u, _), uid in zip(accounts, extra_uids, strict=True)]
+    users += [(u, keyed_uids[u], host_dir(paths, name) / "home" / u) for u, _ in keyed]
     passwd = keep + [f"{u}:x:{uid}:{uid}:preuve lab {u}:{home}:/bin/sh" for u, uid, home in users]
     groups = []
     for ln in (HOST_ETC / "group").read_text().splitlines():
@@ -231,13 +278,26 @@ def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uid
         if not ln or fields[0] in lab:
             continue
         fields[1] = "!" if fields[1] not in ("*", "!", "!*") else fields[1]  # no host hash ever copied
+        if fields[0] == "root" and name == "ssh-key-only":
+            fields[1] = _hash("yescrypt")  # a root password (of a throwaway random value): ACC-TECH-DIRECT-LOGIN
         shadow.append(":".join(fields))
     shadow += [f"{u}:*:{days}:0:99999:7:::" for u in ("auditor", ADMIN, lockout.USER)]
-    shadow += [f"{u}:{pw}:{days}:0:99999:7:::" for u, pw in accounts]
+    shadow += [f"{u}:{pw}:{days}:0:99999:7:::" for u, pw in accounts + keyed]
     _write(etc / "passwd", "\n".join(passwd) + "\n")
     _write(etc / "group", "\n".join(groups) + "\n")
     _write(etc / "shadow", "\n".join(shadow) + "\n", 0o640)
-    _write(etc / "sudoers", SUDOERS + EXTRA_SUDOERS + lockout.SUDOERS + syslog_ng.SUDOERS, 0o440)
+    departed = DEPARTED_SUDOERS if name == "ssh-key-only" else ""
+    _write(
+        etc / "sudoers",
+        SUDOERS
+        + EXTRA_SUDOERS
+        + departed
+        + lockout.SUDOERS
+        + syslog_ng.SUDOERS
+        + volumes.sudoers(name)
+        + admin_homes.sudoers(paths),
+        0o440,
+    )
     pam = MFA_PAM.format(oath=oath_file(paths), faillock=FAILLOCK) if name == "ssh-mfa" else KEY_ONLY_PAM
     _write(etc / "pam.d" / "sshd", pam)
     _write(etc / "pam.d" / "common-password", PAM_PASSWORD[name])
@@ -256,6 +316,10 @@ def _etc(paths: LabPaths, name: str, auditor_uid: int, admin_uid: int, extra_uid
         tls = logsup.tls_dir(paths)
         for f, mode in (("ca.pem", 0o644), ("source.pem", 0o644), ("source.key", 0o600)):
             _write(etc / "preuve-lab-tls" / f, (tls / f).read_text(), mode)
+    patching.write_etc(paths, name, etc)  # /etc/apt (opaque), its mirror suite, /boot kernels (PATCH-*, SOURCES-*)
+    volumes.write_etc(paths, name, etc)  # /etc/crypttab (ENC-*, KEYS-LUKS-UNLOCK)
+    if name != "ssh-mfa":  # an end-of-life release (PATCH-OS-SUPPORTED)
+        _write(etc / "os-release", OS_RELEASE_BUSTER)
     for d in ("logrotate.d", "systemd/journald.conf.d", "rsyslog.d", "chrony"):  # hide the host's own files
         os.setxattr(etc / d, "trusted.overlay.opaque", b"y")
 
@@ -293,7 +357,10 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
     seed = canary_totp(paths)
     if not seed.is_file():
         _write(seed, secrets.token_hex(20) + "\n", 0o600)
-    admin_uid, lock_uid, *extra = _uids(7)
+    admin_uid, lock_uid, *extra = _uids(9)
+    keyed_uids = {SERVICE: extra[5], DEPARTED: extra[6]}
+    for user in (SERVICE, DEPARTED):
+        _keygen(paths.keys / user, ["-t", "ed25519"], f"{user}@preuve-lab")
     root(paths).mkdir(parents=True, exist_ok=True)
     root(paths).chmod(0o755)
     _home(root(paths) / "home" / ADMIN, admin_uid, canary_key(paths).with_suffix(".pub").read_text())
@@ -301,9 +368,22 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
     reset_oath(paths)
     keys = host_key_files(paths, "good")
     lines = []
+    volumes.attach(paths)  # LUKS headers on /dev/loop60-63 (formatted once)
     for name in HOSTS:
-        _etc(paths, name, auditor_uid, admin_uid, extra[: len(_accounts(name))])
+        _etc(paths, name, auditor_uid, admin_uid, extra[: len(_accounts(name))], keyed_uids)
+        patching.refresh_index(paths, name, host_dir(paths, name) / "etc")  # the real apt-get update, offline
+        admin_homes.write(paths, name)  # its own /root (bound over /root at start)
         _var_log(paths, name)
+        uids = {"auditor": auditor_uid, ADMIN: admin_uid, **keyed_uids}
+        uids.update(zip((u for u, _ in _accounts(name)), extra, strict=False))
+        _lastlog(host_dir(paths, name) / "log" / "lastlog", uids, LAST_LOGIN_DAYS[name])
+        for user, _ in _keyed(name):
+            _home(host_dir(paths, name) / "home" / user, keyed_uids[user], (paths.keys / f"{user}.pub").read_text())
+        root_home = host_dir(paths, name) / "root-home"  # bound over /root in the host's mount namespace
+        root_home.mkdir(mode=0o700, exist_ok=True)
+        if name == "ssh-key-only":  # root holds the departed admin's key too (PermitRootLogin no refuses it)
+            (root_home / ".ssh").mkdir(mode=0o700, exist_ok=True)
+            _write(root_home / ".ssh" / "authorized_keys", (paths.keys / f"{DEPARTED}.pub").read_text(), 0o600)
         syslog_ng.install(host_dir(paths, name), name)  # /etc/syslog-ng, vetted by syslog-ng --syntax-only
         journal_seed.write(host_dir(paths, name), name)  # real journals, entries of chosen age
         journal_seed.grant_read(host_dir(paths, name) / "etc")
@@ -330,6 +410,8 @@ def reset_oath(paths: LabPaths) -> None:
 
 _WRAPPER = (
     'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && mount --bind "$2" /var/log && '
+    'mount --bind "$1/../boot" /boot && '
+    'mount --bind "$1/../root-home" /root && '
     'mount -t tmpfs -o mode=0750 tmpfs /run/chrony && mount --bind "$1/../run-journal" /run/log/journal && '
     "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
     "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "

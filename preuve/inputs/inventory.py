@@ -594,6 +594,110 @@ class LogStore(Strict):
         return self
 
 
+class IdsSensor(Strict):
+    """An intrusion detection sensor (Suricata, Zeek...) and where its events land: a Loki stream selector."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    engine: Literal["suricata", "zeek", "other"] = "suricata"
+    store: Name = Field(description="the log_stores entry (kind loki) its events are shipped to")
+    selector: str = Field(
+        pattern=r"^\{.+\}$", description='LogQL stream selector of its events, e.g. {job="suricata", host="ids-1"}'
+    )
+
+
+class Interconnection(Strict):
+    """A link of the service's information system with a third party or a public network (13.3.a): each must be
+    watched by a detection sensor whose events reach the central store."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["internet", "third-party", "other"]
+    zone: Name | None = None
+    site: Name | None = None
+    sensors: list[IdsSensor] = []
+    tags: list[str] = []
+
+
+class Bmc(Placed):
+    """A baseboard management controller (IPMI, Redfish): the provider's administration equipment (9.7.c). Probed
+    from every vantage point: IPMI on 623/udp, its web console, and kept out of production and customer zones."""
+
+    web_port: int = Field(443, ge=1, le=65535, description="port of its web console")
+
+
+class Management(Strict):
+    """The administration plane as the network sees it (13.2.c, 9.7.c): BMCs, and what the clear-text protocol
+    probes may send (an SNMP community is a secret by reference; `public` and `private` are always tried)."""
+
+    bmcs: list[Bmc] = []
+    snmp_communities: list[SecretRef] = Field(
+        [], description="canary communities tried besides public and private (by reference; named by position)"
+    )
+    ftp_probe_user: str = Field(
+        "preuve-probe",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$",
+        description="user name sent with FTP USER to see whether a login goes on in clear (no password is sent)",
+    )
+
+    @field_validator("snmp_communities", mode="before")
+    @classmethod
+    def _inline(cls, v: object) -> object:
+        for value in v if isinstance(v, list) else ():
+            _no_inline_secret(value)
+        return v
+
+
+class EgressCanary(Strict):
+    """An address outside the service's perimeter that answers HTTP with a page holding `marker` (12.14.a).
+    `through_proxy: allowed` is a destination the proxies must let through (it also proves the canary is alive);
+    `refused` is one they must refuse. No zone may reach either directly."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str = Field(pattern=r"^http://[^/\s:]+(:\d+)?(/\S*)?$", description="http://address[:port]/path")
+    marker: str = Field("preuve-egress-canary", min_length=8, description="text the canary's page contains")
+    through_proxy: Literal["allowed", "refused"] = "refused"
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
+
+class EgressProxy(Strict):
+    """A forward proxy outbound flows must go through (12.14.a), tried from one vantage point that uses it."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str = Field(pattern=r"^http://[^/\s:]+:\d+/?$", description="http://address:port of the proxy")
+    vantage: Name = Field(description="the vantage point (a network namespace or an SSH host) it is used from")
+    tags: list[str] = []
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
+
+class Egress(Strict):
+    canaries: list[EgressCanary] = []
+    proxies: list[EgressProxy] = []
+
+
+class WafEndpoint(Strict):
+    """A public endpoint a web application firewall must protect (13.2.d): a harmless attack pattern (profile
+    `network.waf_probes`) sent to it must be blocked, a plain request must not."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str = Field(pattern=r"^https?://[^/\s]+(/\S*)?$", description="a page of the endpoint, e.g. https://app/")
+    ca_file: str | None = Field(None, description="CA bundle to verify the server (https)")
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, v: object) -> object:
+        return _no_url_credentials(v)
+
+
 class Inventory(Strict):
     version: Literal[1] = 1
     name: Name
@@ -613,6 +717,10 @@ class Inventory(Strict):
     log_stores: list[LogStore] = []
     config_backups: list[ConfigBackup] = []
     admin_planes: list[AdminPlane] = []
+    management: Management = Management()
+    egress: Egress = Egress()
+    waf_endpoints: list[WafEndpoint] = []
+    interconnections: list[Interconnection] = []
 
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
@@ -676,16 +784,55 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
                         )
     _storage_checks(inv, add, sites)
     _admin_identity_checks(inv, add, zones, sites)
+    _interconnection_checks(inv, add, zones, sites)
     _lockout_checks(inv, add)
     if inv.baseline.roster is not None:
         roster_lint(inv.baseline.roster, ("baseline", "roster"), add)
     _kubernetes_checks(inv, add, zones, sites)
+    _admin_network_checks(inv, add, zones, sites)
     from preuve.inputs.log_stores import log_store_checks
 
     log_store_checks(inv, add, zones, sites)
     from preuve.inputs.flows import network_checks
 
     return problems + network_checks(inv, located.path, add)
+
+
+def _admin_network_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:
+    """BMCs in known zones and sites; egress names unique, each proxy tried from a declared vantage point and able
+    to show a canary it lets through (else a refused direct connection could be a dead canary)."""
+    for i, b in enumerate(inv.management.bmcs):
+        if b.zone is not None and b.zone not in zones:
+            add(
+                ("management", "bmcs", i, "zone"), f"unknown zone {b.zone!r}; declared zones: {sorted(zones) or 'none'}"
+            )
+        if b.site is not None and b.site not in sites:
+            add(
+                ("management", "bmcs", i, "site"), f"unknown site {b.site!r}; declared sites: {sorted(sites) or 'none'}"
+            )
+    for section in ("canaries", "proxies"):
+        names: set[str] = set()
+        for i, item in enumerate(getattr(inv.egress, section)):
+            if item.name in names:
+                add(("egress", section, i, "name"), f"duplicate name {item.name!r}")
+            names.add(item.name)
+    vantages = {v.name for v in inv.vantage_points}
+    for i, p in enumerate(inv.egress.proxies):
+        if p.vantage not in vantages:
+            add(
+                ("egress", "proxies", i, "vantage"),
+                f"unknown vantage point {p.vantage!r}; declared: {sorted(vantages)}",
+            )
+    if inv.egress.proxies and not any(c.through_proxy == "allowed" for c in inv.egress.canaries):
+        add(
+            ("egress", "proxies"),
+            "declare at least one egress canary with through_proxy: allowed: it proves the proxy and the canary work",
+        )
+    for i, w in enumerate(inv.waf_endpoints):
+        if w.zone is not None and w.zone not in zones:
+            add(("waf_endpoints", i, "zone"), f"unknown zone {w.zone!r}; declared zones: {sorted(zones) or 'none'}")
+        if w.site is not None and w.site not in sites:
+            add(("waf_endpoints", i, "site"), f"unknown site {w.site!r}; declared sites: {sorted(sites) or 'none'}")
 
 
 TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
@@ -696,6 +843,8 @@ TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
     ("baseline", "web_admins"),
     ("baseline", "lockout_canaries"),
     ("vantage_points",),
+    ("egress", "proxies"),
+    ("waf_endpoints",),
     ("s3", "endpoints"),
     ("s3", "buckets"),
     ("backups",),
@@ -704,6 +853,7 @@ TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
     ("s3", "tenant_canaries"),
     ("config_backups",),
     ("admin_planes",),
+    ("interconnections",),
 )
 
 
@@ -800,6 +950,23 @@ def _kubernetes_checks(inv: Inventory, add: Callable[[tuple, str], None], zones:
         for j, a in enumerate(c.admins):
             if a.partition(":")[0] not in ("User", "Group", "ServiceAccount") or not a.partition(":")[2]:
                 add((*at, "admins", j), f"{a!r}: expected User:name, Group:name or ServiceAccount:namespace/name")
+
+
+def _interconnection_checks(
+    inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]
+) -> None:
+    """Known zones and sites; each sensor's store is a declared Loki log store (the only store queried for events)."""
+    stores = {s.name: s.kind for s in inv.log_stores}
+    for i, ic in enumerate(inv.interconnections):
+        at = ("interconnections", i)
+        if ic.zone is not None and ic.zone not in zones:
+            add((*at, "zone"), f"unknown zone {ic.zone!r}; declared zones: {sorted(zones) or 'none'}")
+        if ic.site is not None and ic.site not in sites:
+            add((*at, "site"), f"unknown site {ic.site!r}; declared sites: {sorted(sites) or 'none'}")
+        for j, s in enumerate(ic.sensors):
+            if stores.get(s.store) != "loki":
+                loki = sorted(n for n, k in stores.items() if k == "loki") or "none"
+                add((*at, "sensors", j, "store"), f"{s.store!r} is no declared Loki log store; Loki stores: {loki}")
 
 
 def _admin_identity_checks(inv: Inventory, add: Callable[[tuple, str], None], zones: set[str], sites: set[str]) -> None:

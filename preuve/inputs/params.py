@@ -152,6 +152,13 @@ class BackupParams(Strict):
         ["https", "sftp", "ssh", "s3+https", "rest+https"],
         description="repository URL schemes accepted (12.5.d: transfers encrypted); a local path is not applicable",
     )
+    config_max_age_hours: float = Field(
+        26.0, gt=0, description="newest configuration backup (etcd snapshot, device config) no older than this (17.5.a)"
+    )
+    config_lock_modes_allowed: list[str] = Field(
+        ["COMPLIANCE"],
+        description="S3 object lock modes that make a configuration backup immutable (GOVERNANCE can be bypassed)",
+    )
 
 
 class AccessParams(Strict):
@@ -192,10 +199,30 @@ class HygieneParams(Strict):
     )
 
 
+class IdentityParams(Strict):
+    """Accounts compared with the declared administrators (9.2.c, 9.4.a, 9.4.c, 9.5.d)."""
+
+    dormant_days: int = Field(
+        90, ge=1, description="an account holding rights and unused for longer than this is dormant (lastlog)"
+    )
+    review_max_days: int = Field(366, ge=1, description="the yearly review of every user's rights (9.4.a)")
+    technical_review_max_days: int = Field(
+        92, ge=1, description="the quarterly review of who may use the technical accounts (9.4.c)"
+    )
+    technical_accounts: list[str] = Field(
+        ["root"],
+        description="accounts always technical (non-nominative) besides system accounts (uid below UID_MIN) and "
+        "those the roster declares",
+    )
+
+
 class LogsParams(Strict):
     """Retention and forwarding of logs (12.6.c, 12.7.c)."""
 
     retention_days: int = Field(183, ge=1, description="six months")
+    ids_max_silence_minutes: float = Field(
+        60.0, gt=0, description="newest event of each IDS sensor in the central store no older than this (13.3.a)"
+    )
     forwarding_auth_modes: list[str] = Field(["x509/name", "x509/fingerprint"], description="peer verification")
     syslog_ng_peer_verify: list[str] = Field(["required-trusted"], description="syslog-ng tls(peer-verify()) accepted")
     syslog_ng_reliable_buffer: bool = Field(True, description="syslog-ng disk-buffer() must be reliable(yes)")
@@ -226,6 +253,49 @@ class KubernetesParams(Strict):
     )
     anonymous_bindings_allowed: list[str] = Field(
         ["system:public-info-viewer"], description="roles that may be bound to anonymous/unauthenticated users"
+    )
+
+
+class PatchingParams(Strict):
+    """Maintained software (5.1.a, 12.11.a): package index age, dated end-of-life table (preuve/data/eol.yaml)."""
+
+    index_max_age_days: int = Field(
+        7, ge=1, description="the host's package index (apt lists, dnf cache) fetched at most this many days ago"
+    )
+    eol_table_max_age_days: int = Field(
+        183, ge=1, description="the end-of-life table older than this cannot judge a release (the check errors)"
+    )
+    eol_min_days_left: int = Field(
+        0, ge=0, description="a release whose security support ends within this many days fails already"
+    )
+
+
+class EncryptionParams(Strict):
+    """Encryption at rest of data volumes (10.1.a-c) and where keys live (10.5.c-d)."""
+
+    luks_versions_allowed: list[int] = Field([2], description="LUKS header versions accepted (LUKS1: PBKDF2 only)")
+    luks_ciphers_allowed: list[str] = Field(
+        ["aes-xts-plain64"], description="dm-crypt cipher specs accepted (AES-XTS, ANSSI guide des mécanismes)"
+    )
+    luks_min_key_bits: int = Field(512, ge=128, description="XTS key size: 512 bits is AES-256 (two 256-bit keys)")
+    luks_pbkdf_allowed: list[str] = Field(["argon2id"], description="keyslot key derivation functions accepted")
+    luks_min_pbkdf_memory_kib: int = Field(65536, ge=1, description="argon2 memory cost of every keyslot, at least")
+    unlock_tokens_allowed: list[str] = Field(
+        ["systemd-tpm2", "clevis", "systemd-fido2", "systemd-pkcs11"],
+        description="LUKS2 token types that keep the unlock secret in a security container (TPM, Tang, FIDO2, PKCS#11)",
+    )
+    admin_key_types_allowed: list[str] = Field(
+        ["sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"],
+        description="authorized_keys key types of administrators held on hardware (FIDO2 security keys)",
+    )
+
+
+class SupplyParams(Strict):
+    """Controlled installation (12.10.a, 12.10.c); the allowed mirrors and registries are in the inventory."""
+
+    admission_kinds: list[str] = Field(
+        ["ClusterImagePolicy", "ClusterPolicy/verifyImages", "ValidatingAdmissionPolicy/image"],
+        description="what counts as an image admission policy (sigstore policy-controller, Kyverno, CEL)",
     )
 
 
@@ -268,11 +338,15 @@ class Params(Strict):
     ssh: SshParams = SshParams()
     access: AccessParams = AccessParams()
     hygiene: HygieneParams = HygieneParams()
+    identity: IdentityParams = IdentityParams()
     logs: LogsParams = LogsParams()
     time: TimeParams = TimeParams()
     location: LocationParams = LocationParams()
     backup: BackupParams = BackupParams()
     kubernetes: KubernetesParams = KubernetesParams()
     network: NetworkParams = NetworkParams()
+    patching: PatchingParams = PatchingParams()
+    encryption: EncryptionParams = EncryptionParams()
+    supply: SupplyParams = SupplyParams()
     waivers: WaiverParams = WaiverParams()
     timeout: float = Field(5.0, gt=0, le=600, description="seconds per network operation (overrides inventory)")

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from preuve.inputs.inventory import Host, Inventory, SshAccess
@@ -25,6 +25,9 @@ class Target:
     tags: tuple[str, ...]
     spec: Any  # the inventory entry
     access: SshAccess | None = None  # for `host` targets: how to log in (defaults merged)
+    # for `baseline_host` targets: the inventory's declared administrators (baseline.roster), which the identity
+    # checks compare each host's accounts with; None when the inventory declares none
+    roster: Any = field(default=None, compare=False, repr=False)
 
     def describe(self) -> dict[str, Any]:
         """What results say about the target (no credentials)."""
@@ -103,7 +106,10 @@ def _tls_endpoints(inv: Inventory) -> list[Target]:
 def _baseline_hosts(inv: Inventory) -> list[Target]:
     """Hosts judged on access, hygiene, logs and time (tagged as `baseline.host_tags` says, default every SSH host)."""
     tags = inv.baseline.host_tags
-    return [replace(t, kind="baseline_host") for t in _hosts(inv) if tags is None or set(tags) & set(t.tags)]
+    roster = inv.baseline.roster
+    return [
+        replace(t, kind="baseline_host", roster=roster) for t in _hosts(inv) if tags is None or set(tags) & set(t.tags)
+    ]
 
 
 @target_kind("ssh_canary")
@@ -199,10 +205,49 @@ def _k8s_clusters(inv: Inventory) -> list[Target]:
     return out
 
 
+@target_kind("admin_identity")
+def _admin_planes(inv: Inventory) -> list[Target]:
+    """Each administration plane (9.6.a-d): its consoles are judged against each other; spec is the plane."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for p in inv.admin_planes:
+        first = urlsplit(p.consoles[0].url)
+        out.append(Target("admin_identity", p.name, first.hostname or "", first.port or 443, None, None, (), p))
+    return out
+
+
+@target_kind("interconnection")
+def _interconnections(inv: Inventory) -> list[Target]:
+    """Links with third parties and public networks (13.3.a); spec is (interconnection, the log stores by name)."""
+    stores = tuple((s.name, s) for s in inv.log_stores)
+    return [
+        Target("interconnection", ic.name, ic.name, None, ic.zone, ic.site, tuple(ic.tags), (ic, stores))
+        for ic in inv.interconnections
+    ]
+
+
+@target_kind("k8s_tenant_canary")
+def _k8s_tenant_canaries(inv: Inventory) -> list[Target]:
+    """A tenant's token on a cluster's public API (9.6.j); spec is (cluster, canary): the names to try come from
+    the cluster's own read-only account."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for c in inv.kubernetes.clusters:
+        url = urlsplit(c.server) if c.server else None
+        address = url.hostname if url and url.hostname else f"kubeconfig:{c.context or 'current-context'}"
+        port = (url.port or 443) if url else None
+        for k in c.tenant_canaries:
+            out.append(Target("k8s_tenant_canary", k.name, address, port, c.zone, c.site, tuple(c.tags), (c, k)))
+    return out
+
+
 def targets(inv: Inventory) -> dict[str, list[Target]]:
     """Every target of the inventory, by kind."""
     return {kind: builder(inv) for kind, builder in BUILDERS.items()}
 
 
 from preuve.inputs import log_store_targets as _log_store_targets  # noqa: E402, F401 - registers log_store
+from preuve.inputs import network_targets as _network_targets  # noqa: E402, F401 - egress_*, waf_endpoint
 from preuve.inputs import storage_targets as _storage_targets  # noqa: E402, F401 - registers s3_*, backup_repo

@@ -56,7 +56,7 @@ SSHD_ADMIN = (
 _AWK_SHADOW = r"""{
   h = $2; k = ""; p = ""; s = ""
   if (h == "") k = "empty"
-  else if (h ~ /^[!*]/) k = "locked"
+  else if (h ~ /^[!*]/) { k = "locked"; p = substr(h, 1, 1) }
   else if (h ~ /^\$/) {
     split(h, a, "$"); id = a[2]
     if (a[3] ~ /^rounds=/) { p = a[3]; s = a[4] }
@@ -68,10 +68,13 @@ _AWK_SHADOW = r"""{
   else if (length(h) == 13) { k = "des"; s = substr(h, 1, 2) }
   else if (h ~ /^_/ && length(h) == 20) { k = "bsdi"; s = substr(h, 6, 4) }
   else k = "unknown"
-  n++; user[n] = $1; kind[n] = k; par[n] = p; salt[n] = s
+  n++; user[n] = $1; kind[n] = k; par[n] = p; salt[n] = s; changed[n] = $3
   if (s != "") { count[s]++; if (!(s in grp)) grp[s] = n }
 }
-END { for (i = 1; i <= n; i++) print user[i] "\t" kind[i] "\t" par[i] "\t" (count[salt[i]] > 1 ? grp[salt[i]] : "") }"""
+END {
+  for (i = 1; i <= n; i++)
+    print user[i] "\t" kind[i] "\t" par[i] "\t" (count[salt[i]] > 1 ? grp[salt[i]] : "") "\t" changed[i]
+}"""
 
 # No pipefail in POSIX sh: read the file first so that a refused sudo is an error, never an empty (passing) list.
 SHADOW = (
@@ -174,7 +177,11 @@ def parse_shadow(text: str) -> list[dict]:
         user, kind, param, group = ([*r, "", "", "", ""])[:4]
         scheme = kind if kind in ("empty", "locked", "unknown") else SCHEMES.get(kind, f"unknown ({kind})")
         entry: dict = {"user": user, "scheme": scheme}
-        if param.startswith("rounds="):
+        if len(r) > 4 and r[4].isdigit():  # last password change, days since 1970 (the account's age when unused)
+            entry["changed_day"] = int(r[4])
+        if scheme == "locked":  # "!" (passwd -l: sshd without PAM refuses the account) or "*" (never had one)
+            entry["lock"] = param
+        elif param.startswith("rounds="):
             entry["rounds"] = int(param.split("=", 1)[1]) if param[7:].isdigit() else None
         elif scheme == "sha512crypt":
             entry["rounds"] = 5000  # crypt(3): no rounds= means the default 5000
