@@ -11,7 +11,8 @@ APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo u
               libivykis0 libnet1 libwrap0
               snmpd snmp vsftpd inetutils-telnetd openipmi tigervnc-standalone-server tinyproxy
               libnginx-mod-http-modsecurity modsecurity-crs
-              chromium)
+              chromium
+              cryptsetup-bin gnupg)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

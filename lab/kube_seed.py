@@ -500,6 +500,66 @@ def _secrets() -> list[dict]:
     ]
 
 
+# The good cluster runs a maintained release; the weak one an end-of-life one (K8S-VERSION-SUPPORTED).
+GOOD_VERSION = {**VERSION, "minor": "36", "gitVersion": "v1.36.4", "buildDate": "2026-08-11T00:00:00Z"}
+LAB_REGISTRY = "registry.lab.example.eu/platform/"  # the lab inventory's allowed registry (with registry.k8s.io/)
+
+
+def _workload(ns: str, name: str, image: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(name, ns, app=name),
+        "spec": {"containers": [{"name": name, "image": image}]},
+    }
+
+
+def _supply(good: bool) -> list[dict]:
+    """Workload images and image admission policies (K8S-IMAGES-ALLOWED, K8S-IMAGE-ADMISSION). The weak cluster
+    pulls from Docker Hub and holds a ValidatingAdmissionPolicy about images with no binding: it enforces nothing
+    (a check that only looks for a policy object would pass it)."""
+    digest = "sha256:" + "3f" * 32
+    pods = [_workload("acme", "shop", f"{LAB_REGISTRY}shop@{digest}")]
+    vap = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": _meta("images-from-lab-registry"),
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": ["pods"],
+                    }
+                ]
+            },
+            "validations": [{"expression": f"object.spec.containers.all(c, c.image.startsWith('{LAB_REGISTRY}'))"}],
+        },
+    }
+    if not good:
+        pods.append(_workload("globex", "web", "docker.io/library/nginx:latest"))
+        return [*pods, vap]
+    policy = {
+        "apiVersion": "policy.sigstore.dev/v1beta1",
+        "kind": "ClusterImagePolicy",
+        "metadata": _meta("lab-registry-signed"),
+        "spec": {
+            "images": [{"glob": f"{LAB_REGISTRY}**"}],
+            "authorities": [{"keyless": {"url": "https://fulcio.lab.example.eu"}}],
+        },
+    }
+    binding = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": _meta("images-from-lab-registry"),
+        "spec": {"policyName": "images-from-lab-registry", "validationActions": ["Deny"]},
+    }
+    return [*pods, vap, binding, policy]
+
+
 def tenant_grants(good: bool) -> list[dict[str, list[str]]]:
     """What the `acme` tenant canary's token may do (as the RoleBindings of a CaaS tenant give): everything in its
     namespace; the weak cluster also lets it GET (not list) Secrets and ConfigMaps by name in globex and kube-system,
@@ -544,7 +604,7 @@ def seed(
                 else {}
             ),
         },
-        "version": VERSION,
+        "version": GOOD_VERSION if good else VERSION,
         "metrics": _metrics("k8s:enc:kms:v2:" if good else "identity"),
         "objects": [
             *nodes,
@@ -555,5 +615,6 @@ def seed(
             *_storage(good),
             *_velero(good, now),
             *_secrets(),
+            *_supply(good),
         ],
     }

@@ -55,6 +55,12 @@ RESOURCES: dict[tuple[str, str, str], tuple[str, bool]] = {
     ("velero.io", "v1", "volumesnapshotlocations"): ("VolumeSnapshotLocation", True),
     ("velero.io", "v1", "backups"): ("Backup", True),
     ("velero.io", "v1", "schedules"): ("Schedule", True),
+    ("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies"): ("ValidatingAdmissionPolicy", False),
+    ("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings"): (
+        "ValidatingAdmissionPolicyBinding",
+        False,
+    ),
+    ("policy.sigstore.dev", "v1beta1", "clusterimagepolicies"): ("ClusterImagePolicy", False),
 }
 KIND_TO_RESOURCE = {kind: key for key, (kind, _) in RESOURCES.items()}
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")  # system:public-info-viewer

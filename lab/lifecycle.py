@@ -38,6 +38,7 @@ from . import (
     s3,
     sshd,
     sshkeys,
+    volumes,
     webadmin,
 )
 from .listeners import ensure as ensure_listeners
@@ -79,6 +80,7 @@ def _down_unlocked(paths: LabPaths) -> None:
             pid_file.unlink(missing_ok=True)
     for ns in netns.list_lab():
         netns.delete(ns)
+    volumes.detach(paths)  # the loop devices of the hosts' data volumes
     paths.lab_json.unlink(missing_ok=True)
 
 
