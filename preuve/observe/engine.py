@@ -15,28 +15,8 @@ from dataclasses import dataclass
 from preuve.evidence.record import Observation, utc_now
 from preuve.evidence.store import EvidenceStore
 from preuve.inputs.targets import Target
-from preuve.observe.collectors import COLLECTORS
 from preuve.observe.errors import ObservationError
-
-# Per collector family: how many may run at once. A TLS observation holds at most
-# preuve.observe.tls.prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
-FAMILY_LIMITS = {
-    "tls": 16,
-    "ssh_protocol": 16,
-    "ssh_host": 16,
-    "kubernetes": 8,
-    "ssh_mfa": 8,
-    "web_mfa": 8,
-    "oidc": 8,
-    "segmentation": 6,
-    "flow_matrix": 2,
-    "s3_bucket": 32,
-    "s3_endpoint": 4,
-    "backup": 8,
-    "ssh_lockout": 4,
-    "log_store": 8,
-    "host_commands": 16,
-}
+from preuve.observe.registry import registry
 
 
 @dataclass(frozen=True)
@@ -50,7 +30,7 @@ def _observe_one(req: Request, timeout: float, hosts: dict[str, Target]) -> Obse
     started, t0 = utc_now(), time.perf_counter()
     query: dict = {"host": req.target.address, "port": req.target.port}
     try:
-        outcome = COLLECTORS[req.collector](req.target, req.facts, timeout, hosts)
+        outcome = registry().collectors[req.collector].collect(req.target, req.facts, timeout, hosts)
         query, facts, raw, tool = outcome[:4]
         timing = {"started_at": started, "duration_ms": round((time.perf_counter() - t0) * 1000, 1)}
         return Observation(
@@ -97,7 +77,7 @@ def observe(
     todo: queue.Queue[Request] = queue.Queue()
     for r in requests:
         todo.put(r)
-    limits = {name: threading.Semaphore(n) for name, n in FAMILY_LIMITS.items()}
+    limits = {name: threading.Semaphore(c.limit) for name, c in registry().collectors.items()}  # per collector
     spare = threading.Semaphore(concurrency)
     finished: set[tuple[str, str]] = set()
     stopped = threading.Event()  # set when observe() returns or is interrupted: late workers record nothing

@@ -49,7 +49,7 @@ def test_journald_only_host_is_judged_on_its_journal(tmp_path):
     run_log = tmp_path / "runlog"
     run_log.mkdir()
     res = _in_private_logs(tmp_path, baseline_facts.LOG_TIMESTAMPS, tmp_path / "log", run_log)
-    fact = ssh_host._fact_value("log_timestamps", res)
+    fact = ssh_host.fact_value("log_timestamps", res)
     assert fact == {
         "/var/log/journal": {"timestamp": baseline_facts.JOURNAL_STAMP, "year_and_zone": True, "kind": "journal"}
     }, res
@@ -64,7 +64,7 @@ def test_host_without_any_local_log_fails_timestamps(tmp_path):
     from checks.time.check_chrony import check_log_timestamps
 
     res = _in_private_logs(tmp_path, baseline_facts.LOG_TIMESTAMPS, None, None)
-    fact = ssh_host._fact_value("log_timestamps", res)
+    fact = ssh_host.fact_value("log_timestamps", res)
     assert fact == {}, res
     j = Judge()
     check_log_timestamps(fact, j)
@@ -103,8 +103,8 @@ def test_host_without_journald_is_not_applicable_not_an_error(tmp_path):
     from preuve.observe.logs import journal as journal_facts
 
     hide = ["/usr/bin/systemd-analyze", "/usr/bin/journalctl"]
-    journald = ssh_host._fact_value("journald", _without(hide, ["/usr/lib/systemd"], baseline_facts.JOURNALD, tmp_path))
-    journal = ssh_host._fact_value("journal", _without(hide, ["/usr/lib/systemd"], journal_facts.JOURNAL, tmp_path))
+    journald = ssh_host.fact_value("journald", _without(hide, ["/usr/lib/systemd"], baseline_facts.JOURNALD, tmp_path))
+    journal = ssh_host.fact_value("journal", _without(hide, ["/usr/lib/systemd"], journal_facts.JOURNAL, tmp_path))
     assert journald["absent"].startswith("journald absent") and journal["absent"], (journald, journal)
     with pytest.raises(NotApplicable, match="journald absent"):
         check_journald_retention(journald=journald, journal=journal, params=Params(), judge=Judge())
@@ -116,7 +116,7 @@ def test_host_without_logrotate_is_not_applicable_not_an_error(tmp_path):
     from preuve.inputs.params import Params
     from preuve.judge.verdicts import NotApplicable
 
-    fact = ssh_host._fact_value("logrotate", _without([], ["/usr/sbin"], baseline_facts.LOGROTATE, tmp_path))
+    fact = ssh_host.fact_value("logrotate", _without([], ["/usr/sbin"], baseline_facts.LOGROTATE, tmp_path))
     assert fact.get("absent") == "logrotate is not installed", fact
     with pytest.raises(NotApplicable, match="logrotate is not installed"):
         check_logrotate_retention(logrotate=fact, params=Params(), judge=Judge())

@@ -32,6 +32,7 @@ from support.sshd_servers import (
 )
 
 from preuve.observe.errors import HostKeyMismatch, ObservationError
+from preuve.observe.registry import HostFact, registry
 from preuve.observe.ssh import host as ssh_host
 from preuve.observe.ssh import protocol as ssh_protocol
 from preuve.observe.ssh.host import SshTarget
@@ -309,7 +310,7 @@ def test_framing_survives_hostile_output() -> None:
 def test_a_hanging_fact_times_out_alone(
     lab: SshdLab, good: SshdServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(ssh_host.FACT_COMMANDS, "hangs", "sleep 5")
+    monkeypatch.setitem(registry().host_facts, "hangs", HostFact("hangs", "sleep 5"))
     kh = known_hosts_file(tmp_path, good.known_hosts_lines())
     start = time.perf_counter()
     facts, raw = ssh_host.collect(target(lab, good, kh), ["id", "hangs"], timeout=1)

@@ -429,7 +429,7 @@ def test_sudo_that_cannot_list_is_an_error_not_a_narrower_set(tmp_path, hostkey)
         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": "192.0.2.1 1 127.0.0.1 22"},
     )
     result = sh.parse_framed(proc.stdout, "0123456789abcdef")["sshd_admin"]
-    value = sh._fact_value("sshd_admin", result)
+    value = sh.fact_value("sshd_admin", result)
     assert result["rc"] != 0 and "list" in value["error"], result
 
 

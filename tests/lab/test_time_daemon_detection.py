@@ -48,7 +48,7 @@ def _snippet_in_pid_namespace(tmp_path, fake_daemon: str | None = None) -> dict:
         text=True,
         timeout=20,
     )
-    return ssh_host._fact_value("timesync", {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr})
+    return ssh_host.fact_value("timesync", {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr})
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a private PID namespace needs root")

@@ -291,7 +291,7 @@ def host_facts_locally(
         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SSH_CONNECTION": ssh_connection},
     )
     results = ssh_host.parse_framed(proc.stdout, nonce)
-    return {n: ssh_host._fact_value(n, results[n]) for n in names}, results
+    return {n: ssh_host.fact_value(n, results[n]) for n in names}, results
 
 
 class ScriptedSshServer:

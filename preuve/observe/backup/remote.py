@@ -22,7 +22,7 @@ SECRET_KEYS = ("RESTIC_PASSWORD", "BORG_PASSPHRASE", "AWS_SECRET_ACCESS_KEY", "A
 
 class RemoteRunner(Runner):
     def __init__(self, job: Job, target: Any) -> None:
-        from preuve.observe.ssh.host import _connect
+        from preuve.observe.ssh.connection import connect as _connect
 
         self.job = job
         self.deadline = time.monotonic() + job.timeout

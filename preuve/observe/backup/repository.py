@@ -22,9 +22,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from preuve import __version__
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
+
 
 OUTPUT_TAIL = 600
 
@@ -456,3 +462,51 @@ def _collect(job: Job, remote: Any) -> tuple[dict[str, Any], dict[str, Any], dic
         if run is not None:
             run.close()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _collect_target(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.observe.profile_params import current
+    from preuve.observe.reveal import reveal
+    from preuve.observe.ssh.target import ssh_target
+
+    repo = target.spec.item
+    sites = dict(target.spec.site_countries)
+    params = current().backup
+    secret = reveal(repo.password, f"password of repository {repo.name}") if repo.password else None
+    backend_env = tuple((k, reveal(v, f"{k} of repository {repo.name}")) for k, v in sorted(repo.backend_env.items()))
+    job = Job(
+        tool=repo.tool,
+        repository=repo.repository,
+        password=secret,
+        password_file=repo.password.file if repo.password is not None else None,
+        canary=(repo.canary.path, repo.canary.sha256) if repo.canary else None,
+        scratch_dir=repo.scratch_dir,
+        sample_size=params.drill_sample_size,
+        data_check_fraction=params.data_check_fraction,
+        data_check_seconds=params.data_check_seconds,
+        timeout=max(timeout * 20, 60.0),
+        backend_env=backend_env,
+    )
+    remote = None
+    if repo.host is not None:
+        if repo.host not in hosts or hosts[repo.host].access is None:
+            raise ObservationError(f"host {repo.host} has no SSH access in the inventory: cannot run {repo.tool} there")
+        remote = ssh_target(hosts[repo.host], hosts)
+    found, raw, query = collect(job, remote)
+    found["site"] = {"name": repo.site, "country": sites.get(repo.site)}
+    found["primary_site"] = {"name": repo.primary_site, "country": sites.get(repo.primary_site)}
+    return query, found, raw, f"preuve {__version__} + {found['tool_version']}"
+
+
+COLLECTOR = Collector(
+    "backup",
+    _collect_target,
+    limit=8,
+    fixtures=(
+        Fixture(
+            "backup_repo",
+            "backup_repo",
+            doc="restic/borg repository: snapshots, encryption, restore drill, partial data check",
+        ),
+    ),
+)

@@ -19,15 +19,17 @@ rights than the sudoers block in the README (a command refused by sudo is an ans
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 import time
 from collections.abc import Callable
-from typing import Any
-
-from testinfra.backend.base import BaseBackend, CommandResult
-from testinfra.host import Host
+from typing import TYPE_CHECKING, Any
 
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture
+
+if TYPE_CHECKING:
+    pass
 
 Runner = Callable[[str], tuple[int, str, str]]
 # check id -> the check function (registered by the plugin when it plans a run)
@@ -35,24 +37,35 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {}
 MAX_OUTPUT = 1 << 20  # per command: a check reading a huge file gets its first MiB, and knows it
 
 
-class PreuveBackend(BaseBackend):
-    """A testinfra backend whose commands go through `runner` (live SSH while observing, the record while judging)."""
+@functools.cache
+def backend_class() -> type:
+    """PreuveBackend, defined on first use: testinfra is imported only when a check pack asks for `host`."""
+    from testinfra.backend.base import BaseBackend, CommandResult
 
-    NAME = "preuve"
+    class PreuveBackend(BaseBackend):  # type: ignore[misc]
+        """A testinfra backend whose commands go through `runner` (live SSH while observing, the record while
+        judging)."""
 
-    def __init__(self, runner: Runner, hostname: str, **kwargs: Any) -> None:
-        super().__init__(hostname, **kwargs)
-        self._encoding = "utf-8"  # testinfra would otherwise probe the remote python for it (one more command)
-        self.runner = runner
+        NAME = "preuve"
 
-    def run(self, command: str, *args: str, **kwargs: Any) -> CommandResult:
-        cmd = self.get_command(command, *args)
-        rc, out, err = self.runner(cmd)
-        return self.result(rc, self.encode(cmd), out, err)
+        def __init__(self, runner: Runner, hostname: str, **kwargs: Any) -> None:
+            super().__init__(hostname, **kwargs)
+            self._encoding = "utf-8"  # testinfra would otherwise probe the remote python for it (one more command)
+            self.runner = runner
+
+        def run(self, command: str, *args: str, **kwargs: Any) -> CommandResult:
+            cmd = self.get_command(command, *args)
+            rc, out, err = self.runner(cmd)
+            return self.result(rc, self.encode(cmd), out, err)
+
+    return PreuveBackend
 
 
-def make_host(runner: Runner, name: str) -> Host:
-    return Host(PreuveBackend(runner, name))
+def make_host(runner: Runner, name: str) -> Any:
+    """A testinfra Host whose commands go through `runner`."""
+    from testinfra.host import Host
+
+    return Host(backend_class()(runner, name))
 
 
 class Replay:
@@ -127,16 +140,16 @@ def call_check(func: Callable[..., Any], available: dict[str, Any]) -> None:
 
 def collect(target: Any, check_ids: tuple[str, ...], timeout: float, hosts: dict[str, Any]) -> tuple:
     """The `host_commands` collector: run the pack checks of this host against a recording backend."""
-    from preuve.judge.verdicts import Judge
-    from preuve.observe.ssh import host as ssh_host
-    from preuve.observe.collectors import ssh_target
+    from preuve.judge.check_api import Judge
     from preuve.observe.profile_params import current
+    from preuve.observe.ssh import connection
+    from preuve.observe.ssh.target import ssh_target
 
     ssh = ssh_target(target, hosts)
     transports: list[Any] = []
     where = f"{ssh.user}@{ssh.host}:{ssh.port}"
     try:
-        transport, host_key = ssh_host._connect(ssh, timeout, transports)
+        transport, host_key = connection.connect(ssh, timeout, transports)
         recorder = Recorder(transport, timeout, where)
         crashed: dict[str, str] = {}
         for cid in check_ids:
@@ -175,3 +188,28 @@ def collect(target: Any, check_ids: tuple[str, ...], timeout: float, hosts: dict
     from preuve.observe.reveal import tool
 
     return query, facts, raw, tool("pytest-testinfra")
+
+
+def _item_facts(item: Any) -> tuple[str, ...]:
+    """A pack check asking for `host` is replayed by the collector: register its function, ask for its id."""
+    spec = item.function.__preuve_check__
+    FUNCTIONS[spec.id] = item.function
+    return (spec.id,)
+
+
+# check packs' `host` fixture: testinfra over one SSH connection; the plan asks for the pack checks' ids as facts
+COLLECTOR = Collector(
+    "host_commands",
+    collect,
+    limit=16,
+    fixtures=(
+        Fixture(
+            "host",
+            "host",
+            doc="out-of-tree checks: testinfra's `host` (file, package, service, run), each command it sent "
+            "and the answer, over one SSH connection (preuve.observe.host.testinfra_host)",
+        ),
+    ),
+    preload=("paramiko", "testinfra.host", "testinfra.modules", "preuve.observe.host.testinfra_host"),
+    item_facts=_item_facts,
+)

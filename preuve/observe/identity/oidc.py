@@ -23,13 +23,18 @@ import hashlib
 import secrets
 import time
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
-
-import requests
 
 from preuve.evidence.redact import REDACTOR
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    import requests
+
+    from preuve.inputs.targets import Target
+
 
 TOKEN_KEYS = ("access_token", "id_token", "refresh_token")
 WITHHELD = (*TOKEN_KEYS, "session_state")  # Keycloak's session id is no token, but no business of a report
@@ -120,6 +125,8 @@ def revoke(
 ) -> dict[str, Any]:
     """Leave no admin session behind: revoke what the weak IdP issued (RFC 7009), refresh token first. Best effort,
     recorded, never judged: the grant's answer is already the evidence."""
+    import requests
+
     if not isinstance(endpoint, str) or urlsplit(endpoint).scheme != "https":
         return {"endpoint": None, "statuses": {}, "note": "no https revocation_endpoint in the discovery document"}
     statuses: dict[str, int | str] = {}
@@ -145,6 +152,8 @@ def collect(
     ca_file: str | None = None,
     timeout: float = 10.0,
 ) -> tuple[dict, dict]:
+    import requests
+
     verify: str | bool = ca_file or True
     client_form: dict[str, str] = {}
     auth = None
@@ -262,6 +271,8 @@ def login_attempt(
 ) -> dict[str, Any]:
     """One browser login on a fresh session: the login form (user + password), then the code form with `otp`.
     Outcome: "code issued" (redirected to redirect_uri with ?code=), "refused" (no code), and where it stopped."""
+    import requests
+
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     params = {
@@ -317,7 +328,10 @@ def collect_login_flow(
     timeout: float = 10.0,
 ) -> dict[str, Any]:
     """Right code (when seeded), then a wrong and an empty code, each on a fresh browser session, within the
-    lockout budget of preuve/observe/identity/canary_ledger.py; the code is never exchanged for tokens (no session is used)."""
+    lockout budget of preuve/observe/identity/canary_ledger.py; the code is never exchanged for tokens (no session is
+    used)."""
+    import requests
+
     from preuve.observe.identity import canary_ledger
     from preuve.observe.identity.ssh_mfa import EMPTY, STEP, VALID, VALID_LATER, WRONG, fresh_code, wrong_code
 
@@ -385,3 +399,76 @@ def collect_login_flow(
     except requests.RequestException as e:
         raise ObservationError(f"{issuer}: {type(e).__name__}: {e.__class__.__doc__ or ''}".strip()) from None
     return out
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Try the web admin canary's password grant on its IdP client (secrets by reference, tokens redacted)."""
+    from preuve.observe.reveal import reveal, tool
+
+    spec, client = target.spec, target.spec.oidc
+    password = reveal(spec.password, f"canary password of {spec.name}")
+    secret = reveal(client.client_secret, f"client secret of {target.name}") if client.client_secret else None
+    ca_file = client.ca_file or spec.ca_file
+    query = {
+        "issuer": client.issuer,
+        "client_id": client.client_id,
+        "user": spec.user,
+        "scope": client.scope,
+        "ca_file": ca_file,
+        "password": spec.password.model_dump(exclude_none=True),
+        "client_secret": client.client_secret.model_dump(exclude_none=True) if client.client_secret else None,
+        "requests": ["GET issuer/.well-known/openid-configuration", "POST token_endpoint grant_type=password"],
+    }
+    found, raw = collect(
+        client.issuer,
+        client.client_id,
+        secret,
+        spec.user,
+        password,
+        scope=client.scope,
+        ca_file=ca_file,
+        timeout=timeout,
+    )
+    found["login_flow"] = {
+        "run": False,
+        "reason": "no redirect_uri in the inventory: the browser login's second factor is not probed",
+    }
+    if client.redirect_uri:
+        from preuve.observe.identity.ssh_mfa import FactorProbe
+        from preuve.observe.profile_params import current
+
+        access = current().access
+        seed = reveal(spec.totp, f"canary TOTP seed of {spec.name}") if spec.totp is not None else None
+        probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
+        query["requests"].append(
+            "GET authorization_endpoint, POST login form, POST code form (per attempt: "
+            + ("valid TOTP, " if seed else "")
+            + "wrong code (6 digits), empty); no code redeemed"
+        )
+        try:
+            found["login_flow"] = collect_login_flow(
+                client.issuer,
+                client.client_id,
+                client.redirect_uri,
+                spec.fields,
+                spec.user,
+                password,
+                probe,
+                ca_file=ca_file,
+                timeout=timeout,
+            )
+        except ObservationError as e:
+            found["login_flow"] = {"run": False, "error": str(e)}
+        raw["login_flow_attempts"] = found["login_flow"].get("attempts", [])
+    return query, found, raw, tool("requests")
+
+
+COLLECTOR = Collector(
+    "oidc",
+    _collect,
+    limit=8,
+    fixtures=(
+        Fixture("oidc_client", "oidc_client", doc="IdP discovery and its answer to the canary's password grant"),
+    ),
+    preload=("requests", "preuve.observe.identity.oidc"),
+)

@@ -22,13 +22,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import paramiko
-import pyotp
-
-from preuve.observe.ssh import host as ssh_host
+from preuve import __version__
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
+from preuve.observe.ssh.target import SshTarget
+
+if TYPE_CHECKING:
+    import paramiko
+
+    from preuve.inputs.targets import Target
+
 
 ACCEPTED, REFUSED = "accepted", "refused"
 STEP = 30
@@ -38,7 +43,7 @@ STEP = 30
 class Canary:
     """Where the canary logs in and with what (resolved secrets live only here, already redacted)."""
 
-    ssh: ssh_host.SshTarget  # address, port, known_hosts; user = the canary
+    ssh: SshTarget  # address, port, known_hosts; user = the canary
     key: paramiko.PKey
     seed: str | None  # base32 TOTP seed
     lookahead: int = 1
@@ -48,6 +53,8 @@ class Codes:
     """TOTP codes for steps not used before in this probe; waits (bounded) when the next step is not valid yet."""
 
     def __init__(self, seed: str | None, lookahead: int, deadline: float) -> None:
+        import pyotp
+
         self.totp = pyotp.TOTP(seed) if seed else None
         self.lookahead, self.deadline, self.last = lookahead, deadline, -1
 
@@ -88,8 +95,12 @@ class Attempt:
 def _login(canary: Canary, kind: str, codes: Codes, timeout: float) -> tuple[Attempt, list[str]]:
     """One connection, one authentication of kind "correct", "wrong:totp", "wrong:password", "wrong:kbdint",
     "wrong:publickey". Returns the attempt and the methods the server allowed before any ("none" probe)."""
+    import paramiko
+
+    from preuve.observe.ssh import connection
+
     t0 = time.perf_counter()
-    where = ssh_host._where(canary.ssh)
+    where = connection.where(canary.ssh)
     transports: list[paramiko.Transport] = []
     messages: list[str] = []
     after_key: list[str] | None = None
@@ -103,7 +114,7 @@ def _login(canary: Canary, kind: str, codes: Codes, timeout: float) -> tuple[Att
         return handler
 
     try:
-        t, _ = ssh_host.handshake(canary.ssh, timeout, transports, where)
+        t, _ = connection.handshake(canary.ssh, timeout, transports, where)
         user = canary.ssh.user
         try:
             try:
@@ -134,7 +145,7 @@ def _login(canary: Canary, kind: str, codes: Codes, timeout: float) -> tuple[Att
         except paramiko.AuthenticationException:
             outcome = REFUSED
         except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(f"ssh {where}: authentication error: {ssh_host._reason(e)}") from None
+            raise ObservationError(f"ssh {where}: authentication error: {connection.reason(e)}") from None
     finally:
         for tr in reversed(transports):
             tr.close()
@@ -149,15 +160,19 @@ def reset_command(user: str, faillock_dir: str | None) -> str:
     return f'if [ "$(id -u)" -eq 0 ]; then {cmd}; else sudo -n {cmd}; fi'
 
 
-def _reset(admin: ssh_host.SshTarget, command: str, timeout: float) -> dict[str, Any]:
+def _reset(admin: SshTarget, command: str, timeout: float) -> dict[str, Any]:
     """Run the reset over the scanning account's own connection; never raises (its failure is evidence)."""
+    import paramiko
+
+    from preuve.observe.ssh import connection
+
     transports: list[paramiko.Transport] = []
     try:
-        transport, _ = ssh_host._connect(admin, timeout, transports)
+        transport, _ = connection.connect(admin, timeout, transports)
         channel = transport.open_session(timeout=timeout)
         channel.exec_command(command)
         channel.shutdown_write()
-        out, stalled = ssh_host._read_all(channel, time.monotonic() + timeout)
+        out, stalled = connection.read_all(channel, time.monotonic() + timeout)
         channel.status_event.wait(0 if stalled else timeout)
         rc = channel.exit_status if channel.exit_status_ready() else None
         err = channel.recv_stderr(65536).decode(errors="replace").strip() if channel.recv_stderr_ready() else ""
@@ -165,7 +180,12 @@ def _reset(admin: ssh_host.SshTarget, command: str, timeout: float) -> dict[str,
     except ObservationError as e:
         return {"ok": False, "rc": None, "stderr": str(e), "stdout": ""}
     except (paramiko.SSHException, OSError, EOFError) as e:
-        return {"ok": False, "rc": None, "stderr": f"ssh {ssh_host._where(admin)}: {ssh_host._reason(e)}", "stdout": ""}
+        return {
+            "ok": False,
+            "rc": None,
+            "stderr": f"ssh {connection.where(admin)}: {connection.reason(e)}",
+            "stdout": "",
+        }
     finally:
         for t in reversed(transports):
             t.close()
@@ -184,7 +204,7 @@ def _failing_kind(first: Attempt, allowed: list[str]) -> str:
 
 def collect(
     canary: Canary,
-    admin: ssh_host.SshTarget,
+    admin: SshTarget,
     *,
     failures: int,
     faillock_dir: str | None,
@@ -192,6 +212,8 @@ def collect(
     budget: float = 50.0,
 ) -> tuple[dict, dict]:
     """Lock the canary with `failures` failed attempts, try a correct login, reset, log in again."""
+    from preuve.observe.ssh import connection
+
     deadline = time.monotonic() + budget
     codes = Codes(canary.seed, canary.lookahead, deadline)
     command = reset_command(canary.ssh.user, faillock_dir)
@@ -200,7 +222,7 @@ def collect(
         reset = _reset(admin, command, timeout)
         state = "reset" if reset["ok"] else f"NOT reset ({reset['stderr'] or reset['rc']})"
         raise ObservationError(
-            f"ssh {ssh_host._where(canary.ssh)}: the lockout canary's correct login is refused before any failure "
+            f"ssh {connection.where(canary.ssh)}: the lockout canary's correct login is refused before any failure "
             "(wrong key or seed; still locked by an earlier run; or its TOTP step already used by a login less than "
             f"a minute or two ago): a lock cannot be proven; its failure count was {state}"
         )
@@ -214,7 +236,7 @@ def collect(
         for a in attempts[1:]:
             if a.outcome == ACCEPTED:
                 raise ObservationError(
-                    f"ssh {ssh_host._where(canary.ssh)}: a deliberately wrong {kind[6:]} "
+                    f"ssh {connection.where(canary.ssh)}: a deliberately wrong {kind[6:]} "
                     "attempt was accepted: the probe cannot count failures"
                 )
         after, _ = _login(canary, "correct", codes, timeout)
@@ -249,3 +271,65 @@ def collect(
         "unlocked_after_reset": verify.outcome == ACCEPTED,
     }
     return facts, {"attempts": [a.as_dict() for a in attempts], "reset": reset}
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Lock a dedicated canary on purpose and reset it (only when the profile opts in: access.lockout_probe)."""
+    from dataclasses import replace
+
+    from preuve.evidence.redact import REDACTOR
+    from preuve.observe.identity.ssh_mfa import load_key
+    from preuve.observe.profile_params import current
+    from preuve.observe.reveal import reveal, tool
+    from preuve.observe.ssh.target import ssh_target
+
+    spec, access = target.spec, current().access
+    query = {
+        "host": target.address,
+        "port": target.port,
+        "user": spec.user,
+        "lockout_probe": access.lockout_probe,
+        "failures": access.faillock_max_deny,
+        "private_key": spec.private_key.model_dump(exclude_none=True),
+        "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+        "reset": reset_command(spec.user, spec.faillock_dir),
+        "reset_as": spec.host,
+    }
+    if not access.lockout_probe:
+        return query, {"probed": False, "reason": "params.access.lockout_probe is false"}, {}, f"preuve {__version__}"
+    key_text = reveal(spec.private_key, f"lockout canary key of {target.name}")
+    for line in key_text.splitlines():
+        if len(line) >= 16 and "PRIVATE KEY" not in line:
+            REDACTOR.register(line, f"a line of the lockout canary key of {target.name}")
+    seed = reveal(spec.totp, f"lockout canary TOTP seed of {target.name}") if spec.totp else None
+    admin = ssh_target(hosts[spec.host], hosts)
+    canary = Canary(
+        replace(admin, user=spec.user, key_file=None, password_env=None),
+        load_key(key_text, f"{spec.user}@{target.address}"),
+        seed,
+        spec.totp_lookahead,
+    )
+    found, raw = collect(
+        canary,
+        admin,
+        failures=access.faillock_max_deny,
+        faillock_dir=spec.faillock_dir,
+        timeout=timeout,
+        budget=timeout * 5 + 20,
+    )
+    return query, found, raw, tool("paramiko")
+
+
+COLLECTOR = Collector(
+    "ssh_lockout",
+    _collect,
+    limit=4,
+    fixtures=(
+        Fixture(
+            "lockout",
+            "lockout_canary",
+            doc="a lockout canary: login, N failures, correct login (locked?), reset, login again",
+        ),
+    ),
+    preload=("paramiko", "pyotp", "preuve.observe.ssh.connection"),
+)

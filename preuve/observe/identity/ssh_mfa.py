@@ -27,14 +27,18 @@ import io
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import paramiko
-
-from preuve.observe.identity import canary_ledger
-
-from preuve.observe.ssh import host as ssh_host
 from preuve.observe.errors import ObservationError
+from preuve.observe.identity import canary_ledger
+from preuve.observe.registry import Collector, Fixture, Outcome
+from preuve.observe.ssh.target import SshTarget
+
+if TYPE_CHECKING:
+    import paramiko
+
+    from preuve.inputs.targets import Target
+
 
 VALID, WRONG, EMPTY = "valid TOTP", "wrong code (6 digits)", "empty"
 VALID_LATER = "valid TOTP (a later step)"
@@ -54,6 +58,8 @@ class FactorProbe:
 
 def load_key(text: str, where: str) -> paramiko.PKey:
     """A private key from its (already resolved) text; errors never quote it."""
+    import paramiko
+
     for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
         try:
             return cls.from_private_key(io.StringIO(text.strip() + "\n"))
@@ -95,9 +101,13 @@ def fresh_code(seed: str, record: dict, lookahead: int, deadline: float) -> str:
 
 
 def _attempt(
-    target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, sent: str, answer: str, timeout: float
+    target: SshTarget, user: str, key: paramiko.PKey, method: str, sent: str, answer: str, timeout: float
 ) -> dict[str, Any]:
     """One connection: the key (partial success again), then `answer` to every prompt of the second method."""
+    import paramiko
+
+    from preuve.observe.ssh import connection
+
     where = f"{user}@{target.host}:{target.port}"
     prompts: list[str] = []
     messages: list[str] = []  # what the server said besides prompts (pam_faillock: "The account is locked ...")
@@ -113,7 +123,7 @@ def _attempt(
 
     transports: list[paramiko.Transport] = []
     try:
-        transport, _ = ssh_host.handshake(target, timeout, transports, where)
+        transport, _ = connection.handshake(target, timeout, transports, where)
         try:
             left = transport.auth_publickey(user, key)
             if transport.is_authenticated():
@@ -126,7 +136,7 @@ def _attempt(
         except paramiko.AuthenticationException:
             outcome = "refused"
         except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(f"ssh {where}: {sent} attempt: {ssh_host._reason(e)}") from None
+            raise ObservationError(f"ssh {where}: {sent} attempt: {connection.reason(e)}") from None
     finally:
         for t in reversed(transports):
             t.close()  # a session that opened is closed at once, before any channel
@@ -142,7 +152,7 @@ def _attempt(
 
 
 def probe_factor(
-    target: ssh_host.SshTarget, user: str, key: paramiko.PKey, method: str, probe: FactorProbe, timeout: float
+    target: SshTarget, user: str, key: paramiko.PKey, method: str, probe: FactorProbe, timeout: float
 ) -> dict[str, Any]:
     """Right code (if seeded), wrong code, empty answer, within the lockout budget (see the module docstring)."""
     where = f"{target.host}:{target.port}"
@@ -218,14 +228,18 @@ def probe_factor(
 
 
 def collect(
-    target: ssh_host.SshTarget, user: str, key_text: str, *, probe: FactorProbe | None = None, timeout: float = 10.0
+    target: SshTarget, user: str, key_text: str, *, probe: FactorProbe | None = None, timeout: float = 10.0
 ) -> tuple[dict, dict]:
     """Offer the key for `user`; then, on partial success, probe the second factor (None: the key only)."""
+    import paramiko
+
+    from preuve.observe.ssh import connection
+
     where = f"{user}@{target.host}:{target.port}"
     key = load_key(key_text, where)
     transports: list[paramiko.Transport] = []
     try:
-        transport, host_key = ssh_host.handshake(target, timeout, transports, where)
+        transport, host_key = connection.handshake(target, timeout, transports, where)
         try:
             remaining = transport.auth_publickey(user, key)
         except paramiko.BadAuthenticationType as e:
@@ -235,7 +249,7 @@ def collect(
         except paramiko.AuthenticationException:
             raise ObservationError(f"ssh {where}: the canary key was rejected (not authorized for {user})") from None
         except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(f"ssh {where}: authentication error: {ssh_host._reason(e)}") from None
+            raise ObservationError(f"ssh {where}: authentication error: {connection.reason(e)}") from None
         authenticated = transport.is_authenticated()
     finally:
         for t in reversed(transports):
@@ -267,3 +281,48 @@ def collect(
         "factor_attempts": factor.get("attempts", []),
     }
     return facts, raw
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Offer a canary administrator's key (by reference, redacted) and record the server's answer."""
+    from preuve.evidence.redact import REDACTOR
+    from preuve.observe.reveal import reveal, tool
+
+    spec = target.spec
+    key_text = reveal(spec.private_key, f"canary key of {target.name}")
+    for line in key_text.splitlines():
+        if len(line) >= 16 and "PRIVATE KEY" not in line:
+            REDACTOR.register(line, f"a line of the canary key of {target.name}")
+    from preuve.observe.profile_params import current
+    from preuve.observe.ssh.host import SshTarget
+
+    access = current().access
+    seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
+    probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
+    ssh = SshTarget(host=target.address, port=target.port or 22, user=spec.user, known_hosts=spec.known_hosts)
+    query = {
+        "host": target.address,
+        "port": ssh.port,
+        "user": spec.user,
+        "known_hosts": ssh.known_hosts,
+        "private_key": spec.private_key.model_dump(exclude_none=True),
+        "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+        "method": "publickey; on partial success the second method answered on fresh connections: "
+        + ("valid TOTP, " if seed else "")
+        + "wrong code (6 digits), empty; no channel opened",
+        "lockout_budget": {
+            "faillock_max_deny": access.faillock_max_deny,
+            "fail_interval_s": access.faillock_fail_interval_s,
+        },
+    }
+    found, raw = collect(ssh, spec.user, key_text, probe=probe, timeout=timeout)
+    return query, found, raw, tool("paramiko")
+
+
+COLLECTOR = Collector(
+    "ssh_mfa",
+    _collect,
+    limit=8,
+    fixtures=(Fixture("ssh_canary", "ssh_canary", doc="SSH server's answer to a canary admin's key alone"),),
+    preload=("paramiko", "preuve.observe.ssh.connection"),
+)

@@ -18,13 +18,18 @@ whether a session cookie came back, and sizes.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-
-from preuve.observe.identity import canary_ledger
 from preuve.observe.errors import ObservationError
+from preuve.observe.identity import canary_ledger
 from preuve.observe.identity.ssh_mfa import STEP, FactorProbe, fresh_code, wrong_code
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    import requests
+
+    from preuve.inputs.targets import Target
+
 
 PASSWORD_ONLY, VALID, WRONG, EMPTY = (
     "password only",
@@ -46,6 +51,8 @@ def _admin(session: requests.Session, url: str, verify: str | bool, timeout: flo
 
 
 def _login(url: str, login_url: str, form: dict[str, str], verify: str | bool, timeout: float) -> dict:
+    import requests
+
     with requests.Session() as s:
         r = s.post(login_url, data=form, allow_redirects=False, verify=verify, timeout=timeout)
         cookies = sorted(s.cookies.keys())
@@ -60,6 +67,8 @@ def _login(url: str, login_url: str, form: dict[str, str], verify: str | bool, t
 
 def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -> tuple[dict, dict]:
     """Anonymous request, then the logins of the module docstring, within the lockout budget."""
+    import requests
+
     verify: str | bool = spec.ca_file or True
     f = spec.fields
     user_pw = {f["user"]: spec.user, f["password"]: password}
@@ -126,3 +135,40 @@ def collect(spec, password: str, probe: FactorProbe, *, timeout: float = 10.0) -
     except requests.RequestException as e:
         raise ObservationError(f"{spec.url}: {type(e).__name__}: {e.__class__.__doc__ or ''}".strip()) from None
     return facts, {**facts, "attempts": attempts}
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    """Probe a web admin interface with its canary account (secrets by reference, redacted)."""
+    from preuve.observe.identity.ssh_mfa import FactorProbe
+    from preuve.observe.profile_params import current
+    from preuve.observe.reveal import reveal, tool
+
+    spec, access = target.spec, current().access
+    password = reveal(spec.password, f"canary password of {target.name}")
+    seed = reveal(spec.totp, f"canary TOTP seed of {target.name}") if spec.totp is not None else None
+    probe = FactorProbe(seed, spec.totp_lookahead, access.faillock_max_deny, access.faillock_fail_interval_s)
+    logins = [*([VALID] if seed else []), PASSWORD_ONLY, WRONG, EMPTY]
+    query = {
+        "url": spec.url,
+        "login_url": spec.login_url,
+        "user": spec.user,
+        "ca_file": spec.ca_file,
+        "password": spec.password.model_dump(exclude_none=True),
+        "totp": spec.totp.model_dump(exclude_none=True) if spec.totp else None,
+        "requests": ["GET url (anonymous)", *(f"POST login ({s}), GET url" for s in logins)],
+        "lockout_budget": {
+            "faillock_max_deny": access.faillock_max_deny,
+            "fail_interval_s": access.faillock_fail_interval_s,
+        },
+    }
+    found, raw = collect(spec, password, probe, timeout=timeout)
+    return query, found, raw, tool("requests")
+
+
+COLLECTOR = Collector(
+    "web_mfa",
+    _collect,
+    limit=8,
+    fixtures=(Fixture("web_admin", "web_admin", doc="web admin answers: anonymous, password alone, + TOTP"),),
+    preload=("requests", "preuve.observe.identity.web_mfa"),
+)

@@ -22,11 +22,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
 
-FACTS = ("apiserver", "probe", "rbac", "tenants", "location", "velero")
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
+
+
+FACTS = ("apiserver", "probe", "rbac", "tenants", "location", "velero", "supply")
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 VELERO = "/apis/velero.io/v1"
 PATHS: dict[str, dict[str, str]] = {
@@ -265,6 +270,39 @@ def _velero(api: _Api, ns: str, kinds: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+# Image admission policies an operator may install (API group not installed: 404, recorded as absent).
+ADMISSION = {
+    "validatingadmissionpolicies": "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+    "validatingadmissionpolicybindings": "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+    "clusterimagepolicies": "/apis/policy.sigstore.dev/v1beta1/clusterimagepolicies",
+    "kyverno_clusterpolicies": "/apis/kyverno.io/v1/clusterpolicies",
+}
+
+
+def _supply(api: _Api) -> dict[str, Any]:
+    """The release of the control plane, the image of every container of every pod (init containers too) and the
+    image admission policies installed (K8S-VERSION-SUPPORTED, K8S-IMAGES-ALLOWED, K8S-IMAGE-ADMISSION)."""
+    version = api.get("/version")
+    images = []
+    for pod in _items(api.get("/api/v1/pods")):
+        meta, spec = pod.get("metadata", {}), pod.get("spec", {})
+        for key in ("initContainers", "containers", "ephemeralContainers"):
+            for c in spec.get(key) or []:
+                images.append(
+                    {
+                        "namespace": meta.get("namespace"),
+                        "pod": meta.get("name"),
+                        "container": c.get("name"),
+                        "image": c.get("image"),
+                    }
+                )
+    policies = {}
+    for name, path in ADMISSION.items():
+        doc = api.get(path, optional=True)
+        policies[name] = None if doc is None else _items(doc)
+    return {"version": version if isinstance(version, dict) else {}, "images": images, "admission": policies}
+
+
 def collect(conn: Connection, facts: list[str], timeout: float) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read what the checks asked for; raises ObservationError when the cluster cannot be read."""
     api = _Api(conn, timeout)
@@ -297,4 +335,71 @@ def _fact(api: _Api, conn: Connection, fact: str, timeout: float, cache: dict[st
         return found
     if fact == "velero":
         return _velero(api, conn.velero_namespace, ("schedules", "backups"))
+    if fact == "supply":
+        return _supply(api)
     raise ObservationError(f"unknown Kubernetes fact {fact!r}")
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+
+    from preuve.observe.reveal import reveal, tool
+
+    spec = target.spec
+    token = None
+    if spec.token is not None:
+        token = reveal(spec.token, f"token of cluster {target.name}")
+    conn = Connection(
+        target.name,
+        server=spec.server,
+        ca_file=spec.ca_file,
+        token=token,
+        kubeconfig=spec.kubeconfig,
+        context=spec.context,
+        velero_namespace=spec.velero_namespace,
+    )
+    query = {
+        "server": spec.server,
+        "kubeconfig": spec.kubeconfig,
+        "context": spec.context,
+        "ca_file": spec.ca_file,
+        "facts": sorted(facts),
+        "method": "GET only",
+        "paths": {f: PATHS.get(f) for f in sorted(facts)},
+    }
+    found, raw = collect(conn, sorted(facts), timeout)
+    return query, found, raw, tool("kubernetes")
+
+
+COLLECTOR = Collector(
+    "kubernetes",
+    _collect,
+    limit=8,
+    fixtures=(
+        Fixture(
+            "k8s_apiserver",
+            "k8s_cluster",
+            "apiserver",
+            doc="kube-apiserver flags (kube-system pod spec) and storage encryption counters (/metrics)",
+        ),
+        Fixture("k8s_probe", "k8s_cluster", "probe", doc="what an unauthenticated client gets"),
+        Fixture("k8s_rbac", "k8s_cluster", "rbac", doc="ClusterRoles, Roles and their bindings"),
+        Fixture(
+            "k8s_tenants", "k8s_cluster", "tenants", doc="Namespaces, NetworkPolicies, ResourceQuotas, RoleBindings"
+        ),
+        Fixture(
+            "k8s_location",
+            "k8s_cluster",
+            "location",
+            doc="Nodes, PersistentVolumes, StorageClasses, Velero storage and snapshot locations",
+        ),
+        Fixture("k8s_velero", "k8s_cluster", "velero", doc="Velero Schedules and Backups"),
+        Fixture(
+            "k8s_supply",
+            "k8s_cluster",
+            "supply",
+            doc="control plane release (/version), every container image of every pod, image admission policies "
+            "(ValidatingAdmissionPolicy, sigstore ClusterImagePolicy, Kyverno ClusterPolicy)",
+        ),
+    ),
+    preload=("kubernetes.client", "kubernetes.config", "urllib3"),
+)

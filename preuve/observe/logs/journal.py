@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from preuve.observe.registry import HostFact
+
 _PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
 STORES = {"persistent": "/var/log/journal", "volatile": "/run/log/journal"}
 
@@ -112,3 +114,14 @@ def measure(settings: dict[str, str], storage: str, journal: dict, cap_fraction:
         "cap_detail": f"{human(usage)} used of {cap_name} {human(max_use)}"
         + (f", filesystem down to {prefix}KeepFree {human(keep_free)}" if by_free else ""),
     }
+
+
+HOST_FACTS = (
+    HostFact(
+        "journal",
+        JOURNAL,
+        parse_journal,
+        fixture="journal",
+        doc="journal stores: oldest entry (file headers), disk usage, filesystem size and free space",
+    ),
+)

@@ -13,11 +13,13 @@ ObservationError, so the check is `error`, never `pass`. Credentials come by ref
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from preuve.inputs.targets import Target
 from preuve.observe.errors import ObservationError
-from preuve.observe.reveal import reveal, tool
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
 
 LOKI_LIMITS = ("retention_period", "retention_stream")
 
@@ -182,7 +184,7 @@ def collect_opensearch(http: Http, indices: list[str]) -> tuple[dict[str, Any], 
     return facts, {"explain": explain, "policies": policies}
 
 
-# --- the adapter (COLLECTORS["log_store"]) ---------------------------------------------------------------------
+# --- the collector ---------------------------------------------------------------------------------------------
 
 CALLS = {
     "s3": ["GetBucketLifecycleConfiguration", "GetBucketVersioning", "GetObjectLockConfiguration"],
@@ -192,15 +194,17 @@ CALLS = {
 }
 
 
-def collect_target(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> tuple:
+def collect_target(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     """Observe one `log_store` target: (query, facts, raw, tool)."""
+    from preuve.observe.reveal import reveal, tool
+
     st, ep = target.spec.item, target.spec.endpoint
     query: dict[str, Any] = {"kind": st.kind, "calls": CALLS[st.kind], "method": "read-only"}
     if st.kind == "s3":
-        from preuve.observe.storage_collectors import _s3_client
+        from preuve.observe.storage.s3 import client_of
 
         query.update(endpoint=ep.url, bucket=st.bucket, prefix=st.prefix)
-        found, raw = collect_s3(_s3_client(ep, timeout), st.bucket, st.prefix)
+        found, raw = collect_s3(client_of(ep, timeout), st.bucket, st.prefix)
         return query, found, raw, tool("boto3")
     auth = (st.user, reveal(st.password, f"password of log store {st.name}")) if st.user else None
     headers = {}
@@ -226,3 +230,18 @@ def collect_target(target: Target, facts: tuple[str, ...], timeout: float, hosts
         found, raw = collect_opensearch(http, st.indices)
     found["url"] = st.url
     return query, found, raw, tool("requests")
+
+
+COLLECTOR = Collector(
+    "log_store",
+    collect_target,
+    limit=8,
+    fixtures=(
+        Fixture(
+            "log_store",
+            "log_store",
+            doc="central log store retention: S3 lifecycle, Loki /config + /runtime_config, ILM or ISM policies",
+        ),
+    ),
+    preload=("preuve.observe.logs.stores", "requests", "yaml", "boto3", "botocore.exceptions"),
+)

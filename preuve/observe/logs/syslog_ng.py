@@ -34,6 +34,8 @@ import fnmatch
 import posixpath
 import re
 
+from preuve.observe.registry import HostFact
+
 DEFAULT_CONFIG = "/etc/syslog-ng/syslog-ng.conf"
 INCLUDE_PATH = ("/etc/syslog-ng", "/usr/share/syslog-ng/include")
 NETWORK_DRIVERS = frozenset({"network", "syslog", "tcp", "tcp6", "udp", "udp6"})
@@ -78,7 +80,7 @@ END {
 }
 """
 
-# One sh snippet, batched with the other host facts (ssh_host.FACT_COMMANDS). Read-only: cat, find, /proc reads
+# One sh snippet, batched with the other host facts (the HOST_FACTS at the bottom). Read-only: cat, find, /proc reads
 # and `syslog-ng --preprocess-into=/dev/stdout` (which writes nothing but its output).
 SNIPPET = (
     "TLS_ENDPOINTS='"
@@ -490,3 +492,15 @@ def describe(f: dict) -> str:
     if f["tls"]:
         how += f" peer-verify({f['peer_verify']})"
     return f"syslog-ng {f['destination']} {f['driver']}({f['target']}:{f['port']}) {how}"
+
+
+HOST_FACTS = (
+    HostFact(
+        "syslog_ng",
+        SNIPPET,
+        parse,
+        fixture="syslog_ng",
+        doc="log daemons running, syslog-ng network destinations (merged config), their log paths, "
+        "TLS endpoints verified from the host",
+    ),
+)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from preuve.observe.baseline_facts import CHRONY, parse_chrony, timespan_seconds
+from preuve.observe.registry import HostFact
 
 _PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
 MARK = "==preuve-time "
@@ -156,3 +157,14 @@ def timesyncd_sources(fact: dict) -> list[str]:
         names += [f"{key} {n}" for n in props.get(key, "").split()]
     names += [f"live {props[k]}" for k in ("ServerName", "ServerAddress") if props.get(k)]
     return list(dict.fromkeys(names))
+
+
+HOST_FACTS = (
+    HostFact(
+        "timesync",
+        TIMESYNC,
+        parse_timesync,
+        fixture="clock",
+        doc="the clock daemon running (chronyd or systemd-timesyncd), its state and configured sources",
+    ),
+)

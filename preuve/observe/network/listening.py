@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from preuve.observe.registry import HostFact
+
 
 def parse_ss(text: str) -> list[dict]:
     """`LISTEN 0 128 198.18.2.10:22 0.0.0.0:*` -> {"address": "198.18.2.10", "port": 22}; IPv6 unbracketed."""
@@ -76,3 +78,26 @@ def parse_iptables(text: str) -> dict:
             verdict = cols[cols.index("-j") + 1] if "-j" in cols[:-1] else ""
             chains[cols[1]]["denies"] += verdict in ("DROP", "REJECT")
     return {"chains": sorted(chains.values(), key=lambda c: c["chain"]), "tool": "iptables-save"}
+
+
+HOST_FACTS = (
+    HostFact(
+        "listening",
+        'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
+        parse_ss,
+        fixture="listening",
+        doc="listening TCP sockets (`ss -H -ltn`)",
+    ),
+    # nft first; a host without it may filter with iptables (legacy); neither installed is a finding, not an error
+    HostFact(
+        "nft_ruleset",
+        'PATH="$PATH:/usr/sbin:/sbin"; as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; '
+        'else sudo -n "$@"; fi; }; if command -v nft >/dev/null 2>&1; then as_root nft -j list ruleset; '
+        'elif command -v iptables-save >/dev/null 2>&1; then echo "# iptables-save"; '
+        'as_root iptables-save -t filter; else echo \'{"preuve_absent": "neither nft nor iptables-save '
+        "is installed on the host\"}'; fi",
+        parse_nft,
+        fixture="host_firewall",
+        doc="host firewall base chains (`nft -j list ruleset`)",
+    ),
+)

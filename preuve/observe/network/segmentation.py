@@ -24,10 +24,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from preuve.inputs.flows import Flow, FlowMatrix
+from preuve import __version__
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    from preuve.inputs.flows import Flow, FlowMatrix
+    from preuve.inputs.targets import Target
+
 
 EXPECT_OK = {"open": {"open"}, "reachable": {"open", "closed"}, "blocked": {"filtered", "silent"}}
 
@@ -68,6 +74,10 @@ def destinations(inv: Any, matrix: FlowMatrix) -> dict[str, tuple[str, str]]:
         zone = zone_of(addr, inv)
         if zone is not None:
             out.setdefault(addr, (name, zone))
+    for b in getattr(getattr(inv, "management", None), "bmcs", []) or []:  # BMCs: also probed on 623/udp
+        zone = b.zone or zone_of(b.address, inv)
+        if zone is not None:
+            out.setdefault(b.address, (b.name, zone))
     for zone, addresses in matrix.spec.probe_hosts.items():
         for a in addresses:
             out.setdefault(a, (a, zone))
@@ -83,7 +93,7 @@ def destinations(inv: Any, matrix: FlowMatrix) -> dict[str, tuple[str, str]]:
 
 def admin_interfaces(inv: Any) -> dict[tuple[str, int], str]:
     """(address, port) -> name of every administration interface the inventory declares: admin TLS endpoints,
-    web admin consoles, Kubernetes API servers (9.6.d: none may answer from a public zone)."""
+    web admin consoles, Kubernetes API servers, BMC web consoles (9.6.d: none may answer from a public zone)."""
     from urllib.parse import urlsplit
 
     out: dict[tuple[str, int], str] = {}
@@ -99,6 +109,8 @@ def admin_interfaces(inv: Any) -> dict[tuple[str, int], str]:
         u = urlsplit(getattr(c, "server", None) or "")
         if u.hostname:
             out[(u.hostname, u.port or 443)] = f"{c.name}-api"
+    for b in getattr(getattr(inv, "management", None), "bmcs", []) or []:  # a BMC's web console (9.7.c)
+        out[(b.address, b.web_port)] = b.name
     return {k: v for k, v in out.items() if _is_ip(k[0])}
 
 
@@ -225,9 +237,7 @@ def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[
     connect() otherwise."""
     import contextlib
 
-    from preuve.observe.network import probe_remote
-
-    from preuve.observe.network import synscan
+    from preuve.observe.network import probe_remote, synscan
     from preuve.observe.network.netns import enter
 
     try:
@@ -261,7 +271,7 @@ def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: floa
     """Ship probe_remote.py over one SSH connection, run it with python3 on the vantage host, read JSON back."""
     import paramiko
 
-    from preuve.observe.ssh import host as ssh_host
+    from preuve.observe.ssh import connection
 
     source = (Path(__file__).parent / "probe_remote.py").read_bytes()
     request = json.dumps(
@@ -280,12 +290,12 @@ def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: floa
     budget = timeout + (cfg.timeout * (cfg.retries + 1) + 0.5) * max(rounds, 1) + len(probes) / cfg.rate + 10
     transports: list[paramiko.Transport] = []
     try:
-        transport, _ = ssh_host._connect(ssh_target, timeout, transports)
+        transport, _ = connection.connect(ssh_target, timeout, transports)
         channel = transport.open_session(timeout=timeout)
         channel.exec_command(f"python3 -c {shlex.quote(loader)}")
         channel.sendall(f"{len(source)}\n".encode() + source + request)
         channel.shutdown_write()
-        output, stalled = ssh_host._read_all(channel, time.monotonic() + budget)
+        output, stalled = connection.read_all(channel, time.monotonic() + budget)
     except (paramiko.SSHException, OSError, EOFError) as exc:
         raise ObservationError(f"vantage {ssh_target.host}: {type(exc).__name__}: {exc}") from None
     finally:
@@ -345,3 +355,35 @@ def collect(
         "seconds": round(time.perf_counter() - t0, 3),
     }
     return query, facts, {"mode": mode, "results": len(results)}
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    from preuve.inputs.flows import matrix_of
+    from preuve.observe.ssh.target import ssh_target
+
+    vantage, inv = target.spec
+    matrix = matrix_of(inv)
+    if matrix is None:
+        raise ObservationError("the inventory names no flow_matrix: nothing to probe against")
+    ssh = None
+    if vantage.ssh:
+        if vantage.ssh not in hosts:
+            raise ObservationError(f"vantage host {vantage.ssh} has no SSH access in the inventory")
+        ssh = ssh_target(hosts[vantage.ssh], hosts)
+    query, found, raw = collect(vantage, inv, matrix, ssh, timeout)
+    return query, found, raw, f"preuve {__version__} ({found['mode']})"
+
+
+COLLECTOR = Collector(
+    "segmentation",
+    _collect,
+    limit=6,
+    fixtures=(
+        Fixture("segmentation", "vantage", doc="flow-matrix probes sent from one vantage point"),
+        Fixture(
+            "public_segmentation",
+            "public_vantage",
+            doc="flow-matrix probes sent from a vantage point of a public zone",
+        ),
+    ),
+)

@@ -1,93 +1,29 @@
-"""Host facts (effective sshd config, OS, identity) gathered over ONE SSH connection.
+"""The `ssh_host` collector: host facts (effective sshd config, OS, identity, and every HostFact declared in the
+family packages) gathered over ONE SSH connection.
 
-Every requested fact runs in a single framed `sh` script sent through one `exec_command`, so a
-host costs one TCP connection, one key exchange, one authentication and one round trip however
-many facts the checks need. Host keys are checked strictly against a known_hosts file: a
-compliance scan that logs into an impostor would certify the impostor.
+Every requested fact runs in a single framed `sh` script sent through one `exec_command`, so a host costs one TCP
+connection, one key exchange, one authentication and one round trip however many facts the checks need. The facts
+come from the registry (preuve/observe/registry.py: `HostFact(name, command, parse)` in any family module); the
+connection itself (host key checked against known_hosts, credentials) is preuve.observe.ssh.connection.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
 import shlex
-import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-import paramiko
+from preuve.observe import registry
+from preuve.observe.registry import Collector, HostFact
+from preuve.observe.ssh.target import SshTarget, ssh_target
 
-from preuve.observe import baseline_facts
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
 
-from preuve.observe.logs import journal as journal_facts
-
-from preuve.observe.network import listening
-
-from preuve.observe.ssh import sshd_effective
-
-from preuve.observe.logs import syslog_ng
-
-from preuve.observe.logs import timesync as timesync_facts
-from preuve.observe.errors import HostKeyMismatch, ObservationError
-from preuve.observe.ssh.protocol import describe_key_blob
-
-
-@dataclass
-class SshTarget:
-    """Where and how to log in; holds the *name* of the password variable, never a password."""
-
-    host: str
-    port: int = 22
-    user: str = "root"
-    key_file: str | None = None
-    known_hosts: str | None = None
-    trust_on_first_use: bool = False
-    jump: SshTarget | None = None
-    password_env: str | None = None
-    sshd_config_path: str | None = None
-
-
-# Fact name -> POSIX sh snippet. Snippets run in a subshell with stdin from /dev/null; the
-# sshd_config path, when given, arrives in $PREUVE_SSHD_CONFIG (set once, shell-quoted).
-FACT_COMMANDS: dict[str, str] = {
-    "sshd_config": (
-        'PATH="$PATH:/usr/sbin:/sbin"; set --; '
-        'if [ -n "$PREUVE_SSHD_CONFIG" ]; then set -- -f "$PREUVE_SSHD_CONFIG"; fi; '
-        'if [ "$(id -u)" -eq 0 ]; then sshd -T "$@"; else sudo -n sshd -T "$@"; fi'
-    ),
-    "sshd_effective": sshd_effective.SNIPPET,
-    "os_release": "cat /etc/os-release",
-    "uname": "uname -srm",
-    "id": "id",
-    "sshd_admin": baseline_facts.SSHD_ADMIN,
-    "shadow": baseline_facts.SHADOW,
-    "password_hashing": baseline_facts.PASSWORD_HASHING,
-    "journald": baseline_facts.JOURNALD,
-    "journal": journal_facts.JOURNAL,
-    "logrotate": baseline_facts.LOGROTATE,
-    "timesync": timesync_facts.TIMESYNC,
-    "rsyslog": baseline_facts.RSYSLOG,
-    "syslog_ng": syslog_ng.SNIPPET,
-    "faillock": baseline_facts.FAILLOCK,
-    "log_timestamps": baseline_facts.LOG_TIMESTAMPS,
-    "listening": 'PATH="$PATH:/usr/sbin:/sbin"; ss -H -ltn',
-    # nft first; a host without it may filter with iptables (legacy); neither installed is a finding, not an error
-    "nft_ruleset": (
-        'PATH="$PATH:/usr/sbin:/sbin"; as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; '
-        'else sudo -n "$@"; fi; }; if command -v nft >/dev/null 2>&1; then as_root nft -j list ruleset; '
-        'elif command -v iptables-save >/dev/null 2>&1; then echo "# iptables-save"; '
-        'as_root iptables-save -t filter; else echo \'{"preuve_absent": "neither nft nor iptables-save '
-        "is installed on the host\"}'; fi"
-    ),
-}
-
-# Facts that run one privileged process per connection context (sudo + sshd -T, dozens on a host with Match
-# blocks): the script gets three times the timeout when it carries one of them.
-MANY_PROCESSES = frozenset({"sshd_effective", "sshd_admin"})
+__all__ = ["COLLECTOR", "HOST_FACTS", "SshTarget", "build_script", "collect", "fact_value", "forget", "parse_framed"]
 
 # sshd -T keywords whose single value is a comma-separated algorithm list.
 _COMMA_LISTS = frozenset(
@@ -122,7 +58,8 @@ def forget() -> None:
         _memo.clear()
 
 
-def _count(what: str) -> None:
+def count(what: str) -> None:
+    """Count a connection or an exec_command round trip (tests and benchmarks read `counters`)."""
     with _lock:
         counters[what] += 1
 
@@ -143,9 +80,8 @@ def collect(
     The `sshd_effective` fact also carries "offered": the methods the server offered this client after
     an RFC 4252 `none` request, on the same connection (protocol corroboration of the configuration).
     """
-    unknown = [f for f in facts if f not in FACT_COMMANDS]
-    if unknown:
-        raise ValueError(f"unknown SSH host facts {unknown}; known: {sorted(FACT_COMMANDS)}")
+    for f in facts:
+        registry.fact(f)  # ValueError naming the known facts
     names = list(dict.fromkeys(facts))
     key = _target_key(target, sshd_config_path or target.sshd_config_path, env)
     with _lock:
@@ -156,7 +92,7 @@ def collect(
     missing = [f for f in names if f not in known]
     if cached is None or missing:
         host_key, results, offered = _observe(target, missing, timeout, key[1], env)
-        known.update({f: (_fact_value(f, results[f]), results[f]) for f in missing})
+        known.update({f: (fact_value(f, results[f]), results[f]) for f in missing})
         effective = known.get("sshd_effective")
         if "sshd_effective" in missing and effective and isinstance(effective[0], dict) and "base" in effective[0]:
             effective[0]["offered"] = offered
@@ -183,338 +119,17 @@ def _observe(
     target: SshTarget, names: list[str], timeout: float, config_path: str | None, env: dict[str, str] | None = None
 ) -> tuple[dict, dict[str, dict], dict]:
     """One connection, one exec: return (host_key fact, raw results of `names`, the `none` reply)."""
-    transports: list[paramiko.Transport] = []
+    from preuve.observe.ssh.connection import connect, where
+
+    transports: list[Any] = []
     offered: dict = {}
     try:
-        transport, host_key = _connect(target, timeout, transports, offered)
-        results = _run_facts(transport, names, config_path, timeout, _where(target), env) if names else {}
+        transport, host_key = connect(target, timeout, transports, offered)
+        results = _run_facts(transport, names, config_path, timeout, where(target), env) if names else {}
     finally:
         for t in reversed(transports):
             t.close()
     return host_key, results, offered
-
-
-# --- connection ----------------------------------------------------------------------------------
-
-
-def _where(target: SshTarget) -> str:
-    return f"{target.user}@{target.host}:{target.port}"
-
-
-def _known_hosts_name(target: SshTarget) -> str:
-    """known_hosts spells non-default ports as [host]:port."""
-    return target.host if target.port == 22 else f"[{target.host}]:{target.port}"
-
-
-def _connect(
-    target: SshTarget, timeout: float, transports: list[paramiko.Transport], offered: dict | None = None
-) -> tuple[paramiko.Transport, dict]:
-    """Open an authenticated transport to target (through its jump hosts); verify its host key. With `offered`,
-    first send an RFC 4252 `none` request and record the methods the server offers (no extra connection)."""
-    sock = _open_socket(target, timeout, transports)
-    transport = paramiko.Transport(sock)
-    transports.append(transport)
-    _count("connections")
-    transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
-    known = _load_known_hosts(target)
-    entries = known.lookup(_known_hosts_name(target))
-    _prefer_known_key_types(transport, entries)
-    try:
-        transport.start_client(timeout=timeout)
-    except (paramiko.SSHException, OSError, EOFError) as e:
-        raise ObservationError(f"ssh {_where(target)}: SSH handshake failed: {_reason(e)}") from None
-    if not (transport.is_active() and transport.initial_kex_done):  # start_client gives up silently
-        raise ObservationError(f"ssh {_where(target)}: timeout: no SSH handshake within {timeout:g}s")
-    host_key = _verify_host_key(target, transport.get_remote_server_key(), entries)
-    if offered is not None:
-        offered.update(auth_none(transport, target.user, target.port))
-    if not transport.is_authenticated():
-        _authenticate(target, transport)
-    return transport, host_key
-
-
-def none_from_vantages(
-    target: SshTarget, vantages: list[tuple[str, str]], timeout: float, connect_timeout: float = 1.0
-) -> list[dict]:
-    """The same RFC 4252 `none` request sent from each (name, network namespace) vantage point, in parallel: what
-    the server offers a client of that zone. The host key is checked against known_hosts (no trust on first use);
-    a vantage the firewall keeps out is recorded as unreachable, not as an error of the host."""
-    from preuve.observe.network import netns
-
-    results: list[dict] = [{"vantage": name, "netns": ns, "error": "no answer"} for name, ns in vantages]
-    direct = replace(target, jump=None, trust_on_first_use=False)
-
-    def probe(i: int, ns: str) -> None:
-        transports: list[paramiko.Transport] = []
-        out = {"vantage": vantages[i][0], "netns": ns}
-        where = f"{_where(target)} from {ns}"
-        try:
-            with netns.enter(ns):  # the socket stays in the namespace it was made in
-                try:
-                    sock = socket.create_connection((target.host, target.port), timeout=connect_timeout)
-                except OSError as e:
-                    out["unreachable"] = f"{where}: {e.strerror or _reason(e)}"
-                    return
-            transport = paramiko.Transport(_low_latency(sock))
-            transports.append(transport)
-            transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
-            entries = _load_known_hosts(direct).lookup(_known_hosts_name(direct))
-            _prefer_known_key_types(transport, entries)
-            transport.start_client(timeout=timeout)
-            _verify_host_key(direct, transport.get_remote_server_key(), entries)
-            out.update(auth_none(transport, target.user, target.port))
-        except ObservationError as e:  # host key unknown or changed, seen from this zone
-            out["error"] = str(e)
-        except (OSError, paramiko.SSHException, EOFError) as e:
-            out["error"] = f"{where}: {_reason(e)}"
-        finally:
-            for t in transports:
-                t.close()
-            results[i] = out
-
-    threads = [
-        threading.Thread(target=probe, args=(i, ns), daemon=True, name="preuve-none-probe")
-        for i, (_, ns) in enumerate(vantages)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout * 3 + 1)
-    return results
-
-
-def auth_none(transport: paramiko.Transport, user: str, port: int) -> dict:
-    """RFC 4252 §5.2: the methods that can continue after a `none` request (what the server really offers).
-
-    OpenSSH does not count this first `none` request as a failed attempt (MaxAuthTries).
-    """
-    out: dict = {"user": user, "port": port, "request": "none"}
-    try:
-        transport.auth_none(user)
-    except paramiko.BadAuthenticationType as e:
-        return {**out, "none_accepted": False, "methods": list(e.allowed_types)}
-    except (paramiko.SSHException, OSError, EOFError) as e:
-        return {**out, "error": _reason(e)}
-    return {**out, "none_accepted": transport.is_authenticated(), "methods": []}
-
-
-def _open_socket(
-    target: SshTarget, timeout: float, transports: list[paramiko.Transport]
-) -> socket.socket | paramiko.Channel:
-    """A TCP socket, or a direct-tcpip channel through the (recursively verified) jump host."""
-    if target.jump is not None:
-        jump, _ = _connect(target.jump, timeout, transports)
-        try:
-            return jump.open_channel("direct-tcpip", (target.host, target.port), ("127.0.0.1", 0), timeout=timeout)
-        except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(
-                f"ssh {_where(target)}: jump host {target.jump.host} could not reach it: {_reason(e)}"
-            ) from None
-    try:
-        sock = socket.create_connection((target.host, target.port), timeout=timeout)
-    except ConnectionRefusedError:
-        raise ObservationError(f"ssh {_where(target)}: connection refused") from None
-    except TimeoutError:
-        raise ObservationError(f"ssh {_where(target)}: timeout connecting after {timeout:g}s") from None
-    except OSError as e:
-        raise ObservationError(f"ssh {_where(target)}: cannot connect: {e.strerror or e}") from None
-    return _low_latency(sock)
-
-
-class _QuickAckSocket(socket.socket):
-    """Acknowledge every segment at once (Linux TCP_QUICKACK, which the kernel keeps resetting)."""
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        data = super().recv(bufsize, flags)
-        with contextlib.suppress(OSError):
-            self.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        return data
-
-
-def _low_latency(sock: socket.socket) -> socket.socket:
-    """Avoid Nagle/delayed-ACK stalls: ~40 ms each on auth and channel open, measured on loopback.
-
-    paramiko writes small packets back to back (TCP_NODELAY fixes our side); sshd keeps Nagle on
-    for non-interactive sessions, so its second small packet waits for our delayed ACK.
-    """
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if not hasattr(socket, "TCP_QUICKACK"):
-        return sock
-    timeout = sock.gettimeout()
-    quick = _QuickAckSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
-    quick.settimeout(timeout)
-    return quick
-
-
-def _reason(e: BaseException) -> str:
-    return str(e) or type(e).__name__
-
-
-def _load_known_hosts(target: SshTarget) -> paramiko.HostKeys:
-    """Only the target's own known_hosts file: never ~/.ssh or /etc/ssh implicitly."""
-    known = paramiko.HostKeys()
-    path = target.known_hosts
-    if path is None:
-        return known
-    if not os.path.exists(path):
-        if target.trust_on_first_use:
-            return known
-        raise ObservationError(f"ssh {_where(target)}: known_hosts file {path} does not exist")
-    try:
-        lines = _known_hosts_lines(path, _known_hosts_name(target))
-        for lineno, line in lines:
-            try:
-                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
-            except paramiko.SSHException:
-                continue
-            for name in entry.hostnames if entry is not None else ():
-                known.add(name, entry.key.get_name(), entry.key)
-    except (OSError, paramiko.hostkeys.InvalidHostKey) as e:
-        raise ObservationError(f"ssh {_where(target)}: cannot read known_hosts {path}: {_reason(e)}") from None
-    return known
-
-
-# path -> ((mtime_ns, size), {plain host name: [(lineno, line)]}, [hashed or @marker lines]). A fleet's known_hosts
-# holds every host: parsing all of it for each host (paramiko's HostKeys.load, itself quadratic) made a sweep's cost
-# grow with the square of the fleet size. Read once per file version; each host parses only its own lines.
-_known_hosts_index: dict[str, tuple[tuple[int, int], dict[str, list[tuple[int, str]]], list[tuple[int, str]]]] = {}
-
-
-def _known_hosts_lines(path: str, name: str) -> list[tuple[int, str]]:
-    """The known_hosts lines that can match `name`: its own, plus hashed and marker lines (matched by paramiko)."""
-    st = os.stat(path)
-    version = (st.st_mtime_ns, st.st_size)
-    with _lock:
-        cached = _known_hosts_index.get(path)
-    if cached is None or cached[0] != version:
-        by_name: dict[str, list[tuple[int, str]]] = {}
-        other: list[tuple[int, str]] = []
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for lineno, raw in enumerate(f, 1):
-                line = raw.strip()
-                if not line or line.startswith("#"):
-                    continue
-                hosts = line.split(None, 1)[0]
-                if hosts.startswith(("|", "@")):
-                    other.append((lineno, line))
-                    continue
-                for host in hosts.split(","):
-                    by_name.setdefault(host, []).append((lineno, line))
-        cached = (version, by_name, other)
-        with _lock:
-            _known_hosts_index[path] = cached
-    return cached[1].get(name, []) + cached[2]
-
-
-def _prefer_known_key_types(transport: paramiko.Transport, entries: paramiko.hostkeys.SubDict | None) -> None:
-    """Negotiate a host key type we already know, as OpenSSH does, so a second key is no 'mismatch'."""
-    if not entries:
-        return
-    options = transport.get_security_options()
-    offered = list(options.key_types)
-    wanted: list[str] = []
-    for known_type in entries:
-        wanted += ["rsa-sha2-512", "rsa-sha2-256"] if known_type == "ssh-rsa" else [known_type]
-    first = [t for t in wanted if t in offered]
-    options.key_types = first + [t for t in offered if t not in first]
-
-
-def _fingerprint(key: paramiko.PKey) -> str:
-    return describe_key_blob(key.asbytes())["fingerprint_sha256"]
-
-
-def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: dict | None) -> dict:
-    """Strict check against known_hosts; trust-on-first-use only when asked (accept-new semantics)."""
-    fact = {"type": key.get_name(), "fingerprint_sha256": _fingerprint(key)}
-    name = _known_hosts_name(target)
-    if entries:
-        expected = entries.get(key.get_name())
-        if expected is not None and expected.asbytes() == key.asbytes():
-            return {**fact, "trusted": "known_hosts"}
-        known = ", ".join(f"{t} {_fingerprint(k)}" for t, k in entries.items())
-        raise HostKeyMismatch(
-            f"HOST KEY MISMATCH for {name} (user {target.user}): known_hosts {target.known_hosts} expects "
-            f"{known}, but the server presented {fact['type']} {fact['fingerprint_sha256']}. "
-            "Possible man-in-the-middle, or the host was reinstalled; it was NOT scanned. If the change is "
-            "expected, verify the new key out of band, then run: "
-            f"ssh-keygen -R '{name}' -f {target.known_hosts}"
-        )
-    if not target.trust_on_first_use:
-        raise ObservationError(
-            f"ssh {_where(target)}: host key unknown for {name} "
-            f"({fact['type']} {fact['fingerprint_sha256']}) in known_hosts "
-            f"{target.known_hosts or '(none given)'}; add it to known_hosts or enable trust_on_first_use"
-        )
-    if target.known_hosts:  # remember it, so that the next run checks strictly (accept-new)
-        try:
-            with open(target.known_hosts, "a", encoding="ascii") as f:
-                f.write(f"{name} {key.get_name()} {key.get_base64()}\n")
-        except OSError as e:
-            raise ObservationError(
-                f"ssh {_where(target)}: cannot record the first-use host key in {target.known_hosts}: {e}"
-            ) from None
-    return {**fact, "trusted": "tofu"}
-
-
-def handshake(target: SshTarget, timeout: float, transports: list, where: str) -> tuple[paramiko.Transport, dict]:
-    """A transport whose host key was verified (known_hosts, else trust on first use), before any authentication:
-    (transport, host-key fact). The transport is appended to `transports` at once, for the caller to close."""
-    sock = _open_socket(target, timeout, transports)
-    transport = paramiko.Transport(sock)
-    transports.append(transport)
-    transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
-    entries = _load_known_hosts(target).lookup(_known_hosts_name(target))
-    _prefer_known_key_types(transport, entries)
-    try:
-        transport.start_client(timeout=timeout)
-    except (paramiko.SSHException, OSError, EOFError) as e:
-        raise ObservationError(f"ssh {where}: SSH handshake failed: {_reason(e)}") from None
-    if not (transport.is_active() and transport.initial_kex_done):
-        raise ObservationError(f"ssh {where}: timeout: no SSH handshake within {timeout:g}s")
-    return transport, _verify_host_key(target, transport.get_remote_server_key(), entries)
-
-
-def _authenticate(target: SshTarget, transport: paramiko.Transport) -> None:
-    """Public key, then password from the named environment variable; never the agent or ~/.ssh."""
-    attempts: list[tuple[str, Callable[[], object]]] = []
-    if target.key_file:
-        attempts.append(("publickey", lambda: transport.auth_publickey(target.user, _load_key(target))))
-    if target.password_env:
-        attempts.append(("password", lambda: transport.auth_password(target.user, _password(target))))
-    if not attempts:
-        raise ObservationError(f"ssh {_where(target)}: no credentials (set key_file or password_env)")
-    failures = []
-    for method, attempt in attempts:
-        try:
-            attempt()
-        except paramiko.BadAuthenticationType as e:
-            failures.append(f"{method} not allowed by the server (allowed: {', '.join(e.allowed_types)})")
-            continue
-        except paramiko.AuthenticationException:
-            failures.append(f"{method} rejected")
-            continue
-        except (paramiko.SSHException, OSError, EOFError) as e:
-            raise ObservationError(f"ssh {_where(target)}: authentication error: {_reason(e)}") from None
-        if transport.is_authenticated():
-            return
-        failures.append(f"{method} accepted but the server requires more")
-    raise ObservationError(f"ssh {_where(target)}: authentication failed: {'; '.join(failures)}")
-
-
-def _load_key(target: SshTarget) -> paramiko.PKey:
-    try:
-        return paramiko.PKey.from_path(target.key_file)
-    except paramiko.PasswordRequiredException:
-        raise ObservationError(f"ssh {_where(target)}: key file {target.key_file} is encrypted") from None
-    except (OSError, paramiko.SSHException, ValueError) as e:
-        raise ObservationError(f"ssh {_where(target)}: cannot load key file {target.key_file}: {_reason(e)}") from None
-
-
-def _password(target: SshTarget) -> str:
-    value = os.environ.get(target.password_env or "")
-    if not value:
-        raise ObservationError(f"ssh {_where(target)}: environment variable {target.password_env} is not set")
-    return value
 
 
 # --- the framed script ---------------------------------------------------------------------------
@@ -541,7 +156,7 @@ def build_script(names: list[str], nonce: str, config_path: str | None, env: dic
     for name in names:
         mark = f"=={nonce} {name}"
         lines += [
-            f'( {FACT_COMMANDS[name]}\n) </dev/null >"$d/o" 2>"$d/e"; r=$?',
+            f'( {registry.fact(name).command}\n) </dev/null >"$d/o" 2>"$d/e"; r=$?',
             f"printf '%s\\n' '{mark} stdout'; cat \"$d/o\"",
             f"printf '\\n%s\\n' '{mark} stderr'; cat \"$d/e\"",
             f"printf '\\n%s %d\\n' '{mark} rc' \"$r\"",
@@ -572,52 +187,26 @@ def _text(data: bytes) -> str:
 
 
 def _run_facts(
-    transport: paramiko.Transport,
+    transport: Any,
     names: list[str],
     config_path: str | None,
     timeout: float,
     where: str,
     env: dict[str, str] | None = None,
 ) -> dict[str, dict]:
-    """Send the script to `sh -s` on stdin (no login-shell quoting, no ARG_MAX) and read it back."""
+    """Run the facts' framed script over `transport` and read each fact's frame back."""
+    from preuve.observe.ssh.connection import run_script
+
     nonce = secrets.token_hex(8)
-    if set(names) & MANY_PROCESSES:
+    if any(registry.fact(n).many_processes for n in names):
         timeout *= 3
-    deadline = time.monotonic() + timeout
-    try:
-        channel = transport.open_session(timeout=timeout)
-        _count("exec_commands")
-        channel.exec_command("sh -s")
-        channel.sendall(build_script(names, nonce, config_path, env).encode())
-        channel.shutdown_write()
-        output, stalled = _read_all(channel, deadline)
-        channel.status_event.wait(0 if stalled else max(deadline - time.monotonic(), 0.1))
-        status = channel.exit_status if channel.exit_status_ready() else None
-    except (paramiko.SSHException, OSError, EOFError) as e:
-        raise ObservationError(f"ssh {where}: running fact commands failed: {_reason(e)}") from None
+    output, stalled, status = run_script(transport, build_script(names, nonce, config_path, env), timeout, where)
     results = parse_framed(output, nonce)
     for name in names:
         if name not in results:
             why = f"timed out after {timeout:g}s" if stalled else f"script ended with status {status} first"
             results[name] = {"rc": None, "stdout": "", "stderr": f"preuve: no result ({why})"}
     return results
-
-
-def _read_all(channel: paramiko.Channel, deadline: float) -> tuple[bytes, bool]:
-    """Read stdout until EOF or the deadline; return (bytes, stalled)."""
-    chunks = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), True
-        channel.settimeout(remaining)
-        try:
-            chunk = channel.recv(65536)
-        except TimeoutError:
-            return b"".join(chunks), True
-        if not chunk:
-            return b"".join(chunks), False
-        chunks.append(chunk)
 
 
 # --- fact parsers --------------------------------------------------------------------------------
@@ -627,14 +216,14 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def _fact_value(name: str, result: dict) -> object:
+def fact_value(name: str, result: dict) -> object:
     """Parsed fact, or {"error": first stderr line} when its command failed."""
     if result["rc"] != 0:
         reason = _first_line(result["stderr"]) or _first_line(result["stdout"]) or f"exit status {result['rc']}"
         from preuve.observe.privileged import explain_refusal  # a refused sudo names the rule to add
 
         return {"error": explain_refusal(name, reason)}
-    return PARSERS.get(name, str.strip)(result["stdout"])
+    return registry.fact(name).parse(result["stdout"])
 
 
 def parse_sshd_config(text: str) -> dict[str, list[str]]:
@@ -666,23 +255,84 @@ def parse_os_release(text: str) -> dict[str, str]:
     return out
 
 
-PARSERS: dict[str, Callable[[str], object]] = {
-    "sshd_config": parse_sshd_config,
-    "sshd_effective": sshd_effective.parse,
-    "os_release": parse_os_release,
-    "uname": str.strip,
-    "id": str.strip,
-    "sshd_admin": baseline_facts.parse_sshd_admin,
-    "shadow": baseline_facts.parse_shadow,
-    "password_hashing": baseline_facts.parse_password_hashing,
-    "journald": baseline_facts.parse_journald,
-    "journal": journal_facts.parse_journal,
-    "logrotate": baseline_facts.parse_logrotate,
-    "timesync": timesync_facts.parse_timesync,
-    "rsyslog": baseline_facts.parse_rsyslog,
-    "syslog_ng": syslog_ng.parse,
-    "faillock": baseline_facts.parse_faillock,
-    "log_timestamps": baseline_facts.parse_log_timestamps,
-    "listening": listening.parse_ss,
-    "nft_ruleset": listening.parse_nft,
-}
+HOST_FACTS = (
+    HostFact(
+        "sshd_config",
+        'PATH="$PATH:/usr/sbin:/sbin"; set --; '
+        'if [ -n "$PREUVE_SSHD_CONFIG" ]; then set -- -f "$PREUVE_SSHD_CONFIG"; fi; '
+        'if [ "$(id -u)" -eq 0 ]; then sshd -T "$@"; else sudo -n sshd -T "$@"; fi',
+        parse_sshd_config,
+        doc="`sshd -T` (global section only); the sshd_config path, when given, arrives in $PREUVE_SSHD_CONFIG",
+    ),
+    HostFact("os_release", "cat /etc/os-release", parse_os_release),
+    HostFact("uname", "uname -srm"),
+    HostFact("id", "id"),
+)
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> registry.Outcome:
+    from preuve.observe.reveal import tool
+    from preuve.observe.ssh import sshd_effective
+
+    access: Any = target.access
+    env = None
+    if {"sshd_effective", "sshd_admin"} & set(facts):  # where real connections come from: zones, vantage points,
+        from preuve.observe.profile_params import current  # declared accounts; who the admin groups are
+
+        addrs, users = sshd_effective.sources(sshd_effective.current_inventory(), target)
+        env = sshd_effective.shell_env(addrs, users, current().access.admin_groups)
+    volumes = list(getattr(target.spec, "data_volumes", None) or [])
+    if "luks" in facts:  # the data volumes the inventory declares (preuve.observe.host.luks reads their headers)
+        env = {**(env or {}), "PREUVE_DATA_VOLUMES": " ".join(volumes)}
+    if "admin_keys" in facts:  # preuve's own canary accounts on this host hold the scanner's test keys: not judged
+        inv = sshd_effective.current_inventory()
+        canaries = sorted(
+            {c.user for c in inv.baseline.ssh_canaries if c.address == target.address}
+            | {c.user for c in inv.baseline.lockout_canaries if c.host == target.name}
+            if inv is not None
+            else set()
+        )
+        env = {**(env or {}), "PREUVE_CANARY_USERS": " ".join(canaries)}
+    query = {
+        "host": target.address,
+        "port": access.port,
+        "user": access.user,
+        "facts": sorted(facts),
+        "commands": {f: registry.fact(f).command for f in sorted(facts)},
+        "sshd_config_path": access.sshd_config,
+        "known_hosts": access.known_hosts,
+        "trust_on_first_use": access.trust_on_first_use,
+    }
+    if "luks" in facts:
+        query["data_volumes"] = volumes
+    if "admin_keys" in facts:
+        query["declared_canaries"] = env["PREUVE_CANARY_USERS"].split() if env else []
+    if env is not None and "PREUVE_ADMIN_GROUPS" in env:
+        query["sshd_contexts"] = {
+            "addresses": addrs,
+            "accounts": users,
+            "admin_groups": env["PREUVE_ADMIN_GROUPS"].split(),
+            "also": "the scanner's own connection ($SSH_CONNECTION), root, admin group members, "
+            "every ListenAddress (only for the criteria Match blocks use)",
+        }
+    ssh = ssh_target(target, hosts)
+    found, raw = collect(ssh, sorted(facts), timeout=timeout, sshd_config_path=access.sshd_config, env=env)
+    effective = found.get("sshd_effective")
+    if env is not None and "PREUVE_ADMIN_GROUPS" in env and isinstance(effective, dict) and "base" in effective:
+        sshd_effective.annotate(effective, addrs, users)
+        inv = sshd_effective.current_inventory()
+        vantages = [(v.name, v.netns) for v in inv.vantage_points if v.netns] if inv is not None else []
+        # The `none` request from each namespace vantage point, when Match blocks make the offer depend on the
+        # source address (the user is the same): a client of that zone sees what sshd -T -C computed for it.
+        if vantages and {"address", "host"} & set(effective.get("criteria", [])):
+            from preuve.observe.ssh.connection import none_from_vantages
+
+            query["none_from_vantages"] = [name for name, _ in vantages]
+            effective["offered_from_vantages"] = none_from_vantages(  # a dropped SYN costs 0.5 s
+                ssh, vantages, timeout, min(timeout, 0.5)
+            )
+    return query, found, raw, tool("paramiko")
+
+
+# Host facts of every family (HostFact declarations) ride on this collector: their fixtures are declared with them.
+COLLECTOR = Collector("ssh_host", _collect, limit=16, preload=("paramiko", "preuve.observe.ssh.connection"))

@@ -16,9 +16,14 @@ import socket
 import struct
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
 from preuve import __version__
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
 
 SSH_MSG_KEXINIT = 20
 _SKIPPABLE_MESSAGES = {2, 4}  # SSH_MSG_IGNORE, SSH_MSG_DEBUG may precede KEXINIT
@@ -370,3 +375,17 @@ def _key_bits(key_type: str, fields: list[bytes]) -> int | None:
     if key_type in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
         return 256
     return None
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+    query = {"host": target.address, "port": target.port, "keyscan": True}
+    found, raw = collect(target.address, target.port or 22, timeout=timeout)
+    return query, found, raw, f"preuve {__version__} + ssh-keyscan"
+
+
+COLLECTOR = Collector(
+    "ssh_protocol",
+    _collect,
+    limit=16,
+    fixtures=(Fixture("ssh", "ssh_endpoint", doc="SSH server seen from outside: banner, KEXINIT, host keys"),),
+)

@@ -26,6 +26,8 @@ import ipaddress
 import re
 from typing import Any
 
+from preuve.observe.registry import HostFact
+
 # The configuration files sshd reads (the main one, then every Include, read without sudo) and the criteria their
 # Match blocks use ($crit; an unreadable file counts as using them all). `walk yes` also prints each file.
 WALK = r"""walk() {
@@ -379,3 +381,17 @@ def quote(ctx: dict[str, Any]) -> str:
     reason = ", ".join(v for v in (why.get("user"), why.get("addr"), why.get("listener")) if v)
     text = f"user={ctx['user']},addr={ctx['addr']},laddr={ctx['laddr']},lport={ctx['lport']}"
     return f"{text} ({reason})" if reason else text
+
+
+HOST_FACTS = (
+    HostFact(
+        "sshd_effective",
+        SNIPPET,
+        parse,
+        fixture="sshd",
+        kind="host",
+        doc="effective sshd configuration per connection (`sshd -T -C` for each context Match blocks "
+        "tell apart), the config files, and the methods offered after a `none` request",
+        many_processes=True,
+    ),
+)

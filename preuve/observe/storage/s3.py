@@ -13,10 +13,15 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from preuve.observe.errors import ObservationError
+from preuve.observe.registry import Collector, Fixture, Outcome
+
+if TYPE_CHECKING:
+    from preuve.inputs.targets import Target
+
 
 # "Not configured" answers: a fact (None), not an error.
 NOT_CONFIGURED = {
@@ -293,3 +298,73 @@ def collect_endpoint(
         "bucket_keys": keys,
     }
     return facts, {"addresses": addresses}
+
+
+def endpoint_of(ep: Any) -> Endpoint:
+    """The Endpoint of an inventory S3 endpoint, its keys revealed (and registered with the redactor)."""
+    from preuve.observe.reveal import reveal
+
+    return Endpoint(
+        url=ep.url.rstrip("/"),
+        signing_region=ep.region,
+        access_key=reveal(ep.access_key, f"access key of endpoint {ep.name}"),
+        secret_key=reveal(ep.secret_key, f"secret key of endpoint {ep.name}"),
+        ca_file=ep.ca_file,
+    )
+
+
+def client_of(ep: Any, timeout: float) -> Any:
+    """A boto3 client for an inventory S3 endpoint."""
+
+    return client(endpoint_of(ep), timeout)
+
+
+def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
+
+    from preuve.observe.reveal import tool
+
+    bucket, ep = target.spec.item, target.spec.endpoint
+    backup = bucket.role == "backup"
+    parts = tuple(sorted(facts)) or ("location", "protection")
+    calls = ["HeadBucket", "GetBucketEncryption"]
+    if "location" in parts:
+        calls += ["GetBucketReplication", "HeadBucket (each destination)"]
+    if "protection" in parts:
+        calls += ["GetBucketPolicy"] + (["GetBucketVersioning", "GetObjectLockConfiguration"] if backup else [])
+        calls += [f"GetBucketLocation over plain HTTP ({u})" for u in plain_http_urls(ep.url.rstrip("/"))]
+    query = {"endpoint": ep.url, "bucket": bucket.name, "facts": list(parts), "calls": calls}
+    endpoint = endpoint_of(ep)
+    found, raw = collect_bucket(client(endpoint, timeout), bucket.name, backup, parts, endpoint, timeout)
+    sites = dict(target.spec.site_countries)
+    for part in found.values():
+        part.update(
+            provider=ep.provider,
+            role=bucket.role,
+            owner=bucket.owner,
+            endpoint=ep.name,
+            site=ep.site,
+            site_country=sites.get(ep.site) if ep.site else None,
+        )
+    return query, found, raw, tool("boto3")
+
+
+COLLECTOR = Collector(
+    "s3_bucket",
+    _collect,
+    limit=32,
+    fixtures=(
+        Fixture(
+            "s3_bucket",
+            "s3_bucket",
+            "location",
+            doc="S3 bucket location: region (HeadBucket), replication destinations' regions, encryption key",
+        ),
+        Fixture(
+            "s3_protection",
+            "s3_bucket",
+            "protection",
+            doc="S3 bucket protection: default encryption, bucket policy, versioning and object lock (backups)",
+        ),
+    ),
+    preload=("boto3", "botocore.config", "botocore.exceptions"),
+)
