@@ -28,13 +28,6 @@ PASSWORD = LAB / "keys" / "log-stores.password"
 # --- Elasticsearch ILM and OpenSearch ISM ----------------------------------------------------------------------
 
 
-def _ilm(delete_min_age="200d", with_delete=True):
-    phases = {"hot": {"min_age": "0ms", "actions": {"rollover": {"max_age": "1d"}}}}
-    if with_delete:
-        phases["delete"] = {"min_age": delete_min_age, "actions": {"delete": {}}}
-    return {"policy": {"phases": phases}}
-
-
 # --- inventory -------------------------------------------------------------------------------------------------
 
 

@@ -12,33 +12,18 @@ import os
 import shutil
 
 import pytest
-from support.sshd_servers import SSHD, SshdLab, kexinit_packet, scripted_server
+from support.sshd_servers import SSHD, SshdLab
 
 from checks.ssh.check_protocol import check_ciphers, check_macs
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.ssh import protocol as ssh_protocol
-
-CIPHERS = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr"]
-MACS = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"]
-
-
-def observed(kex: list[str]) -> dict:
-    """What the real collector reads from a server whose KEXINIT offers `kex` and the lists above."""
-    lists = [kex, ["ssh-ed25519"], CIPHERS, CIPHERS, MACS, MACS, ["none"], ["none"], [], []]
-    with scripted_server(b"SSH-2.0-Scripted_1.0\r\n" + kexinit_packet(lists)) as port:
-        facts, _ = ssh_protocol.collect("127.0.0.1", port, timeout=3, keyscan=False)
-    return facts
 
 
 def judged(check, facts: dict, params: Params) -> Judge:
     j = Judge()
     check(ssh=facts, params=params, judge=j)
     return j
-
-
-def rule(j: Judge) -> str:
-    return next(e for e in j.expectations if e.label == "ssh.terrapin").observed["rule"]
 
 
 @pytest.mark.skipif(

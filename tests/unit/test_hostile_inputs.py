@@ -354,6 +354,7 @@ def test_parent_profile_is_named_by_id_only(tmp_path):
         ("id_ed25519", throwaway_private_key("openssh")),
         ("shadow", "root:$y$j9T$Wb0z3Zp4Qx$SuperSecretHashValue1234567890:19700:0:99999:7:::\n"),
     ],
+    ids=[".env", "id_ed25519", "shadow"],  # stable ids (the values are made at run time): pytest-xdist needs them
 )
 def test_a_file_passed_by_mistake_is_never_echoed(tmp_path, name, content):
     path = tmp_path / name

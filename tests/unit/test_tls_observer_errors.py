@@ -1,7 +1,6 @@
-"""TLS observer against real nginx servers on 127.0.0.1 (no mocks).
-
-Oracles are independent of the code under test: the nginx configurations and the certificates
-this file builds (key, hash, validity are known by construction).
+"""TLS observer without a lab daemon: its errors against scripted servers on 127.0.0.1 (closed port, black hole, a
+non-TLS server, a server refusing every version or ignoring the offer) and its pure parts (suite names, HSTS, host
+names). The observer against real nginx servers is tests/lab/test_observe_tls.py.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import pytest
 from support.tls_servers import (
     LOOPBACK,
     TLS_HANDSHAKE_FAILURE_ALERT,
-    NginxLab,
-    TlsServer,
     canned_reply_server,
     closed_port,
     silent_server,
@@ -25,34 +22,6 @@ from preuve.observe import tls
 from preuve.observe.errors import ObservationError
 
 VERSIONS = ["SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
-
-
-@pytest.fixture(scope="session")
-def nginx_lab(tmp_path_factory: pytest.TempPathFactory):
-    with NginxLab(tmp_path_factory.mktemp("tls")) as lab:
-        lab.add_compliant()
-        lab.add_weak()
-        lab.start()
-        yield lab
-
-
-@pytest.fixture(scope="session")
-def compliant(nginx_lab: NginxLab) -> TlsServer:
-    return nginx_lab.servers[0][0]
-
-
-@pytest.fixture(scope="session")
-def weak(nginx_lab: NginxLab) -> TlsServer:
-    return nginx_lab.servers[1][0]
-
-
-# --- compliant server -------------------------------------------------------------------------
-
-
-# --- weak server ------------------------------------------------------------------------------
-
-
-# --- evidence quality -------------------------------------------------------------------------
 
 
 # --- failures ---------------------------------------------------------------------------------
