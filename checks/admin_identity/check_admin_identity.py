@@ -1,8 +1,7 @@
 """Judged on where each console really sends its visitors (its authorization request) and on what its IdP answered
 to the other side's canary administrator; a console whose IdP was not observed makes the check an error."""
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 
 
 def sides(admin_identity: dict) -> tuple[dict, dict]:

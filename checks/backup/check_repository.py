@@ -7,8 +7,7 @@ the scratch copy whatever happened (the evidence records that it did).
 
 import datetime as dt
 
-from preuve.judge import check
-from preuve.judge.verdict import ObservationUnavailable
+from preuve.judge import ObservationUnavailable, check
 from preuve.location import normalise_country
 
 

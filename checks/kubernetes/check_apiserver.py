@@ -4,8 +4,7 @@ Flags are read from the kube-apiserver pod spec in kube-system (a kubeadm static
 control plane that pod is not visible and these checks are `error` (no evidence), never `pass`.
 """
 
-from preuve.judge import check
-from preuve.judge.verdict import ObservationUnavailable
+from preuve.judge import ObservationUnavailable, check
 
 
 def flags(k8s_apiserver: dict) -> dict[str, str]:

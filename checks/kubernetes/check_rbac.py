@@ -15,8 +15,7 @@ A ClusterRole that grants every verb on every resource of every API group (or ev
 URL) is cluster-admin in all but name: K8S-RBAC-CLUSTER-ADMIN counts its holders with cluster-admin's.
 """
 
-from preuve.judge import check
-from preuve.judge.verdict import ObservationUnavailable
+from preuve.judge import ObservationUnavailable, check
 
 ANONYMOUS = {("User", "system:anonymous"), ("Group", "system:unauthenticated"), ("Group", "system:anonymous")}
 KUBEADM_CLUSTER_INFO = "kubeadm:bootstrap-signer-clusterinfo"

@@ -12,9 +12,8 @@ judged on its configuration and the result says "measured: oldest entry N d, not
 
 import fnmatch
 
-from preuve.judge import check
+from preuve.judge import ObservationError, check
 from preuve.observe.baseline_facts import rotated_of, timespan_seconds
-from preuve.observe.errors import ObservationError
 from preuve.observe.logs.journal import measure
 
 

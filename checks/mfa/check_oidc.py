@@ -13,8 +13,7 @@ The discovery document's `grant_types_supported` is supporting evidence only (qu
 Keycloak lists "password" for the whole realm whatever each client allows, and an IdP may omit what it accepts.
 """
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 
 TOKENS = ("access_token", "id_token", "refresh_token")
 UNDECIDABLE = {

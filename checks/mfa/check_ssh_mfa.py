@@ -7,8 +7,7 @@ Match blocks resolved for a connection from where the scanner stands.
 
 import fnmatch
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 
 
 @check(

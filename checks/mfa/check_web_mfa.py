@@ -1,8 +1,7 @@
 """Web administration interfaces: authentication before any content, and a second factor enforced (9.6.f, 9.6.h),
 proven with a canary account: anonymous, password alone, then password + TOTP."""
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 
 
 @check(

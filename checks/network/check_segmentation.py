@@ -7,8 +7,7 @@ firewall sent in the destination's name (fewer hops than the destination's repli
 is classified `filtered` by the prober, a block; the probe's reason says which signal decided.
 """
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 from preuve.observe.network.segmentation import admin_interfaces
 
 

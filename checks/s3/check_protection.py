@@ -1,8 +1,7 @@
 """How bucket data is protected: default encryption (10.1), TLS-only access (10.2.a), and for backup buckets
 versioning and object lock (12.5.b) so a compromised writer cannot erase the history."""
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 
 
 def denies_insecure_transport(policy: dict | None) -> bool:

@@ -6,8 +6,7 @@ upgrade that reorders or adds an allowed algorithm does not break the check.
 
 import fnmatch
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 
 STRICT_KEX = "kex-strict-s-v00@openssh.com"
 

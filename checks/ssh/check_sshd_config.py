@@ -13,8 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from preuve.judge import check
-from preuve.observe.errors import ObservationError
+from preuve.judge import ObservationError, check
 from preuve.observe.ssh.sshd_effective import quote, shadowed
 
 

@@ -9,9 +9,8 @@ OpenNTPD, ptp4l, phc2sys) makes them `error` (nothing judged), and a host that c
 import fnmatch
 import ipaddress
 
-from preuve.judge import check
+from preuve.judge import ObservationError, check
 from preuve.observe.logs import timesync as ts
-from preuve.observe.errors import ObservationError
 
 
 def daemon(clock, judge) -> str | None:

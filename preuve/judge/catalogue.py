@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from preuve import yamlio
-from preuve.judge.verdicts import DECLARED, CheckSpec
+from preuve.judge.check_api import DECLARED, CheckSpec
 
 
 def checks_dir() -> Path:

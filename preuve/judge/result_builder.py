@@ -13,7 +13,7 @@ from preuve.evidence.store import EvidenceRef
 from preuve.inputs.targets import Target
 from preuve.inputs.waivers import Waiver, find_waiver
 from preuve.judge.catalogue import CheckInfo
-from preuve.judge.verdicts import Judge, NonCompliance, NotApplicable
+from preuve.judge.check_api import Judge, NonCompliance, NotApplicable
 from preuve.observe.errors import ObservationError
 from preuve.results.messages import sentence
 from preuve.results.model import Evidence, Result, WaiverRef, finding_id

@@ -8,7 +8,7 @@ compliance, whatever the threshold.
 from __future__ import annotations
 
 from preuve.exitcodes import Exit
-from preuve.judge.verdicts import SEVERITIES
+from preuve.judge.check_api import SEVERITIES
 from preuve.results.model import Result
 
 

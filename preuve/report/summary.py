@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from preuve.judge.verdicts import SEVERITIES
-from preuve.textsafe import terminal_line
+from preuve.judge.check_api import SEVERITIES
 from preuve.results.model import Result
+from preuve.textsafe import terminal_line
 
 WORDS = {
     "fr": {

@@ -21,8 +21,8 @@ from preuve.evidence.canonical import dumps
 from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
-from preuve.judge.verdict import ObservationUnavailable, build_result
-from preuve.judge.verdicts import SEVERITIES, Judge, NonCompliance, TrackedParams
+from preuve.judge.check_api import SEVERITIES, Judge, NonCompliance, TrackedParams
+from preuve.judge.result_builder import ObservationUnavailable, build_result
 from preuve.observe.registry import registry
 from preuve.run.observation import plan, run_observations
 from preuve.run.state import Options, RunState, copy_inputs, open_run
@@ -400,7 +400,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     item.stash[DONE] = True
     exc = call.excinfo.value if call.excinfo is not None else None
     if exc is not None and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
-        from preuve.judge.verdicts import NotApplicable
+        from preuve.judge.check_api import NotApplicable
 
         exc = NotApplicable(str(exc))
     info = state.catalogue[spec.id]

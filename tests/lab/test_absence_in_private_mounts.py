@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe import baseline_facts
 from preuve.observe.ssh import host as ssh_host
 from preuve.results.messages import sentence
@@ -99,7 +99,7 @@ def test_host_without_journald_is_not_applicable_not_an_error(tmp_path):
     """Before: "systemd-analyze: not found" -> LOG-JOURNALD-RETENTION `error`. Observed: no journald at all."""
     from checks.logs.check_retention import check_journald_retention
     from preuve.inputs.params import Params
-    from preuve.judge.verdicts import NotApplicable
+    from preuve.judge.check_api import NotApplicable
     from preuve.observe.logs import journal as journal_facts
 
     hide = ["/usr/bin/systemd-analyze", "/usr/bin/journalctl"]
@@ -114,7 +114,7 @@ def test_host_without_journald_is_not_applicable_not_an_error(tmp_path):
 def test_host_without_logrotate_is_not_applicable_not_an_error(tmp_path):
     from checks.logs.check_retention import check_logrotate_retention
     from preuve.inputs.params import Params
-    from preuve.judge.verdicts import NotApplicable
+    from preuve.judge.check_api import NotApplicable
 
     fact = ssh_host.fact_value("logrotate", _without([], ["/usr/sbin"], baseline_facts.LOGROTATE, tmp_path))
     assert fact.get("absent") == "logrotate is not installed", fact

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.results.messages import sentence
 from preuve_checks.time.check_chrony import check_internal_sources
 from tests.conftest import Run, scan

@@ -18,7 +18,7 @@ import pytest
 from support.sshd_servers import LOOPBACK, SSHD, ScriptedSshServer, host_facts_locally, keygen
 
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.errors import ObservationError
 from preuve.observe.ssh import host as ssh_host
 from preuve.observe.ssh.host import SshTarget
@@ -337,7 +337,7 @@ def test_openssh_none_reply_is_recorded_on_the_facts_connection(tmp_path):
 # --- MFA-SSH-CONFIG: administrators are root, the admin groups and every sudo rule (issue 12, point 5) --------
 
 from checks.mfa.check_ssh_mfa import check_ssh_mfa_config  # noqa: E402
-from preuve.judge.verdicts import NotApplicable  # noqa: E402
+from preuve.judge.check_api import NotApplicable  # noqa: E402
 
 ROOT_ALLOWED = COMPLIANT.replace("AllowUsers auditor", "AllowUsers auditor root")
 MFA = ROOT_ALLOWED.replace("PermitRootLogin no", "PermitRootLogin yes").replace(

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.logs import timesync as ts
 from preuve.observe.ssh import host as ssh_host
 from preuve.results.messages import sentence

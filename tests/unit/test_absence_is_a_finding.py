@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe import baseline_facts
 from preuve.results.messages import sentence
 
@@ -168,7 +168,7 @@ def test_endpoint_without_declared_buckets_is_still_located(moto_endpoint):
     """Before: "no bucket of the inventory is on endpoint …" -> S3-ENDPOINT-LOCATION `error` though it needs no
     bucket. Now its location is judged and the key-per-customer check is not applicable."""
     from checks.s3.check_endpoint import check_key_per_customer
-    from preuve.judge.verdicts import NotApplicable
+    from preuve.judge.check_api import NotApplicable
     from preuve.observe.storage import s3
 
     _, client = moto_endpoint

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Expectation, Judge, TrackedParams
+from preuve.judge.check_api import Expectation, Judge, TrackedParams
 from preuve.results.messages import sentence
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.logs import journal as jf
 from preuve.results.messages import sentence
 from preuve_checks.logs.check_retention import check_journald_retention

@@ -17,7 +17,7 @@ import pytest
 from checks.mfa.check_ssh_mfa import check_ssh_mfa_enforced
 from checks.mfa.check_web_mfa import check_web_mfa
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.errors import ObservationError
 from preuve.observe.identity import ssh_mfa
 

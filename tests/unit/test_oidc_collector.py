@@ -18,7 +18,7 @@ from preuve.inputs.errors import InputError
 from preuve.inputs.inventory import load_inventory
 from preuve.inputs.params import Params
 from preuve.inputs.targets import BUILDERS
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.errors import ObservationError
 from preuve.observe.identity import oidc
 from preuve_checks.mfa.check_oidc import check_oidc_password_grant, undecidable

@@ -18,7 +18,7 @@ import pytest
 from checks.config_backup.check_config_backup import check_config_backup_fresh, check_config_backup_immutable
 from checks.isolation.check_tenant_canaries import check_s3_tenant_canary, check_s3_tenant_canary_logs
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge, NotApplicable
+from preuve.judge.check_api import Judge, NotApplicable
 from preuve.observe.errors import ObservationError
 from preuve.observe.storage import config_backup, s3_canary
 

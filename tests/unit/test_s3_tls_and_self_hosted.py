@@ -10,7 +10,7 @@ import pytest
 
 from preuve.exitcodes import Exit
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.errors import ObservationError
 from preuve.observe.storage.s3 import plain_http_urls
 from preuve.results.messages import sentence

@@ -13,7 +13,7 @@ from support.sshd_servers import kexinit_packet, scripted_server
 
 from checks.ssh.check_protocol import check_ciphers, check_macs
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.ssh import protocol as ssh_protocol
 
 CIPHERS = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr"]

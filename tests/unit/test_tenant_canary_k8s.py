@@ -9,7 +9,7 @@ import pytest
 from checks.isolation.check_tenant_canaries import check_k8s_tenant_canary
 from preuve.inputs.inventory import KubeCluster
 from preuve.inputs.targets import Target
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.errors import ObservationError
 from preuve.observe.k8s import tenant_canary
 from preuve_lab.kube_seed import seed

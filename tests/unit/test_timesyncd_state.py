@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from preuve.inputs.params import Params
-from preuve.judge.verdicts import Judge
+from preuve.judge.check_api import Judge
 from preuve.observe.logs import timesync as ts
 from preuve.results.messages import sentence
 from preuve_checks.time.check_chrony import check_internal_sources, check_offset, check_sync

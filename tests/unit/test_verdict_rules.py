@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from preuve.judge.verdicts import Judge, NonCompliance, NotApplicable
+from preuve.judge.check_api import Judge, NonCompliance, NotApplicable
 from preuve.observe.errors import ObservationError
 from tests.conftest import REPO
 
@@ -15,7 +15,7 @@ def _result(judge: Judge, exc: BaseException | None):
     """build_result with the real catalogue entry of TLS-VERSIONS, no waiver."""
     from preuve.inputs.targets import Target
     from preuve.judge.catalogue import load_catalogue
-    from preuve.judge.verdict import build_result
+    from preuve.judge.result_builder import build_result
 
     target = Target("tls_endpoint", "web", "198.18.3.10", 443, None, None, (), None)
     info = load_catalogue()["TLS-VERSIONS"]
