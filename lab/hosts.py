@@ -379,11 +379,6 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
         _lastlog(host_dir(paths, name) / "log" / "lastlog", uids, LAST_LOGIN_DAYS[name])
         for user, _ in _keyed(name):
             _home(host_dir(paths, name) / "home" / user, keyed_uids[user], (paths.keys / f"{user}.pub").read_text())
-        root_home = host_dir(paths, name) / "root-home"  # bound over /root in the host's mount namespace
-        root_home.mkdir(mode=0o700, exist_ok=True)
-        if name == "ssh-key-only":  # root holds the departed admin's key too (PermitRootLogin no refuses it)
-            (root_home / ".ssh").mkdir(mode=0o700, exist_ok=True)
-            _write(root_home / ".ssh" / "authorized_keys", (paths.keys / f"{DEPARTED}.pub").read_text(), 0o600)
         syslog_ng.install(host_dir(paths, name), name)  # /etc/syslog-ng, vetted by syslog-ng --syntax-only
         journal_seed.write(host_dir(paths, name), name)  # real journals, entries of chosen age
         journal_seed.grant_read(host_dir(paths, name) / "etc")
