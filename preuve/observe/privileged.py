@@ -83,6 +83,25 @@ COMMANDS: tuple[Privileged, ...] = (
     ),
     Privileged("syslog-ng", SYSLOG_NG, SYSLOG_NG, ("syslog_ng",), "syslog-ng's own merge of its configuration (LOG-*)"),
     Privileged(
+        "cryptsetup",
+        "/usr/sbin/cryptsetup luksDump /dev/DEVICE",
+        "/usr/sbin/cryptsetup luksDump /dev/DEVICE",
+        ("luks",),
+        "LUKS header of each declared data volume, one rule per device (hosts[].data_volumes): never a wildcard, "
+        "which would also allow --dump-volume-key with a key file (ENC-*, KEYS-LUKS-UNLOCK)",
+        optional=True,
+    ),
+    Privileged(
+        "cat",
+        "/usr/bin/cat -- /root/*, /usr/bin/ls -1A -- /root/*, /usr/bin/cat -- /home/*, /usr/bin/ls -1A -- /home/*",
+        "/usr/bin/cat -- /home/alice/.ssh/id_ed25519",
+        ("admin_keys",),
+        "administrators' key files and kubeconfig, classified on the host (encrypted or not, fingerprint, field "
+        "names): nothing of them is recorded; a sudoers `*` also matches further arguments, so grant this to the "
+        "dedicated scanning account only (KEYS-ADMIN-*)",
+        optional=True,
+    ),
+    Privileged(
         "faillock",
         "/usr/sbin/faillock --dir /var/run/faillock --user CANARY --reset",
         "/usr/sbin/faillock --dir /var/run/faillock --user CANARY --reset",

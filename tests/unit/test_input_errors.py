@@ -92,6 +92,20 @@ CASES = [
         "duplicate key",
     ),
     ("inventory", INVENTORY.replace("kind: admin", "kind: admni"), 6, "zones[0].kind", "admin"),
+    (
+        "inventory",
+        INVENTORY.replace("    site: par\n", "    site: par\n    data_volumes: [sdb]\n"),
+        12,
+        "hosts[0].data_volumes",
+        "device paths under /dev/",
+    ),
+    (
+        "inventory",
+        INVENTORY.replace("    site: par\n", "    site: par\n    package_mirrors: http://mirror.dmz/\n"),
+        12,
+        "hosts[0].package_mirrors",
+        "list",
+    ),
     ("inventory", INVENTORY.replace("sites:\n", "sites: [\n"), None, "", "YAML syntax"),
     ("inventory", INVENTORY.replace("name: t\n", ""), 1, "name", "required"),
     (

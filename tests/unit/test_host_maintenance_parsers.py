@@ -1,0 +1,258 @@
+"""Maintained software, package sources, LUKS volumes and admin keys, judged on recorded real output.
+
+The lab facts in tests/fixtures/host_maintenance/ are the raw stdout of preuve's own snippets on the lab hosts
+ssh-mfa and ssh-key-only (apt 2.6, cryptsetup 2.6.1, OpenSSH 9.2 of Debian 12) under the non-root scanning
+account; the dnf/yum and yum.repos.d samples are real output and files published by their vendors or operators
+(see the folder's README: dnf cannot run on this Debian machine). The lab tests judge the same checks live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from checks.encryption import check_admin_keys as ak
+from checks.encryption import check_luks as cl
+from checks.kubernetes import check_supply as ks
+from checks.patching import check_patching as cp
+from checks.patching import check_sources as cs
+from preuve.inputs.params import Params
+from preuve.judge import ObservationUnavailable
+from preuve.judge.check_api import Judge, TrackedParams
+from preuve.observe.host import admin_keys, luks, package_sources, patching
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "host_maintenance"
+NOW = dt.datetime(2026, 12, 4, 23, 30, tzinfo=dt.UTC)
+
+
+def _read(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def _fact(host: str, fact: str) -> dict:
+    return {"patching": patching, "package_sources": package_sources, "luks": luks, "admin_keys": admin_keys}[
+        fact
+    ].parse(_read(f"{host}.{fact}.txt"))
+
+
+def _params(j: Judge) -> TrackedParams:
+    return TrackedParams(Params(), j.reads)
+
+
+def _target(**spec) -> SimpleNamespace:
+    base = {"data_volumes": [], "package_mirrors": None, "image_registries": None}
+    return SimpleNamespace(spec=SimpleNamespace(**{**base, **spec}))
+
+
+# --- patching ---------------------------------------------------------------------------------------------------
+
+
+def test_apt_simulation_names_the_pending_security_update():
+    weak, good = _fact("ssh-key-only", "patching"), _fact("ssh-mfa", "patching")
+    assert weak["manager"] == "apt" and weak["security"] == ["base-files"]
+    (p,) = weak["pending"]
+    assert p["installed"] != p["candidate"] and p["origins"] == ["preuve-lab-Security:bookworm-security"]
+    assert good["pending"] == [] and good["security"] == []
+    j = Judge()
+    cp.check_security_pending(weak, j)
+    assert j.failed and "base-files" in j.failed[0].observed
+
+
+def test_origins_of_security_archives():
+    assert patching.is_security_origin("Debian-Security:12/stable-security")
+    assert patching.is_security_origin("Ubuntu:22.04/jammy-security")
+    assert not patching.is_security_origin("Ubuntu:22.04/jammy-updates")
+    assert not patching.is_security_origin("Debian:12.5/stable-updates")
+
+
+@pytest.mark.parametrize(
+    "sample, security",
+    [
+        ("hce2.yum-updateinfo-list.txt", ["curl", "gnupg2", "kernel"]),
+        ("ol6.yum-updateinfo-list.txt", ["abrt", "abrt-addon-ccpp"]),  # bugfix advisories are not security ones
+    ],
+)
+def test_dnf_updateinfo_security_lines(sample, security):
+    text = "== manager dnf\n== index /var/cache\n== pending\n" + _read(sample)
+    fact = patching.parse(text)
+    assert fact["security"] == security
+    assert all(p["advisory"] and p["severity"] for p in fact["pending"])
+
+
+def test_index_age_and_kernel_and_release():
+    weak, good = _fact("ssh-key-only", "patching"), _fact("ssh-mfa", "patching")
+    for fact, fails in ((good, False), (weak, True)):
+        j = Judge()
+        cp.check_index_fresh(fact, _params(j), j)
+        assert bool(j.failed) is fails
+        if fails:
+            assert j.failed[0].param == "patching.index_max_age_days" and j.failed[0].observed >= 59
+    j = Judge()
+    cp.check_kernel_running(weak, j)
+    assert j.failed[0].expected == "6.99.0-99-amd64"
+    assert patching.newest_kernel(["6.1.0-9-amd64", "6.1.0-28-amd64"]) == "6.1.0-28-amd64"
+    j = Judge()
+    cp.check_os_supported(weak, _params(j), NOW, j)
+    assert weak["os_release"]["VERSION_ID"] == "10" and j.failed[0].observed < 0
+    j = Judge()
+    cp.check_os_supported(good, _params(j), NOW, j)
+    assert not j.failed
+
+
+def test_no_kernel_in_boot_and_a_stale_table_are_errors():
+    fact = _fact("ssh-mfa", "patching")
+    fact["kernel"]["installed"] = []
+    with pytest.raises(ObservationUnavailable, match="no kernel image in /boot"):
+        cp.check_kernel_running(fact, Judge())
+    j = Judge()
+    with pytest.raises(ObservationUnavailable, match="eol_table_max_age_days"):
+        cp.check_os_supported(fact, _params(j), NOW + dt.timedelta(days=400), j)
+
+
+# --- package sources --------------------------------------------------------------------------------------------
+
+
+def test_apt_sources_trusted_yes_beats_signed_by():
+    weak = _fact("ssh-key-only", "package_sources")
+    reasons = {s["file"]: package_sources.unsigned_reason(s, weak["apt_insecure"]) for s in weak["sources"]}
+    assert reasons["/etc/apt/sources.list.d/preuve-lab.sources"].startswith("trusted=yes")  # Signed-By is there too
+    assert reasons["/etc/apt/sources.list"].startswith("trusted=yes")
+    good = _fact("ssh-mfa", "package_sources")
+    (src,) = good["sources"]
+    assert src["signed_by_exists"] and package_sources.unsigned_reason(src, []) is None
+
+
+def test_yum_repos_gpgcheck_and_main_default():
+    rocky = "== file /etc/yum.repos.d/Rocky-BaseOS.repo\n" + _read("rocky8.Rocky-BaseOS.repo")
+    local = "== file /etc/yum.repos.d/Local.repo\n" + _read("rocky8.Local.repo")
+    fact = package_sources.parse(
+        rocky + local + "== aptconf\n== keyrings\n/etc/pki/rpm-gpg/RPM-GPG-KEY-rockyofficial\n"
+    )
+    by_id = {(s["file"], s["id"]): s for s in fact["sources"]}
+    base = by_id[("/etc/yum.repos.d/Rocky-BaseOS.repo", "baseos")]
+    assert base["gpgcheck"] and base["uris"][0].startswith("https://mirrors.rockylinux.org/mirrorlist")
+    assert package_sources.unsigned_reason(base, []) is None
+    dvd = by_id[("/etc/yum.repos.d/Local.repo", "appstream")]
+    assert package_sources.unsigned_reason(dvd, []) == "gpgcheck off (from /etc/yum.repos.d/Local.repo)"
+    # a repository that says nothing inherits [main]; dnf's own default is off
+    bare = "== file /etc/yum.repos.d/x.repo\n[x]\nbaseurl=https://mirror.dmz.example/x/\n"
+    assert package_sources.parse(bare)["sources"][0]["gpgcheck"] is False
+    main = "== file /etc/dnf/dnf.conf\n[main]\ngpgcheck=1\ninstallonly_limit=3\n"
+    assert package_sources.parse(main + bare)["sources"][0]["gpgcheck"] is True
+
+
+def test_mirror_allow_list():
+    weak = _fact("ssh-key-only", "package_sources")
+    j = Judge()
+    cs.check_sources_mirrors(weak, _target(package_mirrors=["file:/var/tmp/preuve-lab/apt-mirror/"]), j)
+    assert j.failed[0].offending == ["/etc/apt/sources.list:1 http://deb.example.invalid/debian"]
+    with pytest.raises(Exception, match="no package_mirrors"):
+        cs.check_sources_mirrors(weak, _target(), Judge())
+
+
+# --- LUKS ---------------------------------------------------------------------------------------------------------
+
+
+def test_luks_dumps_of_both_versions():
+    one = luks.parse_dump(_read("luksdump-luks1.txt").splitlines())
+    assert (one["version"], one["cipher"], one["key_bits"]) == (1, "aes-cbc-essiv:sha256", 256)
+    assert one["keyslots"][0]["pbkdf"] == "pbkdf2"
+    two = luks.parse_dump(_read("luksdump-luks2.txt").splitlines())
+    assert (two["version"], two["cipher"], two["key_bits"]) == (2, "aes-xts-plain64", 512)
+    assert two["keyslots"][0]["pbkdf"] == "argon2id" and two["keyslots"][0]["memory_kib"] == 65536
+
+
+def test_luks_fact_drops_salts_and_reads_crypttab():
+    text = _read("ssh-key-only.luks.txt")
+    assert "Salt:" not in text and "MK digest" not in text
+    fact = luks.parse(text)
+    assert fact["volumes"]["/dev/loop63"]["luks"] is None and fact["volumes"]["/dev/loop62"]["luks"]["version"] == 1
+    keyed = luks.unlock_of("/dev/loop61", None, fact["crypttab"])
+    assert keyed["key"] == "/etc/luks-keys/data.key"
+
+
+def test_luks_checks_both_ways_and_the_naive_target():
+    weak_t = _target(data_volumes=["/dev/loop61", "/dev/loop62", "/dev/loop63"])
+    good_t = _target(data_volumes=["/dev/loop60"])
+    weak, good = _fact("ssh-key-only", "luks"), _fact("ssh-mfa", "luks")
+    for fn in (cl.check_luks_params, cl.check_luks_unlock):
+        j = Judge()
+        fn(good, good_t, _params(j), j)
+        assert not j.failed, fn.__name__
+    j = Judge()
+    cl.check_data_volumes(weak, weak_t, j)
+    assert j.failed[0].offending == ["/dev/loop63"]
+    # /dev/loop61 alone: a perfect header (a header-only check passes it) whose key file lies on the host's disk
+    only = _target(data_volumes=["/dev/loop61"])
+    j = Judge()
+    cl.check_luks_params(weak, only, _params(j), j)
+    assert not j.failed
+    j = Judge()
+    cl.check_luks_unlock(weak, only, _params(j), j)
+    assert j.failed[0].offending == ["/dev/loop61"]
+    with pytest.raises(Exception, match="no data_volumes"):
+        cl.check_data_volumes(weak, _target(), Judge())
+
+
+# --- admin keys ---------------------------------------------------------------------------------------------------
+
+
+def test_admin_keys_fact_holds_names_and_fingerprints_only():
+    for host in ("ssh-mfa", "ssh-key-only"):
+        text = _read(f"{host}.admin_keys.txt")
+        assert "PRIVATE KEY" not in text and "AAAA" not in text and "token:" not in text
+    weak = _fact("ssh-key-only", "admin_keys")
+    assert weak["admins"]["pvadmin"]["declared_canary"]
+    root = weak["admins"]["root"]
+    assert {k["file"]: k["encrypted"] for k in root["private_keys"]} == {
+        ".ssh/backup-deploy": False,
+        ".ssh/id_ed25519": False,
+    }
+    assert [c["field"] for c in root["kube_credentials"]] == ["token", "client-key-data"]
+
+
+def test_admin_key_checks_both_ways():
+    weak, good = _fact("ssh-key-only", "admin_keys"), _fact("ssh-mfa", "admin_keys")
+    j = Judge()
+    ak.check_admin_hardware(good, _params(j), j)
+    assert not j.failed and sorted(j.expectations[0].observed.values()) == ["ED25519-SK", "cert-authority"]
+    j = Judge()
+    ak.check_admin_hardware(weak, _params(j), j)
+    assert list(j.failed[0].observed.values()) == ["ED25519"]
+    j = Judge()
+    ak.check_admin_homes(weak, j)
+    assert len(j.failed) == 2
+    j = Judge()
+    ak.check_admin_homes(good, j)
+    assert not j.failed
+
+
+# --- Kubernetes admission ---------------------------------------------------------------------------------------
+
+
+def test_an_unbound_validating_policy_enforces_nothing():
+    vap = {
+        "metadata": {"name": "p"},
+        "spec": {"validations": [{"expression": "object.spec.containers.all(c, c.image)"}]},
+    }
+    admission = {"validatingadmissionpolicies": [vap], "validatingadmissionpolicybindings": []}
+    assert ks.enforced_policies(admission) == []
+    bound = {
+        **admission,
+        "validatingadmissionpolicybindings": [{"spec": {"policyName": "p", "validationActions": ["Warn"]}}],
+    }
+    assert ks.enforced_policies(bound) == []  # Warn does not refuse
+    deny = {
+        **admission,
+        "validatingadmissionpolicybindings": [{"spec": {"policyName": "p", "validationActions": ["Deny"]}}],
+    }
+    assert ks.enforced_policies(deny) == ["ValidatingAdmissionPolicy/p (bound, Deny)"]
+    kyverno = {
+        "kyverno_clusterpolicies": [
+            {"metadata": {"name": "k"}, "spec": {"validationFailureAction": "Audit", "rules": [{"verifyImages": [{}]}]}}
+        ]
+    }
+    assert ks.enforced_policies(kyverno) == []
