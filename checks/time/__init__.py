@@ -1,1 +1,2 @@
-"""Time (SecNumCloud 12.8): clocks synchronised on internal sources."""
+"""Time (SecNumCloud 12.8): clocks synchronised on internal sources (chrony or systemd-timesyncd, check_clock.py),
+log timestamps that can be ordered."""

@@ -42,7 +42,7 @@ def test_journald_only_host_is_judged_on_its_journal(tmp_path):
     """TIME-LOG-TIMESTAMPS on a host with a real journal (written by systemd-journal-remote) and no text log:
     before the fix the fact was an error ("no /var/log/syslog nor /var/log/messages"); now it passes, quoting the
     journal's own timestamps."""
-    from checks.time.check_chrony import check_log_timestamps
+    from checks.time.check_clock import check_log_timestamps
     from preuve_lab import journal_seed
 
     journal_seed.write(tmp_path, "ssh-mfa")  # tmp_path/log/journal/<machine-id>/system.journal
@@ -61,7 +61,7 @@ def test_journald_only_host_is_judged_on_its_journal(tmp_path):
 @pytest.mark.skipif(not ROOT, reason="a private mount namespace needs root")
 def test_host_without_any_local_log_fails_timestamps(tmp_path):
     """No syslog file, no journal: a finding quoting where logs were looked for, not an error."""
-    from checks.time.check_chrony import check_log_timestamps
+    from checks.time.check_clock import check_log_timestamps
 
     res = _in_private_logs(tmp_path, baseline_facts.LOG_TIMESTAMPS, None, None)
     fact = ssh_host.fact_value("log_timestamps", res)

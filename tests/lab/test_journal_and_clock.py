@@ -23,7 +23,7 @@ import pytest
 from preuve.inputs.params import Params
 from preuve.judge.check_api import Judge
 from preuve.results.messages import sentence
-from preuve_checks.time.check_chrony import check_internal_sources
+from preuve_checks.time.check_clock import check_internal_sources
 from tests.conftest import Run, scan
 
 pytestmark = pytest.mark.lab

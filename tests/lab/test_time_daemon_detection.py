@@ -20,7 +20,7 @@ from preuve.judge.check_api import Judge
 from preuve.observe.logs import timesync as ts
 from preuve.observe.ssh import host as ssh_host
 from preuve.results.messages import sentence
-from preuve_checks.time.check_chrony import check_internal_sources, check_offset, check_sync
+from preuve_checks.time.check_clock import check_internal_sources, check_offset, check_sync
 
 PARAMS = Params.model_validate({"time": {"internal_domains": ["corp.example"]}})
 

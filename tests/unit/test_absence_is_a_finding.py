@@ -23,7 +23,7 @@ def _failed(j: Judge) -> str:
 
 def test_traditional_syslog_beside_a_journal_still_fails():
     """The journal's precise stamps do not excuse a text log written without year and zone."""
-    from checks.time.check_chrony import check_log_timestamps
+    from checks.time.check_clock import check_log_timestamps
 
     fact = baseline_facts.parse_log_timestamps("/var/log/syslog\tNov 23 11:32:08\n/var/log/journal\tjournal\n")
     j = Judge()

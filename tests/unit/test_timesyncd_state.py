@@ -15,7 +15,7 @@ from preuve.inputs.params import Params
 from preuve.judge.check_api import Judge
 from preuve.observe.logs import timesync as ts
 from preuve.results.messages import sentence
-from preuve_checks.time.check_chrony import check_internal_sources, check_offset, check_sync
+from preuve_checks.time.check_clock import check_internal_sources, check_offset, check_sync
 
 M = ts.MARK
 STATUS_SYNCED = """\
