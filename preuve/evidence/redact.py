@@ -50,10 +50,15 @@ class Redactor:
             return True
         return False
 
+    def _known(self) -> dict[str, str]:
+        """A snapshot: collectors register secrets from worker threads while another thread stores an observation
+        (iterating the live dict raised "dictionary changed size during iteration" and lost that observation)."""
+        return self._secrets.copy()
+
     def text(self, s: str) -> str:
         """Mask every registered secret and secret shape in `s`: for preuve's own words (logs, messages, the
         requests it built), never for what a target returned."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in sorted(self._known(), key=len, reverse=True):
             s = s.replace(secret, MASK)
         return self._shape_text(s)
 
@@ -87,10 +92,10 @@ class Redactor:
         """(position, what) for every registered secret inside `v` (keys included), the value never quoted."""
         hits: list[tuple[str, str]] = []
         if isinstance(v, str):
-            hits += [(where or "(value)", what) for s, what in self._secrets.items() if s in v]
+            hits += [(where or "(value)", what) for s, what in self._known().items() if s in v]
         elif isinstance(v, dict):
             for k, x in v.items():
-                hits += [(_path(where, "<key>"), what) for s, what in self._secrets.items() if s in str(k)]
+                hits += [(_path(where, "<key>"), what) for s, what in self._known().items() if s in str(k)]
                 hits += self.found(x, _path(where, k))
         elif isinstance(v, (list, tuple)):
             for i, x in enumerate(v):
