@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, NoReturn, cast
 
 from preuve import __version__
 from preuve.exitcodes import Exit
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2, which means "incomplete" here
+    def error(self, message: str) -> NoReturn:  # argparse exits 2, which means "incomplete" here
         self.print_usage(sys.stderr)
         self.exit(int(Exit.USAGE), f"{self.prog}: error: {message}\n")
 
@@ -188,7 +189,8 @@ def cmd_lint(a: argparse.Namespace) -> int:
             from preuve.inputs.inventory import namespace_problems
             from preuve.observe.network.netns import problem
 
-            problems += [str(p) for p in namespace_problems(*loaded[key], problem)]  # type: ignore[misc]
+            inventory, where = cast(tuple[Any, Any], loaded[key])  # (Inventory, Located)
+            problems += [str(p) for p in namespace_problems(inventory, where, problem)]
     if a.inventory:  # flows without justification (13.1.a): a lint error, a failed check in a run
         from preuve.inputs.flows import justification_problems
 
@@ -219,7 +221,7 @@ def cmd_lint(a: argparse.Namespace) -> int:
     if "waivers" in loaded and loaded["waivers"][1] is not None:  # type: ignore[index]
         from preuve.inputs.targets import targets
 
-        waivers, located = loaded["waivers"]  # type: ignore[misc]
+        waivers, located = cast(tuple[Any, Any], loaded["waivers"])  # (list[Waiver], Located)
         names = None
         if "inventory" in loaded:
             names = sorted({t.name for ts in targets(loaded["inventory"][0]).values() for t in ts})  # type: ignore[index]

@@ -16,7 +16,9 @@ import sys
 
 def _words(parser: argparse.ArgumentParser) -> tuple[list[str], dict[str, list[str]], list[str]]:
     """(option strings, {option: choices}, positional choices) of one parser."""
-    options, choices, positional = [], {}, []
+    options: list[str] = []
+    choices: dict[str, list[str]] = {}
+    positional: list[str] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             continue

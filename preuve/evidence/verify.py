@@ -36,8 +36,9 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_bytes().decode("utf-8"))
 
 
-def _results(run: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    rows, problems = [], []
+def _results(run: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    problems: list[str] = []
     try:
         text = (run / "results.jsonl").read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -76,7 +77,7 @@ def evidence_problems(
     the kinds a collector observes (two kinds of one machine share an observation); without it, kinds must match."""
     admitted: dict[str, str] = {}
     problems: list[str] = []
-    seen: dict[str, dict[str, Any] | None] = {}
+    seen: dict[str, Any] = {}  # path -> the parsed observation, None (unreadable) or "changed"
     for n, r in rows:
         t = r["target"]
         who = f"results.jsonl:{n}: {r.get('check_id')}[{t.get('name')}]"
@@ -244,21 +245,21 @@ def _signature(v: Verdict, info: dict[str, Any], trusted: list[tuple[str, bytes,
     if not pem_path.is_file():
         bad(f"{PUB}: missing, and no trusted public key given (--key/--trust)")
         return
-    fp = fingerprint_or_none(pem_path)
-    if fp is None or not check_with(run, pem_path.read_bytes()):
-        bad(f"{SIG}: the signature does not match MANIFEST.sha256 for key {(fp or '?')[:16]} (the run's own copy)")
+    own_fp = fingerprint_or_none(pem_path)
+    if own_fp is None or not check_with(run, pem_path.read_bytes()):
+        bad(f"{SIG}: the signature does not match MANIFEST.sha256 for key {(own_fp or '?')[:16]} (the run's own copy)")
         say("signature: FAILED")
         return
-    if claimed != fp:
+    if claimed != own_fp:
         bad(
-            f"run.json names signer {claimed or 'none'}, but the run is signed by {fp}: re-signed by another key"
+            f"run.json names signer {claimed or 'none'}, but the run is signed by {own_fp}: re-signed by another key"
             if claimed
-            else f"run.json names no signer, but the run is signed by {fp}: signed after the fact"
+            else f"run.json names no signer, but the run is signed by {own_fp}: signed after the fact"
         )
         say("signature: FAILED (not the signer run.json names)")
         return
     say(
-        f"signature: MANIFEST.sha256 signed by {fp} (the signer run.json names), key NOT pinned: the run's own "
+        f"signature: MANIFEST.sha256 signed by {own_fp} (the signer run.json names), key NOT pinned: the run's own "
         "copy of the key proves the files are unchanged since signing, not who signed (pass --key or --trust)"
     )
 

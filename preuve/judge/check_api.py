@@ -69,8 +69,9 @@ def check(
         raise ValueError(f"check {id}: unknown severity {severity!r}")
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.__preuve_check__ = CheckSpec(**{**spec.__dict__, "module": func.__module__})  # type: ignore[attr-defined]
-        DECLARED.setdefault(str(Path(func.__code__.co_filename).resolve()), {})[id] = func.__preuve_check__
+        declared = CheckSpec(**{**spec.__dict__, "module": func.__module__})
+        func.__preuve_check__ = declared  # type: ignore[attr-defined]
+        DECLARED.setdefault(str(Path(func.__code__.co_filename).resolve()), {})[id] = declared
         return pytest.mark.usefixtures("target")(pytest.mark.preuve_check(id)(func))
 
     return wrap

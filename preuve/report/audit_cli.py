@@ -7,8 +7,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from preuve.exitcodes import Exit
+
+if TYPE_CHECKING:
+    from preuve.evidence.verify import Verdict
 
 
 def add_run_audit_options(sp: argparse.ArgumentParser, *, live: bool = True) -> None:
@@ -103,7 +107,7 @@ def cmd_keygen(a: argparse.Namespace) -> int:
     return 0
 
 
-def _verify_one(run: Path, trusted: list | None, ledger: Path | None, no_chain: bool) -> object:
+def _verify_one(run: Path, trusted: list | None, ledger: Path | None, no_chain: bool) -> Verdict:
     """A run whose files are not what preuve writes fails verification with a message, never a traceback."""
     from preuve.evidence.verify import Verdict, verify_run
     from preuve.observe.registry import registry

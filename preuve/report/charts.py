@@ -35,7 +35,7 @@ def posture_svg(rows: list[dict[str, Any]], names: dict[str, str], labels: dict[
         f'<svg id="posture-chart" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img"><title>{escape(labels["posture"])}</title>'
     ]
-    x = label_w
+    x: float = label_w
     for s in STATUSES:  # legend
         out.append(
             f'<rect x="{x}" y="4" width="10" height="10" fill="{COLOURS[s]}"/>'

@@ -76,13 +76,15 @@ def parameters(info: CheckInfo) -> dict[str, Any]:
         source = inspect.getsource(func)
     except (OSError, TypeError):
         return {}
+    from pydantic import BaseModel
+
     from preuve.inputs.params import Params
 
     defaults = Params()
     out: dict[str, Any] = {}
     for section, name in PARAM.findall(source):
         value = getattr(getattr(defaults, section, None), name, None)
-        out[f"{section}.{name}"] = value.model_dump() if hasattr(value, "model_dump") else value
+        out[f"{section}.{name}"] = value.model_dump() if isinstance(value, BaseModel) else value
     return dict(sorted(out.items()))
 
 

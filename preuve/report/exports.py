@@ -334,7 +334,7 @@ def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str
                 node_rs = [r for r in rs if r["check_id"] in by or r["status"] == "error"]
                 automated = all(e in evidenced for e in els)
             else:
-                automated = bool(c) and c.level == "automated"
+                automated = c is not None and c.level == "automated"
             if not node_rs:
                 continue
             result, progress, notes = _ciso_verdict(node_rs, automated, lang)

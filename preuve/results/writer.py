@@ -27,5 +27,5 @@ def read_results(path: Path) -> list[Result]:
 
 
 def counts(results: list[Result]) -> dict[str, int]:
-    c = Counter(r.status for r in results)
+    c: Counter[str] = Counter(r.status for r in results)
     return {s: c.get(s, 0) for s in STATUSES}

@@ -25,7 +25,8 @@ def add_audit_options(g: Any) -> None:
 
 def recorded_sampling(run_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((Path(run_dir) / "run.json").read_text()).get("sampling")
+        sampling: dict[str, Any] | None = json.loads((Path(run_dir) / "run.json").read_text()).get("sampling")
+        return sampling
     except (OSError, ValueError):
         return None
 

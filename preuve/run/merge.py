@@ -34,7 +34,8 @@ def _load(run_dir: Path) -> dict[str, Any]:
     problems = verify_manifest(run_dir)
     if problems:
         raise MergeError(f"{run_dir}: does not match its manifest: {'; '.join(problems[:3])}")
-    return json.loads((run_dir / "run.json").read_text())
+    run: dict[str, Any] = json.loads((run_dir / "run.json").read_text())
+    return run
 
 
 def _check_shards(runs: list[tuple[Path, dict[str, Any]]]) -> None:

@@ -18,18 +18,21 @@ from typing import Any
 import pytest
 
 from preuve.evidence.canonical import dumps
+from preuve.evidence.store import EvidenceRef
 from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
+from preuve.judge.catalogue import CheckInfo
 from preuve.judge.check_api import SEVERITIES, Judge, NonCompliance, TrackedParams
 from preuve.judge.result_builder import ObservationUnavailable, build_result
 from preuve.observe.registry import registry
+from preuve.results.model import Result
 from preuve.run.observation import plan, run_observations
 from preuve.run.state import Options, RunState, copy_inputs, open_run
 
 STATE = pytest.StashKey[RunState]()
 JUDGE = pytest.StashKey[Judge]()
-REFS = pytest.StashKey[list]()
+REFS = pytest.StashKey[list[tuple[EvidenceRef, str | None, float]]]()  # evidence cited, with its time
 DONE = pytest.StashKey[bool]()
 
 
@@ -250,7 +253,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
     for item in keep:  # pytest's report of a failure is never read: the verdict carries the message
-        item.repr_failure = item._repr_failure_py = _exception_line  # type: ignore[method-assign]
+        item.repr_failure = item._repr_failure_py = _exception_line  # type: ignore[method-assign,assignment]
     items[:] = keep
     state.planned = len(keep)  # every planned (check, target) pair ends with a result (sessionfinish)
 
@@ -322,13 +325,15 @@ def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
         raise ObservationUnavailable(f"fact {src.fact} was not collected on {target.name}")
     if isinstance(fact, dict) and "error" in fact and len(fact) == 1:
         raise ObservationUnavailable(f"{src.fact} on {target.name}: {fact['error']}")
-    return fact
+    found_fact: dict[str, Any] = fact
+    return found_fact
 
 
 @pytest.fixture
 def target(request: pytest.FixtureRequest) -> Target:
     """The inventory target under judgement (parametrized by the plugin)."""
-    return request.param
+    judged: Target = request.param
+    return judged
 
 
 def _source_fixture(name: str) -> Any:
@@ -437,9 +442,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _error_result(state: RunState, info: Any, target: Target, refs: list, collected: list, fr: str, en: str) -> Any:
+def _error_result(
+    state: RunState,
+    info: CheckInfo,
+    target: Target,
+    refs: list[EvidenceRef],
+    collected: list[tuple[str, float]],
+    fr: str,
+    en: str,
+) -> Result:
     """An `error` record built without the check's own data (which may be what crashed)."""
-    from preuve.results.model import Evidence, Result, finding_id
+    from preuve.results.model import Evidence, finding_id
 
     times = [c for c in collected if c[0] is not None]
     return Result(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,12 @@ def open_run(options: Options) -> RunState:
         profile = loaded.get("profile")
         return load_waivers(path, profile.params.waivers.max_days if profile else 365)
 
-    for key, loader, path in (
+    steps: tuple[tuple[str, Callable[[Any], Any], Path | None], ...] = (
         ("inventory", load_inventory, options.inventory),
         ("profile", load_profile, options.profile),
         ("waivers", waivers_of, options.waivers),
-    ):
+    )
+    for key, loader, path in steps:
         try:
             loaded[key] = loader(path)
         except InputError as exc:
@@ -103,7 +105,8 @@ def open_run(options: Options) -> RunState:
         from preuve.inputs.inventory import namespace_problems
         from preuve.observe.network.netns import problem
 
-        problems += namespace_problems(*loaded["inventory"], problem, scanner=not options.netns)
+        inventory, located = loaded["inventory"]
+        problems += namespace_problems(inventory, located, problem, scanner=not options.netns)
     if problems:
         raise InputError(problems)
     inv, inv_src = loaded["inventory"]
