@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash ci/setup.sh
 .venv/bin/ruff check preuve lab checks tests bench tools
 .venv/bin/ruff format --check preuve lab checks tests bench tools
+.venv/bin/mypy  # the engine (preuve/), configured in pyproject.toml [tool.mypy]
 if [ "$#" -gt 0 ]; then  # e.g. ci/test.sh tests/lab/test_full_scan.py -x
   exec .venv/bin/python -m pytest -ra "$@"
 fi

@@ -42,7 +42,7 @@ def backend_class() -> type:
     """PreuveBackend, defined on first use: testinfra is imported only when a check pack asks for `host`."""
     from testinfra.backend.base import BaseBackend, CommandResult
 
-    class PreuveBackend(BaseBackend):  # type: ignore[misc]
+    class PreuveBackend(BaseBackend):
         """A testinfra backend whose commands go through `runner` (live SSH while observing, the record while
         judging)."""
 

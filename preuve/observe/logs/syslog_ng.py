@@ -361,7 +361,7 @@ def _parse_items(toks: list[str], i: int, end: str) -> tuple[list[_Node | str], 
             inner, i = _parse_items(toks, i + 2, ")" if nxt == "(" else "}")
             i += 1
             for it in inner:
-                (node.kids if isinstance(it, _Node) else node.values).append(it)  # type: ignore[arg-type]
+                (node.kids if isinstance(it, _Node) else node.values).append(it)
             items.append(node)
             continue
         if tok in (")", "}"):  # unbalanced: stop rather than loop
