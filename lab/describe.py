@@ -69,6 +69,10 @@ def _service_entry(paths: LabPaths, name: str) -> dict[str, Any]:
         )
     elif svc.kind == "logstore":
         entry.update(log=str(paths.log(name)), cert=str(logstores.cert_file(paths)), ports=logstores.PORTS)
+    elif svc.kind == "internalflows":
+        from . import internal_flows
+
+        entry.update(log=str(paths.log(name)), config=str(internal_flows.root(paths)))
     elif svc.kind == "adminplane":
         from . import adminplane
 

@@ -26,6 +26,7 @@ from . import (
     health,
     hosts,
     idp,
+    internal_flows,
     kubeapi,
     logstores,
     logsup,
@@ -127,6 +128,7 @@ def _prepare(paths: LabPaths) -> tuple[list[accounts.LabUser], dict[str, pki.Tls
     idp.write(paths)
     logstores.write(paths)
     adminplane.write(paths)
+    internal_flows.write(paths)
     return users, tls
 
 
@@ -147,6 +149,7 @@ def _start_services(paths: LabPaths) -> None:
         "idp": lambda: idp.start(paths),
         "log-stores": lambda: logstores.start(paths),
         "adminplane": lambda: adminplane.start(paths),
+        "internal-flows": lambda: internal_flows.start(paths),
     }
     with ThreadPoolExecutor(max_workers=len(starters)) as pool:
         for future in [pool.submit(fn) for fn in starters.values()]:

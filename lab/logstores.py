@@ -11,7 +11,8 @@ shaped as the documented APIs return them, each in a compliant and a non-complia
   https://www.elastic.co/guide/en/elasticsearch/reference/current/ilm-explain-lifecycle.html and
   .../ilm-get-lifecycle.html — :9200 deletes at 200d, :9201 at 30d;
 - OpenSearch ISM, `GET _plugins/_ism/explain/<index>` and `GET _plugins/_ism/policies/<id>`:
-  https://opensearch.org/docs/latest/im-plugin/ism/api/ — :9210 deletes at 200d, :9211 at 30d.
+  https://opensearch.org/docs/latest/im-plugin/ism/api/ — :9210 deletes at 200d, :9211 at 30d;
+- Loki `GET /loki/api/v1/query_range`: the IDS sensors' events (preuve_lab.ids_events, recorded eve.json line).
 
 Elasticsearch and OpenSearch demand basic auth (user `auditor`, password file under keys/), as a secured cluster
 does; Loki is reached directly, as behind its gateway. Only GET is served: the scanner has nothing to write.
@@ -31,7 +32,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from . import https_standin
+from . import https_standin, ids_events
 from .paths import LabPaths
 from .topology import SERVICES
 
@@ -289,7 +290,11 @@ def handler(store: str, password: str) -> type[BaseHTTPRequestHandler]:
                 status, ctype, body = _es_error(401, "security_exception", "missing authentication credentials")
                 self._send(status, ctype, body, {"WWW-Authenticate": 'Basic realm="security" charset="UTF-8"'})
                 return
-            self._send(*APIS[api](flavour, self.path.split("?", 1)[0]))
+            path, _, query = self.path.partition("?")
+            if api == "loki" and path == "/loki/api/v1/query_range":  # the IDS sensors' events (13.3.a)
+                self._send(*ids_events.query_range(query))
+                return
+            self._send(*APIS[api](flavour, path))
 
     return Handler
 

@@ -84,12 +84,14 @@ BUCKETS: dict[str, dict[str, Any]] = {
     **{name: dict(region="eu-west-3", sse=_kms("eu-west-3", "logs"), tls=True) for name in LOG_LIFECYCLE},
     # offline copies of the technical infrastructure's configuration (17.5.a, CONFIG-BACKUP-*): etcd snapshots and
     # network device configurations. `locked`: compliance-mode object lock; `governance`: object lock on, but in
-    # governance mode (erasable by whoever holds s3:BypassGovernanceRetention); `stale`: no lock, newest copy 9 days old
-    "pv-config-locked": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True, tls=True),
+    # governance mode (erasable by whoever holds s3:BypassGovernanceRetention); `stale`: no lock, newest copy 9 days
+    # old. No TLS-only policy on them: moto applies a Deny statement to object reads without evaluating its
+    # Condition (aws:SecureTransport), so such a policy would refuse every object read, even the auditor's over TLS.
+    "pv-config-locked": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True),
     "pv-config-governance": dict(
-        region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True, lock_mode="GOVERNANCE", tls=True
+        region="eu-west-3", sse=_kms("eu-west-3", "backup"), lock=True, lock_mode="GOVERNANCE"
     ),
-    "pv-config-stale": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), versioning=True, tls=True),
+    "pv-config-stale": dict(region="eu-west-3", sse=_kms("eu-west-3", "backup"), versioning=True),
 }
 # Objects written at seed time (key -> age in days; 0 = now): the configuration copies, and one object in buckets of
 # the provider and of customers, so that a tenant canary has something to be refused (TENANT canaries: names are

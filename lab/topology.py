@@ -57,7 +57,18 @@ class Zone:
 
 
 ServiceKind = Literal[
-    "sshd", "nginx", "labhost", "labfactor", "labsup", "webadmin", "s3", "kubeapi", "idp", "logstore", "adminplane"
+    "sshd",
+    "nginx",
+    "labhost",
+    "labfactor",
+    "labsup",
+    "webadmin",
+    "s3",
+    "kubeapi",
+    "idp",
+    "logstore",
+    "adminplane",
+    "internalflows",
 ]
 Profile = Literal["good", "weak", "match", "mfa", "key-only"]
 
@@ -103,6 +114,9 @@ ZONES: Mapping[str, Zone] = MappingProxyType(
                 "198.18.2.84",
                 "198.18.2.85",
                 "198.18.2.86",
+                # internal flows (lab/internal_flows.py): etcd with/without client certificates, in clear; strongSwan
+                # gateway, its peer, a weak gateway
+                *(f"198.18.2.{i}" for i in (90, 91, 92, 93, 95)),  # .94: the IPsec peer, in pv-ipsec
             ),
         ),
         # 198.18.3.70: no service; the router rejects the public zone's packets to it with a TCP reset (firewall.py)
@@ -154,10 +168,15 @@ SERVICES: Mapping[str, Service] = MappingProxyType(
         "egress-proxy-open": Service("egress-proxy-open", "adminplane", "weak", "dmz", "198.18.3.81", 8888),
         "waf-fronts": Service("waf-fronts", "adminplane", "good", "dmz", "198.18.3.82", 8000),
         "egress-canaries": Service("egress-canaries", "adminplane", "good", "pub", "198.18.5.80", 80),
+        # internal flows (lab/internal_flows.py): etcd client ports; the strongSwan daemons are waited by it
+        "etcd-cert": Service("etcd-cert", "internalflows", "good", "prod", "198.18.2.90", 2379),
+        "etcd-noauth": Service("etcd-noauth", "internalflows", "weak", "prod", "198.18.2.91", 2379),
+        "etcd-plain": Service("etcd-plain", "internalflows", "weak", "prod", "198.18.2.92", 2379),
     }
 )
 
-NAMESPACES: tuple[str, ...] = (ROUTER_NS, *(z.ns for z in ZONES.values()))
+NAMESPACES: tuple[str, ...] = (ROUTER_NS, *(z.ns for z in ZONES.values()), "pv-ipsec")  # pv-ipsec: no zone, the
+# IPsec gateway's peer behind a veth from pv-prod (lab/internal_flows.py)
 """Every namespace the lab owns, router first."""
 
 
