@@ -11,8 +11,10 @@ APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo u
               libivykis0 libnet1 libwrap0
               snmpd snmp vsftpd inetutils-telnetd openipmi tigervnc-standalone-server tinyproxy
               libnginx-mod-http-modsecurity modsecurity-crs
+              etcd-server strongswan-swanctl charon-systemd
               chromium
-              cryptsetup-bin gnupg)
+              cryptsetup-bin gnupg
+              clamav clamav-daemon)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
