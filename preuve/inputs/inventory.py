@@ -594,6 +594,40 @@ class LogStore(Strict):
         return self
 
 
+class EtcdMember(Placed):
+    """An etcd member (the Kubernetes control plane's store, 13.2.b): its client and peer ports must refuse clear
+    text and any client without a certificate of the cluster's CA."""
+
+    client_port: int = Field(2379, ge=1, le=65535)
+    peer_port: int = Field(2380, ge=1, le=65535)
+    ca_file: str | None = Field(None, description="the etcd CA, to verify the member's own certificate")
+
+
+class IpsecGateway(Strict):
+    """A strongSwan gateway read through swanctl (10.2.d, 13.2.b): on the scanner itself, or on `host` over SSH
+    (an account that may use the vici socket: root, or the socket's group)."""
+
+    name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    host: Name | None = Field(None, description="inventory host running charon (default: the scanner)")
+    vici_uri: str | None = Field(None, pattern=r"^unix:///[^\s'\"]+$", description="vici socket, when not the default")
+    config_files: list[str] = Field(
+        ["/etc/swanctl/swanctl.conf"],
+        description="swanctl.conf files whose proposals are judged (the vici listing has none); `secrets` are dropped",
+    )
+    tunnels: list[str] = Field([], description="connections that must be up (an IKE SA and an installed CHILD SA)")
+    zone: Name | None = None
+    site: Name | None = None
+    tags: list[str] = []
+
+    @field_validator("config_files")
+    @classmethod
+    def _paths(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not p.startswith("/") or any(c.isspace() or c in "'\"$`;&|*?" for c in p)]
+        if bad:
+            raise ValueError(f"config_files are absolute paths without spaces or shell characters: {bad}")
+        return v
+
+
 class IdsSensor(Strict):
     """An intrusion detection sensor (Suricata, Zeek...) and where its events land: a Loki stream selector."""
 
@@ -721,6 +755,8 @@ class Inventory(Strict):
     egress: Egress = Egress()
     waf_endpoints: list[WafEndpoint] = []
     interconnections: list[Interconnection] = []
+    etcd_members: list[EtcdMember] = []
+    ipsec_gateways: list[IpsecGateway] = []
 
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
@@ -785,6 +821,9 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
     _storage_checks(inv, add, sites)
     _admin_identity_checks(inv, add, zones, sites)
     _interconnection_checks(inv, add, zones, sites)
+    for i, g in enumerate(inv.ipsec_gateways):
+        if g.host is not None and g.host not in {h.name for h in inv.hosts}:
+            add(("ipsec_gateways", i, "host"), f"unknown host {g.host!r}; swanctl runs there over SSH")
     _lockout_checks(inv, add)
     if inv.baseline.roster is not None:
         roster_lint(inv.baseline.roster, ("baseline", "roster"), add)
@@ -854,6 +893,8 @@ TARGET_SECTIONS: tuple[tuple[str, ...], ...] = (
     ("config_backups",),
     ("admin_planes",),
     ("interconnections",),
+    ("etcd_members",),
+    ("ipsec_gateways",),
 )
 
 

@@ -61,3 +61,38 @@ def backup_repos(inv: Inventory) -> list[Target]:
         Target("backup_repo", r.name, r.repository, None, None, r.site, tuple(r.tags), StorageSpec(r, None, (), sites))
         for r in inv.backups
     ]
+
+
+@target_kind("s3_tenant_canary")
+def s3_tenant_canaries(inv: Inventory) -> list[Target]:
+    """A customer's S3 key (`s3.tenant_canaries`); spec's `buckets`: every bucket of its endpoint, its own and the
+    others, configuration backups and S3 log stores included (the provider's)."""
+    endpoints = {e.name: e for e in inv.s3.endpoints}
+    out = []
+    for k in inv.s3.tenant_canaries:
+        e = endpoints[k.endpoint]
+        host, port = _url_host(e.url)
+        buckets: list[tuple[str, str | None, str]] = [
+            (b.name, b.owner, b.role) for b in inv.s3.buckets if b.endpoint == e.name
+        ]
+        buckets += [(c.bucket, None, f"config ({c.kind})") for c in inv.config_backups if c.endpoint == e.name]
+        buckets += [(s.bucket, None, "logs") for s in inv.log_stores if s.kind == "s3" and s.endpoint == e.name]
+        unique = tuple(dict((b[0], b) for b in buckets).values())
+        out.append(
+            Target("s3_tenant_canary", k.name, host, port, None, e.site, tuple(k.tags), StorageSpec(k, e, unique))
+        )
+    return out
+
+
+@target_kind("config_backup")
+def config_backups(inv: Inventory) -> list[Target]:
+    """Where configuration backups land (`config_backups`, 17.5.a), read with their endpoint's key."""
+    endpoints = {e.name: e for e in inv.s3.endpoints}
+    out = []
+    for c in inv.config_backups:
+        e = endpoints[c.endpoint]
+        host, port = _url_host(e.url)
+        out.append(
+            Target("config_backup", c.name, host, port, None, c.site or e.site, tuple(c.tags), StorageSpec(c, e))
+        )
+    return out

@@ -227,6 +227,25 @@ def _interconnections(inv: Inventory) -> list[Target]:
     ]
 
 
+@target_kind("etcd_member")
+def _etcd_members(inv: Inventory) -> list[Target]:
+    """etcd members probed on their client and peer ports (13.2.b)."""
+    return [_target("etcd_member", m, m.client_port) for m in inv.etcd_members]
+
+
+@target_kind("ipsec_gateway")
+def _ipsec_gateways(inv: Inventory) -> list[Target]:
+    """strongSwan gateways (10.2.d); spec is the gateway, access the SSH access of its host (None: the scanner)."""
+    hosts = {h.name: h for h in inv.hosts}
+    out = []
+    for g in inv.ipsec_gateways:
+        h = hosts.get(g.host) if g.host else None
+        ssh = effective_ssh(h, inv) if h is not None else None
+        address = h.address if h is not None else "scanner"
+        out.append(Target("ipsec_gateway", g.name, address, None, g.zone, g.site, tuple(g.tags), g, ssh))
+    return out
+
+
 @target_kind("k8s_tenant_canary")
 def _k8s_tenant_canaries(inv: Inventory) -> list[Target]:
     """A tenant's token on a cluster's public API (9.6.j); spec is (cluster, canary): the names to try come from
