@@ -306,6 +306,20 @@ class NetworkParams(Strict):
         [22, 623, 2379, 2380, 3389, 5985, 5986, 6443, 10250, 8443, 9090],
         description="ports of administration interfaces (SSH, BMC/IPMI, etcd, RDP, WinRM, Kubernetes, consoles)",
     )
+    ipsec_encryption_allowed: list[str] = Field(
+        ["AES_GCM_16_128", "AES_GCM_16_256"],
+        description="IKE and ESP ciphers accepted (AEAD, ANSSI NT IPsec; names as swanctl prints them)",
+    )
+    ipsec_dh_groups_allowed: list[str] = Field(
+        [
+            *("ECP_256", "ECP_384", "ECP_521", "ECP_256_BP", "ECP_384_BP", "ECP_512_BP"),
+            *("MODP_3072", "MODP_4096", "MODP_6144", "MODP_8192"),
+        ],
+        description="Diffie-Hellman groups accepted for IKE and for PFS (groups 19-21, 28-30, 15-18: ANSSI NT IPsec)",
+    )
+    ipsec_auth_classes_allowed: list[str] = Field(
+        ["public key"], description="authentication classes of every IKE round (certificates; no pre-shared key)"
+    )
 
 
 class TimeParams(Strict):
