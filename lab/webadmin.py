@@ -39,6 +39,7 @@ CONSOLES: dict[int, tuple[str, int, str, str]] = {
     11443: ("customer", 11447, "customers", "shared-console"),  # one console for both sides (any path)
     11444: ("customer", 11447, "customers", "customer-console"),  # own IdP, but it also knows the provider's admins
     11445: ("provider", 11447, "customers", "provider-console"),  # provider console on that shared directory
+    11448: ("end-user", 11446, "customers", "enduser-portal"),  # the SaaS end users' portal, apart from the consoles
 }
 
 

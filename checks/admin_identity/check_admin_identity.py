@@ -101,3 +101,34 @@ def check_refuses_provider(admin_identity, judge):
 def check_refuses_customer(admin_identity, judge):
     provider, _ = sides(admin_identity)
     refused_by(provider, "customer", judge, "admin_identity.customer_canary_refused")
+
+
+@check(
+    "ADMIN-ENDUSER-DISTINCT",
+    requirements={
+        "9.6.g#1": "SaaS end-user portals share neither origin nor OIDC client with a customer admin console",
+    },
+    target="admin_identity",
+    severity="medium",
+    rule="SaaS : interface des utilisateurs finaux distincte des consoles d'administration des commanditaires",
+)
+def check_enduser_distinct(admin_identity, judge):
+    _, customer = sides(admin_identity)
+    portals = {n: c for n, c in admin_identity["consoles"].items() if c["audience"] == "end-user"}
+    if not portals:
+        judge.not_applicable("no end-user interface declared in this plane (a SaaS declares one: audience end-user)")
+    origins = {c["origin"] for c in customer.values()}
+    clients = {(c["idp"]["origin"], c["idp"]["client_id"]) for c in customer.values()}
+    judge.each(
+        "admin_identity.distinct_enduser",
+        {
+            n: p["idp"] is not None
+            and p["origin"] not in origins
+            and (p["idp"]["origin"], p["idp"]["client_id"]) not in clients
+            for n, p in portals.items()
+        },
+        observed={
+            n: f"{c['origin']} client {c['idp']['client_id'] if c['idp'] else None}"
+            for n, c in {**customer, **portals}.items()
+        },
+    )

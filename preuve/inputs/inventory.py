@@ -442,10 +442,11 @@ class IdentityCanary(Strict):
 
 
 class AdminConsole(Strict):
-    """An administration console and whose it is: the provider's or the one offered to customers (9.6.a-c)."""
+    """An administration console and whose it is: the provider's or the one offered to customers (9.6.a-c); or, in
+    a SaaS, the interface its end users log in to (`end-user`, 9.6.g: distinct from the customers' admin consoles)."""
 
     name: Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    audience: Literal["provider", "customer"]
+    audience: Literal["provider", "customer", "end-user"]
     url: str = Field(pattern=r"^https://", description="a page that sends an anonymous visitor to its IdP's login")
     ca_file: str | None = Field(None, description="CA bundle verifying the console and its IdP")
     zone: Name | None = None
@@ -1024,7 +1025,7 @@ def _admin_identity_checks(inv: Inventory, add: Callable[[tuple, str], None], zo
                 add((*at, "consoles", i, "zone"), f"unknown zone {c.zone!r}; declared zones: {sorted(zones) or 'none'}")
             if c.site is not None and c.site not in sites:
                 add((*at, "consoles", i, "site"), f"unknown site {c.site!r}; declared sites: {sorted(sites) or 'none'}")
-        sides = {c.audience for c in plane.consoles}
+        sides = {c.audience for c in plane.consoles} - {"end-user"}
         if sides != {"provider", "customer"}:
             add(
                 (*at, "consoles"),

@@ -49,6 +49,10 @@ MATRIX: dict[str, dict] = {
             "admin-plane-one-console": "accepted (second factor asked)",
         },
     },
+    "ADMIN-ENDUSER-DISTINCT": {
+        "pass": ["admin-plane-good"],
+        "fail": {"admin-plane-federated": "enduser-app"},
+    },
     "IDS-EVENTS-RECENT": {
         "pass": ["internet-uplink"],
         "fail": {"partner-link": "ids-partner", "backup-site-link": "no IDS sensor declared"},

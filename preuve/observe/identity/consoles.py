@@ -113,7 +113,7 @@ def collect(target: Any, facts: tuple[str, ...], timeout: float, hosts: dict[str
             entry: dict[str, Any] = {"audience": c.audience, "url": c.url, "origin": origin(c.url), **seen}
             entry.pop("request", None)
             entry["logins"] = {}
-            if seen["idp"] is not None:
+            if seen["idp"] is not None and c.audience != "end-user":  # end-user portals: where they log in only
                 for k in section.canaries:
                     a = login(
                         seen["request"],
