@@ -24,7 +24,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from . import admin_homes, journal_seed, lockout, logsup, netns, patching, syslog_ng, timesyncd_conf, volumes
+from . import admin_homes, clamav, journal_seed, lockout, logsup, netns, patching, syslog_ng, timesyncd_conf, volumes
 from .accounts import FIRST_UID, HOST_ETC, SUDOERS
 from .paths import LabPaths
 from .sshd import GOOD_OPTIONS, PRIVSEP_DIR, SSHD
@@ -380,6 +380,7 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
         for user, _ in _keyed(name):
             _home(host_dir(paths, name) / "home" / user, keyed_uids[user], (paths.keys / f"{user}.pub").read_text())
         syslog_ng.install(host_dir(paths, name), name)  # /etc/syslog-ng, vetted by syslog-ng --syntax-only
+        clamav.install(host_dir(paths, name), name)  # /var/lib/clamav and clamd.conf (MAL-PROTECTION-AGENT)
         journal_seed.write(host_dir(paths, name), name)  # real journals, entries of chosen age
         journal_seed.grant_read(host_dir(paths, name) / "etc")
         timesyncd_conf.write(host_dir(paths, name) / "etc", name)  # read by TIME-SOURCES-INTERNAL (timesyncd side)
@@ -406,11 +407,12 @@ def reset_oath(paths: LabPaths) -> None:
 _WRAPPER = (
     'mount -t overlay overlay -o "lowerdir=$1:/etc" /etc && mount --bind "$2" /var/log && '
     'mount --bind "$1/../boot" /boot && '
-    'mount --bind "$1/../root-home" /root && '
+    'mount --bind "$1/../root-home" /root && mount --bind "$1/../clamav" /var/lib/clamav && '
     'mount -t tmpfs -o mode=0750 tmpfs /run/chrony && mount --bind "$1/../run-journal" /run/log/journal && '
     "chronyd -x -u root -f /etc/chrony/chrony.conf -l /var/log/chronyd.log && "
     "rsyslogd -f /etc/rsyslog.conf -i /var/log/rsyslogd.pid && "
     + syslog_ng.START  # syslog-ng beside rsyslog, same host (lab/syslog_ng.py)
+    + clamav.START  # clamd, dropping to the clamav user (lab/clamav.py)
     # omfwd connects on its first message: log one (the socket appears a moment after rsyslogd forks)
     + "{ for i in 1 2 3 4 5 6 7 8 9 10; do logger -u /var/log/lab-log.sock 'preuve lab host up' 2>/dev/null "
     "&& break; sleep 0.1; done; true; } && "

@@ -216,6 +216,19 @@ class IdentityParams(Strict):
     )
 
 
+class MalwareParams(Strict):
+    """Protection against malicious code (12.4.a): which agent must run on each host, how old its signatures may be."""
+
+    agents: list[str] = Field(
+        [],
+        description="agent kinds every judged host must run (clamav, falco, crowdstrike, defender, wazuh, trendmicro, "
+        "sentinelone, sophos, eset, elastic-endpoint); empty: any one of them",
+    )
+    signatures_max_days: int = Field(
+        7, ge=1, description="ClamAV databases (header build time, else mtime) and Falco rules younger than this"
+    )
+
+
 class LogsParams(Strict):
     """Retention and forwarding of logs (12.6.c, 12.7.c)."""
 
@@ -293,6 +306,22 @@ class EncryptionParams(Strict):
 class SupplyParams(Strict):
     """Controlled installation (12.10.a, 12.10.c); the allowed mirrors and registries are in the inventory."""
 
+    signing_min_rsa_bits: int = Field(
+        2048, ge=1024, description="RSA/DSA modulus of package signing keys, at least (CRYPTO_B1: 2048 until 2030)"
+    )
+    signing_curves_allowed: list[str] = Field(
+        [
+            "Ed25519",
+            "Ed448",
+            "NIST P-256",
+            "NIST P-384",
+            "NIST P-521",
+            "brainpoolP256r1",
+            "brainpoolP384r1",
+            "brainpoolP512r1",
+        ],
+        description="elliptic curves accepted for package signing keys (ECDSA, EdDSA)",
+    )
     admission_kinds: list[str] = Field(
         ["ClusterImagePolicy", "ClusterPolicy/verifyImages", "ValidatingAdmissionPolicy/image"],
         description="what counts as an image admission policy (sigstore policy-controller, Kyverno, CEL)",
@@ -306,6 +335,24 @@ class NetworkParams(Strict):
         [22, 623, 2379, 2380, 3389, 5985, 5986, 6443, 10250, 8443, 9090],
         description="ports of administration interfaces (SSH, BMC/IPMI, etcd, RDP, WinRM, Kubernetes, consoles)",
     )
+    waf_probes: list[str] = Field(
+        [
+            "<script>alert('preuve-waf-probe')</script>",
+            "<ScRiPt>alert('preuve-waf-probe')</sCrIpT>",
+            "%3Cscript%3Ealert('preuve-waf-probe')%3C/script%3E",
+            "' OR '1'='1' -- preuve-waf-probe",
+            "../../../../etc/passwd",
+        ],
+        min_length=1,
+        description="harmless attack patterns sent as a query parameter to each waf_endpoint (13.2.d): an XSS in "
+        "lower case, mixed case and double URL-encoded, a SQL injection, a path traversal; each must be blocked",
+    )
+    waf_parameter: str = Field("q", pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="query parameter carrying them")
+    waf_block_statuses: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        [403, 406, 418, 429, 501],
+        description="HTTP statuses that mean blocked (a dropped connection counts too); anything else passed",
+    )
+
     ipsec_encryption_allowed: list[str] = Field(
         ["AES_GCM_16_128", "AES_GCM_16_256"],
         description="IKE and ESP ciphers accepted (AEAD, ANSSI NT IPsec; names as swanctl prints them)",
@@ -353,6 +400,7 @@ class Params(Strict):
     access: AccessParams = AccessParams()
     hygiene: HygieneParams = HygieneParams()
     identity: IdentityParams = IdentityParams()
+    malware: MalwareParams = MalwareParams()
     logs: LogsParams = LogsParams()
     time: TimeParams = TimeParams()
     location: LocationParams = LocationParams()
