@@ -13,8 +13,9 @@ judged on its configuration and the result says "measured: oldest entry N d, not
 import fnmatch
 
 from preuve.judge import ObservationError, check
-from preuve.observe.baseline_facts import rotated_of, timespan_seconds
 from preuve.observe.logs.journal import measure
+from preuve.observe.logs.journald import timespan_seconds
+from preuve.observe.logs.logrotate import rotated_of
 
 
 @check(

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from preuve.judge.check_api import Judge
-from preuve.observe import baseline_facts
+from preuve.observe.logs.journald import JOURNALD
+from preuve.observe.logs.logrotate import LOGROTATE
+from preuve.observe.logs.timestamps import JOURNAL_STAMP, LOG_TIMESTAMPS
 from preuve.observe.ssh import host as ssh_host
 from preuve.results.messages import sentence
 
@@ -48,11 +50,9 @@ def test_journald_only_host_is_judged_on_its_journal(tmp_path):
     journal_seed.write(tmp_path, "ssh-mfa")  # tmp_path/log/journal/<machine-id>/system.journal
     run_log = tmp_path / "runlog"
     run_log.mkdir()
-    res = _in_private_logs(tmp_path, baseline_facts.LOG_TIMESTAMPS, tmp_path / "log", run_log)
+    res = _in_private_logs(tmp_path, LOG_TIMESTAMPS, tmp_path / "log", run_log)
     fact = ssh_host.fact_value("log_timestamps", res)
-    assert fact == {
-        "/var/log/journal": {"timestamp": baseline_facts.JOURNAL_STAMP, "year_and_zone": True, "kind": "journal"}
-    }, res
+    assert fact == {"/var/log/journal": {"timestamp": JOURNAL_STAMP, "year_and_zone": True, "kind": "journal"}}, res
     j = Judge()
     check_log_timestamps(fact, j)
     assert j.expectations and not j.failed
@@ -63,7 +63,7 @@ def test_host_without_any_local_log_fails_timestamps(tmp_path):
     """No syslog file, no journal: a finding quoting where logs were looked for, not an error."""
     from checks.time.check_clock import check_log_timestamps
 
-    res = _in_private_logs(tmp_path, baseline_facts.LOG_TIMESTAMPS, None, None)
+    res = _in_private_logs(tmp_path, LOG_TIMESTAMPS, None, None)
     fact = ssh_host.fact_value("log_timestamps", res)
     assert fact == {}, res
     j = Judge()
@@ -103,7 +103,7 @@ def test_host_without_journald_is_not_applicable_not_an_error(tmp_path):
     from preuve.observe.logs import journal as journal_facts
 
     hide = ["/usr/bin/systemd-analyze", "/usr/bin/journalctl"]
-    journald = ssh_host.fact_value("journald", _without(hide, ["/usr/lib/systemd"], baseline_facts.JOURNALD, tmp_path))
+    journald = ssh_host.fact_value("journald", _without(hide, ["/usr/lib/systemd"], JOURNALD, tmp_path))
     journal = ssh_host.fact_value("journal", _without(hide, ["/usr/lib/systemd"], journal_facts.JOURNAL, tmp_path))
     assert journald["absent"].startswith("journald absent") and journal["absent"], (journald, journal)
     with pytest.raises(NotApplicable, match="journald absent"):
@@ -116,7 +116,7 @@ def test_host_without_logrotate_is_not_applicable_not_an_error(tmp_path):
     from preuve.inputs.params import Params
     from preuve.judge.check_api import NotApplicable
 
-    fact = ssh_host.fact_value("logrotate", _without([], ["/usr/sbin"], baseline_facts.LOGROTATE, tmp_path))
+    fact = ssh_host.fact_value("logrotate", _without([], ["/usr/sbin"], LOGROTATE, tmp_path))
     assert fact.get("absent") == "logrotate is not installed", fact
     with pytest.raises(NotApplicable, match="logrotate is not installed"):
         check_logrotate_retention(logrotate=fact, params=Params(), judge=Judge())

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from preuve.judge.check_api import Judge
-from preuve.observe import baseline_facts
+from preuve.observe.host.passwords import parse_password_hashing
+from preuve.observe.logs.timestamps import parse_log_timestamps
 from preuve.results.messages import sentence
 
 
@@ -25,7 +26,7 @@ def test_traditional_syslog_beside_a_journal_still_fails():
     """The journal's precise stamps do not excuse a text log written without year and zone."""
     from checks.time.check_clock import check_log_timestamps
 
-    fact = baseline_facts.parse_log_timestamps("/var/log/syslog\tNov 23 11:32:08\n/var/log/journal\tjournal\n")
+    fact = parse_log_timestamps("/var/log/syslog\tNov 23 11:32:08\n/var/log/journal\tjournal\n")
     j = Judge()
     check_log_timestamps(fact, j)
     assert "/var/log/syslog" in _failed(j) and "Nov 23 11:32:08" in _failed(j)
@@ -212,7 +213,7 @@ def test_login_defs_without_encrypt_method_is_des_and_fails():
     from checks.hygiene.check_password_hashes import check_hashing_method
     from preuve.inputs.params import Params
 
-    fact = baseline_facts.parse_password_hashing("== pam\n")
+    fact = parse_password_hashing("== pam\n")
     j = Judge()
     check_hashing_method(password_hashing=fact, params=Params(), judge=j)
     assert "DES" in _failed(j)

@@ -9,7 +9,10 @@ import pytest
 
 from preuve.inputs.errors import InputError
 from preuve.inputs.inventory import load_inventory
-from preuve.observe import baseline_facts as bf
+from preuve.observe.host.passwords import SHADOW, parse_shadow
+from preuve.observe.logs.journald import timespan_seconds
+from preuve.observe.logs.logrotate import parse_logrotate, rotated_of
+from preuve.observe.logs.rsyslog import parse_rsyslog
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -20,7 +23,7 @@ def _shadow_summary(tmp_path, lines: list[str]) -> str:
     """Run the very awk program the fact sends to hosts, on a local file."""
     path = tmp_path / "shadow"
     path.write_text("\n".join(lines) + "\n")
-    snippet = bf.SHADOW.replace("cat /etc/shadow", f"cat {path}")
+    snippet = SHADOW.replace("cat /etc/shadow", f"cat {path}")
     return subprocess.run(
         ["sh", "-c", snippet.replace("sudo -n ", "")], capture_output=True, text=True, check=True
     ).stdout
@@ -47,7 +50,7 @@ def test_shadow_summary_keeps_schemes_and_salt_sharing_but_no_hash(tmp_path):
     out = _shadow_summary(tmp_path, lines)
     for h in (y, shared1, shared2, md5, des, bcrypt, "abcdefghijklmnop", "saltsalt", "zz"):
         assert h not in out
-    parsed = {a["user"]: a for a in bf.parse_shadow(out)}
+    parsed = {a["user"]: a for a in parse_shadow(out)}
     assert parsed["alice"] == {"user": "alice", "scheme": "yescrypt", "cost": "j9T", "changed_day": 1}
     assert parsed["bob"]["scheme"] == "sha512crypt" and parsed["bob"]["rounds"] == 5000
     assert parsed["bob"]["shares_salt_with"] == ["carol"] and parsed["carol"]["shares_salt_with"] == ["bob"]
@@ -63,11 +66,11 @@ def test_shadow_summary_keeps_schemes_and_salt_sharing_but_no_hash(tmp_path):
     [("1y", 31557600), ("6month", 6 * 2629800), ("2w 3d", 17 * 86400), ("3600", 3600), ("bogus", None)],
 )
 def test_systemd_timespans(text, seconds):
-    assert bf.timespan_seconds(text) == seconds
+    assert timespan_seconds(text) == seconds
 
 
 def _rsyslog(config: str) -> dict:
-    return bf.parse_rsyslog(config + "\n== established\n== addresses\n127.0.0.1/8\n")
+    return parse_rsyslog(config + "\n== established\n== addresses\n127.0.0.1/8\n")
 
 
 def test_rsyslog_legacy_tls_and_plain_forwarders():
@@ -98,11 +101,11 @@ def test_logrotate_parse_uses_logrotate_own_words_and_config_maxage():
         "rotating pattern: /var/log/c.log  after 1 days (400 rotations)\n"
     )
     config = "/var/log/c.log {\n daily\n rotate 400\n maxage 90\n}\n"
-    out = bf.parse_logrotate(debug + "\n== config\n" + config + "\n== rotated\n1000000\n913600 /var/log/b.log.2\n")
+    out = parse_logrotate(debug + "\n== config\n" + config + "\n== rotated\n1000000\n913600 /var/log/b.log.2\n")
     a, b, c = out["patterns"]
     assert a == {"pattern": "/var/log/a.log", "rotations": 4, "period_days": 7}
     assert b["size_bytes"] == 10485760 and c["maxage_days"] == 90
-    assert bf.rotated_of(b["pattern"], out["rotated_files"]) == [{"path": "/var/log/b.log.2", "age_days": 1.0}]
+    assert rotated_of(b["pattern"], out["rotated_files"]) == [{"path": "/var/log/b.log.2", "age_days": 1.0}]
 
 
 def test_inline_canary_secret_is_an_input_error(tmp_path):

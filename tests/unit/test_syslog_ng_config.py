@@ -11,8 +11,8 @@ import pytest
 
 from preuve.inputs.params import Params
 from preuve.judge.check_api import Judge
-from preuve.observe import baseline_facts as bf
 from preuve.observe.logs import syslog_ng as sng
+from preuve.observe.logs.rsyslog import parse_rsyslog
 from preuve_checks.logs.check_forwarding import check_forwarding_config, check_forwarding_live
 from preuve_lab import syslog_ng as lab_sng
 
@@ -319,7 +319,7 @@ def _ng(verify: str, pid_here: bool = True) -> dict:
 
 def _rs(first: str, again: str) -> dict:
     """rsyslog facts (no rsyslog forwarder) with two `ss -tnpH state established` samples."""
-    return bf.parse_rsyslog(f"\n== established\n{first}== established-again\n{again}== addresses\n198.18.2.12/24\n")
+    return parse_rsyslog(f"\n== established\n{first}== established-again\n{again}== addresses\n198.18.2.12/24\n")
 
 
 def _live(rsyslog: dict, ng: dict) -> tuple[Judge, dict]:

@@ -15,10 +15,51 @@ from __future__ import annotations
 
 import re
 
-from preuve.observe.baseline_facts import CHRONY, parse_chrony, timespan_seconds
+from preuve.observe.logs.journald import timespan_seconds
 from preuve.observe.registry import HostFact
+from preuve.observe.shell import AS_ROOT as _AS_ROOT
+from preuve.observe.shell import SBIN_PATH as _PATH
 
-_PATH = 'PATH="$PATH:/usr/sbin:/sbin"; '
+CHRONY = (
+    _PATH + "asroot() { " + _AS_ROOT + "; }; "
+    "asroot chronyc -n -c tracking || exit 1; echo '== sources'; asroot chronyc -n -c sources || exit 1; "
+    "echo '== config'; cat /etc/chrony/chrony.conf /etc/chrony/conf.d/*.conf /etc/chrony/sources.d/*.sources "
+    "/etc/chrony.conf 2>/dev/null; true"
+)
+
+
+_SOURCE_DIRECTIVES = ("server", "pool", "peer")
+
+
+def parse_chrony(text: str) -> dict:
+    """chronyc -c tracking and sources (CSV), and the sources the configuration names."""
+    tracking, _, rest = text.partition("== sources\n")
+    sources, _, config = rest.partition("== config\n")
+    t = next((ln.split(",") for ln in tracking.splitlines() if ln.strip()), [])
+    track = {}
+    if len(t) >= 14:
+        track = {
+            "reference_id": t[0],
+            "reference": t[1],
+            "stratum": int(t[2]) if t[2].isdigit() else None,
+            "system_offset_seconds": float(t[4]),
+            "root_delay_seconds": float(t[10]),
+            "root_dispersion_seconds": float(t[11]),
+            "leap_status": t[13],
+        }
+    live = []
+    for line in sources.splitlines():
+        f = line.split(",")
+        if len(f) >= 6:
+            live.append({"mode": f[0], "state": f[1], "address": f[2], "stratum": f[3], "reach": f[5]})
+    configured = []
+    for raw in config.splitlines():
+        words = raw.split("#", 1)[0].split()
+        if len(words) >= 2 and words[0] in _SOURCE_DIRECTIVES:
+            configured.append({"directive": words[0], "name": words[1]})
+    return {"tracking": track, "sources": live, "configured": configured}
+
+
 MARK = "==preuve-time "
 DEBIAN_FALLBACK = ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org", "2.debian.pool.ntp.org", "3.debian.pool.ntp.org"]
 """systemd 252 as built by Debian 12 (-Dntp-servers=...), used when the shipped file does not document it."""
