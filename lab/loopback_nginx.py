@@ -51,15 +51,25 @@ http {{
 """
 
 
-def start(root: Path, conf_text: str, ports: Iterable[int], timeout: float = 5.0) -> subprocess.Popen:
+def start(
+    root: Path, conf_text: str, ports: Iterable[int], timeout: float = 5.0, user: str | None = None
+) -> subprocess.Popen:
     """Write root/nginx.conf, run nginx in the foreground and wait until every port accepts TCP; on failure stop
-    it and raise with the end of its error log."""
+    it and raise with the end of its error log. With `user` (started by root), nginx runs as that account from
+    the start: `root` must then be writable by it."""
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     conf = root / "nginx.conf"
     conf.write_text(conf_text)
+    if user:
+        for path in (root, root / "tmp", conf):
+            shutil.chown(path, user, user)
     argv = [NGINX, "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)]
+    as_user = {"user": user, "group": user, "extra_groups": []} if user else {}
     proc = subprocess.Popen(
-        [*argv, "-g", f"daemon off; pid {root / 'nginx.pid'};"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*argv, "-g", f"daemon off; pid {root / 'nginx.pid'};"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        **as_user,  # type: ignore[call-overload]
     )
     deadline = time.monotonic() + timeout
     try:

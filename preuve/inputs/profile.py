@@ -1,7 +1,9 @@
 """Profiles: which checks run, with which parameters, for which service type (DESIGN.md §2).
 
-A profile may `extends:` another one (found next to it as `<id>.yaml`): the child narrows the parent's
-selection and overrides its parameters key by key. The resolved profile's sha256 goes into every run.
+A profile may `extends:` another one (found next to it as `<id>.yaml`, else among the shipped profiles): the child
+narrows the parent's selection and overrides its parameters key by key. The resolved profile's sha256 goes into
+every run. `-p` takes a path or the name of a shipped profile (`secnumcloud-3.2`, `ci-quick`: package data of
+`preuve_profiles`, so a wheel install finds them without a checkout).
 """
 
 from __future__ import annotations
@@ -90,6 +92,29 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def shipped_dir() -> Path:
+    """Where the shipped profiles are installed (the checkout's profiles/ in an editable install)."""
+    from importlib.resources import files
+
+    return Path(str(files("preuve_profiles")))
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.stem for p in shipped_dir().glob("*.yaml"))
+
+
+def resolve_profile(ref: Path | str) -> Path:
+    """A path as given when it exists or looks like one; otherwise the shipped profile of that name."""
+    path = Path(ref)
+    if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return path
+    shipped = shipped_dir() / f"{ref}.yaml"
+    if shipped.exists():
+        return shipped
+    names = ", ".join(shipped_names())
+    raise InputError([InputProblem(path, None, "", f"no such file, nor a shipped profile of that name ({names})")])
+
+
 def _load_chain(path: Path, seen: list[str]) -> list[tuple[ProfileFile, Located]]:
     located = load_yaml(path)
     pf = validate(located, ProfileFile)
@@ -107,6 +132,8 @@ def _load_chain(path: Path, seen: list[str]) -> list[tuple[ProfileFile, Located]
     chain: list[tuple[ProfileFile, Located]] = []
     if pf.extends:
         parent = path.parent / f"{pf.extends}.yaml"
+        if not parent.exists() and (shipped_dir() / f"{pf.extends}.yaml").exists():
+            parent = shipped_dir() / f"{pf.extends}.yaml"  # a site profile extending a shipped one
         if not parent.exists():
             raise InputError(
                 [
@@ -124,7 +151,7 @@ def _load_chain(path: Path, seen: list[str]) -> list[tuple[ProfileFile, Located]
 
 def load_profile(path: Path | str) -> Profile:
     """Resolve a profile and its parents; parameter errors point at the file that set the bad value."""
-    chain = _load_chain(Path(path), [])
+    chain = _load_chain(resolve_profile(path), [])
     merged: dict[str, Any] = {}
     for pf, located in chain:
         merged = _merge(merged, pf.params)
