@@ -100,3 +100,12 @@ def test_the_engine_importing_the_lab_is_refused(tree_copy: Path):
     proc = lint_imports(tree_copy)
     assert "The engine never imports the lab" in proc.stdout and "BROKEN" in proc.stdout
     assert "preuve.observe.engine -> preuve_lab" in proc.stdout
+
+
+def test_a_check_reaching_into_a_collector_is_refused(tree_copy: Path):
+    """Checks take what they need from preuve.judge; a new import of an engine module from a check is named."""
+    check = tree_copy / "preuve_checks" / "tls" / "check_protocol.py"
+    _add(check, "from preuve.observe import engine  # noqa: E402,F401\n")
+    proc = lint_imports(tree_copy)
+    assert "Checks reach the engine through preuve.judge only" in proc.stdout
+    assert "preuve_checks.tls.check_protocol -> preuve.observe.engine" in proc.stdout
