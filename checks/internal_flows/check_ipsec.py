@@ -38,7 +38,7 @@ def check_ikev2_only(ipsec, judge):
 def check_aead_pfs(ipsec, params, judge):
     if _no_connections(ipsec, judge):
         return
-    from preuve.observe.errors import ObservationError
+    from preuve.judge import ObservationError
 
     configured = ipsec["configured"]
     missing = sorted(set(ipsec["connections"]) - set(configured))
