@@ -68,8 +68,10 @@ def test_judge_operators():
 
 
 def test_packaged_check_folders_match_pyproject():
-    import tomllib
+    """setup.py computes the package list from the folders: every check folder and preuve sub-package ships."""
+    import runpy
 
-    packages = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = set(runpy.run_path(str(REPO / "setup.py"), run_name="setup_list")["packages"]())
     folders = {f"preuve_checks.{p.name}" for p in (REPO / "checks").iterdir() if (p / "__init__.py").exists()}
-    assert folders <= packages, f"add to pyproject.toml packages: {sorted(folders - packages)}"
+    engine = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "preuve").rglob("__init__.py")}
+    assert folders | engine | {"preuve_lab", "preuve_profiles"} <= packages, sorted(folders | engine - packages)
