@@ -8,7 +8,8 @@ mount namespace where that /etc is laid over the machine's: apt reads exactly wh
 - ssh-mfa (compliant): one deb822 source, Signed-By the lab mirror keyring, on the inventory's allow-list; its
   security suite holds the installed base-files version (nothing pending); a fresh index; /boot holds the
   running kernel only.
-- ssh-key-only (not): the same mirror with `Trusted: yes` beside its Signed-By (signature checks bypassed: the
+- ssh-key-only (not): the same mirror, its keyring also holding a 1024-bit RSA signing key, with `Trusted: yes`
+  beside its Signed-By (signature checks bypassed: the
   naive reading "Signed-By is set" passes it), plus a one-line `.list` source with `[trusted=yes]` on a host that
   is not on the allow-list (never fetched); its security suite holds a newer base-files (a pending security
   update); its index is dated 60 days back; /boot holds a newer kernel than the running one (reboot needed).
@@ -93,6 +94,18 @@ def _signing_home(paths: LabPaths) -> Path:
     return home
 
 
+def _legacy_key(paths: LabPaths) -> bytes:
+    """A 1024-bit RSA signing key left in the weak host's keyring (SOURCES-SIGNING-KEYS), made once."""
+    home = mirror(paths) / "gnupg-legacy"
+    if not (home / "pubring.kbx").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        home.chmod(0o700)
+        _gpg(
+            home, "--quick-gen-key", "preuve lab legacy signer <legacy@preuve-lab.invalid>", "rsa1024", "sign", "never"
+        )
+    return _gpg(home, "--export")
+
+
 def _suite(paths: LabPaths, name: str, version: str, home: Path) -> None:
     """dists/SUITE/{InRelease,main/binary-ARCH/Packages} of this host's mirror, base-files at `version`."""
     arch = _arch()
@@ -139,7 +152,10 @@ def write_etc(paths: LabPaths, name: str, etc: Path) -> None:
         f'Dir::State::lists "{state / "lists"}/";\nDir::Cache "{state / "cache"}/";\n'
         'Acquire::Languages "none";\n'
     )
-    shutil.copyfile(keyring(paths), apt / "keyrings" / "preuve-lab-mirror.gpg")
+    ring = keyring(paths).read_bytes()
+    if name != "ssh-mfa":  # an old 1024-bit RSA key still trusted beside the mirror's (naive: Signed-By is set)
+        ring += _legacy_key(paths)
+    (apt / "keyrings" / "preuve-lab-mirror.gpg").write_bytes(ring)
     source = (
         f"Types: deb\nURIs: {mirror_uri(paths, name)}\nSuites: {SUITE}\nComponents: main\n"
         "Signed-By: /etc/apt/keyrings/preuve-lab-mirror.gpg\n"

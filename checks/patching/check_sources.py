@@ -1,7 +1,7 @@
 """Controlled installation on each host: every package source is signature-checked with a key of its own and
 comes from a declared mirror (the DMZ mirror), read from the apt and yum/dnf source files."""
 
-from preuve.judge import check
+from preuve.judge import ObservationUnavailable, check
 from preuve.observe.host.package_sources import unsigned_reason, where
 
 
@@ -52,4 +52,51 @@ def check_sources_mirrors(package_sources, target, judge):
         "sources.mirrors",
         {k: any(u.startswith(a) for a in allowed) for k, u in uris.items()},
         observed=sorted(uris),
+    )
+
+
+def key_verdict(key: dict, params) -> tuple[bool, str]:
+    """A signing key conforms when its RSA/DSA modulus is large enough or its curve is accepted."""
+    if "error" in key:
+        return False, key["error"]
+    size = f"{key['bits']} bits" if "bits" in key else key.get("curve", "?")
+    what = f"{key['algorithm']} {size}"
+    if "bits" in key:
+        return (key["bits"] or 0) >= params.supply.signing_min_rsa_bits, what
+    return key.get("curve") in params.supply.signing_curves_allowed, what
+
+
+@check(
+    "SOURCES-SIGNING-KEYS",
+    requirements={
+        "10.4.a#1": "package signatures are verified with keys of a CRYPTO_B1 algorithm and size (keyrings)",
+        "12.10.c#1": "the keys that authenticate updates are strong enough (no 1024-bit RSA, DSA, weak curve)",
+    },
+    target="baseline_host",
+    severity="medium",
+    rule="ANSSI guide des mécanismes cryptographiques : RSA ≥ 2048 bits, courbes ≥ 256 bits",
+)
+def check_signing_keys(package_sources, params, judge):
+    named = sorted(
+        {s["signed_by"] for s in enabled(package_sources) if (s.get("signed_by") or "").startswith("/")}
+        | {k.removeprefix("file://") for s in enabled(package_sources) for k in s.get("gpgkey", [])}
+    )
+    rings = package_sources["keyring_keys"]
+    named = [r for r in named if r in package_sources["keyrings"] or r in rings]  # absent: SOURCES-SIGNED says it
+    if judge.absent("sources.signing_keys", None if named else "no source names an existing keyring", "keyrings"):
+        return
+    unread = [r for r in named if r not in rings]
+    if unread:
+        raise ObservationUnavailable(f"keyrings the sources name could not be read on the host: {', '.join(unread)}")
+    verdicts = {
+        f"{ring} {k.get('fingerprint', '?')[-16:]}": key_verdict(k, params)
+        for ring in named
+        for k in rings[ring]
+        if k.get("signs", True)
+    }
+    judge.each(
+        "sources.signing_keys",
+        {k: ok for k, (ok, _) in verdicts.items()},
+        observed={k: what for k, (_, what) in verdicts.items()},
+        param="supply.signing_min_rsa_bits",
     )

@@ -242,6 +242,32 @@ class LogsParams(Strict):
     logrotate_ignored: list[str] = Field(
         [], description="fnmatch globs of rotated paths not subject to retention (e.g. non-security logs)"
     )
+    private_globs: list[str] = Field(
+        [
+            "/var/log/auth.log*",
+            "/var/log/secure*",
+            "/var/log/audit/*",
+            "/var/log/audit.log*",
+            "/var/log/syslog*",
+            "/var/log/messages*",
+            "/var/log/kern.log*",
+            "/var/log/daemon.log*",
+            "/var/log/user.log*",
+            "/var/log/mail.log*",
+            "/var/log/maillog*",
+            "/var/log/btmp*",
+            "/var/log/sudo*",
+            "/var/log/journal/*",
+            "/var/log/faillock/*",
+            "/var/log/clamav/*",
+        ],
+        description="logs no other user may read (12.7.e): fnmatch globs of absolute paths",
+    )
+    root_log_daemons: list[str] = Field(
+        ["systemd-journal", "auditd"],
+        description="log daemons that run as root by design (the kernel audit socket, the journal's own files); "
+        "every other log daemon must drop root",
+    )
     journald_cap_fraction: float = Field(
         0.85, gt=0, le=1, description="a journal using this fraction of its MaxUse is at its size cap (evicting)"
     )

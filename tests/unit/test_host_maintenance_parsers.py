@@ -256,3 +256,44 @@ def test_an_unbound_validating_policy_enforces_nothing():
         ]
     }
     assert ks.enforced_policies(kyverno) == []
+
+
+# --- repository signing keys ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ring, want",
+    [  # (fingerprint, algorithm, bits or curve) as `gpg --show-keys --with-colons` prints them for the same file
+        ("debian-archive-bookworm-stable.gpg", [("4D64FEC119C2029067D6E791F8D2585B8783D481", "EdDSA", "Ed25519")]),
+        (
+            "debian-archive-bookworm-automatic.gpg",
+            [
+                ("B8B80B5B623EAB6AD8775C45B7C5D7D6350947F8", "RSA", 4096),
+                ("4CB50190207B4758A3F73A796ED0E7B82643E131", "RSA", 4096),
+            ],
+        ),
+        ("lab-legacy-rsa1024.gpg", [("799630FEF384FFAE2316C575E39306467B944729", "RSA", 1024)]),
+    ],
+)
+def test_openpgp_keyrings_read_as_gpg_reads_them(ring, want):
+    from preuve.observe.host import openpgp
+
+    got = openpgp.keys((FIXTURES / ring).read_bytes())
+    assert [(k["fingerprint"], k["algorithm"], k.get("bits") or k.get("curve")) for k in got] == want
+
+
+def test_signing_keys_check_both_ways():
+    good = _fact("ssh-mfa", "package_sources")
+    j = Judge()
+    cs.check_signing_keys(good, _params(j), j)
+    assert not j.failed and list(j.expectations[0].observed.values()) == ["EdDSA Ed25519"]
+    # the weak host's keyring (same Signed-By path) also holds a 1024-bit RSA key
+    weak = _fact("ssh-key-only", "package_sources")
+    j = Judge()
+    cs.check_signing_keys(weak, _params(j), j)
+    assert sorted(j.failed[0].observed.values()) == ["EdDSA Ed25519", "RSA 1024 bits"]
+    assert len(j.failed[0].offending) == 1 and j.failed[0].param == "supply.signing_min_rsa_bits"
+    # a keyring the sources name, present on the host but not sent (unreadable): an error, never a pass
+    weak["keyring_keys"] = {}
+    with pytest.raises(ObservationUnavailable, match="could not be read"):
+        cs.check_signing_keys(weak, _params(Judge()), Judge())

@@ -8,8 +8,10 @@ whose `gpgcheck` is the default of every repository). The keyring files that exi
 
 from __future__ import annotations
 
+import base64
 import re
 
+from preuve.observe.host import openpgp
 from preuve.observe.registry import HostFact
 
 SOURCES = (
@@ -18,7 +20,14 @@ SOURCES = (
     'done; echo "== aptconf"; for f in /etc/apt/apt.conf /etc/apt/apt.conf.d/*; do [ -f "$f" ] && '
     'grep -HiE "AllowInsecureRepositories|AllowDowngradeToInsecureRepositories|AllowUnauthenticated" "$f"; done; '
     'echo "== keyrings"; for f in /etc/apt/keyrings/* /usr/share/keyrings/* /etc/apt/trusted.gpg.d/* '
-    '/etc/apt/trusted.gpg /etc/pki/rpm-gpg/*; do [ -f "$f" ] && echo "$f"; done; true'
+    '/etc/apt/trusted.gpg /etc/pki/rpm-gpg/*; do [ -f "$f" ] && echo "$f"; done; '
+    # the keyrings the sources name (signed-by, gpgkey=file://): public keys, sent whole for SOURCES-SIGNING-KEYS
+    "refs=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources "
+    "/etc/yum.repos.d/*.repo 2>/dev/null | sed -n -e 's/.*signed-by=\\([^] ,]*\\).*/\\1/p' "
+    "-e 's/^[[:space:]]*[Ss]igned-[Bb]y:[[:space:]]*\\(\\/[^[:space:]]*\\).*/\\1/p' "
+    "-e 's/^[[:space:]]*gpgkey[[:space:]]*=.*file:\\/\\/\\(\\/[^[:space:]]*\\).*/\\1/p' | sort -u); "
+    'for k in $refs; do [ -f "$k" ] && [ -r "$k" ] && { echo "== keyring-data $k"; base64 -w0 "$k"; echo; }; '
+    "done; true"
 )
 
 _TRUE = {"1", "yes", "true", "on"}
@@ -167,13 +176,21 @@ def parse(text: str) -> dict:
     files: list[tuple[str, list[str]]] = []
     insecure: list[str] = []
     keyrings: list[str] = []
-    section = None
+    keyring_keys: dict[str, list[dict]] = {}
+    section = current = None
     for line in text.splitlines():
         if line.startswith("== file "):
             files.append((line[8:].strip(), []))
             section = "file"
         elif line.strip() in ("== aptconf", "== keyrings"):
             section = line.strip()[3:]
+        elif line.startswith("== keyring-data "):
+            section, current = "keyring-data", line[len("== keyring-data ") :].strip()
+        elif section == "keyring-data" and line.strip():
+            try:
+                keyring_keys[current] = openpgp.keys(base64.b64decode(line.strip()))
+            except (ValueError, IndexError) as e:
+                keyring_keys[current] = [{"error": f"unreadable keyring: {e}"}]
         elif section == "file":
             files[-1][1].append(line)
         elif section == "aptconf" and line.strip():
@@ -193,7 +210,7 @@ def parse(text: str) -> dict:
     for s in sources:
         if s["type"] != "rpm":
             s["signed_by_exists"] = s["signed_by"] == "(inline key block)" or s["signed_by"] in keyrings
-    return {"sources": sources, "apt_insecure": insecure, "keyrings": keyrings}
+    return {"sources": sources, "apt_insecure": insecure, "keyrings": keyrings, "keyring_keys": keyring_keys}
 
 
 def where(source: dict) -> str:
