@@ -20,7 +20,7 @@ import paramiko
 from preuve.observe.errors import HostKeyMismatch, ObservationError
 from preuve.observe.ssh.host import count
 from preuve.observe.ssh.protocol import describe_key_blob
-from preuve.observe.ssh.target import SshTarget
+from preuve.observe.ssh.target import AuthNoneReply, HostKeyFact, SshTarget
 
 __all__ = [
     "SshTarget",
@@ -48,8 +48,8 @@ def _known_hosts_name(target: SshTarget) -> str:
 
 
 def connect(
-    target: SshTarget, timeout: float, transports: list[paramiko.Transport], offered: dict | None = None
-) -> tuple[paramiko.Transport, dict]:
+    target: SshTarget, timeout: float, transports: list[paramiko.Transport], offered: AuthNoneReply | None = None
+) -> tuple[paramiko.Transport, HostKeyFact]:
     """Open an authenticated transport to target (through its jump hosts); verify its host key. With `offered`,
     first send an RFC 4252 `none` request and record the methods the server offers (no extra connection)."""
     sock = _open_socket(target, timeout, transports)
@@ -76,18 +76,18 @@ def connect(
 
 def none_from_vantages(
     target: SshTarget, vantages: list[tuple[str, str]], timeout: float, connect_timeout: float = 1.0
-) -> list[dict]:
+) -> list[AuthNoneReply]:
     """The same RFC 4252 `none` request sent from each (name, network namespace) vantage point, in parallel: what
     the server offers a client of that zone. The host key is checked against known_hosts (no trust on first use);
     a vantage the firewall keeps out is recorded as unreachable, not as an error of the host."""
     from preuve.observe.network import netns
 
-    results: list[dict] = [{"vantage": name, "netns": ns, "error": "no answer"} for name, ns in vantages]
+    results: list[AuthNoneReply] = [{"vantage": name, "netns": ns, "error": "no answer"} for name, ns in vantages]
     direct = replace(target, jump=None, trust_on_first_use=False)
 
     def probe(i: int, ns: str) -> None:
         transports: list[paramiko.Transport] = []
-        out = {"vantage": vantages[i][0], "netns": ns}
+        out: AuthNoneReply = {"vantage": vantages[i][0], "netns": ns}
         place = f"{where(target)} from {ns}"
         try:
             with netns.enter(ns):  # the socket stays in the namespace it was made in
@@ -124,12 +124,12 @@ def none_from_vantages(
     return results
 
 
-def auth_none(transport: paramiko.Transport, user: str, port: int) -> dict:
+def auth_none(transport: paramiko.Transport, user: str, port: int) -> AuthNoneReply:
     """RFC 4252 §5.2: the methods that can continue after a `none` request (what the server really offers).
 
     OpenSSH does not count this first `none` request as a failed attempt (MaxAuthTries).
     """
-    out: dict = {"user": user, "port": port, "request": "none"}
+    out: AuthNoneReply = {"user": user, "port": port, "request": "none"}
     try:
         transport.auth_none(user)
     except paramiko.BadAuthenticationType as e:
@@ -264,14 +264,14 @@ def _fingerprint(key: paramiko.PKey) -> str:
     return describe_key_blob(key.asbytes())["fingerprint_sha256"]
 
 
-def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: dict | None) -> dict:
+def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: dict | None) -> HostKeyFact:
     """Strict check against known_hosts; trust-on-first-use only when asked (accept-new semantics)."""
-    fact = {"type": key.get_name(), "fingerprint_sha256": _fingerprint(key)}
+    fact = HostKeyFact(type=key.get_name(), fingerprint_sha256=_fingerprint(key), trusted="known_hosts")
     name = _known_hosts_name(target)
     if entries:
         expected = entries.get(key.get_name())
         if expected is not None and expected.asbytes() == key.asbytes():
-            return {**fact, "trusted": "known_hosts"}
+            return fact
         known = ", ".join(f"{t} {_fingerprint(k)}" for t, k in entries.items())
         raise HostKeyMismatch(
             f"HOST KEY MISMATCH for {name} (user {target.user}): known_hosts {target.known_hosts} expects "
@@ -294,10 +294,12 @@ def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: dict | None
             raise ObservationError(
                 f"ssh {where(target)}: cannot record the first-use host key in {target.known_hosts}: {e}"
             ) from None
-    return {**fact, "trusted": "tofu"}
+    return HostKeyFact(type=fact["type"], fingerprint_sha256=fact["fingerprint_sha256"], trusted="tofu")
 
 
-def handshake(target: SshTarget, timeout: float, transports: list, where: str) -> tuple[paramiko.Transport, dict]:
+def handshake(
+    target: SshTarget, timeout: float, transports: list, where: str
+) -> tuple[paramiko.Transport, HostKeyFact]:
     """A transport whose host key was verified (known_hosts, else trust on first use), before any authentication:
     (transport, host-key fact). The transport is appended to `transports` at once, for the caller to close."""
     sock = _open_socket(target, timeout, transports)

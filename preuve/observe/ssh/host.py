@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from preuve.observe import registry
 from preuve.observe.registry import Collector, HostFact
-from preuve.observe.ssh.target import SshTarget, ssh_target
+from preuve.observe.ssh.target import AuthNoneReply, FactError, HostKeyFact, ScriptResult, SshTarget, ssh_target
 
 if TYPE_CHECKING:
     from preuve.inputs.targets import Target
@@ -71,7 +71,7 @@ def collect(
     timeout: float = 10.0,
     sshd_config_path: str | None = None,
     env: dict[str, str] | None = None,
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, ScriptResult]]:
     """Return (facts, raw) for `facts` of `target`, fetching the ones not memoized in one exec.
 
     facts always carries "host_key"; a fact whose command failed is {"error": "..."} rather
@@ -117,12 +117,12 @@ def _target_key(target: SshTarget, config_path: str | None, env: dict[str, str] 
 
 def _observe(
     target: SshTarget, names: list[str], timeout: float, config_path: str | None, env: dict[str, str] | None = None
-) -> tuple[dict, dict[str, dict], dict]:
+) -> tuple[HostKeyFact, dict[str, ScriptResult], AuthNoneReply]:
     """One connection, one exec: return (host_key fact, raw results of `names`, the `none` reply)."""
     from preuve.observe.ssh.connection import connect, where
 
     transports: list[Any] = []
-    offered: dict = {}
+    offered: AuthNoneReply = {}
     try:
         transport, host_key = connect(target, timeout, transports, offered)
         results = _run_facts(transport, names, config_path, timeout, where(target), env) if names else {}
@@ -164,7 +164,7 @@ def build_script(names: list[str], nonce: str, config_path: str | None, env: dic
     return "\n".join(lines) + "\n"
 
 
-def parse_framed(output: bytes, nonce: str) -> dict[str, dict]:
+def parse_framed(output: bytes, nonce: str) -> dict[str, ScriptResult]:
     """Inverse of build_script: {fact: {"rc", "stdout", "stderr"}} for every complete frame."""
     n = re.escape(nonce)
     frame = re.compile(
@@ -193,7 +193,7 @@ def _run_facts(
     timeout: float,
     where: str,
     env: dict[str, str] | None = None,
-) -> dict[str, dict]:
+) -> dict[str, ScriptResult]:
     """Run the facts' framed script over `transport` and read each fact's frame back."""
     from preuve.observe.ssh.connection import run_script
 
@@ -216,7 +216,7 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def fact_value(name: str, result: dict) -> object:
+def fact_value(name: str, result: ScriptResult) -> object | FactError:
     """Parsed fact, or {"error": first stderr line} when its command failed."""
     if result["rc"] != 0:
         reason = _first_line(result["stderr"]) or _first_line(result["stdout"]) or f"exit status {result['rc']}"

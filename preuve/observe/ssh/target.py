@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from preuve.observe.errors import ObservationError
 
@@ -54,3 +54,42 @@ def ssh_target(target: Target, hosts: dict[str, Target], depth: int = 0) -> SshT
         jump=jump,
         password_env=password_env,
     )
+
+
+# --- what an SSH login records (the typed parts of the ssh_host observation) ---------------------------------------
+
+
+class HostKeyFact(TypedDict):
+    """The host key the server presented, and why preuve trusted it (facts["host_key"] of every SSH observation)."""
+
+    type: str  # ssh-ed25519, ecdsa-sha2-nistp256, rsa-sha2-512...
+    fingerprint_sha256: str  # SHA256:... as ssh-keygen -l prints it
+    trusted: Literal["known_hosts", "tofu"]
+
+
+class ScriptResult(TypedDict):
+    """One fact's frame of the batched script (raw["<fact>"] of an ssh_host observation)."""
+
+    rc: int | None  # None: the frame never came back (timeout, script ended first)
+    stdout: str
+    stderr: str
+
+
+class AuthNoneReply(TypedDict, total=False):
+    """The server's answer to an RFC 4252 `none` request (sshd_effective's "offered", none_from_vantages)."""
+
+    user: str
+    port: int
+    request: str
+    none_accepted: bool
+    methods: list[str]  # the methods that can continue (what the server really offers this client)
+    error: str
+    vantage: str
+    netns: str
+    unreachable: str
+
+
+class FactError(TypedDict):
+    """A fact whose command failed: the first line of its error, or the sudoers rule to add."""
+
+    error: str
