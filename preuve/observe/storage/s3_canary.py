@@ -27,12 +27,10 @@ def _try(fn: Any, **kw: Any) -> dict[str, Any]:
     try:
         r = fn(**kw)
     except ClientError as e:
-        err = e.response.get("Error", {})
-        return {
-            "allowed": False,
-            "code": e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
-            "reason": err.get("Code"),
-        }
+        code = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        reason = e.response.get("Error", {}).get("Code")
+        # a refused HEAD or ranged GET carries no error body: botocore then names the code by the status
+        return {"allowed": False, "code": code, "reason": None if reason == str(code) else reason}
     except EndpointConnectionError as e:
         raise ObservationError(f"S3 endpoint unreachable: {type(e).__name__}") from None
     body = r.get("Body")
