@@ -88,6 +88,28 @@ def parameters(info: CheckInfo) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
+def observed_by(info: CheckInfo) -> list[dict[str, Any]]:
+    """What the check reads and who observes it: each evidence fixture its function takes, from the collectors'
+    registry (the collector, the fact of its observation, the declaring module)."""
+    func = _function(info)
+    if func is None:
+        return []
+    from preuve.observe.registry import registry
+
+    fixtures = registry().fixtures
+    names = [n for n in inspect.signature(func).parameters if n in fixtures]
+    return [
+        {
+            "fixture": n,
+            "collector": fixtures[n].collector,
+            "fact": fixtures[n].fact,
+            "module": fixtures[n].module,
+            "doc": fixtures[n].doc,
+        }
+        for n in names
+    ]
+
+
 def as_dict(info: CheckInfo, lang: str, *, full: bool = False) -> dict[str, Any]:
     s = info.spec
     d: dict[str, Any] = {
@@ -106,6 +128,7 @@ def as_dict(info: CheckInfo, lang: str, *, full: bool = False) -> dict[str, Any]
         d["remediation"] = info.remediation[lang]
         d["requirement_elements"] = [{"element": e, "shows": why} for e, why in s.evidences]
         d["parameters"] = parameters(info)
+        d["observed_by"] = observed_by(info)
     return d
 
 
@@ -132,8 +155,8 @@ def _table(rows: list[CheckInfo], lang: str, out: Any) -> None:
 def _describe(info: CheckInfo, lang: str, out: Any) -> None:
     d = as_dict(info, lang, full=True)
     head = {
-        "fr": ("Exigences", "Justification", "Correction", "Paramètres du profil", "aucun"),
-        "en": ("Requirements", "Rationale", "Remediation", "Profile parameters", "none"),
+        "fr": ("Exigences", "Justification", "Correction", "Paramètres du profil", "aucun", "Observé par"),
+        "en": ("Requirements", "Rationale", "Remediation", "Profile parameters", "none", "Observed by"),
     }[lang]
     lines = [
         f"{d['id']}: {d['title']}",
@@ -147,6 +170,13 @@ def _describe(info: CheckInfo, lang: str, out: Any) -> None:
         lines.append(f"  {e['element']}" + (f": {e['shows']}" if e["shows"] else ""))
     lines += ["", f"{head[1]}:", f"  {d['rationale']}", "", f"{head[2]}:", f"  {d['remediation']}", "", f"{head[3]}:"]
     lines += [f"  {k} = {json.dumps(v, ensure_ascii=False)}" for k, v in d["parameters"].items()] or [f"  {head[4]}"]
+    lines += ["", f"{head[5]}:"]
+    lines += [
+        f"  {o['fixture']}: collector {o['collector']}"
+        + (f", fact {o['fact']}" if o["fact"] else "")
+        + f" ({o['module']}): {o['doc']}"
+        for o in d["observed_by"]
+    ] or [f"  {head[4]}"]
     out.write("\n".join(lines) + "\n")
 
 

@@ -178,3 +178,23 @@ def test_a_collector_module_is_one_file():
         owners = {p.module for p in reg.fixtures.values() if p.collector == collector.name and p.fact is None}
         assert len(owners) <= 1, f"{collector.name}: fixtures declared in {owners}"
     assert Path(sys.modules["preuve.observe.registry"].__file__ or "").name == "registry.py"
+
+
+def test_preuve_checks_names_who_observes_each_check():
+    """`preuve checks describe` reads the registry: every catalogue check that judges evidence names its collector."""
+    from preuve.judge.catalogue import load_catalogue
+    from preuve.report.checks_listing import observed_by
+
+    cat = load_catalogue()
+    rows = {cid: observed_by(info) for cid, info in cat.items()}
+    assert rows["SSH-MAX-AUTH-TRIES"] == [
+        {
+            "fixture": "sshd",
+            "collector": "ssh_host",
+            "fact": "sshd_effective",
+            "module": "preuve.observe.ssh.sshd_effective",
+            "doc": registry().fixtures["sshd"].doc,
+        }
+    ]
+    blind = [cid for cid, row in rows.items() if not row and cat[cid].spec.target not in ("host",)]
+    assert not blind, f"checks reading no declared fixture: {blind}"
