@@ -198,3 +198,10 @@ def test_preuve_checks_names_who_observes_each_check():
     ]
     blind = [cid for cid, row in rows.items() if not row and cat[cid].spec.target not in ("host",)]
     assert not blind, f"checks reading no declared fixture: {blind}"
+
+
+def test_every_declared_fixture_is_collected_on_a_target_kind_the_inventory_builds():
+    from preuve.inputs.targets import BUILDERS
+
+    unknown = {p.fixture: p.kind for p in registry().fixtures.values() if p.kind not in BUILDERS}
+    assert not unknown, f"no @target_kind builder (preuve/inputs/targets.py) for: {unknown}"
