@@ -1,8 +1,9 @@
-"""Every command preuve runs through `sudo -n` on a scanned host: the source of the README's sudoers block.
+"""Every command preuve runs through `sudo -n` on a scanned host: the source of the sudoers block in
+docs/sudoers.md (written by tools/gen_docs.py).
 
 A scanning account that is not root needs exactly these rules (read-only commands; `list` is sudo's built-in
 that lets `sudo -l -U user` show another account's rules). tests/unit/test_sudoers_block.py fails when a collector
-runs a command through sudo that this table does not hold, or when the README block does not cover it.
+runs a command through sudo that this table does not hold, or when the docs/sudoers.md block does not cover it.
 
 When sudo refuses one of them, the fact's error names the rule to add (`explain_refusal`), instead of sudo's
 bare "a password is required".
@@ -52,6 +53,13 @@ COMMANDS: tuple[Privileged, ...] = (
         "/usr/bin/ssh-keygen -l -f /home/alice/.ssh/authorized_keys",
         ("accounts",),
         "who can log in with which key: fingerprints of every account's authorized keys, never the keys (ACC-*)",
+    ),
+    Privileged(
+        "auditctl",
+        "/usr/sbin/auditctl -l, /usr/sbin/auditctl -s",
+        "/usr/sbin/auditctl -l",
+        ("audit",),
+        "the kernel's audit rules and status, read-only (AUDIT-EVENTS)",
     ),
     Privileged(
         "chronyc",
@@ -127,7 +135,7 @@ REFUSALS = (
 
 
 def sudoers_block(user: str = "preuve-audit") -> str:
-    """The block the README gives (and `tests/unit/test_sudoers_block.py` compares with it)."""
+    """The block docs/sudoers.md gives (and `tests/unit/test_sudoers_block.py` compares with it)."""
     lines = [f"# /etc/sudoers.d/{user}: the read-only commands preuve runs through `sudo -n` (check: visudo -cf FILE)"]
     for c in COMMANDS:
         lines.append(f"# {c.why}")
@@ -146,5 +154,5 @@ def explain_refusal(fact: str, message: str) -> str:
         return message
     return (
         f"{message} — sudo refused a read-only command: allow it for the scanning account in sudoers: "
-        f"`NOPASSWD: {' ; '.join(rules)}` (README, sudoers block)"
+        f"`NOPASSWD: {' ; '.join(rules)}` (docs/sudoers.md)"
     )

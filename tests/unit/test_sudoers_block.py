@@ -1,4 +1,5 @@
-"""The README's one sudoers block covers every command the collectors run through `sudo -n` (issue 16 item 4),
+"""The one sudoers block (docs/sudoers.md, generated from preuve/observe/privileged.py) covers every command the
+collectors run through `sudo -n` (issue 16 item 4),
 and a refused sudo names the rule to add."""
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ INDIRECT = {"-l": "list", '"$bin"': "syslog-ng", "{cmd}": "faillock"}  # where t
 
 
 def _readme_block() -> str:
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "sudoers.md").read_text()
     m = re.search(r"```sudoers\n(.*?)```", text, re.S)
-    assert m, "the README has a ```sudoers block"
+    assert m, "docs/sudoers.md has a ```sudoers block"
     return m.group(1).rstrip("\n")
 
 
@@ -72,7 +73,7 @@ def test_readme_block_is_the_generated_one_and_covers_every_command():
     )
     rules = _rules(block)
     for c in COMMANDS:
-        assert any(_covers(r, c.example) for r in rules), f"{c.example} is not allowed by the README block"
+        assert any(_covers(r, c.example) for r in rules), f"{c.example} is not allowed by the docs/sudoers.md block"
 
 
 def test_the_matcher_can_refuse():
