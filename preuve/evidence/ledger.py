@@ -112,7 +112,7 @@ def previous_run(ledger: Path, run_dir: Path, profile_id: str | None = None) -> 
     profile id: the baseline of diff and trend (a ci-quick run is never the trend of a full-profile run)."""
     here = Path(run_dir).resolve()
     for _, e in reversed(read_ledger(ledger)):
-        p = (ledger.parent / e["path"]).resolve()
+        p: Path = (ledger.parent / e["path"]).resolve()
         if p == here or not (p / "results.jsonl").is_file():
             continue
         if profile_id is not None:

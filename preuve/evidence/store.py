@@ -16,7 +16,7 @@ from preuve.evidence.record import Observation
 from preuve.evidence.redact import REDACTOR
 
 
-class EvidenceRef(tuple):
+class EvidenceRef(tuple[str, str]):
     """(path relative to the run directory, sha256 of the file)."""
 
     __slots__ = ()

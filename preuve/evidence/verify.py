@@ -68,7 +68,12 @@ def _no_kinds(collector: str) -> Iterable[str]:
 
 
 def evidence_problems(
-    run: Path, listed: dict[str, str], rows: list, *, content: bool = True, kinds_of: KindsOf = _no_kinds
+    run: Path,
+    listed: dict[str, str],
+    rows: list[tuple[int, dict[str, Any]]],
+    *,
+    content: bool = True,
+    kinds_of: KindsOf = _no_kinds,
 ) -> tuple[dict[str, str], list[str]]:
     """({path: sha256} admitted, problems): each result's evidence is listed in the manifest with the sha256 the
     result records, lives under observations/, and is the evidence of that result's target (by its path and by
@@ -173,7 +178,7 @@ def verify_run(
         except (OSError, ValueError) as exc:
             bad(f"run.json: unreadable ({type(exc).__name__})")
             info = {}
-    rows: list = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     if "results.jsonl" in listed:
         rows, row_problems = _results(run)
         v.problems += row_problems

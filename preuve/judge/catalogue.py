@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import types
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -52,10 +53,21 @@ class CatalogueError(Exception):
     pass
 
 
+def _package(name: str, folder: Path | None) -> None:
+    """A stand-in package for the catalogue's own imports, so that a check's relative import of a sibling module
+    (`from .check_tenants import tenant_namespaces`) resolves in the same folder."""
+    if name not in sys.modules:
+        package = types.ModuleType(name)
+        package.__path__ = [str(folder)] if folder is not None else []
+        sys.modules[name] = package
+
+
 def _import(path: Path) -> Any:
     name = f"_preuve_catalogue_.{path.parent.name}.{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
+    _package("_preuve_catalogue_", None)
+    _package(f"_preuve_catalogue_.{path.parent.name}", path.parent)
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

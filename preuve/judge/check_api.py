@@ -72,7 +72,8 @@ def check(
         declared = CheckSpec(**{**spec.__dict__, "module": func.__module__})
         func.__preuve_check__ = declared  # type: ignore[attr-defined]
         DECLARED.setdefault(str(Path(func.__code__.co_filename).resolve()), {})[id] = declared
-        return pytest.mark.usefixtures("target")(pytest.mark.preuve_check(id)(func))
+        marked: Callable[..., Any] = pytest.mark.usefixtures("target")(pytest.mark.preuve_check(id)(func))
+        return marked
 
     return wrap
 
@@ -121,7 +122,7 @@ class TrackedParams:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None or a in ("", [], {}, ()):
         return False  # a flag, an unset or empty value names no threshold
-    return _plain(a) == _plain(b)
+    return bool(_plain(a) == _plain(b))
 
 
 @dataclass

@@ -15,7 +15,8 @@ from preuve.judge.result_builder import ObservationUnavailable
 
 @functools.cache
 def table() -> dict[str, Any]:
-    return yaml.safe_load(files("preuve.data").joinpath("eol.yaml").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(files("preuve.data").joinpath("eol.yaml").read_text(encoding="utf-8"))
+    return loaded
 
 
 def fresh_table(now: dt.datetime, max_age_days: int) -> dict[str, Any]:

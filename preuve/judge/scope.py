@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preuve.inputs.targets import Target
 
@@ -66,7 +67,7 @@ class Scope:
             return False
         return self.only is None or any(fnmatch.fnmatchcase(target.name, g) for g in self.only)
 
-    def describe(self) -> dict | None:
+    def describe(self) -> dict[str, Any] | None:
         """What run.json records, so `preuve merge` can check it has every shard exactly once."""
         if self.shard is None and self.only is None:
             return None

@@ -8,8 +8,8 @@ compliance, whatever the threshold.
 from __future__ import annotations
 
 from preuve.exitcodes import Exit
-from preuve.judge.check_api import SEVERITIES
 from preuve.results.model import Result
+from preuve.severity import SEVERITIES
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

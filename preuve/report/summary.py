@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from preuve.judge.check_api import SEVERITIES
 from preuve.results.model import Result
+from preuve.severity import SEVERITIES
 from preuve.textsafe import terminal_line
 
 WORDS = {

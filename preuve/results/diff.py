@@ -81,7 +81,7 @@ def _due_to_profile(check_id: str, change: dict[str, Any] | None) -> bool:
     return any(p["param"].split(".")[0] in (domain, "timeout") for p in change["params_changed"])
 
 
-def _row(key: Key, a: dict | None, b: dict | None, change: dict | None) -> dict[str, Any]:
+def _row(key: Key, a: dict[str, Any] | None, b: dict[str, Any] | None, change: dict[str, Any] | None) -> dict[str, Any]:
     ref = b or a or {}
     row = {
         "check_id": key[0],

@@ -23,12 +23,13 @@ from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.catalogue import CheckInfo
-from preuve.judge.check_api import SEVERITIES, Judge, NonCompliance, TrackedParams
+from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
 from preuve.judge.result_builder import ObservationUnavailable, build_result
 from preuve.observe.registry import registry
 from preuve.results.model import Result
 from preuve.run.observation import plan, run_observations
 from preuve.run.state import Options, RunState, copy_inputs, open_run
+from preuve.severity import SEVERITIES
 
 STATE = pytest.StashKey[RunState]()
 JUDGE = pytest.StashKey[Judge]()
