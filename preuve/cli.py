@@ -195,7 +195,7 @@ def cmd_lint(a: argparse.Namespace) -> int:
         from preuve.inputs.flows import justification_problems
 
         problems += [str(p) for p in justification_problems(a.inventory)]
-    catalogue: dict = {}
+    catalogue: dict[str, Any] = {}
     from preuve.judge.packs import use
 
     use(a.checks_dir)

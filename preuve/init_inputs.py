@@ -10,6 +10,7 @@ import argparse
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from preuve.exitcodes import Exit
 
@@ -36,7 +37,7 @@ def cmd_init(a: argparse.Namespace) -> int:
     return int(Exit.COMPLIANT)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     i = sub.add_parser("init", help="write a commented starter inventory (and waivers file) to edit")
     i.add_argument("-o", "--out", default="inventory.yaml", help="inventory to write (default inventory.yaml)")
     i.add_argument("-w", "--waivers", nargs="?", const="waivers.yaml", help="also a waivers file (waivers.yaml)")

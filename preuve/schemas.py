@@ -76,7 +76,7 @@ def cmd_schema(a: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s = sub.add_parser("schema", help="JSON Schema of the inventory, profile and waiver formats (for editors)")
     s.add_argument("kind", nargs="?", default="all", choices=[*KINDS, "all"])
     s.add_argument("-o", "--out", metavar="DIR", help="write <kind>.schema.json files into DIR")

@@ -12,6 +12,7 @@ import argparse
 import functools
 import shlex
 import sys
+from typing import Any
 
 
 def _words(parser: argparse.ArgumentParser) -> tuple[list[str], dict[str, list[str]], list[str]]:
@@ -87,7 +88,7 @@ def cmd_completion(a: argparse.Namespace, root: argparse.ArgumentParser) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction, root: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any], root: argparse.ArgumentParser) -> None:
     """`root`: the whole `preuve` parser, whose commands and options the script completes."""
     c = sub.add_parser("completion", help="shell completion script (bash, zsh)")
     c.add_argument("shell", choices=["bash", "zsh"])

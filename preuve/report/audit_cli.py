@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from preuve.exitcodes import Exit
 
@@ -107,7 +107,9 @@ def cmd_keygen(a: argparse.Namespace) -> int:
     return 0
 
 
-def _verify_one(run: Path, trusted: list | None, ledger: Path | None, no_chain: bool) -> Verdict:
+def _verify_one(
+    run: Path, trusted: list[tuple[str, bytes, str]] | None, ledger: Path | None, no_chain: bool
+) -> Verdict:
     """A run whose files are not what preuve writes fails verification with a message, never a traceback."""
     from preuve.evidence.verify import Verdict, verify_run
     from preuve.observe.registry import registry
@@ -307,7 +309,7 @@ def cmd_coverage(a: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[Any]) -> None:
     k = sub.add_parser("keygen", help="create an Ed25519 key pair that signs run manifests (--sign-key)")
     k.add_argument("key", help="private key file to create (the public key goes next to it, .pub.pem)")
     k.set_defaults(func=cmd_keygen)

@@ -115,7 +115,9 @@ def requirement_title(req: str) -> str:
     return q.title if q else ""
 
 
-def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Coverage], lang: str = "fr") -> dict:
+def oscal(
+    results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Coverage], lang: str = "fr"
+) -> dict[str, Any]:
     rid = run["run_id"]
     tool = _uuid(rid, "tool")
     # (check, requirement) -> the elements of the requirement that check evidences, with the coverage level: a
@@ -260,7 +262,9 @@ def oscal(results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Cov
     }
 
 
-def write_oscal(path: Path, results: list[dict], run: dict, coverage: list[Coverage], lang: str) -> None:
+def write_oscal(
+    path: Path, results: list[dict[str, Any]], run: dict[str, Any], coverage: list[Coverage], lang: str
+) -> None:
     data = oscal(results, run, coverage, lang)
     with path.open("w", encoding="utf-8") as fh:  # streamed: at 500 hosts the document is ~40 MB, its chunks ~250 MB
         json.dump(data, fh, indent=2, ensure_ascii=False, sort_keys=False)
@@ -300,7 +304,8 @@ def _ciso_verdict(rs: list[dict[str, Any]], automated: bool, lang: str) -> tuple
 def ciso_library() -> dict[str, Any]:
     """Where CISO Assistant's secnumcloud-3.2 library puts the items its own node does not let one assess."""
     text = resources.files("preuve").joinpath("data", "ciso-assistant-secnumcloud-3.2.yaml").read_text("utf-8")
-    return yamlio.load(text)
+    library: dict[str, Any] = yamlio.load(text)
+    return library
 
 
 def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str = "fr") -> list[dict[str, str]]:
@@ -355,7 +360,7 @@ def ciso_rows(results: list[dict[str, Any]], coverage: list[Coverage], lang: str
     return rows
 
 
-def write_ciso_csv(path: Path, results: list[dict], coverage: list[Coverage], lang: str) -> None:
+def write_ciso_csv(path: Path, results: list[dict[str, Any]], coverage: list[Coverage], lang: str) -> None:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")  # commas: its importer reads no other
     w.writeheader()

@@ -18,8 +18,8 @@ from typing import Any
 
 from preuve.judge.catalogue import requirement_chapter
 from preuve.report.locate import Locator, Where, run_prefix
-from preuve.textsafe import xml_text
 from preuve.results.model import Result
+from preuve.textsafe import xml_text
 
 CHAPTERS = {
     "5": "Politiques de sécurité et gestion du risque",

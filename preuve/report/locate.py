@@ -19,9 +19,9 @@ class Where:
     line: int
 
 
-def _names(data: Any, path: tuple = ()) -> list[tuple[str, tuple]]:
+def _names(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, ...]]]:
     """(name, path of the item that declares it), in document order, for every mapping with a string `name`."""
-    out: list[tuple[str, tuple]] = []
+    out: list[tuple[str, tuple[Any, ...]]] = []
     if isinstance(data, dict):
         if isinstance(data.get("name"), str) and path:
             out.append((data["name"], path))
@@ -45,7 +45,7 @@ class Locator:
         self.file = uri or run.get("inventory", {}).get("file") or _rel(run_dir / "inputs" / "inventory.yaml")
         self.first: dict[str, int] = {}
         self._seen: dict[tuple[str, str], Where] = {}
-        self.lines: dict[tuple, int] = {}
+        self.lines: dict[tuple[Any, ...], int] = {}
         try:
             located = load_yaml(run_dir / "inputs" / "inventory.yaml")
         except (InputError, OSError):

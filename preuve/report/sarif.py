@@ -148,7 +148,8 @@ def sarif(
             }
         ],
     }
-    return deep(doc)
+    cleaned: dict[str, Any] = deep(doc)
+    return cleaned
 
 
 def write_sarif(
