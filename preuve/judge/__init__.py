@@ -11,8 +11,15 @@ Check authors import everything they need from here, and from here only:
 - `CheckSpec`, `Expectation`, `TrackedParams`: what a check declared, stated and read (for tests and tools).
 """
 
-from preuve.judge.check_api import CheckSpec, Judge, NonCompliance, NotApplicable, TrackedParams, check
-from preuve.judge.result_builder import ObservationUnavailable
+from preuve.judge.check_api import (
+    CheckSpec,
+    Judge,
+    NonCompliance,
+    NotApplicable,
+    ObservationUnavailable,
+    TrackedParams,
+    check,
+)
 from preuve.observe.errors import ObservationError
 from preuve.results.model import Expectation
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import pytest
 
+from preuve.observe.errors import ObservationError
 from preuve.results.model import Expectation
 from preuve.severity import SEVERITIES
 
@@ -80,6 +81,10 @@ def check(
 
 class NonCompliance(AssertionError):
     """Raised after a check returns when at least one expectation failed."""
+
+
+class ObservationUnavailable(ObservationError):
+    """What a check needs could not be observed (raised by a fixture, or by a check reading its facts): `error`."""
 
 
 class NotApplicable(Exception):

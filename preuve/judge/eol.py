@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from preuve.judge.result_builder import ObservationUnavailable
+from preuve.judge import ObservationUnavailable
 
 
 @functools.cache

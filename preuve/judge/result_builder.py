@@ -19,10 +19,6 @@ from preuve.results.messages import sentence
 from preuve.results.model import Evidence, Result, WaiverRef, finding_id
 
 
-class ObservationUnavailable(ObservationError):
-    """Raised by a fixture when the evidence a check needs could not be collected."""
-
-
 def build_result(
     info: CheckInfo,
     target: Target,

@@ -23,8 +23,8 @@ from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.catalogue import CheckInfo
-from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
-from preuve.judge.result_builder import ObservationUnavailable, build_result
+from preuve.judge.check_api import Judge, NonCompliance, ObservationUnavailable, TrackedParams
+from preuve.judge.result_builder import build_result
 from preuve.observe.registry import registry
 from preuve.results.model import Result
 from preuve.run.observation import plan, run_observations

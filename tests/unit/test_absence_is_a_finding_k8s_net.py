@@ -15,8 +15,8 @@ from checks.kubernetes import check_apiserver, check_rbac, check_tenants, check_
 from checks.location import check_kubernetes as loc
 from checks.network import check_host_firewall, check_segmentation
 from preuve.inputs.params import Params
+from preuve.judge import ObservationUnavailable
 from preuve.judge.check_api import Judge
-from preuve.judge.result_builder import ObservationUnavailable
 from preuve.observe.errors import ObservationError
 from preuve.observe.network.listening import parse_iptables, parse_nft
 

@@ -262,8 +262,8 @@ def test_anonymous_grant_judged_with_the_anonymous_state():
     custom grant still fails (saying it is inert), an unknown state cannot pass kubeadm's binding."""
     from checks.kubernetes.check_rbac import check_rbac_anonymous
     from preuve.inputs.params import Params
+    from preuve.judge import ObservationUnavailable
     from preuve.judge.check_api import Judge
-    from preuve.judge.result_builder import ObservationUnavailable
 
     cluster = seed("good", "t", "n")
     objs = cluster["objects"]
@@ -402,8 +402,8 @@ def test_inventory_errors_name_the_line(tmp_path):
 
 
 def test_apiserver_replicas_that_disagree_cannot_be_judged():
+    from preuve.judge import ObservationUnavailable
     from preuve.judge.catalogue import load_catalogue
-    from preuve.judge.result_builder import ObservationUnavailable
 
     module = __import__(load_catalogue()["K8S-ANONYMOUS-AUTH"].spec.module, fromlist=["flags"])
     one = {"pod": "kube-apiserver-cp-1", "flags": {"anonymous-auth": "false", "advertise-address": "10.0.0.1"}}
