@@ -14,7 +14,7 @@ APT_PACKAGES=(openssh-server openssh-client nginx-light nftables iproute2 sudo u
               etcd-server strongswan-swanctl charon-systemd
               chromium
               cryptsetup-bin gnupg
-              clamav clamav-daemon)
+              clamav clamav-daemon auditd)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

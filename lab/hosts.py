@@ -42,6 +42,7 @@ ADMIN = "pvadmin"
 EXTRA_SUDOERS = """\
 auditor ALL=(root) NOPASSWD: /usr/bin/cat /etc/shadow
 auditor ALL=(root) NOPASSWD: /usr/bin/ssh-keygen -l -f *
+auditor ALL=(root) NOPASSWD: /usr/sbin/auditctl -l, /usr/sbin/auditctl -s
 # the canary administrator reaches root through sudo (ACC-TECH-USERS-REVIEW: root's declared user)
 pvadmin ALL=(ALL:ALL) ALL
 auditor ALL=(root) NOPASSWD: /usr/bin/chronyc -n -c tracking, /usr/bin/chronyc -n -c sources
@@ -324,6 +325,22 @@ def _etc(
         os.setxattr(etc / d, "trusted.overlay.opaque", b"y")
 
 
+AUDIT_EXAMPLES = Path("/usr/share/doc/auditd/examples/rules")
+
+
+def _audit_rules(etc: Path, name: str) -> None:
+    """ssh-mfa declares auditd rules (the STIG and PCI DSS examples Debian's auditd ships) but no auditd runs there:
+    the kernel's audit is one per machine and the lab must not take it over. AUDIT-EVENTS fails it all the same
+    (rules in files generate nothing), the target a check reading files would pass; ssh-key-only has none."""
+    rules = etc / "audit" / "rules.d"
+    rules.mkdir(parents=True, exist_ok=True)
+    os.setxattr(rules, "trusted.overlay.opaque", b"y")  # not the machine's own rules.d
+    if name == "ssh-mfa":
+        for f in ("30-stig.rules", "30-pci-dss-v31.rules"):
+            _write(rules / f, (AUDIT_EXAMPLES / f).read_text(), 0o640)
+    rules.chmod(0o750)
+
+
 def _var_log(paths: LabPaths, name: str) -> None:
     """A /var/log with a current and rotated audit.log, the oldest dated as the lab says."""
     log = host_dir(paths, name) / "log"
@@ -339,6 +356,13 @@ def _var_log(paths: LabPaths, name: str) -> None:
     old = dt.datetime.now(dt.UTC).timestamp() - ROTATED_AGE_DAYS[name] * 86400
     os.utime(rotated, (old, old))
     (log / "audit.log.1").write_text("lab\n")
+    # LOG-FILE-ACCESS: closed to other users on ssh-mfa; on ssh-key-only app.log is world-writable and the
+    # security logs keep the 0644 rsyslog gives a file it creates without fileCreateMode
+    (log / "messages").touch()
+    private = 0o640 if name == "ssh-mfa" else 0o644
+    for f in ("messages", "audit.log", "audit.log.1", "audit.log.3"):
+        (log / f).chmod(private)
+    (log / "app.log").chmod(0o640 if name == "ssh-mfa" else 0o666)
 
 
 def _home(path: Path, uid: int, pub: str) -> None:
@@ -381,6 +405,7 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
             _home(host_dir(paths, name) / "home" / user, keyed_uids[user], (paths.keys / f"{user}.pub").read_text())
         syslog_ng.install(host_dir(paths, name), name)  # /etc/syslog-ng, vetted by syslog-ng --syntax-only
         clamav.install(host_dir(paths, name), name)  # /var/lib/clamav and clamd.conf (MAL-PROTECTION-AGENT)
+        _audit_rules(host_dir(paths, name) / "etc", name)
         journal_seed.write(host_dir(paths, name), name)  # real journals, entries of chosen age
         journal_seed.grant_read(host_dir(paths, name) / "etc")
         timesyncd_conf.write(host_dir(paths, name) / "etc", name)  # read by TIME-SOURCES-INTERNAL (timesyncd side)

@@ -290,6 +290,11 @@ class KubernetesParams(Strict):
     default_deny_policy_types: list[str] = Field(
         ["Ingress", "Egress"], description="directions a tenant namespace must deny by default"
     )
+    egress_internal_networks: list[str] = Field(
+        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15", "fc00::/7"],
+        description="address blocks a tenant's egress NetworkPolicy may open (internal services, egress proxies); "
+        "an ipBlock outside them (0.0.0.0/0) is egress to the outside (K8S-TENANT-EGRESS)",
+    )
     anonymous_bindings_allowed: list[str] = Field(
         ["system:public-info-viewer"], description="roles that may be bound to anonymous/unauthenticated users"
     )

@@ -67,6 +67,36 @@ true
 """
 
 
+# Who else can read or write the logs: /var/log's own mode, every world-writable entry (sockets aside: /dev/log-like
+# inputs are meant for everyone) and every world-readable file, and the directories the scanner could not list with
+# their mode (a directory others cannot enter keeps its content from them whatever its files' modes).
+VAR_LOG = (
+    "export LC_ALL=C; echo \"== dir $(stat -c '%a %U %G' /var/log)\"; "
+    "find /var/log -xdev ! -type s ! -type l \\( -perm -0002 -o \\( -type f -perm -0004 \\) \\) "
+    "-printf '%m %u %g %y %p\\n' 2>\"$d/fe\"; "
+    'sed -n "s/^find: \'\\(.*\\)\': Permission denied$/\\1/p" "$d/fe" | '
+    'while IFS= read -r p; do printf \'denied %s %s\\n\' "$(stat -c %a "$p")" "$p"; done; true'
+)
+
+
+def parse_var_log(text: str) -> dict:
+    """{"dir": {mode, owner, group}, "entries": [{mode, owner, group, type, path}], "denied": [{mode, path}]}."""
+    out: dict = {"dir": None, "entries": [], "denied": []}
+    for line in text.splitlines():
+        if line.startswith("== dir "):
+            mode, owner, group = ([*line[7:].split(), "", "", ""])[:3]
+            out["dir"] = {"mode": mode, "owner": owner, "group": group}
+        elif line.startswith("denied "):
+            mode, _, path = line[7:].partition(" ")
+            out["denied"].append({"mode": mode, "path": path})
+        else:
+            words = line.split(" ", 4)
+            if len(words) == 5:
+                mode, owner, group, kind, path = words
+                out["entries"].append({"mode": mode, "owner": owner, "group": group, "type": kind, "path": path})
+    return out
+
+
 def parse_daemons(text: str) -> list[dict]:
     """[{name, pid, uid, euid, user}] of the watched daemons running in this host's mount namespace."""
     out = []
@@ -126,6 +156,14 @@ HOST_FACTS = (
         fixture="daemons",
         doc="log daemons and protection agents running in the host's mount namespace, with their real and "
         "effective uids (no command line)",
+    ),
+    HostFact(
+        "var_log_access",
+        VAR_LOG,
+        parse_var_log,
+        fixture="var_log_access",
+        doc="/var/log's mode, its world-writable entries and world-readable files, directories the scanner "
+        "could not list",
     ),
     HostFact(
         "malware_signatures",
