@@ -127,6 +127,38 @@ LAST_LOGIN_DAYS = {
 (ACC-RIGHTS-REVIEW: alice holds a sudo rule and has not logged in to ssh-key-only for 200 days)."""
 
 
+ROSTER = """\
+# preuve lab: the declared active administrators (inventories/lab.yaml baseline.roster), written at lab up so the
+# review dates stay {reviewed} and {technical} days old (ACC-RIGHTS-REVIEW, ACC-TECH-USERS-REVIEW)
+reviewed_on: {reviewed_on}
+technical_reviewed_on: {technical_reviewed_on}
+people:
+  - {{name: Paula Admin, accounts: [pvadmin]}}
+  - {{name: Alice Operator, accounts: [alice]}}
+  - {{name: Bob Developer, accounts: [bob]}}
+  - {{name: Carol Developer, accounts: [carol]}}
+technical_accounts:
+  - {{name: root, users: [pvadmin, alice]}}   # alice: one sudo rule run as root
+  - {{name: svc-backup}}
+  - {{name: auditor, direct_login: true, why: "preuve's read-only scanning account (key only)"}}
+  - {{name: pvlock, direct_login: true, why: "lockout canary of LOCK-ACTIVE (no right)"}}
+"""
+
+
+def write_roster(paths: LabPaths, reviewed: int = 30, technical: int = 20) -> Path:
+    """/var/tmp/preuve-lab/roster.yaml, its review dates `reviewed` and `technical` days before today (UTC)."""
+    today = dt.datetime.now(dt.UTC).date()
+    text = ROSTER.format(
+        reviewed=reviewed,
+        technical=technical,
+        reviewed_on=(today - dt.timedelta(days=reviewed)).isoformat(),
+        technical_reviewed_on=(today - dt.timedelta(days=technical)).isoformat(),
+    )
+    path = paths.root / "roster.yaml"
+    _write(path, text)
+    return path
+
+
 def _keyed(name: str) -> list[tuple[str, str]]:
     """(user, shadow field) of the lab accounts holding a key besides auditor, pvadmin and the lockout canary."""
     return [(SERVICE, "*"), (DEPARTED, "!")] if name == "ssh-key-only" else [(SERVICE, "*")]
@@ -381,6 +413,7 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
     seed = canary_totp(paths)
     if not seed.is_file():
         _write(seed, secrets.token_hex(20) + "\n", 0o600)
+    write_roster(paths)
     admin_uid, lock_uid, *extra = _uids(9)
     keyed_uids = {SERVICE: extra[5], DEPARTED: extra[6]}
     for user in (SERVICE, DEPARTED):

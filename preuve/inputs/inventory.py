@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from preuve.inputs.errors import InputError, InputProblem, field_path
-from preuve.inputs.roster import Roster
+from preuve.inputs.roster import Roster, RosterFile
 from preuve.inputs.roster import lint as roster_lint
 from preuve.inputs.source import Located, credentials_in_url, load_yaml, validate
 
@@ -420,8 +420,10 @@ class Baseline(Strict):
     ssh_canaries: list[SshCanary] = []
     web_admins: list[WebAdmin] = []
     lockout_canaries: list[LockoutCanary] = []
-    roster: Roster | None = Field(
-        None, description="declared active administrators and technical accounts (9.2.c, 9.4.a, 9.4.c, 9.5.d)"
+    roster: Roster | RosterFile | None = Field(
+        None,
+        description="declared active administrators and technical accounts (9.2.c, 9.4.a, 9.4.c, 9.5.d), inline or "
+        "{file: roster.yaml}",
     )
 
 
@@ -826,7 +828,7 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
         if g.host is not None and g.host not in {h.name for h in inv.hosts}:
             add(("ipsec_gateways", i, "host"), f"unknown host {g.host!r}; swanctl runs there over SSH")
     _lockout_checks(inv, add)
-    if inv.baseline.roster is not None:
+    if isinstance(inv.baseline.roster, Roster):
         roster_lint(inv.baseline.roster, ("baseline", "roster"), add)
     _kubernetes_checks(inv, add, zones, sites)
     _admin_network_checks(inv, add, zones, sites)
@@ -1163,6 +1165,11 @@ def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
         from preuve.inputs.flows import matrix_path
 
         inv = inv.model_copy(update={"flow_matrix": str(matrix_path(path, written))})
+    if isinstance(inv.baseline.roster, RosterFile) and isinstance(written.baseline.roster, RosterFile):
+        from preuve.inputs.roster import load_file
+
+        roster = load_file(inv.baseline.roster, written.baseline.roster.file, Path(path).resolve().parent)
+        inv = inv.model_copy(update={"baseline": inv.baseline.model_copy(update={"roster": roster})})
     problems = []
 
     def add(loc: tuple, msg: str) -> None:

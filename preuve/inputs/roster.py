@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -73,6 +74,41 @@ class Roster(_Strict):
 
     def technical(self) -> dict[str, TechnicalAccount]:
         return {t.name: t for t in self.technical_accounts}
+
+
+class RosterFile(_Strict):
+    """The roster kept in its own YAML file (relative to the inventory), e.g. exported from the HR or IdP system.
+
+    Loaded with the inventory (errors name that file and line); a run keeps a copy in its inputs/ so a re-judge
+    reads the same list. A file absent at load time is left as a reference: the checks then fail naming it."""
+
+    file: str
+
+
+def load_file(ref: RosterFile, as_written: str, inventory_dir: Path) -> Roster | RosterFile:
+    """The roster the reference names: the run's recorded copy when the inventory is a run's, else the file."""
+    from preuve.inputs.errors import InputError, InputProblem
+    from preuve.inputs.flows import recorded_input
+    from preuve.inputs.source import load_yaml, validate
+
+    path = recorded_input(inventory_dir, "roster", as_written) or Path(ref.file)
+    if not path.is_file():
+        return ref
+    located = load_yaml(path)
+    roster = validate(located, Roster)
+    problems: list = []
+    lint(
+        roster, (), lambda loc, msg: problems.append(InputProblem(located.path, located.line_of(loc), _path(loc), msg))
+    )
+    if problems:
+        raise InputError(problems)
+    return roster
+
+
+def _path(loc: tuple) -> str:
+    from preuve.inputs.errors import field_path
+
+    return field_path(loc)
 
 
 def lint(roster: Roster, at: tuple, add: Callable[[tuple, str], None], today: dt.date | None = None) -> None:

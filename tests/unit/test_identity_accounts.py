@@ -19,8 +19,9 @@ from preuve.inputs.params import Params
 from preuve.inputs.roster import Roster
 from preuve.inputs.targets import Target
 from preuve.judge.check_api import Judge, TrackedParams
-from preuve.observe import baseline_facts
+from preuve.observe.host.passwords import parse_shadow
 from preuve.observe.identity import accounts as acc
+from preuve.observe.ssh.sshd_admin import parse_sshd_admin
 from preuve.report.rights import rows, write_rights
 from preuve.results.messages import sentence
 
@@ -48,8 +49,8 @@ def _facts(host: str) -> tuple[dict, list[dict], dict]:
     read = (FIXTURES / f"{host}.{{}}.txt").as_posix().format
     return (
         acc.parse(Path(read("accounts")).read_text()),
-        baseline_facts.parse_shadow(Path(read("shadow")).read_text()),
-        baseline_facts.parse_sshd_admin(Path(read("sshd_admin")).read_text()),
+        parse_shadow(Path(read("shadow")).read_text()),
+        parse_sshd_admin(Path(read("sshd_admin")).read_text()),
     )
 
 
@@ -219,3 +220,26 @@ def test_roster_lint_errors_name_file_and_line(tmp_path):
     assert f"{inv}:8" in text and "already belongs to 'A'" in text
     assert f"{inv}:10" in text and "'zed' is no declared person's account" in text
     assert f"{inv}:11" in text and "needs a `why`" in text
+
+
+def test_roster_file_errors_name_the_roster_file_and_a_missing_file_is_a_finding(tmp_path):
+    from preuve.inputs.inventory import load_inventory
+    from preuve.inputs.roster import RosterFile
+
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("version: 1\nname: t\nbaseline:\n  roster: {file: people/roster.yaml}\n")
+    loaded, _ = load_inventory(inv)  # no file yet: kept as a reference, the checks fail naming it
+    assert isinstance(loaded.baseline.roster, RosterFile)
+    j = Judge()
+    facts, shadow, admin = _facts("ssh-mfa")
+    target = Target("baseline_host", "h", "198.18.2.1", 22, None, None, (), None, None, loaded.baseline.roster)
+    ca.check_leftover_access(facts, shadow, admin, _params(j), target, j)
+    assert "people/roster.yaml could not be read" in _failed(j)
+    (tmp_path / "people").mkdir()
+    roster = tmp_path / "people" / "roster.yaml"
+    roster.write_text("reviewed_on: 2026-11-20\npeople:\n  - {name: A, accounts: [a]}\n  - {name: B, accounts: [a]}\n")
+    with pytest.raises(InputError) as exc:
+        load_inventory(inv)
+    assert f"{roster}:4" in str(exc.value) and "already belongs to 'A'" in str(exc.value)
+    roster.write_text("reviewed_on: 2026-11-20\npeople:\n  - {name: A, accounts: [a]}\n")
+    assert load_inventory(inv)[0].baseline.roster.person_of() == {"a": "A"}
