@@ -133,7 +133,7 @@ ROSTER = """\
 reviewed_on: {reviewed_on}
 technical_reviewed_on: {technical_reviewed_on}
 people:
-  - {{name: Paula Admin, accounts: [pvadmin]}}
+  - {{name: Paula Admin, accounts: [pvadmin], vetted_on: 2025-06-02}}
   - {{name: Alice Operator, accounts: [alice]}}
   - {{name: Bob Developer, accounts: [bob]}}
   - {{name: Carol Developer, accounts: [carol]}}

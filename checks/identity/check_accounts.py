@@ -348,3 +348,53 @@ def check_rights_table(accounts, shadow, sshd_admin, params, target, judge):
         "from files",
     )
     judge.non_empty("identity.rights_table", [{"account": u, **r} for u, r in table.items()])
+
+
+_SHELLS = ("ALL", "/bin/sh", "/bin/bash", "/usr/bin/bash", "/usr/bin/sh", "/bin/su", "/usr/bin/su")
+
+
+def full_root(rules: list[str]) -> list[str]:
+    """The sudo rules that run anything as root: run-as root or ALL, command ALL or a shell (sudo's own reading)."""
+    out = []
+    for r in rules:
+        m = _RUNAS.match(r.strip())
+        users = (m.group(1).split(":", 1)[0] if m else "root").split(",")
+        if not {u.strip() for u in users} & {"root", "ALL"}:
+            continue
+        commands = r.strip()[m.end() :] if m else r.strip()
+        words = [w for w in commands.replace(",", " ").split() if not w.endswith(":")]  # tags: NOPASSWD: SETENV:
+        if any(w in _SHELLS for w in words):
+            out.append(r)
+    return out
+
+
+@check(
+    "ACC-PRIVILEGED-VETTED",
+    requirements={
+        "7.1.b#1": "who can run anything as root on the host is a declared person with a vetting date",
+    },
+    target="baseline_host",
+    severity="medium",
+    rule="SecNumCloud 7.1.b (privilèges d'administration élevés)",
+)
+def check_privileged_vetted(accounts, shadow, sshd_admin, params, target, judge):
+    if _no_roster(target, judge):
+        return
+    roster = _declared(target)
+    technical = technical_accounts(accounts, roster, params)
+    elevated = {u: full_root(a.get("sudo_rules", [])) for u, a in sshd_admin.items() if u not in technical}
+    holders = {u for u, rules in elevated.items() if rules}
+    if key_accepted("root", accounts, shadow, sshd_admin):  # keys in root's own file: whoever holds them
+        owner = {k: p.accounts[0] for p in roster.people for k in p.keys if p.accounts}
+        holders |= {owner.get(k["fingerprint"], f"key {_key(k)}") for k in accounts["accounts"]["root"]["keys"]}
+    people = {a: p for p in roster.people for a in p.accounts}
+    judge.each(
+        "identity.privileged_vetted",
+        {u: u in people and people[u].vetted_on is not None for u in holders},
+        observed={
+            u: f"{people[u].name}: vetted {people[u].vetted_on}"
+            if u in people and people[u].vetted_on
+            else f"{people[u].name if u in people else 'undeclared'}: no vetting date"
+            for u in sorted(holders)
+        },
+    )

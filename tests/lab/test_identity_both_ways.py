@@ -29,6 +29,7 @@ MATRIX = [
     ("ACC-LEFTOVER-ACCESS", "ssh-mfa", "ssh-key-only", '"dave": ["password"]'),
     ("ACC-RIGHTS-REVIEW", "ssh-mfa", "ssh-key-only", '"alice": 200'),
     ("ACC-TECH-USERS-REVIEW", "ssh-mfa", "ssh-key-only", "olivier"),
+    ("ACC-PRIVILEGED-VETTED", "ssh-mfa", "ssh-key-only", '"olivier": "undeclared: no vetting date"'),
 ]
 
 

@@ -243,3 +243,18 @@ def test_roster_file_errors_name_the_roster_file_and_a_missing_file_is_a_finding
     assert f"{roster}:4" in str(exc.value) and "already belongs to 'A'" in str(exc.value)
     roster.write_text("reviewed_on: 2026-11-20\npeople:\n  - {name: A, accounts: [a]}\n")
     assert load_inventory(inv)[0].baseline.roster.person_of() == {"a": "A"}
+
+
+@pytest.mark.parametrize(("host", "offending"), [("ssh-mfa", None), ("ssh-key-only", ["olivier"])])
+def test_elevated_privileges_held_by_vetted_people(host, offending):
+    """pvadmin's `(ALL : ALL) ALL` is declared with a vetting date; olivier's is nobody's; alice's one root command
+    (systemctl restart nginx) is no elevated privilege."""
+    roster = {**ROSTER, "people": [{**ROSTER["people"][0], "vetted_on": "2025-06-02"}, *ROSTER["people"][1:]]}
+    facts, shadow, admin = _facts(host)
+    j = Judge()
+    ca.check_privileged_vetted(facts, shadow, admin, _params(j), _target(host, roster), j)
+    assert (j.failed[0].offending if j.failed else None) == offending
+    assert "alice" not in j.expectations[0].observed
+    assert ca.full_root(["(root) NOPASSWD: /bin/sh", "(ALL) NOPASSWD: list", "(www-data) ALL"]) == [
+        "(root) NOPASSWD: /bin/sh"
+    ]
