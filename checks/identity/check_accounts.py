@@ -175,7 +175,7 @@ def check_technical_direct_login(accounts, shadow, sshd_admin, params, target, j
         "9.2.c#1": "no undeclared account holds a password, a key, a sudo rule or an admin group on the host",
         "9.2.b#1": "every account holding access belongs to a declared person (nominative) or is a declared "
         "technical account",
-        "9.3.c#2": "the hosts' holders of access and admin rights are all in the declared inventory of administrators",
+        "9.3.c#3": "the hosts' holders of access and admin rights are all in the declared inventory of administrators",
         "9.3.a#2": "no right survives outside the declared attribution (withdrawals applied on the host)",
     },
     target="baseline_host",

@@ -37,7 +37,7 @@ def check_log_daemon_privileges(daemons, params, judge):
     "LOG-FILE-ACCESS",
     requirements={
         "12.7.e#2": "no other user can write under /var/log, nor read the security logs (logs.private_globs)",
-        "12.7.a#2": "stored events protected from other local users: no world-writable log, no readable security log",
+        "12.7.a#3": "stored events protected from other local users: no world-writable log, no readable security log",
     },
     target="baseline_host",
     severity="medium",

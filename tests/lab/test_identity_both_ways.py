@@ -65,6 +65,29 @@ def test_no_authorized_key_leaves_the_host(lab_run):
     assert not [(b[:16], where) for b in blobs for where, t in texts.items() if b in t]
 
 
+def test_no_password_hash_or_salt_leaves_the_hosts(lab_run):
+    """The accounts and shadow facts print schemes and fingerprints: no hash nor salt of the lab hosts' shadow files
+    (root's password on ssh-key-only included), no private key line of the lab's keys, in any file of the run."""
+    hashes = []
+    for shadow in Path("/var/tmp/preuve-lab/hosts").glob("*/etc/shadow"):
+        for line in shadow.read_text().splitlines():
+            field = line.split(":")[1] if line.count(":") > 1 else ""
+            if field.startswith("$"):
+                hashes.append(field)
+                hashes += [p for p in field.split("$")[2:] if len(p) >= 8 and not p.startswith("rounds=")]
+    private = [
+        ln
+        for f in KEYS.iterdir()
+        if f.is_file() and f.suffix != ".pub" and "PRIVATE KEY" in f.read_text(errors="replace")
+        for ln in f.read_text().splitlines()
+        if len(ln) > 20 and "PRIVATE KEY" not in ln
+    ]
+    assert len(hashes) >= 10 and len(private) >= 4
+    texts = {str(p): p.read_bytes().decode("utf-8", "replace") for p in lab_run.out.rglob("*") if p.is_file()}
+    texts |= {"stdout": lab_run.proc.stdout, "stderr": lab_run.proc.stderr}
+    assert not [(s[:8], where) for s in hashes + private for where, t in texts.items() if s in t]
+
+
 def _login(address: str, user: str) -> subprocess.CompletedProcess:
     argv = ["ip", "netns", "exec", "pv-admin", "ssh", "-F", "/dev/null", "-i", str(KEYS / user)]
     argv += ["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={KNOWN_HOSTS}"]
