@@ -146,7 +146,7 @@ def config_proposals(conns: dict[str, Any]) -> dict[str, Any]:
     for name, c in conns.items():
         if not isinstance(c, dict):
             continue
-        children = c.get("children") if isinstance(c.get("children"), dict) else {}
+        children: dict[str, Any] = c["children"] if isinstance(c.get("children"), dict) else {}
         out[name] = {
             "version": c.get("version", "0"),
             "ike": proposals(c.get("proposals", "default")),
@@ -170,7 +170,8 @@ def script(gw: Any) -> str:
 def split(output: str) -> dict[str, tuple[str, int]]:
     """The script's sections: label -> (text, exit status)."""
     out: dict[str, tuple[str, int]] = {}
-    label, lines = None, []
+    label: str | None = None
+    lines: list[str] = []
     for line in output.splitlines():
         if line.startswith(MARK + " rc "):
             if label is not None:
