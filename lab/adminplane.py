@@ -100,8 +100,13 @@ Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf
 
 
 def write(paths: LabPaths) -> None:
-    """Every config of the admin plane under <state>/adminplane."""
+    """Every config of the admin plane under <state>/adminplane, and the inventory's canary SNMP community."""
     r = root(paths)
+    canary = paths.keys / "snmp-canary.community"
+    if not canary.is_file():
+        import secrets
+
+        _write(canary, f"pv-snmp-{secrets.token_hex(12)}\n", 0o600)
     for name, (address, body) in SNMP.items():
         (r / name).mkdir(parents=True, exist_ok=True)
         _write(
@@ -157,10 +162,11 @@ set_working_mc 0x20
         ),
     )
     _write(r / "modsec-main.conf", MODSEC_MAIN)
+    _write(r / "www" / "index.html", "<!doctype html><title>front end (WAF)</title><p>front end (WAF)</p>\n")
     fronts = "\n".join(
         [
             f"    server {{ listen 198.18.3.82:8000; modsecurity on; modsecurity_rules_file {r / 'modsec-main.conf'};"
-            f" location / {{ {_page('front end (WAF)')} }} }}",
+            f" root {r / 'www'}; }}",  # a static page: `return` would answer before ModSecurity's access phase
             f"    server {{ listen 198.18.3.83:8000; location / {{ {_page('front end (no WAF)')} }} }}",
             '    server { listen 198.18.3.84:8000; if ($args ~ "%3Cscript%3E") { return 403; }'
             f" location / {{ {_page('front end (naive filter)')} }} }}",

@@ -255,6 +255,25 @@ def _rbac(good: bool) -> list[dict]:
     return out
 
 
+EGRESS_PROXY = "198.18.3.80/32"  # preuve_lab.adminplane's filtering tinyproxy
+
+
+def _egress_policy(ns: str, good: bool) -> dict:
+    dns = {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+    proxy = {"to": [{"ipBlock": {"cidr": EGRESS_PROXY}}], "ports": [{"protocol": "TCP", "port": 8888}]}
+    anywhere = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}
+    rules = [dns, proxy] if good or ns != "acme" else [dns, anywhere]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _meta("allow-egress" if good or ns != "acme" else "allow-egress-anywhere", ns),
+        "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": rules},
+    }
+
+
 def _tenants(good: bool) -> list[dict]:
     out: list[dict] = []
     for tenant, namespaces in TENANTS.items():
@@ -313,6 +332,9 @@ def _tenants(good: bool) -> list[dict]:
                     },
                 }
             )
+            # egress (issue 20): DNS in kube-system and the DMZ egress proxy only; the weak cluster's acme opens
+            # every destination on top of its default deny (the tenant a default-deny-only check would pass)
+            out.append(_egress_policy(ns, good))
             out.append(
                 {
                     "apiVersion": "v1",

@@ -27,6 +27,7 @@ protected, whether the answer proves protection:
 """
 
 import contextlib
+import errno
 import json
 import re
 import socket
@@ -166,6 +167,7 @@ def parse_snmp(data):
             "version": {0: "v1", 1: "v2c"}[version],
             "community_echoed": len(community),
             "pdu": hex(pdu_tag),
+            "request_id": int.from_bytes(fields[0][1], "big", signed=True),
             "error_status": int.from_bytes(fields[1][1], "big"),
             "varbinds": [(oid_text(b[0][1]), _printable(b[1][1]) if b[1][0] == 0x04 else hex(b[1][0])) for b in binds],
         }
@@ -204,20 +206,25 @@ def _unreached(exc):
         return {"state": "closed", "reason": "connection refused"}
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return {"state": "silent", "reason": "no response"}
-    return {"state": "filtered", "reason": f"{type(exc).__name__}: {exc}"}
+    if getattr(exc, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM):
+        return {"state": "filtered", "reason": f"{type(exc).__name__}: {exc.strerror}"}
+    return {"state": "error", "reason": f"{type(exc).__name__}: {exc}"}
 
 
-def _recv_some(s, limit, wait):
-    """Bytes the server sends within `wait` seconds (stops at `limit`)."""
+def _recv_some(s, limit, wait, idle=None):
+    """Bytes the server sends within `wait` seconds (stops at `limit`, at the close, or `idle` seconds after the
+    last chunk: a greeting or a reply line comes at once, the next question is ours)."""
     out, end = b"", time.monotonic() + wait
     while len(out) < limit:
         left = end - time.monotonic()
+        if out and idle is not None:
+            left = min(left, idle)
         if left <= 0:
             break
         s.settimeout(left)
         try:
             chunk = s.recv(limit - len(out))
-        except (TimeoutError, socket.timeout):  # noqa: UP041
+        except (TimeoutError, socket.timeout):  # noqa: UP041 (remote Pythons older than 3.10)
             break
         except OSError:
             break
@@ -233,7 +240,7 @@ def telnet(p, timeout):
     except OSError as exc:
         return _unreached(exc)
     with s:
-        data = _recv_some(s, 512, timeout)
+        data = _recv_some(s, 512, timeout, idle=0.2)
     iac = [
         data[i + 1 : i + 3].hex() for i in range(len(data) - 2) if data[i] == 0xFF and data[i + 1] in range(0xFB, 0xFF)
     ]
@@ -257,7 +264,7 @@ def _ftp_reply(s, timeout):
         for line in lines[:-1]:
             if re.match(rb"^\d{3} ", line):
                 return line.decode("utf-8", "replace")
-        chunk = _recv_some(s, 2048, max(end - time.monotonic(), 0.01))
+        chunk = _recv_some(s, 2048, max(end - time.monotonic(), 0.01), idle=0.05)
         if not chunk:
             break
         buf += chunk
@@ -301,64 +308,83 @@ def ftp(p, timeout):
     }
 
 
-def _udp_exchange(dst, port, payload, timeout):
+def _udp_gather(dst, port, payloads, timeout):
+    """Send every datagram at once from one socket, then read replies for `timeout` seconds (one wait per probe,
+    not one per question: a filtered agent costs a single timeout). Returns the replies, or raises
+    ConnectionRefusedError when an ICMP port-unreachable came back and nothing else did."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(timeout)
+    replies, refused = [], False
     try:
         s.connect((dst, port))
-        s.send(payload)
-        return s.recv(4096)
+        for payload in payloads:
+            with contextlib.suppress(ConnectionRefusedError):
+                s.send(payload)
+        end = time.monotonic() + timeout
+        while len(replies) < len(payloads):
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            s.settimeout(left)
+            try:
+                replies.append(s.recv(4096))
+            except (TimeoutError, socket.timeout):  # noqa: UP041 (remote Pythons older than 3.10)
+                break
+            except ConnectionRefusedError:
+                refused = True
+                break
     finally:
         s.close()
+    if refused and not replies:
+        raise ConnectionRefusedError("icmp port-unreachable")
+    return replies
 
 
 def snmp(p, timeout):
-    """v1/v2c reads with each community, then a v3 discovery; a community is named by its label only."""
-    out = {"state": "silent", "protocol": None, "cleartext": False, "accepted": [], "refused": [], "v3": None}
-    last_error = None
+    """v1/v2c reads with each community and a v3 discovery, sent together; a community is named by its label."""
+    out = {"state": "silent", "protocol": None, "cleartext": False, "accepted": [], "v3": None}
+    asks, payloads = {}, []
     for n, c in enumerate(p.get("communities") or []):
         for version in (0, 1):
             req_id = 0x5EC0 + n * 2 + version
-            try:
-                data = _udp_exchange(p["dst"], p["port"], snmp_get(version, c["value"].encode(), req_id), timeout)
-            except ConnectionRefusedError:
-                return {**out, "state": "closed", "reason": "icmp port-unreachable"}
-            except OSError as exc:
-                last_error = exc
-                out["refused"].append(f"{c['label']} ({'v1' if version == 0 else 'v2c'})")
-                continue
-            try:
-                parsed = parse_snmp(data)
-            except (ValueError, IndexError):
-                out["refused"].append(f"{c['label']} (unparsable answer)")
-                continue
-            out["state"], out["protocol"] = "open", "snmp"
-            out["cleartext"] = True
-            out["accepted"].append(
-                {
-                    "community": c["label"],
-                    "version": parsed["version"],
-                    "error_status": parsed["error_status"],
-                    "sysDescr": next((v for o, v in parsed["varbinds"] if o == "1.3.6.1.2.1.1.1.0"), None),
-                }
-            )
+            asks[req_id] = (c["label"], "v1" if version == 0 else "v2c")
+            payloads.append(snmp_get(version, c["value"].encode(), req_id))
+    payloads.append(snmp_v3_discovery(0x5E00))
     try:
-        data = _udp_exchange(p["dst"], p["port"], snmp_v3_discovery(0x5EC3), timeout)
-        parsed = parse_snmp(data)
-        out["v3"] = {"engine_id": parsed["engine_id"], "report": [o for o, _ in parsed["varbinds"]]}
-        out["state"], out["protocol"] = "open", "snmp"
+        replies = _udp_gather(p["dst"], p["port"], payloads, timeout)
     except ConnectionRefusedError:
-        out["state"] = "closed" if out["state"] == "silent" else out["state"]
-    except (OSError, ValueError, IndexError) as exc:
-        last_error = last_error or exc
+        return {**out, "state": "closed", "reason": "icmp port-unreachable"}
+    except OSError as exc:
+        return {**out, **_unreached(exc)}
+    for data in replies:
+        try:
+            parsed = parse_snmp(data)
+        except (ValueError, IndexError):
+            continue
+        out["state"], out["protocol"] = "open", "snmp"
+        if parsed["version"] == "v3":
+            out["v3"] = {"engine_id": parsed["engine_id"], "report": [o for o, _ in parsed["varbinds"]]}
+            continue
+        label, version = asks.get(parsed["request_id"], ("?", parsed["version"]))
+        out["accepted"].append(
+            {
+                "community": label,
+                "version": version,
+                "error_status": parsed["error_status"],
+                "sysDescr": next((v for o, v in parsed["varbinds"] if o == "1.3.6.1.2.1.1.1.0"), None),
+            }
+        )
+    out["accepted"].sort(key=lambda a: (a["community"], a["version"]))
+    tried = sorted({label for label, _ in asks.values()})
+    out["refused"] = [c for c in tried if c not in {a["community"] for a in out["accepted"]}]
+    out["cleartext"] = bool(out["accepted"])
     if out["cleartext"]:
         out["reason"] = "read with community " + ", ".join(
             f"{a['community']} ({a['version']})" for a in out["accepted"]
         )
     elif out["v3"]:
-        out["reason"] = "SNMPv3 agent (engine discovery answered); no community accepted"
+        out["reason"] = f"SNMPv3 agent (engine discovery answered); no community of {tried} accepted"
     else:
-        out["reason"] = "no answer" if out["state"] == "silent" else out.get("reason", "closed")
+        out["reason"] = "no answer"
     return out
 
 
@@ -395,33 +421,35 @@ def parse_ipmi_auth(data):
 
 
 def ipmi(p, timeout):
+    """An RMCP presence ping and a Get Channel Authentication Capabilities request, sent together."""
     out = {"state": "silent", "protocol": None, "cleartext": False, "presence_pong": False, "auth": None}
     try:
-        pong = _udp_exchange(p["dst"], p["port"], RMCP_PING, timeout)
-        out["presence_pong"] = len(pong) >= 12 and pong[3] == 0x06 and pong[8] == 0x40
-        out["state"] = "open"
+        replies = _udp_gather(p["dst"], p["port"], [RMCP_PING, GET_CHANNEL_AUTH], timeout)
     except ConnectionRefusedError:
         return {**out, "state": "closed", "reason": "icmp port-unreachable"}
-    except OSError:
-        pass
-    try:
-        out["auth"] = parse_ipmi_auth(_udp_exchange(p["dst"], p["port"], GET_CHANNEL_AUTH, timeout))
-        out["state"], out["protocol"] = "open", "ipmi"
-    except ConnectionRefusedError:
-        out["state"] = "closed"
-    except (OSError, ValueError, IndexError) as exc:
-        out["auth_error"] = f"{type(exc).__name__}: {exc}"
+    except OSError as exc:
+        return {**out, **_unreached(exc)}
+    for data in replies:
+        if len(data) >= 12 and data[3] == 0x06 and data[8] == 0x40:
+            out["presence_pong"], out["state"] = True, "open"
+            out["protocol"] = out["protocol"] or "rmcp"
+        elif len(data) > 3 and data[3] == 0x07:
+            out["state"] = "open"
+            try:
+                out["auth"], out["protocol"] = parse_ipmi_auth(data), "ipmi"
+            except (ValueError, IndexError) as exc:
+                out["auth_error"] = f"{type(exc).__name__}: {exc}"
     auth = out["auth"] or {}
-    if out["presence_pong"] and not out["protocol"]:
-        out["protocol"] = "rmcp"
     weak = []
     if auth.get("ipmi15_supported") and auth.get("ipmi15_auth_types"):
         weak.append("IPMI 1.5 sessions (" + ", ".join(auth["ipmi15_auth_types"]) + "): no encryption")
     if auth.get("anonymous_login") or auth.get("null_usernames"):
         weak.append("anonymous/null-user login enabled")
-    if out["protocol"]:
+    if out["protocol"] == "ipmi":
         out["cleartext"] = bool(weak) or not auth.get("ipmi20_supported")
         out["reason"] = "; ".join(weak) if weak else "RMCP+ (IPMI 2.0) only"
+    elif out["protocol"] == "rmcp":
+        out["reason"] = "RMCP presence pong only: a management controller, no IPMI session capability answered"
     else:
         out["reason"] = "no answer"
     return out
@@ -492,7 +520,7 @@ def http(p, timeout):
     with s:
         host = p.get("host") or p["dst"]
         s.sendall(f"GET {p.get('path') or '/'} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: preuve\r\n\r\n".encode())
-        data = _recv_some(s, 4096, timeout)
+        data = _recv_some(s, 4096, timeout, idle=0.5)
     m = re.match(rb"HTTP/\d\.\d (\d{3})", data)
     if not m:
         what = "TLS alert (the port speaks TLS only)" if data[:1] == b"\x15" else "no HTTP answer in clear"
@@ -519,7 +547,41 @@ def http(p, timeout):
     }
 
 
-PROBERS = {"telnet": telnet, "ftp": ftp, "snmp": snmp, "ipmi": ipmi, "vnc": vnc, "http": http}
+def fetch(p, timeout):
+    """GET an egress canary's URL, directly or through a forward proxy (absolute-form request, RFC 9112 3.2.2):
+    was the canary's page (its marker) returned? The proxy's own answer (a 403 page) is not the canary's."""
+    m = re.match(r"http://([^/:]+)(?::(\d+))?(/.*)?$", p["url"])
+    if not m:
+        return {"state": "error", "reason": f"not an http:// URL: {p['url'][:80]}"}
+    host, port, path = m.group(1), int(m.group(2) or 80), m.group(3) or "/"
+    if p.get("proxy"):
+        phost, _, pport = p["proxy"].rpartition(":")
+        where, target = (phost, int(pport)), p["url"]
+    else:
+        where, target = (host, port), path
+    try:
+        s = _connect(where[0], where[1], timeout)
+    except OSError as exc:
+        return _unreached(exc)
+    with s:
+        s.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: preuve-egress-probe\r\n\r\n".encode())
+        data = _recv_some(s, 8192, timeout, idle=0.5)
+    status = re.match(rb"HTTP/\d\.\d (\d{3})", data)
+    seen = p.get("marker", "").encode() in data if p.get("marker") else False
+    return {
+        "state": "open",
+        "protocol": "http" if status else None,
+        "status": int(status.group(1)) if status else None,
+        "marker_seen": seen,
+        "reason": (
+            "canary page returned"
+            if seen
+            else f"answered {int(status.group(1)) if status else 'no HTTP'}" + " without the canary's marker"
+        ),
+    }
+
+
+PROBERS = {"telnet": telnet, "ftp": ftp, "snmp": snmp, "ipmi": ipmi, "vnc": vnc, "http": http, "fetch": fetch}
 
 
 def run(probes, timeout=1.0, retries=1, workers=64, rate=2000.0):
