@@ -106,6 +106,15 @@ def _lab_secrets() -> dict[str, str]:
                 found[f"{f.name} as hex"] = base64.b32decode(text + "=" * (-len(text) % 8)).hex()
             except binascii.Error:
                 pass
+    # issue 19: key bodies and kubeconfig credentials in the lab hosts' admin homes, the LUKS key file of ssh-key-only
+    from preuve_lab import admin_homes
+    from preuve_lab.paths import LabPaths
+
+    paths = LabPaths.current()
+    found |= {f"admin home line {i}": line for i, line in enumerate(admin_homes.secret_lines(paths))}
+    luks_key = paths.root / "volumes" / "data.key"
+    if luks_key.is_file():
+        found["LUKS key file (hex)"] = luks_key.read_bytes().hex()
     return found
 
 
