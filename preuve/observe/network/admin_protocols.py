@@ -339,22 +339,33 @@ def _udp_gather(dst, port, payloads, timeout):
     return replies
 
 
-def snmp(p, timeout):
-    """v1/v2c reads with each community and a v3 discovery, sent together; a community is named by its label."""
-    out = {"state": "silent", "protocol": None, "cleartext": False, "accepted": [], "v3": None}
+def _snmp_asks(p):
+    """(request id -> (community label, version), datagrams): v1/v2c reads per community, then a v3 discovery."""
     asks, payloads = {}, []
     for n, c in enumerate(p.get("communities") or []):
         for version in (0, 1):
             req_id = 0x5EC0 + n * 2 + version
             asks[req_id] = (c["label"], "v1" if version == 0 else "v2c")
             payloads.append(snmp_get(version, c["value"].encode(), req_id))
-    payloads.append(snmp_v3_discovery(0x5E00))
+    return asks, [*payloads, snmp_v3_discovery(0x5E00)]
+
+
+def snmp(p, timeout):
+    """v1/v2c reads with each community and a v3 discovery, sent together; a community is named by its label."""
+    payloads = _snmp_asks(p)[1]
     try:
         replies = _udp_gather(p["dst"], p["port"], payloads, timeout)
     except ConnectionRefusedError:
-        return {**out, "state": "closed", "reason": "icmp port-unreachable"}
+        return {**_snmp_result(p, []), "state": "closed", "reason": "icmp port-unreachable"}
     except OSError as exc:
-        return {**out, **_unreached(exc)}
+        return {**_snmp_result(p, []), **_unreached(exc)}
+    return _snmp_result(p, replies)
+
+
+def _snmp_result(p, replies):
+    """What the agent's replies show (no reply: silent)."""
+    out = {"state": "silent", "protocol": None, "cleartext": False, "accepted": [], "v3": None}
+    asks = _snmp_asks(p)[0]
     for data in replies:
         try:
             parsed = parse_snmp(data)
@@ -422,13 +433,17 @@ def parse_ipmi_auth(data):
 
 def ipmi(p, timeout):
     """An RMCP presence ping and a Get Channel Authentication Capabilities request, sent together."""
-    out = {"state": "silent", "protocol": None, "cleartext": False, "presence_pong": False, "auth": None}
     try:
         replies = _udp_gather(p["dst"], p["port"], [RMCP_PING, GET_CHANNEL_AUTH], timeout)
     except ConnectionRefusedError:
-        return {**out, "state": "closed", "reason": "icmp port-unreachable"}
+        return {**_ipmi_result(p, []), "state": "closed", "reason": "icmp port-unreachable"}
     except OSError as exc:
-        return {**out, **_unreached(exc)}
+        return {**_ipmi_result(p, []), **_unreached(exc)}
+    return _ipmi_result(p, replies)
+
+
+def _ipmi_result(p, replies):
+    out = {"state": "silent", "protocol": None, "cleartext": False, "presence_pong": False, "auth": None}
     for data in replies:
         if len(data) >= 12 and data[3] == 0x06 and data[8] == 0x40:
             out["presence_pong"], out["state"] = True, "open"
@@ -581,6 +596,74 @@ def fetch(p, timeout):
     }
 
 
+UDP_KINDS = {
+    "snmp": (lambda p: _snmp_asks(p)[1], _snmp_result),
+    "ipmi": (lambda p: [RMCP_PING, GET_CHANNEL_AUTH], _ipmi_result),
+}
+
+
+def udp_batch(probes, timeout=1.0, retries=1, rate=2000.0):
+    """Every SNMP and IPMI probe from ONE unconnected socket: datagrams paced at `rate`, replies matched by the
+    address and port they come from, one `timeout` after the last send, silent ones re-sent `retries` times. A
+    sweep of thousands of UDP probes then costs n/rate + (retries + 1) * timeout, not a timeout per probe. (An
+    ICMP error is not reported to an unconnected socket: a closed or filtered port reads as silent here; only
+    an answer matters to these checks.)"""
+    import select
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setblocking(False)
+    with contextlib.suppress(OSError):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    peers = {(p["dst"], p["port"]): p for p in probes}
+    replies = {p["id"]: [] for p in probes}
+    tries = dict.fromkeys(replies, 0)
+
+    def drain(wait):
+        end = time.monotonic() + wait
+        while True:
+            left = end - time.monotonic()
+            ready, _, _ = select.select([s], [], [], max(left, 0))
+            if ready:
+                for _ in range(1024):
+                    try:
+                        data, peer = s.recvfrom(4096)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:
+                        continue
+                    p = peers.get(peer[:2])
+                    if p is not None:
+                        replies[p["id"]].append(data)
+            if left <= 0 and not ready:
+                return
+
+    try:
+        for _attempt in range(retries + 1):
+            pending = [p for p in probes if not replies[p["id"]]]
+            if not pending:
+                break
+            t0 = time.monotonic()
+            for sent, p in enumerate(pending, 1):
+                tries[p["id"]] += 1
+                for payload in UDP_KINDS[p["kind"]][0](p):
+                    with contextlib.suppress(OSError):
+                        s.sendto(payload, (p["dst"], p["port"]))
+                if sent % 64 == 0:
+                    drain(max(t0 + sent / rate - time.monotonic(), 0))
+            drain(timeout)
+    finally:
+        s.close()
+    return [{"id": p["id"], "tries": tries[p["id"]], **UDP_KINDS[p["kind"]][1](p, replies[p["id"]])} for p in probes]
+
+
+def sweep(probes, timeout=1.0, retries=1, workers=64, rate=2000.0):
+    """UDP probes batched on one socket (udp_batch), the TCP ones through the worker pool (run)."""
+    udp = [p for p in probes if p["kind"] in UDP_KINDS]
+    tcp = [p for p in probes if p["kind"] not in UDP_KINDS]
+    out = udp_batch(udp, timeout, retries, rate) if udp else []
+    return out + (run(tcp, timeout, retries, workers, rate) if tcp else [])
+
+
 PROBERS = {"telnet": telnet, "ftp": ftp, "snmp": snmp, "ipmi": ipmi, "vnc": vnc, "http": http, "fetch": fetch}
 
 
@@ -616,7 +699,7 @@ def run(probes, timeout=1.0, retries=1, workers=64, rate=2000.0):
 def main():
     req = json.loads(sys.stdin.read())
     t0 = time.monotonic()
-    results = run(
+    results = sweep(
         req["probes"], req.get("timeout", 1.0), req.get("retries", 1), req.get("workers", 64), req.get("rate", 2000.0)
     )
     json.dump(

@@ -73,7 +73,6 @@ def plan(inv: Any, matrix: Any) -> list[dict[str, Any]]:
 def _run_here(ns: str | None, probes: list[dict], cfg: Any) -> list[dict]:
     import contextlib
 
-    from preuve.observe.network import admin_protocols
     from preuve.observe.network.netns import enter
 
     try:
@@ -83,9 +82,34 @@ def _run_here(ns: str | None, probes: list[dict], cfg: Any) -> list[dict]:
         raise ObservationError(f"vantage namespace {ns} unavailable: {exc}") from None
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:  # created here, so its workers are in `ns` too
-            return pool.submit(admin_protocols.run, probes, cfg.timeout, cfg.retries, cfg.workers, cfg.rate).result()
+            return pool.submit(sweep_here, probes, cfg).result()
     finally:
         ctx.__exit__(None, None, None)
+
+
+def sweep_here(probes: list[dict], cfg: Any) -> list[dict]:
+    """In this thread's namespace. With raw sockets (root), the TCP ports are SYN-scanned first (synscan: paced,
+    one timeout for all) and only those that answer SYN-ACK get their protocol's question; UDP probes share one
+    socket (admin_protocols.udp_batch). A 10,000-probe sweep so costs about what the segmentation sweep costs."""
+    from preuve.observe.network import admin_protocols, synscan
+
+    udp = [p for p in probes if p["kind"] in admin_protocols.UDP_KINDS]
+    tcp = [p for p in probes if p["kind"] not in admin_protocols.UDP_KINDS]
+    out = admin_protocols.udp_batch(udp, cfg.timeout, cfg.retries, cfg.rate) if udp else []
+    if any(p["kind"] != "fetch" for p in tcp) and synscan.can_raw():  # fetch: a URL, maybe through a proxy
+        found = synscan.scan(
+            [(p["id"], p["dst"], "tcp", p["port"]) for p in tcp if p["kind"] != "fetch"],
+            timeout=cfg.timeout,
+            retries=cfg.retries,
+            rate=cfg.rate,
+        )
+        out += [
+            {"id": k, "state": o.state, "reason": o.reason, "tries": o.tries}
+            for k, o in found.items()
+            if o.state != "open"
+        ]
+        tcp = [p for p in tcp if p["kind"] == "fetch" or found[p["id"]].state == "open"]
+    return out + (admin_protocols.run(tcp, cfg.timeout, cfg.retries, cfg.workers, cfg.rate) if tcp else [])
 
 
 def budget(n: int, cfg: Any, timeout: float) -> float:
