@@ -27,7 +27,9 @@ TLS_PORT=${TLS_PORT-443}
 TLS_NAME=${TLS_NAME:-$SERVER}
 PROFILE=${PROFILE:-secnumcloud-3.2}
 WORKDIR=${WORKDIR:-./preuve-first-scan}
-case "$PREUVE_PACKAGE" in /* | http*://* | [a-zA-Z]*) ;; *) PREUVE_PACKAGE="$PWD/$PREUVE_PACKAGE" ;; esac
+if [ -e "$PREUVE_PACKAGE" ]; then  # a local wheel: its absolute path (the steps below run in WORKDIR)
+  PREUVE_PACKAGE="$(cd "$(dirname "$PREUVE_PACKAGE")" && pwd)/$(basename "$PREUVE_PACKAGE")"
+fi
 mkdir -p "$WORKDIR" && cd "$WORKDIR"
 
 # 1. Install: the scanner and what a scan needs, nothing else (no lab, no bench).

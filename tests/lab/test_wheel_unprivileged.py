@@ -143,7 +143,7 @@ def installed() -> Iterator[Installed]:
                 user,
                 home,
                 ["bash", str(REPO / "docs" / "first-scan.sh")],
-                PREUVE_PACKAGE=str(wheel),
+                PREUVE_PACKAGE=os.path.relpath(wheel, home),  # relative, as the README writes it
                 PREUVE_INSTALL="venv",
                 SERVER="127.0.0.1",
                 SSH_PORT=str(server.port),
