@@ -229,6 +229,10 @@ class MalwareParams(Strict):
     )
 
 
+_PRIVATE_LOGS = ("auth.log", "secure", "audit.log", "syslog", "messages", "kern.log", "daemon.log", "user.log")
+_PRIVATE_LOGS += ("mail.log", "maillog", "btmp", "sudo.log", "cron")
+
+
 class LogsParams(Strict):
     """Retention and forwarding of logs (12.6.c, 12.7.c)."""
 
@@ -244,19 +248,12 @@ class LogsParams(Strict):
     )
     private_globs: list[str] = Field(
         [
-            "/var/log/auth.log*",
-            "/var/log/secure*",
+            *(
+                f"/var/log/{name}{suffix}"
+                for name in _PRIVATE_LOGS
+                for suffix in ("", ".*", "-[0-9]*")  # the log, its rotations (.1, .2.gz; RHEL's -20240101)
+            ),
             "/var/log/audit/*",
-            "/var/log/audit.log*",
-            "/var/log/syslog*",
-            "/var/log/messages*",
-            "/var/log/kern.log*",
-            "/var/log/daemon.log*",
-            "/var/log/user.log*",
-            "/var/log/mail.log*",
-            "/var/log/maillog*",
-            "/var/log/btmp*",
-            "/var/log/sudo*",
             "/var/log/journal/*",
             "/var/log/faillock/*",
             "/var/log/clamav/*",
