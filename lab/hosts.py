@@ -17,6 +17,7 @@ private extraction (lab/syslog_ng.py).
 from __future__ import annotations
 
 import datetime as dt
+import grp
 import os
 import secrets
 import shutil
@@ -302,6 +303,9 @@ def _etc(
         if ln.startswith("sudo:"):  # the canary is an administrator
             members = [m for m in ln.split(":")[3].split(",") if m] + [ADMIN]
             ln = "sudo:" + ":".join(ln.split(":")[1:3]) + ":" + ",".join(members)
+        if ln.startswith("adm:"):  # the scanning account reads the 0640 root:adm logs, as Debian intends
+            members = [m for m in ln.split(":")[3].split(",") if m] + ["auditor"]
+            ln = "adm:" + ":".join(ln.split(":")[1:3]) + ":" + ",".join(members)
         groups.append(ln)
     groups += [f"{u}:x:{uid}:" for u, uid, _ in users]
     days = int(dt.datetime.now(dt.UTC).timestamp() // 86400)
@@ -392,7 +396,9 @@ def _var_log(paths: LabPaths, name: str) -> None:
     # security logs keep the 0644 rsyslog gives a file it creates without fileCreateMode
     (log / "messages").touch()
     private = 0o640 if name == "ssh-mfa" else 0o644
+    adm = grp.getgrnam("adm").gr_gid
     for f in ("messages", "audit.log", "audit.log.1", "audit.log.3"):
+        os.chown(log / f, 0, adm)  # root:adm 0640, as Debian's rsyslog writes them (the scanner is in adm)
         (log / f).chmod(private)
     (log / "app.log").chmod(0o640 if name == "ssh-mfa" else 0o666)
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.lab
 MATRIX = [
     ("MAL-PROTECTION-AGENT", "ssh-mfa", "ssh-key-only", '"days": 45, "from": "mtime", "newest": "daily.hdb"'),
     ("LOG-FILE-ACCESS", "ssh-mfa", "ssh-key-only", "/var/log/app.log (666)"),
-    ("LOG-FILE-ACCESS", "ssh-mfa", "ssh-key-only", "/var/log/messages (644 root:root)"),
+    ("LOG-FILE-ACCESS", "ssh-mfa", "ssh-key-only", "/var/log/messages (644 root:adm)"),
 ]
 
 
