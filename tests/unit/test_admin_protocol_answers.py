@@ -140,7 +140,9 @@ def test_a_silent_tcp_service_is_not_called_telnet():
         (b"HTTP/1.1 200 OK\r\nServer: nginx\r\n\r\n<title>BMC</title>", True),
         (b"HTTP/1.1 301 Moved\r\nLocation: https://bmc.example/\r\n\r\n", False),
         (b"HTTP/1.1 302 Found\r\nLocation: http://bmc.example/login\r\n\r\n", True),  # a redirect kept in clear
-        (b"HTTP/1.1 400 Bad Request\r\n\r\nThe plain HTTP request was sent to HTTPS port", False),
+        (b"HTTP/1.1 400 Bad Request\r\n\r\nThe plain HTTP request was sent to HTTPS port", False),  # nginx
+        (b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n", False),  # Go
+        (b"HTTP/1.1 400 Bad Request\r\n\r\nYou're speaking plain HTTP to an SSL-enabled server port.", False),
         (b"\x15\x03\x03\x00\x02\x02\x46", False),  # a TLS alert: the port speaks TLS only
     ],
 )

@@ -524,7 +524,12 @@ def vnc(p, timeout):
     return out
 
 
-HTTPS_PORT_REFUSAL = re.compile(r"plain HTTP request was sent to HTTPS port|speak(s)? HTTPS|use HTTPS", re.I)
+# The refusals TLS servers send to a plain-HTTP request: nginx, Go net/http (kube-apiserver, etcd), Apache mod_ssl
+HTTPS_PORT_REFUSAL = re.compile(
+    r"plain HTTP request was sent to HTTPS port|HTTP request to an HTTPS server|plain HTTP to an SSL-enabled server"
+    r"|speaks? HTTPS|use HTTPS",
+    re.I,
+)
 
 
 def http(p, timeout):
