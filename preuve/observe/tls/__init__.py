@@ -53,10 +53,10 @@ from preuve.observe.tls.facts import (
     parse_suite_name,
     system_ca_file,
 )
-from preuve.observe.tls.prober import VERSIONS, Endpoint, run
 
 if TYPE_CHECKING:
     from preuve.inputs.targets import Target
+    from preuve.observe.tls.prober import VERSIONS
 
 __all__ = [
     "COLLECTOR",
@@ -70,6 +70,17 @@ __all__ = [
     "parse_suite_name",
     "system_ca_file",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """VERSIONS from the prober, imported on first use: building the registry reads this package without loading
+    the prober (asyncio, the hand-built ClientHellos)."""
+    if name == "VERSIONS":
+        from preuve.observe.tls.prober import VERSIONS
+
+        return VERSIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Endpoints observed at once by collect_many (each holds at most prober.CONNECTIONS_PER_ENDPOINT sockets).
 DEFAULT_CONCURRENCY = 16
@@ -89,6 +100,8 @@ def collect(
     http_path: str | None = "/",
 ) -> tuple[dict, dict]:
     """Return (facts, raw) for one TLS endpoint; raise ObservationError if it cannot be observed."""
+    from preuve.observe.tls.prober import Endpoint, run
+
     ep = Endpoint(host, int(port), sni, http_path, float(timeout))
     outcome = run([ep], 1)[ep.key]
     if isinstance(outcome, ObservationError):
@@ -105,6 +118,8 @@ def collect_many(
 
     ``endpoints``: dicts with ``host``, ``port`` and optional ``sni``, ``http_path`` (default "/").
     Errors are returned, not raised, so one bad endpoint does not hide the others."""
+    from preuve.observe.tls.prober import Endpoint, run
+
     eps = {}
     for e in endpoints:
         ep = Endpoint(e["host"], int(e["port"]), e.get("sni"), e.get("http_path", "/"), float(timeout))
