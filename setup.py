@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 def packages() -> list[str]:
     engine = find_packages(where=str(HERE), include=["preuve", "preuve.*"])
     checks = [f"preuve_checks.{p.parent.name}" for p in sorted((HERE / "checks").glob("*/__init__.py"))]
-    return [*engine, "preuve_checks", *checks, "preuve_lab", "preuve_profiles"]
+    lab = ["preuve_lab"] if (HERE / "lab" / "__init__.py").exists() else []  # the container image builds without it
+    return [*engine, "preuve_checks", *checks, *lab, "preuve_profiles"]
 
 
 if __name__ == "__main__":

@@ -27,9 +27,19 @@ def _record_digest(path: Path) -> str:
     return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+# Written per install, not by the wheel: where it came from, which installer, the console script's shebang.
+PER_INSTALL = ("direct_url.json", "INSTALLER", "REQUESTED")
+
+
+def _of_the_wheel(path: str) -> bool:
+    """A file whose bytes come from the wheel itself: the same wheel gives the same hash wherever it is installed."""
+    return not path.startswith("../") and path.rsplit("/", 1)[-1] not in PER_INSTALL
+
+
 def distribution_files() -> dict[str, Any]:
-    """sha256 over "path digest" lines of every hashed file of the installed distribution, read from disk, and the
-    files whose content no longer matches RECORD."""
+    """sha256 over "path digest" lines of every file the wheel installed in site-packages (RECORD's list, the bytes
+    read from disk), and the files whose content no longer matches RECORD. RECORD itself, .pyc files compiled at
+    install and the per-install files are left out."""
     try:
         dist = metadata.distribution(DIST)
     except metadata.PackageNotFoundError:
@@ -41,7 +51,7 @@ def distribution_files() -> dict[str, Any]:
         return {"sha256": None, "files": 0, "modified": [], "install": "no RECORD (not installed by pip)"}
     lines, modified = [], []
     for f in sorted(dist.files or [], key=str):
-        if f.hash is None:  # RECORD itself, and .pyc files compiled at install
+        if f.hash is None or not _of_the_wheel(str(f)):
             continue
         path = Path(str(f.locate()))
         try:
@@ -51,6 +61,8 @@ def distribution_files() -> dict[str, Any]:
         if digest != f"{f.hash.mode}={f.hash.value}":
             modified.append(str(f))
         lines.append(f"{f} {digest}\n")
+    if not lines:  # metadata without RECORD hashes (an egg-info directory found first on sys.path)
+        return {"sha256": None, "files": 0, "modified": [], "install": "no RECORD (not installed by pip)"}
     return {
         "sha256": hashlib.sha256("".join(lines).encode()).hexdigest(),
         "files": len(lines),

@@ -84,3 +84,13 @@ def test_image_builds_and_runs_as_non_root(tmp_path, request):
         text=True,
     )
     assert tools.returncode == 0, tools.stderr
+
+
+def test_wheel_stage_copies_what_the_package_build_reads():
+    """setup.py lists the packages and profiles/ holds the shipped profiles (-p secnumcloud-3.2): a wheel stage
+    without them builds a wheel that cannot load a profile by name. tests/lab/test_wheel_unprivileged.py builds the
+    wheel from exactly these COPY sources and runs it (the install steps of the image, where no builder runs)."""
+    stage = re.split(r"(?m)^FROM ", CONTAINERFILE.read_text())[1]
+    copied = {s for line in re.findall(r"(?m)^COPY (.+)$", stage) for s in line.split()[:-1]}
+    assert {"pyproject.toml", "setup.py", "README.md", "LICENSE", "preuve", "checks", "profiles"} <= copied, copied
+    assert "lab" not in copied, "the image has no lab"
