@@ -30,7 +30,7 @@ COMMANDS: tuple[Privileged, ...] = (
         "sshd",
         "/usr/sbin/sshd -T *",
         "/usr/sbin/sshd -T -f /etc/ssh/sshd_config -C user=root,host=10.0.0.1,addr=10.0.0.1,laddr=10.0.0.2,lport=22",
-        ("sshd_config", "sshd_effective", "sshd_admin", "accounts"),
+        ("sshd_config", "sshd_effective", "sshd_admin", "accounts", "admin_keys"),
         "effective sshd configuration per connection context (SSH-*, MFA-SSH-CONFIG)",
     ),
     Privileged(

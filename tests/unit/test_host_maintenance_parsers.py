@@ -205,6 +205,8 @@ def test_admin_keys_fact_holds_names_and_fingerprints_only():
         text = _read(f"{host}.admin_keys.txt")
         assert "PRIVATE KEY" not in text and "AAAA" not in text and "token:" not in text
     weak = _fact("ssh-key-only", "admin_keys")
+    assert weak["authorized_keys_files"] == [".ssh/authorized_keys"]  # sshd -T's AuthorizedKeysFile, expanded per home
+    assert {k["file"] for k in weak["admins"]["root"]["authorized"]} == {"/root/.ssh/authorized_keys"}
     assert weak["admins"]["pvadmin"]["declared_canary"]
     root = weak["admins"]["root"]
     assert {k["file"]: k["encrypted"] for k in root["private_keys"]} == {
