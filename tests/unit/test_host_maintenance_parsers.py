@@ -299,3 +299,33 @@ def test_signing_keys_check_both_ways():
     weak["keyring_keys"] = {}
     with pytest.raises(ObservationUnavailable, match="could not be read"):
         cs.check_signing_keys(weak, _params(Judge()), Judge())
+
+
+def test_a_refused_sudo_on_a_home_fails_the_fact_never_skips_it(tmp_path):
+    """As a non-root account whose sudo refuses `cat` (stand-in binaries first on PATH: id, getent, sudo), the
+    admin_keys snippet stops with the refusal on stderr: a home it could not read is never a silent pass."""
+    import os
+    import subprocess
+
+    from preuve.observe.privileged import explain_refusal
+
+    home = tmp_path / "root-home"
+    (home / ".ssh").mkdir(parents=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stubs = {
+        "id": "#!/bin/sh\necho 1000\n",
+        "getent": f'#!/bin/sh\n[ "$1" = group ] && echo "sudo:x:27:" || echo "root:x:0:0:root:{home}:/bin/sh"\n',
+        "sudo": '#!/bin/sh\n[ "$1" = -n ] && shift\n'
+        '[ "$1" = sshd ] && { echo "authorizedkeysfile .ssh/authorized_keys"; exit 0; }\n'
+        'echo "sudo: a password is required" >&2\nexit 1\n',
+    }
+    for name, text in stubs.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LC_ALL": "C"}
+    proc = subprocess.run(["sh", "-c", admin_keys.ADMIN_KEYS], capture_output=True, text=True, env=env, timeout=30)
+    assert proc.returncode == 3, (proc.stdout, proc.stderr)
+    assert "a password is required" in proc.stderr and "#auth" not in proc.stdout
+    assert "/usr/bin/cat -- /root/*" in explain_refusal("admin_keys", proc.stderr.strip().splitlines()[-1])
+    assert os.environ.get("PATH")  # the test's own environment untouched
