@@ -37,6 +37,7 @@ NOT_RECORDED: dict[str, str] = {
     "IPSEC-CERT-AUTH": "added after the recording: record again",
     "IPSEC-IKEV2-ONLY": "added after the recording: record again",
     "IPSEC-TUNNELS-UP": "added after the recording: record again",
+    "K8S-TENANT-EGRESS": "added after the recording: record again",
     "ACC-PRIVILEGED-VETTED": "added after the recording: record again (both ways: test_identity_both_ways.py)",
     "AUDIT-EVENTS": "added after the recording: record again; fails on both lab hosts (no auditd may run in the lab), "
     "pass side on recorded rule files in tests/unit/test_malware_and_log_daemons.py",
