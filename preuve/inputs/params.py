@@ -229,8 +229,8 @@ class MalwareParams(Strict):
     )
 
 
-_PRIVATE_LOGS = ("auth.log", "secure", "audit.log", "syslog", "messages", "kern.log", "daemon.log", "user.log")
-_PRIVATE_LOGS += ("mail.log", "maillog", "btmp", "sudo.log", "cron")
+_PRIVATE_LOGS: tuple[str, ...] = ("auth.log", "secure", "audit.log", "syslog", "messages", "kern.log", "daemon.log")
+_PRIVATE_LOGS += ("user.log", "mail.log", "maillog", "btmp", "sudo.log", "cron")
 
 
 class LogsParams(Strict):
