@@ -267,6 +267,14 @@ def targets(inv: Inventory) -> dict[str, list[Target]]:
     return {kind: builder(inv) for kind, builder in BUILDERS.items()}
 
 
-from preuve.inputs import log_store_targets as _log_store_targets  # noqa: E402, F401 - registers log_store
-from preuve.inputs import network_targets as _network_targets  # noqa: E402, F401 - egress_*, waf_endpoint
-from preuve.inputs import storage_targets as _storage_targets  # noqa: E402, F401 - registers s3_*, backup_repo
+def _register_kind_modules() -> None:
+    """Import every preuve/inputs/<topic>_targets.py: each registers its kinds with @target_kind (log_store, s3_*,
+    backup_repo, egress_*, waf_endpoint...). A new kind is a new builder there or here, never a line in a list."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("*_targets.py")):
+        importlib.import_module(f"{__package__}.{path.stem}")
+
+
+_register_kind_modules()
