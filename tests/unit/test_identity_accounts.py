@@ -258,3 +258,23 @@ def test_elevated_privileges_held_by_vetted_people(host, offending):
     assert ca.full_root(["(root) NOPASSWD: /bin/sh", "(ALL) NOPASSWD: list", "(www-data) ALL"]) == [
         "(root) NOPASSWD: /bin/sh"
     ]
+
+
+def test_a_run_reads_its_recorded_roster_not_the_live_file(tmp_path):
+    """In a run's inputs/, the roster named by the inventory is the content-addressed copy index.json points to."""
+    import json
+
+    from preuve.inputs.inventory import load_inventory
+
+    live = tmp_path / "roster.yaml"
+    live.write_text("reviewed_on: 2026-11-20\npeople:\n  - {name: Live, accounts: [live]}\n")
+    inputs = tmp_path / "run" / "inputs"
+    (inputs / "roster" / "abc").mkdir(parents=True)
+    (inputs / "roster" / "abc" / "roster.yaml").write_text(
+        "reviewed_on: 2026-11-01\npeople:\n  - {name: Recorded, accounts: [rec]}\n"
+    )
+    (inputs / "index.json").write_text(
+        json.dumps({"roster": {"as_written": str(live), "copy": "roster/abc/roster.yaml", "sha256": "abc"}})
+    )
+    (inputs / "inventory.yaml").write_text(f"version: 1\nname: t\nbaseline:\n  roster: {{file: {live}}}\n")
+    assert load_inventory(inputs / "inventory.yaml")[0].baseline.roster.person_of() == {"rec": "Recorded"}
