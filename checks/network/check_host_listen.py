@@ -1,4 +1,7 @@
-"""Administration services listen only on a chosen address (9.6.d, 13.2.c): never on every interface.
+"""Administration services listen only on a chosen address (13.2.a): never on every interface.
+
+It shows the binding, not which network the chosen address belongs to, nor encryption (13.2.c is judged on the
+wire by ADMIN-CLEARTEXT-PROTOCOLS, reachability of admin interfaces by ADMIN-NETWORK-SEPARATED and NET-ADMIN-PUBLIC).
 
 A daemon bound to 0.0.0.0 or :: answers on whatever network the host is later plugged into (a public NIC, a
 new VLAN); binding it to the management address keeps the exposure decided by the flow matrix alone.
