@@ -42,6 +42,9 @@ EXPECTED_FAILURES = {
     "LOC-K8S-VOLUMES": '"pvc-3f1c2a9e-acme-db": "us-east-1 -> US"',
     "LOC-K8S-STORAGECLASSES": '"us-east-1 -> US"',
     "LOC-K8S-VELERO": '"s3Url": "http://minio.backup.example.com:9000"',
+    "K8S-VERSION-SUPPORTED": "Kubernetes release: observed -",  # 1.29, past its end of life (preuve/data/eol.yaml)
+    "K8S-IMAGES-ALLOWED": '"globex/web/web": "docker.io/library/nginx:latest"',
+    "K8S-IMAGE-ADMISSION": "none enforced (present: {'validatingadmissionpolicies'",  # a VAP bound to nothing
 }
 
 
@@ -84,6 +87,7 @@ def _cluster(name: str, port: int, token_file: Path, ca: Path) -> dict:
         "provider": "aws",
         "admins": ["Group:system:masters", "Group:oidc:platform-admins"],
         "tenants": [{"name": "acme", "namespaces": ["acme"]}, {"name": "globex", "namespaces": ["globex"]}],
+        "image_registries": ["registry.lab.example.eu/platform/", "registry.k8s.io/"],
     }
 
 
