@@ -224,6 +224,18 @@ def test_admin_key_checks_both_ways():
     j = Judge()
     ak.check_admin_hardware(weak, _params(j), j)
     assert list(j.failed[0].observed.values()) == ["ED25519"]
+    # certificates only: no authorized key at all, sshd trusts a user CA
+    certs = {
+        "trusted_user_ca_keys": "/etc/ssh/user_ca.pub",
+        "admins": {"root": {**good["admins"]["root"], "authorized": []}},
+    }
+    j = Judge()
+    ak.check_admin_hardware(certs, _params(j), j)
+    assert not j.failed and j.expectations[0].observed == {
+        "sshd TrustedUserCAKeys /etc/ssh/user_ca.pub": "cert-authority"
+    }
+    with pytest.raises(Exception, match="no administrator logs in with a key"):
+        ak.check_admin_hardware({**certs, "trusted_user_ca_keys": None}, _params(Judge()), Judge())
     j = Judge()
     ak.check_admin_homes(weak, j)
     assert len(j.failed) == 2
