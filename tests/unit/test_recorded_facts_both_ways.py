@@ -27,31 +27,18 @@ from tools.record_unit_facts import refusals, statuses, unpack
 from tools.verdicts import project
 
 # Catalogue checks the recording does not hold (added after it was made, or not in the demo's profile).
-NOT_RECORDED: dict[str, str] = {
-    "ADMIN-CLEARTEXT-PROTOCOLS": "ended in error in the recorded demo (probes from pv-public: No route to host, lab "
-    "work of the admin-plane issue in progress); left out with --drop, record again once the demo has 0 error",
-    "SOURCES-SIGNING-KEYS": "added after the recording (host coverage work in progress): record again",
-    "ADMIN-ENDUSER-DISTINCT": "added after the recording: record again",
-    "ETCD-CLIENT-CERT-AUTH": "added after the recording: record again",
-    "IPSEC-AEAD-PFS": "added after the recording: record again",
-    "IPSEC-CERT-AUTH": "added after the recording: record again",
-    "IPSEC-IKEV2-ONLY": "added after the recording: record again",
-    "IPSEC-TUNNELS-UP": "added after the recording: record again",
-    "K8S-TENANT-EGRESS": "added after the recording: record again",
-    "ACC-PRIVILEGED-VETTED": "added after the recording: record again (both ways: test_identity_both_ways.py)",
-    "AUDIT-EVENTS": "added after the recording: record again; fails on both lab hosts (no auditd may run in the lab), "
-    "pass side on recorded rule files in tests/unit/test_malware_and_log_daemons.py",
-    "LOG-DAEMON-PRIVILEGES": "added after the recording: record again; fails on both lab hosts (rsyslogd and syslog-ng "
-    "as root), pass side in tests/lab/test_host_protection_both_ways.py",
-    "LOG-FILE-ACCESS": "added after the recording: record again (both ways: test_host_protection_both_ways.py)",
-}
+NOT_RECORDED: dict[str, str] = {}
 
 # Recorded checks seen one way only in the demo, and where the other way is shown on the lab.
 ONE_WAY: dict[str, str] = {
+    "AUDIT-EVENTS": "no pass: no auditd runs in the lab (both hosts fail); the pass side on recorded rule files in "
+    "tests/unit/test_malware_and_log_daemons.py",
+    "LOG-DAEMON-PRIVILEGES": "no pass: rsyslogd and syslog-ng run as root on both lab hosts; the pass side in "
+    "tests/lab/test_host_protection_both_ways.py",
+    "IPSEC-TUNNELS-UP": "no pass here: ipsec-gw's IKE SA is up but this sandboxed kernel refuses the CHILD SA (xfrm: "
+    "ENOSYS), see tests/lab/test_network_coverage_both_ways.py; passes where the kernel has IPsec",
     "ACC-RIGHTS-TABLE": "no fail: it fails only where keys come from an AuthorizedKeysCommand, and no lab host has "
     "one yet (the failing lab target does not exist)",
-    "WAF-BLOCKS-ATTACKS": "no pass in the recorded demo: front-waf (ModSecurity + CRS) answered 200 to every probe "
-    "(lab work of the admin-plane issue in progress); record again once it blocks",
     "BACKUP-TRANSPORT": "no pass: 8 repositories are local (not_applicable), the remote one is the weak one; "
     "the compliant remote repository passes in tests/lab/test_storage_both_ways.py",
     "S3-ENDPOINT-IP-COUNTRY": "only not_applicable: the lab S3 endpoints are not on public addresses; both ways on "
