@@ -341,3 +341,13 @@ def test_a_refused_sudo_on_a_home_fails_the_fact_never_skips_it(tmp_path):
     assert "a password is required" in proc.stderr and "#auth" not in proc.stdout
     assert "/usr/bin/cat -- /root/*" in explain_refusal("admin_keys", proc.stderr.strip().splitlines()[-1])
     assert os.environ.get("PATH")  # the test's own environment untouched
+
+
+def test_a_declared_open_mapping_is_judged_on_its_device():
+    """/dev/mapper/data declared (the open dm-crypt mapping): the snippet dumps the header of its parent, which the
+    fact records; the recorded lab dump stands for the header read there."""
+    dump = _read("luksdump-luks2.txt")
+    text = f"== lsblk\n{{}}\n== crypttab\n== volume /dev/mapper/data\n#device /dev/dm-0\n#mapping-of /dev/sdb\n{dump}"
+    vol = luks.parse(text)["volumes"]["/dev/mapper/data"]
+    assert vol["mapping_of"] == "/dev/sdb" and vol["luks"]["cipher"] == "aes-xts-plain64"
+    assert 'lsblk -dno TYPE "$v"' in luks.LUKS and 'luksDump "$d"' in luks.LUKS

@@ -4,8 +4,9 @@ For every data volume the inventory declares (`hosts[].data_volumes`, passed as 
 header as `cryptsetup luksDump` prints it (read-only; salts and key digests are dropped on the host), and
 /etc/crypttab, which says where the unlock secret lives: a key file on the host's own disks, a passphrase typed at
 boot (`none`), or a TPM2 / FIDO2 / PKCS#11 device. `lsblk` adds the block topology (which open dm-crypt mapping
-carries which filesystem). A non-root scanning account needs one sudo rule per declared device (never a
-wildcard: `cryptsetup luksDump *` would also allow `--dump-volume-key --key-file ...`).
+carries which filesystem; a declared open mapping is judged on the device under it). A non-root scanning account
+needs one sudo rule per declared device (never a wildcard: `cryptsetup luksDump *` would also allow
+`--dump-volume-key --key-file ...`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ LUKS = (
     "echo '== crypttab'; [ -f /etc/crypttab ] && grep -vE '^[[:space:]]*(#|$)' /etc/crypttab; "
     "command -v cryptsetup >/dev/null 2>&1 || { echo '== no-cryptsetup'; exit 0; }; "
     'for v in $PREUVE_DATA_VOLUMES; do echo "== volume $v"; '
-    'if [ ! -e "$v" ]; then echo "#absent"; continue; fi; echo "#device $(readlink -f "$v")"; '
-    'out=$(asroot cryptsetup luksDump "$v" 2>&1); rc=$?; '
+    'if [ ! -e "$v" ]; then echo "#absent"; continue; fi; echo "#device $(readlink -f "$v")"; d=$v; '
+    # an open dm-crypt mapping declared instead of its device: the header is on the parent
+    'if [ "$(lsblk -dno TYPE "$v" 2>/dev/null)" = crypt ]; then p=$(lsblk -dno PKNAME "$v" 2>/dev/null | head -n 1); '
+    '[ -n "$p" ] && { d="/dev/$p"; echo "#mapping-of $d"; }; fi; '
+    'out=$(asroot cryptsetup luksDump "$d" 2>&1); rc=$?; '
     'if [ $rc -ne 0 ]; then case "$out" in *"not a valid LUKS device"*) echo "#not-luks";; '
     '*) printf "%s: %s\\n" "$v" "$out" >&2; exit 1;; esac; else printf "%s\\n" "$out" | '
     "grep -vE '^[[:space:]]+([0-9a-f]{2} )+[0-9a-f]{2} ?$|^[[:space:]]*(Salt|Digest|MK digest|MK salt):'; "
@@ -142,6 +146,8 @@ def parse(text: str) -> dict:
             for b in body:
                 if b.startswith("#device "):
                     vol["device"] = b[8:].strip()
+                elif b.startswith("#mapping-of "):
+                    vol["mapping_of"] = b[12:].strip()
             if not vol["absent"] and "#not-luks" not in body:
                 vol["luks"] = parse_dump([b for b in body if not b.startswith("#")])
             out["volumes"][arg.strip()] = vol
