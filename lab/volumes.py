@@ -6,9 +6,9 @@ directory on a loop device of fixed minor (/dev/loop60.. /dev/loop63, nodes made
 lab inventory can name it; the images are formatted once and reused.
 
 - ssh-mfa: /dev/loop60, LUKS2 aes-xts-plain64 512-bit key, argon2id 64 MiB; crypttab asks the passphrase at boot.
-- ssh-key-only: /dev/loop61, the same compliant header but crypttab unlocks it with a key file on the host's own
-  disk (/etc/luks-keys/data.key: the naive header-only check passes it); /dev/loop62 LUKS1 aes-cbc-essiv:sha256
-  256-bit PBKDF2; /dev/loop63 no LUKS at all (plaintext data volume).
+- ssh-key-only: /dev/loop61, the same compliant header but crypttab unlocks it (by UUID=) with a key file on the
+  host's own disk (/etc/luks-keys/data.key: the naive header-only check passes it); /dev/loop62 LUKS1
+  aes-cbc-essiv:sha256 256-bit PBKDF2; /dev/loop63 no LUKS at all (plaintext data volume).
 """
 
 from __future__ import annotations
@@ -107,14 +107,23 @@ def detach(paths: LabPaths) -> None:
                 subprocess.run(["losetup", "-d", dev], capture_output=True)
 
 
+def _uuid(paths: LabPaths, minor: int) -> str:
+    proc = subprocess.run(["cryptsetup", "luksUUID", str(_image(paths, minor))], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"cryptsetup luksUUID {_image(paths, minor)}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
 def write_etc(paths: LabPaths, name: str, etc: Path) -> None:
     """The host's /etc/crypttab (and, on ssh-key-only, the key file it names, copied into its /etc)."""
     lines = ["# preuve lab: data volumes (headers only: the lab machine has no dm-crypt)"]
     for i, (minor, kind) in enumerate(VOLUMES[name], 1):
         if kind == "plain":
             continue
-        key = KEYFILE if (name != "ssh-mfa" and i == 1) else "none"
-        lines.append(f"data{i} {device(minor)} {key} luks")
+        keyed = name != "ssh-mfa" and i == 1
+        # the keyed entry names its volume by UUID, as crypttab entries usually do (a path-only match misses it)
+        dev = f"UUID={_uuid(paths, minor)}" if keyed else device(minor)
+        lines.append(f"data{i} {dev} {KEYFILE if keyed else 'none'} luks")
     (etc / "crypttab").write_text("\n".join(lines) + "\n")
     if name != "ssh-mfa":
         target = etc / KEYFILE.lstrip("/").removeprefix("etc/")

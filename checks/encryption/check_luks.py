@@ -90,7 +90,7 @@ def check_luks_unlock(luks, target, params, judge):
     for v, vol in volumes(luks, target, judge).items():
         if not vol["luks"]:
             continue
-        entry = unlock_of(v, vol["device"], luks["crypttab"])
+        entry = unlock_of(v, vol["device"], luks["crypttab"], vol["luks"].get("uuid"))
         tokens = [t["type"] for t in vol["luks"]["tokens"] if t["type"] in allowed]
         if entry is not None and entry["key"]:
             how[v] = f"key file {entry['key']} (crypttab {entry['name']})"

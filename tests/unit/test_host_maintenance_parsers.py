@@ -170,8 +170,10 @@ def test_luks_fact_drops_salts_and_reads_crypttab():
     assert "Salt:" not in text and "MK digest" not in text
     fact = luks.parse(text)
     assert fact["volumes"]["/dev/loop63"]["luks"] is None and fact["volumes"]["/dev/loop62"]["luks"]["version"] == 1
-    keyed = luks.unlock_of("/dev/loop61", None, fact["crypttab"])
-    assert keyed["key"] == "/etc/luks-keys/data.key"
+    uuid = fact["volumes"]["/dev/loop61"]["luks"]["uuid"]
+    assert luks.unlock_of("/dev/loop61", "/dev/loop61", fact["crypttab"]) is None  # crypttab names it by UUID=
+    keyed = luks.unlock_of("/dev/loop61", "/dev/loop61", fact["crypttab"], uuid)
+    assert keyed["device"] == f"UUID={uuid}" and keyed["key"] == "/etc/luks-keys/data.key"
 
 
 def test_luks_checks_both_ways_and_the_naive_target():
@@ -351,3 +353,14 @@ def test_a_declared_open_mapping_is_judged_on_its_device():
     vol = luks.parse(text)["volumes"]["/dev/mapper/data"]
     assert vol["mapping_of"] == "/dev/sdb" and vol["luks"]["cipher"] == "aes-xts-plain64"
     assert 'lsblk -dno TYPE "$v"' in luks.LUKS and 'luksDump "$d"' in luks.LUKS
+
+
+def test_a_crypttab_entry_by_uuid_is_matched_to_its_volume():
+    """crypttab usually names volumes by UUID=: a key file there must not hide behind a path that does not match."""
+    fact = _fact("ssh-mfa", "luks")
+    uuid = fact["volumes"]["/dev/loop60"]["luks"]["uuid"]
+    assert len(uuid) == 36
+    fact["crypttab"] = [{"name": "data", "device": f"UUID={uuid}", "key": "/root/data.key", "options": ["luks"]}]
+    j = Judge()
+    cl.check_luks_unlock(fact, _target(data_volumes=["/dev/loop60"]), _params(j), j)
+    assert j.failed[0].observed == {"/dev/loop60": "key file /root/data.key (crypttab data)"}

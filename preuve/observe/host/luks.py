@@ -58,6 +58,9 @@ def parse_dump(lines: list[str]) -> dict:
     token: dict | None = None
     for raw in lines:
         line = raw.rstrip()
+        if line.startswith("UUID:"):
+            out["uuid"] = line.split(":", 1)[1].strip()
+            continue
         m = re.match(r"^(Version|Cipher name|Cipher mode|MK bits|Hash spec):\s*(.*)$", line)
         if m:  # LUKS1 header fields (and LUKS2's Version)
             key, value = m[1], m[2].strip()
@@ -154,10 +157,14 @@ def parse(text: str) -> dict:
     return out
 
 
-def unlock_of(volume: str, device: str | None, crypttab: list[dict]) -> dict | None:
-    """The crypttab entry that opens this volume (by path, resolved device, UUID= entries are matched by name)."""
+def unlock_of(volume: str, device: str | None, crypttab: list[dict], uuid: str | None = None) -> dict | None:
+    """The crypttab entry that opens this volume: by the declared path, the resolved device, or the LUKS header's
+    UUID (`UUID=...`, /dev/disk/by-uuid/..., the form crypttab entries usually take)."""
+    names = {volume, device}
+    if uuid:
+        names |= {f"UUID={uuid}", f"/dev/disk/by-uuid/{uuid}"}
     for entry in crypttab:
-        if entry["device"] in (volume, device):
+        if entry["device"] in names:
             return entry
     return None
 
