@@ -92,8 +92,13 @@ def check_luks_unlock(luks, target, params, judge):
             continue
         entry = unlock_of(v, vol["device"], luks["crypttab"], vol["luks"].get("uuid"))
         tokens = [t["type"] for t in vol["luks"]["tokens"] if t["type"] in allowed]
-        if entry is not None and entry["key"]:
-            how[v] = f"key file {entry['key']} (crypttab {entry['name']})"
+        key = entry["key"] if entry is not None else None
+        if key and (
+            ":" in key or key.startswith("/dev/")
+        ):  # crypttab(5) path:device, or a raw device: a disjoint medium
+            how[v] = f"key on a separate device {key} (crypttab {entry['name']}, support disjoint)"
+        elif key:
+            how[v] = f"key file {key} (crypttab {entry['name']})"
         elif tokens:
             how[v] = f"token {', '.join(tokens)}"
         else:

@@ -26,7 +26,11 @@ def _manager(patching: dict) -> str:
     rule="ANSSI hygiène R34 (mettre à jour les logiciels) ; apt-get -s dist-upgrade / dnf updateinfo --security",
 )
 def check_security_pending(patching, judge):
-    _manager(patching)
+    manager = _manager(patching)
+    if patching.get("unparsed"):
+        raise ObservationUnavailable(
+            f"{manager} updateinfo printed lines preuve cannot read (format unknown), e.g. {patching['unparsed'][0]!r}"
+        )
     pending = {p["package"]: f"{p.get('installed') or '?'} -> {p['candidate']}" for p in patching["pending"]}
     judge.equals(
         "patching.security_pending",

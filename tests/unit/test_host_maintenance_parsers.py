@@ -364,3 +364,29 @@ def test_a_crypttab_entry_by_uuid_is_matched_to_its_volume():
     j = Judge()
     cl.check_luks_unlock(fact, _target(data_volumes=["/dev/loop60"]), _params(j), j)
     assert j.failed[0].observed == {"/dev/loop60": "key file /root/data.key (crypttab data)"}
+
+
+def test_an_unknown_dnf_listing_is_an_error_never_nothing_pending():
+    """A listing whose lines match no format the parser knows (here a made-up five-column layout, not a recording)
+    must not read as "nothing pending": the lines are kept and the check errors quoting one."""
+    header = "== manager dnf\n== index /var/cache\n== pending\n"
+    known = patching.parse(header + _read("hce2.yum-updateinfo-list.txt") + _read("ol6.yum-updateinfo-list.txt"))
+    assert known["unparsed"] == []
+    odd = patching.parse(
+        header + "Name Type Severity Package Issued\nX-1 security Moderate curl-8.6.0-1.fc40.x86_64 2024-03-01\n"
+    )
+    assert odd["security"] == [] and len(odd["unparsed"]) == 2
+    with pytest.raises(ObservationUnavailable, match="cannot read"):
+        cp.check_security_pending(odd, Judge())
+
+
+def test_a_key_on_a_separate_device_is_a_disjoint_medium():
+    """crypttab(5) `path:device` (the key file on another device, e.g. a USB key) is the support disjoint 10.5.c
+    allows; the device is named in the observation for the auditor."""
+    fact = _fact("ssh-key-only", "luks")
+    for entry in fact["crypttab"]:
+        if entry["key"]:
+            entry["key"] = "/keys/data.key:LABEL=USBKEY"
+    j = Judge()
+    cl.check_luks_unlock(fact, _target(data_volumes=["/dev/loop61"]), _params(j), j)
+    assert not j.failed and "separate device /keys/data.key:LABEL=USBKEY" in j.expectations[0].observed["/dev/loop61"]

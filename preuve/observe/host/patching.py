@@ -110,6 +110,22 @@ def parse_dnf_security(lines: list[str]) -> list[dict]:
     return pending
 
 
+# Lines of the listings that carry no package: banners and headers (anything else is unknown output, see unparsed)
+_NOISE = re.compile(
+    r"^(Last metadata expiration check|Loaded plugins|Updating Subscription Management|This system is|"
+    r"Unable to read consumer identity|Repository .* is listed more than once|NOTE: This is only a simulation|"
+    r"apt-get has unsafe|Conf |Remv |Reading |Building |Calculating |The following|\d+ upgraded|Inst )"
+)
+
+
+def unparsed(lines: list[str], manager: str | None) -> list[str]:
+    """dnf/yum lines that are neither an advisory line nor known noise: a listing format this parser does not know
+    (another dnf version's columns, say: dnf5 is not recorded here) must not read as "nothing pending"."""
+    if manager == "apt":
+        return []
+    return [ln.strip() for ln in lines if ln.strip() and not _DNF_LINE.match(ln.strip()) and not _NOISE.match(ln)]
+
+
 def parse(text: str) -> dict:
     """{"now", "kernel": {running, installed, reboot_required, reboot_packages}, "os_release", "manager",
     "index": {"dir", "files": [{"mtime", "path"}]}, "pending": [...], "security": [...]}."""
@@ -144,6 +160,7 @@ def parse(text: str) -> dict:
                     out["index"]["files"].append({"mtime": int(stamp), "path": path})
         elif name == "pending":
             out["pending"] = parse_apt_pending(body) if out["manager"] == "apt" else parse_dnf_security(body)
+            out["unparsed"] = unparsed(body, out["manager"])
     out["security"] = sorted({p["package"] for p in out["pending"] if p["security"]})
     return out
 
