@@ -112,7 +112,8 @@ def parse_dnf_security(lines: list[str]) -> list[dict]:
 
 # Lines of the listings that carry no package: banners and headers (anything else is unknown output, see unparsed)
 _NOISE = re.compile(
-    r"^(Last metadata expiration check|Loaded plugins|Updating Subscription Management|This system is|"
+    r"^(Last metadata expiration check|Loaded plugins|Updating Subscription Management|Not root, Subscription|"
+    r"This system is|"
     r"Unable to read consumer identity|Repository .* is listed more than once|NOTE: This is only a simulation|"
     r"apt-get has unsafe|Conf |Remv |Reading |Building |Calculating |The following|\d+ upgraded|Inst )"
 )
