@@ -1,9 +1,6 @@
-"""Absence observed is a finding (`fail`); `error` is only for what could not be observed (issue 12, point 3).
-
-For every check of the time, logs, S3, backup and hygiene domains that can report `error`, the component observed
-to be missing is shown to be judged `fail`, on the real snippets where the absence can be staged here (a private
-mount or PID namespace) and on recorded facts otherwise.
-"""
+"""Absence observed is a finding (`fail`), `error` only for what could not be observed: the log and journald
+host snippets on hosts without journald, logrotate or any local log, in a private mount namespace (root). The other
+domains on recorded facts: tests/unit/test_absence_is_a_finding.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Coverage an auditor can check line by line: every mapping of a check names the element of the requirement it
-evidences and says in one line what it shows; levels are computed from elements, never declared; a run counts a
-requirement only through results that judged a target."""
+"""A real lab run without backups or clusters counts no requirement through them. The coverage rules without the
+lab: tests/unit/test_coverage_honest.py."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Every threshold failure quotes its limit and the profile parameter that set it (issue 12, point 5).
-
-"observed 120 … expected: all compliant" hid the 183 days and where they came from. The judge now notes which
-parameters a check reads (TrackedParams) and names the one behind a limit; `judge.each` takes the threshold its
-items are held to. Scanned over every failing result of the shared full lab scan.
-"""
+"""Every threshold failure of the full lab scan quotes its limit and the profile parameter that set it. The
+message rules without the lab: tests/unit/test_failure_messages_quote_limits.py."""
 
 from __future__ import annotations
 

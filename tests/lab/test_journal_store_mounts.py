@@ -1,5 +1,6 @@
-"""LOG-JOURNALD-RETENTION's measure on real journal files (written by systemd-journal-remote, read by journalctl):
-config and measure are both evidence, the stricter wins."""
+"""LOG-JOURNALD-RETENTION's host snippet end to end on real journal stores bound over /var/log/journal and
+/run/log/journal in a private mount namespace (root). The measure on real journal files without root:
+tests/unit/test_journal_retention_measure.py."""
 
 from __future__ import annotations
 

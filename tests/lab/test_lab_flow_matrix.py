@@ -1,4 +1,5 @@
-"""Flow matrix input (YAML and CSV), its lint with file:line, the probe plan, and the pure parts of the checks."""
+"""The lab's flow matrix lints clean against the running lab (its namespaces must exist). The matrix input,
+its lint and the probe plan without the lab: tests/unit/test_segmentation_inputs.py."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Hostile and mistaken inputs (issue 14, defects 2, 5-12): each refused with file:line and exit 3 (nothing
-scanned, never a traceback with exit 1), or written out safely, and never echoing what could be a secret.
-
-No lab needed: everything runs on files and, for the escaping test, a scripted SSH server on 127.0.0.1.
-"""
+"""Every secret the lab inventory references is long enough to be masked (a short one would be refused). The
+hostile and mistaken inputs themselves, without the lab: tests/unit/test_hostile_inputs.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Progress outside a terminal (issue 16 item 4): plain lines on stderr in a CI log, a bar only on a terminal."""
+"""Progress lines in a CI log during a 200-host sweep of the lab fleet. Progress modes without the lab:
+tests/unit/test_progress.py."""
 
 from __future__ import annotations
 

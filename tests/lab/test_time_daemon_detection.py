@@ -1,11 +1,5 @@
-"""TIME-* on systemd-timesyncd hosts, from real output formats (systemd-timesyncd cannot run in the lab).
-
-Formats are those of systemd 252 (Debian 12): `timedatectl timesync-status` is print_ntp_status_info() and
-`timedatectl show-timesync` is print_timesync_property() in src/timedate/timedatectl.c (table of right-aligned
-"Key: value" rows; Offset signed and formatted by format_timespan(); NTPMessage with timestamps to the second);
-`timedatectl show` prints the org.freedesktop.timedate1 properties as KEY=value. The timesyncd.conf head is the
-file Debian 12 ships in systemd-timesyncd 252 (its comments document the compile-time defaults).
-"""
+"""TIME-* when no time daemon runs, or one preuve does not read: the host snippet in a private PID namespace
+(`unshare`, root). The timesyncd state parsing on systemd 252's formats: tests/unit/test_timesyncd_state.py."""
 
 from __future__ import annotations
 

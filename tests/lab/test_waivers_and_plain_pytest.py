@@ -1,4 +1,5 @@
-"""The verdict rules: only stated, met expectations pass; waivers are shown, never hidden; expired ones fail."""
+"""Waivers on a real lab run (shown, never hidden; expired ones fail) and plain `pytest checks/` with the preuve
+options against the lab. The verdict rules without the lab: tests/unit/test_verdict_rules.py."""
 
 from __future__ import annotations
 
