@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
+from preuve.evidence.canonical import sync_filesystem
+
 NAME = "MANIFEST.sha256"
 # Written after the manifest, over it (preuve.evidence.signing): they cannot be listed in it.
 AFTER_MANIFEST = ("MANIFEST.sha256.sig", "signer.pub.pem")
@@ -57,6 +59,7 @@ def write_manifest(run_dir: Path) -> str:
     lines = [f"{_digest(run_dir / rel)}  {rel}\n" for rel in files if rel != NAME and rel not in AFTER_MANIFEST]
     data = "".join(lines).encode()
     (run_dir / NAME).write_bytes(data)
+    sync_filesystem(run_dir)  # the evidence files (written without their own fsync) and the manifest, at once
     return hashlib.sha256(data).hexdigest()
 
 

@@ -85,7 +85,7 @@ class EvidenceStore:
             held = self._obs.get(clean.relpath)
             if held is not None and held[0].identity != clean.identity:
                 return held[1]
-            write_atomic(self.run_dir / clean.relpath, data)
+            write_atomic(self.run_dir / clean.relpath, data, durable=False)  # synced before the manifest
             ref = EvidenceRef(clean.relpath, sha256(data))
             self._obs[clean.relpath] = (clean, ref)
         return ref
@@ -140,7 +140,7 @@ class EvidenceStore:
         for rel in sorted(admitted):
             data = (Path(src_dir) / rel).read_bytes()
             ref = EvidenceRef(rel, admitted[rel])
-            write_atomic(self.run_dir / rel, data)
+            write_atomic(self.run_dir / rel, data, durable=False)  # synced before the manifest
             if sha256(data) != admitted[rel]:
                 self._broken[rel] = (f"{rel}: sha256 {sha256(data)} is not the {admitted[rel]} recorded", ref)
                 continue

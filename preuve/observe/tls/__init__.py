@@ -100,10 +100,10 @@ def collect(
     http_path: str | None = "/",
 ) -> tuple[dict, dict]:
     """Return (facts, raw) for one TLS endpoint; raise ObservationError if it cannot be observed."""
-    from preuve.observe.tls.prober import Endpoint, run
+    from preuve.observe.tls.prober import Endpoint, run_one
 
     ep = Endpoint(host, int(port), sni, http_path, float(timeout))
-    outcome = run([ep], 1)[ep.key]
+    outcome = run_one(ep)
     if isinstance(outcome, ObservationError):
         raise outcome
     return outcome

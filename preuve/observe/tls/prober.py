@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import socket
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -644,3 +646,45 @@ async def observe_many(endpoints: list[Endpoint], concurrency: int) -> dict:
 
 def run(endpoints: list[Endpoint], concurrency: int) -> dict:
     return asyncio.run(observe_many(endpoints, concurrency))
+
+
+# --- one endpoint at a time, from many threads ---------------------------------------------------
+
+# The run's engine observes each endpoint from its own worker thread (up to the collector's limit at once). An
+# event loop per call would put as many loops and executors as workers in the same process, each contending
+# for the GIL (measured at 100 endpoints: 2.6 s against 1.2 s for the same endpoints in one loop). So calls
+# share one loop, on its own thread, per network namespace of the caller: a thread is created in its creator's
+# namespace (the run enters the lab's before starting its workers), so a loop serves only callers of the same
+# namespace. The workers still bound how many endpoints are observed at once.
+_LOOPS: dict[int, asyncio.AbstractEventLoop] = {}
+_LOOPS_LOCK = threading.Lock()
+# Full handshakes (nassl, blocking) of every endpoint in flight run on the shared loop's executor: at most
+# CONNECTIONS_PER_ENDPOINT per endpoint already (the probe's slots), this is only the ceiling of the pool.
+_BLOCKING_WORKERS = 32
+
+
+def _netns_inode() -> int:
+    try:
+        return os.stat("/proc/thread-self/ns/net").st_ino
+    except OSError:  # no /proc (not Linux): one namespace
+        return 0
+
+
+def _shared_loop() -> asyncio.AbstractEventLoop:
+    key = _netns_inode()
+    with _LOOPS_LOCK:
+        loop = _LOOPS.get(key)
+        if loop is None or loop.is_closed():
+            from concurrent.futures import ThreadPoolExecutor
+
+            loop = asyncio.new_event_loop()
+            loop.set_default_executor(ThreadPoolExecutor(_BLOCKING_WORKERS, thread_name_prefix="preuve-tls"))
+            threading.Thread(target=loop.run_forever, daemon=True, name="preuve-tls-loop").start()
+            _LOOPS[key] = loop
+        return loop
+
+
+def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
+    """Observe one endpoint on the shared loop of the caller's network namespace (thread-safe, blocking)."""
+    future = asyncio.run_coroutine_threadsafe(observe_many([ep], 1), _shared_loop())
+    return future.result()[ep.key]
