@@ -161,3 +161,15 @@ def test_closed_and_unreachable_ports_are_not_services():
     s.close()
     results = ap.run([{"id": 0, "dst": "127.0.0.1", "port": port, "kind": k} for k in ("telnet",)], 0.3, 0, 4, 1000)
     assert results[0]["state"] == "closed" and "protocol" not in results[0]
+
+
+def test_vnc_refusal_is_unobservable_not_a_verdict():
+    """TigerVNC's blacklist (recorded: RFB 3.8, no security type, reason "Too many security failures") says
+    nothing about the types it would offer: an error quoting the server, never a pass or a clear-text finding."""
+    reason = b"Too many security failures"
+    steps = [["server", b"RFB 003.008\n".hex()], ["client", b"RFB 003.008\n".hex()]]
+    steps.append(["server", (b"\x00" + len(reason).to_bytes(4, "big") + reason).hex()])
+    host, port, t = _replay(steps)
+    r = ap.vnc({"dst": host, "port": port}, 1.0)
+    t.join(3)
+    assert r["state"] == "error" and r["reason"].endswith("Too many security failures")

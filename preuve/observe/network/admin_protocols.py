@@ -498,6 +498,11 @@ def vnc(p, timeout):
                 n = _recv_some(s, 1, timeout)
                 count = n[0] if n else 0
                 types = list(_recv_some(s, count, timeout)) if count else []
+            if types in ([], [0]):  # RFB 7.1.2: no type offered, the server says why (a blacklist, a limit)
+                raw = _recv_some(s, 4, timeout)
+                size = min(struct.unpack("!I", raw)[0], 200) if len(raw) == 4 else 0
+                why = _printable(_recv_some(s, size, timeout)) if size else "no reason given"
+                return {**out, "state": "error", "reason": f"the VNC server refused the handshake: {why}"}
             out["types"] = [VNC_TYPES.get(t, f"type {t}") for t in types]
             if 19 in types and version >= (3, 7):
                 s.sendall(b"\x13")
