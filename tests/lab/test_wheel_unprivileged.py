@@ -117,19 +117,23 @@ def installed() -> Iterator[Installed]:
     user = f"pvwheel{os.getpid() % 100000}"
     home = base / "home"
     started = time.monotonic()
-    wheel = _build_wheel(base)
+    try:
+        wheel = _build_wheel(base)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        raise
     build_seconds = time.monotonic() - started
     subprocess.run(
         ["useradd", "--system", "--user-group", "--shell", "/bin/sh", "--home-dir", str(home), "--create-home", user],
         check=True,
     )
-    # '*': no password, but not a locked ('!') account, which sshd refuses without PAM.
-    subprocess.run(["usermod", "-p", "*", user], check=True)
-    entry = pwd.getpwnam(user)
-    sshd_dir, nginx_dir = base / "sshd", home / "nginx"
-    sshd_dir.mkdir(mode=0o755)
     nginx = None
     try:
+        # '*': no password, but not a locked ('!') account, which sshd refuses without PAM.
+        subprocess.run(["usermod", "-p", "*", user], check=True)
+        entry = pwd.getpwnam(user)
+        sshd_dir, nginx_dir = base / "sshd", home / "nginx"
+        sshd_dir.mkdir(mode=0o755)
         with SshdLab(sshd_dir) as sshd:
             server = sshd.start("good")
             ssh_dir = home / ".ssh"
