@@ -44,6 +44,7 @@ EXPECTED_FAILURES = {
     "LOC-K8S-VELERO": '"s3Url": "http://minio.backup.example.com:9000"',
     "K8S-VERSION-SUPPORTED": "Kubernetes release: observed -",  # 1.29, past its end of life (preuve/data/eol.yaml)
     "K8S-IMAGES-ALLOWED": '"globex/web/web": "docker.io/library/nginx:latest"',
+    "K8S-TENANT-EGRESS": "acme/allow-egress-anywhere egress[1]: ipBlock 0.0.0.0/0",  # reopens the default deny
     "K8S-IMAGE-ADMISSION": "none enforced (present: {'validatingadmissionpolicies'",  # a VAP bound to nothing
 }
 
