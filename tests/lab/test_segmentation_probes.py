@@ -216,10 +216,10 @@ def test_host_checks_both_ways(compliant, tmp_path):
     fw = next(r for (c, _), r in by.items() if c == "NET-HOST-FIREWALL")
     assert "inet preuve-host/input (policy accept, 1 deny rule(s))" in json.dumps(fw["observed"])
     run_in(firewall.HOST_NS, ["nft", "delete", "table", *firewall.HOST_TABLE.split()])
-    with enter(firewall.HOST_NS):  # an etcd-like admin port bound to every interface of the prod hosts
+    with enter(firewall.HOST_NS):  # a kubelet-like admin port bound to every interface (etcd holds 2379 here)
         wild = socket.socket()
     try:
-        wild.bind(("0.0.0.0", 2379))
+        wild.bind(("0.0.0.0", 10250))
         wild.listen(1)
         bad = scan(tmp_path / "bad", "--select", "NET-HOST-*")
     finally:
@@ -228,4 +228,4 @@ def test_host_checks_both_ways(compliant, tmp_path):
     assert bad.code == Exit.NON_COMPLIANT, bad.proc.stderr
     assert {r["status"] for r in bad.results} == {"fail"}
     listen = next(r for r in bad.results if r["check_id"] == "NET-HOST-LISTEN")
-    assert "0.0.0.0:2379" in listen["message"]["en"]
+    assert "0.0.0.0:10250" in listen["message"]["en"]
