@@ -111,53 +111,69 @@ class _Probe:
 
     async def _exchange(self, hello: bytes, want_flight: bool) -> H.Flight:
         ep = self.ep
-        reader, writer = await self._connect()
+        loop = asyncio.get_running_loop()
+        sock = await self._connect()
         parser = H.FlightParser(want_flight)
         try:
-            writer.write(hello)
+            await loop.sock_sendall(sock, hello)
             while not parser.done:
-                try:
-                    data = await asyncio.wait_for(reader.read(65536), ep.timeout)
-                except TimeoutError:
-                    raise ObservationError(
-                        f"{ep.label}: no TLS answer within {ep.timeout:g}s (TCP accepted, server silent)"
-                    ) from None
-                except OSError:
-                    parser.flight.closed = "reset"
-                    break
+                async with asyncio.timeout(ep.timeout):
+                    data = await loop.sock_recv(sock, 65536)
                 if not data:
                     parser.flight.closed = "eof"
                     break
                 parser.feed(data)
+        except TimeoutError:
+            raise ObservationError(
+                f"{ep.label}: no TLS answer within {ep.timeout:g}s (TCP accepted, server silent)"
+            ) from None
+        except OSError:
+            parser.flight.closed = "reset"
         finally:
-            writer.transport.abort()
+            sock.close()
         if parser.flight.malformed:
             raise ObservationError(f"{ep.label}: malformed TLS answer (a handshake message that does not parse)")
         return parser.flight
 
-    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connect(self) -> socket.socket:
+        """A connected non-blocking socket. Plain sockets on the loop (sock_connect, sock_sendall, sock_recv), not
+        streams: ~25 short connections per endpoint, each of which paid for a transport, a protocol, a reader,
+        a writer and a task per wait_for (a third of the prober's CPU at 100 endpoints)."""
         ep = self.ep
+        sock = socket.socket(socket.AF_INET6 if ":" in self.ip else socket.AF_INET, socket.SOCK_STREAM)
         try:
-            return await asyncio.wait_for(asyncio.open_connection(self.ip, ep.port), ep.timeout)
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's transports do
+            async with asyncio.timeout(ep.timeout):
+                await asyncio.get_running_loop().sock_connect(sock, (self.ip, ep.port))
         except TimeoutError:
+            sock.close()
             raise ObservationError(f"{ep.label} unreachable: connection timed out after {ep.timeout:g}s") from None
         except ConnectionRefusedError:
+            sock.close()
             raise ObservationError(f"{ep.label} unreachable: connection refused") from None
         except OSError as exc:
+            sock.close()
             raise ObservationError(f"{ep.label} unreachable: {exc.strerror or type(exc).__name__}") from None
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     async def raw(self, what: str, payload: bytes) -> bytes:
         """Send bytes, return the first answer (SSLv2)."""
         started = time.perf_counter()
         async with self.slots:
-            reader, writer = await self._connect()
+            sock = await self._connect()
+            loop = asyncio.get_running_loop()
             try:
-                writer.write(payload)
-                data = await asyncio.wait_for(reader.read(65536), self.ep.timeout)
+                await loop.sock_sendall(sock, payload)
+                async with asyncio.timeout(self.ep.timeout):
+                    data = await loop.sock_recv(sock, 65536)
             except (TimeoutError, OSError):
                 data = b""
             finally:
-                writer.transport.abort()
+                sock.close()
         self.log.append(
             {
                 "probe": what,
