@@ -9,6 +9,7 @@ justification stops `preuve lint` but lets `preuve run` proceed so that the NET-
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import ipaddress
 import re
@@ -139,6 +140,9 @@ class FlowMatrixFile(Strict):
     probing: Probing = Probing()
     probe_hosts: dict[str, list[str]] = Field(
         {}, description="zone -> extra addresses to probe (hosts the inventory does not log in to)"
+    )
+    reviewed_on: dt.date | None = Field(
+        None, description="date of the last review of the mapping this matrix belongs to (13.1.b: at least yearly)"
     )
     flows: list[Flow] = []
 
@@ -313,6 +317,10 @@ def lint(matrix: FlowMatrix, inv: Any) -> tuple[list[InputProblem], list[InputPr
             add(hard, ("flows", i, "ports"), f"{f.proto} flow without ports")
         if not f.justification.strip():
             add(soft, ("flows", i, "justification"), f"flow {f.id} has no justification (13.1.a requires one)")
+    today = dt.datetime.now(dt.UTC).date()
+    if matrix.spec.reviewed_on is not None and matrix.spec.reviewed_on > today:
+        when = matrix.spec.reviewed_on.isoformat()
+        add(hard, ("reviewed_on",), f"{when} is in the future (today is {today.isoformat()} UTC)")
     for z in matrix.spec.probe_hosts:
         if z not in zones:
             add(hard, ("probe_hosts", z), f"unknown zone {z!r}; declared zones: {sorted(zones) or 'none'}")

@@ -363,6 +363,9 @@ class NetworkParams(Strict):
         [22, 623, 2379, 2380, 3389, 5985, 5986, 6443, 10250, 8443, 9090],
         description="ports of administration interfaces (SSH, BMC/IPMI, etcd, RDP, WinRM, Kubernetes, consoles)",
     )
+    map_review_max_days: int = Field(
+        366, ge=1, description="days since the flow matrix's declared reviewed_on date, at most (13.1.b: yearly)"
+    )
     waf_probes: list[str] = Field(
         [
             "<script>alert('preuve-waf-probe')</script>",

@@ -27,7 +27,9 @@ from tools.record_unit_facts import refusals, statuses, unpack
 from tools.verdicts import project
 
 # Catalogue checks the recording does not hold (added after it was made, or not in the demo's profile).
-NOT_RECORDED: dict[str, str] = {}
+NOT_RECORDED: dict[str, str] = {
+    "NET-MAP-REVIEWED": "added after the recording: record again (both ways: test_flow_matrix_review_date.py)",
+}
 
 # Recorded checks seen one way only in the demo, and where the other way is shown on the lab.
 ONE_WAY: dict[str, str] = {
