@@ -1,0 +1,49 @@
+"""The OSCAL writer's own indenting encoder writes exactly what json.dump(indent=2, ensure_ascii=False) writes."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from preuve.report.exports import _PrettyJson
+
+VALUES: list[Any] = [
+    {},
+    [],
+    "",
+    0,
+    -0.0,
+    1e100,
+    10**30,
+    float("nan"),
+    float("inf"),
+    True,
+    None,
+    {"a": [1, 2.5, False, None, 'é\u2028"x\x00\\', [], {}, {"k": []}], "b": {"c": [[[]]]}},
+    [(1, 2), {"t": (3,)}],
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_same_bytes_as_the_standard_library(value: Any) -> None:
+    buf = io.StringIO()
+    _PrettyJson(buf.write).dump(value)
+    assert buf.getvalue() == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_streams_long_lists_in_chunks() -> None:
+    writes: list[str] = []
+    value = [{"i": i, "s": str(i)} for i in range(20000)]
+    _PrettyJson(writes.append).dump(value)
+    assert len(writes) > 1
+    assert "".join(writes) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_refuses_what_json_cannot_hold() -> None:
+    with pytest.raises(TypeError):
+        _PrettyJson(io.StringIO().write).dump({"x": object()})
+    with pytest.raises(TypeError):
+        _PrettyJson(io.StringIO().write).dump({1: "non-string key"})
