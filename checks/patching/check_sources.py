@@ -55,14 +55,14 @@ def check_sources_mirrors(package_sources, target, judge):
     )
 
 
-def key_verdict(key: dict, params) -> tuple[bool, str]:
+def key_verdict(key: dict, params, min_bits: int | None = None) -> tuple[bool, str]:
     """A signing key conforms when its RSA/DSA modulus is large enough or its curve is accepted."""
     if "error" in key:
         return False, key["error"]
     size = f"{key['bits']} bits" if "bits" in key else key.get("curve", "?")
     what = f"{key['algorithm']} {size}"
     if "bits" in key:
-        return (key["bits"] or 0) >= params.supply.signing_min_rsa_bits, what
+        return (key["bits"] or 0) >= (min_bits or params.supply.signing_min_rsa_bits), what
     return key.get("curve") in params.supply.signing_curves_allowed, what
 
 
@@ -77,6 +77,28 @@ def key_verdict(key: dict, params) -> tuple[bool, str]:
     rule="ANSSI guide des mécanismes cryptographiques : RSA ≥ 2048 bits, courbes ≥ 256 bits",
 )
 def check_signing_keys(package_sources, params, judge):
+    judge_signing_keys(
+        package_sources, params, judge, params.supply.signing_min_rsa_bits, "supply.signing_min_rsa_bits"
+    )
+
+
+@check(
+    "SOURCES-SIGNING-KEYS-RECOMMENDED",
+    requirements={
+        "10.4.b#1": "package signing keys reach the recommended sizes: RSA/DSA >= 3072 bits (2048 is the rule only)",
+    },
+    target="baseline_host",
+    severity="low",
+    rule="ANSSI guide des mécanismes cryptographiques : module RSA ≥ 3072 bits recommandé, même avant 2030",
+)
+def check_signing_keys_recommended(package_sources, params, judge):
+    minimum = params.supply.signing_recommended_rsa_bits
+    judge_signing_keys(package_sources, params, judge, minimum, "supply.signing_recommended_rsa_bits", quote=True)
+
+
+def judge_signing_keys(package_sources: dict, params, judge, min_bits: int, param: str, quote: bool = False) -> None:
+    """Every signing key of the keyrings the enabled sources name, against `min_bits` (RSA/DSA) or the curves;
+    `quote`: the message quotes the size (SOURCES-SIGNING-KEYS keeps its recorded wording)."""
     named = sorted(
         {s["signed_by"] for s in enabled(package_sources) if (s.get("signed_by") or "").startswith("/")}
         | {k.removeprefix("file://") for s in enabled(package_sources) for k in s.get("gpgkey", [])}
@@ -89,7 +111,7 @@ def check_signing_keys(package_sources, params, judge):
     if unread:
         raise ObservationUnavailable(f"keyrings the sources name could not be read on the host: {', '.join(unread)}")
     verdicts = {
-        f"{ring} {k.get('fingerprint', '?')[-16:]}": key_verdict(k, params)
+        f"{ring} {k.get('fingerprint', '?')[-16:]}": key_verdict(k, params, min_bits)
         for ring in named
         for k in rings[ring]
         if k.get("signs", True)
@@ -98,5 +120,6 @@ def check_signing_keys(package_sources, params, judge):
         "sources.signing_keys",
         {k: ok for k, (ok, _) in verdicts.items()},
         observed={k: what for k, (_, what) in verdicts.items()},
-        param="supply.signing_min_rsa_bits",
+        at_least=min_bits if quote else None,
+        param=param,
     )

@@ -33,6 +33,7 @@ def check_versions(tls, params, judge):
     requirements={
         "10.2.a#1": "every accepted suite is AEAD with ECDHE",
         "10.2.c#2": "only the guide's recommended suites are accepted",
+        "10.2.b#1": "only annex A.1's recommended suites are accepted, none of annex A.2's degraded ones",
     },
     target="tls_endpoint",
     severity="high",

@@ -337,6 +337,9 @@ class SupplyParams(Strict):
     signing_min_rsa_bits: int = Field(
         2048, ge=1024, description="RSA/DSA modulus of package signing keys, at least (CRYPTO_B1: 2048 until 2030)"
     )
+    signing_recommended_rsa_bits: int = Field(
+        3072, ge=1024, description="RSA/DSA modulus the CRYPTO_B1 recommendation asks of signing keys (10.4.b)"
+    )
     signing_curves_allowed: list[str] = Field(
         [
             "Ed25519",
