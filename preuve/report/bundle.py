@@ -100,10 +100,10 @@ class Trail:
                 write_atomic(self.out / "diff.json", data)
         results = [json.loads(x) for x in (self.out / "results.jsonl").read_text().splitlines() if x.strip()]
         cov = run_coverage(self.run, results)
-        write_report(self.out, self.lang)
+        write_report(self.out, self.lang, results=results)  # results.jsonl parsed once, for every report
         write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
         write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
-        write_sarif(self.out / SARIF_FILE, self.out, self.lang)
+        write_sarif(self.out / SARIF_FILE, self.out, self.lang, results=results)
         write_prowler(self.out / PROWLER_FILE, results)
         write_rights(self.out, results)  # identity-rights.csv/json when ACC-RIGHTS-TABLE was judged
 

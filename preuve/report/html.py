@@ -279,10 +279,12 @@ def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[s
     return list(rows.values())
 
 
-def render(run_dir: Path, lang: str = "fr") -> str:
+def render(run_dir: Path, lang: str = "fr", results: list[dict[str, Any]] | None = None) -> str:
+    """``results``: results.jsonl already parsed by the caller (the end of a run parses it once for every report)."""
     run_dir = Path(run_dir)
     run = json.loads((run_dir / "run.json").read_text())
-    results = _read_jsonl(run_dir / "results.jsonl")
+    if results is None:
+        results = _read_jsonl(run_dir / "results.jsonl")
     diff = json.loads((run_dir / "diff.json").read_text()) if (run_dir / "diff.json").exists() else None
     cov = run_coverage(run, results)
     reqs = requirements()
@@ -330,9 +332,11 @@ def render(run_dir: Path, lang: str = "fr") -> str:
     )
 
 
-def write_report(run_dir: Path, lang: str = "fr", out: Path | None = None) -> Path:
+def write_report(
+    run_dir: Path, lang: str = "fr", out: Path | None = None, results: list[dict[str, Any]] | None = None
+) -> Path:
     path = Path(out) if out else Path(run_dir) / NAME
-    path.write_text(render(run_dir, lang), encoding="utf-8")
+    path.write_text(render(run_dir, lang, results), encoding="utf-8")
     return path
 
 

@@ -153,9 +153,16 @@ def sarif(
 
 
 def write_sarif(
-    path: Path, run_dir: Path, lang: str = "fr", all_results: bool = False, inventory_uri: str | None = None
+    path: Path,
+    run_dir: Path,
+    lang: str = "fr",
+    all_results: bool = False,
+    inventory_uri: str | None = None,
+    results: list[dict[str, Any]] | None = None,
 ) -> None:
-    results = [json.loads(x) for x in (run_dir / "results.jsonl").read_text().splitlines() if x.strip()]
+    """``results``: results.jsonl already parsed by the caller (the end of a run parses it once for every report)."""
+    if results is None:
+        results = [json.loads(x) for x in (run_dir / "results.jsonl").read_text().splitlines() if x.strip()]
     run = json.loads((run_dir / "run.json").read_text())
     doc = sarif(results, run, run_dir, lang, all_results, inventory_uri)
     # compact, one dumps: json's C encoder (indent or dump() would use the pure-Python one, 5x slower at 40k results)
