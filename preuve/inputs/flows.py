@@ -55,6 +55,8 @@ SENTINEL_TCP = [
     27017,
 ]
 SENTINEL_UDP = [53, 123, 161, 623]
+# A CSV matrix declares its last review (13.1.b) in a row whose first cell is "# reviewed_on: 2026-12-05".
+REVIEWED_ROW = re.compile(r"#\s*reviewed_on\s*[:=]\s*(\S+)")
 
 
 class Strict(BaseModel):
@@ -195,6 +197,7 @@ def _load_csv(path: Path) -> tuple[Located, list[InputProblem]]:
         what = f"unknown CSV columns {shown}" if shown and len(shown) == len(unknown) else "not a flow matrix CSV"
         raise InputError([InputProblem(path, 1, "", f"{what}; expected the header {list(CSV_COLUMNS)}")])
     flows, lines = [], {("flows",): 2}
+    reviewed: str | None = None
     rows = iter(reader)
     while True:
         try:
@@ -207,6 +210,10 @@ def _load_csv(path: Path) -> tuple[Located, list[InputProblem]]:
         for k, v in clean.items():
             if (c := bad_char(v)) is not None:
                 raise InputError([InputProblem(path, reader.line_num, k, f"control character {c} in a value")])
+        if m := REVIEWED_ROW.fullmatch(clean.get("id", "")):
+            reviewed = m.group(1)  # a spreadsheet has no header block: its review date is a comment row
+            lines[("reviewed_on",)] = reader.line_num
+            continue
         if not any(clean.values()) or clean.get("id", "").startswith("#"):
             continue
         n = len(flows)
@@ -215,7 +222,9 @@ def _load_csv(path: Path) -> tuple[Located, list[InputProblem]]:
         for col in CSV_COLUMNS:
             lines[("flows", n, col)] = line
         flows.append({k: v for k, v in clean.items() if v != "" or k in ("justification",)})
-    data = {"flows": flows}
+    data: dict[str, Any] = {"flows": flows}
+    if reviewed is not None:
+        data["reviewed_on"] = reviewed
     return Located(path=path, data=data, lines=lines, sha256=hashlib.sha256(raw).hexdigest()), []
 
 

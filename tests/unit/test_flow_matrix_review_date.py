@@ -15,9 +15,9 @@ from tests.unit.test_segmentation_inputs import GOOD_YAML, lint, write
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
-def run_check(tmp: Path, flows: str) -> dict:
+def run_check(tmp: Path, flows: str, name: str = "flows.yaml") -> dict:
     out = tmp / "run"
-    inv = write(tmp, flows)
+    inv = write(tmp, flows, name)
     profile = REPO / "profiles" / "secnumcloud-3.2.yaml"
     proc = preuve("run", "-i", inv, "-p", profile, "-o", out, "-q", "--select", "NET-MAP-REVIEWED")
     assert proc.returncode in (Exit.COMPLIANT, Exit.NON_COMPLIANT), proc.stderr
@@ -54,6 +54,24 @@ def test_malformed_and_future_dates_are_lint_errors_with_file_and_line(tmp_path)
     future = (TODAY + dt.timedelta(days=3)).isoformat()
     code, err = lint(write(tmp_path, GOOD_YAML.replace("version: 1\n", f"version: 1\nreviewed_on: {future}\n")))
     assert code != 0 and "flows.yaml:2" in err and "in the future" in err, err
+
+
+CSV = """\
+id,src,dst,dst_hosts,proto,ports,service,justification,owner
+# reviewed_on: WHEN,,,,,,,,
+F-1,pub,prod,,tcp,443,web,front end,web
+"""
+
+
+def test_a_csv_matrix_declares_its_review_in_a_comment_row(tmp_path):
+    recent = (TODAY - dt.timedelta(days=10)).isoformat()
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    assert run_check(tmp_path / "a", CSV.replace("WHEN", recent), "flows.csv")["status"] == "pass"
+    old = (TODAY - dt.timedelta(days=500)).isoformat()
+    r = run_check(tmp_path / "b", CSV.replace("WHEN", old), "flows.csv")
+    assert r["status"] == "fail" and f"reviewed_on {old} (flows.csv:2)" in r["message"]["en"], r["message"]
+    code, err = lint(write(tmp_path, CSV.replace("WHEN", "soon"), "flows.csv"))
+    assert code != 0 and "flows.csv:2" in err, err
 
 
 def test_the_lab_matrix_declares_a_real_review_date():
