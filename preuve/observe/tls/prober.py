@@ -672,7 +672,7 @@ def run(endpoints: list[Endpoint], concurrency: int) -> dict:
 # share one loop, on its own thread, per network namespace of the caller: a thread is created in its creator's
 # namespace (the run enters the lab's before starting its workers), so a loop serves only callers of the same
 # namespace. The workers still bound how many endpoints are observed at once.
-_LOOPS: dict[int, asyncio.AbstractEventLoop] = {}
+_LOOPS: dict[tuple[int, int], asyncio.AbstractEventLoop] = {}
 _LOOPS_LOCK = threading.Lock()
 # Full handshakes (nassl, blocking) of every endpoint in flight run on the shared loop's executor: at most
 # CONNECTIONS_PER_ENDPOINT per endpoint already (the probe's slots), this is only the ceiling of the pool.
@@ -687,7 +687,7 @@ def _netns_inode() -> int:
 
 
 def _shared_loop() -> asyncio.AbstractEventLoop:
-    key = _netns_inode()
+    key = (os.getpid(), _netns_inode())  # a forked child has the parent's loops but not their threads
     with _LOOPS_LOCK:
         loop = _LOOPS.get(key)
         if loop is None or loop.is_closed():
