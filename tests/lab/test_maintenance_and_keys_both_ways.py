@@ -36,6 +36,8 @@ MATRIX = [
     ("SOURCES-MIRRORS", "ssh-mfa", "ssh-key-only", "http://deb.example.invalid/debian"),
     # naive: the keyring Signed-By names exists and holds the mirror's Ed25519 key, and a 1024-bit RSA key too
     ("SOURCES-SIGNING-KEYS", "ssh-mfa", "ssh-key-only", "RSA 1024 bits"),
+    # the recommended size (10.4.b): a 2048-bit key, which the rule accepts, fails it in test_signing_keys_recommended
+    ("SOURCES-SIGNING-KEYS-RECOMMENDED", "ssh-mfa", "ssh-key-only", "RSA 1024 bits"),
     ("ENC-DATA-VOLUMES", "ssh-mfa", "ssh-key-only", '"/dev/loop63": "not a LUKS volume (plaintext)"'),
     ("ENC-LUKS-PARAMS", "ssh-mfa", "ssh-key-only", "aes-cbc-essiv:sha256"),
     # naive: /dev/loop61's header is as good as ssh-mfa's; its key file lies in the host's /etc
