@@ -160,6 +160,44 @@ def write_roster(paths: LabPaths, reviewed: int = 30, technical: int = 20) -> Pa
     return path
 
 
+STALE_OPENSSH = "1:8.4p1-5+deb11u1"
+"""The openssh-server version the lab's software inventory declares for ssh-key-only (Debian 11's): a stale entry
+INV-SOFTWARE-DECLARED must catch there, while ssh-mfa's entry holds the versions really installed."""
+
+
+def write_software(paths: LabPaths) -> Path:
+    """/var/tmp/preuve-lab/software.yaml (inventories/lab.yaml baseline.software_inventory): the lab hosts share
+    this machine's dpkg database, so the declared versions are read from it at lab up (never drifting) for every
+    installed package of the default watch-list; ssh-key-only's openssh-server is declared at STALE_OPENSSH."""
+    from preuve.inputs.params import PatchingParams
+
+    watch = PatchingParams().inventory_watch
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n", *watch],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    real = {}
+    for line in out.splitlines():
+        name, _, rest = line.partition("\t")
+        version, _, status = rest.partition("\t")
+        if status.startswith("ii") and version:
+            real[name] = version
+    stale = {**real, "openssh-server": STALE_OPENSSH}
+    lines = [
+        "# preuve lab: the declared software inventory (INV-SOFTWARE-DECLARED), written at lab up from dpkg-query",
+        "software:",
+    ]
+    for host, pkgs in (("ssh-mfa", real), ("ssh-key-only", stale)):
+        lines.append(f"  - hosts: [{host}]")
+        lines.append("    packages:")
+        lines += [f'      {k}: "{v}"' for k, v in sorted(pkgs.items())]
+    path = paths.root / "software.yaml"
+    _write(path, "\n".join(lines) + "\n")
+    return path
+
+
 def _keyed(name: str) -> list[tuple[str, str]]:
     """(user, shadow field) of the lab accounts holding a key besides auditor, pvadmin and the lockout canary."""
     return [(SERVICE, "*"), (DEPARTED, "!")] if name == "ssh-key-only" else [(SERVICE, "*")]
@@ -420,6 +458,7 @@ def write(paths: LabPaths, auditor_uid: int) -> None:
     if not seed.is_file():
         _write(seed, secrets.token_hex(20) + "\n", 0o600)
     write_roster(paths)
+    write_software(paths)
     admin_uid, lock_uid, *extra = _uids(9)
     keyed_uids = {SERVICE: extra[5], DEPARTED: extra[6]}
     for user in (SERVICE, DEPARTED):

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from preuve.inputs.errors import InputError, InputProblem, field_path
 from preuve.inputs.roster import Roster, RosterFile
 from preuve.inputs.roster import lint as roster_lint
+from preuve.inputs.software import SoftwareInventory, SoftwareInventoryFile
+from preuve.inputs.software import lint as software_lint
 from preuve.inputs.source import Located, credentials_in_url, load_yaml, validate
 
 Name = str
@@ -92,12 +94,22 @@ class Zone(Strict):
     name: Name
     kind: Literal["admin", "production", "supervision", "dmz", "public", "backup", "other"]
     cidrs: list[str] = Field(min_length=1)
+    gateways: list[str] = Field(
+        [], description="router addresses in the zone (declared equipment: the live-host sweep expects them)"
+    )
 
     @field_validator("cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
         for c in v:
             ipaddress.ip_network(c, strict=True)
+        return v
+
+    @field_validator("gateways")
+    @classmethod
+    def _gateways(cls, v: list[str]) -> list[str]:
+        for a in v:
+            ipaddress.ip_address(a)
         return v
 
 
@@ -424,6 +436,11 @@ class Baseline(Strict):
         None,
         description="declared active administrators and technical accounts (9.2.c, 9.4.a, 9.4.c, 9.5.d), inline or "
         "{file: roster.yaml}",
+    )
+    software_inventory: SoftwareInventory | SoftwareInventoryFile | None = Field(
+        None,
+        description="declared software inventory: packages and versions per host or host tag (8.1.b), inline or "
+        "{file: software.yaml}",
     )
 
 
@@ -830,6 +847,8 @@ def _cross_checks(inv: Inventory, located: Located) -> list[InputProblem]:
     _lockout_checks(inv, add)
     if isinstance(inv.baseline.roster, Roster):
         roster_lint(inv.baseline.roster, ("baseline", "roster"), add)
+    if isinstance(inv.baseline.software_inventory, SoftwareInventory):
+        software_lint(inv.baseline.software_inventory, ("baseline", "software_inventory"), add)
     _kubernetes_checks(inv, add, zones, sites)
     _admin_network_checks(inv, add, zones, sites)
     from preuve.inputs.log_stores import log_store_checks
@@ -1170,6 +1189,12 @@ def load_inventory(path: Path | str) -> tuple[Inventory, Located]:
 
         roster = load_file(inv.baseline.roster, written.baseline.roster.file, Path(path).resolve().parent)
         inv = inv.model_copy(update={"baseline": inv.baseline.model_copy(update={"roster": roster})})
+    software, written_software = inv.baseline.software_inventory, written.baseline.software_inventory
+    if isinstance(software, SoftwareInventoryFile) and isinstance(written_software, SoftwareInventoryFile):
+        from preuve.inputs.software import load_file as load_software
+
+        declared = load_software(software, written_software.file, Path(path).resolve().parent)
+        inv = inv.model_copy(update={"baseline": inv.baseline.model_copy(update={"software_inventory": declared})})
     problems = []
 
     def add(loc: tuple, msg: str) -> None:

@@ -309,6 +309,33 @@ class PatchingParams(Strict):
     eol_min_days_left: int = Field(
         0, ge=0, description="a release whose security support ends within this many days fails already"
     )
+    inventory_watch: list[str] = Field(
+        [
+            "openssh-server",
+            "nginx",
+            "apache2",
+            "httpd",
+            "haproxy",
+            "etcd",
+            "etcd-server",
+            "kubelet",
+            "containerd",
+            "strongswan",
+            "strongswan-charon",
+            "libreswan",
+            "postgresql",
+            "mariadb-server",
+            "rsyslog",
+            "syslog-ng-core",
+            "chrony",
+            "sudo",
+        ],
+        description="service software that, installed on a host, must appear in the declared software inventory "
+        "(INV-SOFTWARE-DECLARED; names as the package manager prints them)",
+    )
+    inventory_watch_undeclared: bool = Field(
+        True, description="INV-SOFTWARE-DECLARED also fails on installed packages of inventory_watch not declared"
+    )
 
 
 class EncryptionParams(Strict):

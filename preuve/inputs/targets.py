@@ -28,6 +28,8 @@ class Target:
     # for `baseline_host` targets: the inventory's declared administrators (baseline.roster), which the identity
     # checks compare each host's accounts with; None when the inventory declares none
     roster: Any = field(default=None, compare=False, repr=False)
+    # for `baseline_host` targets: the declared software inventory (baseline.software_inventory), None when absent
+    software: Any = field(default=None, compare=False, repr=False)
 
     def describe(self) -> dict[str, Any]:
         """What results say about the target (no credentials)."""
@@ -107,8 +109,11 @@ def _baseline_hosts(inv: Inventory) -> list[Target]:
     """Hosts judged on access, hygiene, logs and time (tagged as `baseline.host_tags` says, default every SSH host)."""
     tags = inv.baseline.host_tags
     roster = inv.baseline.roster
+    software = inv.baseline.software_inventory
     return [
-        replace(t, kind="baseline_host", roster=roster) for t in _hosts(inv) if tags is None or set(tags) & set(t.tags)
+        replace(t, kind="baseline_host", roster=roster, software=software)
+        for t in _hosts(inv)
+        if tags is None or set(tags) & set(t.tags)
     ]
 
 

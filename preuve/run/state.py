@@ -155,29 +155,31 @@ def copy_inputs(state: RunState) -> None:
         index = {"flow_matrix": {"as_written": raw, "copy": rel.as_posix(), "sha256": digest}}
         (dest / INPUTS_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
     _copy_roster(state, dest)
+    _copy_roster(state, dest, "software_inventory")
 
 
-def _copy_roster(state: RunState, dest: Path) -> None:
-    """baseline.roster given as {file: ...}: kept in inputs/ like the flow matrix, so a re-judge reads the same list."""
+def _copy_roster(state: RunState, dest: Path, key: str = "roster") -> None:
+    """baseline.roster (or baseline.software_inventory: `key`) given as {file: ...}: kept in inputs/ like the flow
+    matrix, so a re-judge reads the same list."""
     import hashlib
     import json
 
     from preuve.inputs.flows import INPUTS_INDEX, recorded_input
 
     data = state.inventory_src.data if isinstance(state.inventory_src.data, dict) else {}
-    written = (data.get("baseline") or {}).get("roster") if isinstance(data.get("baseline"), dict) else None
+    written = (data.get("baseline") or {}).get(key) if isinstance(data.get("baseline"), dict) else None
     if not isinstance(written, dict) or not isinstance(written.get("file"), str):
         return
     here = Path(state.inventory_src.path).resolve().parent
-    src = recorded_input(here, "roster", written["file"]) or (here / Path(written["file"]).expanduser()).resolve()
+    src = recorded_input(here, key, written["file"]) or (here / Path(written["file"]).expanduser()).resolve()
     if not src.is_file():
         return
     blob = src.read_bytes()
     digest = hashlib.sha256(blob).hexdigest()
-    rel = Path("roster") / digest / src.name
+    rel = Path(key) / digest / src.name
     (dest / rel).parent.mkdir(parents=True, exist_ok=True)
     (dest / rel).write_bytes(blob)
     index_file = dest / INPUTS_INDEX
     index = json.loads(index_file.read_text()) if index_file.is_file() else {}
-    index["roster"] = {"as_written": written["file"], "copy": rel.as_posix(), "sha256": digest}
+    index[key] = {"as_written": written["file"], "copy": rel.as_posix(), "sha256": digest}
     index_file.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")

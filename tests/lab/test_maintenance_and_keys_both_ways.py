@@ -38,6 +38,8 @@ MATRIX = [
     ("SOURCES-SIGNING-KEYS", "ssh-mfa", "ssh-key-only", "RSA 1024 bits"),
     # the recommended size (10.4.b): a 2048-bit key, which the rule accepts, fails it in test_signing_keys_recommended
     ("SOURCES-SIGNING-KEYS-RECOMMENDED", "ssh-mfa", "ssh-key-only", "RSA 1024 bits"),
+    # naive: ssh-key-only has every declared package installed; its declared openssh-server version is stale
+    ("INV-SOFTWARE-DECLARED", "ssh-mfa", "ssh-key-only", "declared 1:8.4p1-5+deb11u1, installed "),
     ("ENC-DATA-VOLUMES", "ssh-mfa", "ssh-key-only", '"/dev/loop63": "not a LUKS volume (plaintext)"'),
     ("ENC-LUKS-PARAMS", "ssh-mfa", "ssh-key-only", "aes-cbc-essiv:sha256"),
     # naive: /dev/loop61's header is as good as ssh-mfa's; its key file lies in the host's /etc
