@@ -133,6 +133,13 @@ class Probing(Strict):
     workers: int = Field(64, ge=1, le=1024, description="connect() probes in flight (no-root and SSH vantages)")
     full_range: bool = Field(False, description="negative probes on every TCP port 1-65535 (nightly sweeps)")
     wide_range: int = Field(16, ge=1, description="a flow with more ports than this is sampled, not enumerated")
+    sweep_ports: list[int] = Field(
+        [22, 80, 443, 2379, 3389, 5900, 6443, 8443, 9100],
+        description="TCP ports of the live-host sweep of each vantage's zone subnets (8.1.a, NET-UNDECLARED-HOSTS)",
+    )
+    sweep_max_addresses: int = Field(
+        4096, ge=1, le=65536, description="addresses one vantage sweeps at most (a larger zone: error, not a sample)"
+    )
 
 
 class FlowMatrixFile(Strict):
