@@ -10,14 +10,14 @@ from pathlib import Path
 
 from preuve.exitcodes import Exit
 from tests.conftest import REPO, preuve
-from tests.unit.test_segmentation_inputs import GOOD_YAML, lint, write
+from tests.unit.test_segmentation_inputs import GOOD_YAML, MATRIX_ONLY, lint, write
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def run_check(tmp: Path, flows: str, name: str = "flows.yaml") -> dict:
     out = tmp / "run"
-    inv = write(tmp, flows, name)
+    inv = write(tmp, flows, name, inventory=MATRIX_ONLY)
     profile = REPO / "profiles" / "secnumcloud-3.2.yaml"
     proc = preuve("run", "-i", inv, "-p", profile, "-o", out, "-q", "--select", "NET-MAP-REVIEWED")
     assert proc.returncode in (Exit.COMPLIANT, Exit.NON_COMPLIANT), proc.stderr
