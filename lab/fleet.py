@@ -131,13 +131,21 @@ def healthy(paths: LabPaths, n: int) -> bool:
 
 
 def stop(paths: LabPaths) -> None:
-    """Kill the fleet's sshd listeners (their pid files name them); the lab itself stays up."""
+    """Kill the fleet's sshd listeners (their pid files name them) and remove their addresses from pv-prod (a
+    left-over address still answers pings: an undeclared live host to NET-UNDECLARED-HOSTS); the lab stays up."""
     run = fleet_dir(paths) / "run"
     pids = [procs.read_pid(p) for p in run.glob("*.pid")] if run.is_dir() else []
     procs.kill_all([p for p in pids if p and procs.alive(p)])
     for p in run.glob("*.pid") if run.is_dir() else []:
         p.unlink(missing_ok=True)
     (fleet_dir(paths) / "fleet.json").unlink(missing_ok=True)
+    if netns.exists(NS):
+        prefix = ZONES["prod"].prefixlen
+        held = netns.run_in(NS, ["ip", "-o", "-4", "addr", "show", "dev", ZONE_IFACE]).stdout
+        fleet = {str(FIRST_ADDRESS + i) for i in range(ADDRESSES)}
+        gone = [a for a in fleet if f" {a}/" in held]
+        if gone:
+            netns.ip_batch(NS, [f"address del {a}/{prefix} dev {ZONE_IFACE}" for a in sorted(gone)])
 
 
 # The lab's /etc bind-mounted once, then every sshd of the fleet daemonizes from that mount namespace.

@@ -288,7 +288,7 @@ def check_technical_users_review(accounts, shadow, sshd_admin, params, target, n
     declared = roster.technical()
     judge.each(
         "identity.technical_users",
-        {t: set(u) <= set(declared[t].users if t in declared else []) for t, u in reach.items()},
+        {t: set(u).issubset(declared[t].users if t in declared else []) for t, u in reach.items()},
         observed={t: sorted(u) for t, u in reach.items()},
     )
 

@@ -93,12 +93,12 @@ def check_signing_keys(package_sources, params, judge):
 )
 def check_signing_keys_recommended(package_sources, params, judge):
     minimum = params.supply.signing_recommended_rsa_bits
-    judge_signing_keys(package_sources, params, judge, minimum, "supply.signing_recommended_rsa_bits", quote=True)
+    judge_signing_keys(package_sources, params, judge, minimum, "supply.signing_recommended_rsa_bits")
 
 
-def judge_signing_keys(package_sources: dict, params, judge, min_bits: int, param: str, quote: bool = False) -> None:
-    """Every signing key of the keyrings the enabled sources name, against `min_bits` (RSA/DSA) or the curves;
-    `quote`: the message quotes the size (SOURCES-SIGNING-KEYS keeps its recorded wording)."""
+def judge_signing_keys(package_sources: dict, params, judge, min_bits: int, param: str) -> None:
+    """Every signing key of the keyrings the enabled sources name, against `min_bits` (RSA/DSA) or the curves; a
+    failure quotes the size limit and the parameter that set it."""
     named = sorted(
         {s["signed_by"] for s in enabled(package_sources) if (s.get("signed_by") or "").startswith("/")}
         | {k.removeprefix("file://") for s in enabled(package_sources) for k in s.get("gpgkey", [])}
@@ -120,6 +120,6 @@ def judge_signing_keys(package_sources: dict, params, judge, min_bits: int, para
         "sources.signing_keys",
         {k: ok for k, (ok, _) in verdicts.items()},
         observed={k: what for k, (_, what) in verdicts.items()},
-        at_least=min_bits if quote else None,
+        at_least=min_bits,  # the failure quotes the RSA limit and the parameter that set it
         param=param,
     )

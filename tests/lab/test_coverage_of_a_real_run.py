@@ -39,6 +39,7 @@ def test_a_real_run_without_backups_or_clusters_does_not_count_them(lab_run, tmp
     reviewed = doc["assessment-results"]["results"][0]["reviewed-controls"]["control-selections"][0]
     assert {c["control-id"] for c in reviewed["include-controls"]} <= {
         "snc-10.2.a",
+        "snc-10.2.b",  # TLS-SUITES: only the ANSSI-recommended suites (10.2.b#1)
         "snc-10.2.c",
         "snc-9.6.e",
         "snc-10.6.a",

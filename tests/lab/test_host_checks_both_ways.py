@@ -15,7 +15,7 @@ import pytest
 pytestmark = pytest.mark.lab
 
 CHECKS = Path(__file__).resolve().parents[2] / "checks"
-DOMAINS = ("mfa", "hygiene", "logs", "time")
+DOMAINS = ("mfa", "access", "hygiene", "logs", "time")
 EXTRA = {"TLS-CA-EU", "K8S-AUDIT-LOG"}  # 10.6.a and the kube-apiserver audit flags live in their own domains
 
 # (check, compliant target, non-compliant target, what the failure must quote)

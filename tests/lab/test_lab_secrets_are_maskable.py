@@ -38,7 +38,7 @@ from tests.conftest import FULL_PROFILE, preuve
 
 
 @pytest.mark.lab
-def test_lab_secrets_are_long_enough_to_be_masked(lab):
+def test_lab_secrets_are_long_enough_to_be_masked(lab_up):
     """With the lab up every secret reference of lab.yaml is readable, so lint measures each one."""
     from tests.conftest import LAB_INVENTORY
 

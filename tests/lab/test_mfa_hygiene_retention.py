@@ -69,6 +69,12 @@ EXPECTED = {
     ("MFA-WEB-ENFORCED", "web-admin-otp-digits"): ("fail", "code faux (6 chiffres) : observé true"),
     ("TIME-LOG-TIMESTAMPS", "ssh-mfa"): ("pass", None),
     ("TIME-LOG-TIMESTAMPS", "ssh-key-only"): ("fail", '"/var/log/messages": "'),
+    ("LOG-FILE-ACCESS", "ssh-mfa"): ("pass", None),
+    ("LOG-FILE-ACCESS", "ssh-key-only"): ("fail", '"/var/log/app.log (666)"'),
+    # rsyslogd and syslog-ng run as root on both lab hosts, as Debian ships them (the pass side: a real rsyslogd
+    # dropping to nobody, tests/lab/test_host_protection_both_ways.py)
+    ("LOG-DAEMON-PRIVILEGES", "ssh-mfa"): ("fail", "root (euid 0)"),
+    ("LOG-DAEMON-PRIVILEGES", "ssh-key-only"): ("fail", "root (euid 0)"),
     ("LOCK-FAILLOCK", "ssh-mfa"): ("pass", None),
     ("LOCK-FAILLOCK", "ssh-key-only"): ("fail", '"pam_faillock in sshd auth stack": []'),
 }

@@ -21,19 +21,24 @@ def test_ci_log_shows_progress_lines_during_a_200_host_sweep(lab, tmp_path):
     from preuve_lab import fleet
 
     info = fleet.up(FLEET)
-    proc = preuve(
-        "run",
-        "-i",
-        info["inventory"],
-        "-p",
-        FULL_PROFILE,
-        "-o",
-        tmp_path / "run",
-        "--select",
-        "SSH-*",
-        env={"PREUVE_PROGRESS_SECONDS": "5", "PREUVE_PROGRESS_PERCENT": "10"},
-        timeout=600,
-    )
+    try:
+        proc = preuve(
+            "run",
+            "-i",
+            info["inventory"],
+            "-p",
+            FULL_PROFILE,
+            "-o",
+            tmp_path / "run",
+            "--select",
+            "SSH-*",
+            env={"PREUVE_PROGRESS_SECONDS": "5", "PREUVE_PROGRESS_PERCENT": "10"},
+            timeout=600,
+        )
+    finally:  # the fleet's 150 addresses would be undeclared live hosts to every later scan of pv-prod
+        import preuve_lab
+
+        fleet.stop(preuve_lab.LabPaths.current())
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     lines = [x for x in proc.stderr.splitlines() if x.startswith("preuve: observed")]
     assert f"preuve: observing {FLEET} targets" in proc.stderr
