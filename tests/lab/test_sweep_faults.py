@@ -29,7 +29,12 @@ def fleet(lab):
     """`preuve lab up --hosts 60`, through the command line as users run it."""
     proc = preuve("lab", "up", "--hosts", FLEET, timeout=180)
     assert proc.returncode == 0 and f"fleet: {FLEET} sshd hosts" in proc.stdout, proc.stdout + proc.stderr
-    return _fleet()
+    yield _fleet()
+    from preuve_lab import LabPaths
+    from preuve_lab import fleet as fleet_mod
+
+    # the fleet's addresses would be undeclared live hosts to every later scan of pv-prod (NET-UNDECLARED-HOSTS)
+    fleet_mod.stop(LabPaths.current())
 
 
 def test_fleet_inventory_is_valid_and_matches_the_running_fleet(fleet, tmp_path):
