@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -119,8 +118,6 @@ def budget(n: int, cfg: Any, timeout: float) -> float:
 
 
 def _run_over_ssh(ssh: Any, probes: list[dict], cfg: Any, timeout: float) -> list[dict]:
-    import paramiko
-
     from preuve.observe.ssh import connection
 
     source = (Path(__file__).parent / "admin_protocols.py").read_bytes()
@@ -129,22 +126,7 @@ def _run_over_ssh(ssh: Any, probes: list[dict], cfg: Any, timeout: float) -> lis
     ).encode()
     loader = "import sys;n=int(sys.stdin.buffer.readline());src=sys.stdin.buffer.read(n);"
     loader += "g={'__name__':'admin_protocols'};exec(compile(src,'admin_protocols','exec'),g);g['main']()"
-    limit = budget(len(probes), cfg, timeout)
-    transports: list[paramiko.Transport] = []
-    try:
-        transport, _ = connection.connect(ssh, timeout, transports)
-        channel = transport.open_session(timeout=timeout)
-        channel.exec_command(f"python3 -c {shlex.quote(loader)}")
-        channel.sendall(f"{len(source)}\n".encode() + source + request)
-        channel.shutdown_write()
-        output, stalled = connection.read_all(channel, time.monotonic() + limit)
-    except (paramiko.SSHException, OSError, EOFError) as exc:
-        raise ObservationError(f"vantage {ssh.host}: {type(exc).__name__}: {exc}") from None
-    finally:
-        for t in reversed(transports):
-            t.close()
-    if stalled:
-        raise ObservationError(f"vantage {ssh.host}: the probes did not finish within {limit:.0f}s")
+    output = connection.run_python(ssh, timeout, loader, source, request, budget(len(probes), cfg, timeout))
     try:
         return json.loads(output)["results"]
     except (ValueError, KeyError, TypeError):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -269,8 +268,6 @@ def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[
 
 def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: float) -> tuple[dict[int, dict], str]:
     """Ship probe_remote.py over one SSH connection, run it with python3 on the vantage host, read JSON back."""
-    import paramiko
-
     from preuve.observe.ssh import connection
 
     source = (Path(__file__).parent / "probe_remote.py").read_bytes()
@@ -288,21 +285,7 @@ def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: floa
     )
     rounds = -(-len(probes) // max(cfg.workers, 1))
     budget = timeout + (cfg.timeout * (cfg.retries + 1) + 0.5) * max(rounds, 1) + len(probes) / cfg.rate + 10
-    transports: list[paramiko.Transport] = []
-    try:
-        transport, _ = connection.connect(ssh_target, timeout, transports)
-        channel = transport.open_session(timeout=timeout)
-        channel.exec_command(f"python3 -c {shlex.quote(loader)}")
-        channel.sendall(f"{len(source)}\n".encode() + source + request)
-        channel.shutdown_write()
-        output, stalled = connection.read_all(channel, time.monotonic() + budget)
-    except (paramiko.SSHException, OSError, EOFError) as exc:
-        raise ObservationError(f"vantage {ssh_target.host}: {type(exc).__name__}: {exc}") from None
-    finally:
-        for t in reversed(transports):
-            t.close()
-    if stalled:
-        raise ObservationError(f"vantage {ssh_target.host}: the probe did not finish within {budget:.0f}s")
+    output = connection.run_python(ssh_target, timeout, loader, source, request, budget)
     try:
         data = json.loads(output)
     except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import socket
 import threading
 import time
@@ -394,3 +395,26 @@ def run_script(
     except (paramiko.SSHException, OSError, EOFError) as e:
         raise ObservationError(f"ssh {where}: running fact commands failed: {reason(e)}") from None
     return output, stalled, status
+
+
+def run_python(target: SshTarget, timeout: float, loader: str, source: bytes, request: bytes, limit: float) -> bytes:
+    """Run `loader` with the vantage host's python3 over one SSH session, feeding it `len(source)`, `source` and
+    `request` on stdin; return stdout. The probe scripts shipped this way are self-contained (stdlib only).
+
+    A connection failure, or no end of output within `limit` seconds, is an ObservationError naming the vantage."""
+    transports: list[paramiko.Transport] = []
+    try:
+        transport, _ = connect(target, timeout, transports)
+        channel = transport.open_session(timeout=timeout)
+        channel.exec_command(f"python3 -c {shlex.quote(loader)}")
+        channel.sendall(f"{len(source)}\n".encode() + source + request)
+        channel.shutdown_write()
+        output, stalled = read_all(channel, time.monotonic() + limit)
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise ObservationError(f"vantage {target.host}: {type(exc).__name__}: {exc}") from None
+    finally:
+        for t in reversed(transports):
+            t.close()
+    if stalled:
+        raise ObservationError(f"vantage {target.host}: the probes did not finish within {limit:.0f}s")
+    return output
