@@ -9,9 +9,11 @@ is what nmap's ssl-enum-ciphers and sslscan do. Pure functions: no socket here.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import struct
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -145,12 +147,46 @@ def client_hello(
     """One ClientHello record. ``version`` is the legacy client_version; ``supported_versions`` (TLS 1.3)
     adds that extension, with an X25519 share when ``key_share`` (else an empty list: the server answers with
     a HelloRetryRequest naming the group it wants, which is all a group probe needs). SSLv3 hellos carry
-    no extension (old stacks choke on them) but the renegotiation SCSV."""
+    no extension (old stacks choke on them) but the renegotiation SCSV.
+
+    The bytes of a given offer are built once (an endpoint's elimination offers the same lists as its
+    neighbours'); each hello gets its own fresh random, session id and key share."""
+    template, holes = _template(
+        version,
+        tuple(suites),
+        server_name,
+        tuple(groups),
+        tuple(supported_versions),
+        key_share,
+        compression,
+        fallback_scsv,
+    )
+    if not holes:
+        return template
+    out = bytearray(template)
+    for start, size in holes:
+        out[start : start + size] = random_bytes(size)
+    return bytes(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(
+    version: int,
+    suites: tuple[int, ...],
+    server_name: str | None,
+    groups: tuple[int, ...],
+    supported_versions: tuple[int, ...],
+    key_share: bool,
+    compression: bool,
+    fallback_scsv: bool,
+) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+    """The hello with zeros where its random values go, and where they go: (offset, size) pairs."""
     tls13 = bool(supported_versions)
     codes = list(suites)
     if fallback_scsv:
         codes.append(SCSV_FALLBACK)
     exts = b""
+    share_at = None  # offset of the key share's 32 bytes inside exts
     if version == SSL3:
         codes.append(SCSV_RENEGOTIATION)
     else:
@@ -168,25 +204,49 @@ def client_hello(
         if tls13:
             exts += _ext(EXT_SUPPORTED_VERSIONS, _vec(_u16s(supported_versions), 1))
             exts += _ext(EXT_PSK_MODES, b"\x01\x01")
-            share = struct.pack("!HH", 29, 32) + os.urandom(32) if key_share and 29 in groups else b""
+            share = struct.pack("!HH", 29, 32) + bytes(32) if key_share and 29 in groups else b""
+            if share:
+                share_at = len(exts) + 4 + 2 + 4  # extension header, list length, group and key length
             exts += _ext(EXT_KEY_SHARE, _vec(share))
     methods = b"\x01\x00" if compression and not tls13 else b"\x00"
-    session_id = os.urandom(32) if tls13 else b""  # RFC 8446 D.4 middlebox compatibility
-    body = struct.pack("!H", version) + os.urandom(32) + _vec(session_id, 1) + _vec(_u16s(codes))
+    session_id = bytes(32) if tls13 else b""  # RFC 8446 D.4 middlebox compatibility
+    body = struct.pack("!H", version) + bytes(32) + _vec(session_id, 1) + _vec(_u16s(codes))
     body += _vec(methods, 1)
     head = len(body) + 2 + len(exts) + 4
     if 0xFF < head < 0x200:  # RFC 7685: hellos of 256-511 bytes hang some F5 load balancers
         exts += _ext(EXT_PADDING, bytes(0x200 - head - 4))
+    holes = [(5 + 4 + 2, 32)]  # record header, handshake header, client_version: the client random
+    if session_id:
+        holes.append((5 + 4 + 2 + 32 + 1, 32))
     if exts:
+        if share_at is not None:
+            holes.append((5 + 4 + len(body) + 2 + share_at, 32))
         body += _vec(exts)
     handshake = b"\x01" + len(body).to_bytes(3, "big") + body
-    return struct.pack("!BHH", HANDSHAKE, SSL3 if version == SSL3 else TLS10, len(handshake)) + handshake
+    record = struct.pack("!BHH", HANDSHAKE, SSL3 if version == SSL3 else TLS10, len(handshake)) + handshake
+    return record, tuple(holes)
+
+
+_POOL = bytearray()
+_POOL_LOCK = threading.Lock()
+
+
+def random_bytes(size: int) -> bytes:
+    """Fresh random bytes from the OS, drawn 4 KiB at a time: one getrandom() per ~40 hellos instead of up to three
+    per hello (each one also hands the GIL over, which the prober's thread then waits to get back)."""
+    global _POOL
+    with _POOL_LOCK:
+        if len(_POOL) < size:
+            _POOL = bytearray(os.urandom(4096))
+        out = bytes(_POOL[:size])
+        del _POOL[:size]
+    return out
 
 
 def ssl2_client_hello(specs: Sequence[int]) -> bytes:
     """An SSLv2 CLIENT-HELLO offering ``specs`` (3-byte CIPHER-SPECs)."""
     cipher_specs = b"".join(s.to_bytes(3, "big") for s in specs)
-    challenge = os.urandom(16)
+    challenge = random_bytes(16)
     body = b"\x01" + struct.pack("!HHHH", 0x0002, len(cipher_specs), 0, len(challenge)) + cipher_specs + challenge
     return struct.pack("!H", 0x8000 | len(body)) + body
 

@@ -18,15 +18,15 @@ sockets open at once):
 What the unencrypted first flight of each handshake shows is read from it: DH prime size and curve
 (ServerKeyExchange), chain as presented and OCSP staple (TLS <= 1.2), compression, extended master
 secret and secure renegotiation (ServerHello extensions of the highest version <= TLS 1.2).
+
+The probes run on :mod:`.reactor` (one epoll loop per process and network namespace, not asyncio: see there
+why); the plan below is written as coroutines awaiting its requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
 import socket
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -35,6 +35,8 @@ from typing import Any
 from preuve.observe.errors import ObservationError
 from preuve.observe.tls import facts as F
 from preuve.observe.tls import hello as H
+from preuve.observe.tls import reactor
+from preuve.observe.tls.reactor import Blocking, ConnectFailed, Exchange, ReadTimeout, Slots, gather
 from preuve.observe.tls.suites import LEGACY, SSL2, TLS13
 
 VERSIONS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -91,14 +93,36 @@ class Endpoint:
 class _Probe:
     ep: Endpoint
     ip: str
-    slots: asyncio.Semaphore
+    slots: Slots
     log: list[dict] = field(default_factory=list)
 
     async def exchange(self, what: str, hello: bytes, *, want_flight: bool = True) -> H.Flight:
         """Send one ClientHello, read the server's first flight, hang up."""
         started = time.perf_counter()
-        async with self.slots:
-            flight = await self._exchange(hello, want_flight)
+        parser = H.FlightParser(want_flight)
+        flight = parser.flight
+
+        def sink(data: bytes | None) -> bool:
+            if data is None:
+                flight.closed = "reset"
+                return True
+            if not data:
+                flight.closed = "eof"
+                return True
+            parser.feed(data)
+            return parser.done
+
+        ep = self.ep
+        try:
+            await Exchange((self.ip, ep.port), hello, sink, ep.timeout, self.slots)
+        except ConnectFailed as exc:
+            raise self._unreachable(exc) from None
+        except ReadTimeout:
+            raise ObservationError(
+                f"{ep.label}: no TLS answer within {ep.timeout:g}s (TCP accepted, server silent)"
+            ) from None
+        if flight.malformed:
+            raise ObservationError(f"{ep.label}: malformed TLS answer (a handshake message that does not parse)")
         self.log.append(
             {
                 "probe": what,
@@ -109,71 +133,31 @@ class _Probe:
         )
         return flight
 
-    async def _exchange(self, hello: bytes, want_flight: bool) -> H.Flight:
+    def _unreachable(self, exc: ConnectFailed) -> ObservationError:
         ep = self.ep
-        loop = asyncio.get_running_loop()
-        sock = await self._connect()
-        parser = H.FlightParser(want_flight)
-        try:
-            await loop.sock_sendall(sock, hello)
-            while not parser.done:
-                async with asyncio.timeout(ep.timeout):
-                    data = await loop.sock_recv(sock, 65536)
-                if not data:
-                    parser.flight.closed = "eof"
-                    break
-                parser.feed(data)
-        except TimeoutError:
-            raise ObservationError(
-                f"{ep.label}: no TLS answer within {ep.timeout:g}s (TCP accepted, server silent)"
-            ) from None
-        except OSError:
-            parser.flight.closed = "reset"
-        finally:
-            sock.close()
-        if parser.flight.malformed:
-            raise ObservationError(f"{ep.label}: malformed TLS answer (a handshake message that does not parse)")
-        return parser.flight
-
-    async def _connect(self) -> socket.socket:
-        """A connected non-blocking socket. Plain sockets on the loop (sock_connect, sock_sendall, sock_recv), not
-        streams: ~25 short connections per endpoint, each of which paid for a transport, a protocol, a reader,
-        a writer and a task per wait_for (a third of the prober's CPU at 100 endpoints)."""
-        ep = self.ep
-        sock = socket.socket(socket.AF_INET6 if ":" in self.ip else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's transports do
-            async with asyncio.timeout(ep.timeout):
-                await asyncio.get_running_loop().sock_connect(sock, (self.ip, ep.port))
-        except TimeoutError:
-            sock.close()
-            raise ObservationError(f"{ep.label} unreachable: connection timed out after {ep.timeout:g}s") from None
-        except ConnectionRefusedError:
-            sock.close()
-            raise ObservationError(f"{ep.label} unreachable: connection refused") from None
-        except OSError as exc:
-            sock.close()
-            raise ObservationError(f"{ep.label} unreachable: {exc.strerror or type(exc).__name__}") from None
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        if exc.reason == "timeout":
+            return ObservationError(f"{ep.label} unreachable: connection timed out after {ep.timeout:g}s")
+        if exc.reason == "refused":
+            return ObservationError(f"{ep.label} unreachable: connection refused")
+        return ObservationError(f"{ep.label} unreachable: {exc.reason}")
 
     async def raw(self, what: str, payload: bytes) -> bytes:
         """Send bytes, return the first answer (SSLv2)."""
         started = time.perf_counter()
-        async with self.slots:
-            sock = await self._connect()
-            loop = asyncio.get_running_loop()
-            try:
-                await loop.sock_sendall(sock, payload)
-                async with asyncio.timeout(self.ep.timeout):
-                    data = await loop.sock_recv(sock, 65536)
-            except (TimeoutError, OSError):
-                data = b""
-            finally:
-                sock.close()
+        chunks: list[bytes] = []
+
+        def sink(data: bytes | None) -> bool:
+            if data:
+                chunks.append(data)
+            return True
+
+        try:
+            await Exchange((self.ip, self.ep.port), payload, sink, self.ep.timeout, self.slots)
+        except ConnectFailed as exc:
+            raise self._unreachable(exc) from None
+        except ReadTimeout:
+            pass  # silence to an SSLv2 hello: not SSLv2
+        data = b"".join(chunks)
         self.log.append(
             {
                 "probe": what,
@@ -184,8 +168,7 @@ class _Probe:
         return data
 
     async def blocking(self, fn: Any, *args: Any) -> Any:
-        async with self.slots:
-            return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+        return await Blocking(fn, *args, slots=self.slots)
 
 
 def _summary(f: H.Flight) -> dict:
@@ -339,7 +322,7 @@ async def _groups(p: _Probe, highest: str, ecdsa: bool) -> dict:
             )
             return bool(flight.hello and flight.key_exchange and H.ske_group(flight.key_exchange) == group)
 
-        accepted = await asyncio.gather(*(alone(g) for g in H.GROUPS))
+        accepted = await gather(*(alone(g) for g in H.GROUPS))
         supported = [H.GROUPS[g] for g, ok in zip(H.GROUPS, accepted, strict=True) if ok]
     return {
         "supported": sorted(supported),
@@ -385,22 +368,16 @@ async def _fallback(p: _Probe, accepted: list[str]) -> bool | None:
 async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDPOINT) -> tuple[dict, dict]:
     from preuve.observe.tls import session
 
-    p = _Probe(ep, ip, asyncio.Semaphore(connections))
+    p = _Probe(ep, ip, Slots(connections))
     started = time.perf_counter()
     preflight = await _preflight(p)
     legacy_versions = ["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
-    enumerations = [asyncio.ensure_future(_enumerate(p, v)) for v in legacy_versions]
-    ssl2 = asyncio.ensure_future(_ssl2(p))
     highest = H.VERSION_NAMES.get(preflight.version or 0) if preflight.hello else None
-    groups_task = asyncio.ensure_future(_groups(p, highest, _ecdsa(preflight))) if highest else None
-    try:
-        results = dict(zip(legacy_versions, await asyncio.gather(*enumerations), strict=True))
-        ssl2_specs = await ssl2
-        groups = await groups_task if groups_task else None
-    except BaseException:
-        for task in [*enumerations, ssl2, *([groups_task] if groups_task else [])]:
-            task.cancel()
-        raise
+    groups_probe = [_groups(p, highest, _ecdsa(preflight))] if highest else []
+    outcomes = await gather(*(_enumerate(p, v) for v in legacy_versions), _ssl2(p), *groups_probe)
+    results = dict(zip(legacy_versions, outcomes[:5], strict=True))
+    ssl2_specs = outcomes[5]
+    groups = outcomes[6] if groups_probe else None
     versions = {"SSLv2": bool(ssl2_specs), **{v: bool(results[v]["picks"]) for v in legacy_versions}}
     accepted = [v for v in VERSIONS if versions[v]]
     facts = empty_facts(ep)
@@ -420,15 +397,13 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
 
     # side requests: fallback, renegotiation, HTTP and (TLS 1.3 only) the chain, concurrently
     below13 = [v for v in accepted if v not in ("SSLv2", "TLSv1.3")]
-    side: dict[str, Any] = {"fallback": asyncio.ensure_future(_fallback(p, accepted))}
+    side: dict[str, Any] = {"fallback": _fallback(p, accepted)}
     if below13:
-        side["renegotiation"] = asyncio.ensure_future(
-            p.blocking(session.renegotiation, ip, ep.port, below13[-1], ep.sni_sent, ep.timeout)
-        )
+        side["renegotiation"] = p.blocking(session.renegotiation, ip, ep.port, below13[-1], ep.sni_sent, ep.timeout)
     session_version = accepted[-1] if accepted[-1] != "SSLv2" else None
     if session_version and (ep.http_path is not None or not below13):
-        side["session"] = asyncio.ensure_future(_http_session(p, session_version))
-    done = dict(zip(side, await asyncio.gather(*side.values()), strict=True))
+        side["session"] = _http_session(p, session_version)
+    done = dict(zip(side, await gather(*side.values()), strict=True))
 
     facts["cipher_suites"], facts["suite_details"], facts["preference"] = _suites(results, ssl2_specs)
     facts["groups"] = {k: v for k, v in groups.items() if k != "preference"} if groups else None
@@ -639,7 +614,7 @@ async def _resolve(ep: Endpoint) -> str:
     if F.is_ip(ep.host):
         return ep.host
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(ep.host, ep.port, type=socket.SOCK_STREAM)
+        infos = await Blocking(socket.getaddrinfo, ep.host, ep.port, 0, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise ObservationError(f"{ep.label} unreachable: cannot resolve {ep.host}") from None
     return str(infos[0][4][0])
@@ -647,60 +622,25 @@ async def _resolve(ep: Endpoint) -> str:
 
 async def observe_many(endpoints: list[Endpoint], concurrency: int) -> dict:
     """Every endpoint concurrently, at most ``concurrency`` at a time; errors returned per endpoint."""
-    gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
-        async with gate:
-            try:
-                return await observe(ep, await _resolve(ep))
-            except ObservationError as exc:
-                return exc
+        try:
+            return await observe(ep, await _resolve(ep))
+        except ObservationError as exc:
+            return exc
 
-    outcomes = await asyncio.gather(*(one(ep) for ep in endpoints))
+    outcomes = await gather(*(one(ep) for ep in endpoints), limit=max(1, concurrency))
     return {ep.key: o for ep, o in zip(endpoints, outcomes, strict=True)}
 
 
 def run(endpoints: list[Endpoint], concurrency: int) -> dict:
-    return asyncio.run(observe_many(endpoints, concurrency))
-
-
-# --- one endpoint at a time, from many threads ---------------------------------------------------
-
-# The run's engine observes each endpoint from its own worker thread (up to the collector's limit at once). An
-# event loop per call would put as many loops and executors as workers in the same process, each contending
-# for the GIL (measured at 100 endpoints: 2.6 s against 1.2 s for the same endpoints in one loop). So calls
-# share one loop, on its own thread, per network namespace of the caller: a thread is created in its creator's
-# namespace (the run enters the lab's before starting its workers), so a loop serves only callers of the same
-# namespace. The workers still bound how many endpoints are observed at once.
-_LOOPS: dict[tuple[int, int], asyncio.AbstractEventLoop] = {}
-_LOOPS_LOCK = threading.Lock()
-# Full handshakes (nassl, blocking) of every endpoint in flight run on the shared loop's executor: at most
-# CONNECTIONS_PER_ENDPOINT per endpoint already (the probe's slots), this is only the ceiling of the pool.
-_BLOCKING_WORKERS = 32
-
-
-def _netns_inode() -> int:
-    try:
-        return os.stat("/proc/thread-self/ns/net").st_ino
-    except OSError:  # no /proc (not Linux): one namespace
-        return 0
-
-
-def _shared_loop() -> asyncio.AbstractEventLoop:
-    key = (os.getpid(), _netns_inode())  # a forked child has the parent's loops but not their threads
-    with _LOOPS_LOCK:
-        loop = _LOOPS.get(key)
-        if loop is None or loop.is_closed():
-            from concurrent.futures import ThreadPoolExecutor
-
-            loop = asyncio.new_event_loop()
-            loop.set_default_executor(ThreadPoolExecutor(_BLOCKING_WORKERS, thread_name_prefix="preuve-tls"))
-            threading.Thread(target=loop.run_forever, daemon=True, name="preuve-tls-loop").start()
-            _LOOPS[key] = loop
-        return loop
+    """Observe ``endpoints`` on the reactor of the caller's network namespace (blocking)."""
+    return reactor.shared().submit(observe_many(endpoints, concurrency)).result()
 
 
 def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
-    """Observe one endpoint on the shared loop of the caller's network namespace (thread-safe, blocking)."""
-    future = asyncio.run_coroutine_threadsafe(observe_many([ep], 1), _shared_loop())
-    return future.result()[ep.key]
+    """Observe one endpoint (thread-safe, blocking). The run's engine calls this from each of its workers: they
+    all share one reactor, on its own thread, per network namespace of the caller (a thread is created in its
+    creator's namespace; the run enters the lab's before starting its workers). The workers still bound how
+    many endpoints are observed at once."""
+    return run([ep], 1)[ep.key]
