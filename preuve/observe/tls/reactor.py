@@ -22,6 +22,7 @@ reactor's thread, which lives in the namespace of the thread that started it).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import itertools
@@ -425,10 +426,8 @@ class Reactor:
                 wait = max(0.0, self._timers[0][0] - time.monotonic())
             for fd, events in epoll.poll(wait):
                 if fd == self._wake:
-                    try:
+                    with contextlib.suppress(BlockingIOError):
                         os.eventfd_read(self._wake)
-                    except BlockingIOError:
-                        pass
                     continue
                 ex = conns.get(fd)
                 if ex is not None:
