@@ -202,8 +202,9 @@ def cmd_export(a: argparse.Namespace) -> int:
         return int(Exit.USAGE)
     out = Path(a.out)
     try:
-        lines = (run_dir / "results.jsonl").read_text().splitlines()
-        results = [json.loads(x) for x in lines if x.strip()]
+        from preuve.results.jsonl import read_jsonl
+
+        results = read_jsonl(run_dir / "results.jsonl")
         run = json.loads((run_dir / "run.json").read_text())
         if a.format == "junit":
             from preuve.report.junit import write_junit

@@ -15,6 +15,7 @@ from typing import Any
 
 from preuve.evidence import ledger as ledger_mod
 from preuve.evidence.canonical import write_atomic
+from preuve.report.gc_pause import gc_paused
 
 
 @dataclass(frozen=True)
@@ -89,23 +90,26 @@ class Trail:
         from preuve.report.rights import write_rights
         from preuve.report.sarif import SARIF_FILE, write_sarif
         from preuve.results.diff import diff_runs
+        from preuve.results.jsonl import read_jsonl
 
-        if self.previous is not None and (self.previous / "results.jsonl").is_file():
-            try:
-                d = diff_runs(self.previous, self.out)
-            except (OSError, ValueError, KeyError) as exc:
-                sys.stderr.write(f"preuve: no diff against {self.previous}: {exc}\n")
-            else:
-                data = json.dumps(d, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
-                write_atomic(self.out / "diff.json", data)
-        results = [json.loads(x) for x in (self.out / "results.jsonl").read_text().splitlines() if x.strip()]
-        cov = run_coverage(self.run, results)
-        write_report(self.out, self.lang, results=results)  # results.jsonl parsed once, for every report
-        write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
-        write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
-        write_sarif(self.out / SARIF_FILE, self.out, self.lang, results=results)
-        write_prowler(self.out / PROWLER_FILE, results)
-        write_rights(self.out, results)  # identity-rights.csv/json when ACC-RIGHTS-TABLE was judged
+        with gc_paused():  # see gc_pause.py: a full collection over the whole run's objects, for nothing
+            results = read_jsonl(self.out / "results.jsonl")  # parsed once, for every report and the diff
+            diff = None
+            if self.previous is not None and (self.previous / "results.jsonl").is_file():
+                try:
+                    diff = diff_runs(self.previous, self.out, current=results)
+                except (OSError, ValueError, KeyError) as exc:
+                    sys.stderr.write(f"preuve: no diff against {self.previous}: {exc}\n")
+                else:
+                    data = json.dumps(diff, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+                    write_atomic(self.out / "diff.json", data)
+            cov = run_coverage(self.run, results)
+            write_report(self.out, self.lang, results=results, diff=diff, cov=cov)
+            write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
+            write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
+            write_sarif(self.out / SARIF_FILE, self.out, self.lang, results=results)
+            write_prowler(self.out / PROWLER_FILE, results)
+            write_rights(self.out, results)  # identity-rights.csv/json when ACC-RIGHTS-TABLE was judged
 
     def seal(self) -> None:
         """After MANIFEST.sha256: sign it (optional), then append the run to the scope's ledger."""

@@ -222,7 +222,9 @@ T = {
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    from preuve.results.jsonl import read_jsonl
+
+    return read_jsonl(path)
 
 
 def run_coverage(run: dict[str, Any], results: list[dict[str, Any]]) -> list[Coverage]:
@@ -279,14 +281,22 @@ def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[s
     return list(rows.values())
 
 
-def render(run_dir: Path, lang: str = "fr", results: list[dict[str, Any]] | None = None) -> str:
-    """``results``: results.jsonl already parsed by the caller (the end of a run parses it once for every report)."""
+def render(
+    run_dir: Path,
+    lang: str = "fr",
+    results: list[dict[str, Any]] | None = None,
+    diff: dict[str, Any] | None = None,
+    cov: list[Coverage] | None = None,
+) -> str:
+    """``results``, ``diff``, ``cov``: results.jsonl, diff.json and the run's coverage as the caller already
+    has them (the end of a run makes them once for every report); read or computed here when not given."""
     run_dir = Path(run_dir)
     run = json.loads((run_dir / "run.json").read_text())
     if results is None:
         results = _read_jsonl(run_dir / "results.jsonl")
-    diff = json.loads((run_dir / "diff.json").read_text()) if (run_dir / "diff.json").exists() else None
-    cov = run_coverage(run, results)
+    if diff is None and (run_dir / "diff.json").exists():
+        diff = json.loads((run_dir / "diff.json").read_text())
+    cov = cov if cov is not None else run_coverage(run, results)
     reqs = requirements()
     problems = [r for r in results if r["status"] in ("fail", "waived", "error")]
     problems.sort(
@@ -333,10 +343,15 @@ def render(run_dir: Path, lang: str = "fr", results: list[dict[str, Any]] | None
 
 
 def write_report(
-    run_dir: Path, lang: str = "fr", out: Path | None = None, results: list[dict[str, Any]] | None = None
+    run_dir: Path,
+    lang: str = "fr",
+    out: Path | None = None,
+    results: list[dict[str, Any]] | None = None,
+    diff: dict[str, Any] | None = None,
+    cov: list[Coverage] | None = None,
 ) -> Path:
     path = Path(out) if out else Path(run_dir) / NAME
-    path.write_text(render(run_dir, lang, results), encoding="utf-8")
+    path.write_text(render(run_dir, lang, results, diff, cov), encoding="utf-8")
     return path
 
 

@@ -162,7 +162,9 @@ def write_sarif(
 ) -> None:
     """``results``: results.jsonl already parsed by the caller (the end of a run parses it once for every report)."""
     if results is None:
-        results = [json.loads(x) for x in (run_dir / "results.jsonl").read_text().splitlines() if x.strip()]
+        from preuve.results.jsonl import read_jsonl
+
+        results = read_jsonl(run_dir / "results.jsonl")
     run = json.loads((run_dir / "run.json").read_text())
     doc = sarif(results, run, run_dir, lang, all_results, inventory_uri)
     # compact, one dumps: json's C encoder (indent or dump() would use the pure-Python one, 5x slower at 40k results)

@@ -19,13 +19,8 @@ SCHEMA = "preuve.diff/1"
 Key = tuple[str, str]
 
 
-def _results(run: Path) -> dict[Key, dict[str, Any]]:
-    out = {}
-    for line in (run / "results.jsonl").read_text().splitlines():
-        if line.strip():
-            r = json.loads(line)
-            out[(r["check_id"], r["target"]["name"])] = r
-    return out
+def _keyed(results: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    return {(r["check_id"], r["target"]["name"]): r for r in results}
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -104,10 +99,15 @@ def _ident(path: Path, run: dict[str, Any]) -> dict[str, Any]:
     return {"run_id": run.get("run_id"), "path": str(path), "ended_at": run.get("ended_at"), "stats": run.get("stats")}
 
 
-def diff_runs(a: Path, b: Path) -> dict[str, Any]:
+def diff_runs(a: Path, b: Path, current: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run `a` (before) against run `b` (after). ``current``: `b`'s results.jsonl already parsed (the end of a run
+    parses it once for every report), so only the previous run is read."""
+    from preuve.results.jsonl import read_jsonl
+
     a, b = Path(a), Path(b)
     ra, rb = (json.loads((d / "run.json").read_text()) for d in (a, b))
-    xa, xb = _results(a), _results(b)
+    xa = _keyed(read_jsonl(a / "results.jsonl"))
+    xb = _keyed(current if current is not None else read_jsonl(b / "results.jsonl"))
     change = profile_change(a, b, ra, rb)
     checks_a, checks_b = {k[0] for k in xa}, {k[0] for k in xb}
     targets_a, targets_b = {k[1] for k in xa}, {k[1] for k in xb}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from preuve.evidence.canonical import dumps, write_atomic
+from preuve.results.jsonl import read_jsonl
 from preuve.results.model import STATUSES, Result
 
 
@@ -23,7 +23,7 @@ def write_results(results: list[Result], path: Path, lines: dict[int, bytes] | N
 
 
 def read_results(path: Path) -> list[Result]:
-    return [Result.model_validate(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    return [Result.model_validate(r) for r in read_jsonl(path)]
 
 
 def counts(results: list[Result]) -> dict[str, int]:
