@@ -26,6 +26,7 @@ why); the plan below is written as coroutines awaiting its requests.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import socket
 import time
 import warnings
@@ -79,8 +80,9 @@ class Endpoint:
         """Sent as SNI and matched against the certificate (an IP literal when no name is known)."""
         return self.sni or self.host
 
-    @property
+    @functools.cached_property
     def sni_sent(self) -> str | None:
+        """The name sent as SNI (none for an IP literal); read by every hello, so computed once."""
         return None if F.is_ip(self.server_name) else self.server_name
 
     @property
@@ -556,10 +558,10 @@ def _validate(certs: list) -> tuple[bool | None, str | None]:
     from cryptography import x509
     from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-    ca_file = F.system_ca_file()
-    if ca_file is None:
-        return None, "no system trust store"
-    if _SYSTEM_STORE is None:
+    if _SYSTEM_STORE is None:  # looked up and parsed once per process
+        ca_file = F.system_ca_file()
+        if ca_file is None:
+            return None, "no system trust store"
         warnings.filterwarnings("ignore", message="Parsed a serial number")  # a root of the OS bundle, not the target
         _SYSTEM_STORE = Store(x509.load_pem_x509_certificates(ca_file.read_bytes()))
     verifier = PolicyBuilder().store(_SYSTEM_STORE).time(dt.datetime.now(dt.UTC)).build_client_verifier()
