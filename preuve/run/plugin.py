@@ -23,7 +23,7 @@ from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.catalogue import CheckInfo
-from preuve.judge.check_api import Judge, NonCompliance, ObservationUnavailable, TrackedParams
+from preuve.judge.check_api import Judge, NonCompliance, NotApplicable, ObservationUnavailable, TrackedParams
 from preuve.judge.result_builder import build_result
 from preuve.observe.registry import registry
 from preuve.results.model import Result
@@ -149,6 +149,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # after testinfra's plugin: ours wins
     config.pluginmanager.register(HostFixture(_evidence), "preuve-host-fixture")
+    from preuve.run.direct import DirectLoop
+
+    config.pluginmanager.register(DirectLoop(state), "preuve-direct-loop")  # judging without per-item protocol
     config.option.tbstyle = "line"  # verdicts carry their own messages: skip the AST-parsed tracebacks (~30 ms each)
     _terminate_as_interrupt()
 
@@ -423,11 +426,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     if call.when == "teardown":
         return report
-    item.stash[DONE] = True
-    exc = call.excinfo.value if call.excinfo is not None else None
-    if exc is not None and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
-        from preuve.judge.check_api import NotApplicable
+    conclude(state, item, spec, call.excinfo.value if call.excinfo is not None else None)
+    return report
 
+
+def conclude(state: RunState, item: pytest.Item, spec: Any, exc: BaseException | None) -> None:
+    """The result of one (check, target) pair from what its setup or call raised (None: the check returned),
+    appended to the run with its results.jsonl line; shared by pytest's protocol and the direct loop
+    (preuve.run.direct)."""
+    item.stash[DONE] = True
+    if isinstance(exc, pytest.skip.Exception):
         exc = NotApplicable(str(exc))
     info = state.catalogue[spec.id]
     target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
@@ -460,7 +468,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     else:  # written as is into results.jsonl (the result is frozen): each record is serialised once, not twice
         state.result_lines[id(result)] = line
     state.results.append(result)
-    return report
 
 
 def _error_result(
