@@ -128,6 +128,37 @@ def cmd_merge(a: argparse.Namespace) -> int:
         return int(Exit.USAGE)
 
 
+# Set by `main` when it runs as the process's own command (argv from sys.argv): the process ends when it returns.
+_OWN_PROCESS = False
+
+
+def _collect_less() -> None:
+    """A scan is a short process whose objects mostly live until it exits (modules, pydantic schemas, pytest's
+    items, the recorded facts). The cyclic collector's defaults suit long-running programs: here it walked those
+    objects again and again (~40 ms of a 1-endpoint run, ~200 ms at 100 endpoints). Young objects are collected
+    after 10,000 allocations instead of 700 (cycles are still collected), and what exists once the checks are
+    collected is frozen (`_freeze_after_collection`)."""
+    import gc
+
+    gc.set_threshold(10_000, 10, 10)
+
+
+def _freeze_after_collection() -> object:
+    """pytest plugin of `preuve run`/`judge` in their own process: once the checks are collected (before the
+    observations), the imported modules, inputs and collected items are moved out of the collector's reach
+    (gc.freeze): they live until the process exits, so walking them again would find nothing."""
+    import gc
+
+    import pytest
+
+    class FreezeAfterCollection:
+        @pytest.hookimpl(tryfirst=True)  # before preuve's plugin starts the observations in the same hook
+        def pytest_collection_finish(self) -> None:
+            gc.freeze()
+
+    return FreezeAfterCollection()
+
+
 def _pytest(args: list[str]) -> int:
     import os
 
@@ -136,7 +167,8 @@ def _pytest(args: list[str]) -> int:
     # Only preuve's plugin: other pytest plugins installed alongside must not change (or break) a scan,
     # and an auditor replaying a run gets the same judge whatever else the environment holds.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    code = int(pytest.main(["-p", "preuve.run.plugin", *args]))
+    plugins = [_freeze_after_collection()] if _OWN_PROCESS else []
+    code = int(pytest.main(["-p", "preuve.run.plugin", *args], plugins=plugins))
     # pytest's own codes for a run that never reached judging (collection error, internal error).
     return code if code in {e.value for e in Exit} else int(Exit.USAGE)
 
@@ -385,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _OWN_PROCESS
+    if argv is None:  # the process's own command line (console script, python -m preuve): it ends with us
+        _OWN_PROCESS = True
+        _collect_less()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
