@@ -113,6 +113,7 @@ def _pack_domains(packs: tuple[Path, ...]) -> list[tuple[Path, Path]]:
 @lru_cache(maxsize=4)
 def _load(roots: tuple[Path, ...], packs: tuple[Path, ...]) -> dict[str, CheckInfo]:
     out: dict[str, CheckInfo] = {}
+    by_folder: dict[Path, set[str]] = {}  # check ids by folder relative to its base (the `missing` test below)
     found = [
         (p, root.parent)
         for root in roots
@@ -133,15 +134,17 @@ def _load(roots: tuple[Path, ...], packs: tuple[Path, ...]) -> dict[str, CheckIn
                 text = prose.get(spec.id)
                 if not text:
                     raise CatalogueError(f"check {spec.id} ({path}) has no entry in {meta_file}")
+                relative = path.relative_to(base)
                 out[spec.id] = CheckInfo(
                     spec=spec,
                     title=text["title"],
                     rationale=text["rationale"],
                     remediation=text["remediation"],
-                    path=str(path.relative_to(base)),
+                    path=str(relative),
                     labels=labels,
                 )
-        missing = set(prose) - {i for i, c in out.items() if Path(c.path).parent == domain.relative_to(base)}
+                by_folder.setdefault(relative.parent, set()).add(spec.id)
+        missing = set(prose) - by_folder.get(domain.relative_to(base), set())
         if missing:
             raise CatalogueError(f"{meta_file} describes checks that do not exist: {sorted(missing)}")
     return out
