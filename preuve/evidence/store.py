@@ -53,6 +53,25 @@ def _where(identity: dict[str, Any] | None) -> str:
     return f"{identity.get('kind')} {identity.get('name')} at {identity.get('address')}:{identity.get('port')}"
 
 
+_STR_FIELDS = ("collector", "target", "started_at", "tool")
+_OPTIONAL_STR_FIELDS = ("error", "error_kind")
+
+
+def _as_validated(d: dict[str, Any]) -> bool:
+    """Does this parsed observation hold exactly what validating it as an Observation would keep (every field,
+    each of its exact type: nothing pydantic would coerce, such as an int duration or a 0/1 `ok`)?"""
+    return (
+        d.keys() == Observation.model_fields.keys()
+        and all(type(d[k]) is str for k in _STR_FIELDS)
+        and all(d[k] is None or type(d[k]) is str for k in _OPTIONAL_STR_FIELDS)
+        and type(d["duration_ms"]) is float
+        and type(d["ok"]) is bool
+        and type(d["query"]) is dict
+        and type(d["facts"]) is dict
+        and (d["identity"] is None or type(d["identity"]) is dict)
+    )
+
+
 class EvidenceMismatch(Exception):
     """The evidence at a target's path cannot be used for it (other identity, unreadable, not what was
     recorded). Carries the reference so the error result still cites the file it could not use."""
@@ -77,10 +96,16 @@ class EvidenceStore:
         rewrites it: see preuve.evidence.redact), serialise canonically, write atomically, remember the digest.
         Checks judge what was stored, so re-judging the run gives the same verdicts. The first target recorded at
         a path keeps it: a second target with the same name never overwrites (nor borrows) its evidence."""
+        plain = obs.model_dump()
         if target is not None:
-            obs = obs.model_copy(update={"identity": identity_of(target)})
-        clean = Observation.model_validate(REDACTOR.observation(obs.model_dump()))
-        data = dumps(clean.model_dump()) + b"\n"
+            plain["identity"] = identity_of(target)
+        untouched = REDACTOR.untouched(plain)
+        if untouched is not None and _as_validated(untouched[1]):  # nothing to redact: the canonical bytes as is
+            data = untouched[0] + b"\n"
+            clean = Observation.model_construct(**untouched[1])
+        else:
+            clean = Observation.model_validate(REDACTOR.observation(plain))
+            data = dumps(clean.model_dump()) + b"\n"
         with self._lock:
             held = self._obs.get(clean.relpath)
             if held is not None and held[0].identity != clean.identity:
