@@ -182,6 +182,13 @@ def cmd_run(a: argparse.Namespace) -> int:
     return _pytest(_pytest_args(a))
 
 
+def cmd_import(a: argparse.Namespace) -> int:
+    """`preuve import ansible|kubeconfig` (preuve.inputs.ansible: its models are built only for this command)."""
+    from preuve.inputs.ansible import cmd_import as run_import
+
+    return run_import(a)
+
+
 def cmd_judge(a: argparse.Namespace) -> int:
     a.replay, a.inventory, a.netns, a.timeout = a.run, None, None, None
     return _pytest(_pytest_args(a))
@@ -382,10 +389,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_verify)
     audit_cli.add_verify_options(v)
 
-    from preuve.inputs import ansible
     from preuve.report import checks_listing
 
-    ansible.add_parser(sub)  # preuve import ansible|kubeconfig
+    imp = sub.add_parser("import", help="hosts from an Ansible inventory or a cluster's nodes into an inventory")
+    imp.add_argument("kind", choices=["ansible", "kubeconfig"])
+    imp.add_argument("source", help="Ansible inventory (INI, YAML, `ansible-inventory --list` JSON) or kubeconfig")
+    imp.add_argument("--rules", help="YAML: name, defaults, sites, zones, group -> zone/site/tags mapping")
+    imp.add_argument("--context", help="kubeconfig: context to use (default: the current one)")
+    imp.add_argument("-o", "--out", help="inventory YAML to write (default: stdout)")
+    imp.set_defaults(func=cmd_import)
     from preuve import init_inputs, schemas, shell_completion
 
     init_inputs.add_parser(sub)  # preuve init: a commented starter inventory

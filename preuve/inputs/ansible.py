@@ -711,13 +711,3 @@ def cmd_import(a: Any) -> int:
         Path(a.out).write_text(text)
         print(f"{len(imported.data['hosts'])} host(s) written to {a.out}", file=sys.stderr)
     return 0
-
-
-def add_parser(sub: Any) -> None:
-    imp = sub.add_parser("import", help="hosts from an Ansible inventory or a cluster's nodes into an inventory")
-    imp.add_argument("kind", choices=["ansible", "kubeconfig"])
-    imp.add_argument("source", help="Ansible inventory (INI, YAML, `ansible-inventory --list` JSON) or kubeconfig")
-    imp.add_argument("--rules", help="YAML: name, defaults, sites, zones, group -> zone/site/tags mapping")
-    imp.add_argument("--context", help="kubeconfig: context to use (default: the current one)")
-    imp.add_argument("-o", "--out", help="inventory YAML to write (default: stdout)")
-    imp.set_defaults(func=cmd_import)
