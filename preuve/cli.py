@@ -435,9 +435,14 @@ def main(argv: list[str] | None = None) -> int:
         _collect_less()
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
     except KeyboardInterrupt:
         return int(Exit.INCOMPLETE)
+    if _OWN_PROCESS and args.func in (cmd_run, cmd_judge):  # every output written: no interpreter teardown
+        from preuve.run.finish import exit_process
+
+        return exit_process(code)
+    return code
 
 
 if __name__ == "__main__":
