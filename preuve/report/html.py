@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from preuve.report.coverage import (
     JUDGED,
@@ -281,6 +282,89 @@ def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[s
     return list(rows.values())
 
 
+def _esc(value: Any) -> str:
+    """What the template's autoescape writes for a value (markupsafe.escape: & < > ' ")."""
+    s = value if isinstance(value, str) else str(value)
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if "'" in s:
+        s = s.replace("'", "&#39;")
+    if '"' in s:
+        s = s.replace('"', "&#34;")
+    return s
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _sheets(problems: list[dict[str, Any]], lang: str, reqs: dict[str, Any]) -> str:
+    """The finding sheets, written here rather than by the template (a template loop over hundreds of findings
+    was most of the report's time): the same bytes the template wrote, whitespace included."""
+    t = T[lang]
+    if not problems:
+        return f"<p>{_esc(t['none'])}</p>\n"
+    fr_only = "" if lang == "fr" else f'<span class="muted">{_esc(t["fr_only"])}</span>'
+    dts = {k: f"<dt>{_esc(t[k])}</dt>" for k in T["fr"]}
+    out = []
+    for r in problems:
+        status, fid, sev, target = _esc(r["status"]), _esc(r["finding_id"]), _esc(r["severity"]), r["target"]
+        req_cell = "".join(
+            f'<b>{_esc(q)}</b> <span lang="fr">{_esc(reqs[q].text if q in reqs else "")}</span><br>'
+            for q in r["requirements"]
+        )
+        port = f":{_esc(target['port'])}" if target.get("port") else ""
+        evidence = (
+            "".join(
+                f'<a class="mono" href="{_esc(e["path"])}">{_esc(e["path"])}</a> '
+                f'<span class="mono muted">sha256 {_esc(e["sha256"])}</span><br>'
+                for e in r["evidence"]
+            )
+            or "—"
+        )
+        out.append(
+            f'<div class="sheet st-{status}" id="{fid}">\n'
+            f'  <h3><span class="mono">{fid}</span> — {_esc(r["title"][lang])} '
+            f'<span class="s-{status}">[{_esc(t[r["status"]])}]</span></h3>\n'
+            '  <dl class="kv">\n'
+            f'    {dts["severity"]}<dd><span class="sev-{sev}">{sev}</span></dd>\n'
+            f"    {dts['requirement']}<dd>{req_cell}{fr_only}</dd>\n"
+            f"    {dts['rule']}<dd>{_esc(r['rule'])} ({_esc(r['check_id'])})</dd>\n"
+            f'    {dts["target"]}<dd>{_esc(target["name"])} <span class="mono muted">{_esc(target["kind"])} '
+            f"{_esc(target['address'])}{port}</span></dd>\n"
+            f"    {dts['verdict']}<dd>{_esc(r['message'][lang])}</dd>\n"
+            f'    {dts["observed"]}<dd class="mono">{_esc(_json(r["observed"]))}</dd>\n'
+            f'    {dts["expected"]}<dd class="mono">{_esc(_json(r["expected"]))}</dd>\n'
+            f"    {dts['evidence']}<dd>{evidence}</dd>\n"
+        )
+        if r["remediation"]:
+            out.append(f"{dts['remediation']}<dd>{_esc(r['remediation'][lang])}</dd>")
+        w = r["waiver"]
+        if w:
+            out.append(
+                f"{dts['waiver']}<dd>{_esc(w['id'])} — {_esc(w['justification'])} ({_esc(t['approver'])} "
+                f"{_esc(w['approver'])}, {_esc(t['expires'])} {_esc(w['expires'])}"
+                f"{', EXPIRED' if w.get('expired') else ''})</dd>"
+            )
+        out.append("  </dl>\n</div>\n")
+    return "".join(out)
+
+
+def _result_rows(results: list[dict[str, Any]], lang: str, row_class: list[str]) -> str:
+    """The table of every result (see _sheets: written here, the same bytes as the template's loop)."""
+    t = T[lang]
+    return "".join(
+        f'<tr class="{_esc(cls)}"><td>{_esc(r["check_id"])}</td><td>{_esc(r["target"]["name"])}</td>'
+        f'<td class="s-{_esc(r["status"])}">{_esc(t[r["status"]])}</td><td>{_esc(", ".join(r["requirements"]))}</td>'
+        f'<td class="mono">{_esc(r["finding_id"])}</td></tr>\n'
+        for r, cls in zip(results, row_class, strict=True)
+    )
+
+
 def render(
     run_dir: Path,
     lang: str = "fr",
@@ -316,6 +400,7 @@ def render(
     names = {ch["id"]: ch["title"][li] for ch in chapters}
     labels = {**{s: T[lang][s] for s in SHOWN}, "posture": T[lang]["posture"], "trend_chart": T[lang]["trend_chart"]}
     trend_points = charts.ledger_points(run_dir, run)
+    filters = charts.filters(results)
     return xml_text(
         template.render(  # no control character from a target reaches the browser
             t=T[lang],
@@ -330,7 +415,9 @@ def render(
             posture_svg=charts.posture_svg(chapters, names, labels),
             trend_svg=charts.trend_svg(trend_points, labels),
             trend_points=trend_points,
-            filters=charts.filters(results),
+            filters=filters,
+            sheets=markupsafe.Markup(_sheets(problems, lang, reqs)),
+            result_rows=markupsafe.Markup(_result_rows(results, lang, filters["row_class"])),
             fails=[r for r in problems if r["status"] == "fail"],
             reqs=reqs,
             coverage=cov_sorted,
