@@ -55,7 +55,7 @@ IMPLICIT = ("all", "ungrouped")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Placement(_Strict):

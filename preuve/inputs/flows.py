@@ -60,7 +60,7 @@ REVIEWED_ROW = re.compile(r"#\s*reviewed_on\s*[:=]\s*(\S+)")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def parse_ports(value: Any) -> list[tuple[int, int]]:

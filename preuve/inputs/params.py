@@ -15,7 +15,7 @@ from preuve.location.countries import EU_COUNTRIES
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 ANSSI_TLS13_SUITES = [

@@ -24,7 +24,7 @@ ServiceType = Literal["IaaS", "CaaS", "PaaS", "SaaS"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(Strict):
@@ -58,7 +58,7 @@ class ProfileFile(Strict):
 class Profile(BaseModel):
     """A resolved profile: the chain of files, the merged parameters, the selection rules."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     id: str
     version: str
     title: Text
