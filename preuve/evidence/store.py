@@ -7,6 +7,7 @@ integrity comes from the sha256 recorded in every result and in MANIFEST.sha256.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ class EvidenceStore:
         self._obs: dict[str, tuple[Observation, EvidenceRef]] = {}
         self._broken: dict[str, tuple[str, EvidenceRef | None]] = {}
         self._lock = threading.Lock()
+        self._dirs: set[Path] = set()  # folders made by _write
 
     def put(self, obs: Observation, target: Any = None) -> EvidenceRef:
         """Redact (preuve's own side masked; a secret in a fact withholds the observation as an error, never
@@ -106,14 +108,41 @@ class EvidenceStore:
         else:
             clean = Observation.model_validate(REDACTOR.observation(plain))
             data = dumps(clean.model_dump()) + b"\n"
+        ref = EvidenceRef(clean.relpath, sha256(data))
         with self._lock:
             held = self._obs.get(clean.relpath)
             if held is not None and held[0].identity != clean.identity:
                 return held[1]
-            write_atomic(self.run_dir / clean.relpath, data, durable=False)  # synced before the manifest
-            ref = EvidenceRef(clean.relpath, sha256(data))
+            self._write(clean.relpath, data)
             self._obs[clean.relpath] = (clean, ref)
         return ref
+
+    def _write(self, rel: str, data: bytes) -> None:
+        """canonical.write_atomic(durable=False) (synced before the manifest) in fewer system calls: each folder is
+        made once per store, and the temporary file (same mode 0600, same folder, renamed over the path) is
+        written with one os.write. Every system call lets the observing threads take the interpreter lock, and
+        a put waited ~0.3 ms for it to come back after each one."""
+        path = self.run_dir / rel
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        tmp = path.parent / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:  # left by an earlier process with this pid and thread id: the usual way
+            write_atomic(path, data, durable=False)
+            return
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def find(self, collector: str, target: Any, kinds: Any = ()) -> tuple[Observation, EvidenceRef] | None:
         """The observation recorded for exactly this target, None if there is none; EvidenceMismatch when the

@@ -56,6 +56,8 @@ def put_and_compare(tmp_path: Path, r: Redactor, obs: Observation, target: Any =
     ref = store.put(obs, target)
     written = (tmp_path / ref.path).read_bytes()
     assert written == reference(r, obs, target), obs.collector
+    assert (tmp_path / ref.path).stat().st_mode & 0o777 == 0o600, "as canonical.write_atomic leaves it"
+    assert [p.name for p in (tmp_path / ref.path).parent.iterdir()] == [Path(ref.path).name], "no temporary left"
     held = store.get(obs.collector, obs.target)
     assert held is not None
     assert held[0] == Observation.model_validate(json.loads(written)), "the judges read what was stored"
