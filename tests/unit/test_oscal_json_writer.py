@@ -10,6 +10,23 @@ import pytest
 
 from preuve.report.exports import _PrettyJson
 
+
+class _Str(str):
+    pass
+
+
+class _Int(int):
+    pass
+
+
+class _Dict(dict[str, Any]):
+    pass
+
+
+class _List(list[Any]):
+    pass
+
+
 VALUES: list[Any] = [
     {},
     [],
@@ -24,6 +41,7 @@ VALUES: list[Any] = [
     None,
     {"a": [1, 2.5, False, None, 'é\u2028"x\x00\\', [], {}, {"k": []}], "b": {"c": [[[]]]}},
     [(1, 2), {"t": (3,)}],
+    [_Str("sub"), _Int(7), _Dict(a=_List([1, _Str("x")]), b=_Dict()), _List(), {_Str("k"): _Int(0)}],
 ]
 
 
