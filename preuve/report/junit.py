@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from preuve.judge.catalogue import requirement_chapter
+from preuve.report.gc_pause import gc_paused
 from preuve.report.locate import Locator, Where, run_prefix
 from preuve.results.model import Result
 from preuve.textsafe import xml_text
@@ -146,6 +147,19 @@ def write_junit(
     """`prefix` goes before each evidence path of [[ATTACHMENT|…]] (default: the run directory relative to the
     current directory, the CI project root). `strict`: only what Jenkins' junit-10.xsd allows (its xunit plugin
     validates against it), so no `file`/`line` on cases and no `skipped` on the root."""
+    with gc_paused():  # see gc_pause.py
+        _write_junit(results, path, run, prefix, run_dir, inventory_uri, strict)
+
+
+def _write_junit(
+    results: list[Result],
+    path: Path,
+    run: dict[str, Any],
+    prefix: str | None,
+    run_dir: Path | None,
+    inventory_uri: str | None,
+    strict: bool,
+) -> None:
     run_dir = run_dir or path.parent
     prefix = run_prefix(run_dir) if prefix is None else prefix
     where = None if strict else Locator(run_dir, run, inventory_uri)
