@@ -145,7 +145,7 @@ def _plan(item: pytest.Function) -> _Plan | None:
     return _Plan(fi, tuple(fi.argnames), tuple(order))
 
 
-def _direct(item: pytest.Item, state: RunState, plans: dict[int, _Plan | None]) -> Any:
+def _direct(item: pytest.Item, state: RunState, plans: dict[Any, Any]) -> Any:
     """(plan, check spec) when this item can be judged directly, None when pytest's protocol must run it."""
     if type(item) is not pytest.Function or not hasattr(item, "callspec"):
         return None
@@ -155,7 +155,7 @@ def _direct(item: pytest.Item, state: RunState, plans: dict[int, _Plan | None]) 
         return None
     if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
         return None
-    if any(m.name not in ALLOWED_MARKS for m in item.iter_markers()):
+    if any(m.name not in ALLOWED_MARKS for m in item.own_markers) or not _plain_parents(item.parent, plans):
         return None
     fi = getattr(item, "_fixtureinfo", None)
     key = id(fi)
@@ -165,6 +165,16 @@ def _direct(item: pytest.Item, state: RunState, plans: dict[int, _Plan | None]) 
     if plan is None or plan.info is not fi:
         return None
     return plan, spec
+
+
+def _plain_parents(parent: Any, plans: dict[Any, Any]) -> bool:
+    """No marker but preuve's on the item's module, packages and session (item.iter_markers() walks them all for
+    every item; they are the same for the items of a module)."""
+    key = ("parents", id(parent))
+    if key not in plans:
+        plans[key] = (parent, all(m.name in ALLOWED_MARKS for m in parent.iter_markers()))
+    held, plain = plans[key]
+    return held is parent and bool(plain)
 
 
 @contextlib.contextmanager
@@ -197,7 +207,7 @@ def run_loop(session: pytest.Session, state: RunState) -> bool:
         )
     if config.option.collectonly:
         return True
-    plans: dict[int, _Plan | None] = {}
+    plans: dict[Any, Any] = {}  # per fixture info: _Plan or None; per parent: markers plain
     setupstate = session._setupstate
     maxfail = config.getvalue("maxfail")
     items = session.items

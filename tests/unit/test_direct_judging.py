@@ -33,6 +33,7 @@ PACK_CATALOGUE = "checks:\n" + "".join(
         "EDGE-XFAIL",
         "EDGE-NONCOMPLIANT",
         "EDGE-INTERRUPT",
+        "EDGE-MARKED",
     )
 )
 
@@ -111,6 +112,20 @@ def check_interrupt(tls, target, judge):
 """
 
 
+PACK_MARKED = """
+import pytest
+
+from preuve.judge import check
+
+pytestmark = pytest.mark.skipif(True, reason="skipped by its module")
+
+
+@check("EDGE-MARKED", requirements=["10.2.a"], target="tls_endpoint", severity="low", rule="test")
+def check_marked(tls, judge):
+    judge.equals("caller", "never", "called")
+"""
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return unpack(ARCHIVE, tmp_path_factory.mktemp("recorded"))
@@ -121,6 +136,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("edge-pack")
     (d / "catalogue.yaml").write_text(PACK_CATALOGUE)
     (d / "check_edge.py").write_text(PACK_CHECKS)
+    (d / "check_marked.py").write_text(PACK_MARKED)  # a module marker: its items go through pytest's protocol
     return d
 
 
@@ -160,6 +176,7 @@ def test_odd_checks_give_the_same_results_both_ways(recorded, pack, tmp_path):
     assert by_check["EDGE-PYTEST-FAIL"] == by_check["EDGE-SYSTEM-EXIT"] == by_check["EDGE-XFAIL"] == {"error"}
     assert by_check["EDGE-WARNS"] == {"error"}, "-W error::UserWarning applies to directly judged checks"
     assert by_check["EDGE-NOTHING"] == {"error"} and by_check["EDGE-NONCOMPLIANT"] == {"pass", "fail"}
+    assert by_check["EDGE-MARKED"] == {"not_applicable"}, "the module's skipif mark applies"
     strip = [line for line in direct["bytes"].splitlines() if b'"EDGE-PATH"' not in line]
     assert strip == [line for line in protocol["bytes"].splitlines() if b'"EDGE-PATH"' not in line]
 
