@@ -6,8 +6,6 @@ structural problems (unknown zone, bad port, duplicate id, ...) stop a run like 
 justification stops `preuve lint` but lets `preuve run` proceed so that the NET-FLOW-JUSTIFIED check reports it.
 """
 
-from __future__ import annotations
-
 import csv
 import datetime as dt
 import hashlib

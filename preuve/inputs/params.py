@@ -5,8 +5,6 @@ Sources: ANSSI "Recommandations de sécurité relatives à TLS" v1.2 (annexe A.1
 d'(Open)SSH" DAT-NT-007 (R1, R7-R10, R15, R17-R23, R27-R28), ANSSI guide des mécanismes cryptographiques.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -6,8 +6,6 @@ every run. `-p` takes a path or the name of a shipped profile (`secnumcloud-3.2`
 `preuve_profiles`, so a wheel install finds them without a checkout).
 """
 
-from __future__ import annotations
-
 import fnmatch
 import hashlib
 import json

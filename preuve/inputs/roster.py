@@ -6,8 +6,6 @@ what the provider says it granted. The roster names people and the login account
 fingerprints: no secret is ever declared here.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from collections.abc import Callable

@@ -7,8 +7,6 @@ over time (the auditor can); it can compare what it declares with what each host
 Entries name hosts (inventory names) or host tags; a package declared twice for one host must agree.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from pathlib import Path
 

@@ -5,8 +5,6 @@ Expiry is unambiguous: a date alone means the end of that day in UTC (inclusive)
 its offset. A malformed waiver file stops the run before anything is scanned.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import fnmatch
 from pathlib import Path
