@@ -118,10 +118,22 @@ def declaring_modules(package: str = "preuve.observe") -> list[str]:
     found = []
     for family in sorted(p for p in root.iterdir() if p.is_dir() and (p / "__init__.py").is_file()):
         for path in sorted(family.glob("*.py")):
-            if _DECLARES.search(path.read_text(encoding="utf-8")):
+            if _declares(path.read_text(encoding="utf-8")):
                 name = family.name if path.stem == "__init__" else f"{family.name}.{path.stem}"
                 found.append(f"{package}.{name}")
     return found
+
+
+def _declares(source: str) -> bool:
+    """`_DECLARES.search(source)`, looked for only where a line starts with one of the two names: a multi-line
+    regex tried at every position of ~70 module sources was 3 ms of each run's start."""
+    for name in ("COLLECTOR", "HOST_FACTS"):
+        at = source.find(name)
+        while at != -1:
+            if (at == 0 or source[at - 1] == "\n") and _DECLARES.match(source, at):
+                return True
+            at = source.find(name, at + 1)
+    return False
 
 
 def build(modules: Iterable[ModuleType]) -> Registry:
