@@ -41,7 +41,7 @@ class Locator:
     def __init__(self, run_dir: Path, run: dict[str, Any], uri: str | None = None):
         self.file = uri or run.get("inventory", {}).get("file") or _rel(run_dir / "inputs" / "inventory.yaml")
         self._seen: dict[tuple[str, str], Where] = {}
-        self.lines, self.first = _declared(run_dir / "inputs" / "inventory.yaml")
+        self.lines, self.first = inventory_lines(run_dir / "inputs" / "inventory.yaml")
 
     def __call__(self, kind: str, name: str) -> Where:
         key = (kind, name)
@@ -60,10 +60,10 @@ class Locator:
         return Where(self.file, 1)
 
 
-_DECLARED: dict[tuple[str, int, int], tuple[dict[tuple[Any, ...], int], dict[str, int]]] = {}
+_LINES: dict[tuple[str, int, int], tuple[dict[tuple[Any, ...], int], dict[str, int]]] = {}
 
 
-def _declared(inventory: Path) -> tuple[dict[tuple[Any, ...], int], dict[str, int]]:
+def inventory_lines(inventory: Path) -> tuple[dict[tuple[Any, ...], int], dict[str, int]]:
     """(line of every path of the inventory, first line declaring each name). Kept per file version: junit.xml
     and SARIF of the same run locate against the same file (parsing it with line numbers: ~5 ms at 100 targets)."""
     from preuve.inputs.errors import InputError
@@ -72,16 +72,18 @@ def _declared(inventory: Path) -> tuple[dict[tuple[Any, ...], int], dict[str, in
     try:
         st = inventory.stat()
         key = (str(inventory.resolve()), st.st_mtime_ns, st.st_size)
-        if key not in _DECLARED:
+        found = _LINES.get(key)
+        if found is None:
             located = load_yaml(inventory)
             first: dict[str, int] = {}
             for name, path in _names(located.data):
                 first.setdefault(name, located.line_of(path) or 1)
-            _DECLARED.clear()  # one inventory at a time: the run's
-            _DECLARED[key] = (located.lines, first)
+            found = (located.lines, first)
+            _LINES.clear()  # one inventory at a time: the run's (a warm-up thread may fill it: same value)
+            _LINES[key] = found
     except (InputError, OSError):
         return {}, {}
-    return _DECLARED[key]
+    return found
 
 
 def _rel(path: Path) -> str:
