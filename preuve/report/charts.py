@@ -11,6 +11,7 @@ so the chapter rows add up to the run's total. A result of a signal check with n
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -68,14 +69,16 @@ def ledger_points(run_dir: Path, run: dict[str, Any], limit: int = 30) -> list[d
 
     chain = run.get("chain") or {}
     ledger = (run_dir / chain["ledger"]) if chain.get("ledger") else default_ledger(run_dir)
-    points = []
+    points: list[dict[str, Any]] = []
     try:
         entries = read_ledger(ledger)
     except (LedgerError, OSError):
         entries = []
     here = run_dir.resolve()
     seq = chain.get("seq")
-    for _, e in entries:
+    for _, e in reversed(entries):  # newest first: a ledger of years of nightly runs is read back `limit` runs only
+        if len(points) >= limit - 1:
+            break
         p = (ledger.parent / e["path"]).resolve()
         if p == here or (isinstance(seq, int) and e["seq"] >= seq):  # a report regenerated later: no later run
             continue
@@ -85,6 +88,7 @@ def ledger_points(run_dir: Path, run: dict[str, Any], limit: int = 30) -> list[d
             continue  # a run deleted since: the chain's business (preuve verify), not the chart's
         if other.get("profile", {}).get("id") == run["profile"]["id"] and isinstance(other.get("stats"), dict):
             points.append({"run_id": other.get("run_id"), "ended_at": other.get("ended_at"), "stats": other["stats"]})
+    points.reverse()
     points.append({"run_id": run["run_id"], "ended_at": run.get("ended_at"), "stats": run.get("stats") or {}})
     return points[-limit:]
 
@@ -144,6 +148,7 @@ def filter_css(chapters: list[str], n_targets: int) -> str:
     return "\n".join(rules)
 
 
+@lru_cache(maxsize=4096)  # a handful of statuses and chapters, one per target: 1,200 rows ask again and again
 def _css_key(v: str) -> str:
     """A chapter id, a status or a target index as a CSS identifier part."""
     return "".join(c if c.isalnum() or c in "-_" else "x" for c in v)
@@ -151,11 +156,13 @@ def _css_key(v: str) -> str:
 
 def filters(results: list[dict[str, Any]]) -> dict[str, Any]:
     """What the template needs: the chapters and targets present, each result's row classes."""
-    chapters = sorted({chapter_of(r) for r in results}, key=lambda c: int(c) if c.isdigit() else 99)
+    of = [chapter_of(r) for r in results]
+    chapters = sorted(set(of), key=lambda c: int(c) if c.isdigit() else 99)
     targets = sorted({r["target"]["name"] for r in results})
     index = {t: i for i, t in enumerate(targets)}
     rows = [
-        f"row rs-{_css_key(r['status'])} rc-{_css_key(chapter_of(r))} rt-{index[r['target']['name']]}" for r in results
+        f"row rs-{_css_key(r['status'])} rc-{_css_key(ch)} rt-{index[r['target']['name']]}"
+        for r, ch in zip(results, of, strict=True)
     ]
     return {
         "chapters": [(c, _css_key(c)) for c in chapters],
