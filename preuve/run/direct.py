@@ -4,7 +4,7 @@ pytest's runtest protocol costs ~0.4 ms per item (setup/call/teardown hooks, fix
 for checks that are pure functions of recorded facts: 1,200 pairs of a 100-endpoint TLS run spent more time there
 than in judging. This loop, registered by the plugin (a `pytest_runtestloop` that runs before pytest's own), gives
 a check the values preuve's own fixtures would give it (target, recorded facts, params, now, judge), calls it and
-concludes its result with the same code as the protocol path (preuve.run.plugin.conclude).
+concludes its result with the same code as the protocol path (preuve.run.verdict).
 
 It is taken only when nothing could tell the difference; otherwise pytest's protocol runs, item by item:
 - the run: only pytest's built-in per-item hooks (and preuve's) are registered: no terminal reporter, JUnit XML,
@@ -35,6 +35,7 @@ from preuve.inputs.targets import Target
 from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
 from preuve.observe.registry import registry
 from preuve.run.state import RunState
+from preuve.run.verdict import JUDGE, conclude, recorded
 
 # Per-item hooks of pytest's protocol; their implementations must all be known for the direct loop to be taken.
 PER_ITEM_HOOKS = (
@@ -89,6 +90,8 @@ def unusual_run(config: pytest.Config) -> str | None:
         if getattr(opt, flag, False):
             return f"--{flag}"
     pm = config.pluginmanager
+    if hasattr(config, "workerinput") or pm.has_plugin("dsession"):
+        return "pytest-xdist distributes the items"  # its own loop decides which item runs where
     for hook in PER_ITEM_HOOKS:
         caller = getattr(pm.hook, hook, None)
         if caller is None:
@@ -249,8 +252,6 @@ def _judge(
     item: pytest.Item, state: RunState, plan: _Plan, spec: Any, setupstate: Any, ready: Any
 ) -> tuple[BaseException | None, Any]:
     """Set up, call and conclude one item: (what it raised, the collector now set up)."""
-    from preuve.run.plugin import JUDGE, _recorded, conclude
-
     exc: BaseException | None = None
     target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
     values: dict[str, Any] = {"target": target}
@@ -262,7 +263,7 @@ def _judge(
         judge = Judge()
         item.stash[JUDGE] = judge
         for name in plan.sources:
-            values[name] = _recorded(state, item, target, name)
+            values[name] = recorded(state, item, target, name)
     except (KeyboardInterrupt, pytest.exit.Exception):
         raise
     except BaseException as raised:

@@ -17,24 +17,18 @@ from typing import Any
 
 import pytest
 
-from preuve.evidence.canonical import dumps
-from preuve.evidence.store import EvidenceRef
 from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
-from preuve.judge.catalogue import CheckInfo
-from preuve.judge.check_api import Judge, NonCompliance, NotApplicable, ObservationUnavailable, TrackedParams
+from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
 from preuve.judge.result_builder import build_result
 from preuve.observe.registry import registry
-from preuve.results.model import Result
 from preuve.run.observation import plan, run_observations
 from preuve.run.state import Options, RunState, copy_inputs, open_run
+from preuve.run.verdict import DONE, JUDGE, REFS, conclude, error_result, recorded
 from preuve.severity import SEVERITIES
 
 STATE = pytest.StashKey[RunState]()
-JUDGE = pytest.StashKey[Judge]()
-REFS = pytest.StashKey[list[tuple[EvidenceRef, str | None, float]]]()  # evidence cited, with its time
-DONE = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -277,9 +271,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.store.load_recorded(state.options.replay, state.admitted_evidence or {})
         import json
 
-        recorded = json.loads((state.options.replay / "run.json").read_text())
-        state.replay_of = {"run_id": recorded.get("run_id"), "path": str(state.options.replay)}
-        state.judged_at = dt.datetime.fromisoformat(recorded["started_at"].replace("Z", "+00:00"))
+        recorded_run = json.loads((state.options.replay / "run.json").read_text())
+        state.replay_of = {"run_id": recorded_run.get("run_id"), "path": str(state.options.replay)}
+        state.judged_at = dt.datetime.fromisoformat(recorded_run["started_at"].replace("Z", "+00:00"))
         state.started_at = state.judged_at
         return
     requests = plan(state, session.items)
@@ -306,34 +300,7 @@ def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
     state = _state(request.config)
     if state is None:
         pytest.skip("preuve is not active (no --preuve-inventory)")
-    return _recorded(state, request.node, request.getfixturevalue("target"), fixture)
-
-
-def _recorded(state: RunState, node: pytest.Item, target: Target, fixture: str) -> dict[str, Any]:
-    src = registry().fixtures[fixture]
-    from preuve.evidence.store import EvidenceMismatch
-
-    try:
-        found = state.store.find(src.collector, target, registry().kinds(src.collector))
-    except EvidenceMismatch as exc:
-        if exc.ref is not None:
-            node.stash.setdefault(REFS, []).append((exc.ref, None, 0.0))
-        raise ObservationUnavailable(str(exc)) from None
-    if found is None:
-        raise ObservationUnavailable(f"no {src.collector} observation recorded for {target.name}")
-    obs, ref = found
-    node.stash.setdefault(REFS, []).append((ref, obs.started_at, obs.duration_ms))
-    if not obs.ok:
-        raise ObservationUnavailable(obs.error or "observation failed")
-    if src.fact is None:
-        return obs.facts
-    fact = obs.facts.get(src.fact)
-    if fact is None:
-        raise ObservationUnavailable(f"fact {src.fact} was not collected on {target.name}")
-    if isinstance(fact, dict) and "error" in fact and len(fact) == 1:
-        raise ObservationUnavailable(f"{src.fact} on {target.name}: {fact['error']}")
-    found_fact: dict[str, Any] = fact
-    return found_fact
+    return recorded(state, request.node, request.getfixturevalue("target"), fixture)
 
 
 @pytest.fixture
@@ -362,7 +329,7 @@ def _source_fixture(name: str) -> Any:
     def fixture(_preuve_item: _Item, target: Target) -> Any:
         if _preuve_item.state is None:
             pytest.skip("preuve is not active (no --preuve-inventory)")
-        return _recorded(_preuve_item.state, _preuve_item.node, target, name)
+        return recorded(_preuve_item.state, _preuve_item.node, target, name)
 
     fixture.__doc__ = registry().fixtures[name].doc
     fixture.__name__ = f"preuve_source_{name}"
@@ -428,79 +395,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     conclude(state, item, spec, call.excinfo.value if call.excinfo is not None else None)
     return report
-
-
-def conclude(state: RunState, item: pytest.Item, spec: Any, exc: BaseException | None) -> None:
-    """The result of one (check, target) pair from what its setup or call raised (None: the check returned),
-    appended to the run with its results.jsonl line; shared by pytest's protocol and the direct loop
-    (preuve.run.direct)."""
-    item.stash[DONE] = True
-    if isinstance(exc, pytest.skip.Exception):
-        exc = NotApplicable(str(exc))
-    info = state.catalogue[spec.id]
-    target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
-    stash = item.stash.get(REFS, [])
-    refs = [r for r, _, _ in stash]
-    collected = [(t, d) for _, t, d in stash if t is not None]
-    try:
-        result = build_result(
-            info,
-            target,
-            item.stash.get(JUDGE, Judge()),
-            refs,
-            collected,
-            exc,
-            waivers=state.waivers,
-            judged_at=state.judged_at,
-        )
-        line = dumps(result.model_dump(mode="json"))  # results.jsonl must be able to hold it (no None among keys)
-    except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
-        detail = f"{type(crash).__name__}: {crash}"
-        result = _error_result(
-            state,
-            info,
-            target,
-            refs,
-            collected,
-            f"le verdict n'a pas pu être établi : {detail}",
-            f"the verdict could not be built: {detail}",
-        )
-    else:  # written as is into results.jsonl (the result is frozen): each record is serialised once, not twice
-        state.result_lines[id(result)] = line
-    state.results.append(result)
-
-
-def _error_result(
-    state: RunState,
-    info: CheckInfo,
-    target: Target,
-    refs: list[EvidenceRef],
-    collected: list[tuple[str, float]],
-    fr: str,
-    en: str,
-) -> Result:
-    """An `error` record built without the check's own data (which may be what crashed)."""
-    from preuve.results.model import Evidence, finding_id
-
-    times = [c for c in collected if c[0] is not None]
-    return Result(
-        finding_id=finding_id(info.id, target.name),
-        check_id=info.id,
-        title=info.title,
-        requirements=list(info.spec.requirements),
-        rule=info.spec.rule,
-        severity=info.spec.severity,
-        target=target.describe(),
-        status="error",
-        expected={},
-        observed={},
-        expectations=[],
-        message={"fr": fr, "en": en},
-        remediation=None,
-        evidence=[Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
-        collected_at=max(times)[0] if times else None,
-        duration_ms=round(sum(d for _, d in times), 1) if times else None,
-    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -577,7 +471,7 @@ def _mark_interrupted(session: pytest.Session, state: RunState, reason: str) -> 
                 )
             )
         except Exception:
-            state.results.append(_error_result(state, info, target, refs, collected, str(stop), str(stop)))
+            state.results.append(error_result(state, info, target, refs, collected, str(stop), str(stop)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
