@@ -11,7 +11,6 @@ judged (errors and not-applicable only). A PASS speaks only for the items listed
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +56,6 @@ def crosswalk(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_prowler(path: Path, results: list[dict[str, Any]]) -> None:
-    from preuve.textsafe import deep
+    from preuve.report.sarif import dumps_xml_safe
 
-    path.write_text(json.dumps(deep(crosswalk(results)), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(dumps_xml_safe(crosswalk(results), indent=1) + "\n", encoding="utf-8")

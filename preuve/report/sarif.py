@@ -14,6 +14,8 @@ annotates the change that brought the target in. Statuses map one way:
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,29 @@ KIND = {"fail": "fail", "waived": "fail", "error": "open", "pass": "pass", "not_
 
 def _artifact(file: str) -> dict[str, str]:
     """A relative path is relative to %SRCROOT% (the directory preuve ran in: the CI project root)."""
+    return dict(_artifact_of(file))
+
+
+@lru_cache(maxsize=64)
+def _artifact_of(file: str) -> tuple[tuple[str, str], ...]:  # one inventory file: Path.as_uri once, not per result
     if file.startswith("/"):
-        return {"uri": Path(file).as_uri()}
-    return {"uri": file, "uriBaseId": "%SRCROOT%"}
+        return (("uri", Path(file).as_uri()),)
+    return (("uri", file), ("uriBaseId", "%SRCROOT%"))
+
+
+# What json.dumps(ensure_ascii=False) leaves of a character textsafe.xml_text rewrites: C0 controls other than tab,
+# newline and CR as \u00XX, \b or \f escapes; DEL, C1, surrogates, U+FFFE/U+FFFF as themselves. A match (or an
+# escaped backslash before b/f/u00: a false alarm) sends the document through textsafe.deep first.
+_MAY_NEED_XML_TEXT = re.compile(r"[\x7f-\x9f\ud800-\udfff\ufffe\uffff]|\\(?:u00[01]|[bf])")
+
+
+def dumps_xml_safe(doc: Any, **kwargs: Any) -> str:
+    """``json.dumps(textsafe.deep(doc), ensure_ascii=False, **kwargs)``, without copying the whole document when no
+    string in it holds a character to make visible (the usual case)."""
+    text = json.dumps(doc, ensure_ascii=False, **kwargs)
+    if _MAY_NEED_XML_TEXT.search(text) is None:
+        return text
+    return json.dumps(deep(doc), ensure_ascii=False, **kwargs)
 
 
 def _rule(cid: str, info: Any, sample: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -62,7 +84,7 @@ def _rule(cid: str, info: Any, sample: dict[str, Any], lang: str) -> dict[str, A
     }
 
 
-def sarif(
+def _document(
     results: list[dict[str, Any]],
     run: dict[str, Any],
     run_dir: Path,
@@ -70,6 +92,7 @@ def sarif(
     all_results: bool = False,
     inventory_uri: str | None = None,
 ) -> dict[str, Any]:
+    """The SARIF document, strings as the results hold them (see `sarif`)."""
     try:
         from preuve.judge.catalogue import CatalogueError, load_catalogue
 
@@ -148,7 +171,19 @@ def sarif(
             }
         ],
     }
-    cleaned: dict[str, Any] = deep(doc)
+    return doc
+
+
+def sarif(
+    results: list[dict[str, Any]],
+    run: dict[str, Any],
+    run_dir: Path,
+    lang: str = "fr",
+    all_results: bool = False,
+    inventory_uri: str | None = None,
+) -> dict[str, Any]:
+    """The SARIF document, every string made XML 1.0 (textsafe.deep: target-controlled text made visible)."""
+    cleaned: dict[str, Any] = deep(_document(results, run, run_dir, lang, all_results, inventory_uri))
     return cleaned
 
 
@@ -166,6 +201,6 @@ def write_sarif(
 
         results = read_jsonl(run_dir / "results.jsonl")
     run = json.loads((run_dir / "run.json").read_text())
-    doc = sarif(results, run, run_dir, lang, all_results, inventory_uri)
+    doc = _document(results, run, run_dir, lang, all_results, inventory_uri)
     # compact, one dumps: json's C encoder (indent or dump() would use the pure-Python one, 5x slower at 40k results)
-    path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    path.write_text(dumps_xml_safe(doc, separators=(",", ":")) + "\n", encoding="utf-8")
