@@ -7,8 +7,11 @@ every run. `-p` takes a path or the name of a shipped profile (`secnumcloud-3.2`
 """
 
 import fnmatch
+import functools
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,10 +80,20 @@ class Profile(BaseModel):
 
 def _matches(sel: Selection, check_id: str, tags: list[str], reqs: list[str]) -> bool:
     return (
-        any(fnmatch.fnmatchcase(check_id, g) for g in sel.checks)
-        or any(fnmatch.fnmatchcase(t, g) for g in sel.tags for t in tags)
-        or any(fnmatch.fnmatchcase(r, g) for g in sel.requirements for r in reqs)
+        _any_glob(tuple(sel.checks))(check_id)
+        or any(_any_glob(tuple(sel.tags))(t) for t in tags)
+        or any(_any_glob(tuple(sel.requirements))(r) for r in reqs)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _any_glob(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a name matches any of these globs (fnmatch.fnmatchcase's rules), as one compiled pattern: the
+    selection is asked for every collected (check, target) pair, ~2,500 times at 100 endpoints."""
+    if not globs:
+        return lambda name: False
+    pattern = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+    return lambda name: pattern.match(name) is not None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
