@@ -54,6 +54,29 @@ def _prop(name: str, value: Any) -> dict[str, str]:
     return {"name": name, "ns": NS, "value": text}
 
 
+class _Same(dict[str, Any]):
+    """A part that many observations repeat (a prop such as the check or the status, the tool as origin, the
+    subject, the evidence): one object per document, which _PrettyJson writes once per indentation instead of
+    once per observation (most of the document's 1,200 observations at 100 endpoints)."""
+
+
+class _SameList(list[Any]):
+    """A list repeated the same way (see _Same)."""
+
+
+def _shared_props() -> Callable[[str, Any], dict[str, str]]:
+    cache: dict[tuple[str, str], _Same] = {}
+
+    def prop(name: str, value: Any) -> dict[str, str]:
+        text = " ".join(str(value).split()) or "-"
+        found = cache.get((name, text))
+        if found is None:
+            found = cache[(name, text)] = _Same(name=name, ns=NS, value=text)
+        return found
+
+    return prop
+
+
 def control_id(req: str) -> str:
     """OSCAL tokens cannot start with a digit: 10.2.c -> snc-10.2.c."""
     return f"snc-{req}"
@@ -144,10 +167,16 @@ def oscal(
     items: dict[str, str] = {}
     observations, resources = [], []
     evidence_uuid: dict[str, str] = {}
+    shared = _shared_props()
+    methods, origins = _SameList(["TEST"]), _SameList([{"actors": [{"type": "tool", "actor-uuid": tool}]}])
+    finding_types, objective_types = _SameList(["finding"]), _SameList(["control-objective"])
+    subjects: dict[str, _SameList] = {}
+    relevant: dict[tuple[tuple[str, str], ...], _SameList] = {}
     for r in results:
         t = r["target"]
         if t["name"] not in items:
             items[t["name"]] = _uuid(rid, "target", t["name"])
+            subjects[t["name"]] = _SameList([{"subject-uuid": items[t["name"]], "type": "inventory-item"}])
         for ev in r["evidence"]:
             if ev["path"] not in evidence_uuid:
                 evidence_uuid[ev["path"]] = _uuid(rid, "evidence", ev["path"])
@@ -171,26 +200,29 @@ def oscal(
             "description": r["message"][lang],
             "props": [
                 _prop("finding-id", r["finding_id"]),
-                _prop("check-id", r["check_id"]),
-                _prop("status", r["status"]),
-                _prop("severity", r["severity"]),
-                *[_prop("requirement", q) for q in r["requirements"]],
+                shared("check-id", r["check_id"]),
+                shared("status", r["status"]),
+                shared("severity", r["severity"]),
+                *[shared("requirement", q) for q in r["requirements"]],
             ],
-            "methods": ["TEST"],
-            "types": ["finding"] if r["status"] in ("fail", "waived") else ["control-objective"],
-            "origins": [{"actors": [{"type": "tool", "actor-uuid": tool}]}],
-            "subjects": [{"subject-uuid": items[t["name"]], "type": "inventory-item"}],
+            "methods": methods,
+            "types": finding_types if r["status"] in ("fail", "waived") else objective_types,
+            "origins": origins,
+            "subjects": subjects[t["name"]],
             "collected": r.get("collected_at") or run["started_at"],
         }
         if r["evidence"]:
-            obs["relevant-evidence"] = [
-                {
-                    "href": f"#{evidence_uuid[ev['path']]}",
-                    "description": f"{ev['path']} (sha256 {ev['sha256']})",
-                    "props": [_prop("sha256", ev["sha256"])],
-                }
-                for ev in r["evidence"]
-            ]
+            key = tuple((ev["path"], ev["sha256"]) for ev in r["evidence"])
+            if key not in relevant:
+                relevant[key] = _SameList(
+                    {
+                        "href": f"#{evidence_uuid[path]}",
+                        "description": f"{path} (sha256 {sha})",
+                        "props": [shared("sha256", sha)],
+                    }
+                    for path, sha in key
+                )
+            obs["relevant-evidence"] = relevant[key]
         observations.append(obs)
         for req in r["requirements"]:
             by_control.setdefault(req, []).append((r, obs_id))
@@ -294,6 +326,8 @@ class _PrettyJson:
 
         self._write, self._string = write, encode_basestring
         self._out: list[str] = []
+        self._memo: dict[tuple[int, str], str] = {}
+        self._held = 0
 
     def dump(self, value: Any) -> None:
         self._emit(value, "\n")
@@ -304,7 +338,17 @@ class _PrettyJson:
         """Containers; the strings in them are written in place (most of the values: no call per string)."""
         out, string = self._out, self._string
         t = type(o)
-        if t is dict and o:
+        if t is _Same or t is _SameList:  # written once per indentation, then reused (alive for the whole dump)
+            text = self._memo.get((id(o), nl))
+            if text is None:
+                start = len(out)
+                self._held += 1  # no flush while its text is being recorded
+                self._emit(dict(o) if t is _Same else list(o), nl)
+                self._held -= 1
+                text = self._memo[(id(o), nl)] = "".join(out[start:])
+                del out[start:]
+            out.append(text)
+        elif t is dict and o:
             inner = nl + "  "
             opening = "{" + inner
             for k, v in o.items():
@@ -327,7 +371,7 @@ class _PrettyJson:
                     out.append(opening)
                     self._emit(v, inner)
                 opening = "," + inner
-                if len(out) > self.FLUSH:
+                if len(out) > self.FLUSH and not self._held:
                     self._write("".join(out))
                     out.clear()
             out.append(nl + "]")

@@ -65,3 +65,18 @@ def test_refuses_what_json_cannot_hold() -> None:
         _PrettyJson(io.StringIO().write).dump({"x": object()})
     with pytest.raises(TypeError):
         _PrettyJson(io.StringIO().write).dump({1: "non-string key"})
+
+
+def test_repeated_parts_are_written_the_same_at_every_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts oscal() shares between observations (_Same, _SameList) are written once per indentation and reused;
+    flushing (here every few pieces) never cuts one being recorded."""
+    from preuve.report.exports import _Same, _SameList
+
+    monkeypatch.setattr(_PrettyJson, "FLUSH", 5)
+    prop = _Same(name="status", ns="ns", value="pass")
+    origins = _SameList([{"actors": [{"type": "tool", "actor-uuid": "u"}]}, prop, _SameList([])])
+    value = [{"props": [prop, prop], "origins": origins, "deeper": [[origins, prop]]} for _ in range(40)]
+    writes: list[str] = []
+    _PrettyJson(writes.append).dump(value)
+    assert len(writes) > 1
+    assert "".join(writes) == json.dumps(value, indent=2, ensure_ascii=False)
