@@ -391,6 +391,7 @@ def network_checks(inv: Any, inventory_path: Path, add: Any) -> list[InputProble
         matrix = load_matrix(path)
     except InputError as exc:
         return exc.problems
+    _cache[path] = matrix  # the run's collectors ask matrix_of for it next: not parsed a second time
     return lint(matrix, inv)[0]
 
 
