@@ -233,14 +233,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = []
         return
     keep, drop = [], []
+    wanted_by_spec: dict[Any, bool] = {}  # a check's selection, asked once (not once per target)
     for item in items:
         spec = getattr(getattr(item, "function", None), "__preuve_check__", None)
         if spec is None:
             drop.append(item)
             continue
-        wanted = state.profile.selected(spec.id, list(spec.tags), list(spec.requirements))
-        if state.options.select:
-            wanted = wanted and any(fnmatch.fnmatchcase(spec.id, g) for g in state.options.select)
+        wanted = wanted_by_spec.get(spec)
+        if wanted is None:
+            wanted = state.profile.selected(spec.id, list(spec.tags), list(spec.requirements))
+            if state.options.select:
+                wanted = wanted and any(fnmatch.fnmatchcase(spec.id, g) for g in state.options.select)
+            wanted_by_spec[spec] = wanted
         if wanted and spec.id in state.catalogue:
             state.selected_checks.add(spec.id)
         if not wanted or item.get_closest_marker("preuve_no_target"):
