@@ -15,7 +15,9 @@ It is taken only when nothing could tell the difference; otherwise pytest's prot
   not a coroutine.
 What the protocol does that stays: collector setup/teardown (package __init__ setup_module), warnings filters (-W,
 filterwarnings ini), --maxfail/-x counting (a failed or errored pair counts as pytest's failed report would),
-KeyboardInterrupt and pytest.exit propagating, a check returning a value warned about.
+KeyboardInterrupt and pytest.exit propagating, a check returning a value warned about. What does not: no
+TestReport is built (nothing registered would read one), PYTEST_CURRENT_TEST and sys.last_* are not set (a check is
+a pure function of its facts: it reads neither). Under pytest-xdist the loop stands aside.
 `PREUVE_JUDGE_PROTOCOL=pytest` in the environment sends every item through pytest's protocol (the reference the
 tests compare this loop with, tests/unit/test_direct_judging.py).
 """
