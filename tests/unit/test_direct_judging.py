@@ -196,3 +196,15 @@ def test_an_interrupt_in_a_check_ends_both_ways_alike(recorded, pack, tmp_path):
     assert direct["code"] == protocol["code"] == 2
     assert direct["bytes"] == protocol["bytes"]
     assert direct["results"][("EDGE-INTERRUPT", "tls-good")]["status"] == "error"
+
+
+def test_a_pack_using_testinfra_host_mixes_both_paths_alike(recorded, tmp_path):
+    """examples/check-pack's checks take `host` (not a fixture the direct loop gives): they go through pytest's
+    protocol between directly judged items, in the same run."""
+    pack = Path(__file__).parents[2] / "examples" / "check-pack"
+    direct, protocol = both_ways(
+        recorded, tmp_path, "--checks-dir", str(pack), "--select", "SITE-*", "--select", "SSH-*"
+    )
+    assert direct["code"] == protocol["code"]
+    assert direct["bytes"] == protocol["bytes"]
+    assert {cid for cid, _ in direct["results"]} >= {"SITE-SSHD-ALLOW-LIST", "SSH-KEX"}
