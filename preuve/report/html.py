@@ -6,13 +6,8 @@ French by default. Generated from the run directory alone (results.jsonl, run.js
 from __future__ import annotations
 
 import json
-import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import jinja2
-import markupsafe
 
 from preuve.report.coverage import (
     JUDGED,
@@ -24,6 +19,8 @@ from preuve.report.coverage import (
     requirements,
     totals,
 )
+from preuve.report.html_page import esc as _esc
+from preuve.report.html_page import page
 from preuve.textsafe import xml_text
 
 NAME = "report.html"
@@ -282,22 +279,6 @@ def _chapters(results: list[dict[str, Any]], cov: list[Coverage]) -> list[dict[s
     return list(rows.values())
 
 
-def _esc(value: Any) -> str:
-    """What the template's autoescape writes for a value (markupsafe.escape: & < > ' ")."""
-    s = value if isinstance(value, str) else str(value)
-    if "&" in s:
-        s = s.replace("&", "&amp;")
-    if ">" in s:
-        s = s.replace(">", "&gt;")
-    if "<" in s:
-        s = s.replace("<", "&lt;")
-    if "'" in s:
-        s = s.replace("'", "&#39;")
-    if '"' in s:
-        s = s.replace('"', "&#34;")
-    return s
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -374,6 +355,18 @@ def render(
 ) -> str:
     """``results``, ``diff``, ``cov``: results.jsonl, diff.json and the run's coverage as the caller already
     has them (the end of a run makes them once for every report); read or computed here when not given."""
+    # no control character from a target reaches the browser
+    return xml_text(page(context(run_dir, lang, results, diff, cov)))
+
+
+def context(
+    run_dir: Path,
+    lang: str = "fr",
+    results: list[dict[str, Any]] | None = None,
+    diff: dict[str, Any] | None = None,
+    cov: list[Coverage] | None = None,
+) -> dict[str, Any]:
+    """What the page shows, computed from the run directory (see `render`)."""
     run_dir = Path(run_dir)
     run = json.loads((run_dir / "run.json").read_text())
     if results is None:
@@ -391,7 +384,6 @@ def render(
             r["target"]["name"],
         )
     )
-    template = _template()
     cov_sorted = sorted(cov, key=lambda c: chapter_key(c.requirement.id))
     from preuve.report import charts
 
@@ -401,32 +393,26 @@ def render(
     labels = {**{s: T[lang][s] for s in SHOWN}, "posture": T[lang]["posture"], "trend_chart": T[lang]["trend_chart"]}
     trend_points = charts.ledger_points(run_dir, run)
     filters = charts.filters(results)
-    return xml_text(
-        template.render(  # no control character from a target reaches the browser
-            t=T[lang],
-            lang=lang,
-            li=0 if lang == "fr" else 1,
-            run=run,
-            results=results,
-            diff=diff,
-            chapters=chapters,
-            shown=SHOWN,
-            problems=problems,
-            posture_svg=charts.posture_svg(chapters, names, labels),
-            trend_svg=charts.trend_svg(trend_points, labels),
-            trend_points=trend_points,
-            filters=filters,
-            sheets=markupsafe.Markup(_sheets(problems, lang, reqs)),
-            result_rows=markupsafe.Markup(_result_rows(results, lang, filters["row_class"])),
-            fails=[r for r in problems if r["status"] == "fail"],
-            reqs=reqs,
-            coverage=cov_sorted,
-            cov_totals=totals(cov),
-            levels=LEVELS,
-            checks_run=checks_run(run, results),
-            json=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True),
-        )
-    )
+    return {
+        "t": T[lang],
+        "lang": lang,
+        "li": li,
+        "run": run,
+        "diff": diff,
+        "chapters": chapters,
+        "shown": SHOWN,
+        "posture_svg": charts.posture_svg(chapters, names, labels),
+        "trend_svg": charts.trend_svg(trend_points, labels),
+        "trend_points": trend_points,
+        "filters": filters,
+        "sheets": _sheets(problems, lang, reqs),
+        "result_rows": _result_rows(results, lang, filters["row_class"]),
+        "fails": [r for r in problems if r["status"] == "fail"],
+        "coverage": cov_sorted,
+        "cov_totals": totals(cov),
+        "levels": LEVELS,
+        "checks_run": checks_run(run, results),
+    }
 
 
 def write_report(
@@ -442,21 +428,6 @@ def write_report(
     return path
 
 
-@lru_cache(maxsize=1)
-def _template() -> jinja2.Template:
-    """The report template, its compiled form cached across runs (compiling it costs more than rendering)."""
-    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "preuve" / "jinja"
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        bytecode_cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache(str(cache_dir))
-    except OSError:
-        bytecode_cache = None
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("preuve", "data"),
-        bytecode_cache=bytecode_cache,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("report.html.j2")
+def _template() -> None:
+    """Nothing to load any more (the page is written in Python, html_page.py); kept while the driver's warm-up
+    (preuve.run.finish.warm_up) still calls it: report.bundle.preload replaces that warm-up."""

@@ -13,7 +13,7 @@ import pytest
 from preuve.report.coverage import requirements
 from preuve.report.html import T, _result_rows, _sheets
 
-# the template loops replaced (preuve/data/report.html.j2 before the change), verbatim
+# the template loops replaced, verbatim (the whole template they came from: report.html.j2 next to them)
 LOOPS = Path(__file__).parents[1] / "fixtures" / "report-loops"
 SHEETS = (LOOPS / "sheets.html.j2").read_text(encoding="utf-8")
 ROWS = (LOOPS / "rows.html.j2").read_text(encoding="utf-8")
