@@ -74,7 +74,7 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     """VERSIONS from the prober, imported on first use: building the registry reads this package without loading
-    the prober (asyncio, the hand-built ClientHellos)."""
+    the prober (its reactor, the hand-built ClientHellos)."""
     if name == "VERSIONS":
         from preuve.observe.tls.prober import VERSIONS
 
