@@ -40,6 +40,17 @@ class CheckSpec:
     evidences: tuple[tuple[str, str], ...] = ()
 
 
+_RESOLVED: dict[str, str] = {}  # a check module's file name -> its resolved path (its checks share it)
+
+
+def _resolved(filename: str) -> str:
+    """The resolved path of a declaring file, once per file (resolve() lstat()s every component)."""
+    held = _RESOLVED.get(filename)
+    if held is None:
+        held = _RESOLVED[filename] = str(Path(filename).resolve())
+    return held
+
+
 def _evidences(requirements: Iterable[str] | Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """`{"9.5.d#1": "root cannot log in directly over SSH"}`; a bare list is accepted but justifies nothing
     (the coverage then counts no element for it, and tests/unit/test_coverage_honest.py fails on it)."""
@@ -72,7 +83,7 @@ def check(
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         declared = CheckSpec(**{**spec.__dict__, "module": func.__module__})
         func.__preuve_check__ = declared  # type: ignore[attr-defined]
-        DECLARED.setdefault(str(Path(func.__code__.co_filename).resolve()), {})[id] = declared
+        DECLARED.setdefault(_resolved(func.__code__.co_filename), {})[id] = declared
         marked: Callable[..., Any] = pytest.mark.usefixtures("target")(pytest.mark.preuve_check(id)(func))
         return marked
 

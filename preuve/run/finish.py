@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from preuve.evidence.canonical import write_atomic
 from preuve.evidence.manifest import write_manifest
@@ -15,14 +16,13 @@ from preuve.run.runinfo import run_info
 from preuve.run.state import RunState
 
 
-def warm_up() -> None:
-    """Load what the end of a run needs (report modules, template, referential) ahead of time; called on a
-    background thread while the run waits on the network, so that the wait is not wasted."""
-    from preuve.report import bundle, exports, html  # noqa: F401
-    from preuve.report.coverage import requirements
+def warm_up(run_dir: Path | None = None) -> None:
+    """Load what the end of a run needs (report modules, referential, CISO split, the copied inventory's line map)
+    ahead of time; called on a background thread while the run waits on the network, so that the wait is not
+    wasted (preuve.report.bundle.preload)."""
+    from preuve.report.bundle import preload
 
-    requirements()
-    html._template()
+    preload(run_dir)
 
 
 def exit_code(stats: dict[str, int]) -> Exit:

@@ -286,17 +286,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
         from preuve.run.finish import warm_up
 
-        threading.Thread(target=_quietly, args=(warm_up,), daemon=True, name="preuve-warm-up").start()
+        out = state.options.out  # its inputs/ are copied: the reports' inventory line map can be read ahead
+        threading.Thread(target=_quietly, args=(warm_up, out), daemon=True, name="preuve-warm-up").start()
     t0 = time.perf_counter()
     run_observations(state, requests)
     state.observe_seconds = time.perf_counter() - t0
 
 
-def _quietly(fn: Any) -> None:
+def _quietly(fn: Any, *args: Any) -> None:
     import contextlib
 
     with contextlib.suppress(Exception):  # only a head start: the real call later reports any problem
-        fn()
+        fn(*args)
 
 
 def _evidence(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
