@@ -62,6 +62,7 @@ def bad_char(text: str) -> str | None:
     return f"U+{ord(m.group()):04X}" if m else None
 
 
+_STR = "tag:yaml.org,2002:str"
 _UNREADABLE = {
     "tag:yaml.org,2002:int": "integer too large to read (over 4300 digits)",
     "tag:yaml.org,2002:timestamp": "not a real date or time",
@@ -128,10 +129,13 @@ class _Walker:
             items = [self.walk(item, (*here, i), depth + 1, aliased) for i, item in enumerate(node.value)]
             self.stack.discard(id(node))
             return items
-        try:
-            value = self.loader.construct_object(node, deep=True)
-        except (ValueError, OverflowError, yaml.YAMLError):
-            raise _Refused(line, here, _UNREADABLE.get(node.tag, "value cannot be read")) from None
+        if node.tag == _STR:  # what SafeConstructor makes of a plain string, without its per-node bookkeeping
+            value = node.value
+        else:
+            try:
+                value = self.loader.construct_object(node, deep=True)
+            except (ValueError, OverflowError, yaml.YAMLError):
+                raise _Refused(line, here, _UNREADABLE.get(node.tag, "value cannot be read")) from None
         if isinstance(value, str) and (c := bad_char(value)) is not None:
             raise _Refused(line, here, f"control character {c} in a value (refused in every input)")
         return value
