@@ -76,7 +76,9 @@ def _due_to_profile(check_id: str, change: dict[str, Any] | None) -> bool:
     return any(p["param"].split(".")[0] in (domain, "timeout") for p in change["params_changed"])
 
 
-def _row(key: Key, a: dict[str, Any] | None, b: dict[str, Any] | None, change: dict[str, Any] | None) -> dict[str, Any]:
+def _row(
+    key: Key, a: dict[str, Any] | None, b: dict[str, Any] | None, change: dict[str, Any] | None, observed_changed: bool
+) -> dict[str, Any]:
     ref = b or a or {}
     row = {
         "check_id": key[0],
@@ -87,8 +89,11 @@ def _row(key: Key, a: dict[str, Any] | None, b: dict[str, Any] | None, change: d
         "before": a["status"] if a else None,
         "after": b["status"] if b else None,
     }
-    if a and b and a.get("observed") != b.get("observed"):
-        row["observed_before"], row["observed_after"] = a.get("observed"), b.get("observed")
+    if observed_changed:
+        row["observed_before"], row["observed_after"] = (
+            a.get("observed") if a else None,
+            b.get("observed") if b else None,
+        )
     if b:
         row["message"] = b.get("message")
     row["due_to_profile"] = _due_to_profile(key[0], change)
@@ -126,21 +131,26 @@ def diff_runs(a: Path, b: Path, current: list[dict[str, Any]] | None = None) -> 
     for key in sorted(set(xa) | set(xb)):
         ra_, rb_ = xa.get(key), xb.get(key)
         sa, sb = (ra_ or {}).get("status"), (rb_ or {}).get("status")
-        row = _row(key, ra_, rb_, change)
+        lists = []
         if sb == "fail" and sa == "error":  # the probe changed, not (as far as anyone can tell) the target
-            out["newly_observed"].append(row)
+            lists.append("newly_observed")
         elif sb == "fail" and sa != "fail":
-            out["new_failures"].append(row)
+            lists.append("new_failures")
         elif sa == "fail" and sb in ("pass", "not_applicable"):
-            out["fixed"].append(row)
+            lists.append("fixed")
         elif sa == "fail" and sb == "fail":
-            out["persisting"].append(row)
+            lists.append("persisting")
         elif sa == "fail" and sb == "waived":
-            out["now_waived"].append(row)
+            lists.append("now_waived")
         if sb == "error" and sa != "error":
-            out["new_errors"].append(row)
-        if "observed_before" in row:
-            out["changed_observed"].append(row)
+            lists.append("new_errors")
+        observed_changed = bool(ra_ and rb_ and ra_.get("observed") != rb_.get("observed"))
+        if observed_changed:
+            lists.append("changed_observed")
+        if lists:  # a row is made only for a result some list shows (most of a steady run's are in none)
+            row = _row(key, ra_, rb_, change, observed_changed)
+            for name in lists:
+                out[name].append(row)
     regressions = [r for r in out["new_failures"] + out["new_errors"] if not r["due_to_profile"]]
     return {
         "schema": SCHEMA,
