@@ -426,8 +426,3 @@ def write_report(
     path = Path(out) if out else Path(run_dir) / NAME
     path.write_text(render(run_dir, lang, results, diff, cov), encoding="utf-8")
     return path
-
-
-def _template() -> None:
-    """Nothing to load any more (the page is written in Python, html_page.py); kept while the driver's warm-up
-    (preuve.run.finish.warm_up) still calls it: report.bundle.preload replaces that warm-up."""
