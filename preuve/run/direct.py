@@ -307,6 +307,17 @@ def _returned(item: pytest.Item, returned: object) -> None:
     )
 
 
+def _pytest_internals_known(session: pytest.Session) -> bool:
+    """The pytest internals the loop relies on are there (a later pytest may rename them)."""
+    try:
+        from _pytest.python import async_fail  # noqa: F401
+        from _pytest.warnings import catch_warnings_for_item  # noqa: F401
+    except ImportError:
+        return False
+    setupstate = getattr(session, "_setupstate", None)
+    return all(hasattr(setupstate, a) for a in ("setup", "teardown_exact", "stack"))
+
+
 class DirectLoop:
     """The plugin object holding the loop (the preuve plugin registers it when preuve is active)."""
 
@@ -318,4 +329,6 @@ class DirectLoop:
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         if os.environ.get("PREUVE_JUDGE_PROTOCOL") == "pytest" or unusual_run(session.config) is not None:
             return None  # pytest's own loop, item by item through its protocol
+        if not _pytest_internals_known(session):
+            return None  # another pytest than the ones this loop was written against (8.3 to 9.2)
         return run_loop(session, self.state)
