@@ -35,8 +35,9 @@ from typing import Any
 
 from preuve.observe.errors import ObservationError
 from preuve.observe.tls import facts as F
+from preuve.observe.tls import handshaker, reactor
 from preuve.observe.tls import hello as H
-from preuve.observe.tls import reactor
+from preuve.observe.tls.handshaker import Handshake
 from preuve.observe.tls.reactor import Blocking, ConnectFailed, Exchange, ReadTimeout, Slots, gather
 from preuve.observe.tls.suites import LEGACY, SSL2, TLS13
 
@@ -169,8 +170,9 @@ class _Probe:
         )
         return data
 
-    async def blocking(self, fn: Any, *args: Any) -> Any:
-        return await Blocking(fn, *args, slots=self.slots)
+    async def handshake(self, name: str, *args: Any) -> dict:
+        """A full handshake of :mod:`.session` (``name``), in the handshake helper process when it is up."""
+        return await Handshake(name, *args, slots=self.slots)
 
 
 def _summary(f: H.Flight) -> dict:
@@ -368,8 +370,6 @@ async def _fallback(p: _Probe, accepted: list[str]) -> bool | None:
 
 
 async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDPOINT) -> tuple[dict, dict]:
-    from preuve.observe.tls import session
-
     p = _Probe(ep, ip, Slots(connections))
     started = time.perf_counter()
     preflight = await _preflight(p)
@@ -401,7 +401,7 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     below13 = [v for v in accepted if v not in ("SSLv2", "TLSv1.3")]
     side: dict[str, Any] = {"fallback": _fallback(p, accepted)}
     if below13:
-        side["renegotiation"] = p.blocking(session.renegotiation, ip, ep.port, below13[-1], ep.sni_sent, ep.timeout)
+        side["renegotiation"] = p.handshake("renegotiation", ip, ep.port, below13[-1], ep.sni_sent, ep.timeout)
     session_version = accepted[-1] if accepted[-1] != "SSLv2" else None
     if session_version and (ep.http_path is not None or not below13):
         side["session"] = _http_session(p, session_version)
@@ -451,7 +451,7 @@ async def _http_session(p: _Probe, version: str) -> dict:
     hops: list[dict] = []
     while True:
         http = (path, host) if path is not None else None
-        out = await p.blocking(session.full_session, p.ip, ep.port, version, ep.sni_sent, ep.timeout, http)
+        out = await p.handshake("full_session", p.ip, ep.port, version, ep.sni_sent, ep.timeout, http)
         first = first or out
         if "http" not in out:
             if out.get("error") and first is not out:
@@ -636,8 +636,11 @@ async def observe_many(endpoints: list[Endpoint], concurrency: int) -> dict:
 
 
 def run(endpoints: list[Endpoint], concurrency: int) -> dict:
-    """Observe ``endpoints`` on the reactor of the caller's network namespace (blocking)."""
-    return reactor.shared().submit(observe_many(endpoints, concurrency)).result()
+    """Observe ``endpoints`` on the reactor of the caller's network namespace (blocking); full handshakes go to
+    that reactor's helper process once it is up (:mod:`.handshaker`)."""
+    shared = reactor.shared()
+    handshaker.start(shared)
+    return shared.submit(observe_many(endpoints, concurrency)).result()
 
 
 def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:

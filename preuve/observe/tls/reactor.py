@@ -77,10 +77,10 @@ class Slots:
         return True
 
 
-class _Request:
+class Request:
     """Something a probe coroutine awaits; the reactor resumes it with the outcome."""
 
-    def __await__(self) -> Generator[_Request, Any, Any]:
+    def __await__(self) -> Generator[Request, Any, Any]:
         return (yield self)
 
     def start(self, reactor: Reactor, task: _Task) -> None:
@@ -102,7 +102,7 @@ class ReadTimeout(Exception):
     """Connected, but the server stayed silent for a whole timeout."""
 
 
-class Exchange(_Request):
+class Exchange(Request):
     """Connect to ``address``, send ``payload``, feed what comes back to ``sink`` until it says it is done or the
     server hangs up. Resolved with ``None`` (the sink holds the answer); raises ConnectFailed, ReadTimeout.
     ``sink(data)`` gets each chunk and ``b""`` at end of stream, ``None`` on a reset; it returns True when done."""
@@ -150,7 +150,7 @@ class Exchange(_Request):
             pass  # neither queued nor connected: already finished
 
 
-class Blocking(_Request):
+class Blocking(Request):
     """Run ``fn(*args)`` on a worker thread (holding one of the endpoint's slots when ``slots`` is given)."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, slots: Slots | None = None) -> None:
@@ -183,7 +183,7 @@ class Blocking(_Request):
         self.cancelled = True  # the thread cannot be stopped: its outcome is dropped, its slot released then
 
 
-class _Gather(_Request):
+class _Gather(Request):
     def __init__(self, coros: Iterable[Coroutine[Any, Any, Any]], limit: int | None) -> None:
         self.coros = list(coros)
         self.limit = limit or len(self.coros) or 1
@@ -249,7 +249,7 @@ class _Task:
 
     def __init__(self, coro: Coroutine[Any, Any, Any], on_done: Callable[[Any, BaseException | None], None]) -> None:
         self.coro, self.on_done = coro, on_done
-        self.waiting: _Request | None = None
+        self.waiting: Request | None = None
         self.finished = False
 
     def cancel(self, reactor: Reactor) -> None:
@@ -270,6 +270,7 @@ class Reactor:
         self._inbox: deque[Callable[[], None]] = deque()
         self._ready: deque[tuple[_Task, Any, BaseException | None]] = deque()
         self._conns: dict[int, Exchange] = {}
+        self._readers: dict[int, Callable[[], None]] = {}
         self._timers: list[tuple[float, int, Exchange]] = []
         self._pool = ThreadPoolExecutor(BLOCKING_WORKERS, thread_name_prefix="preuve-tls")
         self.thread = threading.Thread(target=self._run, daemon=True, name="preuve-tls-reactor")
@@ -287,6 +288,17 @@ class Reactor:
 
         self._post(lambda: self._resume(_Task(coro, settle), None, None))
         return future
+
+    def add_reader(self, fd: int, readable: Callable[[], None]) -> None:
+        """Call ``readable()`` on the reactor's thread whenever ``fd`` has something to read (a pipe from a helper
+        process); until remove_reader. Reactor thread only."""
+        self._readers[fd] = readable
+        self._epoll.register(fd, _READ)
+
+    def remove_reader(self, fd: int) -> None:
+        if self._readers.pop(fd, None) is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._epoll.unregister(fd)
 
     def _post(self, fn: Callable[[], None]) -> None:
         self._inbox.append(fn)
@@ -435,6 +447,8 @@ class Reactor:
                         self._event(ex, events)
                     except Exception as exc:  # a bug must reach the probe, never stop the reactor
                         self._finish(ex, exc)
+                elif fd in self._readers:
+                    self._readers[fd]()
             if self._timers:
                 self._expire(time.monotonic())
 

@@ -1,0 +1,128 @@
+"""Full handshakes in the helper process give exactly what they give in-process, and a helper that dies turns
+what it owed into errors of those side requests (never a pass) while the next ones run in-process. Against a
+stdlib TLS server on 127.0.0.1 that answers HTTP with an HSTS header."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from support.tls_servers import LOOPBACK, make_self_signed
+
+from preuve.observe.tls import handshaker
+from preuve.observe.tls.reactor import Reactor, Slots
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@contextlib.contextmanager
+def https_server(tmp: Path) -> Iterator[int]:
+    cert = make_self_signed(tmp, "hs", ec.generate_private_key(ec.SECP256R1()), hashes.SHA256(), days=30)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert.cert, cert.key)
+    listener = socket.socket()
+    listener.bind((LOOPBACK, 0))
+    listener.listen(32)
+
+    def handle(raw: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError), ctx.wrap_socket(raw, server_side=True) as conn:
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            body = b"ok"
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: " + HSTS.encode() + b"\r\nContent-Length: 2\r\n"
+                b"Connection: close\r\n\r\n" + body
+            )
+
+    def serve() -> None:
+        while True:
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(raw,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        listener.close()
+
+
+async def _handshake(name: str, *args: Any) -> dict:
+    return await handshaker.Handshake(name, *args, slots=Slots(2))  # type: ignore[no-any-return]
+
+
+def _helper_ready(reactor: Reactor) -> handshaker.Helper:
+    helper = handshaker.start(reactor)
+    assert helper is not None
+    deadline = time.monotonic() + 20
+    while not helper.ready:
+        assert time.monotonic() < deadline, "the helper never said it was ready"
+        time.sleep(0.02)
+    return helper
+
+
+def _session(reactor: Reactor, port: int) -> dict:
+    args = (LOOPBACK, port, "TLSv1.2", "localhost", 5.0, ("/", f"localhost:{port}"))
+    return reactor.submit(_handshake("full_session", *args)).result(20)  # type: ignore[no-any-return]
+
+
+def test_helper_and_in_process_give_the_same_answer(tmp_path: Path) -> None:
+    with https_server(tmp_path) as port:
+        in_process = Reactor()
+        in_process.thread.start()
+        here = _session(in_process, port)  # no helper for this reactor: a thread of this process
+        helped = Reactor()
+        helped.thread.start()
+        helper = _helper_ready(helped)
+        there = _session(helped, port)
+        assert next(helper._ids) == 1  # that one went through the helper
+    assert "error" not in here, here
+    assert here == there
+    assert here["http"]["strict_transport_security"] == [HSTS]
+    assert here["chain_der"]  # bytes crossed the pipe intact
+
+
+def test_a_dead_helper_fails_what_it_owed_and_the_next_run_here(tmp_path: Path) -> None:
+    reactor = Reactor()
+    reactor.thread.start()
+    helper = _helper_ready(reactor)
+    with silent_tls_port() as silent:
+        args = (LOOPBACK, silent, "TLSv1.2", "localhost", 30.0, None)
+        owed = reactor.submit(_handshake("full_session", *args))
+        time.sleep(0.3)  # the request is in the helper, waiting on a server that never answers
+        helper.proc.kill()
+        answer = owed.result(10)
+    assert answer["version"] == "TLSv1.2"
+    assert "handshake helper process ended" in answer["error"]
+    with https_server(tmp_path) as port:
+        after = _session(reactor, port)
+    assert "error" not in after and after["http"]["strict_transport_security"] == [HSTS]
+
+
+@contextlib.contextmanager
+def silent_tls_port() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        s.listen(8)
+        yield int(s.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handshaker, "ENABLED", True)
