@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import socket
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -639,8 +640,15 @@ def run(endpoints: list[Endpoint], concurrency: int) -> dict:
     """Observe ``endpoints`` on the reactor of the caller's network namespace (blocking); full handshakes go to
     that reactor's helper process once it is up (:mod:`.handshaker`)."""
     shared = reactor.shared()
-    handshaker.start(shared)
+    with _SEEN_LOCK:
+        _SEEN[id(shared)] = seen = _SEEN.get(id(shared), 0) + len(endpoints)
+    if seen > 1:  # one endpoint's two handshakes are done before the helper would be up: not worth its start
+        handshaker.start(shared)
     return shared.submit(observe_many(endpoints, concurrency)).result()
+
+
+_SEEN: dict[int, int] = {}  # endpoints each reactor was asked to observe
+_SEEN_LOCK = threading.Lock()
 
 
 def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
