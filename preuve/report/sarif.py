@@ -8,7 +8,9 @@ annotates the change that brought the target in. Statuses map one way:
   risk: the requirement is still not met, as in OSCAL `not-satisfied`/`waived` and the CSV's `non_compliant`);
 - error: kind `open` (could not be observed, neither pass nor fail), level `none`;
 - pass / not_applicable: kinds `pass` / `notApplicable`, level `none`; left out unless `all_results` (a code
-  scanning alert list is for what needs work, and GitHub caps a run at 25,000 results).
+  scanning alert list is for what needs work, and GitHub caps a run at 25,000 results);
+- manual (a requirement a person must assess): kind `review` ("requires review by a human user"), level `none`,
+  left out unless `all_results` like a pass.
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ SARIF_FILE = "preuve.sarif"
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
-KIND = {"fail": "fail", "waived": "fail", "error": "open", "pass": "pass", "not_applicable": "notApplicable"}
+KIND = {
+    "fail": "fail",
+    "waived": "fail",
+    "error": "open",
+    "pass": "pass",
+    "not_applicable": "notApplicable",
+    "manual": "review",
+}
 
 
 def _artifact(file: str) -> dict[str, str]:

@@ -198,6 +198,26 @@ def test_sarif_validates_and_points_at_the_inventory_line(tmp_path):
     assert {r["properties"]["status"] for r in default} == {"fail", "waived", "error"}
 
 
+def test_sarif_gives_a_manual_result_to_a_human(tmp_path):
+    """A requirement a person must assess is a SARIF `review` (it raised KeyError before), valid, left out of the
+    default alert list like a pass."""
+    from jsonschema import Draft4Validator
+
+    from preuve.report.sarif import sarif
+
+    run = synthetic_run.run_dir(tmp_path)
+    results = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    results[0]["status"] = "manual"
+    info = json.loads((run / "run.json").read_text())
+    doc = sarif(results, info, run, "en", all_results=True)
+    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+    assert [e.message for e in Draft4Validator(schema).iter_errors(doc)] == []
+    manual = [r for r in doc["runs"][0]["results"] if r["properties"]["status"] == "manual"]
+    assert [(r["kind"], r["level"]) for r in manual] == [("review", "none")]
+    default = sarif(results, info, run, "en")["runs"][0]["results"]
+    assert "manual" not in {r["properties"]["status"] for r in default}
+
+
 # --- OSCAL 1.1.3 ----------------------------------------------------------------------------------------------------
 
 
