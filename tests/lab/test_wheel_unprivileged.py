@@ -51,7 +51,18 @@ def _containerfile_sources() -> tuple[str, ...]:
 WHEEL_SOURCES = _containerfile_sources()
 USER_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"  # Debian's python3: the account cannot reach root's own interpreters
 # Distributions a scan does not need: none may be in the runtime install.
-NOT_RUNTIME = ("moto", "pandas", "ssh_audit", "ruff", "mypy", "xmlschema", "check_jsonschema", "flask")
+NOT_RUNTIME = (
+    "moto",
+    "pandas",
+    "ssh_audit",
+    "ruff",
+    "mypy",
+    "xmlschema",
+    "check_jsonschema",
+    "flask",
+    "sslyze",
+    "jinja2",
+)
 
 
 @dataclass
