@@ -49,6 +49,9 @@ class Collector:
     preload: tuple[str, ...] = ()  # modules imported on the main thread before the worker pool starts
     # facts a planned check item adds to its request beyond its fixtures' (check packs' `host`: the check's own id)
     item_facts: Callable[[Any], tuple[str, ...]] | None = None
+    # called once per run with the number of planned observations, from the vantage point, before the preloads:
+    # what a collector starts ahead (TLS: its reactor and full-handshake helper process) warms up meanwhile
+    prepare: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,15 @@ def fact(name: str) -> HostFact:
     if name not in facts:
         raise ValueError(f"unknown SSH host fact {name!r}; known: {sorted(facts)}")
     return facts[name]
+
+
+def prepare(planned: dict[str, int]) -> None:
+    """Call the ``prepare`` hook of each planned collector with its number of planned observations."""
+    collectors = registry().collectors
+    for name, count in sorted(planned.items()):
+        hook = collectors[name].prepare if name in collectors else None
+        if hook is not None:
+            hook(count)
 
 
 def preload(collectors: Iterable[str]) -> None:

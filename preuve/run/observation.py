@@ -13,7 +13,7 @@ from preuve.evidence.record import Observation
 from preuve.inputs.targets import Target
 from preuve.observe.engine import Request, observe
 from preuve.observe.profile_params import set_params
-from preuve.observe.registry import preload, registry
+from preuve.observe.registry import preload, prepare, registry
 from preuve.observe.reveal import register_inventory
 from preuve.observe.ssh.sshd_effective import set_inventory
 from preuve.run.state import RunState
@@ -59,7 +59,12 @@ def run_observations(state: RunState, requests: list[Request]) -> None:
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)
     register_inventory(state.inventory)  # every secret known before the first observation is stored
-    preload({r.collector for r in requests})  # the declared preloads, on the main thread before the workers
+    planned: dict[str, int] = {}
+    for r in requests:
+        planned[r.collector] = planned.get(r.collector, 0) + 1
+    with _vantage(state.options.netns):
+        prepare(planned)  # what collectors start ahead (from the vantage point), warming up during the preloads
+    preload(planned)  # the declared preloads, on the main thread before the workers
     from preuve.report.progress import PlainProgress, resolve_mode
 
     mode = resolve_mode(getattr(state.options, "progress", None), quiet=state.options.quiet)

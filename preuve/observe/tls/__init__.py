@@ -136,6 +136,14 @@ def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     return query, found, raw, tool("nassl")  # the prober is preuve's own; nassl completes full handshakes
 
 
+def _prepare(planned: int) -> None:
+    """Start this vantage point's reactor, and its full-handshake helper process when more than one endpoint is
+    planned: the helper loads nassl while the run loads the preloads, and takes the first handshakes."""
+    from preuve.observe.tls.prober import prepare
+
+    prepare(planned)
+
+
 # A TLS observation holds at most prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
 COLLECTOR = Collector(
     "tls",
@@ -152,4 +160,5 @@ COLLECTOR = Collector(
         "cryptography.x509",
         "cryptography.x509.verification",
     ),
+    prepare=_prepare,
 )

@@ -647,6 +647,14 @@ def run(endpoints: list[Endpoint], concurrency: int) -> dict:
     return shared.submit(observe_many(endpoints, concurrency)).result()
 
 
+def prepare(planned: int) -> None:
+    """Ahead of a run's observations (from its vantage point): the reactor, and the helper if more than one
+    endpoint is planned."""
+    shared = reactor.shared()
+    if planned > 1:
+        handshaker.start(shared)
+
+
 _SEEN: dict[int, int] = {}  # endpoints each reactor was asked to observe
 _SEEN_LOCK = threading.Lock()
 
