@@ -20,7 +20,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,9 +284,6 @@ def canned_reply_server(reply: bytes) -> Iterator[int]:
 def hello_size_limiting_proxy(upstream_port: int, max_record: int = 600) -> Iterator[int]:
     """A TCP proxy to 127.0.0.1:``upstream_port`` that resets every connection whose first TLS record is longer
     than ``max_record`` bytes, without an alert (what some load balancers do to big ClientHellos)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((LOOPBACK, 0))
-    listener.listen(64)
 
     def pipe(src: socket.socket, dst: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -313,6 +310,17 @@ def hello_size_limiting_proxy(upstream_port: int, max_record: int = 600) -> Iter
                 back.start()
                 pipe(conn, up)
                 back.join(timeout=5)
+
+    with threaded_server(handle) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def threaded_server(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A listener on 127.0.0.1 handing each accepted connection to ``handle`` on its own thread; yields the port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(128)
 
     def serve() -> None:
         while True:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from support.tls_servers import LOOPBACK, make_self_signed
+from support.tls_servers import LOOPBACK, make_self_signed, threaded_server
 
 from preuve.observe.tls import handshaker
 from preuve.observe.tls.reactor import Reactor, Slots
@@ -29,9 +28,6 @@ def https_server(tmp: Path) -> Iterator[int]:
     cert = make_self_signed(tmp, "hs", ec.generate_private_key(ec.SECP256R1()), hashes.SHA256(), days=30)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert.cert, cert.key)
-    listener = socket.socket()
-    listener.bind((LOOPBACK, 0))
-    listener.listen(32)
 
     def handle(raw: socket.socket) -> None:
         with contextlib.suppress(OSError, ssl.SSLError), ctx.wrap_socket(raw, server_side=True) as conn:
@@ -48,19 +44,8 @@ def https_server(tmp: Path) -> Iterator[int]:
                 b"Connection: close\r\n\r\n" + body
             )
 
-    def serve() -> None:
-        while True:
-            try:
-                raw, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=handle, args=(raw,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        listener.close()
+    with threaded_server(handle) as port:
+        yield port
 
 
 async def _handshake(name: str, *args: Any) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
-from support.tls_servers import LOOPBACK, closed_port, silent_server
+from support.tls_servers import LOOPBACK, closed_port, silent_server, threaded_server
 
 from preuve.observe.tls.reactor import Blocking, ConnectFailed, Exchange, Reactor, ReadTimeout, Slots, gather
 
@@ -29,9 +29,6 @@ def reactor() -> Reactor:
 def echo_server(delay: float = 0.0) -> Iterator[tuple[int, dict[str, int]]]:
     """Echoes the first chunk of each connection after ``delay``; counts the connections waiting for their answer
     at once (each holds one of the client's slots)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((LOOPBACK, 0))
-    listener.listen(128)
     stats = {"open": 0, "peak": 0, "total": 0}
     lock = threading.Lock()
 
@@ -48,19 +45,8 @@ def echo_server(delay: float = 0.0) -> Iterator[tuple[int, dict[str, int]]]:
             conn.sendall(data)
             conn.recv(1)  # until the client hangs up
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield int(listener.getsockname()[1]), stats
-    finally:
-        listener.close()
+    with threaded_server(handle) as port:
+        yield port, stats
 
 
 async def _echo(port: int, payload: bytes, slots: Slots, timeout: float = 2.0) -> bytes:
