@@ -109,6 +109,7 @@ def _options(config: pytest.Config) -> Options | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "preuve_check(id): a preuve check")
+    config.addinivalue_line("markers", "preuve_no_target: placeholder of a check with no target to judge (dropped)")
     replay = config.getoption("--preuve-replay")
     admitted = _admit_recorded(Path(replay)) if replay else None
     options = _options(config)
@@ -212,18 +213,31 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     scope = state.scope
     found = [t for t in state.targets.get(spec.target, []) if scope is None or scope.keeps(t)]
-    params = [pytest.param(t, id=t.name) for t in found]
+    # a check the profile leaves out gets one placeholder item, not one per target (dropped in modifyitems either
+    # way): a narrow profile over a large fleet would otherwise build, then drop, checks x hosts items
+    params = [pytest.param(t, id=t.name) for t in found] if _wanted(state, spec) else []
     if not params:
         params = [pytest.param(None, id="no-target", marks=pytest.mark.preuve_no_target)]
     metafunc.parametrize("target", params)  # direct: the value itself, no fixture call per item
+
+
+def _wanted(state: RunState, spec: Any) -> bool:
+    """Does the profile (and --select) keep this check? Asked once per check."""
+    wanted = state.wanted.get(spec.id)
+    if wanted is None:
+        import fnmatch
+
+        wanted = state.profile.selected(spec.id, list(spec.tags), list(spec.requirements))
+        if state.options.select:
+            wanted = wanted and any(fnmatch.fnmatchcase(spec.id, g) for g in state.options.select)
+        state.wanted[spec.id] = wanted
+    return wanted
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = _state(config)
     if state is None:
         return
-    import fnmatch
-
     from preuve.judge.catalogue import CatalogueError, load_catalogue
 
     try:
@@ -233,18 +247,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = []
         return
     keep, drop = [], []
-    wanted_by_spec: dict[Any, bool] = {}  # a check's selection, asked once (not once per target)
     for item in items:
         spec = getattr(getattr(item, "function", None), "__preuve_check__", None)
         if spec is None:
             drop.append(item)
             continue
-        wanted = wanted_by_spec.get(spec)
-        if wanted is None:
-            wanted = state.profile.selected(spec.id, list(spec.tags), list(spec.requirements))
-            if state.options.select:
-                wanted = wanted and any(fnmatch.fnmatchcase(spec.id, g) for g in state.options.select)
-            wanted_by_spec[spec] = wanted
+        wanted = _wanted(state, spec)
         if wanted and spec.id in state.catalogue:
             state.selected_checks.add(spec.id)
         if not wanted or item.get_closest_marker("preuve_no_target"):

@@ -56,6 +56,7 @@ class RunState:
     selected_checks: set[str] = field(default_factory=set)
     observe_seconds: float = 0.0
     deselected_by_profile: int = 0
+    wanted: dict[str, bool] = field(default_factory=dict)  # check id -> kept by the profile and --select
     # --shard / --only / --targets-file, and --fail-on (run.json records their description under "scope")
     scope: Scope | None = None
     fail_on: str | None = None

@@ -163,7 +163,7 @@ def test_recorded_demo_judged_directly_gives_the_same_bytes(recorded, tmp_path):
 def test_odd_checks_give_the_same_results_both_ways(recorded, pack, tmp_path):
     select = ("--checks-dir", str(pack), "--select", "EDGE-[!I]*")  # all but EDGE-INTERRUPT
     direct, protocol = both_ways(recorded, tmp_path, *select, addopts="-W error::UserWarning")
-    assert direct["code"] == protocol["code"] == 1
+    assert direct["code"] == protocol["code"] == 1, direct["stderr"][-3000:] + protocol["stderr"][-3000:]
     path = {k[1]: r["status"] for k, r in direct["results"].items() if k[0] == "EDGE-PATH"}
     assert set(path.values()) == {"pass"}, "the pack's items were judged directly"
     assert {r["status"] for k, r in protocol["results"].items() if k[0] == "EDGE-PATH"} == {"fail"}
