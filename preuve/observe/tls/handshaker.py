@@ -104,7 +104,12 @@ class Helper:
             (size,) = struct.unpack("!I", self._buffer[:4])
             if len(self._buffer) < 4 + size:
                 break
-            rid, result = pickle.loads(bytes(self._buffer[4 : 4 + size]))
+            try:
+                rid, result = pickle.loads(bytes(self._buffer[4 : 4 + size]))
+            except Exception:  # a frame that does not decode: nothing it says can be trusted any more
+                self.proc.kill()
+                self._end()
+                return
             del self._buffer[: 4 + size]
             answer = self._pending.pop(rid, None)
             if answer is not None:

@@ -448,7 +448,10 @@ class Reactor:
                     except Exception as exc:  # a bug must reach the probe, never stop the reactor
                         self._finish(ex, exc)
                 elif fd in self._readers:
-                    self._readers[fd]()
+                    try:
+                        self._readers[fd]()
+                    except Exception:  # a broken helper pipe must not stop the reactor: stop reading it
+                        self.remove_reader(fd)
             if self._timers:
                 self._expire(time.monotonic())
 
