@@ -80,25 +80,48 @@ def build_result(
             if active is not None:
                 status = "waived"
 
-    expected: dict[str, Any] = {e.label: e.expected for e in judge.expectations}
-    observed: dict[str, Any] = {e.label: e.observed for e in judge.expectations}
-    latest = max(collected, default=(None, None))
     return Result(
-        finding_id=finding_id(info.id, target.name),
-        check_id=info.id,
-        title=info.title,
-        requirements=list(info.spec.requirements),
-        rule=info.spec.rule,
-        severity=info.spec.severity,
-        target=target.describe(),
+        **_identity(info, target, refs, collected),
         status=status,
-        expected=expected,
-        observed=observed,
+        expected={e.label: e.expected for e in judge.expectations},
+        observed={e.label: e.observed for e in judge.expectations},
         expectations=[e.as_dict() for e in judge.expectations],
         message=message,
         remediation=info.remediation if status in ("fail", "waived") else None,
-        evidence=[Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
-        collected_at=latest[0],
-        duration_ms=round(sum(d for _, d in collected), 1) if collected else None,
         waiver=waiver_ref,
     )
+
+
+def error_result(
+    info: CheckInfo, target: Target, refs: list[EvidenceRef], collected: list[tuple[str, float]], fr: str, en: str
+) -> Result:
+    """An `error` record built without the check's own data (which may be what crashed)."""
+    return Result(
+        **_identity(info, target, refs, collected),
+        status="error",
+        expected={},
+        observed={},
+        expectations=[],
+        message={"fr": fr, "en": en},
+        remediation=None,
+    )
+
+
+def _identity(
+    info: CheckInfo, target: Target, refs: list[EvidenceRef], collected: list[tuple[str, float]]
+) -> dict[str, Any]:
+    """What every result of this check on this target carries, whatever the verdict: who, what, on which evidence,
+    observed when (``collected``: the (started_at, duration_ms) of each observation read)."""
+    latest = max(collected, default=(None, None))
+    return {
+        "finding_id": finding_id(info.id, target.name),
+        "check_id": info.id,
+        "title": info.title,
+        "requirements": list(info.spec.requirements),
+        "rule": info.spec.rule,
+        "severity": info.spec.severity,
+        "target": target.describe(),
+        "evidence": [Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
+        "collected_at": latest[0],
+        "duration_ms": round(sum(d for _, d in collected), 1) if collected else None,
+    }

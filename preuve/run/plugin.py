@@ -21,11 +21,11 @@ from preuve.exitcodes import Exit
 from preuve.inputs.errors import InputError
 from preuve.inputs.targets import Target
 from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
-from preuve.judge.result_builder import build_result
+from preuve.judge.result_builder import build_result, error_result
 from preuve.observe.registry import registry
 from preuve.run.observation import plan, run_observations
 from preuve.run.state import Options, RunState, copy_inputs, open_run
-from preuve.run.verdict import DONE, JUDGE, REFS, conclude, error_result, recorded
+from preuve.run.verdict import DONE, JUDGE, conclude, recorded, stashed
 from preuve.severity import SEVERITIES
 
 STATE = pytest.StashKey[RunState]()
@@ -474,8 +474,7 @@ def _mark_interrupted(session: pytest.Session, state: RunState, reason: str) -> 
         target: Target = item.callspec.params["target"]
         if target is None:
             continue
-        stash = item.stash.get(REFS, [])
-        refs, collected = [r for r, _, _ in stash], [(t, d) for _, t, d in stash if t is not None]
+        refs, collected = stashed(item)
         info = state.catalogue[spec.id]
         try:
             state.results.append(
@@ -484,7 +483,7 @@ def _mark_interrupted(session: pytest.Session, state: RunState, reason: str) -> 
                 )
             )
         except Exception:
-            state.results.append(error_result(state, info, target, refs, collected, str(stop), str(stop)))
+            state.results.append(error_result(info, target, refs, collected, str(stop), str(stop)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -13,11 +13,9 @@ import pytest
 from preuve.evidence.canonical import dumps
 from preuve.evidence.store import EvidenceMismatch, EvidenceRef
 from preuve.inputs.targets import Target
-from preuve.judge.catalogue import CheckInfo
 from preuve.judge.check_api import Judge, NotApplicable, ObservationUnavailable
-from preuve.judge.result_builder import build_result
+from preuve.judge.result_builder import build_result, error_result
 from preuve.observe.registry import registry
-from preuve.results.model import Result
 from preuve.run.state import RunState
 
 JUDGE = pytest.StashKey[Judge]()
@@ -65,6 +63,12 @@ def recorded(state: RunState, node: pytest.Item, target: Target, fixture: str) -
     return found_fact
 
 
+def stashed(item: pytest.Item) -> tuple[list[EvidenceRef], list[tuple[str, float]]]:
+    """The evidence an item read and when each observation was made (the times known)."""
+    stash = item.stash.get(REFS, [])
+    return [r for r, _, _ in stash], [(t, d) for _, t, d in stash if t is not None]
+
+
 def conclude(state: RunState, item: pytest.Item, spec: Any, exc: BaseException | None) -> None:
     """The result of one (check, target) pair from what its setup or call raised (None: the check returned),
     appended to the run with its results.jsonl line; shared by pytest's protocol and the direct loop
@@ -74,9 +78,7 @@ def conclude(state: RunState, item: pytest.Item, spec: Any, exc: BaseException |
         exc = NotApplicable(str(exc))
     info = state.catalogue[spec.id]
     target: Target = item.callspec.params["target"]  # type: ignore[attr-defined]
-    stash = item.stash.get(REFS, [])
-    refs = [r for r, _, _ in stash]
-    collected = [(t, d) for _, t, d in stash if t is not None]
+    refs, collected = stashed(item)
     try:
         result = build_result(
             info,
@@ -92,7 +94,6 @@ def conclude(state: RunState, item: pytest.Item, spec: Any, exc: BaseException |
     except Exception as crash:  # e.g. a message that cannot be rendered: this pair is an error, the run goes on
         detail = f"{type(crash).__name__}: {crash}"
         result = error_result(
-            state,
             info,
             target,
             refs,
@@ -103,36 +104,3 @@ def conclude(state: RunState, item: pytest.Item, spec: Any, exc: BaseException |
     else:  # written as is into results.jsonl (the result is frozen): each record is serialised once, not twice
         state.result_lines[id(result)] = line
     state.results.append(result)
-
-
-def error_result(
-    state: RunState,
-    info: CheckInfo,
-    target: Target,
-    refs: list[EvidenceRef],
-    collected: list[tuple[str, float]],
-    fr: str,
-    en: str,
-) -> Result:
-    """An `error` record built without the check's own data (which may be what crashed)."""
-    from preuve.results.model import Evidence, finding_id
-
-    times = [c for c in collected if c[0] is not None]
-    return Result(
-        finding_id=finding_id(info.id, target.name),
-        check_id=info.id,
-        title=info.title,
-        requirements=list(info.spec.requirements),
-        rule=info.spec.rule,
-        severity=info.spec.severity,
-        target=target.describe(),
-        status="error",
-        expected={},
-        observed={},
-        expectations=[],
-        message={"fr": fr, "en": en},
-        remediation=None,
-        evidence=[Evidence(path=r.path, sha256=r.sha256) for r in sorted(set(refs))],
-        collected_at=max(times)[0] if times else None,
-        duration_ms=round(sum(d for _, d in times), 1) if times else None,
-    )
