@@ -253,26 +253,14 @@ def _trend(diff: dict[str, Any], t: dict[str, str], lang: str, shown: Any, stats
         f'  <tr><td>{esc(t["previous"])} <span class="mono muted">{esc(before["run_id"])}</span></td>{prev}</tr>\n'
         f"  <tr><td>{esc(t['current'])}</td>{now}</tr>\n</table>\n<p>{counts}</p>\n"
     )
-    if diff.get("newly_observed"):
-        items = "".join(
-            f'<li class="fail">{esc(r["check_id"])} [{esc(r["target"])}] ({esc(r["before"])} → {esc(r["after"])}) — '
-            f"{esc(t['newly_observed'])}</li>"
-            for r in diff["newly_observed"]
-        )
-        o.append(f"<ul>{items}</ul>")
-    if diff["new_failures"]:
-        items = "".join(
-            f'<li class="fail">{esc(r["check_id"])} [{esc(r["target"])}] ({esc(r["before"] or "—")} → '
-            f"{esc(r['after'])}){_due(r, t)}</li>"
-            for r in diff["new_failures"]
-        )
-        o.append(f"<ul>{items}</ul>")
-    if diff["fixed"]:
-        items = "".join(
-            f'<li class="pass">{esc(r["check_id"])} [{esc(r["target"])}] ({esc(r["before"])} → {esc(r["after"])})</li>'
-            for r in diff["fixed"]
-        )
-        o.append(f"<ul>{items}</ul>")
+    newly = f" — {esc(t['newly_observed'])}"
+    for rows, cls, extra in (
+        (diff.get("newly_observed"), "fail", lambda r: newly),
+        (diff["new_failures"], "fail", lambda r: _due(r, t)),
+        (diff["fixed"], "pass", lambda r: ""),
+    ):
+        if rows:
+            o.append(f"<ul>{''.join(_change(r, cls, extra(r)) for r in rows)}</ul>")
     change = diff["profile_change"]
     if change:
         params = change["params_changed"]
@@ -282,6 +270,14 @@ def _trend(diff: dict[str, Any], t: dict[str, str], lang: str, shown: Any, stats
             f"{esc(change['after']['sha256'][:12])}</span>{listed}</p>"
         )
     return "".join(o)
+
+
+def _change(r: dict[str, Any], cls: str, tail: str) -> str:
+    """One line of the drift lists: check [target] (status before → after), then what the list adds."""
+    return (
+        f'<li class="{cls}">{esc(r["check_id"])} [{esc(r["target"])}] ({esc(r["before"] or "—")} → '
+        f"{esc(r['after'])}){tail}</li>"
+    )
 
 
 def _due(r: dict[str, Any], t: dict[str, str]) -> str:
