@@ -70,20 +70,10 @@ def plan(inv: Any, matrix: Any) -> list[dict[str, Any]]:
 
 
 def _run_here(ns: str | None, probes: list[dict], cfg: Any) -> list[dict]:
-    import contextlib
+    from preuve.observe.network.netns import vantage
 
-    from preuve.observe.network.netns import enter
-
-    try:
-        ctx = enter(ns) if ns else contextlib.nullcontext()
-        ctx.__enter__()
-    except (FileNotFoundError, OSError, ValueError) as exc:
-        raise ObservationError(f"vantage namespace {ns} unavailable: {exc}") from None
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:  # created here, so its workers are in `ns` too
-            return pool.submit(sweep_here, probes, cfg).result()
-    finally:
-        ctx.__exit__(None, None, None)
+    with vantage(ns), ThreadPoolExecutor(max_workers=1) as pool:  # created in `ns`, so its worker is there too
+        return pool.submit(sweep_here, probes, cfg).result()
 
 
 def sweep_here(probes: list[dict], cfg: Any) -> list[dict]:

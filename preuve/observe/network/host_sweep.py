@@ -84,8 +84,7 @@ def live(plan: list[tuple[int, str, str, int | None]], found: dict[int, Any]) ->
 
 def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict[str, Target]) -> Outcome:
     from preuve.inputs.flows import Probing, matrix_of
-    from preuve.observe.network import synscan
-    from preuve.observe.network.netns import enter
+    from preuve.observe.network import netns, synscan
 
     vantage, inv = target.spec
     matrix = matrix_of(inv)
@@ -97,20 +96,11 @@ def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
     plan = sweep_plan(inv, vantage.zone, list(cfg.sweep_ports), cfg.sweep_max_addresses)
     query = {**base, "ports": list(cfg.sweep_ports), "probes": len(plan), "rate": cfg.rate, "timeout": cfg.timeout}
     t0 = time.perf_counter()
-    try:
-        ctx = enter(vantage.netns) if vantage.netns else None
-        if ctx is not None:
-            ctx.__enter__()
-    except (FileNotFoundError, OSError, ValueError) as exc:
-        raise ObservationError(f"vantage namespace {vantage.netns} unavailable: {exc}") from None
-    try:
+    with netns.vantage(vantage.netns):
         if not synscan.can_raw():
             raise ObservationError("the live-host sweep needs raw sockets (root, CAP_NET_RAW)")
         own = synscan.source_for(plan[0][1]) if plan else None
         result = synscan.scan(plan, timeout=cfg.timeout, retries=cfg.retries, rate=cfg.rate)
-    finally:
-        if ctx is not None:
-            ctx.__exit__(None, None, None)
     answers = live(plan, result)
     answers.pop(own or "", None)
     declared = declared_addresses(inv, matrix)

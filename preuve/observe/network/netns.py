@@ -65,6 +65,26 @@ def enter(ns: str) -> Iterator[None]:
         os.close(orig)
 
 
+@contextmanager
+def vantage(ns: str | None) -> Iterator[None]:
+    """Run the block from namespace ``ns`` (None or "": from where the caller is). A namespace that cannot be
+    entered is an ObservationError naming it: that observation is an error, never a pass."""
+    if not ns:
+        yield
+        return
+    from preuve.observe.errors import ObservationError
+
+    try:
+        ctx = enter(ns)
+        ctx.__enter__()
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        raise ObservationError(f"vantage namespace {ns} unavailable: {exc}") from None
+    try:
+        yield
+    finally:
+        ctx.__exit__(None, None, None)
+
+
 def enter_process(ns: str) -> None:
     """Move the main thread into `ns` for good, before any other thread starts (a helper process)."""
     if threading.current_thread() is not threading.main_thread():

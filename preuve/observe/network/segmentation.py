@@ -234,17 +234,10 @@ def plan_digest(probes: list[Probe]) -> str:
 def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[int, dict], str]:
     """Run the probes from a namespace (None: where this thread is) in this thread: raw SYN/ICMP when root,
     connect() otherwise."""
-    import contextlib
-
     from preuve.observe.network import probe_remote, synscan
-    from preuve.observe.network.netns import enter
+    from preuve.observe.network.netns import vantage
 
-    try:
-        ctx = enter(ns) if ns else contextlib.nullcontext()
-        ctx.__enter__()
-    except (FileNotFoundError, OSError, ValueError) as exc:
-        raise ObservationError(f"vantage namespace {ns} unavailable: {exc}") from None
-    try:
+    with vantage(ns):
         out: dict[int, dict] = {}
         raw = synscan.can_raw()
         rest = [asdict(p) for p in probes if not raw or p.proto == "udp"]
@@ -262,8 +255,6 @@ def probe_in_netns(ns: str | None, probes: list[Probe], cfg: Any) -> tuple[dict[
             for r in slow.result() if slow else []:
                 out[r["id"]] = r
         return out, "raw-syn" if raw else "connect"
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 def probe_over_ssh(ssh_target: Any, probes: list[Probe], cfg: Any, timeout: float) -> tuple[dict[int, dict], str]:
