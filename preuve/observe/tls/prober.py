@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import socket
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -637,26 +636,19 @@ async def observe_many(endpoints: list[Endpoint], concurrency: int) -> dict:
 
 
 def run(endpoints: list[Endpoint], concurrency: int) -> dict:
-    """Observe ``endpoints`` on the reactor of the caller's network namespace (blocking); full handshakes go to
-    that reactor's helper process once it is up (:mod:`.handshaker`)."""
-    shared = reactor.shared()
-    with _SEEN_LOCK:
-        _SEEN[id(shared)] = seen = _SEEN.get(id(shared), 0) + len(endpoints)
-    if seen > 1:  # one endpoint's two handshakes are done before the helper would be up: not worth its start
-        handshaker.start(shared)
+    """Observe ``endpoints`` on the reactor of the caller's network namespace (blocking)."""
+    shared = prepare(len(endpoints))
     return shared.submit(observe_many(endpoints, concurrency)).result()
 
 
-def prepare(planned: int) -> None:
-    """Ahead of a run's observations (from its vantage point): the reactor, and the helper if more than one
-    endpoint is planned."""
+def prepare(planned: int) -> reactor.Reactor:
+    """The reactor of the caller's network namespace, started, with its full-handshake helper process
+    (:mod:`.handshaker`) when more than one endpoint is planned: one endpoint's two handshakes are done before the
+    helper would be up. A run calls this ahead of its observations (the collector's prepare hook)."""
     shared = reactor.shared()
     if planned > 1:
         handshaker.start(shared)
-
-
-_SEEN: dict[int, int] = {}  # endpoints each reactor was asked to observe
-_SEEN_LOCK = threading.Lock()
+    return shared
 
 
 def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
