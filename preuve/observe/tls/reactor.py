@@ -68,13 +68,10 @@ class Slots:
         else:
             self.used -= 1
 
-    def forget(self, start: Callable[[], None]) -> bool:
-        """Drop a request still waiting for a slot (its task was cancelled)."""
-        try:
+    def forget(self, start: Callable[[], None]) -> None:
+        """Drop a request still waiting for a slot (its task was cancelled); nothing if it is not waiting."""
+        with contextlib.suppress(ValueError):
             self.waiting.remove(start)
-        except ValueError:
-            return False
-        return True
 
 
 class Request:
@@ -146,8 +143,8 @@ class Exchange(Request):
     def cancel(self, reactor: Reactor) -> None:
         if self.sock is not None:
             reactor._close(self)
-        elif self._go is not None and not self.slots.forget(self._go):
-            pass  # neither queued nor connected: already finished
+        elif self._go is not None:
+            self.slots.forget(self._go)  # still waiting for a slot (or already finished: nothing to release)
 
 
 class Blocking(Request):
