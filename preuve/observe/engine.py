@@ -69,9 +69,11 @@ def observe(
     hosts: dict[str, Target] | None = None,
     on_done: Callable[[Observation], None] | None = None,
     overstay: float | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
     """Observe everything. An observation still running `overstay` seconds after it started (each collector
-    bounds its own network operations; this is the backstop) is recorded as an error, its worker replaced."""
+    bounds its own network operations; this is the backstop) is recorded as an error, its worker replaced.
+    `stop` set (from another thread): return within 0.2 s, leaving the rest unobserved."""
     hosts = hosts or {}
     overstay = overstay if overstay is not None else timeout * 6 + 30
     todo: queue.Queue[Request] = queue.Queue()
@@ -115,14 +117,14 @@ def observe(
         start_worker()
     try:
         with lock:
-            while len(finished) < len(requests):
+            while len(finished) < len(requests) and not (stop is not None and stop.is_set()):
                 lock.wait(0.2)
                 now = time.monotonic()
                 for key, (req, t0) in list(in_flight.items()):
                     if now - t0 > overstay:
                         record(key, _overdue(req, now - t0, overstay), req.target)
                         start_worker()
-    finally:  # also on KeyboardInterrupt (SIGINT/SIGTERM): no evidence file may appear after this returns
+    finally:  # also on KeyboardInterrupt (SIGINT/SIGTERM) or `stop`: no evidence file may appear after this returns
         with lock:
             stopped.set()
 

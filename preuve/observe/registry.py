@@ -52,6 +52,9 @@ class Collector:
     # called once per run with the number of planned observations, from the vantage point, before the preloads:
     # what a collector starts ahead (TLS: its reactor and full-handshake helper process) warms up meanwhile
     prepare: Callable[[int], None] | None = None
+    # called once per run with the number of planned observations, on the main thread once observing has started
+    # (its workers are running): what can load while the first answers are awaited (TLS: nassl and cryptography)
+    warm: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,15 @@ def prepare(planned: dict[str, int]) -> None:
     collectors = registry().collectors
     for name, count in sorted(planned.items()):
         hook = collectors[name].prepare if name in collectors else None
+        if hook is not None:
+            hook(count)
+
+
+def warm(planned: dict[str, int]) -> None:
+    """Call the ``warm`` hook of each planned collector with its number of planned observations."""
+    collectors = registry().collectors
+    for name, count in sorted(planned.items()):
+        hook = collectors[name].warm if name in collectors else None
         if hook is not None:
             hook(count)
 

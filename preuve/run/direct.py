@@ -28,7 +28,7 @@ import contextlib
 import inspect
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +36,7 @@ import pytest
 from preuve.inputs.targets import Target
 from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
 from preuve.observe.registry import registry
+from preuve.run.observation import Key, Sweep, reads
 from preuve.run.state import RunState
 from preuve.run.verdict import JUDGE, conclude, recorded
 
@@ -215,13 +216,16 @@ def run_loop(session: pytest.Session, state: RunState) -> bool:
     plans: dict[Any, Any] = {}  # per fixture info: _Plan or None; per parent: markers plain
     setupstate = session._setupstate
     maxfail = config.getvalue("maxfail")
-    items = session.items
+    # While observations run, pairs are judged as what they read is recorded; with --maxfail/-x, in collection
+    # order (which pair fails first then decides where the run stops, as in pytest's own loop).
+    order = iter(session.items) if maxfail or state.sweep is None else as_observed(session.items, state.sweep)
     ready = None  # the collector whose chain is set up for the direct items that follow
     with _warnings_as_pytest(config):
-        for i, item in enumerate(items):
-            nextitem = items[i + 1] if i + 1 < len(items) else None
+        item = next(order, None)
+        while item is not None:
             direct = _direct(item, state, plans)
             if direct is None:
+                nextitem = next(order, None)
                 ready = None
                 config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             else:
@@ -230,8 +234,8 @@ def run_loop(session: pytest.Session, state: RunState) -> bool:
                     session.testsfailed += 1
                     if maxfail and session.testsfailed >= maxfail:
                         session.shouldfail = f"stopping after {session.testsfailed} failures"
-                if session.shouldfail or session.shouldstop:
-                    nextitem = None
+                stopping = session.shouldfail or session.shouldstop
+                nextitem = None if stopping else next(order, None)  # may wait for the next observation
                 if nextitem is None or nextitem.parent is not item.parent:
                     ready = None
                     try:
@@ -247,7 +251,52 @@ def run_loop(session: pytest.Session, state: RunState) -> bool:
                 raise session.Failed(session.shouldfail)
             if session.shouldstop:
                 raise session.Interrupted(session.shouldstop)
+            item = nextitem
     return True
+
+
+def as_observed(items: list[Any], sweep: Sweep, keys_of: Callable[[Any], Iterable[Key]] | None = None) -> Iterator[Any]:
+    """The items, each as soon as every observation it reads is recorded: those recorded together in
+    collection order (a check module's pairs stay together), waiting for the sweep when none is ready. Once the
+    sweep is over (all recorded, or stopped), the rest in collection order: what they read is all there will be.
+    ``keys_of``: the observations an item reads (default: its fixtures', preuve.run.observation.reads)."""
+    if keys_of is None:
+        fixtures = registry().fixtures
+
+        def keys_of(item: Any) -> Iterable[Key]:
+            return (key for key, _, _ in reads(item, fixtures))
+
+    missing: list[int] = []
+    waiting: dict[Key, list[int]] = {}
+    ready: list[int] = []
+    for i, item in enumerate(items):
+        keys = {key for key in keys_of(item) if key in sweep.keys}
+        missing.append(len(keys))
+        for key in keys:
+            waiting.setdefault(key, []).append(i)
+        if not keys:
+            ready.append(i)
+    ready.reverse()  # popped from the end: lowest index first
+    seen = 0  # observations taken into account, in sweep.recorded
+    left = len(items)
+    while left:
+        if not ready:
+            over = sweep.over
+            count = sweep.wait_beyond(seen)
+            for key in sweep.recorded[seen:count]:
+                for i in waiting.pop(key, ()):
+                    missing[i] -= 1
+                    if not missing[i]:
+                        ready.append(i)
+            seen = count
+            if not ready and over:
+                ready = [i for i, m in enumerate(missing) if m > 0]
+                for i in ready:
+                    missing[i] = 0
+            ready.sort(reverse=True)  # popped from the end: lowest index first
+            continue
+        left -= 1
+        yield items[ready.pop()]
 
 
 def _judge(

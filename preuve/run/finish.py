@@ -52,8 +52,8 @@ def finish_run(state: RunState, interrupted: bool = False) -> Exit:
     )
     with audit_trail(options, run) as trail:  # chain link, sampling, previous run: recorded in run.json
         write_atomic(out / "run.json", json.dumps(run, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n")
-        write_junit(results, out / "junit.xml", run)
-        trail.write_derived()  # diff.json, report.html, OSCAL, CISO Assistant CSV
+        # diff.json, report.html, OSCAL, CISO Assistant CSV, SARIF, Prowler; JUnit alongside
+        trail.write_derived(beside=lambda: write_junit(results, out / "junit.xml", run))
         write_manifest(out)
         trail.seal()  # signature, ledger entry
     if not state.options.quiet:

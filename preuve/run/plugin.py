@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from preuve.inputs.targets import Target
 from preuve.judge.check_api import Judge, NonCompliance, TrackedParams
 from preuve.judge.result_builder import build_result, error_result
 from preuve.observe.registry import registry
-from preuve.run.observation import plan, run_observations
+from preuve.run.observation import plan, start_sweep
 from preuve.run.state import Options, RunState, copy_inputs, open_run
 from preuve.run.verdict import DONE, JUDGE, conclude, recorded, stashed
 from preuve.severity import SEVERITIES
@@ -296,9 +295,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
         out = state.options.out  # its inputs/ are copied: the reports' inventory line map can be read ahead
         threading.Thread(target=_quietly, args=(warm_up, out), daemon=True, name="preuve-warm-up").start()
-    t0 = time.perf_counter()
-    run_observations(state, requests)
-    state.observe_seconds = time.perf_counter() - t0
+    state.sweep = start_sweep(state, requests)  # judging starts as the first observations are recorded
 
 
 def _quietly(fn: Any, *args: Any) -> None:
@@ -438,6 +435,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from preuve.run.finish import finish_run
 
+    if state.sweep is not None:  # a loop that stopped early leaves it running: no evidence may follow the reports
+        state.sweep.stop()
+        if state.sweep.error is not None:
+            err = state.sweep.error
+            BROKEN_MODULES.append(f"internal error: the observations failed: {type(err).__name__}: {err}")
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     reason = None
     if interrupted:

@@ -74,6 +74,9 @@ class RunState:
     result_lines: dict[int, bytes] = field(default_factory=dict)
     loop_finished: bool = False
     judging: dict[str, Any] | None = None
+    # the observations, running on their own thread while judging starts: a preuve.run.observation.Sweep (typed
+    # loosely: observation builds on this module, not the other way round)
+    sweep: Any = None
 
     @property
     def timeout(self) -> float:

@@ -40,6 +40,8 @@ def _provider(fixture: str) -> tuple[Any, frozenset[str]]:
 def recorded(state: RunState, node: pytest.Item, target: Target, fixture: str) -> dict[str, Any]:
     """The recorded observation (or fact) a fixture stands for; missing or failed evidence raises (-> error)."""
     src, kinds = _provider(fixture)
+    if state.sweep is not None:  # still observing: this one may not be recorded yet
+        state.sweep.wait((src.collector, target.name))
     try:
         found = state.store.find(src.collector, target, kinds)
     except EvidenceMismatch as exc:

@@ -138,10 +138,23 @@ def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
 
 def _prepare(planned: int) -> None:
     """Start this vantage point's reactor, and its full-handshake helper process when more than one endpoint is
-    planned: the helper loads nassl while the run loads the preloads, and takes the first handshakes."""
+    planned (it loads nassl while the run loads the preloads); for one endpoint, load nassl and cryptography now:
+    its observation needs them within milliseconds."""
+    from preuve.observe.tls import handshaker
     from preuve.observe.tls.prober import prepare
 
     prepare(planned)
+    if planned <= 1:
+        handshaker.load_here()
+
+
+def _warm(planned: int) -> None:
+    """Many endpoints: nassl and cryptography (~90 ms) load on the run's main thread while the first probes are
+    on the wire (the first chain is judged ~0.1 s in; the handshake helper takes the handshakes by then)."""
+    from preuve.observe.tls import handshaker
+
+    if planned > 1:
+        handshaker.load_here()
 
 
 # A TLS observation holds at most prober.CONNECTIONS_PER_ENDPOINT sockets, mostly waiting on the server.
@@ -152,13 +165,7 @@ COLLECTOR = Collector(
     fixtures=(
         Fixture("tls", "tls_endpoint", doc="TLS endpoint: accepted versions, suites, groups, certificate chain"),
     ),
-    preload=(
-        "preuve.observe.tls.prober",
-        "preuve.observe.tls.session",
-        "nassl.ssl_client",
-        "nassl.legacy_ssl_client",
-        "cryptography.x509",
-        "cryptography.x509.verification",
-    ),
+    preload=("preuve.observe.tls.prober",),  # nassl and cryptography: by prepare, here or in the helper
     prepare=_prepare,
+    warm=_warm,
 )

@@ -19,6 +19,7 @@ Protocol on the helper's stdin/stdout: frames of a 4-byte length and a pickle, `
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import pickle
@@ -31,17 +32,52 @@ from typing import Any
 
 from preuve.observe.tls import reactor as R
 
-_FUNCTIONS = ("full_session", "renegotiation")
 # Off in tests that compare both paths; on everywhere else.
 ENABLED = os.environ.get("PREUVE_TLS_HANDSHAKER", "1") != "0"
+# What the prober runs off its probes, by name: the module holding it, and what that module needs loaded first.
+# The helper runs the handshakes (session); the chain (.chain) is judged in-process, cheaply, once loaded.
+_WHERE = {
+    "full_session": "preuve.observe.tls.session",
+    "renegotiation": "preuve.observe.tls.session",
+    "certificate": "preuve.observe.tls.chain",
+}
+_HANDSHAKES = ("full_session", "renegotiation")
+_NEEDS = {
+    "preuve.observe.tls.session": ("nassl.ssl_client", "nassl.legacy_ssl_client"),
+    "preuve.observe.tls.chain": ("cryptography.x509", "cryptography.x509.verification"),
+}
+# Loaded by one thread at a time (whichever needs them first: the run's main thread warming up, or a thread of
+# the prober): CPython 3.11's import deadlock detection can hand a thread a half-initialised module when several
+# threads import intertwined packages (cryptography, nassl) at once.
+_IMPORTS = threading.Lock()
+_LOADED: dict[str, Callable[..., Any]] = {}
+
+
+def function(name: str) -> Callable[..., Any]:
+    """The function ``name`` of ``_WHERE``, its module and libraries loaded (once, under the import lock)."""
+    fn = _LOADED.get(name)
+    if fn is None:
+        with _IMPORTS:
+            module = _WHERE[name]
+            for needed in _NEEDS[module]:
+                importlib.import_module(needed)
+            fn = _LOADED[name] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def load_here() -> None:
+    """Load what this process needs to run the handshakes and judge chains itself (nassl, cryptography: ~90 ms).
+    A run calls it from its main thread: ahead of a one-endpoint observation, or while a sweep waits on the
+    network for its first answers."""
+    for name in _WHERE:
+        function(name)
 
 
 def _function(name: str) -> Callable[..., dict]:
-    from preuve.observe.tls import session
-
-    if name not in _FUNCTIONS:
+    if name not in _HANDSHAKES:
         raise ValueError(f"no such handshake: {name}")
-    return getattr(session, name)
+    fn: Callable[..., dict] = function(name)
+    return fn
 
 
 def _failed(args: tuple, message: str) -> dict:
@@ -157,7 +193,8 @@ class Handshake(R.Request):
     def start(self, reactor: R.Reactor, task: Any) -> None:
         helper = _HELPERS.get(id(reactor))
         if helper is None or not helper.ready:
-            self.inner = R.Blocking(_function(self.name), *self.args, slots=self.slots)
+            name = self.name  # loaded on the worker thread, not the reactor's
+            self.inner = R.Blocking(lambda *args: _function(name)(*args), *self.args, slots=self.slots)
             self.inner.start(reactor, task)
             return
 

@@ -25,11 +25,9 @@ why); the plan below is written as coroutines awaiting its requests.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import socket
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,7 +169,7 @@ class _Probe:
         return data
 
     async def handshake(self, name: str, *args: Any) -> dict:
-        """A full handshake of :mod:`.session` (``name``), in the handshake helper process when it is up."""
+        """A full handshake of :mod:`.session` (``name``), in the handshake helper process when there is one."""
         return await Handshake(name, *args, slots=self.slots)
 
 
@@ -337,17 +335,14 @@ async def _groups(p: _Probe, highest: str, ecdsa: bool) -> dict:
 
 
 def _ecdsa(flight: H.Flight) -> bool:
-    """Does the (TLS <= 1.2) flight present an EC certificate? Unknown counts as yes: the safe, slower path."""
-    if not flight.certificates:
+    """Does the (TLS <= 1.2) flight present an EC certificate? Its suite says: up to TLS 1.2 the certificate sent
+    must suit the suite's authentication (RFC 5246 7.4.2, RFC 8422 5.3), an EC key for ECDSA and fixed-ECDH
+    suites, an RSA or DSA key for the RSA and DSS ones. Anything else (no certificate, another suite) counts as
+    yes: the safe, slower path."""
+    name = LEGACY.get(flight.suite) if flight.certificates and flight.suite is not None else None
+    if name is None or "_ECDSA_" in name or name.startswith("TLS_ECDH_"):
         return True
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    try:
-        key = x509.load_der_x509_certificate(flight.certificates[0]).public_key()
-        return isinstance(key, ec.EllipticCurvePublicKey)
-    except ValueError:
-        return True
+    return not ("_RSA_" in name or "_DSS_" in name)
 
 
 async def _fallback(p: _Probe, accepted: list[str]) -> bool | None:
@@ -401,7 +396,9 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     below13 = [v for v in accepted if v not in ("SSLv2", "TLSv1.3")]
     side: dict[str, Any] = {"fallback": _fallback(p, accepted)}
     if below13:
-        side["renegotiation"] = p.handshake("renegotiation", ip, ep.port, below13[-1], ep.sni_sent, ep.timeout)
+        hello = results[below13[-1]]["picks"][0]
+        secure = H.EXT_RENEGOTIATION_INFO in hello.extensions  # RFC 5746, as the probes saw it
+        side["renegotiation"] = p.handshake("renegotiation", ip, ep.port, below13[-1], ep.sni_sent, ep.timeout, secure)
     session_version = accepted[-1] if accepted[-1] != "SSLv2" else None
     if session_version and (ep.http_path is not None or not below13):
         side["session"] = _http_session(p, session_version)
@@ -414,7 +411,7 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     hello12 = results[below13[-1]]["picks"][0] if below13 else None
     chain_der = _chain_from_flights(results, below13) or done.get("session", {}).get("chain_der") or []
     ocsp = _ocsp(results, below13, done.get("session"))
-    facts["certificate"] = _certificate(chain_der, ep.server_name, ocsp) if chain_der else None
+    facts["certificate"] = _chain(ep, chain_der, ocsp) if chain_der else None
     facts["compression"] = bool(hello12.compression) if hello12 else False
     facts["extended_master_secret"] = (H.EXT_EMS in hello12.extensions) if hello12 else True
     facts["renegotiation"] = _renegotiation(hello12, done.get("renegotiation"))
@@ -532,52 +529,21 @@ def _hsts(session_out: dict | None) -> dict | None:
     return {**F.parse_hsts(header), "header": header, "http_status": hops[0]["status"], "path": hops[0]["path"]}
 
 
-def _certificate(chain_der: list[bytes], server_name: str, ocsp: bool | None) -> dict:
-    from cryptography import x509
-
-    certs = [x509.load_der_x509_certificate(d) for d in chain_der]
-    chain = [F.certificate_facts(c) for c in certs]
-    trusted, error = _validate(certs)
-    return {
-        "hostname_matches": F.hostname_matches(server_name, chain[0]["san_dns"], chain[0]["san_ip"]),
-        "trusted_by_system": trusted,
-        "trusted_by": ["system"] if trusted else [],
-        "validation_error": error,
-        "ocsp_stapled": ocsp,
-        "chain_in_order": all(certs[i].issuer == certs[i + 1].subject for i in range(len(certs) - 1)),
-        "chain": chain,
-    }
-
-
-_SYSTEM_STORE: Any = None
-
-
-def _validate(certs: list) -> tuple[bool | None, str | None]:
-    """Path validation against the OS trust store (cryptography's verifier, no name check)."""
-    global _SYSTEM_STORE
-    from cryptography import x509
-    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
-
-    if _SYSTEM_STORE is None:  # looked up and parsed once per process
-        ca_file = F.system_ca_file()
-        if ca_file is None:
-            return None, "no system trust store"
-        warnings.filterwarnings("ignore", message="Parsed a serial number")  # a root of the OS bundle, not the target
-        _SYSTEM_STORE = Store(x509.load_pem_x509_certificates(ca_file.read_bytes()))
-    verifier = PolicyBuilder().store(_SYSTEM_STORE).time(dt.datetime.now(dt.UTC)).build_client_verifier()
-    try:
-        verifier.verify(certs[0], certs[1:])
-    except (VerificationError, ValueError) as exc:
-        return False, str(exc)[:300]
-    return True, None
-
-
 def _pem(der: bytes) -> str:
     import base64
 
     body = base64.encodebytes(der).decode().replace("\n", "")
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def _chain(ep: Endpoint, chain_der: list[bytes], ocsp: bool | None) -> dict:
+    """:func:`.chain.certificate` (its libraries loaded under the handshaker's import lock, if not yet)."""
+    try:
+        certificate: dict = handshaker.function("certificate")(chain_der, ep.server_name, ocsp)
+    except ObservationError as exc:
+        raise ObservationError(f"{ep.label}: {exc}") from None
+    return certificate
 
 
 def _side_raw(value: Any) -> Any:
