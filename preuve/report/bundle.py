@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,35 +96,51 @@ class Trail:
             run["signer"] = {"fingerprint": private_fingerprint(self.sign_key)}  # verify holds the run to it
         self.run = run
 
-    def write_derived(self) -> None:
+    def write_derived(self, beside: Callable[[], None] | None = None) -> None:
         """diff.json (against the previous run), report.html, OSCAL assessment-results, CISO Assistant CSV, SARIF,
-        the Prowler crosswalk."""
+        the Prowler crosswalk; `beside`: another writer of the run's end (JUnit). The exports and `beside` are
+        written by a forked child while this process writes the diff and the pages (both_cores.py)."""
+        from preuve.report.both_cores import both
         from preuve.report.exports import CSV_FILE, OSCAL_FILE, write_ciso_csv, write_oscal
         from preuve.report.html import run_coverage, write_report
         from preuve.report.prowler import PROWLER_FILE, write_prowler
         from preuve.report.rights import write_rights
         from preuve.report.sarif import SARIF_FILE, write_sarif
-        from preuve.results.diff import diff_runs
         from preuve.results.jsonl import read_jsonl
 
         with gc_paused():  # see gc_pause.py: a full collection over the whole run's objects, for nothing
             results = read_jsonl(self.out / "results.jsonl")  # parsed once, for every report and the diff
-            diff = None
-            if self.previous is not None and (self.previous / "results.jsonl").is_file():
-                try:
-                    diff = diff_runs(self.previous, self.out, current=results)
-                except (OSError, ValueError, KeyError) as exc:
-                    sys.stderr.write(f"preuve: no diff against {self.previous}: {exc}\n")
-                else:
-                    data = json.dumps(diff, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
-                    write_atomic(self.out / "diff.json", data)
             cov = run_coverage(self.run, results)
-            write_report(self.out, self.lang, results=results, diff=diff, cov=cov)
-            write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
-            write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
-            write_sarif(self.out / SARIF_FILE, self.out, self.lang, results=results)
-            write_prowler(self.out / PROWLER_FILE, results)
-            write_rights(self.out, results)  # identity-rights.csv/json when ACC-RIGHTS-TABLE was judged
+
+            def exports() -> None:
+                write_oscal(self.out / OSCAL_FILE, results, self.run, cov, self.lang)
+                write_ciso_csv(self.out / CSV_FILE, results, cov, self.lang)
+                write_prowler(self.out / PROWLER_FILE, results)
+                write_rights(self.out, results)  # identity-rights.csv/json when ACC-RIGHTS-TABLE was judged
+                if beside is not None:
+                    beside()
+
+            def pages() -> None:
+                diff = self._diff(results)
+                write_report(self.out, self.lang, results=results, diff=diff, cov=cov)
+                write_sarif(self.out / SARIF_FILE, self.out, self.lang, results=results)
+
+            both(exports, pages)
+
+    def _diff(self, results: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """diff.json against the previous run (None when there is none, or it cannot be read)."""
+        from preuve.results.diff import diff_runs
+
+        if self.previous is None or not (self.previous / "results.jsonl").is_file():
+            return None
+        try:
+            diff: dict[str, Any] = diff_runs(self.previous, self.out, current=results)
+        except (OSError, ValueError, KeyError) as exc:
+            sys.stderr.write(f"preuve: no diff against {self.previous}: {exc}\n")
+            return None
+        data = json.dumps(diff, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+        write_atomic(self.out / "diff.json", data)
+        return diff
 
     def seal(self) -> None:
         """After MANIFEST.sha256: sign it (optional), then append the run to the scope's ledger."""
