@@ -15,7 +15,7 @@ from preuve.inputs.waivers import Waiver, find_waiver
 from preuve.judge.catalogue import CheckInfo
 from preuve.judge.check_api import Judge, NonCompliance, NotApplicable
 from preuve.observe.errors import ObservationError
-from preuve.results.messages import sentence
+from preuve.results.messages import sentences
 from preuve.results.model import Evidence, Result, WaiverRef, finding_id
 
 
@@ -36,10 +36,7 @@ def build_result(
     if exc is None:
         if judge.expectations:
             status = "pass"
-            message = {
-                lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.expectations)
-                for lang in ("fr", "en")
-            }
+            message = _message(info, judge.expectations)
         else:
             status = "error"
             message = {
@@ -48,9 +45,7 @@ def build_result(
             }
     elif isinstance(exc, NonCompliance):
         status = "fail"
-        message = {
-            lang: "; ".join(sentence(e, info.label(e.label, lang), lang) for e in judge.failed) for lang in ("fr", "en")
-        }
+        message = _message(info, judge.failed)
     elif isinstance(exc, NotApplicable):
         status = "not_applicable"
         message = {"fr": f"non applicable : {exc}", "en": f"not applicable: {exc}"}
@@ -90,6 +85,12 @@ def build_result(
         remediation=info.remediation if status in ("fail", "waived") else None,
         waiver=waiver_ref,
     )
+
+
+def _message(info: CheckInfo, expectations: list[Any]) -> dict[str, str]:
+    """The verdict's sentences, one per expectation, in both languages."""
+    pairs = [sentences(e, info.label(e.label, "fr"), info.label(e.label, "en")) for e in expectations]
+    return {"fr": "; ".join(fr for fr, _ in pairs), "en": "; ".join(en for _, en in pairs)}
 
 
 def error_result(

@@ -35,21 +35,34 @@ _PARAM = (" (paramètre {p})", " (parameter {p})")
 
 def expected_text(e: Expectation, lang: str) -> str:
     """What was expected, with the limit each item is held to and the profile parameter that set it."""
-    i = 0 if lang == "fr" else 1
+    return _expected_texts(e)[0 if lang == "fr" else 1]
+
+
+def _expected_texts(e: Expectation) -> tuple[str, str]:
     limit = getattr(e, "limit", None)
     if e.operator == "all" and limit:
-        text = _EACH[limit[0]][i].format(e=show(limit[1]))
+        shown, forms = show(limit[1]), _EACH[limit[0]]
     else:
-        text = _EXPECTED[e.operator][i].format(e=show(e.expected))
+        shown, forms = show(e.expected), _EXPECTED[e.operator]
     param = getattr(e, "param", None)
-    return text + (_PARAM[i].format(p=param) if param else "")
+    return (
+        forms[0].format(e=shown) + (_PARAM[0].format(p=param) if param else ""),
+        forms[1].format(e=shown) + (_PARAM[1].format(p=param) if param else ""),
+    )
 
 
 def sentence(e: Expectation, label: str, lang: str) -> str:
-    expected = expected_text(e, lang)
+    return sentences(e, label, label)[0 if lang == "fr" else 1]
+
+
+def sentences(e: Expectation, label_fr: str, label_en: str) -> tuple[str, str]:
+    """The expectation's sentence in French and in English; each value is shown (serialised) once for both."""
+    expected_fr, expected_en = _expected_texts(e)
     obs = show(e.observed)
-    if lang == "fr":
-        off = f" (non conformes : {show(e.offending)})" if e.offending is not None else ""
-        return f"{label} : observé {obs}{off} ; attendu : {expected}"
-    off = f" (offending: {show(e.offending)})" if e.offending is not None else ""
-    return f"{label}: observed {obs}{off}; expected: {expected}"
+    offending = show(e.offending) if e.offending is not None else None
+    off_fr = f" (non conformes : {offending})" if offending is not None else ""
+    off_en = f" (offending: {offending})" if offending is not None else ""
+    return (
+        f"{label_fr} : observé {obs}{off_fr} ; attendu : {expected_fr}",
+        f"{label_en}: observed {obs}{off_en}; expected: {expected_en}",
+    )
