@@ -28,9 +28,14 @@ def _serial() -> bool:
     return not hasattr(os, "fork") or os.environ.get("PREUVE_SERIAL_OUTPUTS") == "1"
 
 
-def both(aside: Callable[[], None], here: Callable[[], None]) -> None:
-    """Run ``aside`` in a forked child and ``here`` in this process; return once both are done."""
-    if _serial():
+# Below this many results the writers take a few milliseconds: a fork (~5 ms with its exit) would cost more.
+FORK_FROM = 200
+
+
+def both(aside: Callable[[], None], here: Callable[[], None], results: int = FORK_FROM) -> None:
+    """Run ``aside`` in a forked child and ``here`` in this process; return once both are done. ``results``: how
+    many results the writers write (a small run writes both groups here, one after the other)."""
+    if results < FORK_FROM or _serial():
         aside()
         here()
         return

@@ -199,11 +199,12 @@ class Sweep:
 
 
 def start_sweep(state: RunState, requests: list[Request]) -> Sweep:
-    """Prepare (main thread), start the sweep, then let the collectors warm up on the main thread while the
-    sweep waits for its first answers."""
+    """Prepare (main thread), start the sweep, then let the collectors warm up on the main thread (from the
+    vantage point, as they prepared) while the sweep waits for its first answers."""
     prepare_observations(state, requests)
     sweep = Sweep(state, requests).start()
-    warm(_planned(requests))
+    with _vantage(state.options.netns):
+        warm(_planned(requests))
     return sweep
 
 

@@ -1,5 +1,7 @@
-"""Full handshakes in the helper process give exactly what they give in-process, and a helper that dies turns
-what it owed into errors of those side requests (never a pass) while the next ones run in-process. Against a
+"""Full handshakes and chain judging in the helper process give exactly what they give in-process; requests made
+while it starts wait for it; a helper that dies before it is ready has started nothing, so what was queued runs
+in-process; one that dies later turns what it owed into errors of those requests (never a pass) while the next
+ones run in-process. Against a
 stdlib TLS server on 127.0.0.1 that answers HTTP with an HSTS header."""
 
 from __future__ import annotations
@@ -98,6 +100,45 @@ def test_a_dead_helper_fails_what_it_owed_and_the_next_run_here(tmp_path: Path) 
     with https_server(tmp_path) as port:
         after = _session(reactor, port)
     assert "error" not in after and after["http"]["strict_transport_security"] == [HSTS]
+
+
+def test_a_chain_judged_in_the_helper_equals_the_chain_judged_here(tmp_path: Path) -> None:
+    with https_server(tmp_path) as port:
+        plain = Reactor()
+        plain.thread.start()
+        chain_der = _session(plain, port)["chain_der"]
+        here = plain.submit(_request("certificate", chain_der, "localhost", False)).result(20)
+        helped = Reactor()
+        helped.thread.start()
+        helper = handshaker.start(helped)
+        assert helper is not None and not helper.ready
+        there = helped.submit(_request("certificate", chain_der, "localhost", False)).result(30)  # queued
+    assert helper.ready and next(helper._ids) == 1  # sent before the helper was ready, answered by it
+    assert here == there
+    assert here["chain"][0]["subject"] and here["hostname_matches"] is True
+
+
+def test_what_was_queued_to_a_helper_that_never_started_runs_here(tmp_path: Path) -> None:
+    reactor = Reactor()
+    reactor.thread.start()
+    helper = handshaker.start(reactor)
+    assert helper is not None
+    with https_server(tmp_path) as port:
+        args = (LOOPBACK, port, "TLSv1.2", "localhost", 5.0, ("/", f"localhost:{port}"))
+        queued = reactor.submit(_handshake("full_session", *args))
+        deadline = time.monotonic() + 5
+        while not helper._pending:  # in its pipe (the reactor thread sends it)
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        helper.proc.kill()  # before it ever says ready (it takes ~0.1 s to load nassl)
+        answer = queued.result(20)
+    assert not helper.ready and next(helper._ids) == 1  # it was sent there, and answered here
+    assert "error" not in answer, answer
+    assert answer["http"]["strict_transport_security"] == [HSTS]
+
+
+async def _request(name: str, *args: Any) -> dict:
+    return await handshaker.Handshake(name, *args, slots=None)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

@@ -137,23 +137,19 @@ def _collect(target: Target, facts: tuple[str, ...], timeout: float, hosts: dict
 
 
 def _prepare(planned: int) -> None:
-    """Start this vantage point's reactor, and its full-handshake helper process when more than one endpoint is
-    planned (it loads nassl while the run loads the preloads); for one endpoint, load nassl and cryptography now:
-    its observation needs them within milliseconds."""
-    from preuve.observe.tls import handshaker
+    """Start this vantage point's reactor, and its handshake helper process when more than one endpoint is planned:
+    the helper loads nassl and cryptography on another core and takes the full handshakes and the chains."""
     from preuve.observe.tls.prober import prepare
 
     prepare(planned)
-    if planned <= 1:
-        handshaker.load_here()
 
 
 def _warm(planned: int) -> None:
-    """Many endpoints: nassl and cryptography (~90 ms) load on the run's main thread while the first probes are
-    on the wire (the first chain is judged ~0.1 s in; the handshake helper takes the handshakes by then)."""
-    from preuve.observe.tls import handshaker
+    """No helper (one endpoint): load nassl and cryptography (~50 ms) here while the first probes are on the wire;
+    the handshakes and the chain wait for them under the import lock."""
+    from preuve.observe.tls import handshaker, reactor
 
-    if planned > 1:
+    if not handshaker.running(reactor.shared()):
         handshaker.load_here()
 
 
@@ -161,11 +157,11 @@ def _warm(planned: int) -> None:
 COLLECTOR = Collector(
     "tls",
     _collect,
-    limit=16,
+    limit=32,
     fixtures=(
         Fixture("tls", "tls_endpoint", doc="TLS endpoint: accepted versions, suites, groups, certificate chain"),
     ),
-    preload=("preuve.observe.tls.prober",),  # nassl and cryptography: by prepare, here or in the helper
+    preload=("preuve.observe.tls.prober",),  # nassl and cryptography: by prepare, here or in the helper process
     prepare=_prepare,
     warm=_warm,
 )

@@ -1,17 +1,21 @@
-"""Full handshakes (nassl) in a helper process, so that they use another core than the probes.
+"""Full handshakes (nassl) and chain judging (cryptography) in a helper process, so that they use another core
+than the probes, and their libraries load there.
 
 Why: a full handshake costs 0.5-2 ms of CPU (key exchange, signature check, a second handshake when a server
 renegotiates), and nassl holds the interpreter lock while OpenSSL computes. At 100 endpoints the 200 full
 handshakes took ~0.28 s of CPU and ~0.25 s of wall time away from the probes on the same lock (measured: the
 same observation without them, 0.36-0.45 s instead of 0.62-0.64 s). In a process of their own they run beside
-the probes.
+the probes. Judging each presented chain (:mod:`.chain`, ~0.2 ms) goes there too: importing nassl and
+``cryptography.x509`` with its verifier (~90 ms) then never takes the run's interpreter lock from the probes.
 
 One helper per reactor (per process and network namespace: it is started from a thread of that namespace, so its
-sockets are there too), started with the reactor. It runs ``session.full_session`` and ``session.renegotiation``
-on its own threads (up to ``reactor.BLOCKING_WORKERS`` at once, as in-process: the handshakes mostly wait on the
-network) and answers each request as soon as it is done. Until it has said it is ready, and if it ever ends,
-:class:`Handshake` runs the same function on a thread of this process instead: a one-endpoint run never waits
-for the helper to start, and a helper that dies costs speed, never an observation.
+sockets are there too), started when a run plans more than one endpoint. It runs the functions of ``_WHERE`` on
+its own threads (up to ``reactor.BLOCKING_WORKERS`` at once, as in-process: the handshakes mostly wait on the
+network) and answers each request as soon as it is done. Requests made while it starts wait in its pipe (it says
+``R`` once nassl is loaded, then loads cryptography). With no helper, or once it has ended, :class:`Handshake`
+runs the same function on a thread of this process; requests queued to a helper that ended before it said ready
+run here too (it had started none of them). What a helper that was running still owed becomes an error of those
+requests, never a pass: it may be what ended it.
 
 Protocol on the helper's stdin/stdout: frames of a 4-byte length and a pickle, ``(id, name, args)`` one way and
 ``(id, result)`` back; the helper writes ``R`` once ready. pickle is safe here: both ends are this module.
@@ -35,13 +39,11 @@ from preuve.observe.tls import reactor as R
 # Off in tests that compare both paths; on everywhere else.
 ENABLED = os.environ.get("PREUVE_TLS_HANDSHAKER", "1") != "0"
 # What the prober runs off its probes, by name: the module holding it, and what that module needs loaded first.
-# The helper runs the handshakes (session); the chain (.chain) is judged in-process, cheaply, once loaded.
 _WHERE = {
     "full_session": "preuve.observe.tls.session",
     "renegotiation": "preuve.observe.tls.session",
     "certificate": "preuve.observe.tls.chain",
 }
-_HANDSHAKES = ("full_session", "renegotiation")
 _NEEDS = {
     "preuve.observe.tls.session": ("nassl.ssl_client", "nassl.legacy_ssl_client"),
     "preuve.observe.tls.chain": ("cryptography.x509", "cryptography.x509.verification"),
@@ -66,23 +68,18 @@ def function(name: str) -> Callable[..., Any]:
 
 
 def load_here() -> None:
-    """Load what this process needs to run the handshakes and judge chains itself (nassl, cryptography: ~90 ms).
-    A run calls it from its main thread: ahead of a one-endpoint observation, or while a sweep waits on the
-    network for its first answers."""
+    """Load what this process needs to run the handshakes and judge chains itself (nassl, cryptography: ~90 ms):
+    a run without a helper calls it from its main thread, ahead of its observations."""
     for name in _WHERE:
         function(name)
 
 
-def _function(name: str) -> Callable[..., dict]:
-    if name not in _HANDSHAKES:
-        raise ValueError(f"no such handshake: {name}")
-    fn: Callable[..., dict] = function(name)
-    return fn
-
-
-def _failed(args: tuple, message: str) -> dict:
-    """What both session functions return when they fail (the version is their third argument)."""
-    return {"version": args[2], "error": message[:300]}
+def _failed(name: str, args: tuple, message: str) -> dict:
+    """What a request that failed returns: the session functions' own failure shape (their third argument is
+    the version), an ``error`` alone otherwise."""
+    if _WHERE.get(name) == "preuve.observe.tls.session":
+        return {"version": args[2], "error": message[:300]}
+    return {"error": message[:300]}
 
 
 class Helper:
@@ -93,7 +90,8 @@ class Helper:
         self.reactor = reactor
         self.ready = False
         self.ended = False
-        self._pending: dict[int, Callable[[dict], None]] = {}
+        # per request id: what to do with its answer, and how to run it here if the helper never started it
+        self._pending: dict[int, tuple[Callable[[dict], None], Callable[[], None]]] = {}
         self._ids = itertools.count()
         self._buffer = bytearray()
         self.proc = subprocess.Popen(
@@ -108,13 +106,15 @@ class Helper:
         os.set_blocking(self._fd, False)
         reactor._post(lambda: reactor.add_reader(self._fd, self._readable))
 
-    def send(self, name: str, args: tuple, answer: Callable[[dict], None]) -> None:
+    def send(self, name: str, args: tuple, answer: Callable[[dict], None], here: Callable[[], None]) -> None:
+        """Queue a request (read by the helper once ready); ``here`` runs it in this process instead if the helper
+        ends before it ever said it was ready."""
         if self.ended:
-            answer({"error": "the handshake helper process ended"})
+            here()
             return
         rid = next(self._ids)
         data = pickle.dumps((rid, name, args))
-        self._pending[rid] = answer
+        self._pending[rid] = (answer, here)
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(struct.pack("!I", len(data)) + data)
@@ -147,20 +147,25 @@ class Helper:
                 self._end()
                 return
             del self._buffer[: 4 + size]
-            answer = self._pending.pop(rid, None)
-            if answer is not None:
-                answer(result)
+            pending = self._pending.pop(rid, None)
+            if pending is not None:
+                pending[0](result)
 
     def _end(self) -> None:
-        """The helper is gone: what it still owed becomes an error of those side requests (never a pass)."""
+        """The helper is gone. Before it said ready it had started nothing: what was queued runs here. After, what
+        it still owed becomes an error of those requests (never a pass)."""
         if self.ended:
             return
+        was_ready = self.ready
         self.ended, self.ready = True, False
         self.reactor.remove_reader(self._fd)
         code = self.proc.poll()
         pending, self._pending = self._pending, {}
-        for answer in pending.values():
-            answer({"error": f"the handshake helper process ended (exit code {code})"})
+        for answer, here in pending.values():
+            if was_ready:
+                answer({"error": f"the handshake helper process ended (exit code {code})"})
+            else:
+                here()
 
 
 _HELPERS: dict[int, Helper] = {}
@@ -181,34 +186,55 @@ def start(reactor: R.Reactor) -> Helper | None:
         return helper
 
 
-class Handshake(R.Request):
-    """``session.<name>(*args)`` in the helper once it is ready, else on a thread here; holds one of the
-    endpoint's slots while it runs."""
+def running(reactor: R.Reactor) -> bool:
+    """Has this reactor a helper that has not ended (ready, or still starting)?"""
+    helper = _HELPERS.get(id(reactor))
+    return helper is not None and not helper.ended
 
-    def __init__(self, name: str, *args: Any, slots: R.Slots) -> None:
+
+class Handshake(R.Request):
+    """``<name>(*args)`` (one of ``_WHERE``) in the helper when this reactor has one that has not ended (queued
+    while it starts), else on a thread here; holds one of the endpoint's slots while it runs, when given some."""
+
+    def __init__(self, name: str, *args: Any, slots: R.Slots | None) -> None:
         self.name, self.args, self.slots = name, args, slots
         self.inner: R.Request | None = None
         self.cancelled = False
 
     def start(self, reactor: R.Reactor, task: Any) -> None:
         helper = _HELPERS.get(id(reactor))
-        if helper is None or not helper.ready:
-            name = self.name  # loaded on the worker thread, not the reactor's
-            self.inner = R.Blocking(lambda *args: _function(name)(*args), *self.args, slots=self.slots)
-            self.inner.start(reactor, task)
+        if helper is None or helper.ended:
+            self._here(reactor, task)
             return
 
         def answer(result: dict) -> None:
-            self.slots.release()
+            self._release()
             if not self.cancelled:
-                if "error" in result and "version" not in result:
-                    result = _failed(self.args, result["error"])
+                if set(result) == {"error"}:  # the helper's own failure, in the shape of the request's
+                    result = _failed(self.name, self.args, result["error"])
                 reactor._resume(task, result, None)
 
-        self.slots.acquire(lambda: helper.send(self.name, self.args, answer))
+        def here() -> None:
+            self._release()
+            if not self.cancelled:
+                self._here(reactor, task)
+
+        if self.slots is None:
+            helper.send(self.name, self.args, answer, here)
+        else:
+            self.slots.acquire(lambda: helper.send(self.name, self.args, answer, here))
+
+    def _here(self, reactor: R.Reactor, task: Any) -> None:
+        name = self.name  # loaded on the worker thread, not the reactor's
+        self.inner = R.Blocking(lambda *args: function(name)(*args), *self.args, slots=self.slots)
+        self.inner.start(reactor, task)
+
+    def _release(self) -> None:
+        if self.slots is not None:
+            self.slots.release()
 
     def cancel(self, reactor: R.Reactor) -> None:
-        self.cancelled = True  # the helper cannot be stopped mid-handshake: its answer is dropped, the slot freed
+        self.cancelled = True  # the helper cannot be stopped mid-request: its answer is dropped, the slot freed
         if self.inner is not None:
             self.inner.cancel(reactor)
 
@@ -223,19 +249,26 @@ def _serve() -> None:
     lock = threading.Lock()
     pool = ThreadPoolExecutor(R.BLOCKING_WORKERS, thread_name_prefix="preuve-handshake")
 
+    from preuve.observe.errors import ObservationError
+
     def run(rid: int, name: str, args: tuple) -> None:
         try:
-            result = _function(name)(*args)
+            if name not in _WHERE:
+                raise ValueError(f"no such request: {name}")
+            result = function(name)(*args)
+        except ObservationError as exc:  # what the target showed cannot be judged: raised again in the run
+            result = {"observation_error": str(exc)}
         except BaseException as exc:  # the session functions return their failures; anything else is a bug
-            result = _failed(args, f"{type(exc).__name__}: {exc}")
+            result = _failed(name, args, f"{type(exc).__name__}: {exc}")
         data = pickle.dumps((rid, result))
         with lock:
             sink.write(struct.pack("!I", len(data)) + data)
             sink.flush()
 
-    _function("full_session")  # nassl loaded before saying ready
+    function("full_session")  # nassl loaded before saying ready
     sink.write(b"R")
     sink.flush()
+    pool.submit(function, "certificate")  # cryptography next (a chain to judge waits for it, under the lock)
     while True:
         head = source.read(4)
         if len(head) < 4:

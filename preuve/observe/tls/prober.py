@@ -168,6 +168,19 @@ class _Probe:
         )
         return data
 
+    async def certificate(self, chain_der: list[bytes], ocsp: bool | None) -> dict:
+        """:func:`.chain.certificate` of the presented chain: in the handshake helper when there is one (no
+        connection held), else here."""
+        try:
+            out: dict = await Handshake("certificate", chain_der, self.ep.server_name, ocsp, slots=None)
+        except ObservationError as exc:  # judged here
+            raise ObservationError(f"{self.ep.label}: {exc}") from None
+        if "observation_error" in out:  # judged in the helper
+            raise ObservationError(f"{self.ep.label}: {out['observation_error']}")
+        if set(out) == {"error"}:  # the helper ended with it
+            raise ObservationError(f"{self.ep.label}: its certificate chain could not be judged: {out['error']}")
+        return out
+
     async def handshake(self, name: str, *args: Any) -> dict:
         """A full handshake of :mod:`.session` (``name``), in the handshake helper process when there is one."""
         return await Handshake(name, *args, slots=self.slots)
@@ -411,7 +424,7 @@ async def observe(ep: Endpoint, ip: str, connections: int = CONNECTIONS_PER_ENDP
     hello12 = results[below13[-1]]["picks"][0] if below13 else None
     chain_der = _chain_from_flights(results, below13) or done.get("session", {}).get("chain_der") or []
     ocsp = _ocsp(results, below13, done.get("session"))
-    facts["certificate"] = _chain(ep, chain_der, ocsp) if chain_der else None
+    facts["certificate"] = await p.certificate(chain_der, ocsp) if chain_der else None
     facts["compression"] = bool(hello12.compression) if hello12 else False
     facts["extended_master_secret"] = (H.EXT_EMS in hello12.extensions) if hello12 else True
     facts["renegotiation"] = _renegotiation(hello12, done.get("renegotiation"))
@@ -535,15 +548,6 @@ def _pem(der: bytes) -> str:
     body = base64.encodebytes(der).decode().replace("\n", "")
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
-
-
-def _chain(ep: Endpoint, chain_der: list[bytes], ocsp: bool | None) -> dict:
-    """:func:`.chain.certificate` (its libraries loaded under the handshaker's import lock, if not yet)."""
-    try:
-        certificate: dict = handshaker.function("certificate")(chain_der, ep.server_name, ocsp)
-    except ObservationError as exc:
-        raise ObservationError(f"{ep.label}: {exc}") from None
-    return certificate
 
 
 def _side_raw(value: Any) -> Any:
