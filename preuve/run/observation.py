@@ -25,10 +25,13 @@ Key = tuple[str, str]  # (collector, target name): one observation
 
 def reads(item: pytest.Item, fixtures: dict[str, Any] | None = None) -> list[tuple[Key, Target, Any]]:
     """The observations a selected item reads: (key, its target, the fixture's source), one per fixture."""
-    if not isinstance(item, pytest.Function):  # preuve's items are check functions
-        return []
+    callspec = getattr(item, "callspec", None)
+    if not isinstance(item, pytest.Function) or callspec is None or "target" not in callspec.params:
+        return []  # preuve's items are check functions, each on one target
     fixtures = registry().fixtures if fixtures is None else fixtures
-    target = cast(Target, item.callspec.params["target"])
+    target = cast(Target | None, callspec.params["target"])
+    if target is None:  # a check with no target to judge (dropped at collection)
+        return []
     found = []
     for name in item.fixturenames:
         src = fixtures.get(name)
