@@ -205,6 +205,18 @@ def _state(config: pytest.Config) -> RunState | None:
     return config.stash.get(STATE, None)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list[pytest.Item] | None:
+    """A check the profile (or --select) leaves out becomes no item at all: building, parametrizing and dropping
+    items for the ~130 checks a narrow profile skips was ~20 ms of every run's start."""
+    spec = getattr(obj, "__preuve_check__", None)
+    state = _state(collector.config)
+    if spec is None or state is None or _wanted(state, spec):
+        return None  # pytest's own collection
+    state.deselected_by_profile += 1
+    return []
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
     spec = getattr(metafunc.function, "__preuve_check__", None)
@@ -212,8 +224,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     scope = state.scope
     found = [t for t in state.targets.get(spec.target, []) if scope is None or scope.keeps(t)]
-    # a check the profile leaves out gets one placeholder item, not one per target (dropped in modifyitems either
-    # way): a narrow profile over a large fleet would otherwise build, then drop, checks x hosts items
+    # a check left out by the profile has no item (pytest_pycollect_makeitem); one with no target in scope gets one
+    # placeholder item, dropped in modifyitems
     params = [pytest.param(t, id=t.name) for t in found] if _wanted(state, spec) else []
     if not params:
         params = [pytest.param(None, id="no-target", marks=pytest.mark.preuve_no_target)]
