@@ -300,14 +300,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.started_at = state.judged_at
         return
     requests = plan(state, session.items)
-    if requests:  # while observations wait on the network, load the report machinery
+    state.sweep = start_sweep(state, requests)  # judging starts as the first observations are recorded
+    if requests:  # while observations wait on the network, load the report machinery (once they are under way)
         import threading
 
         from preuve.run.finish import warm_up
 
         out = state.options.out  # its inputs/ are copied: the reports' inventory line map can be read ahead
         threading.Thread(target=_quietly, args=(warm_up, out), daemon=True, name="preuve-warm-up").start()
-    state.sweep = start_sweep(state, requests)  # judging starts as the first observations are recorded
 
 
 def _quietly(fn: Any, *args: Any) -> None:
