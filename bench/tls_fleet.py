@@ -13,6 +13,7 @@ A benchmark, not a test: nothing asserts on time. Loopback only: nothing else is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -173,12 +174,21 @@ def timed(argv: list[str], sample_fds: bool) -> dict:
 
 
 def _fds_of_children(pid: int) -> int:
-    """Open descriptors of the process /usr/bin/time started (its only child)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return max((len(os.listdir(f"/proc/{c}/fd")) for c in children), default=0)
-    except OSError:
-        return 0
+    """Open descriptors of the process /usr/bin/time started (its only child) and of that process's own children
+    (preuve's TLS handshake helper), added up."""
+
+    def tree(p: str) -> list[str]:
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            return []
+        return [k for c in kids for k in (c, *tree(c))]
+
+    total = 0
+    for c in tree(str(pid)):
+        with contextlib.suppress(OSError):  # ended meanwhile
+            total += len(os.listdir(f"/proc/{c}/fd"))
+    return total
 
 
 # --- findings -------------------------------------------------------------------------------------

@@ -137,6 +137,24 @@ def test_what_was_queued_to_a_helper_that_never_started_runs_here(tmp_path: Path
     assert answer["http"]["strict_transport_security"] == [HSTS]
 
 
+def test_an_endpoint_observed_in_the_helper_gives_the_facts_observed_here(tmp_path: Path) -> None:
+    """A large run observes every other endpoint in the helper process (prober.run_one): same facts."""
+    from preuve.observe.tls.prober import Endpoint, run_here
+
+    with https_server(tmp_path) as port:
+        ep = Endpoint(LOOPBACK, port, "localhost", "/", 5.0)
+        here = run_here(ep)
+        reactor = Reactor()
+        reactor.thread.start()
+        helper = _helper_ready(reactor)
+        there = reactor.submit(_request("run_here", ep)).result(30)
+    assert next(helper._ids) == 1
+    assert isinstance(here, tuple) and isinstance(there, tuple), (here, there)
+    assert here[0] == there[0]
+    assert here[0]["versions"]["TLSv1.2"] and here[0]["hsts"]["max_age"] == 31536000
+    assert sorted(p["probe"] for p in here[1]["probes"]) == sorted(p["probe"] for p in there[1]["probes"])
+
+
 async def _request(name: str, *args: Any) -> dict:
     return await handshaker.Handshake(name, *args, slots=None)  # type: ignore[no-any-return]
 

@@ -23,6 +23,7 @@ Protocol on the helper's stdin/stdout: frames of a 4-byte length and a pickle, `
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import itertools
 import os
@@ -43,10 +44,12 @@ _WHERE = {
     "full_session": "preuve.observe.tls.session",
     "renegotiation": "preuve.observe.tls.session",
     "certificate": "preuve.observe.tls.chain",
+    "run_here": "preuve.observe.tls.prober",
 }
 _NEEDS = {
     "preuve.observe.tls.session": ("nassl.ssl_client", "nassl.legacy_ssl_client"),
     "preuve.observe.tls.chain": ("cryptography.x509", "cryptography.x509.verification"),
+    "preuve.observe.tls.prober": (),  # what its probes need loads on first use, under the same lock
 }
 # Loaded by one thread at a time (whichever needs them first: the run's main thread warming up, or a thread of
 # the prober): CPython 3.11's import deadlock detection can hand a thread a half-initialised module when several
@@ -70,7 +73,7 @@ def function(name: str) -> Callable[..., Any]:
 def load_here() -> None:
     """Load what this process needs to run the handshakes and judge chains itself (nassl, cryptography: ~90 ms):
     a run without a helper calls it from its main thread, ahead of its observations."""
-    for name in _WHERE:
+    for name in ("full_session", "certificate"):
         function(name)
 
 
@@ -172,6 +175,21 @@ _HELPERS: dict[int, Helper] = {}
 _LOCK = threading.Lock()
 
 
+def _reap() -> None:
+    """At exit: end each helper (its stdin closed, it exits) and wait for it, so that its CPU time counts in this
+    process's own accounting (/usr/bin/time, a CI runner's) instead of being left to whoever reaps it."""
+    for helper in list(_HELPERS.values()):
+        try:
+            if helper.proc.stdin is not None:
+                helper.proc.stdin.close()
+            helper.proc.wait(timeout=2)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            helper.proc.kill()
+
+
+atexit.register(_reap)
+
+
 def start(reactor: R.Reactor) -> Helper | None:
     """The reactor's helper, started on first call (from a thread of the reactor's network namespace)."""
     if not ENABLED:
@@ -210,7 +228,7 @@ class Handshake(R.Request):
         def answer(result: dict) -> None:
             self._release()
             if not self.cancelled:
-                if set(result) == {"error"}:  # the helper's own failure, in the shape of the request's
+                if isinstance(result, dict) and set(result) == {"error"}:  # the helper failed: the request's shape
                     result = _failed(self.name, self.args, result["error"])
                 reactor._resume(task, result, None)
 
