@@ -205,20 +205,20 @@ def fact(name: str) -> HostFact:
 
 def prepare(planned: dict[str, int]) -> None:
     """Call the ``prepare`` hook of each planned collector with its number of planned observations."""
-    collectors = registry().collectors
-    for name, count in sorted(planned.items()):
-        hook = collectors[name].prepare if name in collectors else None
-        if hook is not None:
-            hook(count)
+    _hooks("prepare", planned)
 
 
 def warm(planned: dict[str, int]) -> None:
     """Call the ``warm`` hook of each planned collector with its number of planned observations."""
+    _hooks("warm", planned)
+
+
+def _hooks(hook: str, planned: dict[str, int]) -> None:
     collectors = registry().collectors
     for name, count in sorted(planned.items()):
-        hook = collectors[name].warm if name in collectors else None
-        if hook is not None:
-            hook(count)
+        fn = getattr(collectors[name], hook) if name in collectors else None
+        if fn is not None:
+            fn(count)
 
 
 def preload(collectors: Iterable[str]) -> None:

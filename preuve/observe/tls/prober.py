@@ -632,9 +632,10 @@ def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
     shared = reactor.shared()
     if handshaker.running(shared) and next(_SHARE) % 2:
         out = shared.submit(_observed_there(ep)).result()
-        if isinstance(out, dict):  # the helper's own failure (it ended): an error, never a pass
-            return ObservationError(f"{ep.label}: {out.get('error', 'the handshake helper process failed')}")
-        return out  # type: ignore[no-any-return]
+        if isinstance(out, dict):  # raised there, or the helper ended: an error, never a pass
+            said = out.get("observation_error") or out.get("error") or "the handshake helper process failed"
+            return ObservationError(f"{ep.label}: {said}")
+        return out
     return run_here(ep)
 
 
