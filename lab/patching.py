@@ -19,6 +19,7 @@ The dpkg status is the machine's own (base-files is Essential, always installed)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -82,6 +83,14 @@ def _gpg(home: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def _stop_agents(paths: LabPaths) -> None:
+    """End the gpg-agent of each of the mirror's GnuPG homes (started by gpg, it would outlive the lab)."""
+    for home in (mirror(paths) / "gnupg", mirror(paths) / "gnupg-legacy"):
+        if home.is_dir():
+            with contextlib.suppress(OSError):
+                subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
+
+
 def _signing_home(paths: LabPaths) -> Path:
     """A GnuPG home holding the lab mirror's signing key (ed25519), made once."""
     home = mirror(paths) / "gnupg"
@@ -138,9 +147,13 @@ def _suite(paths: LabPaths, name: str, version: str, home: Path) -> None:
 
 def write_etc(paths: LabPaths, name: str, etc: Path) -> None:
     """The host's /etc/apt (opaque in its overlay) and its mirror suite; /boot with its kernel images."""
-    home = _signing_home(paths)
-    installed = _installed_stanza("base-files")["Version"]
-    _suite(paths, name, installed if name == "ssh-mfa" else f"{installed}+preuvelab1", home)
+    try:
+        home = _signing_home(paths)
+        installed = _installed_stanza("base-files")["Version"]
+        _suite(paths, name, installed if name == "ssh-mfa" else f"{installed}+preuvelab1", home)
+        legacy = _legacy_key(paths) if name != "ssh-mfa" else b""
+    finally:
+        _stop_agents(paths)  # gpg starts an agent per home that outlives it: the lab leaves no process behind
     apt = etc / "apt"
     for d in ("apt.conf.d", "sources.list.d", "keyrings", "preferences.d", "trusted.gpg.d"):
         (apt / d).mkdir(parents=True, exist_ok=True)
@@ -154,7 +167,7 @@ def write_etc(paths: LabPaths, name: str, etc: Path) -> None:
     )
     ring = keyring(paths).read_bytes()
     if name != "ssh-mfa":  # an old 1024-bit RSA key still trusted beside the mirror's (naive: Signed-By is set)
-        ring += _legacy_key(paths)
+        ring += legacy
     (apt / "keyrings" / "preuve-lab-mirror.gpg").write_bytes(ring)
     source = (
         f"Types: deb\nURIs: {mirror_uri(paths, name)}\nSuites: {SUITE}\nComponents: main\n"
