@@ -39,7 +39,8 @@ from preuve.observe.tls import reactor as R
 
 # Off in tests that compare both paths; on everywhere else.
 ENABLED = os.environ.get("PREUVE_TLS_HANDSHAKER", "1") != "0"
-# What the prober runs off its probes, by name: the module holding it, and what that module needs loaded first.
+# What a Handshake request runs (in the helper, or on a thread here), by name: the module holding it, and what that
+# module needs loaded first. run_here is a whole endpoint's observation (the helper's own reactor).
 _WHERE = {
     "full_session": "preuve.observe.tls.session",
     "renegotiation": "preuve.observe.tls.session",
@@ -72,7 +73,8 @@ def function(name: str) -> Callable[..., Any]:
 
 def load_here() -> None:
     """Load what this process needs to run the handshakes and judge chains itself (nassl, cryptography: ~90 ms):
-    a run without a helper calls it from its main thread, ahead of its observations."""
+    a run without a helper calls it from its main thread (the collector's warm hook, the first probes on the
+    wire)."""
     for name in ("full_session", "certificate"):
         function(name)
 
