@@ -1,12 +1,18 @@
 """Judging starts as observations are recorded (preuve.run.observation.Sweep, preuve.run.direct.as_observed):
 a pair is never judged before every observation it reads is recorded, pairs recorded together keep collection
 order, a sweep that ends early hands over the rest (they then read what there is: nothing, so `error`), and a
-recorded observation is waited for whatever the judging order (verdict.recorded's wait)."""
+recorded observation is waited for whatever the judging order (verdict.recorded's wait). A live run judges alike
+both ways (it fails when neither the order nor the wait holds a pair back until its observation is recorded)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -96,3 +102,57 @@ def test_wait_returns_when_the_sweep_ends_without_the_observation() -> None:
     sweep.wait(("tls", "a"))  # returns: the store then has nothing, and the pair is `error`
     assert sweep.over and ("tls", "a") not in sweep.recorded
     timer.join()
+
+
+def test_a_live_run_judges_alike_while_observing_and_through_pytests_protocol(tmp_path: Path) -> None:
+    """Three loopback TLS servers (ECDSA, RSA 2048 and a silent port), scanned twice: the direct loop judging each
+    pair as its observation is recorded, and pytest's own protocol in collection order (each pair's evidence lookup
+    waiting for it). Same verdicts, same messages, every pair judged once; the silent one is `error`, not `pass`."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from preuve.exitcodes import Exit
+    from tests.conftest import FULL_PROFILE, preuve
+    from tests.support.tls_servers import make_self_signed, silent_server, threaded_server
+
+    def tls_server(name: str, key: Any) -> Any:
+        cert = make_self_signed(tmp_path, name, key, hashes.SHA256(), days=30)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert.cert, cert.key)
+
+        def handle(raw: socket.socket) -> None:
+            with contextlib.suppress(OSError, ssl.SSLError), ctx.wrap_socket(raw, server_side=True) as conn:
+                conn.settimeout(5)
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+        return threaded_server(handle)
+
+    verdicts = {}
+    with (
+        tls_server("ec", ec.generate_private_key(ec.SECP256R1())) as ec_port,
+        tls_server("rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048)) as rsa_port,
+        silent_server() as silent,
+    ):
+        inv = tmp_path / "inventory.yaml"
+        inv.write_text(
+            "version: 1\nname: t\ntls_endpoints:\n"
+            + "".join(
+                f"  - {{name: {n}, address: 127.0.0.1, port: {p}, sni: localhost, http: true}}\n"
+                for n, p in (("ec", ec_port), ("rsa", rsa_port), ("silent", silent))
+            )
+        )
+        for mode, env in (("direct", {}), ("protocol", {"PREUVE_JUDGE_PROTOCOL": "pytest"})):
+            out = tmp_path / mode
+            proc = preuve(
+                "run", "-i", inv, "-p", FULL_PROFILE, "-o", out, "-q", "--select", "TLS-*", "--timeout", "1", env=env
+            )
+            assert proc.returncode in (Exit.NON_COMPLIANT, Exit.INCOMPLETE), proc.stdout + proc.stderr
+            rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+            verdicts[mode] = {(r["check_id"], r["target"]["name"]): (r["status"], r["message"]) for r in rows}
+            assert len(verdicts[mode]) == len(rows)  # each pair once
+    assert verdicts["direct"] == verdicts["protocol"]
+    targets = {t for _, t in verdicts["direct"]}
+    assert targets == {"ec", "rsa", "silent"}
+    assert {s for (_, t), (s, _) in verdicts["direct"].items() if t == "silent"} == {"error"}
+    assert {s for (_, t), (s, _) in verdicts["direct"].items() if t != "silent"} & {"pass", "fail"}
