@@ -33,12 +33,9 @@ _EACH = {"at_least": ("tous ≥ {e}", "all >= {e}"), "at_most": ("tous ≤ {e}",
 _PARAM = (" (paramètre {p})", " (parameter {p})")
 
 
-def expected_text(e: Expectation, lang: str) -> str:
-    """What was expected, with the limit each item is held to and the profile parameter that set it."""
-    return _expected_texts(e)[0 if lang == "fr" else 1]
-
-
 def _expected_texts(e: Expectation) -> tuple[str, str]:
+    """What was expected (French, English), with the limit each item is held to and the profile parameter that
+    set it."""
     limit = getattr(e, "limit", None)
     if e.operator == "all" and limit:
         shown, forms = show(limit[1]), _EACH[limit[0]]

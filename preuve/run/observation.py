@@ -3,9 +3,9 @@ display, engine)."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -14,6 +14,7 @@ import pytest
 from preuve.evidence.record import Observation
 from preuve.inputs.targets import Target
 from preuve.observe.engine import Request, observe
+from preuve.observe.network.netns import vantage
 from preuve.observe.profile_params import set_params
 from preuve.observe.registry import preload, prepare, registry, warm
 from preuve.observe.reveal import register_inventory
@@ -60,24 +61,17 @@ def plan(state: RunState, items: list[pytest.Item]) -> list[Request]:
     return [Request(c, targets[(c, n)], tuple(sorted(facts[(c, n)]))) for (c, n) in sorted(targets)]
 
 
-def _vantage(netns: str | None) -> contextlib.AbstractContextManager[Any]:
-    if not netns:
-        return contextlib.nullcontext()
-    from preuve.observe.network.netns import enter
-
-    return enter(netns)
-
-
-def prepare_observations(state: RunState, requests: list[Request]) -> None:
+def prepare_observations(state: RunState, requests: list[Request]) -> dict[str, int]:
     """What must happen on the main thread before any observation: the shared settings, the collectors' prepare
     hooks (from the vantage point) and their preloads (imports, before any worker thread imports)."""
     set_params(state.profile.params)  # observation-shaping parameters (restore-drill sample, data check)
     set_inventory(state.inventory)  # where real SSH connections come from (sshd -T -C contexts)
     register_inventory(state.inventory)  # every secret known before the first observation is stored
-    planned = _planned(requests)
-    with _vantage(state.options.netns):
+    planned = dict(Counter(r.collector for r in requests))  # observations planned per collector
+    with vantage(state.options.netns):
         prepare(planned)  # what collectors start ahead (from the vantage point), warming up during the preloads
     preload(planned)  # the declared preloads, on the main thread before the workers
+    return planned
 
 
 def observe_all(
@@ -109,7 +103,7 @@ def observe_all(
             stop=stop,
         )
 
-    with _vantage(state.options.netns):
+    with vantage(state.options.netns):
         if mode == "plain":
             with PlainProgress(r.target.name for r in requests) as plain:
                 run(lambda obs: plain.observed(obs.target, obs.ok))
@@ -204,15 +198,8 @@ class Sweep:
 def start_sweep(state: RunState, requests: list[Request]) -> Sweep:
     """Prepare (main thread), start the sweep, then let the collectors warm up on the main thread (from the
     vantage point, as they prepared) while the sweep waits for its first answers."""
-    prepare_observations(state, requests)
+    planned = prepare_observations(state, requests)
     sweep = Sweep(state, requests).start()
-    with _vantage(state.options.netns):
-        warm(_planned(requests))
+    with vantage(state.options.netns):
+        warm(planned)
     return sweep
-
-
-def _planned(requests: list[Request]) -> dict[str, int]:
-    planned: dict[str, int] = {}
-    for r in requests:
-        planned[r.collector] = planned.get(r.collector, 0) + 1
-    return planned

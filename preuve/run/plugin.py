@@ -226,7 +226,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     found = [t for t in state.targets.get(spec.target, []) if scope is None or scope.keeps(t)]
     # a check left out by the profile has no item (pytest_pycollect_makeitem); one with no target in scope gets one
     # placeholder item, dropped in modifyitems
-    params = [pytest.param(t, id=t.name) for t in found] if _wanted(state, spec) else []
+    params = [pytest.param(t, id=t.name) for t in found]
     if not params:
         params = [pytest.param(None, id="no-target", marks=pytest.mark.preuve_no_target)]
     metafunc.parametrize("target", params)  # direct: the value itself, no fixture call per item

@@ -8,7 +8,6 @@ setns(2) on a network namespace moves only the calling thread, so other threads 
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Iterator
@@ -34,6 +33,8 @@ def problem(ns: str) -> str | None:
 
 
 def _setns(fd: int) -> None:
+    import ctypes  # here: a run that enters no namespace does not load it
+
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.setns(fd, CLONE_NEWNET) != 0:
         err = ctypes.get_errno()

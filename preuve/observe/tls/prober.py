@@ -176,10 +176,9 @@ class _Probe:
             out: dict = await Handshake("certificate", chain_der, self.ep.server_name, ocsp, slots=None)
         except ObservationError as exc:  # judged here
             raise ObservationError(f"{self.ep.label}: {exc}") from None
-        if "observation_error" in out:  # judged in the helper
-            raise ObservationError(f"{self.ep.label}: {out['observation_error']}")
-        if set(out) == {"error"}:  # the helper ended with it
-            raise ObservationError(f"{self.ep.label}: its certificate chain could not be judged: {out['error']}")
+        failed = _failed_there(out)
+        if failed is not None:
+            raise ObservationError(f"{self.ep.label}: its certificate chain could not be judged: {failed}")
         return out
 
     async def handshake(self, name: str, *args: Any) -> dict:
@@ -632,11 +631,19 @@ def run_one(ep: Endpoint) -> tuple[dict, dict] | ObservationError:
     shared = reactor.shared()
     if handshaker.running(shared) and next(_SHARE) % 2:
         out = shared.submit(_observed_there(ep)).result()
-        if isinstance(out, dict):  # raised there, or the helper ended: an error, never a pass
-            said = out.get("observation_error") or out.get("error") or "the handshake helper process failed"
-            return ObservationError(f"{ep.label}: {said}")
-        return out
+        failed = _failed_there(out)
+        return out if failed is None else ObservationError(f"{ep.label}: {failed}")
     return run_here(ep)
+
+
+def _failed_there(out: Any) -> str | None:
+    """Why a request sent to the helper failed (an ObservationError raised there, or the helper's own failure, in
+    the shape handshaker._serve and Helper._end answer with), None when ``out`` is its answer."""
+    if not isinstance(out, dict):
+        return None
+    if "observation_error" in out:
+        return str(out["observation_error"])
+    return str(out["error"]) if set(out) == {"error"} else None
 
 
 async def _observed_there(ep: Endpoint) -> Any:
